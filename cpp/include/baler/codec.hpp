@@ -1,0 +1,64 @@
+// The C++ side of the bridge to the Rust codec: standard C++ types and exceptions only.
+// Nothing here knows about ROOT; the ROOT plugin (root-plugin/) builds on this header alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace baler::codec {
+
+/// Raised for malformed specs, corrupt blocks and anything else the codec refuses.
+class Error : public std::runtime_error {
+public:
+   using std::runtime_error::runtime_error;
+};
+
+/// How a run of bytes in a buffer is coded. Multi-byte numbers are big-endian, as ROOT writes them.
+enum class SegmentKind : std::uint8_t { Raw = 0, F32 = 1, F64 = 2, I32 = 3 };
+
+/// One run of a buffer layout: consecutive segments cover the buffer exactly.
+struct Segment {
+   SegmentKind kind;
+   std::uint32_t len; ///< bytes
+};
+using Layout = std::vector<Segment>;
+
+/// A parsed codec spec; a value type (copyable, comparable through ToString()).
+class Spec {
+public:
+   /// Parses `lossless`, `bits:N`, `rel:E`, `abs:E` or `ae:BOUND:MODEL`; throws Error naming the bad part.
+   static Spec Parse(std::string_view text);
+
+   Spec(const Spec &other);
+   Spec &operator=(const Spec &other);
+   Spec(Spec &&) noexcept;
+   Spec &operator=(Spec &&) noexcept;
+   ~Spec();
+
+   std::string ToString() const;
+   bool IsLossy() const;
+
+   /// Encodes `src` into `dst` (capacity `dstCapacity`). Returns the block size, or 0 when it
+   /// would not fit. Throws Error when the data cannot be coded with this spec.
+   std::size_t Encode(const std::uint8_t *src, std::size_t srcLen, const Layout &layout, std::uint8_t *dst,
+                      std::size_t dstCapacity) const;
+
+private:
+   struct Impl;
+   explicit Spec(std::unique_ptr<Impl> impl);
+   std::unique_ptr<Impl> fImpl;
+};
+
+/// Decodes one block into `dst`, which must have exactly the block's decoded length.
+/// Verifies the block's checksum; throws Error on any inconsistency (the input is never trusted).
+void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen);
+
+/// The decoded length a block declares (reads the header only).
+std::size_t DecodedLength(const std::uint8_t *block, std::size_t blockLen);
+
+} // namespace baler::codec

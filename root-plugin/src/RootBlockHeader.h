@@ -1,0 +1,56 @@
+// ROOT's 9-byte compression block header, as written for Baler blocks.
+//
+//   [0..1] magic "BA"   [2] method (1)   [3..5] payload size   [6..8] decoded size
+//
+// Sizes are little-endian 24-bit, as for ROOT's own ZL/XZ/L4/ZS blocks (RZip.h). The payload is
+// a self-describing Baler block (docs/format.md).
+#ifndef BALER_ROOTBLOCKHEADER_H
+#define BALER_ROOTBLOCKHEADER_H
+
+#include <cstddef>
+#include <cstdint>
+
+namespace Baler::Internal {
+
+constexpr std::size_t kRootHeaderSize = 9;
+constexpr std::size_t kMaxRootBlockSize = 0xffffff; // 24-bit sizes
+
+inline bool IsBalerBlock(const unsigned char *header)
+{
+   return header[0] == 'B' && header[1] == 'A' && header[2] == 1;
+}
+
+inline void WriteLE24(unsigned char *at, std::size_t value)
+{
+   at[0] = value & 0xff;
+   at[1] = (value >> 8) & 0xff;
+   at[2] = (value >> 16) & 0xff;
+}
+
+inline std::size_t ReadLE24(const unsigned char *at)
+{
+   return at[0] | (std::size_t(at[1]) << 8) | (std::size_t(at[2]) << 16);
+}
+
+inline void WriteBalerHeader(unsigned char *header, std::size_t payloadSize, std::size_t decodedSize)
+{
+   header[0] = 'B';
+   header[1] = 'A';
+   header[2] = 1;
+   WriteLE24(header + 3, payloadSize);
+   WriteLE24(header + 6, decodedSize);
+}
+
+inline std::size_t PayloadSize(const unsigned char *header)
+{
+   return ReadLE24(header + 3);
+}
+
+inline std::size_t DecodedSize(const unsigned char *header)
+{
+   return ReadLE24(header + 6);
+}
+
+} // namespace Baler::Internal
+
+#endif

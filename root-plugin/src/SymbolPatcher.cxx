@@ -1,0 +1,150 @@
+#include "SymbolPatcher.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace Baler::Internal {
+
+namespace {
+
+/// glibc stores most dynamic-section pointers already relocated, but not for every object
+/// (e.g. the vDSO): treat values below the load base as offsets.
+ElfW(Addr) Absolute(ElfW(Addr) value, ElfW(Addr) base)
+{
+   return value < base ? value + base : value;
+}
+
+/// The dynamic-section facts needed to walk one object's relocations.
+struct DynamicInfo {
+   const ElfW(Sym) *symtab = nullptr;
+   const char *strtab = nullptr;
+   const ElfW(Rela) *rela = nullptr;
+   std::size_t relaSize = 0;
+   const ElfW(Rela) *jmprel = nullptr;
+   std::size_t jmprelSize = 0;
+   bool pltIsRela = true;
+};
+
+DynamicInfo ReadDynamic(const dl_phdr_info *info)
+{
+   DynamicInfo dyn;
+   for (int i = 0; i < info->dlpi_phnum; ++i) {
+      const auto &ph = info->dlpi_phdr[i];
+      if (ph.p_type != PT_DYNAMIC)
+         continue;
+      for (auto *d = reinterpret_cast<const ElfW(Dyn) *>(info->dlpi_addr + ph.p_vaddr); d->d_tag != DT_NULL; ++d) {
+         switch (d->d_tag) {
+         case DT_SYMTAB: dyn.symtab = reinterpret_cast<const ElfW(Sym) *>(Absolute(d->d_un.d_ptr, info->dlpi_addr)); break;
+         case DT_STRTAB: dyn.strtab = reinterpret_cast<const char *>(Absolute(d->d_un.d_ptr, info->dlpi_addr)); break;
+         case DT_RELA: dyn.rela = reinterpret_cast<const ElfW(Rela) *>(Absolute(d->d_un.d_ptr, info->dlpi_addr)); break;
+         case DT_RELASZ: dyn.relaSize = d->d_un.d_val; break;
+         case DT_JMPREL: dyn.jmprel = reinterpret_cast<const ElfW(Rela) *>(Absolute(d->d_un.d_ptr, info->dlpi_addr)); break;
+         case DT_PLTRELSZ: dyn.jmprelSize = d->d_un.d_val; break;
+         case DT_PLTREL: dyn.pltIsRela = d->d_un.d_val == DT_RELA; break;
+         default: break;
+         }
+      }
+   }
+   return dyn;
+}
+
+/// Writes `value` into a relocated slot, lifting write protection (RELRO) for the page if needed.
+void WriteSlot(void **slot, void *value)
+{
+   static const long pageSize = sysconf(_SC_PAGESIZE);
+   auto page = reinterpret_cast<std::uintptr_t>(slot) & ~static_cast<std::uintptr_t>(pageSize - 1);
+   // Slots in RELRO are read-only after start-up; making the page writable again is harmless
+   // for the process (it only loses the hardening for this page).
+   auto end = reinterpret_cast<std::uintptr_t>(slot + 1);
+   mprotect(reinterpret_cast<void *>(page), end - page, PROT_READ | PROT_WRITE);
+   __atomic_store_n(slot, value, __ATOMIC_RELEASE);
+}
+
+struct ScanContext {
+   const std::vector<Redirect> *redirects;
+   const std::string *selfPath;
+   std::vector<std::string> *patched;
+   unsigned long long *lastAdds;
+   bool firstVisit = true;
+   int rewritten = 0;
+};
+
+bool IsHandledType(unsigned type)
+{
+   return type == R_X86_64_JUMP_SLOT || type == R_X86_64_GLOB_DAT || type == R_X86_64_64;
+}
+
+int PatchRelocations(const dl_phdr_info *info, const DynamicInfo &dyn, const ElfW(Rela) *rel, std::size_t bytes,
+                     const std::vector<Redirect> &redirects)
+{
+   int rewritten = 0;
+   if (!rel || !dyn.symtab || !dyn.strtab)
+      return 0;
+   for (std::size_t i = 0; i < bytes / sizeof(ElfW(Rela)); ++i) {
+      const auto &r = rel[i];
+      if (!IsHandledType(ELF64_R_TYPE(r.r_info)) || ELF64_R_SYM(r.r_info) == 0)
+         continue;
+      const char *name = dyn.strtab + dyn.symtab[ELF64_R_SYM(r.r_info)].st_name;
+      for (const auto &redirect : redirects) {
+         if (std::strcmp(name, redirect.symbol) != 0)
+            continue;
+         auto **slot = reinterpret_cast<void **>(info->dlpi_addr + r.r_offset);
+         // A PLT slot is always the call to this symbol (bound or still lazy, pointing into the
+         // object's own PLT). A data slot is ours only if it holds exactly the original address.
+         bool isCall = ELF64_R_TYPE(r.r_info) == R_X86_64_JUMP_SLOT;
+         bool isOriginal = r.r_addend == 0 && *slot == redirect.original;
+         if ((isCall || isOriginal) && *slot != redirect.replacement) {
+            WriteSlot(slot, redirect.replacement);
+            ++rewritten;
+         }
+      }
+   }
+   return rewritten;
+}
+
+int VisitObject(dl_phdr_info *info, size_t, void *data)
+{
+   auto *ctx = static_cast<ScanContext *>(data);
+   if (ctx->firstVisit) {
+      ctx->firstVisit = false;
+      // dlpi_adds counts every load in the process: unchanged means nothing new to patch.
+      if (info->dlpi_adds == *ctx->lastAdds)
+         return 1;
+      *ctx->lastAdds = info->dlpi_adds;
+   }
+   std::string path = info->dlpi_name ? info->dlpi_name : "";
+   if (path == *ctx->selfPath)
+      return 0;
+   std::string key = path + "@" + std::to_string(info->dlpi_addr);
+   if (std::find(ctx->patched->begin(), ctx->patched->end(), key) != ctx->patched->end())
+      return 0;
+   ctx->patched->push_back(key);
+   DynamicInfo dyn = ReadDynamic(info);
+   ctx->rewritten += PatchRelocations(info, dyn, dyn.jmprel, dyn.pltIsRela ? dyn.jmprelSize : 0, *ctx->redirects);
+   ctx->rewritten += PatchRelocations(info, dyn, dyn.rela, dyn.relaSize, *ctx->redirects);
+   return 0;
+}
+
+} // namespace
+
+SymbolPatcher::SymbolPatcher(std::vector<Redirect> redirects, const void *self) : fRedirects(std::move(redirects))
+{
+   Dl_info selfInfo{};
+   if (dladdr(self, &selfInfo) && selfInfo.dli_fname)
+      fSelfPath = selfInfo.dli_fname;
+}
+
+int SymbolPatcher::PatchNewObjects()
+{
+   ScanContext ctx{&fRedirects, &fSelfPath, &fPatched, &fLastAdds};
+   dl_iterate_phdr(VisitObject, &ctx);
+   return ctx.rewritten;
+}
+
+} // namespace Baler::Internal
