@@ -1,0 +1,47 @@
+// Reads a Baler-compressed file with plain ROOT: no include, no library to load. The file makes
+// ROOT load libBalerROOT by itself (its directory must be on LD_LIBRARY_PATH: source build/env.sh).
+//
+//    root -l -b -q 'read_example.C("muons.root")'
+#include "TFile.h"
+#include "TH1F.h"
+#include "TTree.h"
+#include "TTreeReader.h"
+#include "TTreeReaderArray.h"
+#include "TTreeReaderValue.h"
+
+#include <memory>
+
+int read_example(const char *path = "baler_example.root")
+{
+   std::unique_ptr<TFile> file(TFile::Open(path));
+   if (!file || file->IsZombie())
+      return 1;
+
+   // An event loop, as an analysis would write it.
+   TTreeReader reader("Events", file.get());
+   TTreeReaderValue<Int_t> nMuon(reader, "nMuon");
+   TTreeReaderArray<Float_t> muonPt(reader, "Muon_pt");
+   Long64_t events = 0, muons = 0;
+   double sumPt = 0;
+   while (reader.Next()) {
+      ++events;
+      for (int i = 0; i < *nMuon; ++i) {
+         sumPt += muonPt[i];
+         ++muons;
+      }
+   }
+   if (reader.GetEntryStatus() != TTreeReader::kEntryBeyondEnd) {
+      printf("read_example: reading stopped early (status %d)\n", reader.GetEntryStatus());
+      return 1;
+   }
+
+   // And the quick look a physicist takes at a branch.
+   auto *tree = file->Get<TTree>("Events");
+   Long64_t drawn = tree->Draw("Muon_pt>>hpt(100,0,200)", "", "goff");
+   auto *histogram = static_cast<TH1F *>(gDirectory->Get("hpt"));
+
+   printf("read_example: %lld events, %lld muons, mean muon pt %.4f GeV (TTreeReader)\n", events, muons,
+          muons ? sumPt / muons : 0.);
+   printf("read_example: TTree::Draw filled %lld muons, mean %.4f GeV\n", drawn, histogram->GetMean());
+   return drawn == muons ? 0 : 1;
+}

@@ -1,0 +1,26 @@
+// Copies one TTree entry by entry into a new file, every branch with the given compression
+// setting, so that every basket is decompressed and written again by the plugin under test.
+#include "TBranch.h"
+#include "TFile.h"
+#include "TTree.h"
+
+#include <memory>
+
+int rewrite_tree(const char *inPath, const char *outPath, const char *treeName, int settings)
+{
+   std::unique_ptr<TFile> in(TFile::Open(inPath));
+   if (!in || in->IsZombie())
+      return 1;
+   auto *tree = in->Get<TTree>(treeName);
+   if (!tree)
+      return 2;
+   TFile out(outPath, "RECREATE");
+   out.SetCompressionSettings(settings);
+   TTree *copy = tree->CloneTree(0);
+   for (auto *branch : TRangeDynCast<TBranch>(copy->GetListOfBranches()))
+      branch->SetCompressionSettings(settings);
+   copy->CopyEntries(tree);
+   copy->Write();
+   printf("rewrite_tree: %lld entries, %lld bytes on disk\n", copy->GetEntries(), copy->GetZipBytes());
+   return 0;
+}
