@@ -1,0 +1,521 @@
+//! Float sections: the lossless and error-bounded lossy float codecs.
+//!
+//! Every lossy codec maps each value to an integer code `q` (stored with
+//! pcodec); values that are special (NaN, ±Inf, -0.0, subnormal) or whose
+//! reconstruction — computed by the very function the decoder uses — would
+//! violate the bound go to an exact exception channel.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::error::{corrupt, CodecError};
+use crate::spec::Spec;
+use crate::stream::{get_nums, put_nums, Num};
+use crate::varint::{put_uvarint, Reader};
+use pco::{ChunkConfig, DeltaSpec, ModeSpec};
+
+pub(crate) const CODEC_LOSSLESS: u8 = 0;
+pub(crate) const CODEC_BITS: u8 = 1;
+pub(crate) const CODEC_LOG: u8 = 2;
+pub(crate) const CODEC_ABS: u8 = 3;
+
+/// Largest number of log levels per binade (table size) for `rel:E`.
+pub(crate) const MAX_LOG_LEVELS: u64 = 1 << 16;
+
+/// Safety factor on every bound check: absorbs the rounding of the check itself
+/// (|x'-x| and E*|x| are computed in f64), so the mathematical bound holds.
+const SAFETY: f64 = 1.0 - 1.0 / (1u64 << 40) as f64;
+
+/// IEEE binary32 / binary64 description.
+pub(crate) trait Flt: Num {
+    /// Integer code type of the lossy codecs.
+    type Q: Num + Into<i64>;
+    const MBITS: u32;
+    const BIAS: u64;
+    const SIGN: u64;
+    const EXP_MASK: u64;
+    /// Under rel/bits, |x| below this goes to the exception channel so that
+    /// E*|x| cannot underflow in the f64 check.
+    const MIN_REL: f64;
+    /// Under abs, |q| above this goes to the exception channel.
+    const Q_LIMIT: f64;
+    fn bits(self) -> u64;
+    fn from_bits(b: u64) -> Self;
+    fn to_f64(self) -> f64;
+    fn from_f64(v: f64) -> Self;
+    fn q(v: i64) -> Self::Q;
+    fn read_be(b: &[u8]) -> Self;
+    fn write_be(self, out: &mut [u8]);
+    const NAME: &'static str;
+}
+
+impl Flt for f32 {
+    type Q = i32;
+    const MBITS: u32 = 23;
+    const BIAS: u64 = 127;
+    const SIGN: u64 = 1 << 31;
+    const EXP_MASK: u64 = 0xff << 23;
+    const MIN_REL: f64 = 0.0;
+    const Q_LIMIT: f64 = (1u64 << 30) as f64;
+    #[inline(always)]
+    fn bits(self) -> u64 {
+        self.to_bits() as u64
+    }
+    #[inline(always)]
+    fn from_bits(b: u64) -> Self {
+        f32::from_bits(b as u32)
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    #[inline(always)]
+    fn q(v: i64) -> i32 {
+        v as i32
+    }
+    #[inline(always)]
+    fn read_be(b: &[u8]) -> Self {
+        f32::from_be_bytes([b[0], b[1], b[2], b[3]])
+    }
+    #[inline(always)]
+    fn write_be(self, out: &mut [u8]) {
+        out[..4].copy_from_slice(&self.to_be_bytes());
+    }
+    const NAME: &'static str = "float32";
+}
+
+impl Flt for f64 {
+    type Q = i64;
+    const MBITS: u32 = 52;
+    const BIAS: u64 = 1023;
+    const SIGN: u64 = 1 << 63;
+    const EXP_MASK: u64 = 0x7ff << 52;
+    const MIN_REL: f64 = 1.0e-289; // ~2^-960
+    const Q_LIMIT: f64 = (1u64 << 52) as f64;
+    #[inline(always)]
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+    #[inline(always)]
+    fn from_bits(b: u64) -> Self {
+        f64::from_bits(b)
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn q(v: i64) -> i64 {
+        v
+    }
+    #[inline(always)]
+    fn read_be(b: &[u8]) -> Self {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[..8]);
+        f64::from_be_bytes(a)
+    }
+    #[inline(always)]
+    fn write_be(self, out: &mut [u8]) {
+        out[..8].copy_from_slice(&self.to_be_bytes());
+    }
+    const NAME: &'static str = "float64";
+}
+
+/// NaN, ±Inf, -0.0 and subnormals: always stored exactly.
+#[inline(always)]
+fn is_special<T: Flt>(b: u64) -> bool {
+    let e = b & T::EXP_MASK;
+    e == T::EXP_MASK || (e == 0 && b != 0)
+}
+
+/// Deterministic 2^t for t in [0, 1], using only correctly rounded IEEE
+/// operations (no libm), so every platform builds bit-identical tables.
+pub(crate) fn det_exp2(t: f64) -> f64 {
+    let y = t * std::f64::consts::LN_2;
+    let mut acc = 1.0f64;
+    let mut k = 27u32;
+    while k >= 1 {
+        acc = 1.0 + acc * y / k as f64;
+        k -= 1;
+    }
+    acc
+}
+
+thread_local! {
+    static LOG_TABLES: RefCell<Vec<(u32, u32, Rc<Vec<u64>>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reconstruction mantissas of the log quantiser with `k` levels per binade:
+/// c_j = 2^((j + 1/2)/k), rounded to the float type, as bit patterns with the
+/// exponent field of 1.0 (so adding `e << MBITS` scales by 2^e).
+fn log_table<T: Flt>(k: u32) -> Rc<Vec<u64>> {
+    LOG_TABLES.with(|t| {
+        let mut t = t.borrow_mut();
+        if let Some((_, _, tab)) = t.iter().find(|(kk, mb, _)| *kk == k && *mb == T::MBITS) {
+            return tab.clone();
+        }
+        let tab: Vec<u64> = (0..k)
+            .map(|j| {
+                let c = det_exp2((j as f64 + 0.5) / k as f64);
+                T::from_f64(c).bits()
+            })
+            .collect();
+        let tab = Rc::new(tab);
+        if t.len() >= 4 {
+            t.remove(0);
+        }
+        t.push((k, T::MBITS, tab.clone()));
+        tab
+    })
+}
+
+/// Levels per binade needed for a relative bound `e` (max error 2^(1/(2k)) - 1 <= e).
+pub(crate) fn log_levels(e: f64) -> u64 {
+    let k = (1.0 / (2.0 * (1.0 + e).log2())).ceil();
+    if !(k >= 1.0) {
+        return 1;
+    }
+    if k > (MAX_LOG_LEVELS * 4) as f64 {
+        return u64::MAX;
+    }
+    let mut k = k as u64;
+    // margin: keep the nominal worst case a hair below e
+    while (0.5 / k as f64).exp2() - 1.0 > e * (1.0 - 1e-6) {
+        k += 1;
+    }
+    k
+}
+
+/// The concrete quantiser chosen for a spec and float type.
+#[derive(Clone)]
+enum Quant {
+    Lossless,
+    Bits { n: u32 },
+    Log { k: u32 },
+    Abs { step: f64, bound: f64 },
+}
+
+fn choose<T: Flt>(spec: &Spec) -> Result<Quant, CodecError> {
+    Ok(match *spec {
+        Spec::Lossless => Quant::Lossless,
+        Spec::Bits(n) => {
+            let n = n as u32;
+            if n == 0 || n > T::MBITS {
+                return Err(CodecError::InvalidArgument(format!(
+                    "bits:{n} is not valid for {} data: N must satisfy 1 <= N <= {}",
+                    T::NAME,
+                    T::MBITS
+                )));
+            }
+            if n == T::MBITS {
+                Quant::Lossless
+            } else {
+                Quant::Bits { n }
+            }
+        }
+        Spec::Rel(e) => {
+            if !(e > 0.0 && e < 1.0) {
+                return Err(CodecError::InvalidArgument(format!("rel:{e}: relative bound must satisfy 0 < E < 1")));
+            }
+            let k = log_levels(e);
+            if k <= MAX_LOG_LEVELS {
+                Quant::Log { k: k as u32 }
+            } else {
+                // very tight bound: mantissa rounding to the fewest bits that meet it
+                let mut n = 1u32;
+                while n < T::MBITS && (-((n + 1) as f64)).exp2() > e {
+                    n += 1;
+                }
+                if n >= T::MBITS {
+                    Quant::Lossless
+                } else {
+                    Quant::Bits { n }
+                }
+            }
+        }
+        Spec::Abs(e) => {
+            if !(e > 0.0 && e.is_finite()) {
+                return Err(CodecError::InvalidArgument(format!("abs:{e}: absolute bound must satisfy E > 0")));
+            }
+            Quant::Abs { step: 2.0 * e, bound: e }
+        }
+        Spec::Ae { .. } => {
+            return Err(CodecError::Unsupported(
+                "ae: autoencoder codec not implemented yet (the spec parses; use bits:N, rel:E or abs:E for now)".into(),
+            ))
+        }
+    })
+}
+
+/// Validates a spec for a float type without encoding anything.
+pub(crate) fn check_spec<T: Flt>(spec: &Spec) -> Result<(), CodecError> {
+    choose::<T>(spec).map(|_| ())
+}
+
+fn pco_config(lossless: bool) -> ChunkConfig {
+    if lossless {
+        ChunkConfig::default()
+    } else {
+        ChunkConfig::default().with_delta_spec(DeltaSpec::NoOp).with_mode_spec(ModeSpec::Classic)
+    }
+}
+
+#[inline(always)]
+fn within(x: f64, xr: f64, bound: f64) -> bool {
+    (xr - x).abs() <= bound * SAFETY
+}
+
+// ---- reconstruction: exactly what the decoder computes ----
+
+#[inline(always)]
+fn recon_bits<T: Flt>(q: i64, shift: u32) -> T {
+    let sign = if q < 0 { T::SIGN } else { 0 };
+    let mag = (q.unsigned_abs() << shift) & (T::SIGN - 1);
+    T::from_bits(sign | mag)
+}
+
+#[inline(always)]
+fn recon_log<T: Flt>(q: i64, k: u64, magic: u64, tab: &[u64]) -> T {
+    let sign = if q < 0 { T::SIGN } else { 0 };
+    let u = q.unsigned_abs();
+    if u == 0 {
+        return T::from_bits(0); // +0.0
+    }
+    let v = u - 1;
+    // e = v / k via multiply-high; exact after one correction step (v < 2^42)
+    let mut e = ((v as u128 * magic as u128) >> 64) as u64;
+    let mut j = v.wrapping_sub(e.wrapping_mul(k));
+    if j >= k {
+        e = e.wrapping_add(1);
+        j = j.wrapping_sub(k);
+    }
+    let j = if j < k { j as usize } else { 0 };
+    let c = tab[j.min(tab.len() - 1)];
+    let mag = c.wrapping_add((e.wrapping_add(1).wrapping_sub(T::BIAS)) << T::MBITS) & (T::SIGN - 1);
+    T::from_bits(sign | mag)
+}
+
+#[inline(always)]
+fn recon_abs<T: Flt>(q: i64, step: f64) -> T {
+    T::from_f64(q as f64 * step)
+}
+
+fn magic_for(k: u64) -> u64 {
+    // floor(2^64 / k); with the one-step correction in recon_log this gives v / k
+    ((1u128 << 64) / k as u128).min(u64::MAX as u128) as u64
+}
+
+/// Encodes a float section (without tag/length) for `vals`; writes the values
+/// the decoder will produce into `recon`.
+pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
+    let quant = choose::<T>(spec)?;
+    recon.clear();
+    if let Quant::Lossless = quant {
+        out.push(CODEC_LOSSLESS);
+        put_nums(vals, &pco_config(true), out)?;
+        recon.extend_from_slice(vals);
+        return Ok(());
+    }
+    let mut qs: Vec<T::Q> = Vec::with_capacity(vals.len());
+    let mut exc_pos: Vec<u64> = Vec::new();
+    let mut exc_val: Vec<u64> = Vec::new();
+    recon.reserve(vals.len());
+    let mut prev: i64 = 0;
+
+    macro_rules! run {
+        ($quantise:expr) => {
+            for (i, &x) in vals.iter().enumerate() {
+                let b = x.bits();
+                let got: Option<(i64, T)> = if is_special::<T>(b) { None } else { $quantise(x, b) };
+                match got {
+                    Some((q, xr)) => {
+                        qs.push(T::q(q));
+                        recon.push(xr);
+                        prev = q;
+                    }
+                    None => {
+                        qs.push(T::q(prev));
+                        recon.push(x);
+                        exc_pos.push(i as u64);
+                        exc_val.push(b);
+                    }
+                }
+            }
+        };
+    }
+
+    match quant {
+        Quant::Lossless => unreachable!(),
+        Quant::Bits { n } => {
+            out.push(CODEC_BITS);
+            out.push(n as u8);
+            let shift = T::MBITS - n;
+            let half = 1u64 << (shift - 1);
+            let rel = (-((n + 1) as f64)).exp2();
+            run!(|x: T, b: u64| {
+                let xf = x.to_f64();
+                if xf.abs() < T::MIN_REL {
+                    return None;
+                }
+                let mag = b & !T::SIGN;
+                let qm = ((mag + half) >> shift) as i64;
+                let q = if b & T::SIGN != 0 { -qm } else { qm };
+                let xr: T = recon_bits(q, shift);
+                let xrf = xr.to_f64();
+                if within(xf, xrf, rel * xf.abs()) {
+                    Some((q, xr))
+                } else {
+                    None
+                }
+            });
+        }
+        Quant::Log { k } => {
+            out.push(CODEC_LOG);
+            put_uvarint(out, k as u64);
+            let tab = log_table::<T>(k);
+            let k64 = k as u64;
+            let magic = magic_for(k64);
+            let e = match *spec {
+                Spec::Rel(e) => e,
+                _ => unreachable!(),
+            };
+            let off = (T::BIAS - 1) as f64;
+            let kf = k as f64;
+            run!(|x: T, b: u64| {
+                let xf = x.to_f64();
+                let a = xf.abs();
+                if a < T::MIN_REL {
+                    return None;
+                }
+                if a == 0.0 {
+                    return Some((0, T::from_bits(0)));
+                }
+                let u0 = ((a.log2() + off) * kf).floor() as i64 + 1;
+                let neg = b & T::SIGN != 0;
+                let bound = e * a;
+                for u in [u0, u0 - 1, u0 + 1] {
+                    if u < 1 {
+                        continue;
+                    }
+                    let q = if neg { -u } else { u };
+                    let xr: T = recon_log(q, k64, magic, &tab);
+                    if within(xf, xr.to_f64(), bound) {
+                        return Some((q, xr));
+                    }
+                }
+                None
+            });
+        }
+        Quant::Abs { step, bound } => {
+            out.push(CODEC_ABS);
+            out.extend_from_slice(&step.to_le_bytes());
+            run!(|x: T, _b: u64| {
+                let xf = x.to_f64();
+                let qf = (xf / step).round();
+                if !(qf.abs() <= T::Q_LIMIT) {
+                    return None;
+                }
+                let q = qf as i64;
+                let xr: T = recon_abs(q, step);
+                if within(xf, xr.to_f64(), bound) {
+                    Some((q, xr))
+                } else {
+                    None
+                }
+            });
+        }
+    }
+    put_nums(&qs, &pco_config(false), out)?;
+    // exceptions: count, delta-coded positions, raw little-endian bit patterns
+    put_uvarint(out, exc_pos.len() as u64);
+    let mut last: u64 = 0;
+    for (i, &p) in exc_pos.iter().enumerate() {
+        put_uvarint(out, if i == 0 { p } else { p - last - 1 });
+        last = p;
+    }
+    for &v in &exc_val {
+        T::from_bits(v).put_le(out);
+    }
+    Ok(())
+}
+
+/// Decodes a float section into `dst` (exactly the number of values of the block).
+pub(crate) fn decode<T: Flt>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), CodecError> {
+    let codec = r.u8()?;
+    let n = dst.len();
+    if codec == CODEC_LOSSLESS {
+        return get_nums(r, dst);
+    }
+    enum Dq {
+        Bits(u32),
+        Log(u64),
+        Abs(f64),
+    }
+    let dq = match codec {
+        CODEC_BITS => {
+            let nb = r.u8()? as u32;
+            if nb == 0 || nb >= T::MBITS {
+                return corrupt(format!("bits codec with N={nb}"));
+            }
+            Dq::Bits(T::MBITS - nb)
+        }
+        CODEC_LOG => {
+            let k = r.uvarint()?;
+            if k == 0 || k > MAX_LOG_LEVELS {
+                return corrupt(format!("log codec with {k} levels"));
+            }
+            Dq::Log(k)
+        }
+        CODEC_ABS => {
+            let step = f64::from_bits(r.u64_le()?);
+            if !(step > 0.0 && step.is_finite()) {
+                return corrupt("abs codec with a bad step");
+            }
+            Dq::Abs(step)
+        }
+        c => return Err(CodecError::Unsupported(format!("float codec id {c} (written by a newer version?)"))),
+    };
+    let mut qs: Vec<T::Q> = vec![T::Q::default(); n];
+    get_nums(r, &mut qs)?;
+    match dq {
+        Dq::Bits(shift) => {
+            for (d, &q) in dst.iter_mut().zip(qs.iter()) {
+                *d = recon_bits(q.into(), shift);
+            }
+        }
+        Dq::Log(k) => {
+            let tab = log_table::<T>(k as u32);
+            let magic = magic_for(k);
+            for (d, &q) in dst.iter_mut().zip(qs.iter()) {
+                *d = recon_log(q.into(), k, magic, &tab);
+            }
+        }
+        Dq::Abs(step) => {
+            for (d, &q) in dst.iter_mut().zip(qs.iter()) {
+                *d = recon_abs(q.into(), step);
+            }
+        }
+    }
+    let n_exc = r.len_at_most(n, "exception count")?;
+    let mut pos: Vec<usize> = Vec::with_capacity(n_exc);
+    let mut next: u64 = 0;
+    for _ in 0..n_exc {
+        let d = r.uvarint()?;
+        let p = next.checked_add(d).filter(|&p| p < n as u64).ok_or(CodecError::Corrupt("exception position out of range".into()))?;
+        pos.push(p as usize);
+        next = p + 1;
+    }
+    let raw = r.bytes(n_exc.checked_mul(T::SIZE).ok_or(CodecError::Corrupt("exception size overflow".into()))?)?;
+    for (&p, c) in pos.iter().zip(raw.chunks_exact(T::SIZE)) {
+        dst[p] = T::get_le(c);
+    }
+    Ok(())
+}

@@ -1,0 +1,357 @@
+//! `baler-codec`: error-bounded lossy (and lossless) float block codec for
+//! baler-root. Pure Rust. The block format is specified in `docs/format.md`.
+//!
+//! ```
+//! use baler_codec::{encode_block, decode_block, decoded_len, Segment, SegmentKind, Spec};
+//! let vals: Vec<f32> = (0..100).map(|i| i as f32 * 1.37).collect();
+//! let src: Vec<u8> = vals.iter().flat_map(|v| v.to_be_bytes()).collect();
+//! let layout = [Segment { kind: SegmentKind::F32, len: src.len() as u32 }];
+//! let spec: Spec = "rel:1e-3".parse().unwrap();
+//! let mut block = Vec::new();
+//! encode_block(&src, &layout, &spec, &mut block).unwrap();
+//! let mut dst = vec![0u8; decoded_len(&block).unwrap()];
+//! decode_block(&block, &mut dst).unwrap();
+//! ```
+
+mod error;
+mod float;
+mod layout;
+mod spec;
+mod stream;
+mod varint;
+
+pub use error::CodecError;
+pub use layout::{Segment, SegmentKind};
+pub use spec::{Bound, Spec, SpecError, GRAMMAR};
+
+use error::corrupt;
+use layout::Totals;
+use varint::{put_uvarint, Reader};
+
+/// First four bytes of every block.
+pub const MAGIC: [u8; 4] = *b"BALR";
+/// Block format version written by this crate.
+pub const FORMAT_VERSION: u8 = 1;
+
+/// Section tags (see docs/format.md). Tags with bit 0x80 set are optional:
+/// readers that do not know them skip them.
+pub(crate) mod tag {
+    pub const LAYOUT: u8 = 1;
+    pub const RAW: u8 = 2;
+    pub const I32: u8 = 3;
+    pub const F32: u8 = 4;
+    pub const F64: u8 = 5;
+    pub const OPTIONAL: u8 = 0x80;
+}
+
+fn checksum(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+fn put_section(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
+    out.push(tag);
+    put_uvarint(out, payload.len() as u64);
+    out.extend_from_slice(payload);
+}
+
+fn gather<T: float::Flt>(src: &[u8], segs: &[(SegmentKind, usize)], kind: SegmentKind, n: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    let mut off = 0;
+    for &(k, len) in segs {
+        if k == kind {
+            v.extend(src[off..off + len].chunks_exact(T::SIZE).map(T::read_be));
+        }
+        off += len;
+    }
+    v
+}
+
+fn scatter<T: float::Flt>(vals: &[T], segs: &[(SegmentKind, usize)], kind: SegmentKind, dst: &mut [u8]) {
+    let mut off = 0;
+    let mut it = vals.iter();
+    for &(k, len) in segs {
+        if k == kind {
+            for (c, v) in dst[off..off + len].chunks_exact_mut(T::SIZE).zip(&mut it) {
+                v.write_be(c);
+            }
+        }
+        off += len;
+    }
+}
+
+/// Encodes one buffer described by `layout` (consecutive segments covering
+/// `src` exactly; numbers big-endian) and APPENDS the block to `out`.
+/// F32/F64 segments get `spec`; I32 and Raw segments are always lossless.
+pub fn encode_block(src: &[u8], layout: &[Segment], spec: &Spec, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    let (segs, totals) = layout::normalise(layout, src.len())?;
+    // Validate the spec against the data present before writing anything.
+    if totals.f32 > 0 {
+        float::check_spec::<f32>(spec)?;
+    }
+    if totals.f64 > 0 {
+        float::check_spec::<f64>(spec)?;
+    }
+    if let Spec::Ae { .. } = spec {
+        return Err(CodecError::Unsupported(
+            "ae: autoencoder codec not implemented yet (the spec parses; use bits:N, rel:E or abs:E for now)".into(),
+        ));
+    }
+    let mut body = Vec::with_capacity(src.len() / 2 + 64);
+    let mut sec = Vec::new();
+    layout::serialise(&segs, &mut sec);
+    let mut lay = Vec::new();
+    put_uvarint(&mut lay, sec.len() as u64);
+    stream::put_bytes(&sec, &mut lay)?;
+    put_section(&mut body, tag::LAYOUT, &lay);
+
+    let mut decoded: Option<Vec<u8>> = None;
+    if totals.raw > 0 {
+        let mut raw = Vec::with_capacity(totals.raw);
+        let mut off = 0;
+        for &(k, len) in &segs {
+            if k == SegmentKind::Raw {
+                raw.extend_from_slice(&src[off..off + len]);
+            }
+            off += len;
+        }
+        sec.clear();
+        stream::put_bytes(&raw, &mut sec)?;
+        put_section(&mut body, tag::RAW, &sec);
+    }
+    if totals.i32 > 0 {
+        let mut v: Vec<i32> = Vec::with_capacity(totals.i32 / 4);
+        let mut off = 0;
+        for &(k, len) in &segs {
+            if k == SegmentKind::I32 {
+                v.extend(src[off..off + len].chunks_exact(4).map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]])));
+            }
+            off += len;
+        }
+        sec.clear();
+        stream::put_nums(&v, &pco::ChunkConfig::default(), &mut sec)?;
+        put_section(&mut body, tag::I32, &sec);
+    }
+    if totals.f32 > 0 {
+        let vals: Vec<f32> = gather(src, &segs, SegmentKind::F32, totals.f32 / 4);
+        let mut recon = Vec::new();
+        sec.clear();
+        float::encode(&vals, spec, &mut sec, &mut recon)?;
+        put_section(&mut body, tag::F32, &sec);
+        if recon.iter().zip(&vals).any(|(a, b)| a.to_bits() != b.to_bits()) {
+            scatter(&recon, &segs, SegmentKind::F32, decoded.get_or_insert_with(|| src.to_vec()));
+        }
+    }
+    if totals.f64 > 0 {
+        let vals: Vec<f64> = gather(src, &segs, SegmentKind::F64, totals.f64 / 8);
+        let mut recon = Vec::new();
+        sec.clear();
+        float::encode(&vals, spec, &mut sec, &mut recon)?;
+        put_section(&mut body, tag::F64, &sec);
+        if recon.iter().zip(&vals).any(|(a, b)| a.to_bits() != b.to_bits()) {
+            scatter(&recon, &segs, SegmentKind::F64, decoded.get_or_insert_with(|| src.to_vec()));
+        }
+    }
+    let sum = checksum(decoded.as_deref().unwrap_or(src));
+    out.extend_from_slice(&MAGIC);
+    out.push(FORMAT_VERSION);
+    out.push(0); // flags
+    put_uvarint(out, src.len() as u64);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(())
+}
+
+struct Header {
+    decoded_len: usize,
+    checksum: u64,
+}
+
+fn read_header(r: &mut Reader<'_>) -> Result<Header, CodecError> {
+    let m = r.bytes(4)?;
+    if m != MAGIC {
+        return corrupt("bad magic (not a baler-codec block)");
+    }
+    let v = r.u8()?;
+    if v != FORMAT_VERSION {
+        return Err(CodecError::Unsupported(format!("block format version {v} (this reader knows {FORMAT_VERSION})")));
+    }
+    let flags = r.u8()?;
+    if flags != 0 {
+        return Err(CodecError::Unsupported(format!("block flags {flags:#x}")));
+    }
+    let dl = r.uvarint()?;
+    let decoded_len = usize::try_from(dl).map_err(|_| CodecError::Corrupt("decoded length too large".into()))?;
+    let checksum = r.u64_le()?;
+    Ok(Header { decoded_len, checksum })
+}
+
+/// Reads the header only: the decoded length in bytes.
+pub fn decoded_len(block: &[u8]) -> Result<usize, CodecError> {
+    read_header(&mut Reader::new(block)).map(|h| h.decoded_len)
+}
+
+/// Decodes a block produced by [`encode_block`] into `dst`, which must have
+/// exactly the decoded length; verifies the checksum. Never panics on hostile
+/// input; allocates at most a small multiple of `dst.len()`.
+pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
+    let mut r = Reader::new(block);
+    let h = read_header(&mut r)?;
+    if h.decoded_len != dst.len() {
+        return Err(CodecError::LengthMismatch { expected: h.decoded_len, got: dst.len() });
+    }
+    let mut segs: Option<(Vec<(SegmentKind, usize)>, Totals)> = None;
+    let mut seen = [false; 6];
+    while !r.is_empty() {
+        let t = r.u8()?;
+        let len = r.len_at_most(r.remaining(), "section length")?;
+        let payload = r.bytes(len)?;
+        let mut pr = Reader::new(payload);
+        if t == tag::LAYOUT {
+            if segs.is_some() {
+                return corrupt("duplicate layout section");
+            }
+            // serialised layout: <= 1 varint (<=10 bytes) per byte of output, plus the count
+            let max = dst.len().saturating_mul(10).saturating_add(10);
+            let sl = pr.len_at_most(max, "layout length")?;
+            let mut buf = vec![0u8; sl];
+            stream::get_bytes(&mut pr, &mut buf)?;
+            segs = Some(layout::deserialise(&buf, dst.len())?);
+            if !pr.is_empty() {
+                return corrupt("trailing bytes in layout section");
+            }
+            continue;
+        }
+        if t & tag::OPTIONAL != 0 {
+            continue; // optional section unknown to this version
+        }
+        let Some((segs, totals)) = segs.as_ref() else {
+            return corrupt("data section before the layout section");
+        };
+        if (t as usize) < seen.len() {
+            if seen[t as usize] {
+                return corrupt(format!("duplicate section {t}"));
+            }
+            seen[t as usize] = true;
+        }
+        match t {
+            tag::RAW => {
+                if totals.raw == 0 {
+                    return corrupt("raw section without raw segments");
+                }
+                let mut raw = vec![0u8; totals.raw];
+                stream::get_bytes(&mut pr, &mut raw)?;
+                let mut off = 0;
+                let mut roff = 0;
+                for &(k, l) in segs {
+                    if k == SegmentKind::Raw {
+                        dst[off..off + l].copy_from_slice(&raw[roff..roff + l]);
+                        roff += l;
+                    }
+                    off += l;
+                }
+            }
+            tag::I32 => {
+                if totals.i32 == 0 {
+                    return corrupt("i32 section without i32 segments");
+                }
+                let mut v = vec![0i32; totals.i32 / 4];
+                stream::get_nums(&mut pr, &mut v)?;
+                let mut off = 0;
+                let mut it = v.iter();
+                for &(k, l) in segs {
+                    if k == SegmentKind::I32 {
+                        for (c, x) in dst[off..off + l].chunks_exact_mut(4).zip(&mut it) {
+                            c.copy_from_slice(&x.to_be_bytes());
+                        }
+                    }
+                    off += l;
+                }
+            }
+            tag::F32 => {
+                if totals.f32 == 0 {
+                    return corrupt("f32 section without f32 segments");
+                }
+                let mut v = vec![0f32; totals.f32 / 4];
+                float::decode(&mut pr, &mut v)?;
+                scatter(&v, segs, SegmentKind::F32, dst);
+            }
+            tag::F64 => {
+                if totals.f64 == 0 {
+                    return corrupt("f64 section without f64 segments");
+                }
+                let mut v = vec![0f64; totals.f64 / 8];
+                float::decode(&mut pr, &mut v)?;
+                scatter(&v, segs, SegmentKind::F64, dst);
+            }
+            other => {
+                return Err(CodecError::Unsupported(format!(
+                    "section type {other} (written by a newer version of baler-codec?)"
+                )))
+            }
+        }
+        if !pr.is_empty() {
+            return corrupt(format!("trailing bytes in section {t}"));
+        }
+    }
+    let Some((_, totals)) = segs.as_ref() else {
+        return corrupt("block has no layout section");
+    };
+    let need = [(tag::RAW, totals.raw), (tag::I32, totals.i32), (tag::F32, totals.f32), (tag::F64, totals.f64)];
+    for (t, n) in need {
+        if n > 0 && !seen[t as usize] {
+            return corrupt(format!("missing section {t}"));
+        }
+    }
+    if checksum(dst) != h.checksum {
+        return Err(CodecError::Checksum);
+    }
+    Ok(())
+}
+
+/// The guarantee of INTERFACE.md as a predicate: is `y` an allowed decoded value
+/// for the original `x` under `spec`? `x_bits_equal` says whether x and y are
+/// bit-identical. Specials (NaN with payload, ±Inf, -0.0, subnormals) must be
+/// bit-identical under every spec. Used by the tests and the benchmark.
+pub fn within_spec(spec: &Spec, x: f64, y: f64, x_bits_equal: bool) -> bool {
+    if x_bits_equal {
+        return true;
+    }
+    let special = !x.is_finite() || (x == 0.0 && x.is_sign_negative());
+    if special {
+        return false;
+    }
+    let d = (y - x).abs();
+    match spec {
+        Spec::Lossless => false,
+        Spec::Bits(n) => d <= 2f64.powi(-(*n as i32) - 1) * x.abs(),
+        Spec::Rel(e) => d <= e * x.abs(),
+        Spec::Abs(e) => d <= *e,
+        Spec::Ae { bound, .. } => match bound {
+            Bound::Bits(n) => d <= 2f64.powi(-(*n as i32) - 1) * x.abs(),
+            Bound::Rel(e) => d <= e * x.abs(),
+            Bound::Abs(e) => d <= *e,
+        },
+    }
+}
+
+/// [`within_spec`] for float32 values (also requires subnormals to be exact).
+pub fn f32_within_spec(spec: &Spec, x: f32, y: f32) -> bool {
+    if x.to_bits() == y.to_bits() {
+        return true;
+    }
+    if x.is_subnormal() {
+        return false;
+    }
+    within_spec(spec, x as f64, y as f64, false)
+}
+
+/// [`within_spec`] for float64 values (also requires subnormals to be exact).
+pub fn f64_within_spec(spec: &Spec, x: f64, y: f64) -> bool {
+    if x.to_bits() == y.to_bits() {
+        return true;
+    }
+    if x.is_subnormal() {
+        return false;
+    }
+    within_spec(spec, x, y, false)
+}

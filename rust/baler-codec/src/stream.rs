@@ -1,0 +1,138 @@
+//! Sub-streams: number streams (raw little-endian or pcodec) and byte streams
+//! (stored or zstd). Each starts with a mode byte and a varint payload length.
+
+use crate::error::{corrupt, CodecError};
+use crate::varint::{put_uvarint, Reader};
+use pco::data_types::Number;
+use pco::ChunkConfig;
+
+pub(crate) const MODE_RAW: u8 = 0;
+pub(crate) const MODE_PCO: u8 = 1;
+pub(crate) const MODE_ZSTD: u8 = 2;
+
+/// Numbers that can be stored as fixed-width little-endian and with pcodec.
+pub(crate) trait Num: Number + Copy + Default {
+    const SIZE: usize;
+    fn put_le(self, out: &mut Vec<u8>);
+    fn get_le(b: &[u8]) -> Self;
+}
+
+macro_rules! num_impl {
+    ($t:ty, $n:expr) => {
+        impl Num for $t {
+            const SIZE: usize = $n;
+            #[inline]
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            #[inline]
+            fn get_le(b: &[u8]) -> Self {
+                let mut a = [0u8; $n];
+                a.copy_from_slice(&b[..$n]);
+                <$t>::from_le_bytes(a)
+            }
+        }
+    };
+}
+num_impl!(i32, 4);
+num_impl!(i64, 8);
+num_impl!(f32, 4);
+num_impl!(f64, 8);
+
+/// Below this many values the pcodec attempt is skipped (its header costs more).
+pub(crate) const PCO_MIN_N: usize = 8;
+
+/// Writes a number stream: the smaller of pcodec and raw little-endian.
+pub(crate) fn put_nums<T: Num>(vals: &[T], cfg: &ChunkConfig, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    let raw_len = vals.len() * T::SIZE;
+    if vals.len() >= PCO_MIN_N {
+        let c = pco::standalone::simple_compress(vals, cfg).map_err(|e| CodecError::Internal(format!("pcodec: {e}")))?;
+        if c.len() < raw_len {
+            out.push(MODE_PCO);
+            put_uvarint(out, c.len() as u64);
+            out.extend_from_slice(&c);
+            return Ok(());
+        }
+    }
+    out.push(MODE_RAW);
+    put_uvarint(out, raw_len as u64);
+    out.reserve(raw_len);
+    for &v in vals {
+        v.put_le(out);
+    }
+    Ok(())
+}
+
+/// Reads a number stream of exactly `dst.len()` values.
+pub(crate) fn get_nums<T: Num>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), CodecError> {
+    let mode = r.u8()?;
+    let len = r.len_at_most(r.remaining(), "number stream length")?;
+    let payload = r.bytes(len)?;
+    match mode {
+        MODE_RAW => {
+            if len != dst.len() * T::SIZE {
+                return corrupt("raw number stream has the wrong length");
+            }
+            for (d, c) in dst.iter_mut().zip(payload.chunks_exact(T::SIZE)) {
+                *d = T::get_le(c);
+            }
+            Ok(())
+        }
+        MODE_PCO => {
+            if dst.is_empty() {
+                return corrupt("pcodec stream for zero values");
+            }
+            let p = pco::standalone::simple_decompress_into(payload, dst)
+                .map_err(|e| CodecError::Corrupt(format!("pcodec: {e}")))?;
+            if p.n_processed != dst.len() || !p.finished {
+                return corrupt("pcodec stream has the wrong number of values");
+            }
+            Ok(())
+        }
+        m => corrupt(format!("unknown number stream mode {m}")),
+    }
+}
+
+/// zstd level for lossless byte streams (ROOT's default ZSTD setting 505 uses 5).
+pub(crate) const ZSTD_LEVEL: i32 = 5;
+
+/// Writes a byte stream: the smaller of zstd and stored.
+pub(crate) fn put_bytes(data: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError> {
+    if data.len() >= 16 {
+        let c = zstd::bulk::compress(data, ZSTD_LEVEL).map_err(|e| CodecError::Internal(format!("zstd: {e}")))?;
+        if c.len() < data.len() {
+            out.push(MODE_ZSTD);
+            put_uvarint(out, c.len() as u64);
+            out.extend_from_slice(&c);
+            return Ok(());
+        }
+    }
+    out.push(MODE_RAW);
+    put_uvarint(out, data.len() as u64);
+    out.extend_from_slice(data);
+    Ok(())
+}
+
+/// Reads a byte stream of exactly `dst.len()` bytes.
+pub(crate) fn get_bytes(r: &mut Reader<'_>, dst: &mut [u8]) -> Result<(), CodecError> {
+    let mode = r.u8()?;
+    let len = r.len_at_most(r.remaining(), "byte stream length")?;
+    let payload = r.bytes(len)?;
+    match mode {
+        MODE_RAW => {
+            if len != dst.len() {
+                return corrupt("stored byte stream has the wrong length");
+            }
+            dst.copy_from_slice(payload);
+            Ok(())
+        }
+        MODE_ZSTD => {
+            let n = zstd::bulk::decompress_to_buffer(payload, dst).map_err(|e| CodecError::Corrupt(format!("zstd: {e}")))?;
+            if n != dst.len() {
+                return corrupt("zstd stream has the wrong decoded length");
+            }
+            Ok(())
+        }
+        m => corrupt(format!("unknown byte stream mode {m}")),
+    }
+}
