@@ -50,7 +50,7 @@ SymbolPatcher *gPatcher = nullptr;
 /// Puts the marker class into the StreamerInfo of the file being written (see FileMarker.h).
 void TagFileForAutoload(TBasket &basket)
 {
-   static TVirtualStreamerInfo *markerInfo = Baler::RequiresLibBalerROOT::Class()->GetStreamerInfo();
+   static TVirtualStreamerInfo *markerInfo = Baler::Requires_libBalerROOT::Class()->GetStreamerInfo();
    if (TBuffer *buffer = basket.GetBufferRef())
       buffer->TagStreamerInfo(markerInfo);
 }

@@ -5,5 +5,5 @@
 #pragma link C++ nestedclasses;
 
 #pragma link C++ namespace Baler;
-#pragma link C++ class Baler::RequiresLibBalerROOT+;
+#pragma link C++ class Baler::Requires_libBalerROOT+;
 #endif

@@ -1,5 +1,6 @@
 // Copies one TTree entry by entry into a new file, every branch with the given compression
 // setting, so that every basket is decompressed and written again by the plugin under test.
+#include "Baler/Baler.h" // loads libBalerROOT, so the new baskets go through the plugin
 #include "TBranch.h"
 #include "TFile.h"
 #include "TTree.h"

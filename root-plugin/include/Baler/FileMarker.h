@@ -10,12 +10,12 @@
 
 namespace Baler {
 
-class RequiresLibBalerROOT {
+class Requires_libBalerROOT {
 public:
-   virtual ~RequiresLibBalerROOT() = default;
+   virtual ~Requires_libBalerROOT() = default;
    Int_t fFormatVersion = 1; ///< Baler block format version the file was written with
 
-   ClassDef(RequiresLibBalerROOT, 1)
+   ClassDef(Requires_libBalerROOT, 1)
 };
 
 } // namespace Baler

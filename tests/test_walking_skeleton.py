@@ -1,0 +1,128 @@
+"""Issue 2: a TTree written through libBalerROOT and read back by plain ROOT."""
+import re
+
+import pytest
+
+from conftest import (BALER_LOSSLESS, ZSTD_505, REPO, env_without_plugin, macro_value, run_macro, run_python)
+
+
+@pytest.fixture(scope="module")
+def hzz_files(shared_data, tmp_path_factory):
+    """HZZ's `events` tree rewritten entry by entry with Baler lossless and, for reference, ZSTD-505."""
+    out = tmp_path_factory.mktemp("hzz")
+    files = {"baler": out / "hzz_baler.root", "zstd": out / "hzz_zstd.root"}
+    run_macro("rewrite_tree", shared_data / "uproot-HZZ.root", files["baler"], "events", BALER_LOSSLESS)
+    run_macro("rewrite_tree", shared_data / "uproot-HZZ.root", files["zstd"], "events", ZSTD_505)
+    return files
+
+
+def test_hzz_lossless_round_trip_is_bit_exact(shared_data, hzz_files):
+    """Every value of every leaf of every entry reads back bit for bit; entry counts are equal."""
+    output = run_macro("compare_trees", shared_data / "uproot-HZZ.root", hzz_files["baler"], "events")
+    entries, values, differences = macro_value(output, "compare_trees")
+    assert entries == 2421
+    assert values > 100_000
+    assert differences == 0
+
+
+def test_lossless_float_data_is_smaller_than_zstd_505(hzz_files):
+    """Baler lossless beats ROOT's ZSTD-505 on the float branches (bytes on disk incl. keys and tails)."""
+    baler_bytes, baler_values = macro_value(run_macro("float_branch_bytes", hzz_files["baler"], "events"),
+                                            "float_branch_bytes")
+    zstd_bytes, zstd_values = macro_value(run_macro("float_branch_bytes", hzz_files["zstd"], "events"),
+                                          "float_branch_bytes")
+    assert baler_values == zstd_values == 85786
+    print(f"float branches: Baler lossless {baler_bytes / baler_values:.3f} B/value, "
+          f"ZSTD-505 {zstd_bytes / zstd_values:.3f} B/value")
+    assert baler_bytes < zstd_bytes
+
+
+def test_reading_without_plugin_names_baler_and_the_library(hzz_files):
+    """Without libBalerROOT on the library path, ROOT's messages say what is missing."""
+    output = run_macro("compare_trees", hzz_files["zstd"], hzz_files["baler"], "events", env=env_without_plugin(),
+                       check=False)
+    assert "Baler" in output and "libBalerROOT" in output, output
+    assert "could not be read" in output, output
+
+
+def test_pyroot_reads_without_loading_anything(shared_data, hzz_files):
+    """PyROOT opens a Baler file and ROOT loads the plugin by itself (rootmap autoload)."""
+    code = f"""
+import ROOT
+def total(path):
+    f = ROOT.TFile.Open(path)
+    t = f.Get("events")
+    return t.GetEntries(), sum(sum(e.Muon_Px) for e in t)
+print("sums", *total("{shared_data / 'uproot-HZZ.root'}"), *total("{hzz_files['baler']}"))
+print("loaded", any("libBalerROOT" in lib for lib in str(ROOT.gSystem.GetLibraries()).split()))
+"""
+    output = run_python(code)
+    _, entries_a, sum_a, entries_b, sum_b = re.search(r"^sums (.*)$", output, re.M).group(0).split()
+    assert entries_a == entries_b == "2421"
+    assert sum_a == sum_b
+    assert "loaded True" in output
+
+
+def test_other_algorithms_are_untouched_while_plugin_is_loaded(shared_data, hzz_files):
+    """A ZSTD-505 file written with the plugin loaded is an ordinary ROOT file: read without the plugin."""
+    output = run_macro("compare_trees", shared_data / "uproot-HZZ.root", hzz_files["zstd"], "events",
+                       env=env_without_plugin())
+    assert macro_value(output, "compare_trees")[2] == 0
+
+
+def test_metadata_keys_stay_standard(hzz_files):
+    """Only basket data is Baler: the TTree and StreamerInfo keys are ZSTD, readable by uproot."""
+    output = run_python(f"""
+import uproot
+f = uproot.open("{hzz_files['baler']}")
+print("entries", f["events"].num_entries, "classes", sorted(f.file.streamers))
+""")
+    assert "entries 2421" in output
+    assert "Baler::Requires_libBalerROOT" in output
+
+
+def test_hooks_cover_libraries_loaded_after_the_plugin(tmp_path):
+    """libROOTNTuple, loaded only after libBalerROOT, is patched too: its pages with Baler's
+    algorithm code go to ZSTD instead of ROOT's zlib fallback for unknown codes."""
+    path = tmp_path / "ntuple.root"
+    output = run_python(f"""
+import ROOT
+ROOT.gSystem.Load("libBalerROOT")
+maps = open("/proc/self/maps").read()
+print("ntuple loaded before plugin:", "libROOTNTuple" in maps)
+ROOT.gInterpreter.Declare('''
+#include <ROOT/RNTupleModel.hxx>
+#include <ROOT/RNTupleWriter.hxx>
+void WriteNTuple(const char *path) {{
+   auto model = ROOT::RNTupleModel::Create();
+   auto x = model->MakeField<float>("x");
+   ROOT::RNTupleWriteOptions options;
+   options.SetCompression({BALER_LOSSLESS});
+   auto writer = ROOT::RNTupleWriter::Recreate(std::move(model), "ntuple", path, options);
+   for (int i = 0; i < 100000; ++i) {{ *x = i * 0.25f; writer->Fill(); }}
+}}
+''')
+ROOT.WriteNTuple("{path}")
+""")
+    assert "ntuple loaded before plugin: False" in output
+    data = path.read_bytes()
+    assert data.count(b"ZS\x01") > 0
+    assert data.count(b"ZL\x08") == 0
+
+
+def test_example_macros_write_and_read(tmp_path):
+    """The README's example macros: write with one added line, read with nothing added."""
+    path = tmp_path / "example.root"
+    write = run_macro_file("write_example", path, 5000)
+    assert "wrote 5000 events" in write
+    read = run_macro_file("read_example", path)
+    assert re.search(r"read_example: 5000 events, \d+ muons", read), read
+
+
+def run_macro_file(name, *args):
+    import subprocess
+    call = f"{REPO / 'macros' / name}.C({', '.join(repr(str(a)) if not isinstance(a, int) else str(a) for a in args)})"
+    call = call.replace("'", '"')
+    proc = subprocess.run(["root.exe", "-l", "-b", "-q", call], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
