@@ -13,7 +13,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 MACROS = REPO / "tests" / "macros"
-BUILD_LIB = REPO / "build" / "lib"
+BUILD_LIB = pathlib.Path(os.environ.get("BALER_BUILD", REPO / "build")) / "lib"
 
 # Baler's compression settings (root-plugin/include/Baler/Baler.h): algorithm 42, level 99 lossless.
 BALER_LOSSLESS = 4299
