@@ -214,7 +214,8 @@ mod tests {
             assert_eq!(canon.parse::<Spec>().unwrap(), got, "round trip of {canon}");
         }
         assert_eq!(Spec::Rel(1e-300).to_string(), "rel:1e-300");
-        assert_eq!(Spec::Rel(0.001).to_string(), "rel:0.001");
+        assert_eq!(Spec::Rel(0.001).to_string(), "rel:1e-3");
+        assert_eq!(Spec::Abs(0.25).to_string(), "abs:0.25");
         for e in [1e-3, 0.1 + 0.2, 2f64.powi(-11), 5e-324, 0.9999999999999999] {
             let s = Spec::Rel(e);
             assert_eq!(s.to_string().parse::<Spec>().unwrap(), s);
