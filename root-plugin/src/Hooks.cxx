@@ -1,13 +1,14 @@
 // Installs Baler into ROOT's compression entry points when libBalerROOT is loaded.
 //
 // ROOT 6.40 has no compression plugin interface, so the plugin redirects the calls that ROOT's
-// libraries make to R__zipMultipleAlgorithm, R__unzip_header and R__unzip (and to
-// TBasket::WriteBuffer, to know which basket is being compressed) — see docs/design.md.
-// Calls for other algorithms, and blocks that are not Baler's, go to ROOT's own functions.
-#include "BasketLayout.h"
+// libraries make to R__zipMultipleAlgorithm, R__unzip_header and R__unzip, and wraps
+// TBasket::WriteBuffer / ReadBasketBuffers to know which basket is being (de)compressed (see
+// docs/design.md). Calls for other algorithms, and blocks that are not Baler's, go to ROOT's own
+// functions. Nothing may throw out of these functions: ROOT calls them through C interfaces.
 #include "Baler/Baler.h"
-#include "BasketCodec.h"
 #include "Baler/FileMarker.h"
+#include "BasketCodec.h"
+#include "CodecSelection.h"
 #include "RootBlockHeader.h"
 #include "SymbolPatcher.h"
 
@@ -16,29 +17,46 @@
 #include "TBranch.h"
 #include "TClass.h"
 #include "TError.h"
+#include "TFile.h"
 #include "TVirtualStreamerInfo.h"
 
+#include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
+#include <string>
 
 namespace Baler::Internal {
 namespace {
 
-using ZipFn = void (*)(int, int *, const char *, int *, char *, int *, ROOT::RCompressionSetting::EAlgorithm::EValues);
+using Algorithm = ROOT::RCompressionSetting::EAlgorithm::EValues;
+using ZipFn = void (*)(int, int *, const char *, int *, char *, int *, Algorithm);
 using UnzipHeaderFn = int (*)(int *, const unsigned char *, int *);
 using UnzipFn = void (*)(int *, const unsigned char *, int *, unsigned char *, int *);
 using WriteBufferFn = Int_t (*)(TBasket *);
+using ReadBasketBuffersFn = Int_t (*)(TBasket *, Long64_t, Int_t, TFile *);
 using DlopenFn = void *(*)(const char *, int);
 
 ZipFn gRootZip = nullptr;
 UnzipHeaderFn gRootUnzipHeader = nullptr;
 UnzipFn gRootUnzip = nullptr;
 WriteBufferFn gRootWriteBuffer = nullptr;
+ReadBasketBuffersFn gRootReadBasketBuffers = nullptr;
 DlopenFn gRealDlopen = nullptr;
 
-/// The basket whose TBasket::WriteBuffer is running on this thread. ROOT calls the compressor
-/// from inside WriteBuffer on the same thread, also under implicit multi-threading.
-thread_local TBasket *tWritingBasket = nullptr;
+/// The basket whose TBasket::WriteBuffer runs on this thread, and the codec chosen for it. ROOT
+/// calls the compressor from inside WriteBuffer on the same thread, also under implicit MT.
+struct WritingBasket {
+   TBasket *basket = nullptr;
+   SpecPtr spec;
+};
+thread_local WritingBasket tWriting;
+
+/// The basket whose ReadBasketBuffers runs on this thread (for error messages only).
+struct ReadingBasket {
+   TBasket *basket = nullptr;
+   Long64_t seek = 0;
+};
+thread_local ReadingBasket tReading;
 
 /// Non-basket callers (keys, StreamerInfo, RNTuple pages, messages) that inherit Baler's
 /// algorithm code get ROOT's own ZSTD, so that everything but basket data stays standard.
@@ -55,20 +73,40 @@ void TagFileForAutoload(TBasket &basket)
       buffer->TagStreamerInfo(markerInfo);
 }
 
-bool IsBalerBranch(TBasket &basket)
+/// Gives a branch chosen by BALER_POLICY Baler's algorithm code, so the file records how its
+/// baskets are stored. Only this branch: its sub-branches are resolved on their own.
+class BranchCompressionAccess : public TBranch {
+public:
+   static void MarkAsBaler(TBranch &branch)
+   {
+      if (branch.GetCompressionAlgorithm() != kAlgorithm)
+         static_cast<BranchCompressionAccess &>(branch).fCompress = kLossless;
+   }
+};
+
+std::string DescribeBranch(const TBranch *branch)
 {
-   TBranch *branch = basket.GetBranch();
-   return branch && branch->GetCompressionAlgorithm() == kAlgorithm;
+   return branch ? std::string(branch->GetName()) : std::string("?");
 }
 
 Int_t WriteBufferHook(TBasket *basket)
 {
-   if (basket && IsBalerBranch(*basket))
-      TagFileForAutoload(*basket);
-   TBasket *outer = tWritingBasket;
-   tWritingBasket = basket;
+   WritingBasket outer = std::move(tWriting);
+   tWriting = WritingBasket{basket, nullptr};
+   TBranch *branch = basket ? basket->GetBranch() : nullptr;
+   try {
+      if (branch)
+         tWriting.spec = ResolveCodec(*branch);
+      if (tWriting.spec) {
+         BranchCompressionAccess::MarkAsBaler(*branch);
+         TagFileForAutoload(*basket);
+      }
+   } catch (const std::exception &e) {
+      Error("Baler", "branch %s: %s; stored with ROOT's own compression", DescribeBranch(branch).c_str(), e.what());
+      tWriting.spec = nullptr;
+   }
    Int_t result = gRootWriteBuffer(basket);
-   tWritingBasket = outer;
+   tWriting = std::move(outer);
    return result;
 }
 
@@ -82,24 +120,28 @@ bool IsBasketData(TBasket *basket, const char *src)
 }
 
 extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize, char *tgt, int *irep,
-                        ROOT::RCompressionSetting::EAlgorithm::EValues algorithm)
+                        Algorithm algorithm)
 {
-   if (algorithm != kAlgorithm) {
-      gRootZip(cxlevel, srcsize, src, tgtsize, tgt, irep, algorithm);
+   const bool balerBasket = tWriting.spec && IsBasketData(tWriting.basket, src);
+   if (!balerBasket) {
+      if (algorithm == kAlgorithm)
+         gRootZip(kMetadataZstdLevel, srcsize, src, tgtsize, tgt, irep, ROOT::RCompressionSetting::EAlgorithm::kZSTD);
+      else
+         gRootZip(cxlevel, srcsize, src, tgtsize, tgt, irep, algorithm);
       return;
    }
+   // Like ROOT's compressors: a block that cannot be compressed (too small, no gain, an error)
+   // gives 0, and ROOT then stores the basket uncompressed, i.e. exactly.
    *irep = 0;
-   TBasket *basket = tWritingBasket;
-   if (!IsBasketData(basket, src)) {
-      gRootZip(kMetadataZstdLevel, srcsize, src, tgtsize, tgt, irep, ROOT::RCompressionSetting::EAlgorithm::kZSTD);
-      return;
+   try {
+      *irep = static_cast<int>(CompressBasketBlock(*tWriting.basket, *tWriting.spec, src,
+                                                   static_cast<std::size_t>(*srcsize),
+                                                   reinterpret_cast<unsigned char *>(tgt),
+                                                   static_cast<std::size_t>(*tgtsize)));
+   } catch (const std::exception &e) {
+      Error("Baler", "branch %s: cannot compress basket with %s: %s; basket stored uncompressed",
+            DescribeBranch(tWriting.basket->GetBranch()).c_str(), tWriting.spec->ToString().c_str(), e.what());
    }
-   // Like ROOT's compressors: anything that cannot be compressed (too small, no gain, an
-   // error) returns 0, and ROOT then stores the basket uncompressed, i.e. exactly.
-   if (*srcsize <= static_cast<int>(kRootHeaderSize) || *tgtsize <= static_cast<int>(kRootHeaderSize))
-      return;
-   *irep = CompressBasketBlock(*basket, cxlevel, src, static_cast<std::size_t>(*srcsize),
-                               reinterpret_cast<unsigned char *>(tgt), static_cast<std::size_t>(*tgtsize));
 }
 
 extern "C" int UnzipHeaderHook(int *srcsize, const unsigned char *src, int *tgtsize)
@@ -111,13 +153,50 @@ extern "C" int UnzipHeaderHook(int *srcsize, const unsigned char *src, int *tgts
    return 0;
 }
 
+/// "branch X, entries [a, b) of FILE" for the basket being read on this thread, if known.
+std::string DescribeReadingBasket()
+{
+   TBasket *basket = tReading.basket;
+   TBranch *branch = basket ? basket->GetBranch() : nullptr;
+   if (!branch)
+      return "a basket read without branch context (e.g. TTreeCacheUnzip)";
+   std::string where = "branch " + DescribeBranch(branch);
+   const Long64_t *firstEntries = branch->GetBasketEntry();
+   for (Int_t i = 0; firstEntries && i < branch->GetWriteBasket(); ++i) {
+      if (branch->GetBasketSeek(i) != tReading.seek)
+         continue;
+      const Long64_t end = i + 1 < branch->GetWriteBasket() ? firstEntries[i + 1] : branch->GetEntries();
+      where += ", entries " + std::to_string(firstEntries[i]) + "-" + std::to_string(end - 1);
+      break;
+   }
+   if (TFile *file = branch->GetFile())
+      where += std::string(" of ") + file->GetName();
+   return where;
+}
+
 extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, unsigned char *tgt, int *irep)
 {
    if (!IsBalerBlock(src)) {
       gRootUnzip(srcsize, src, tgtsize, tgt, irep);
       return;
    }
-   *irep = DecompressBalerBlock(src, static_cast<std::size_t>(*srcsize), tgt, static_cast<std::size_t>(*tgtsize));
+   // A bad block reads as failed (0 bytes), like any ROOT read error; the process goes on.
+   *irep = 0;
+   try {
+      *irep = static_cast<int>(DecompressBalerBlock(src, static_cast<std::size_t>(*srcsize), tgt,
+                                                    static_cast<std::size_t>(*tgtsize)));
+   } catch (const std::exception &e) {
+      Error("Baler", "corrupt Baler block in %s: %s", DescribeReadingBasket().c_str(), e.what());
+   }
+}
+
+Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *file)
+{
+   ReadingBasket outer = tReading;
+   tReading = ReadingBasket{basket, pos};
+   Int_t result = gRootReadBasketBuffers(basket, pos, len, file);
+   tReading = outer;
+   return result;
 }
 
 void PatchNewlyLoadedLibraries()
@@ -146,24 +225,47 @@ Fn Resolve(const char *symbol)
    return reinterpret_cast<Fn>(address);
 }
 
+/// BALER_POLICY applies to every tree the process writes; a policy we cannot honour must stop
+/// the program before it writes anything, rather than be silently ignored.
+void LoadPolicyFromEnvironment()
+{
+   const char *policy = std::getenv("BALER_POLICY");
+   if (!policy || !*policy)
+      return;
+   try {
+      SetPolicy(ParsePolicy(policy));
+   } catch (const std::exception &e) {
+      Fatal("Baler", "%s", e.what());
+   }
+}
+
+template <typename Fn>
+void *Address(Fn function)
+{
+   return reinterpret_cast<void *>(function);
+}
+
 struct Installer {
    Installer()
    {
+      LoadPolicyFromEnvironment();
       gRootZip = Resolve<ZipFn>("R__zipMultipleAlgorithm");
       gRootUnzipHeader = Resolve<UnzipHeaderFn>("R__unzip_header");
       gRootUnzip = Resolve<UnzipFn>("R__unzip");
       gRootWriteBuffer = Resolve<WriteBufferFn>("_ZN7TBasket11WriteBufferEv");
+      gRootReadBasketBuffers = Resolve<ReadBasketBuffersFn>("_ZN7TBasket17ReadBasketBuffersExiP5TFile");
       gRealDlopen = Resolve<DlopenFn>("dlopen");
       static SymbolPatcher patcher(
          {
-            {"R__zipMultipleAlgorithm", reinterpret_cast<void *>(&ZipHook), reinterpret_cast<void *>(gRootZip)},
-            {"R__unzip_header", reinterpret_cast<void *>(&UnzipHeaderHook), reinterpret_cast<void *>(gRootUnzipHeader)},
-            {"R__unzip", reinterpret_cast<void *>(&UnzipHook), reinterpret_cast<void *>(gRootUnzip)},
-            {"_ZN7TBasket11WriteBufferEv", reinterpret_cast<void *>(&WriteBufferHook),
-             reinterpret_cast<void *>(gRootWriteBuffer)},
-            {"dlopen", reinterpret_cast<void *>(&DlopenHook), reinterpret_cast<void *>(gRealDlopen)},
+            {"R__zipMultipleAlgorithm", Address(&ZipHook), Address(gRootZip)},
+            {"R__unzip_header", Address(&UnzipHeaderHook), Address(gRootUnzipHeader)},
+            {"R__unzip", Address(&UnzipHook), Address(gRootUnzip)},
+            {"_ZN7TBasket11WriteBufferEv", Address(&WriteBufferHook), Address(gRootWriteBuffer)},
+            {"_ZN7TBasket17ReadBasketBuffersExiP5TFile", Address(&ReadBasketBuffersHook),
+             Address(gRootReadBasketBuffers)},
+            {"dlopen", Address(&DlopenHook), Address(gRealDlopen)},
          },
-         reinterpret_cast<const void *>(&ZipHook));
+         Address(&ZipHook));
       std::lock_guard<std::mutex> lock(gPatchMutex);
       gPatcher = &patcher;
       gPatcher->PatchNewObjects();

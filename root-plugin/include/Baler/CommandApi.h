@@ -1,0 +1,70 @@
+// The ROOT I/O behind the `baler` command line, as a small C ABI compiled into libBalerROOT.
+//
+// The CLI (rust/baler-cli) loads libBalerROOT at run time and calls these functions; everything
+// that touches ROOT stays in the plugin. Results come back as plain data through callbacks:
+//
+//  - one `BalerBranchRow` per branch that holds data (compress, inspect), valid only during the
+//    call of the row callback (copy what you keep);
+//  - progress as (done, total) counts, e.g. entries (may be null);
+//  - errors as a return value != 0 and one line of text written into `error` (NUL-terminated,
+//    truncated to `errorSize`).
+//
+// The functions are not re-entrant: call them from one thread at a time.
+#ifndef BALER_COMMANDAPI_H
+#define BALER_COMMANDAPI_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Bumped whenever a signature or a struct below changes; the CLI checks it after loading.
+#define BALER_COMMAND_API_VERSION 1
+
+/// One branch of one tree.
+typedef struct BalerBranchRow {
+   const char *tree;         ///< path of the tree in the file, e.g. "Events" or "dir/Events"
+   const char *branch;       ///< full branch name
+   const char *type;         ///< type of the values, e.g. "Float_t[]", "vector<float>", "Int_t"
+   long long entries;        ///< entries of the branch
+   long long bytesBefore;    ///< compress: compressed bytes in the input file (0 for inspect)
+   long long bytes;          ///< compressed bytes in the (output) file, basket keys included
+   long long totalBytes;     ///< uncompressed bytes of the branch's baskets
+   int compression;          ///< the branch's compression setting, algorithm*100 + level
+   const char *codec;        ///< what stores the values: "baler bits:10", "baler lossless", "zstd 5", ...
+   const char *codecBefore;  ///< compress: the input branch's codec description (inspect: same as codec)
+} BalerBranchRow;
+
+typedef void (*BalerRowCallback)(const BalerBranchRow *row, void *user);
+typedef void (*BalerProgressCallback)(const char *what, long long done, long long total, void *user);
+
+/// BALER_COMMAND_API_VERSION of the library.
+int baler_command_api_version(void);
+
+/// Rewrites every TTree of `inPath` into `outPath` (recreated) with Baler; all other objects
+/// (histograms, directories, other keys) are copied. `codecSpec` (e.g. "bits:10", "lossless")
+/// applies to the float and double branches whose name matches one of the `nGlobs` shell globs
+/// (all when nGlobs == 0); everything else is stored with Baler lossless. With nTrees > 0 only
+/// the trees with those names (or paths "dir/name") are rewritten; other trees are copied with
+/// their own compression. One row per branch of every rewritten tree.
+int baler_compress_file(const char *inPath, const char *outPath, const char *codecSpec, const char *const *globs,
+                        int nGlobs, const char *const *trees, int nTrees, BalerRowCallback onRow,
+                        BalerProgressCallback onProgress, void *user, char *error, size_t errorSize);
+
+/// One row per branch of every TTree in `path` (all directories), with its compression.
+int baler_inspect_file(const char *path, BalerRowCallback onRow, void *user, char *error, size_t errorSize);
+
+/// Writes a synthetic sample of `events` entries (tree "Events", ZSTD-505), deterministic for
+/// `seed`: jets and muons as jagged leaf arrays (nJet, Jet_pt[nJet]/F, ...; nMuon, Muon_pt, ...),
+/// electrons as std::vector<float>, scalars (run, luminosityBlock, event, MET_pt, MET_phi,
+/// genWeight/D) and a correlated 8x8 calorimeter cell array Calo_E[64]/F. Also writes a
+/// histogram "h_Jet_pt" next to the tree.
+int baler_generate_sample(const char *outPath, long long events, unsigned long long seed,
+                          BalerProgressCallback onProgress, void *user, char *error, size_t errorSize);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,138 @@
+// The public C++ API of Baler.h: codec values and per-branch selection.
+#include "Baler/Baler.h"
+#include "CodecSelection.h"
+
+#include "TBranch.h"
+#include "TError.h"
+#include "TLeaf.h"
+#include "TObjArray.h"
+#include "TTree.h"
+
+#include <cstdio>
+#include <fnmatch.h>
+
+namespace Baler {
+
+namespace {
+
+std::string FormatNumber(double value)
+{
+   char text[32];
+   std::snprintf(text, sizeof(text), "%.17g", value);
+   return text;
+}
+
+/// True when the branch or one of its sub-branches stores float or double values that a lossy
+/// codec would act on (Float16_t/Double32_t are ROOT's own reduced types and are kept as written).
+bool HoldsFloats(TBranch &branch)
+{
+   for (auto *leaf : TRangeDynCast<TLeaf>(branch.GetListOfLeaves())) {
+      const TString type = leaf->GetTypeName();
+      if (type == "Float_t" || type == "Double_t" || type.Contains("float") || type.Contains("double"))
+         return true;
+   }
+   for (auto *sub : TRangeDynCast<TBranch>(branch.GetListOfBranches()))
+      if (HoldsFloats(*sub))
+         return true;
+   return false;
+}
+
+/// Registers `codec` for the branch and all its sub-branches, and gives them Baler's algorithm
+/// code so that ROOT hands their baskets to the plugin (and the file records that they are Baler's).
+void Apply(TBranch &branch, const Internal::SpecPtr &spec)
+{
+   branch.SetCompressionSettings(kLossless); // recursive; the registered codec decides the coding
+   std::vector<TBranch *> pending{&branch};
+   while (!pending.empty()) {
+      TBranch *current = pending.back();
+      pending.pop_back();
+      Internal::RegisterBranchCodec(*current, spec);
+      for (auto *sub : TRangeDynCast<TBranch>(current->GetListOfBranches()))
+         pending.push_back(sub);
+   }
+}
+
+Internal::SpecPtr ParseSpec(const std::string &text)
+{
+   try {
+      return std::make_shared<const baler::codec::Spec>(baler::codec::Spec::Parse(text));
+   } catch (const baler::codec::Error &e) {
+      throw std::invalid_argument(e.what());
+   }
+}
+
+} // namespace
+
+Codec Codec::Parse(const std::string &spec)
+{
+   return Codec(ParseSpec(spec)->ToString());
+}
+
+Codec Codec::Lossless()
+{
+   return Parse("lossless");
+}
+
+Codec Codec::Bits(int n)
+{
+   return Parse("bits:" + std::to_string(n));
+}
+
+Codec Codec::Rel(double e)
+{
+   return Parse("rel:" + FormatNumber(e));
+}
+
+Codec Codec::Abs(double e)
+{
+   return Parse("abs:" + FormatNumber(e));
+}
+
+Codec Codec::Model(const std::string &model, const Codec &bound)
+{
+   return Parse("ae:" + bound.ToString() + ":" + model);
+}
+
+void SetCodec(TBranch *branch, const Codec &codec)
+{
+   if (!branch)
+      throw std::invalid_argument("Baler::SetCodec: branch is null");
+   auto spec = ParseSpec(codec.ToString());
+   if (spec->IsLossy() && !HoldsFloats(*branch))
+      Warning("Baler::SetCodec", "branch %s holds no float or double values: %s applies to float values only, "
+                                 "the branch is stored losslessly",
+              branch->GetName(), codec.ToString().c_str());
+   Apply(*branch, spec);
+}
+
+int SetCodec(TTree *tree, const char *branchGlob, const Codec &codec)
+{
+   if (!tree || !branchGlob)
+      throw std::invalid_argument("Baler::SetCodec: tree and branch glob are required");
+   auto spec = ParseSpec(codec.ToString());
+   int matched = 0;
+   bool anyFloats = false;
+   // Top-level and sub-branches (`ev.x`) can match; a match covers the branch's sub-branches.
+   std::vector<TBranch *> pending;
+   for (auto *branch : TRangeDynCast<TBranch>(tree->GetListOfBranches()))
+      pending.push_back(branch);
+   while (!pending.empty()) {
+      TBranch *branch = pending.back();
+      pending.pop_back();
+      if (fnmatch(branchGlob, branch->GetName(), 0) != 0) {
+         for (auto *sub : TRangeDynCast<TBranch>(branch->GetListOfBranches()))
+            pending.push_back(sub);
+         continue;
+      }
+      ++matched;
+      anyFloats = anyFloats || HoldsFloats(*branch);
+      Apply(*branch, spec);
+   }
+   if (matched > 0 && spec->IsLossy() && !anyFloats)
+      Warning("Baler::SetCodec", "no branch of %s matching \"%s\" holds float or double values: %s applies to float "
+                                 "values only, they are stored losslessly",
+              tree->GetName(), branchGlob, codec.ToString().c_str());
+   return matched;
+}
+
+} // namespace Baler

@@ -1,0 +1,123 @@
+#include "CodecSelection.h"
+
+#include "Baler/Baler.h"
+
+#include "TBranch.h"
+#include "TError.h"
+#include "TTree.h"
+
+#include <array>
+#include <fnmatch.h>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+namespace Baler::Internal {
+
+using baler::codec::Spec;
+
+namespace {
+
+struct BranchCodec {
+   const TTree *tree; ///< with the name: guards against a new branch reusing a freed address
+   std::string name;
+   SpecPtr spec;
+};
+
+std::shared_mutex gSelectionMutex;
+std::map<const TBranch *, BranchCodec> gBranchCodecs;
+std::vector<PolicyRule> gPolicy;
+
+constexpr int kLosslessLevel = kLossless % 100;
+
+/// The codec a Baler compression setting stands for: level 99 lossless, 1..23 `bits:N`.
+SpecPtr SpecForSetting(const TBranch &branch)
+{
+   static const std::array<SpecPtr, 100> specs = [] {
+      std::array<SpecPtr, 100> table;
+      table[kLosslessLevel] = std::make_shared<const Spec>(Spec::Parse("lossless"));
+      for (int bits = 1; bits <= kMaxSettingsBits; ++bits)
+         table[bits] = std::make_shared<const Spec>(Spec::Parse("bits:" + std::to_string(bits)));
+      return table;
+   }();
+   const int level = branch.GetCompressionLevel();
+   if (level >= 0 && level < static_cast<int>(specs.size()) && specs[level])
+      return specs[level];
+   Error("Baler", "branch %s: compression setting %d is not a Baler setting (%d01-%d%d for bits:N, %d for "
+                  "lossless); stored with ZSTD instead",
+         branch.GetName(), branch.GetCompressionSettings(), kAlgorithm, kAlgorithm, kMaxSettingsBits, kLossless);
+   return nullptr;
+}
+
+bool Matches(const std::string &glob, const char *name)
+{
+   return fnmatch(glob.c_str(), name, 0) == 0;
+}
+
+std::string Trim(const std::string &text)
+{
+   const auto first = text.find_first_not_of(" \t");
+   const auto last = text.find_last_not_of(" \t");
+   return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+}
+
+} // namespace
+
+void RegisterBranchCodec(TBranch &branch, SpecPtr spec)
+{
+   std::unique_lock<std::shared_mutex> lock(gSelectionMutex);
+   gBranchCodecs[&branch] = BranchCodec{branch.GetTree(), branch.GetName(), std::move(spec)};
+}
+
+std::vector<PolicyRule> ParsePolicy(const std::string &policy)
+{
+   static const char *kGrammar = "grammar: TREE/BRANCHGLOB=SPEC[,TREE/BRANCHGLOB=SPEC...]";
+   std::vector<PolicyRule> rules;
+   std::size_t start = 0;
+   while (start <= policy.size()) {
+      const std::size_t end = std::min(policy.find(',', start), policy.size());
+      const std::string rule = Trim(policy.substr(start, end - start));
+      start = end + 1;
+      if (rule.empty())
+         continue;
+      const auto slash = rule.find('/');
+      const auto equals = rule.find('=');
+      if (slash == std::string::npos || equals == std::string::npos || slash > equals || slash == 0 ||
+          equals == slash + 1)
+         throw baler::codec::Error("invalid BALER_POLICY rule \"" + rule + "\": expected TREE/BRANCHGLOB=SPEC; " +
+                                   kGrammar);
+      try {
+         rules.push_back({rule.substr(0, slash), rule.substr(slash + 1, equals - slash - 1),
+                          std::make_shared<const Spec>(Spec::Parse(rule.substr(equals + 1)))});
+      } catch (const baler::codec::Error &e) {
+         throw baler::codec::Error("invalid BALER_POLICY rule \"" + rule + "\": " + e.what());
+      }
+   }
+   return rules;
+}
+
+void SetPolicy(std::vector<PolicyRule> rules)
+{
+   std::unique_lock<std::shared_mutex> lock(gSelectionMutex);
+   gPolicy = std::move(rules);
+}
+
+SpecPtr ResolveCodec(TBranch &branch)
+{
+   {
+      std::shared_lock<std::shared_mutex> lock(gSelectionMutex);
+      auto registered = gBranchCodecs.find(&branch);
+      if (registered != gBranchCodecs.end() && registered->second.tree == branch.GetTree() &&
+          registered->second.name == branch.GetName())
+         return registered->second.spec;
+      const TTree *tree = branch.GetTree();
+      for (const auto &rule : gPolicy)
+         if (tree && Matches(rule.treeGlob, tree->GetName()) && Matches(rule.branchGlob, branch.GetName()))
+            return rule.spec;
+   }
+   if (branch.GetCompressionAlgorithm() == kAlgorithm)
+      return SpecForSetting(branch);
+   return nullptr;
+}
+
+} // namespace Baler::Internal

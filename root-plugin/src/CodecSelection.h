@@ -1,0 +1,39 @@
+// Which codec a branch is written with: SetCodec > BALER_POLICY > compression setting.
+#ifndef BALER_CODECSELECTION_H
+#define BALER_CODECSELECTION_H
+
+#include "baler/codec.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+class TBranch;
+
+namespace Baler::Internal {
+
+using SpecPtr = std::shared_ptr<const baler::codec::Spec>;
+
+/// Remembers the codec chosen for a branch by Baler::SetCodec.
+void RegisterBranchCodec(TBranch &branch, SpecPtr spec);
+
+/// One `TREE/BRANCHGLOB=SPEC` rule of a BALER_POLICY.
+struct PolicyRule {
+   std::string treeGlob;
+   std::string branchGlob;
+   SpecPtr spec;
+};
+
+/// Parses `TREE/BRANCHGLOB=SPEC,...`; throws baler::codec::Error naming the bad rule.
+std::vector<PolicyRule> ParsePolicy(const std::string &policy);
+
+/// Installs the process's policy (from BALER_POLICY, read once when the plugin loads).
+void SetPolicy(std::vector<PolicyRule> rules);
+
+/// The codec for the next basket of `branch`, or nullptr when the branch is not Baler's.
+/// Called for every basket written: cheap when nothing is registered and no policy is set.
+SpecPtr ResolveCodec(TBranch &branch);
+
+} // namespace Baler::Internal
+
+#endif

@@ -1,0 +1,166 @@
+#include "CommandCommon.h"
+
+#include "Baler/Baler.h"
+
+#include "TBranch.h"
+#include "TBranchElement.h"
+#include "TError.h"
+#include "TLeaf.h"
+#include "TObjArray.h"
+#include "TTree.h"
+
+#include <cstring>
+#include <fnmatch.h>
+
+namespace Baler::Cli {
+namespace {
+
+std::string gFirstError;
+
+void CollectingHandler(int level, Bool_t abort, const char *location, const char *message)
+{
+   if (level >= kError && !abort) {
+      if (gFirstError.empty())
+         gFirstError = std::string(location ? location : "") + ": " + (message ? message : "");
+      return;
+   }
+   DefaultErrorHandler(level, abort, location, message);
+}
+
+void Walk(TBranch &branch, std::vector<TBranch *> &out)
+{
+   out.push_back(&branch);
+   for (auto *sub : TRangeDynCast<TBranch>(branch.GetListOfBranches()))
+      if (sub)
+         Walk(*sub, out);
+}
+
+bool IsFloatTypeName(const std::string &type)
+{
+   for (const char *name : {"Float_t", "Double_t", "Float16_t", "Double32_t", "float", "double"})
+      if (type == name)
+         return true;
+   for (const char *name : {"vector<float>", "vector<double>", "vector<Float_t>", "vector<Double_t>",
+                            "vector<Double32_t>", "vector<Float16_t>"})
+      if (type == name || type == std::string("std::") + name)
+         return true;
+   return false;
+}
+
+} // namespace
+
+RootMessages::RootMessages()
+   : fPreviousHandler(reinterpret_cast<void *>(SetErrorHandler(CollectingHandler))),
+     fPreviousIgnoreLevel(gErrorIgnoreLevel)
+{
+   gFirstError.clear();
+   if (gErrorIgnoreLevel < kWarning)
+      gErrorIgnoreLevel = kWarning;
+}
+
+RootMessages::~RootMessages()
+{
+   SetErrorHandler(reinterpret_cast<ErrorHandlerFunc_t>(fPreviousHandler));
+   gErrorIgnoreLevel = fPreviousIgnoreLevel;
+}
+
+std::string RootMessages::FirstError()
+{
+   return gFirstError;
+}
+
+void RootMessages::Clear()
+{
+   gFirstError.clear();
+}
+
+void WriteError(char *error, std::size_t errorSize, const std::string &message)
+{
+   if (!error || errorSize == 0)
+      return;
+   std::string line = message;
+   for (char &c : line)
+      if (c == '\n' || c == '\r')
+         c = ' ';
+   const std::size_t n = std::min(line.size(), errorSize - 1);
+   std::memcpy(error, line.data(), n);
+   error[n] = '\0';
+}
+
+std::vector<TBranch *> AllBranches(TTree &tree)
+{
+   std::vector<TBranch *> out;
+   for (auto *branch : TRangeDynCast<TBranch>(tree.GetListOfBranches()))
+      if (branch)
+         Walk(*branch, out);
+   return out;
+}
+
+bool HoldsData(TBranch &branch)
+{
+   return branch.GetListOfBranches()->GetEntriesFast() == 0 || branch.GetZipBytes() > 0;
+}
+
+std::string TypeName(TBranch &branch)
+{
+   if (auto *element = dynamic_cast<TBranchElement *>(&branch)) {
+      std::string type = element->GetTypeName();
+      if (type.empty())
+         type = element->GetClassName();
+      return type;
+   }
+   auto *leaf = static_cast<TLeaf *>(branch.GetListOfLeaves()->At(0));
+   if (!leaf)
+      return "?";
+   std::string type = leaf->GetTypeName();
+   if (branch.GetListOfLeaves()->GetEntriesFast() > 1)
+      return "struct";
+   if (leaf->GetLeafCount())
+      type += "[]";
+   else if (leaf->GetLenStatic() > 1)
+      type += "[" + std::to_string(leaf->GetLenStatic()) + "]";
+   return type;
+}
+
+bool IsFloatingPoint(TBranch &branch)
+{
+   if (auto *element = dynamic_cast<TBranchElement *>(&branch))
+      return IsFloatTypeName(element->GetTypeName()) || IsFloatTypeName(element->GetClassName());
+   auto *leaves = branch.GetListOfLeaves();
+   if (leaves->GetEntriesFast() == 0)
+      return false;
+   for (auto *leaf : TRangeDynCast<TLeaf>(leaves))
+      if (!leaf || !IsFloatTypeName(leaf->GetTypeName()))
+         return false;
+   return true;
+}
+
+std::string DescribeSettings(int settings)
+{
+   const int algorithm = settings / 100;
+   const int level = settings % 100;
+   if (algorithm == kAlgorithm) {
+      if (level == 99)
+         return "baler lossless";
+      if (level >= 1 && level <= 23)
+         return "baler bits:" + std::to_string(level);
+      return "baler level " + std::to_string(level);
+   }
+   if (level == 0)
+      return "none";
+   static const char *const names[] = {"default", "zlib", "lzma", "old", "lz4", "zstd"};
+   const std::string name = algorithm >= 0 && algorithm <= 5 ? names[algorithm] : "algorithm " + std::to_string(algorithm);
+   return name + " " + std::to_string(level);
+}
+
+bool GlobMatch(const std::string &pattern, const std::string &name)
+{
+   return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+} // namespace Baler::Cli
+
+extern "C" int baler_command_api_version(void)
+{
+   return BALER_COMMAND_API_VERSION;
+}

@@ -1,0 +1,85 @@
+// Helpers shared by the command-line C ABI (CommandApi.h): error capture, branch walking, codec names.
+#ifndef BALER_CLI_COMMANDCOMMON_H
+#define BALER_CLI_COMMANDCOMMON_H
+
+#include "Baler/CommandApi.h"
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+class TBranch;
+class TTree;
+
+namespace Baler::Cli {
+
+/// An error to report to the caller as one line.
+struct Failure : std::runtime_error {
+   using std::runtime_error::runtime_error;
+};
+
+/// For the duration of one API call: ROOT's errors are collected instead of printed (the caller
+/// prints one line), ROOT's Info messages are silenced, warnings are printed as usual.
+class RootMessages {
+public:
+   RootMessages();
+   ~RootMessages();
+   RootMessages(const RootMessages &) = delete;
+   RootMessages &operator=(const RootMessages &) = delete;
+   /// The first error ROOT reported during this call ("" when none).
+   static std::string FirstError();
+   static void Clear();
+
+private:
+   void *fPreviousHandler;
+   int fPreviousIgnoreLevel;
+};
+
+/// Runs `body`, turning exceptions and ROOT errors into the C ABI's return value and message.
+template <typename Body>
+int Guarded(char *error, std::size_t errorSize, Body &&body);
+
+void WriteError(char *error, std::size_t errorSize, const std::string &message);
+
+/// Every branch of `tree`, depth first (parents before their sub-branches).
+std::vector<TBranch *> AllBranches(TTree &tree);
+
+/// True when a branch holds data of its own (a leaf branch, or any branch with baskets).
+bool HoldsData(TBranch &branch);
+
+/// "Float_t", "Float_t[]", "Float_t[64]", "vector<float>", ...
+std::string TypeName(TBranch &branch);
+
+/// True for float and double values (scalars, arrays, std::vector<float/double>).
+bool IsFloatingPoint(TBranch &branch);
+
+/// "baler bits:10", "baler lossless", "zstd 5", "zlib 1", "none", ...
+std::string DescribeSettings(int settings);
+
+/// Shell-style glob match (fnmatch).
+bool GlobMatch(const std::string &pattern, const std::string &name);
+
+template <typename Body>
+int Guarded(char *error, std::size_t errorSize, Body &&body)
+{
+   WriteError(error, errorSize, "");
+   RootMessages messages;
+   try {
+      body();
+      return 0;
+   } catch (const std::exception &e) {
+      std::string message = e.what();
+      const std::string root = RootMessages::FirstError();
+      if (!root.empty() && message.find(root) == std::string::npos)
+         message += " (ROOT: " + root + ")";
+      WriteError(error, errorSize, message);
+   } catch (...) {
+      WriteError(error, errorSize, "unexpected error");
+   }
+   return 1;
+}
+
+} // namespace Baler::Cli
+
+#endif
