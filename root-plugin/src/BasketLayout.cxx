@@ -1,13 +1,13 @@
 #include "BasketLayout.h"
 
+#include "layout/ElementLayout.h"
+#include "layout/LayoutRuns.h"
+#include "layout/LeafLayout.h"
+
 #include "TBasket.h"
 #include "TBranch.h"
 #include "TBranchElement.h"
-#include "TLeaf.h"
-#include "TLeafD.h"
-#include "TLeafF.h"
-#include "TLeafI.h"
-#include "TObjArray.h"
+#include "TBuffer.h"
 
 #include <algorithm>
 
@@ -17,81 +17,6 @@ using baler::codec::Layout;
 using baler::codec::Segment;
 using baler::codec::SegmentKind;
 
-namespace {
-
-std::size_t ElementSize(SegmentKind kind)
-{
-   switch (kind) {
-   case SegmentKind::F32:
-   case SegmentKind::I32: return 4;
-   case SegmentKind::F64: return 8;
-   case SegmentKind::Raw: return 1;
-   }
-   return 1;
-}
-
-/// Appends a run, merging it into the previous one when both have the same kind.
-void Append(Layout &layout, SegmentKind kind, std::size_t len)
-{
-   if (len == 0)
-      return;
-   if (!layout.empty() && layout.back().kind == kind)
-      layout.back().len += static_cast<std::uint32_t>(len);
-   else
-      layout.push_back({kind, static_cast<std::uint32_t>(len)});
-}
-
-/// How the values of one leaf are coded. Float16_t/Double32_t leaves (TLeafF16/TLeafD32) are
-/// already reduced by ROOT and are kept exactly as ROOT wrote them, so they count as raw.
-SegmentKind KindOfLeaf(const TLeaf &leaf)
-{
-   if (leaf.IsA() == TLeafF::Class())
-      return SegmentKind::F32;
-   if (leaf.IsA() == TLeafD::Class())
-      return SegmentKind::F64;
-   if (leaf.IsA() == TLeafI::Class())
-      return SegmentKind::I32;
-   return SegmentKind::Raw;
-}
-
-/// Entry data of a plain TBranch (leaf or leaf list). Returns false when the layout is not one
-/// we can describe value by value (then the caller treats the data as raw bytes).
-bool DescribeLeafData(const TBranch &branch, std::size_t dataLen, Layout &layout)
-{
-   const TObjArray *leaves = const_cast<TBranch &>(branch).GetListOfLeaves();
-   const int nLeaves = leaves ? leaves->GetEntriesFast() : 0;
-   if (nLeaves == 0)
-      return false;
-   if (nLeaves == 1) {
-      // One leaf, scalar, fixed or variable array: the data is a plain sequence of its values.
-      auto *leaf = static_cast<const TLeaf *>(leaves->UncheckedAt(0));
-      const SegmentKind kind = KindOfLeaf(*leaf);
-      if (dataLen % ElementSize(kind) != 0)
-         return false;
-      Append(layout, kind, dataLen);
-      return true;
-   }
-   // A leaf list: per entry, each leaf's values in turn. Only fixed-size leaves repeat regularly.
-   Layout entry;
-   std::size_t entrySize = 0;
-   for (int i = 0; i < nLeaves; ++i) {
-      auto *leaf = static_cast<const TLeaf *>(leaves->UncheckedAt(i));
-      if (leaf->GetLeafCount())
-         return false;
-      const std::size_t bytes = std::size_t(leaf->GetLenType()) * leaf->GetLenStatic();
-      Append(entry, KindOfLeaf(*leaf), bytes);
-      entrySize += bytes;
-   }
-   if (entrySize == 0 || dataLen % entrySize != 0)
-      return false;
-   for (std::size_t done = 0; done < dataLen; done += entrySize)
-      for (const auto &segment : entry)
-         Append(layout, segment.kind, segment.len);
-   return true;
-}
-
-} // namespace
-
 Layout DescribeBasket(const TBasket &basket)
 {
    auto &mutableBasket = const_cast<TBasket &>(basket);
@@ -100,11 +25,22 @@ Layout DescribeBasket(const TBasket &basket)
    const std::size_t last = basket.GetLast();
    const std::size_t dataLen = last >= keyLen ? std::min(last - keyLen, objLen) : objLen;
    const TBranch *branch = mutableBasket.GetBranch();
+   TBuffer *buffer = mutableBasket.GetBufferRef();
 
    Layout layout;
-   const bool plainBranch = branch && branch->IsA() == TBranch::Class();
-   if (!(plainBranch && DescribeLeafData(*branch, dataLen, layout)))
+   bool described = false;
+   if (branch && buffer && std::size_t(buffer->BufferSize()) >= keyLen + objLen) {
+      const BasketData data{reinterpret_cast<const unsigned char *>(buffer->Buffer()) + keyLen, dataLen,
+                            basket.GetNevBuf(), mutableBasket.GetEntryOffset(), keyLen};
+      if (branch->IsA() == TBranch::Class())
+         described = DescribeLeafData(*branch, data, layout);
+      else if (branch->IsA() == TBranchElement::Class())
+         described = DescribeElementData(static_cast<const TBranchElement &>(*branch), data, layout);
+   }
+   if (!described) {
+      layout.clear();
       Append(layout, SegmentKind::Raw, dataLen);
+   }
 
    // After fLast: the entry-offset table (and displacements), each an Int_t count then values.
    const std::size_t tailLen = objLen - dataLen;
