@@ -135,6 +135,14 @@ bool IsFloatingPoint(TBranch &branch)
    return true;
 }
 
+bool IsSinglePrecision(TBranch &branch)
+{
+   if (!IsFloatingPoint(branch))
+      return false;
+   const std::string type = TypeName(branch);
+   return type.find("double") == std::string::npos && type.find("Double") == std::string::npos;
+}
+
 std::string DescribeSettings(int settings)
 {
    const int algorithm = settings / 100;
@@ -148,7 +156,7 @@ std::string DescribeSettings(int settings)
    }
    if (level == 0)
       return "none";
-   static const char *const names[] = {"default", "zlib", "lzma", "old", "lz4", "zstd"};
+   static const char *const names[] = {"zlib", "zlib", "lzma", "old", "lz4", "zstd"};
    const std::string name = algorithm >= 0 && algorithm <= 5 ? names[algorithm] : "algorithm " + std::to_string(algorithm);
    return name + " " + std::to_string(level);
 }

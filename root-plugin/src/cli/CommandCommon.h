@@ -54,6 +54,9 @@ std::string TypeName(TBranch &branch);
 /// True for float and double values (scalars, arrays, std::vector<float/double>).
 bool IsFloatingPoint(TBranch &branch);
 
+/// True for single-precision floats only (Float_t scalars and arrays, std::vector<float>).
+bool IsSinglePrecision(TBranch &branch);
+
 /// "baler bits:10", "baler lossless", "zstd 5", "zlib 1", "none", ...
 std::string DescribeSettings(int settings);
 

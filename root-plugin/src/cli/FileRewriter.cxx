@@ -9,9 +9,11 @@
 #include "TFile.h"
 #include "TKey.h"
 #include "TList.h"
+#include "TNamed.h"
 #include "TSystem.h"
 #include "TTree.h"
 
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <string>
@@ -20,38 +22,45 @@
 namespace Baler::Cli {
 namespace {
 
-/// The compression setting that stores float/double values with `spec`.
-/// TODO: switch to Baler::Codec / Baler::SetCodec (rel:, abs:, bits:N for doubles up to 52) once
-/// they are in Baler.h; until then the compression setting carries the codec.
-int SettingsForSpec(const std::string &spec)
+/// How the selected float/double branches are stored: `bits:N` that a compression setting can
+/// express (N <= 23) and `lossless` go into the setting, so that the file itself tells (inspect);
+/// every other codec (rel:, abs:, bits:N up to 52 for doubles, ae:) goes through Baler::SetCodec.
+struct CodecChoice {
+   std::unique_ptr<Baler::Codec> codec;
+   std::string spec; ///< canonical
+   int settings = kLossless;
+   int bits = 0; ///< N of bits:N, else 0
+   bool viaSetCodec = false;
+};
+
+CodecChoice ChooseCodec(const std::string &text)
 {
-   const std::string grammar = "expected lossless | bits:N (N 1..23) | rel:E | abs:E | ae:BOUND:MODEL";
-   if (spec == "lossless")
-      return kLossless;
-   if (spec.rfind("bits:", 0) == 0) {
-      const std::string number = spec.substr(5);
-      std::size_t used = 0;
-      int bits = -1;
-      try {
-         bits = std::stoi(number, &used);
-      } catch (...) {
-         used = 0;
-      }
-      if (number.empty() || used != number.size())
-         throw Failure("bad codec spec '" + spec + "': '" + number + "' is not a number of bits; " + grammar);
-      if (bits < 1 || bits > 23)
-         throw Failure("bad codec spec '" + spec + "': bits must be 1..23; " + grammar);
-      return kAlgorithm * 100 + bits;
+   CodecChoice choice;
+   try {
+      choice.codec = std::make_unique<Baler::Codec>(Baler::Codec::Parse(text));
+   } catch (const std::exception &e) {
+      throw Failure(std::string("bad --codec: ") + e.what());
    }
-   for (const char *prefix : {"rel:", "abs:", "ae:"})
-      if (spec.rfind(prefix, 0) == 0)
-         throw Failure("codec '" + spec + "' is not supported by this build of libBalerROOT yet (supported: lossless, bits:N)");
-   throw Failure("bad codec spec '" + spec + "': " + grammar);
+   choice.spec = choice.codec->ToString();
+   if (choice.spec == "lossless")
+      return choice;
+   if (choice.spec.rfind("bits:", 0) == 0) {
+      const int bits = choice.bits = std::atoi(choice.spec.c_str() + 5);
+      if (bits >= 1 && bits <= kMaxSettingsBits) {
+         choice.settings = Settings(bits);
+         return choice;
+      }
+   }
+   choice.viaSetCodec = true;
+   return choice;
 }
 
+/// Recorded in the output tree's UserInfo, one TNamed per branch stored with a codec that its
+/// compression setting does not name (SetCodec): `baler inspect` reads them back.
+constexpr const char *kCodecNotePrefix = "baler.codec:";
+
 struct Rewriter {
-   std::string spec;
-   int floatSettings = 0;
+   CodecChoice choice;
    std::vector<std::string> globs;
    std::vector<std::string> trees;
    std::set<std::string> rewritten; ///< the --tree names that matched a tree
@@ -152,9 +161,17 @@ struct Rewriter {
       std::vector<std::string> codecs(outBranches.size());
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &branch = *outBranches[i];
-         const bool lossy = IsFloatingPoint(branch) && Matches(branch.GetName());
-         branch.SetCompressionSettings(lossy ? floatSettings : kLossless);
-         codecs[i] = lossy ? spec : "lossless";
+         bool lossy = IsFloatingPoint(branch) && Matches(branch.GetName());
+         // bits:N with N > 23 is for doubles: a float has 23 mantissa bits, so it stays exact.
+         if (lossy && choice.bits > kMaxSettingsBits && IsSinglePrecision(branch))
+            lossy = false;
+         branch.SetCompressionSettings(lossy ? choice.settings : kLossless);
+         if (lossy && choice.viaSetCodec) {
+            Baler::SetCodec(&branch, *choice.codec);
+            copy->GetUserInfo()->Add(new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(),
+                                                choice.spec.c_str()));
+         }
+         codecs[i] = lossy ? choice.spec : "lossless";
       }
 
       const Long64_t entries = tree.GetEntries();
@@ -212,8 +229,7 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
    using namespace Baler::Cli;
    return Guarded(error, errorSize, [&] {
       Rewriter rewriter;
-      rewriter.spec = codecSpec && *codecSpec ? codecSpec : "bits:10";
-      rewriter.floatSettings = SettingsForSpec(rewriter.spec);
+      rewriter.choice = ChooseCodec(codecSpec && *codecSpec ? codecSpec : "bits:10");
       for (int i = 0; i < nGlobs; ++i)
          rewriter.globs.emplace_back(globs[i]);
       for (int i = 0; i < nTrees; ++i)
@@ -233,7 +249,13 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       // Keys that are not trees (histograms, the trees' own headers) keep the input's compression.
       out->SetCompressionSettings(in->GetCompressionSettings());
       RootMessages::Clear(); // ROOT's errors from here on fail the command
-      rewriter.CopyDirectory(*in, *out, "");
+      try {
+         rewriter.CopyDirectory(*in, *out, "");
+      } catch (...) {
+         out.reset(); // a half-written output is of no use: remove it
+         gSystem->Unlink(outPath);
+         throw;
+      }
       out->Write(nullptr, TObject::kOverwrite);
       out->Close();
       for (const auto &t : rewriter.trees)
@@ -241,7 +263,9 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
             gSystem->Unlink(outPath);
             throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
          }
-      if (!RootMessages::FirstError().empty())
+      if (!RootMessages::FirstError().empty()) {
+         gSystem->Unlink(outPath);
          throw Failure(RootMessages::FirstError());
+      }
    });
 }

@@ -1,7 +1,10 @@
 // baler_inspect_file (CommandApi.h): per-branch compression of every TTree in a file.
 #include "CommandCommon.h"
 
+#include "Baler/Baler.h"
+
 #include "TBranch.h"
+#include "TList.h"
 #include "TClass.h"
 #include "TDirectory.h"
 #include "TFile.h"
@@ -38,7 +41,11 @@ void InspectDirectory(TDirectory &dir, const std::string &prefix, BalerRowCallba
             if (!HoldsData(*branch))
                continue;
             const std::string type = TypeName(*branch);
-            const std::string codec = DescribeSettings(branch->GetCompressionSettings());
+            std::string codec = DescribeSettings(branch->GetCompressionSettings());
+            // A codec chosen with SetCodec by `baler compress` is noted in the tree's UserInfo.
+            if (branch->GetCompressionAlgorithm() == Baler::kAlgorithm && tree->GetUserInfo())
+               if (auto *note = tree->GetUserInfo()->FindObject((std::string("baler.codec:") + branch->GetName()).c_str()))
+                  codec = std::string("baler ") + note->GetTitle();
             BalerBranchRow row{path.c_str(),
                                branch->GetName(),
                                type.c_str(),

@@ -1,0 +1,279 @@
+//! libBalerROOT, loaded at run time: the ROOT I/O behind the commands lives in the plugin, behind
+//! the small C ABI of `root-plugin/include/Baler/CommandApi.h`. This module mirrors that header.
+
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::path::{Path, PathBuf};
+
+use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
+
+/// BALER_COMMAND_API_VERSION of the header this crate was written against.
+const API_VERSION: c_int = 1;
+const LIBRARY: &str = "libBalerROOT.so";
+const ERROR_SIZE: usize = 2048;
+
+/// `BalerBranchRow` of CommandApi.h.
+#[repr(C)]
+struct RawRow {
+    tree: *const c_char,
+    branch: *const c_char,
+    type_name: *const c_char,
+    entries: i64,
+    bytes_before: i64,
+    bytes: i64,
+    total_bytes: i64,
+    compression: c_int,
+    codec: *const c_char,
+    codec_before: *const c_char,
+}
+
+type RowCallback = extern "C" fn(*const RawRow, *mut c_void);
+type ProgressCallback = extern "C" fn(*const c_char, i64, i64, *mut c_void);
+
+type VersionFn = unsafe extern "C" fn() -> c_int;
+type CompressFn = unsafe extern "C" fn(
+    *const c_char,
+    *const c_char,
+    *const c_char,
+    *const *const c_char,
+    c_int,
+    *const *const c_char,
+    c_int,
+    Option<RowCallback>,
+    Option<ProgressCallback>,
+    *mut c_void,
+    *mut c_char,
+    usize,
+) -> c_int;
+type InspectFn = unsafe extern "C" fn(*const c_char, Option<RowCallback>, *mut c_void, *mut c_char, usize) -> c_int;
+type GenerateFn =
+    unsafe extern "C" fn(*const c_char, i64, u64, Option<ProgressCallback>, *mut c_void, *mut c_char, usize) -> c_int;
+
+/// One branch row, as the plugin reported it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub tree: String,
+    pub branch: String,
+    pub type_name: String,
+    pub entries: i64,
+    pub bytes_before: i64,
+    pub bytes: i64,
+    pub total_bytes: i64,
+    #[allow(dead_code)]
+    pub compression: i32,
+    pub codec: String,
+    pub codec_before: String,
+}
+
+/// Progress of long work: (what, done, total).
+pub type Progress<'a> = &'a mut dyn FnMut(&str, i64, i64);
+
+/// The loaded plugin. The library stays loaded for the life of the process (ROOT is not made to
+/// be unloaded).
+pub struct Plugin {
+    compress: CompressFn,
+    inspect: InspectFn,
+    generate: GenerateFn,
+}
+
+struct Context<'a> {
+    rows: Vec<Row>,
+    progress: Option<Progress<'a>>,
+}
+
+fn text(ptr: *const c_char) -> String {
+    if ptr.is_null() {
+        String::new()
+    } else {
+        // SAFETY: the plugin passes NUL-terminated strings valid during the callback.
+        unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
+    }
+}
+
+extern "C" fn on_row(row: *const RawRow, user: *mut c_void) {
+    if row.is_null() || user.is_null() {
+        return;
+    }
+    // SAFETY: `user` is the &mut Context passed to the call that is running; `row` is valid now.
+    let (row, context) = unsafe { (&*row, &mut *(user as *mut Context)) };
+    context.rows.push(Row {
+        tree: text(row.tree),
+        branch: text(row.branch),
+        type_name: text(row.type_name),
+        entries: row.entries,
+        bytes_before: row.bytes_before,
+        bytes: row.bytes,
+        total_bytes: row.total_bytes,
+        compression: row.compression,
+        codec: text(row.codec),
+        codec_before: text(row.codec_before),
+    });
+}
+
+extern "C" fn on_progress(what: *const c_char, done: i64, total: i64, user: *mut c_void) {
+    if user.is_null() {
+        return;
+    }
+    // SAFETY: as in on_row.
+    let context = unsafe { &mut *(user as *mut Context) };
+    if let Some(progress) = context.progress.as_mut() {
+        let what = text(what);
+        // A panic must not unwind into C++.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| progress(&what, done, total)));
+    }
+}
+
+fn c_string(value: &str, what: &str) -> Result<CString, String> {
+    CString::new(value).map_err(|_| format!("{what} contains a NUL character"))
+}
+
+fn c_path(path: &Path) -> Result<CString, String> {
+    let text = path.to_str().ok_or_else(|| format!("path '{}' is not valid UTF-8", path.display()))?;
+    c_string(text, "a path")
+}
+
+fn result(status: c_int, error: &[u8]) -> Result<(), String> {
+    if status == 0 {
+        return Ok(());
+    }
+    let end = error.iter().position(|&b| b == 0).unwrap_or(error.len());
+    let message = String::from_utf8_lossy(&error[..end]).trim().to_string();
+    Err(if message.is_empty() { format!("libBalerROOT failed (status {status})") } else { message })
+}
+
+/// Where to look for the library, in order: $BALER_LIB, next to the binary (`../lib/`, as in a
+/// build folder or an install prefix), then the normal library search path.
+fn candidates() -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    if let Some(explicit) = std::env::var_os("BALER_LIB") {
+        paths.push(PathBuf::from(explicit));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        for exe in [exe.clone(), exe.canonicalize().unwrap_or(exe)] {
+            if let Some(dir) = exe.parent() {
+                let path = dir.join("..").join("lib").join(LIBRARY);
+                if path.exists() && !paths.contains(&path) {
+                    paths.push(path);
+                }
+            }
+        }
+    }
+    paths.push(PathBuf::from(LIBRARY));
+    paths
+}
+
+impl Plugin {
+    pub fn load() -> Result<Plugin, String> {
+        let mut failures = Vec::new();
+        for path in candidates() {
+            // RTLD_GLOBAL: ROOT's interpreter and plugin manager look symbols up process-wide.
+            // SAFETY: loading libBalerROOT runs ROOT's and the plugin's initialisers, made for this.
+            match unsafe { Library::open(Some(path.as_os_str()), RTLD_NOW | RTLD_GLOBAL) } {
+                Ok(library) => return Self::bind(library, &path),
+                Err(error) => failures.push(error.to_string()),
+            }
+        }
+        Err(format!(
+            "cannot load {LIBRARY} (set BALER_LIB, put it in ../lib next to `baler`, or source build/env.sh): {}",
+            failures.join("; ")
+        ))
+    }
+
+    fn bind(library: Library, path: &Path) -> Result<Plugin, String> {
+        let missing = |e: libloading::Error| {
+            format!("{} is not a libBalerROOT with the command API: {e}", path.display())
+        };
+        // SAFETY: the symbols have the signatures of CommandApi.h, checked by the version below.
+        let plugin = unsafe {
+            let version: VersionFn = *library.get::<VersionFn>(b"baler_command_api_version\0").map_err(missing)?;
+            let found = version();
+            if found != API_VERSION {
+                return Err(format!(
+                    "{} has command API version {found}, this `baler` needs {API_VERSION}: rebuild both",
+                    path.display()
+                ));
+            }
+            Plugin {
+                compress: *library.get::<CompressFn>(b"baler_compress_file\0").map_err(missing)?,
+                inspect: *library.get::<InspectFn>(b"baler_inspect_file\0").map_err(missing)?,
+                generate: *library.get::<GenerateFn>(b"baler_generate_sample\0").map_err(missing)?,
+            }
+        };
+        std::mem::forget(library);
+        Ok(plugin)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn compress(
+        &self,
+        input: &Path,
+        output: &Path,
+        codec: &str,
+        globs: &[String],
+        trees: &[String],
+        progress: Option<Progress>,
+    ) -> Result<Vec<Row>, String> {
+        let (input, output, codec) = (c_path(input)?, c_path(output)?, c_string(codec, "the codec")?);
+        let globs: Vec<CString> = globs.iter().map(|g| c_string(g, "a branch glob")).collect::<Result<_, _>>()?;
+        let trees: Vec<CString> = trees.iter().map(|t| c_string(t, "a tree name")).collect::<Result<_, _>>()?;
+        let glob_ptrs: Vec<*const c_char> = globs.iter().map(|g| g.as_ptr()).collect();
+        let tree_ptrs: Vec<*const c_char> = trees.iter().map(|t| t.as_ptr()).collect();
+        let mut context = Context { rows: Vec::new(), progress };
+        let mut error = vec![0u8; ERROR_SIZE];
+        // SAFETY: every pointer lives until the call returns; callbacks get `context` back.
+        let status = unsafe {
+            (self.compress)(
+                input.as_ptr(),
+                output.as_ptr(),
+                codec.as_ptr(),
+                glob_ptrs.as_ptr(),
+                glob_ptrs.len() as c_int,
+                tree_ptrs.as_ptr(),
+                tree_ptrs.len() as c_int,
+                Some(on_row),
+                Some(on_progress),
+                &mut context as *mut Context as *mut c_void,
+                error.as_mut_ptr() as *mut c_char,
+                error.len(),
+            )
+        };
+        result(status, &error)?;
+        Ok(context.rows)
+    }
+
+    pub fn inspect(&self, path: &Path) -> Result<Vec<Row>, String> {
+        let path = c_path(path)?;
+        let mut context = Context { rows: Vec::new(), progress: None };
+        let mut error = vec![0u8; ERROR_SIZE];
+        // SAFETY: as in compress.
+        let status = unsafe {
+            (self.inspect)(
+                path.as_ptr(),
+                Some(on_row),
+                &mut context as *mut Context as *mut c_void,
+                error.as_mut_ptr() as *mut c_char,
+                error.len(),
+            )
+        };
+        result(status, &error)?;
+        Ok(context.rows)
+    }
+
+    pub fn generate(&self, output: &Path, events: i64, seed: u64, progress: Option<Progress>) -> Result<(), String> {
+        let output = c_path(output)?;
+        let mut context = Context { rows: Vec::new(), progress };
+        let mut error = vec![0u8; ERROR_SIZE];
+        // SAFETY: as in compress.
+        let status = unsafe {
+            (self.generate)(
+                output.as_ptr(),
+                events,
+                seed,
+                Some(on_progress),
+                &mut context as *mut Context as *mut c_void,
+                error.as_mut_ptr() as *mut c_char,
+                error.len(),
+            )
+        };
+        result(status, &error)
+    }
+}
