@@ -14,7 +14,15 @@ class TBasket;
 namespace Baler::Internal {
 
 /// Layout of the whole object buffer of `basket` as it is being written: the entry data
-/// (`[0, fLast - fKeylen)`) followed by the entry-offset tail, if any. Unknown layouts are raw.
+/// (`[0, fLast - fKeylen)`) followed by the entry-offset tail, if any (I32).
+///
+/// Described value by value (layout/LeafLayout.cxx, layout/ElementLayout.cxx): plain TBranch
+/// leaves and fixed leaf lists of F/D/I (plus B/O/S/L as raw), variable arrays `x[n]/F`;
+/// std::vector and ROOT::RVec of float/double/int (top level, split or not, and members of
+/// split classes; every byte count checked against the buffer and the entry offsets); float,
+/// double and int members and fixed arrays of split classes; members of objects in split
+/// TClonesArray/STL collections. Everything else is raw, in particular Float16_t/Double32_t
+/// (already reduced by ROOT), unsplit objects and anything inconsistent with the metadata.
 baler::codec::Layout DescribeBasket(const TBasket &basket);
 
 /// The part of `layout` covering bytes `[begin, end)`. Numbers cut by the boundaries become raw
