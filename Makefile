@@ -71,8 +71,20 @@ $(ENV_SH): $(BUILD)/CMakeCache.txt Makefile
 build: $(ENV_SH)
 	$(VENV)/bin/cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
-	source $(ENV_SH) && cd $(BUILD) && root.exe -l -b -q '$(abspath macros/write_example.C)' '$(abspath macros/read_example.C)'
+# The main job on the embedded default input: generate the sample, compress it with Baler
+# (bits:10 on float branches, the table of bytes per branch), read it back with plain ROOT.
+demo: build cli
+	source $(ENV_SH) && cd $(BUILD) && baler generate demo_sample.root && \
+	  baler compress demo_sample.root demo_sample.baler.root --codec bits:10 && \
+	  root.exe -l -b -q '$(abspath macros/read_example.C)("demo_sample.baler.root")'
+
+# The `baler` command line (rust/baler-cli), next to the plugin: $(BUILD)/bin/baler finds
+# $(BUILD)/lib/libBalerROOT.so by itself.
+.PHONY: cli
+cli: build
+	cargo build --release --locked -p baler-cli
+	mkdir -p $(BUILD)/bin
+	install -m 755 "$$(cargo metadata --format-version 1 --no-deps | $(VPY) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/baler" $(BUILD)/bin/baler
 
 test: test-rust test-root test-fuzz
 	@echo "make test: all suites passed"
