@@ -177,6 +177,32 @@ fn log_table<T: Flt>(k: u32) -> Rc<Vec<u64>> {
     })
 }
 
+/// log2(1 + i/1024) for i in 0..=1024: the encoder's first guess of a value's
+/// log level (linear interpolation, error < 2e-7; the guess is then verified).
+fn log2_table() -> &'static [f64; 1025] {
+    static T: std::sync::OnceLock<Box<[f64; 1025]>> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = Box::new([0f64; 1025]);
+        for (i, v) in t.iter_mut().enumerate() {
+            *v = (1.0 + i as f64 / 1024.0).log2();
+        }
+        t
+    })
+}
+
+/// Approximately log2|x| + BIAS - 1 for a normal value with bit pattern `b`.
+#[inline(always)]
+fn fast_log2_biased<T: Flt>(b: u64, tab: &[f64; 1025]) -> f64 {
+    let e = ((b & T::EXP_MASK) >> T::MBITS) as f64;
+    let m = b & ((1u64 << T::MBITS) - 1);
+    let lo_bits = T::MBITS - 10;
+    let idx = (m >> lo_bits) as usize;
+    let frac = (m & ((1u64 << lo_bits) - 1)) as f64 * (1.0 / (1u64 << lo_bits) as f64);
+    let a = tab[idx];
+    let b2 = tab[idx + 1];
+    e - 1.0 + a + (b2 - a) * frac
+}
+
 /// Levels per binade needed for a relative bound `e` (max error 2^(1/(2k)) - 1 <= e).
 pub(crate) fn log_levels(e: f64) -> u64 {
     let k = (1.0 / (2.0 * (1.0 + e).log2())).ceil();
@@ -387,8 +413,8 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
                 Spec::Rel(e) => e,
                 _ => unreachable!(),
             };
-            let off = (T::BIAS - 1) as f64;
             let kf = k as f64;
+            let l2 = log2_table();
             run!(|x: T, b: u64| {
                 let xf = x.to_f64();
                 let a = xf.abs();
@@ -398,7 +424,7 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
                 if a == 0.0 {
                     return Some((0, T::from_bits(0)));
                 }
-                let u0 = ((a.log2() + off) * kf).floor() as i64 + 1;
+                let u0 = (fast_log2_biased::<T>(b, l2) * kf) as i64 + 1;
                 let neg = b & T::SIGN != 0;
                 let bound = e * a;
                 for u in [u0, u0 - 1, u0 + 1] {
