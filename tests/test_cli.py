@@ -1,0 +1,308 @@
+"""The `baler` command line (rust/baler-cli over libBalerROOT's CommandApi.h): compress, inspect, generate."""
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+from conftest import REPO, run_python
+
+BUILD = pathlib.Path(os.environ.get("BALER_BUILD", REPO / "build"))
+BITS10_BOUND = 2.0 ** -11  # bits:10: |x'-x| <= 2^-(10+1)|x|
+
+
+@pytest.fixture(scope="session")
+def baler() -> pathlib.Path:
+    """The `baler` binary: $(BUILD)/bin/baler from `make cli`, else cargo's, built when missing."""
+    for path in (BUILD / "bin" / "baler", REPO / "target" / "release" / "baler"):
+        if path.exists():
+            return path
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "baler-cli"], cwd=REPO, check=True,
+                   timeout=1800)
+    return REPO / "target" / "release" / "baler"
+
+
+def run_baler(baler, *args, check=True, cwd=None):
+    proc = subprocess.run([str(baler), *map(str, args)], capture_output=True, text=True, timeout=900, cwd=cwd)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"baler {' '.join(map(str, args))} exited with {proc.returncode}:\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+# Compares two trees in a fresh PyROOT that loads nothing itself: ROOT must load libBalerROOT on
+# its own to read the Baler file. Float/double values may differ within `rel`*|x| (non-finite ones
+# must stay bit-exact), every other value must be bit-exact. Handles leaf branches and vector<float>.
+COMPARE = r'''
+import ROOT, sys
+ROOT.gInterpreter.Declare("""
+#include "TBranchElement.h"
+#include "TFile.h"
+#include "TLeaf.h"
+#include "TTree.h"
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+struct CliCompare { long long entries = -1, values = 0, bad = 0, changed = 0; std::string error; };
+template <typename T> int CliWithin(T x, T y, double rel) {
+   if (std::memcmp(&x, &y, sizeof(T)) == 0) return 0;
+   if (!std::isfinite(x)) return 2;
+   return std::fabs(double(y) - double(x)) <= rel * std::fabs(double(x)) ? 1 : 2;
+}
+CliCompare cli_compare(const char *pa, const char *pb, const char *name, double rel) {
+   CliCompare r;
+   std::unique_ptr<TFile> fa(TFile::Open(pa)), fb(TFile::Open(pb));
+   if (!fa || !fb || fa->IsZombie() || fb->IsZombie()) { r.error = "cannot open"; return r; }
+   auto *a = fa->Get<TTree>(name); auto *b = fb->Get<TTree>(name);
+   if (!a || !b) { r.error = "no tree"; return r; }
+   if (a->GetEntries() != b->GetEntries()) { r.error = "entries differ"; return r; }
+   std::vector<std::string> vectors;
+   std::vector<std::pair<TLeaf *, TLeaf *>> leaves;
+   for (auto *leaf : TRangeDynCast<TLeaf>(a->GetListOfLeaves())) {
+      auto *element = dynamic_cast<TBranchElement *>(leaf->GetBranch());
+      if (element) {
+         if (std::string(element->GetClassName()) != "vector<float>") { r.error = "unsupported branch"; return r; }
+         vectors.push_back(element->GetName());
+         continue;
+      }
+      TLeaf *other = b->GetLeaf(leaf->GetBranch()->GetName(), leaf->GetName());
+      if (!other) { r.error = std::string("missing leaf ") + leaf->GetName(); return r; }
+      leaves.emplace_back(leaf, other);
+   }
+   std::vector<std::vector<float> *> va(vectors.size(), nullptr), vb(vectors.size(), nullptr);
+   for (size_t i = 0; i < vectors.size(); ++i) {
+      a->SetBranchAddress(vectors[i].c_str(), &va[i]);
+      b->SetBranchAddress(vectors[i].c_str(), &vb[i]);
+   }
+   auto count = [&](int verdict) { ++r.values; if (verdict == 1) ++r.changed; if (verdict == 2) ++r.bad; };
+   for (Long64_t e = 0; e < a->GetEntries(); ++e) {
+      if (a->GetEntry(e) <= 0 || b->GetEntry(e) <= 0) { r.error = "entry not readable"; return r; }
+      for (auto &[la, lb] : leaves) {
+         const int len = la->GetLen();
+         if (lb->GetLen() != len) { ++r.bad; continue; }
+         const std::string type = la->GetTypeName();
+         for (int i = 0; i < len; ++i) {
+            if (type == "Float_t")
+               count(CliWithin(static_cast<float *>(la->GetValuePointer())[i], static_cast<float *>(lb->GetValuePointer())[i], rel));
+            else if (type == "Double_t")
+               count(CliWithin(static_cast<double *>(la->GetValuePointer())[i], static_cast<double *>(lb->GetValuePointer())[i], rel));
+            else
+               count(std::memcmp(static_cast<char *>(la->GetValuePointer()) + i * la->GetLenType(),
+                                 static_cast<char *>(lb->GetValuePointer()) + i * la->GetLenType(), la->GetLenType()) == 0 ? 0 : 2);
+         }
+      }
+      for (size_t i = 0; i < vectors.size(); ++i) {
+         if (va[i]->size() != vb[i]->size()) { ++r.bad; continue; }
+         for (size_t j = 0; j < va[i]->size(); ++j) count(CliWithin((*va[i])[j], (*vb[i])[j], rel));
+      }
+   }
+   r.entries = a->GetEntries();
+   return r;
+}
+""")
+r = ROOT.cli_compare(sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]))
+print("compare:", r.entries, r.values, r.bad, r.changed, str(r.error) or "ok")
+print("loaded", any("libBalerROOT" in lib for lib in str(ROOT.gSystem.GetLibraries()).split()))
+'''
+
+
+def compare(original, compressed, tree, rel):
+    """(entries, values, values out of bound, values changed within bound); asserts the plugin autoloaded."""
+    import sys
+    proc = subprocess.run([sys.executable, "-c", COMPARE, str(original), str(compressed), tree, repr(rel)],
+                          capture_output=True, text=True, timeout=600)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    match = re.search(r"^compare: (-?\d+) (\d+) (\d+) (\d+) (.*)$", output, re.M)
+    assert match and match.group(5) == "ok", output
+    assert "loaded True" in output, output
+    return tuple(int(match.group(i)) for i in range(1, 5))
+
+
+def table_rows(stdout):
+    """{tree/branch: [cells...]} of a table printed by compress or inspect."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = line.split()
+        if cells and "/" in cells[0] and not cells[0].startswith("-"):
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def total_line(stdout):
+    line = next(l for l in stdout.splitlines() if l.startswith("total ("))
+    return [int(x) for x in re.findall(r"\s(\d+)(?=\s|$)", line)]
+
+
+@pytest.fixture(scope="module")
+def hzz_bits10(baler, shared_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "hzz_bits10.root"
+    proc = run_baler(baler, "compress", shared_data / "uproot-HZZ.root", out, "--codec", "bits:10")
+    return out, proc
+
+
+@pytest.fixture(scope="module")
+def sample(baler, tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample") / "sample.root"
+    run_baler(baler, "generate", path, "--events", 3000, "--seed", 11)
+    return path
+
+
+def test_compress_prints_table_and_totals(hzz_bits10):
+    out, proc = hzz_bits10
+    print(proc.stdout)
+    assert proc.stderr == "", proc.stderr  # no progress bars, no ROOT chatter when not on a terminal
+    assert re.search(r"^branch\s+type\s+entries\s+bytes before\s+bytes after\s+ratio\s+codec before\s+codec after",
+                     proc.stdout, re.M)
+    rows = table_rows(proc.stdout)
+    assert len(rows) == 51
+    assert rows["events/Jet_Px"][-1] == "bits:10" and rows["events/Jet_Px"][-2] == "baler"
+    assert rows["events/NJet"][-2:] == ["baler", "lossless"]
+    assert "total (51 branches)" in proc.stdout
+    before, after = total_line(proc.stdout)
+    assert before == sum(int(r[2]) for r in rows.values())
+    assert after == sum(int(r[3]) for r in rows.values())
+    assert after < before / 2
+    assert re.search(r"^file size: \d+ -> \d+ bytes", proc.stdout, re.M)
+    assert out.stat().st_size < 0.6 * (pathlib.Path(out).stat().st_size * 0 + before)
+
+
+def test_compressed_hzz_reads_back_within_bits10(shared_data, hzz_bits10):
+    """Read by ROOT with nothing loaded: floats within 2^-11 relative, everything else bit-exact."""
+    entries, values, bad, changed = compare(shared_data / "uproot-HZZ.root", hzz_bits10[0], "events", BITS10_BOUND)
+    assert entries == 2421
+    assert values > 100_000
+    assert bad == 0
+    assert changed > 10_000  # bits:10 did round the floats
+
+
+def test_compress_selects_branches_by_glob_with_rel_codec(baler, shared_data, tmp_path):
+    out = tmp_path / "hzz_rel.root"
+    proc = run_baler(baler, "compress", shared_data / "uproot-HZZ.root", out, "--codec", "rel:1e-3",
+                     "--branches", "Muon_*", "--branches", "MET_p?")
+    rows = table_rows(proc.stdout)
+    assert rows["events/Muon_Px"][-1].startswith("rel:")
+    assert rows["events/MET_px"][-1].startswith("rel:")
+    assert rows["events/Jet_Px"][-1] == "lossless"
+    assert rows["events/Muon_Charge"][-1] == "lossless"  # not a float branch
+    # Muon/MET floats within 1e-3; everything else (Jet_*, ...) must then be exact: check both.
+    _, _, bad, changed = compare(shared_data / "uproot-HZZ.root", out, "events", 1e-3)
+    assert bad == 0 and changed > 0
+    inspect = run_baler(baler, "inspect", out).stdout
+    assert table_rows(inspect)["events/Muon_Px"][-1].startswith("rel:")
+    assert table_rows(inspect)["events/Jet_Px"][-2:] == ["baler", "lossless"]
+
+
+def test_inspect_lists_branches_with_codecs(baler, shared_data, hzz_bits10):
+    proc = run_baler(baler, "inspect", hzz_bits10[0])
+    assert proc.stderr == ""
+    assert re.search(r"^branch\s+type\s+entries\s+compressed\s+uncompressed\s+ratio\s+codec", proc.stdout, re.M)
+    rows = table_rows(proc.stdout)
+    assert len(rows) == 51
+    assert rows["events/Jet_Px"][-2:] == ["baler", "bits:10"]
+    assert rows["events/NMuon"][-2:] == ["baler", "lossless"]
+    compressed, uncompressed = total_line(proc.stdout)
+    assert compressed < uncompressed
+    original = table_rows(run_baler(baler, "inspect", shared_data / "uproot-HZZ.root").stdout)
+    assert original["events/Jet_Px"][-2:] == ["zlib", "1"]
+
+
+def test_generate_is_deterministic_for_a_seed(baler, tmp_path):
+    paths = {}
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        paths[name] = tmp_path / f"{name}.root"
+        proc = run_baler(baler, "generate", paths[name], "--events", 500, "--seed", seed)
+        assert "wrote 500 events" in proc.stdout
+    output = run_python(f"""
+import uproot, numpy as np
+def values(path):
+    tree = uproot.open(path)["Events"]
+    return {{k: v for k, v in tree.arrays(library="np").items()}}
+a, b, c = (values(p) for p in {[str(paths[k]) for k in "abc"]!r})
+same = lambda x, y: all(np.array_equal(np.concatenate(list(x[k])) if x[k].dtype == object else x[k],
+                                        np.concatenate(list(y[k])) if y[k].dtype == object else y[k]) for k in x)
+print("branches", sorted(a))
+print("same_seed", same(a, b), "other_seed", same(a, c))
+""")
+    assert "same_seed True other_seed False" in output, output
+    for branch in ("nJet", "Jet_pt", "nMuon", "Muon_pt", "Electron_pt", "MET_pt", "Calo_E", "event", "run"):
+        assert f"'{branch}'" in output
+
+
+def test_generated_sample_compresses_and_copies_other_objects(baler, sample, tmp_path):
+    out = tmp_path / "sample_bits10.root"
+    proc = run_baler(baler, "compress", sample, out)  # default codec bits:10
+    rows = table_rows(proc.stdout)
+    assert rows["Events/Calo_E"][0] == "Float_t[64]"
+    assert rows["Events/Electron_pt"][-1] == "bits:10"
+    entries, values, bad, changed = compare(sample, out, "Events", BITS10_BOUND)
+    assert entries == 3000 and values > 250_000 and bad == 0 and changed > 0
+    output = run_python(f"""
+import uproot, numpy as np
+a, b = uproot.open("{sample}"), uproot.open("{out}")
+print("keys", sorted(k.split(";")[0] for k in b.keys()))
+ha, hb = a["meta/h_leading_Jet_pt"], b["meta/h_leading_Jet_pt"]
+print("histogram_equal", np.array_equal(ha.values(), hb.values()), ha.values().sum() > 0)
+print("named", b["meta/generator"].member("fTitle"))
+""")
+    assert "keys ['Events', 'meta', 'meta/generator', 'meta/h_leading_Jet_pt']" in output, output
+    assert "histogram_equal True True" in output, output
+    assert "named baler generate --events 3000 --seed 11" in output, output
+
+
+def test_compress_only_named_trees(baler, sample, tmp_path):
+    out = tmp_path / "copied.root"
+    proc = run_baler(baler, "compress", sample, out, "--tree", "Events", "--codec", "lossless")
+    assert all(r[-1] == "lossless" for r in table_rows(proc.stdout).values())
+    assert compare(sample, out, "Events", 0.0)[2] == 0
+    bad = run_baler(baler, "compress", sample, tmp_path / "nope.root", "--tree", "Nope", check=False)
+    assert bad.returncode != 0
+    assert bad.stderr.strip().count("\n") == 0 and "no tree 'Nope'" in bad.stderr
+    assert not (tmp_path / "nope.root").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["compress", "{sample}", "{out}", "--codec", "foo:3"], "unknown codec"),
+    (["compress", "{sample}", "{out}", "--codec", "rel:2"], "rel"),
+    (["compress", "{sample}", "{out}", "--no-such-option"], "--no-such-option"),
+    (["compress", "{sample}"], "OUT.root"),
+    (["compress", "{missing}", "{out}"], "missing.root"),
+    (["inspect", "{missing}"], "no such file"),
+    (["inspect", "{notroot}"], "cannot open"),
+    (["generate", "{out}", "--events", "many"], "many"),
+    (["frobnicate"], "frobnicate"),
+])
+def test_bad_arguments_give_one_line_error(baler, sample, tmp_path, args, message):
+    notroot = tmp_path / "text.root"
+    notroot.write_text("not a ROOT file\n")
+    names = {"sample": sample, "out": tmp_path / "out.root", "missing": tmp_path / "missing.root", "notroot": notroot}
+    proc = run_baler(baler, *[a.format(**names) for a in args], check=False)
+    assert proc.returncode != 0
+    assert proc.stdout == ""
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("baler: error: ") and message in lines[0], proc.stderr
+    assert not (tmp_path / "out.root").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["compress"], ["inspect"], ["generate"]])
+def test_help_on_every_command(baler, command):
+    proc = run_baler(baler, *command, "--help")
+    assert "Usage: baler" in proc.stdout and "--help" in proc.stdout
+
+
+def test_compress_without_arguments_uses_generated_sample(baler, tmp_path):
+    env_tmp = tmp_path / "tmp"
+    env_tmp.mkdir()
+    proc = subprocess.run([str(baler), "compress"], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "TMPDIR": str(env_tmp)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    where = re.search(r"^files are in (\S+):", proc.stdout, re.M)
+    assert where, proc.stdout
+    folder = pathlib.Path(where.group(1))
+    assert folder.parent == env_tmp
+    assert (folder / "sample.root").exists() and (folder / "sample.baler.root").exists()
+    assert "total (24 branches)" in proc.stdout
