@@ -63,8 +63,8 @@ def run_python(code: str, env=None) -> str:
 
 
 def macro_value(output: str, tag: str) -> list:
-    """The numbers a macro printed on its `tag: ...` line."""
-    for line in output.splitlines():
+    """The numbers a macro printed on its (last) `tag: ...` line: the summary comes last."""
+    for line in reversed(output.splitlines()):
         if line.startswith(tag + ":"):
             return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", line.split(":", 1)[1])]
     raise AssertionError(f"no '{tag}:' line in:\n{output}")

@@ -20,6 +20,7 @@
 #include "TFile.h"
 #include "TVirtualStreamerInfo.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
@@ -235,7 +236,10 @@ void LoadPolicyFromEnvironment()
    try {
       SetPolicy(ParsePolicy(policy));
    } catch (const std::exception &e) {
-      Fatal("Baler", "%s", e.what());
+      // Not ROOT's Error()/Fatal(): when preloaded, this runs before ROOT is initialised, and
+      // initialising it here spawns shells that preload the plugin again, recursively.
+      std::fprintf(stderr, "Error in <Baler>: %s\n", e.what());
+      std::_Exit(EXIT_FAILURE);
    }
 }
 

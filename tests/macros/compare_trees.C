@@ -1,17 +1,20 @@
-// Compares two TTrees of leaf branches value by value. Float and double leaves of branches whose
-// names match `boundGlob` (TRegexp wildcard; "" for none) may differ within |b-a| <= rel*|a| + abs
-// (rel and abs as given: pass one of them, the other 0); non-finite values must stay bit-exact.
-// Every other value must be bit-exact. Prints one line per difference (at most 20) and a summary
+// Compares two TTrees of leaf branches value by value. `bounds` is "GLOB=REL[,GLOB=REL...]" or with
+// "GLOB=abs:E" entries: float and double leaves of branches whose names match a GLOB (wildcard; the
+// first match wins) may differ within |b-a| <= REL*|a| (or <= E); non-finite values must stay
+// bit-exact. Every other value must be bit-exact. Prints one line per difference (at most 20) and a summary
 // "compare_trees: ENTRIES entries, VALUES values, DIFFERENCES differences, CHANGED changed within bound".
 #include "TBranch.h"
 #include "TFile.h"
 #include "TLeaf.h"
+#include "TObjArray.h"
+#include "TObjString.h"
 #include "TRegexp.h"
 #include "TTree.h"
 
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 namespace {
 
@@ -29,10 +32,40 @@ int CompareWithin(const void *a, const void *b, int index, double rel, double ab
    return std::fabs(double(y) - double(x)) <= rel * std::fabs(double(x)) + abs ? 1 : 2;
 }
 
+struct Bound {
+   TRegexp glob;
+   double rel, abs;
+};
+
+std::vector<Bound> ParseBounds(const TString &bounds)
+{
+   std::vector<Bound> parsed;
+   std::unique_ptr<TObjArray> rules(bounds.Tokenize(","));
+   for (auto *rule : TRangeDynCast<TObjString>(rules.get())) {
+      const TString text = rule->GetString().Strip(TString::kBoth);
+      const Ssiz_t equals = text.First('=');
+      const TString glob = text(0, equals), value = text(equals + 1, text.Length());
+      if (value.BeginsWith("abs:"))
+         parsed.push_back({TRegexp(glob, kTRUE), 0, TString(value(4, value.Length())).Atof()});
+      else
+         parsed.push_back({TRegexp(glob, kTRUE), value.Atof(), 0});
+   }
+   return parsed;
+}
+
+const Bound *BoundFor(const std::vector<Bound> &bounds, const TString &branchName)
+{
+   for (const auto &bound : bounds) {
+      Ssiz_t length = 0;
+      if (bound.glob.Index(branchName, &length) == 0 && length == branchName.Length())
+         return &bound;
+   }
+   return nullptr;
+}
+
 } // namespace
 
-int compare_trees(const char *pathA, const char *pathB, const char *treeName, const char *boundGlob = "",
-                  double rel = 0, double abs = 0)
+int compare_trees(const char *pathA, const char *pathB, const char *treeName, const char *bounds = "")
 {
    std::unique_ptr<TFile> fileA(TFile::Open(pathA)), fileB(TFile::Open(pathB));
    if (!fileA || !fileB || fileA->IsZombie() || fileB->IsZombie())
@@ -51,7 +84,7 @@ int compare_trees(const char *pathA, const char *pathB, const char *treeName, co
       printf("compare_trees: leaf counts differ\n");
       return 4;
    }
-   const TRegexp glob(boundGlob, kTRUE);
+   const std::vector<Bound> rules = ParseBounds(bounds);
    Long64_t values = 0, differences = 0, changed = 0;
    for (Long64_t entry = 0; entry < a->GetEntries(); ++entry) {
       if (a->GetEntry(entry) <= 0 || b->GetEntry(entry) <= 0) {
@@ -69,18 +102,20 @@ int compare_trees(const char *pathA, const char *pathB, const char *treeName, co
             continue;
          }
          const TString type = leafA->GetTypeName();
-         const bool bounded = *boundGlob && TString(leafA->GetBranch()->GetName()).Index(glob) == 0 &&
-                              (type == "Float_t" || type == "Double_t");
+         const bool isFloat = type == "Float_t" || type == "Double_t";
+         const Bound *bound = isFloat ? BoundFor(rules, leafA->GetBranch()->GetName()) : nullptr;
          for (int k = 0; k < len; ++k) {
             int verdict;
-            if (!bounded)
+            if (!bound)
                verdict = std::memcmp(static_cast<char *>(leafA->GetValuePointer()) + k * leafA->GetLenType(),
                                      static_cast<char *>(leafB->GetValuePointer()) + k * leafA->GetLenType(),
                                      leafA->GetLenType()) == 0 ? 0 : 2;
             else if (type == "Float_t")
-               verdict = CompareWithin<float>(leafA->GetValuePointer(), leafB->GetValuePointer(), k, rel, abs);
+               verdict = CompareWithin<float>(leafA->GetValuePointer(), leafB->GetValuePointer(), k, bound->rel,
+                                             bound->abs);
             else
-               verdict = CompareWithin<double>(leafA->GetValuePointer(), leafB->GetValuePointer(), k, rel, abs);
+               verdict = CompareWithin<double>(leafA->GetValuePointer(), leafB->GetValuePointer(), k, bound->rel,
+                                              bound->abs);
             changed += verdict == 1;
             if (verdict == 2 && ++differences <= 20)
                printf("compare_trees: entry %lld leaf %s[%d]: %.9g vs %.9g\n", entry, leafA->GetName(), k,
