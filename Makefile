@@ -99,11 +99,17 @@ test-rust: build $(COLUMNS)/.ready
 	BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) cargo test --release --locked --workspace
 
 # End-to-end: ROOT macros, PyROOT and uproot against the built plugin.
-test-root: build
+test-root: build cli
 	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) $(VPY) -m pytest -q tests
 
-test-fuzz: build
+# cargo-fuzz, pinned, in the project-local .tools/ (the fuzz targets build on the stable
+# toolchain with RUSTC_BOOTSTRAP=1, set by run-all.sh).
+CARGO_FUZZ := $(TOOLS)/bin/cargo-fuzz
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version 0.13.1 --locked --root $(TOOLS)
+
+test-fuzz: $(CARGO_FUZZ)
 	rust/baler-codec/fuzz/run-all.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD) target
+	rm -rf $(BUILD) target rust/baler-codec/fuzz/target
