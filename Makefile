@@ -92,7 +92,7 @@ test: test-rust test-root test-fuzz
 # Every float column of ../shared/data as raw big-endian arrays, for the codec's bound tests.
 COLUMNS := $(BUILD)/columns
 $(COLUMNS)/.ready: $(VENV_STAMP) tests/tools/extract_columns.py
-	$(VPY) tests/tools/extract_columns.py $(SHARED_DATA) $(COLUMNS)
+	$(VPY) tests/tools/extract_columns.py $(COLUMNS) $(SHARED_DATA)
 	touch $@
 
 test-rust: build $(COLUMNS)/.ready
