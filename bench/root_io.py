@@ -2,7 +2,7 @@
 """Issue 4 benchmark: a generated tree of >= 10^7 float values written and read by ROOT with
 Baler bits:10, ZSTD-505 and ZLIB-101, side by side in one run, interleaved and repeated.
 
-    source build/env.sh && .venv/bin/python bench/root_io.py [--events 1800000] [--repeat 3]
+    source build/env.sh && .venv/bin/python bench/root_io.py [--events 260000] [--repeat 3]
 
 Prints file size, write and read wall time (the macro's own stopwatch, best of the repeats) and
 peak memory (max RSS of the ROOT process, from getrusage) for each, and ratios to ZSTD-505.
@@ -32,7 +32,7 @@ def measure_peak(macro, *args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_800_000)
+    parser.add_argument("--events", type=int, default=260_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     results = {name: {"write": [], "read": [], "wmem": [], "rmem": []} for name in SETTINGS}
