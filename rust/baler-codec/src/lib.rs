@@ -128,7 +128,8 @@ pub fn encode_block(src: &[u8], layout: &[Segment], spec: &Spec, out: &mut Vec<u
             off += len;
         }
         sec.clear();
-        stream::put_nums(&v, &pco::ChunkConfig::default(), &mut sec)?;
+        let config = pco::ChunkConfig::default().with_compression_level(float::pco_level(v.len()));
+        stream::put_nums(&v, &config, &mut sec)?;
         put_section(&mut body, tag::I32, &sec);
     }
     if totals.f32 > 0 {
