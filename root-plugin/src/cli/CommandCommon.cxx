@@ -40,10 +40,13 @@ bool IsFloatTypeName(const std::string &type)
    for (const char *name : {"Float_t", "Double_t", "Float16_t", "Double32_t", "float", "double"})
       if (type == name)
          return true;
-   for (const char *name : {"vector<float>", "vector<double>", "vector<Float_t>", "vector<Double_t>",
-                            "vector<Double32_t>", "vector<Float16_t>"})
-      if (type == name || type == std::string("std::") + name)
-         return true;
+   // Collections of floats: std::vector and ROOT::RVec (as RDataFrame Snapshot writes them).
+   for (const char *collection : {"vector<", "RVec<"})
+      for (const char *element : {"float>", "double>", "Float_t>", "Double_t>", "Double32_t>", "Float16_t>"}) {
+         const std::string name = std::string(collection) + element;
+         if (type.size() >= name.size() && type.compare(type.size() - name.size(), name.size(), name) == 0)
+            return true;
+      }
    return false;
 }
 
