@@ -17,22 +17,25 @@ int read_example(const char *path = "baler_example.root")
    if (!file || file->IsZombie())
       return 1;
 
-   // An event loop, as an analysis would write it.
-   TTreeReader reader("Events", file.get());
-   TTreeReaderValue<Int_t> nMuon(reader, "nMuon");
-   TTreeReaderArray<Float_t> muonPt(reader, "Muon_pt");
+   // An event loop, as an analysis would write it (in its own scope: the reader lets go of the
+   // tree before TTree::Draw uses it).
    Long64_t events = 0, muons = 0;
    double sumPt = 0;
-   while (reader.Next()) {
-      ++events;
-      for (int i = 0; i < *nMuon; ++i) {
-         sumPt += muonPt[i];
-         ++muons;
+   {
+      TTreeReader reader("Events", file.get());
+      TTreeReaderValue<Int_t> nMuon(reader, "nMuon");
+      TTreeReaderArray<Float_t> muonPt(reader, "Muon_pt");
+      while (reader.Next()) {
+         ++events;
+         for (int i = 0; i < *nMuon; ++i) {
+            sumPt += muonPt[i];
+            ++muons;
+         }
       }
-   }
-   if (reader.GetEntryStatus() != TTreeReader::kEntryBeyondEnd) {
-      printf("read_example: reading stopped early (status %d)\n", reader.GetEntryStatus());
-      return 1;
+      if (reader.GetEntryStatus() != TTreeReader::kEntryBeyondEnd) {
+         printf("read_example: reading stopped early (status %d)\n", reader.GetEntryStatus());
+         return 1;
+      }
    }
 
    // And the quick look a physicist takes at a branch.
