@@ -79,9 +79,4 @@ void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, 
    Translate([&] { bridge::decode_block(Bytes(block, blockLen), rust::Slice<std::uint8_t>(dst, dstLen)); });
 }
 
-std::size_t DecodedLength(const std::uint8_t *block, std::size_t blockLen)
-{
-   return Translate([&] { return bridge::decoded_len(Bytes(block, blockLen)); });
-}
-
 } // namespace baler::codec

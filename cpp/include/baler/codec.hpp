@@ -58,7 +58,4 @@ private:
 /// Verifies the block's checksum; throws Error on any inconsistency (the input is never trusted).
 void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen);
 
-/// The decoded length a block declares (reads the header only).
-std::size_t DecodedLength(const std::uint8_t *block, std::size_t blockLen);
-
 } // namespace baler::codec

@@ -31,8 +31,6 @@ mod ffi {
         fn encode_block(spec: &CodecSpec, src: &[u8], layout: &[LayoutRun], dst: &mut [u8]) -> Result<usize>;
         /// Decodes a whole block into `dst`, which must have exactly the block's decoded length.
         fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<()>;
-        /// The decoded length a block declares (header only; the block is not verified).
-        fn decoded_len(block: &[u8]) -> Result<usize>;
     }
 }
 
@@ -92,8 +90,4 @@ fn encode_block(spec: &CodecSpec, src: &[u8], layout: &[ffi::LayoutRun], dst: &m
 
 fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), String> {
     baler_codec::decode_block(block, dst).map_err(|e| e.to_string())
-}
-
-fn decoded_len(block: &[u8]) -> Result<usize, String> {
-    baler_codec::decoded_len(block).map_err(|e| e.to_string())
 }
