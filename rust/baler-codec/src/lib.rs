@@ -66,6 +66,30 @@ fn gather<T: float::Flt>(src: &[u8], segs: &[(SegmentKind, usize)], kind: Segmen
     v
 }
 
+/// Codes the values of every `kind` segment as one float section. When the spec changed any
+/// value, `decoded` becomes the buffer the decoder will produce, so the checksum covers it.
+#[allow(clippy::too_many_arguments)]
+fn encode_float_section<T: float::Flt>(
+    src: &[u8],
+    segs: &[(SegmentKind, usize)],
+    kind: SegmentKind,
+    n: usize,
+    spec: &Spec,
+    section_tag: u8,
+    body: &mut Vec<u8>,
+    decoded: &mut Option<Vec<u8>>,
+) -> Result<(), CodecError> {
+    let vals: Vec<T> = gather(src, segs, kind, n);
+    let mut recon = Vec::new();
+    let mut sec = Vec::new();
+    float::encode(&vals, spec, &mut sec, &mut recon)?;
+    put_section(body, section_tag, &sec);
+    if recon.iter().zip(&vals).any(|(a, b)| a.bits() != b.bits()) {
+        scatter(&recon, segs, kind, decoded.get_or_insert_with(|| src.to_vec()));
+    }
+    Ok(())
+}
+
 fn scatter<T: float::Flt>(vals: &[T], segs: &[(SegmentKind, usize)], kind: SegmentKind, dst: &mut [u8]) {
     let mut off = 0;
     let mut it = vals.iter();
@@ -133,24 +157,10 @@ pub fn encode_block(src: &[u8], layout: &[Segment], spec: &Spec, out: &mut Vec<u
         put_section(&mut body, tag::I32, &sec);
     }
     if totals.f32 > 0 {
-        let vals: Vec<f32> = gather(src, &segs, SegmentKind::F32, totals.f32 / 4);
-        let mut recon = Vec::new();
-        sec.clear();
-        float::encode(&vals, spec, &mut sec, &mut recon)?;
-        put_section(&mut body, tag::F32, &sec);
-        if recon.iter().zip(&vals).any(|(a, b)| a.to_bits() != b.to_bits()) {
-            scatter(&recon, &segs, SegmentKind::F32, decoded.get_or_insert_with(|| src.to_vec()));
-        }
+        encode_float_section::<f32>(src, &segs, SegmentKind::F32, totals.f32 / 4, spec, tag::F32, &mut body, &mut decoded)?;
     }
     if totals.f64 > 0 {
-        let vals: Vec<f64> = gather(src, &segs, SegmentKind::F64, totals.f64 / 8);
-        let mut recon = Vec::new();
-        sec.clear();
-        float::encode(&vals, spec, &mut sec, &mut recon)?;
-        put_section(&mut body, tag::F64, &sec);
-        if recon.iter().zip(&vals).any(|(a, b)| a.to_bits() != b.to_bits()) {
-            scatter(&recon, &segs, SegmentKind::F64, decoded.get_or_insert_with(|| src.to_vec()));
-        }
+        encode_float_section::<f64>(src, &segs, SegmentKind::F64, totals.f64 / 8, spec, tag::F64, &mut body, &mut decoded)?;
     }
     let sum = checksum(decoded.as_deref().unwrap_or(src));
     out.extend_from_slice(&MAGIC);
