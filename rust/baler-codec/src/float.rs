@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::error::{corrupt, CodecError};
+use crate::scratch;
 use crate::spec::Spec;
 use crate::stream::{get_nums, put_nums, Num};
 use crate::varint::{put_uvarint, Reader};
@@ -399,22 +400,19 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
         out.push(CODEC_LOSSLESS);
         put_nums(vals, &pco_config(true, vals.len()), out)?;
         let plain_len = out.len() - start;
-        let mut alt = Vec::new();
+        let mut alt = scratch::with_capacity::<u8>(plain_len);
         alt.push(CODEC_LOSSLESS_SPLIT);
-        let mut neg = vec![0u8; vals.len().div_ceil(8)];
+        let mut neg = scratch::zeroed::<u8>(vals.len().div_ceil(8));
         let mut any = false;
-        let mags: Vec<T::Q> = vals
-            .iter()
-            .enumerate()
-            .map(|(i, x)| {
-                let b = x.bits();
-                if b & T::SIGN != 0 {
-                    neg[i >> 3] |= 1 << (i & 7);
-                    any = true;
-                }
-                T::q((b & !T::SIGN) as i64)
-            })
-            .collect();
+        let mut mags = scratch::with_capacity::<T::Q>(vals.len());
+        mags.extend(vals.iter().enumerate().map(|(i, x)| {
+            let b = x.bits();
+            if b & T::SIGN != 0 {
+                neg[i >> 3] |= 1 << (i & 7);
+                any = true;
+            }
+            T::q((b & !T::SIGN) as i64)
+        }));
         put_signs(&neg, any, &mut alt)?;
         put_nums(&mags, &pco_config(false, vals.len()), &mut alt)?;
         if alt.len() < plain_len {
@@ -424,7 +422,7 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
         recon.extend_from_slice(vals);
         return Ok(());
     }
-    let mut qs: Vec<T::Q> = Vec::with_capacity(vals.len());
+    let mut qs = scratch::with_capacity::<T::Q>(vals.len());
     let mut exc_pos: Vec<u64> = Vec::new();
     let mut exc_val: Vec<u64> = Vec::new();
     recon.reserve(vals.len());
@@ -535,7 +533,7 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
     }
     let split = matches!(quant, Quant::Bits { .. } | Quant::Log { .. });
     if split {
-        let mut neg = vec![0u8; qs.len().div_ceil(8)];
+        let mut neg = scratch::zeroed::<u8>(qs.len().div_ceil(8));
         let mut any = false;
         for (i, q) in qs.iter_mut().enumerate() {
             let v: i64 = (*q).into();
@@ -561,6 +559,30 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
     Ok(())
 }
 
+/// Writes `recon(q)` for every code. Codes of real data cluster in a few binades, so when their
+/// range is small next to the block, each distinct code is reconstructed once into a table and
+/// the values are looked up (the log quantiser's reconstruction, a division and a table read,
+/// costs several times a lookup).
+fn reconstruct_through_lookup<T: Flt>(qs: &[T::Q], dst: &mut [T], recon: impl Fn(i64) -> T) {
+    let (lo, hi) = qs.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &q| {
+        let q: i64 = q.into();
+        (lo.min(q), hi.max(q))
+    });
+    let span = (hi as i128 - lo as i128 + 1) as u128;
+    if qs.is_empty() || span > (qs.len() / 2) as u128 || span > 1 << 20 {
+        for (d, &q) in dst.iter_mut().zip(qs) {
+            *d = recon(q.into());
+        }
+        return;
+    }
+    let mut lookup = scratch::with_capacity::<T>(span as usize);
+    lookup.extend((lo..=hi).map(&recon));
+    for (d, &q) in dst.iter_mut().zip(qs) {
+        let q: i64 = q.into();
+        *d = lookup[(q - lo) as usize];
+    }
+}
+
 /// Decodes a float section into `dst` (exactly the number of values of the block).
 pub(crate) fn decode<T: Flt>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), CodecError> {
     let codec = r.u8()?;
@@ -570,7 +592,7 @@ pub(crate) fn decode<T: Flt>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), Co
     }
     if codec == CODEC_LOSSLESS_SPLIT {
         let signs = get_signs(r, n)?;
-        let mut mags: Vec<T::Q> = vec![T::Q::default(); n];
+        let mut mags = scratch::zeroed::<T::Q>(n);
         get_nums(r, &mut mags)?;
         for (i, (d, &m)) in dst.iter_mut().zip(mags.iter()).enumerate() {
             let m: i64 = m.into();
@@ -610,16 +632,8 @@ pub(crate) fn decode<T: Flt>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), Co
         c => return Err(CodecError::Unsupported(format!("float codec id {c} (written by a newer version?)"))),
     };
     let signs = if split { get_signs(r, n)? } else { None };
-    let mut qs: Vec<T::Q> = vec![T::Q::default(); n];
+    let mut qs = scratch::zeroed::<T::Q>(n);
     get_nums(r, &mut qs)?;
-    if let Some(s) = &signs {
-        for (i, q) in qs.iter_mut().enumerate() {
-            if (s[i >> 3] >> (i & 7)) & 1 != 0 {
-                let v: i64 = (*q).into();
-                *q = T::q(v.wrapping_neg());
-            }
-        }
-    }
     match dq {
         Dq::Bits(shift) => {
             for (d, &q) in dst.iter_mut().zip(qs.iter()) {
@@ -629,13 +643,23 @@ pub(crate) fn decode<T: Flt>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), Co
         Dq::Log(k) => {
             let tab = log_table::<T>(k as u32);
             let magic = magic_for(k);
-            for (d, &q) in dst.iter_mut().zip(qs.iter()) {
-                *d = recon_log(q.into(), k, magic, &tab);
-            }
+            reconstruct_through_lookup(&qs, dst, |q| recon_log(q, k, magic, &tab));
         }
         Dq::Abs(step) => {
             for (d, &q) in dst.iter_mut().zip(qs.iter()) {
                 *d = recon_abs(q.into(), step);
+            }
+        }
+    }
+    if let Some(s) = &signs {
+        // split codecs store magnitudes: the reconstruction of -q is that of q with the sign set
+        for (byte, chunk) in s.iter().zip(dst.chunks_mut(8)) {
+            if *byte != 0 {
+                for (bit, d) in chunk.iter_mut().enumerate() {
+                    if (byte >> bit) & 1 != 0 {
+                        *d = T::from_bits(d.bits() | T::SIGN);
+                    }
+                }
             }
         }
     }

@@ -16,6 +16,7 @@
 mod error;
 mod float;
 mod layout;
+mod scratch;
 mod spec;
 mod stream;
 mod varint;
@@ -54,8 +55,8 @@ fn put_section(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
-fn gather<T: float::Flt>(src: &[u8], segs: &[(SegmentKind, usize)], kind: SegmentKind, n: usize) -> Vec<T> {
-    let mut v = Vec::with_capacity(n);
+fn gather<T: float::Flt>(src: &[u8], segs: &[(SegmentKind, usize)], kind: SegmentKind, n: usize) -> scratch::Scratch<T> {
+    let mut v = scratch::with_capacity(n);
     let mut off = 0;
     for &(k, len) in segs {
         if k == kind {
@@ -77,15 +78,20 @@ fn encode_float_section<T: float::Flt>(
     spec: &Spec,
     section_tag: u8,
     body: &mut Vec<u8>,
-    decoded: &mut Option<Vec<u8>>,
+    decoded: &mut Option<scratch::Scratch<u8>>,
 ) -> Result<(), CodecError> {
-    let vals: Vec<T> = gather(src, segs, kind, n);
-    let mut recon = Vec::new();
-    let mut sec = Vec::new();
+    let vals = gather::<T>(src, segs, kind, n);
+    let mut recon = scratch::with_capacity(n);
+    let mut sec = scratch::with_capacity(n * T::SIZE / 2);
     float::encode(&vals, spec, &mut sec, &mut recon)?;
     put_section(body, section_tag, &sec);
-    if recon.iter().zip(&vals).any(|(a, b)| a.bits() != b.bits()) {
-        scatter(&recon, segs, kind, decoded.get_or_insert_with(|| src.to_vec()));
+    if recon.iter().zip(vals.iter()).any(|(a, b)| a.bits() != b.bits()) {
+        let decoded = decoded.get_or_insert_with(|| {
+            let mut copy = scratch::with_capacity(src.len());
+            copy.extend_from_slice(src);
+            copy
+        });
+        scatter(&recon, segs, kind, decoded);
     }
     Ok(())
 }
@@ -120,19 +126,35 @@ pub fn encode_block(src: &[u8], layout: &[Segment], spec: &Spec, out: &mut Vec<u
             "ae: autoencoder codec not implemented yet (the spec parses; use bits:N, rel:E or abs:E for now)".into(),
         ));
     }
-    let mut body = Vec::with_capacity(src.len() / 2 + 64);
+    let start = out.len();
+    let written = write_block(src, &segs, totals, spec, out);
+    if written.is_err() {
+        out.truncate(start); // on error `out` is left as it was
+    }
+    written
+}
+
+fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: &Spec, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    // The header goes first, with the checksum patched in once the decoded bytes are known.
+    out.extend_from_slice(&MAGIC);
+    out.push(FORMAT_VERSION);
+    out.push(0); // flags
+    put_uvarint(out, src.len() as u64);
+    let checksum_at = out.len();
+    out.extend_from_slice(&[0; 8]);
+    let body = out;
     let mut sec = Vec::new();
-    layout::serialise(&segs, &mut sec);
+    layout::serialise(segs, &mut sec);
     let mut lay = Vec::new();
     put_uvarint(&mut lay, sec.len() as u64);
     stream::put_bytes(&sec, &mut lay)?;
-    put_section(&mut body, tag::LAYOUT, &lay);
+    put_section(body, tag::LAYOUT, &lay);
 
-    let mut decoded: Option<Vec<u8>> = None;
+    let mut decoded: Option<scratch::Scratch<u8>> = None;
     if totals.raw > 0 {
         let mut raw = Vec::with_capacity(totals.raw);
         let mut off = 0;
-        for &(k, len) in &segs {
+        for &(k, len) in segs {
             if k == SegmentKind::Raw {
                 raw.extend_from_slice(&src[off..off + len]);
             }
@@ -140,12 +162,12 @@ pub fn encode_block(src: &[u8], layout: &[Segment], spec: &Spec, out: &mut Vec<u
         }
         sec.clear();
         stream::put_bytes(&raw, &mut sec)?;
-        put_section(&mut body, tag::RAW, &sec);
+        put_section(body, tag::RAW, &sec);
     }
     if totals.i32 > 0 {
         let mut v: Vec<i32> = Vec::with_capacity(totals.i32 / 4);
         let mut off = 0;
-        for &(k, len) in &segs {
+        for &(k, len) in segs {
             if k == SegmentKind::I32 {
                 v.extend(src[off..off + len].chunks_exact(4).map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]])));
             }
@@ -154,21 +176,16 @@ pub fn encode_block(src: &[u8], layout: &[Segment], spec: &Spec, out: &mut Vec<u
         sec.clear();
         let config = pco::ChunkConfig::default().with_compression_level(float::pco_level(v.len()));
         stream::put_nums(&v, &config, &mut sec)?;
-        put_section(&mut body, tag::I32, &sec);
+        put_section(body, tag::I32, &sec);
     }
     if totals.f32 > 0 {
-        encode_float_section::<f32>(src, &segs, SegmentKind::F32, totals.f32 / 4, spec, tag::F32, &mut body, &mut decoded)?;
+        encode_float_section::<f32>(src, segs, SegmentKind::F32, totals.f32 / 4, spec, tag::F32, body, &mut decoded)?;
     }
     if totals.f64 > 0 {
-        encode_float_section::<f64>(src, &segs, SegmentKind::F64, totals.f64 / 8, spec, tag::F64, &mut body, &mut decoded)?;
+        encode_float_section::<f64>(src, segs, SegmentKind::F64, totals.f64 / 8, spec, tag::F64, body, &mut decoded)?;
     }
-    let sum = checksum(decoded.as_deref().unwrap_or(src));
-    out.extend_from_slice(&MAGIC);
-    out.push(FORMAT_VERSION);
-    out.push(0); // flags
-    put_uvarint(out, src.len() as u64);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out.extend_from_slice(&body);
+    let sum = checksum(decoded.as_deref().map_or(src, |d| d.as_slice()));
+    body[checksum_at..checksum_at + 8].copy_from_slice(&sum.to_le_bytes());
     Ok(())
 }
 
@@ -249,7 +266,7 @@ pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
                 if totals.raw == 0 {
                     return corrupt("raw section without raw segments");
                 }
-                let mut raw = vec![0u8; totals.raw];
+                let mut raw = scratch::zeroed::<u8>(totals.raw);
                 stream::get_bytes(&mut pr, &mut raw)?;
                 let mut off = 0;
                 let mut roff = 0;
@@ -265,7 +282,7 @@ pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
                 if totals.i32 == 0 {
                     return corrupt("i32 section without i32 segments");
                 }
-                let mut v = vec![0i32; totals.i32 / 4];
+                let mut v = scratch::zeroed::<i32>(totals.i32 / 4);
                 stream::get_nums(&mut pr, &mut v)?;
                 let mut off = 0;
                 let mut it = v.iter();
@@ -282,7 +299,7 @@ pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
                 if totals.f32 == 0 {
                     return corrupt("f32 section without f32 segments");
                 }
-                let mut v = vec![0f32; totals.f32 / 4];
+                let mut v = scratch::zeroed::<f32>(totals.f32 / 4);
                 float::decode(&mut pr, &mut v)?;
                 scatter(&v, segs, SegmentKind::F32, dst);
             }
@@ -290,7 +307,7 @@ pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
                 if totals.f64 == 0 {
                     return corrupt("f64 section without f64 segments");
                 }
-                let mut v = vec![0f64; totals.f64 / 8];
+                let mut v = scratch::zeroed::<f64>(totals.f64 / 8);
                 float::decode(&mut pr, &mut v)?;
                 scatter(&v, segs, SegmentKind::F64, dst);
             }

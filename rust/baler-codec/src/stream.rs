@@ -11,7 +11,7 @@ pub(crate) const MODE_PCO: u8 = 1;
 pub(crate) const MODE_ZSTD: u8 = 2;
 
 /// Numbers that can be stored as fixed-width little-endian and with pcodec.
-pub(crate) trait Num: Number + Copy + Default {
+pub(crate) trait Num: Number + Copy + Default + crate::scratch::Pooled {
     const SIZE: usize;
     fn put_le(self, out: &mut Vec<u8>);
     fn get_le(b: &[u8]) -> Self;
