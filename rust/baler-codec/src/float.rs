@@ -25,15 +25,13 @@ pub(crate) const CODEC_BITS_SPLIT: u8 = 4;
 pub(crate) const CODEC_LOG_SPLIT: u8 = 5;
 pub(crate) const CODEC_LOSSLESS_SPLIT: u8 = 6;
 
-/// pcodec compression level for a chunk of `n` values. ROOT compresses basket by basket
+/// pcodec compression level of every number stream. ROOT compresses basket by basket
 /// (typically 32 kB, 8k floats), and pcodec's time per chunk there is dominated by its binning
-/// search: measured on 8k-value blocks, level 8 takes 2.7x the time of level 4 for 1.7% fewer
-/// bytes, and level 12 saves only ~0.002 B/value more on HZZ at 5x the time of 8. Writing a
-/// TTree must stay close to ZSTD's speed, so blocks use 4 (on the 10^6-value taus column, level 6
-/// saves 1.5% of the bits:10 size and costs 10% of the encode speed).
-pub(crate) fn pco_level(_n: usize) -> usize {
-    4
-}
+/// search, which grows with the level. Measured side by side (docs/benchmarks.md): level 6
+/// instead of 4 saves 1-2% of the bytes on the anchors' HZZ columns (lossless 3.160 -> 3.133,
+/// bits:10 1.536 -> 1.508 B/value) and moves the ROOT write time of 10^7 values from 1.01x to
+/// 1.19x ZSTD-505 (target <= 1.5x); level 8 saves only 0.004 more at 1.6x the encode time.
+pub(crate) const PCO_LEVEL: usize = 6;
 
 /// Writes the sign stream: `0` = no negative code, or `1` + byte stream of
 /// ceil(n/8) bytes, bit i%8 (LSB first) of byte i/8 set iff value i is negative.
@@ -334,8 +332,8 @@ pub(crate) fn check_spec<T: Flt>(spec: &Spec) -> Result<(), CodecError> {
     choose::<T>(spec).map(|_| ())
 }
 
-fn pco_config(lossless: bool, n: usize) -> ChunkConfig {
-    let c = ChunkConfig::default().with_compression_level(pco_level(n));
+fn pco_config(lossless: bool) -> ChunkConfig {
+    let c = ChunkConfig::default().with_compression_level(PCO_LEVEL);
     if lossless {
         c
     } else {
@@ -398,7 +396,7 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
         // integers; the smaller wins
         let start = out.len();
         out.push(CODEC_LOSSLESS);
-        put_nums(vals, &pco_config(true, vals.len()), out)?;
+        put_nums(vals, &pco_config(true), out)?;
         let plain_len = out.len() - start;
         let mut alt = scratch::with_capacity::<u8>(plain_len);
         alt.push(CODEC_LOSSLESS_SPLIT);
@@ -414,7 +412,7 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
             T::q((b & !T::SIGN) as i64)
         }));
         put_signs(&neg, any, &mut alt)?;
-        put_nums(&mags, &pco_config(false, vals.len()), &mut alt)?;
+        put_nums(&mags, &pco_config(false), &mut alt)?;
         if alt.len() < plain_len {
             out.truncate(start);
             out.extend_from_slice(&alt);
@@ -545,7 +543,7 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
         }
         put_signs(&neg, any, out)?;
     }
-    put_nums(&qs, &pco_config(false, qs.len()), out)?;
+    put_nums(&qs, &pco_config(false), out)?;
     // exceptions: count, delta-coded positions, raw little-endian bit patterns
     put_uvarint(out, exc_pos.len() as u64);
     let mut last: u64 = 0;

@@ -174,7 +174,7 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
             off += len;
         }
         sec.clear();
-        let config = pco::ChunkConfig::default().with_compression_level(float::pco_level(v.len()));
+        let config = pco::ChunkConfig::default().with_compression_level(float::PCO_LEVEL);
         stream::put_nums(&v, &config, &mut sec)?;
         put_section(body, tag::I32, &sec);
     }

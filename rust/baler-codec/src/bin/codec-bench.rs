@@ -101,6 +101,8 @@ fn time_best(min_s: f64, mut f: impl FnMut()) -> f64 {
 
 struct Row {
     method: String,
+    /// Block bytes of each column, in the group's column order.
+    col_bytes: Vec<usize>,
     bytes: usize,
     n: usize,
     enc_s: f64,
@@ -109,7 +111,7 @@ struct Row {
 }
 
 fn run_ours(cols: &[Col], label: &str, spec_for: &dyn Fn(&Col) -> Spec, min_s: f64) -> Row {
-    let mut bytes = 0;
+    let mut col_bytes = Vec::new();
     let mut n = 0;
     let mut enc_s = 0.0;
     let mut dec_s = 0.0;
@@ -132,14 +134,15 @@ fn run_ours(cols: &[Col], label: &str, spec_for: &dyn Fn(&Col) -> Spec, min_s: f
                 violations += 1;
             }
         }
-        bytes += block.len();
+        col_bytes.push(block.len());
         n += c.vals.len();
     }
-    Row { method: format!("baler {label}"), bytes, n, enc_s, dec_s, violations }
+    let bytes = col_bytes.iter().sum();
+    Row { method: format!("baler {label}"), col_bytes, bytes, n, enc_s, dec_s, violations }
 }
 
 fn run_ref(cols: &[Col], label: &str, min_s: f64, pre: &dyn Fn(f32) -> f32, use_pco: bool) -> Row {
-    let mut bytes = 0;
+    let mut col_bytes = Vec::new();
     let mut n = 0;
     let mut enc_s = 0.0;
     let mut dec_s = 0.0;
@@ -157,7 +160,7 @@ fn run_ref(cols: &[Col], label: &str, min_s: f64, pre: &dyn Fn(f32) -> f32, use_
             dec_s += time_best(min_s, || {
                 pco::standalone::simple_decompress_into(&blk, &mut d).unwrap();
             });
-            bytes += blk.len();
+            col_bytes.push(blk.len());
         } else {
             let blk = zstd::bulk::compress(&be, 5).unwrap();
             enc_s += time_best(min_s, || {
@@ -168,11 +171,12 @@ fn run_ref(cols: &[Col], label: &str, min_s: f64, pre: &dyn Fn(f32) -> f32, use_
             dec_s += time_best(min_s, || {
                 zstd::bulk::decompress_to_buffer(&blk, &mut d).unwrap();
             });
-            bytes += blk.len();
+            col_bytes.push(blk.len());
         }
         n += c.vals.len();
     }
-    Row { method: label.to_string(), bytes, n, enc_s, dec_s, violations: 0 }
+    let bytes = col_bytes.iter().sum();
+    Row { method: label.to_string(), col_bytes, bytes, n, enc_s, dec_s, violations: 0 }
 }
 
 fn main() {
@@ -227,7 +231,7 @@ fn main() {
                 min_s,
             ));
         }
-        for r in rows {
+        for r in &rows {
             let mb = (r.n * 4) as f64 / 1e6;
             println!(
                 "{:<52} {:>8.3} {:>10.1} {:>10.1} {:>6}",
@@ -238,5 +242,34 @@ fn main() {
                 r.violations
             );
         }
+        if cols.len() > 1 {
+            print_per_column(cols, &rows);
+        }
+    }
+}
+
+/// B/value of each column for the rows that show where the bytes go at the @10 level.
+fn print_per_column(cols: &[Col], rows: &[Row]) {
+    let shown = [
+        ("pcodec lossless", "pcodec"),
+        ("baler lossless", "lossless"),
+        ("NanoAOD round@10 + pcodec", "round@10+pcodec"),
+        ("baler bits:10", "bits:10"),
+        ("baler @10 mixed", "@10 mixed"),
+    ];
+    let picked: Vec<(&Row, &str)> =
+        shown.iter().filter_map(|(m, short)| rows.iter().find(|r| r.method.starts_with(m)).map(|r| (r, *short))).collect();
+    println!("\nper column, B/value:");
+    print!("{:<12} {:>7}", "column", "values");
+    for (_, short) in &picked {
+        print!(" {short:>15}");
+    }
+    println!();
+    for (i, c) in cols.iter().enumerate() {
+        print!("{:<12} {:>7}", c.name, c.vals.len());
+        for (r, _) in &picked {
+            print!(" {:>15.3}", r.col_bytes[i] as f64 / c.vals.len() as f64);
+        }
+        println!();
     }
 }
