@@ -195,8 +195,11 @@ pub(crate) fn det_exp2(t: f64) -> f64 {
     acc
 }
 
+/// A cached reconstruction table: (levels per binade, mantissa bits of the float type, table).
+type CachedLogTable = (u32, u32, Rc<Vec<u64>>);
+
 thread_local! {
-    static LOG_TABLES: RefCell<Vec<(u32, u32, Rc<Vec<u64>>)>> = const { RefCell::new(Vec::new()) };
+    static LOG_TABLES: RefCell<Vec<CachedLogTable>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Reconstruction mantissas of the log quantiser with `k` levels per binade:
@@ -252,7 +255,8 @@ fn fast_log2_biased<T: Flt>(b: u64, tab: &[f64; 1025]) -> f64 {
 /// Levels per binade needed for a relative bound `e` (max error 2^(1/(2k)) - 1 <= e).
 pub(crate) fn log_levels(e: f64) -> u64 {
     let k = (1.0 / (2.0 * (1.0 + e).log2())).ceil();
-    if !(k >= 1.0) {
+    // also catches NaN (no level count is below one)
+    if k.is_nan() || k < 1.0 {
         return 1;
     }
     if k > (MAX_LOG_LEVELS * 4) as f64 {
@@ -516,7 +520,8 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
             run!(|x: T, _b: u64| {
                 let xf = x.to_f64();
                 let qf = (xf / step).round();
-                if !(qf.abs() <= T::Q_LIMIT) {
+                // x / step can overflow to infinity; the NaN test keeps the check total
+                if qf.is_nan() || qf.abs() > T::Q_LIMIT {
                     return None;
                 }
                 let q = qf as i64;
