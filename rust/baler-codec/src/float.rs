@@ -341,7 +341,7 @@ fn pco_config(lossless: bool) -> ChunkConfig {
     if lossless {
         c
     } else {
-        c.with_delta_spec(DeltaSpec::NoOp).with_mode_spec(ModeSpec::Classic)
+        c.with_delta_spec(DeltaSpec::NoOp).with_mode_spec(ModeSpec::Auto)
     }
 }
 
@@ -390,11 +390,32 @@ fn magic_for(k: u64) -> u64 {
     ((1u128 << 64) / k as u128).min(u64::MAX as u128) as u64
 }
 
+/// Whether the values are already on a grid no finer than the quantiser's, so that storing them
+/// exactly costs no more than quantising them (and changes nothing). This is the case for data
+/// written with reduced precision upstream, such as NanoAOD's floats (10 to 12 mantissa bits),
+/// re-written with a finer `bits:N` or `rel:E`: quantising them again would only spread their
+/// few distinct mantissas over many more codes.
+fn already_coarser<T: Flt>(vals: &[T], quant: &Quant) -> bool {
+    let levels_per_binade: u64 = match quant {
+        Quant::Bits { n } => 1 << n,
+        Quant::Log { k } => *k as u64,
+        Quant::Lossless | Quant::Abs { .. } => return false,
+    };
+    let mantissa_mask = (1u64 << T::MBITS) - 1;
+    let used = vals.iter().fold(0u64, |acc, x| acc | (x.bits() & mantissa_mask));
+    // mantissa bits in use: every value's mantissa is a multiple of 2^trailing_zeros
+    let bits_in_use = T::MBITS.saturating_sub(used.trailing_zeros());
+    (1u64 << bits_in_use) <= levels_per_binade
+}
+
 /// Encodes a float section (without tag/length) for `vals`; writes the values
 /// the decoder will produce into `recon`.
 pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
-    let quant = choose::<T>(spec)?;
+    let mut quant = choose::<T>(spec)?;
     recon.clear();
+    if already_coarser(vals, &quant) {
+        quant = Quant::Lossless;
+    }
     if let Quant::Lossless = quant {
         // plain pcodec floats, or signs apart + magnitudes' bit patterns as
         // integers; the smaller wins

@@ -233,3 +233,27 @@ fn encode_appends() {
     decode_block(&out[6..], &mut dst).unwrap();
     assert_eq!(dst, src);
 }
+
+/// Data already rounded upstream (NanoAOD keeps 10 mantissa bits) and re-written with a finer
+/// grid (bits:16, rel:2^-17) comes back unchanged, in no more bytes than lossless coding takes;
+/// a coarser grid (bits:8) still quantises.
+#[test]
+fn values_already_coarser_than_the_spec_are_stored_exactly() {
+    let keep10 = |v: f32| f32::from_bits(v.to_bits() & !((1u32 << 13) - 1));
+    let vals: Vec<f32> = physics32(4000, 5).into_iter().map(keep10).collect();
+    let src = be32(&vals);
+    let layout = [Segment::new(SegmentKind::F32, src.len() as u32)];
+    let block_len = |spec: &Spec| {
+        let mut b = Vec::new();
+        encode_block(&src, &layout, spec, &mut b).unwrap();
+        b.len()
+    };
+    let lossless = block_len(&Spec::Lossless);
+    for spec in [Spec::Bits(16), Spec::Bits(10), Spec::Rel(2f64.powi(-17))] {
+        let out = check_f32(&vals, &spec);
+        assert!(vals.iter().zip(&out).all(|(a, b)| a.to_bits() == b.to_bits()), "{spec} changed pre-rounded values");
+        assert!(block_len(&spec) <= lossless, "{spec}: {} bytes > lossless {lossless}", block_len(&spec));
+    }
+    let out = check_f32(&vals, &Spec::Bits(8));
+    assert!(vals.iter().zip(&out).any(|(a, b)| a.to_bits() != b.to_bits()), "bits:8 must still quantise");
+}
