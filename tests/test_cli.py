@@ -171,6 +171,23 @@ def test_compress_prints_table_and_totals(hzz_bits10):
     assert int(sizes.group(2)) == out.stat().st_size < int(sizes.group(1))
 
 
+def test_compress_table_does_not_invent_sizes_for_baskets_kept_in_the_tree_key(baler, shared_data, tmp_path):
+    """The NanoAOD file keeps its never-flushed baskets inside the tree's key, where ROOT reports 0
+    compressed bytes per branch: the table must say so, not print a 0.00x ratio, and its totals
+    must cover only the branches it can compare."""
+    proc = run_baler(baler, "compress", shared_data / "nanoAOD_2015_CMS_Open_Data_ttbar.root",
+                     tmp_path / "nano.root", "--codec", "bits:10")
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("Events/")]
+    in_key = [l for l in lines if "in tree key" in l]
+    assert len(lines) == 947 and len(in_key) > 900
+    assert not re.search(r"\s0\.00x\s", proc.stdout)
+    total = next(l for l in proc.stdout.splitlines() if l.startswith("total ("))
+    assert f"{len(in_key)} more had their baskets inside the tree key" in total
+    compared = [l.split() for l in lines if "in tree key" not in l]
+    before, after = total_line(proc.stdout)[-2:]
+    assert before == sum(int(c[3]) for c in compared) and after == sum(int(c[4]) for c in compared)
+
+
 def test_compressed_hzz_reads_back_within_bits10(shared_data, hzz_bits10):
     """Read by ROOT with nothing loaded: floats within 2^-11 relative, everything else bit-exact."""
     entries, values, bad, changed = compare(shared_data / "uproot-HZZ.root", hzz_bits10[0], "events", BITS10_BOUND)

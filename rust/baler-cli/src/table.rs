@@ -41,27 +41,47 @@ fn name(row: &Row) -> String {
     format!("{}/{}", row.tree, row.branch)
 }
 
-/// Branch, type, entries, bytes before, bytes after, ratio, codec before -> after; then totals.
+/// Whether the input branch's compressed size is known. ROOT stores the baskets of a small tree
+/// that were never flushed inside the tree's own key (NanoAOD files with a few hundred entries
+/// are like that); such a branch reports 0 compressed bytes although it holds entries, and its
+/// share of the tree key cannot be told apart.
+fn size_before_known(r: &Row) -> bool {
+    r.bytes_before > 0 || r.entries == 0
+}
+
+/// Branch, type, entries, bytes before, bytes after, ratio, codec before -> after; then totals
+/// over the branches whose size before is known.
 pub fn compress_table(rows: &[Row]) -> String {
     let mut cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
+            let known = size_before_known(r);
             vec![
                 name(r),
                 r.type_name.clone(),
                 r.entries.to_string(),
-                r.bytes_before.to_string(),
+                if known { r.bytes_before.to_string() } else { "in tree key".to_string() },
                 r.bytes.to_string(),
-                ratio(r.bytes_before, r.bytes),
+                if known { ratio(r.bytes_before, r.bytes) } else { "-".to_string() },
                 r.codec_before.clone(),
                 r.codec.clone(),
             ]
         })
         .collect();
-    let before: i64 = rows.iter().map(|r| r.bytes_before).sum();
-    let after: i64 = rows.iter().map(|r| r.bytes).sum();
+    let compared: Vec<&Row> = rows.iter().filter(|r| size_before_known(r)).collect();
+    let before: i64 = compared.iter().map(|r| r.bytes_before).sum();
+    let after: i64 = compared.iter().map(|r| r.bytes).sum();
+    let unknown = rows.len() - compared.len();
+    let label = if unknown == 0 {
+        format!("total ({} branches)", rows.len())
+    } else {
+        format!(
+            "total ({} branches; {unknown} more had their baskets inside the tree key, compare the file sizes)",
+            compared.len()
+        )
+    };
     cells.push(vec![
-        format!("total ({} branches)", rows.len()),
+        label,
         String::new(),
         String::new(),
         before.to_string(),
