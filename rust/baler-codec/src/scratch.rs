@@ -12,10 +12,13 @@ use std::ops::{Deref, DerefMut};
 use std::thread::LocalKey;
 
 /// Buffers larger than this are freed instead of kept, so one huge basket does not pin its
-/// memory for the life of the thread.
-const MAX_KEPT_BYTES: usize = 64 << 20;
-/// At most this many idle buffers of one element type are kept per thread.
-const MAX_KEPT_BUFFERS: usize = 6;
+/// memory for the life of the thread (16 MiB: 4M floats, more than ROOT's largest basket block
+/// of 2^24 - 1 bytes holds).
+const MAX_KEPT_BYTES: usize = 16 << 20;
+/// At most this many idle buffers of one element type are kept per thread: as many as one
+/// encode holds at once (byte buffers: section, signs, candidate, decoded copy). A thread thus
+/// keeps at most 4 x 16 MiB per element type, and for ROOT's default 32 kB baskets a few 100 kB.
+const MAX_KEPT_BUFFERS: usize = 4;
 
 type Pool<T> = RefCell<Vec<Vec<T>>>;
 
