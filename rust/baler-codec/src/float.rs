@@ -255,7 +255,7 @@ fn fast_log2_biased<T: Flt>(b: u64, tab: &[f64; 1025]) -> f64 {
 /// Levels per binade needed for a relative bound `e` (max error 2^(1/(2k)) - 1 <= e).
 pub(crate) fn log_levels(e: f64) -> u64 {
     let k = (1.0 / (2.0 * (1.0 + e).log2())).ceil();
-    // also catches NaN (no level count is below one)
+    // a bound so loose that one level meets it, or NaN from a NaN bound: one level
     if k.is_nan() || k < 1.0 {
         return 1;
     }

@@ -199,16 +199,14 @@ fn main() {
     }
     let dir = PathBuf::from(&args[1]);
     let min_s = if args.iter().any(|a| a == "--quick") { 0.02 } else { 0.3 };
-    let hzz_jets = load(&dir, "uproot-HZZ", "events", &["Jet_Px", "Jet_Py", "Jet_Pz", "Jet_E"]);
+    let mut hzz_four_vectors = load(&dir, "uproot-HZZ", "events", &["Jet_Px", "Jet_Py", "Jet_Pz", "Jet_E"]);
     let hzz_muons = load(&dir, "uproot-HZZ", "events", &["Muon_Px", "Muon_Py", "Muon_Pz", "Muon_E"]);
-    let mut hzz_kinematics = pt_eta_phi_mass("Jet", &hzz_jets);
+    let mut hzz_kinematics = pt_eta_phi_mass("Jet", &hzz_four_vectors);
     hzz_kinematics.extend(pt_eta_phi_mass("Muon", &hzz_muons));
+    hzz_four_vectors.extend(hzz_muons);
     let groups: Vec<(&str, Vec<Col>)> = vec![
         ("HZZ jets+muons as pt, eta, phi, mass (the anchors' columns)", hzz_kinematics),
-        (
-            "HZZ jets+muons (Jet/Muon Px,Py,Pz,E)",
-            load(&dir, "uproot-HZZ", "events", &["Jet_Px", "Jet_Py", "Jet_Pz", "Jet_E", "Muon_Px", "Muon_Py", "Muon_Pz", "Muon_E"]),
-        ),
+        ("HZZ jets+muons (Jet/Muon Px,Py,Pz,E)", hzz_four_vectors),
         (
             "real CMS 2012 muons (Muon_pt,eta,phi,mass)",
             load(&dir, "Run2012BC_DoubleMuParked_Muons_1000evts", "Events", &["Muon_pt", "Muon_eta", "Muon_phi", "Muon_mass"]),
