@@ -188,6 +188,34 @@ def test_compress_table_does_not_invent_sizes_for_baskets_kept_in_the_tree_key(b
     assert before == sum(int(c[3]) for c in compared) and after == sum(int(c[4]) for c in compared)
 
 
+def test_root_reduced_float_types_are_labelled_and_kept_as_written(baler, tmp_path):
+    """Float16_t and Double32_t leaves are already reduced by ROOT and stored as written: the table
+    says "lossless" for them (only the Float_t branch gets the lossy spec), and their values come
+    back identical to the input's."""
+    source, out = tmp_path / "reduced.root", tmp_path / "reduced.rel.root"
+    macro = tmp_path / "write_reduced.C"
+    macro.write_text(
+        "void write_reduced(const char *path) {\n"
+        '   TFile f(path, "RECREATE"); TTree t("t", "t"); Double32_t d; Float16_t h; float x;\n'
+        '   t.Branch("d", &d, "d/d[0,0,12]"); t.Branch("h", &h, "h/f[0,0,10]"); t.Branch("x", &x, "x/F");\n'
+        "   for (int i = 0; i < 1000; ++i) { d = i * 0.37; h = i * 0.11; x = i * 1.7; t.Fill(); }\n"
+        "   t.Write();\n"
+        "}\n")
+    subprocess.run(["root.exe", "-l", "-b", "-q", f'{macro}("{source}")'], check=True, capture_output=True,
+                   timeout=300)
+    proc = run_baler(baler, "compress", source, out, "--codec", "rel:1e-3")
+    rows = table_rows(proc.stdout)
+    assert rows["t/d"][-2:] == ["baler", "lossless"] and rows["t/h"][-2:] == ["baler", "lossless"]
+    assert rows["t/x"][-2:] == ["baler", "rel:1e-3"]
+    assert proc.stderr == "", proc.stderr
+    read = "import ROOT\nfor path in ({!r}, {!r}):\n".format(str(source), str(out)) + (
+        "    f = ROOT.TFile.Open(path)\n"
+        "    t = f.Get('t')\n"
+        "    print('values:', t.GetEntries(), repr([(e.d, e.h) for e in t][1::97]))\n")
+    first, second = [l for l in run_python(read).splitlines() if l.startswith("values:")]
+    assert first == second and first.startswith("values: 1000 ")
+
+
 def test_compressed_hzz_reads_back_within_bits10(shared_data, hzz_bits10):
     """Read by ROOT with nothing loaded: floats within 2^-11 relative, everything else bit-exact."""
     entries, values, bad, changed = compare(shared_data / "uproot-HZZ.root", hzz_bits10[0], "events", BITS10_BOUND)

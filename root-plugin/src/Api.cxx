@@ -1,10 +1,10 @@
 // The public C++ API of Baler.h: codec values and per-branch selection.
 #include "Baler/Baler.h"
+#include "BasketLayout.h"
 #include "CodecSelection.h"
 
 #include "TBranch.h"
 #include "TError.h"
-#include "TLeaf.h"
 #include "TObjArray.h"
 #include "TTree.h"
 
@@ -22,15 +22,11 @@ std::string FormatNumber(double value)
    return text;
 }
 
-/// True when the branch or one of its sub-branches stores float or double values that a lossy
-/// codec would act on (Float16_t/Double32_t are ROOT's own reduced types and are kept as written).
+/// True when the branch or one of its sub-branches stores values a lossy codec acts on.
 bool HoldsFloats(TBranch &branch)
 {
-   for (auto *leaf : TRangeDynCast<TLeaf>(branch.GetListOfLeaves())) {
-      const TString type = leaf->GetTypeName();
-      if (type == "Float_t" || type == "Double_t" || type.Contains("float") || type.Contains("double"))
-         return true;
-   }
+   if (Internal::HasCodableFloatLeaf(branch))
+      return true;
    for (auto *sub : TRangeDynCast<TBranch>(branch.GetListOfBranches()))
       if (HoldsFloats(*sub))
          return true;

@@ -8,6 +8,8 @@
 #include "TBranch.h"
 #include "TBranchElement.h"
 #include "TBuffer.h"
+#include "TLeaf.h"
+#include "TObjArray.h"
 
 #include <algorithm>
 
@@ -16,6 +18,16 @@ namespace Baler::Internal {
 using baler::codec::Layout;
 using baler::codec::Segment;
 using baler::codec::SegmentKind;
+
+bool HasCodableFloatLeaf(TBranch &branch)
+{
+   for (auto *leaf : TRangeDynCast<TLeaf>(branch.GetListOfLeaves())) {
+      const TString type = leaf->GetTypeName();
+      if (type == "Float_t" || type == "Double_t" || type.Contains("float") || type.Contains("double"))
+         return true;
+   }
+   return false;
+}
 
 Layout DescribeBasket(const TBasket &basket)
 {

@@ -10,6 +10,7 @@
 #include <cstddef>
 
 class TBasket;
+class TBranch;
 
 namespace Baler::Internal {
 
@@ -24,6 +25,11 @@ namespace Baler::Internal {
 /// TClonesArray/STL collections. Everything else is raw, in particular Float16_t/Double32_t
 /// (already reduced by ROOT), unsplit objects and anything inconsistent with the metadata.
 baler::codec::Layout DescribeBasket(const TBasket &basket);
+
+/// True when one of the branch's own leaves stores float or double values that the layouts
+/// above describe as floats, i.e. values a lossy codec acts on (sub-branches not included).
+/// Float16_t/Double32_t are ROOT's own reduced types and are kept as written: they do not count.
+bool HasCodableFloatLeaf(TBranch &branch);
 
 /// The part of `layout` covering bytes `[begin, end)`. Numbers cut by the boundaries become raw
 /// bytes, which is what ROOT's 16 MiB block splitting (not a multiple of 4) needs.

@@ -1,6 +1,7 @@
 #include "CommandCommon.h"
 
 #include "Baler/Baler.h"
+#include "BasketLayout.h"
 
 #include "TBranch.h"
 #include "TBranchElement.h"
@@ -33,21 +34,6 @@ void Walk(TBranch &branch, std::vector<TBranch *> &out)
    for (auto *sub : TRangeDynCast<TBranch>(branch.GetListOfBranches()))
       if (sub)
          Walk(*sub, out);
-}
-
-bool IsFloatTypeName(const std::string &type)
-{
-   for (const char *name : {"Float_t", "Double_t", "Float16_t", "Double32_t", "float", "double"})
-      if (type == name)
-         return true;
-   // Collections of floats: std::vector and ROOT::RVec (as RDataFrame Snapshot writes them).
-   for (const char *collection : {"vector<", "RVec<"})
-      for (const char *element : {"float>", "double>", "Float_t>", "Double_t>", "Double32_t>", "Float16_t>"}) {
-         const std::string name = std::string(collection) + element;
-         if (type.size() >= name.size() && type.compare(type.size() - name.size(), name.size(), name) == 0)
-            return true;
-      }
-   return false;
 }
 
 } // namespace
@@ -125,22 +111,9 @@ std::string TypeName(TBranch &branch)
    return type;
 }
 
-bool IsFloatingPoint(TBranch &branch)
-{
-   if (auto *element = dynamic_cast<TBranchElement *>(&branch))
-      return IsFloatTypeName(element->GetTypeName()) || IsFloatTypeName(element->GetClassName());
-   auto *leaves = branch.GetListOfLeaves();
-   if (leaves->GetEntriesFast() == 0)
-      return false;
-   for (auto *leaf : TRangeDynCast<TLeaf>(leaves))
-      if (!leaf || !IsFloatTypeName(leaf->GetTypeName()))
-         return false;
-   return true;
-}
-
 bool IsSinglePrecision(TBranch &branch)
 {
-   if (!IsFloatingPoint(branch))
+   if (!Internal::HasCodableFloatLeaf(branch))
       return false;
    const std::string type = TypeName(branch);
    return type.find("double") == std::string::npos && type.find("Double") == std::string::npos;

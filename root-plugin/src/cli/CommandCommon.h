@@ -51,10 +51,8 @@ bool HoldsData(TBranch &branch);
 /// "Float_t", "Float_t[]", "Float_t[64]", "vector<float>", ...
 std::string TypeName(TBranch &branch);
 
-/// True for float and double values (scalars, arrays, std::vector<float/double>).
-bool IsFloatingPoint(TBranch &branch);
-
-/// True for single-precision floats only (Float_t scalars and arrays, std::vector<float>).
+/// True for branches whose codable floats are single precision only (Float_t scalars and
+/// arrays, std::vector<float>).
 bool IsSinglePrecision(TBranch &branch);
 
 /// "baler bits:10", "baler lossless", "zstd 5", "zlib 1", "none", ...

@@ -2,6 +2,7 @@
 #include "CommandCommon.h"
 
 #include "Baler/Baler.h"
+#include "BasketLayout.h"
 
 #include "TBranch.h"
 #include "TClass.h"
@@ -161,7 +162,7 @@ struct Rewriter {
       std::vector<std::string> codecs(outBranches.size());
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &branch = *outBranches[i];
-         bool lossy = IsFloatingPoint(branch) && Matches(branch.GetName());
+         bool lossy = Internal::HasCodableFloatLeaf(branch) && Matches(branch.GetName());
          // bits:N with N > 23 is for doubles: a float has 23 mantissa bits, so it stays exact.
          if (lossy && choice.bits > kMaxSettingsBits && IsSinglePrecision(branch))
             lossy = false;
