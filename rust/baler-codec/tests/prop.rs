@@ -59,6 +59,24 @@ proptest! {
         check_f32(&v, &spec);
     }
 
+    /// Values carrying only `kept` mantissa bits (data reduced upstream, as NanoAOD's) with any
+    /// spec: the bound holds, specials stay exact, and a bits:N with N >= kept changes nothing.
+    #[test]
+    fn f32_pre_rounded(vals in prop::collection::vec(any_f32(), 1..300), kept in 0u32..=23, spec in any_spec(23)) {
+        let drop_bits = |v: f32| if v.is_finite() && !v.is_subnormal() {
+            f32::from_bits(v.to_bits() & !((1u32 << (23 - kept)) - 1))
+        } else {
+            v
+        };
+        let v: Vec<f32> = vals.into_iter().map(drop_bits).collect();
+        let out = check_f32(&v, &spec);
+        if let Spec::Bits(n) = spec {
+            if n as u32 >= kept && v.iter().all(|x| x.is_finite() && !x.is_subnormal()) {
+                prop_assert!(v.iter().zip(&out).all(|(a, b)| a.to_bits() == b.to_bits()));
+            }
+        }
+    }
+
     /// decode(truncate/bitflip(encode(x))) never panics; it returns Err, or (if the
     /// checksum somehow passes) fills the same-length output.
     #[test]
