@@ -393,19 +393,29 @@ fn magic_for(k: u64) -> u64 {
 /// Whether the values are already on a grid no finer than the quantiser's, so that storing them
 /// exactly costs no more than quantising them (and changes nothing). This is the case for data
 /// written with reduced precision upstream, such as NanoAOD's floats (10 to 12 mantissa bits),
-/// re-written with a finer `bits:N` or `rel:E`: quantising them again would only spread their
-/// few distinct mantissas over many more codes.
+/// re-written with a finer spec: quantising them again would only spread their few distinct
+/// mantissas over many more codes, which pcodec codes worse than the floats themselves.
 fn already_coarser<T: Flt>(vals: &[T], quant: &Quant) -> bool {
-    let levels_per_binade: u64 = match quant {
-        Quant::Bits { n } => 1 << n,
-        Quant::Log { k } => *k as u64,
-        Quant::Lossless | Quant::Abs { .. } => return false,
-    };
     let mantissa_mask = (1u64 << T::MBITS) - 1;
     let used = vals.iter().fold(0u64, |acc, x| acc | (x.bits() & mantissa_mask));
     // mantissa bits in use: every value's mantissa is a multiple of 2^trailing_zeros
     let bits_in_use = T::MBITS.saturating_sub(used.trailing_zeros());
-    (1u64 << bits_in_use) <= levels_per_binade
+    match *quant {
+        Quant::Bits { n } => bits_in_use <= n,
+        Quant::Log { k } => (1u64 << bits_in_use) <= k as u64,
+        Quant::Abs { step, .. } => {
+            // a value with exponent field e is a multiple of 2^(e - BIAS - bits_in_use); when even
+            // the smallest such spacing is no finer than the step, quantising maps distinct
+            // values to distinct codes and saves nothing
+            let exponent_field = |x: &T| (x.bits() & T::EXP_MASK) >> T::MBITS;
+            let smallest = vals.iter().filter(|x| x.bits() & !T::SIGN != 0).map(exponent_field).min();
+            match smallest {
+                Some(e) => ((e as i32 - T::BIAS as i32 - bits_in_use as i32) as f64).exp2() >= step,
+                None => false,
+            }
+        }
+        Quant::Lossless => false,
+    }
 }
 
 /// Encodes a float section (without tag/length) for `vals`; writes the values

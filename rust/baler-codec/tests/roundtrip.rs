@@ -235,8 +235,8 @@ fn encode_appends() {
 }
 
 /// Data already rounded upstream (NanoAOD keeps 10 mantissa bits) and re-written with a finer
-/// grid (bits:16, rel:2^-17) comes back unchanged, in no more bytes than lossless coding takes;
-/// a coarser grid (bits:8) still quantises.
+/// grid (bits:16, rel:2^-17, an abs step below the data's smallest spacing) comes back unchanged,
+/// in no more bytes than lossless coding takes; a coarser grid (bits:8) still quantises.
 #[test]
 fn values_already_coarser_than_the_spec_are_stored_exactly() {
     let keep10 = |v: f32| f32::from_bits(v.to_bits() & !((1u32 << 13) - 1));
@@ -249,7 +249,7 @@ fn values_already_coarser_than_the_spec_are_stored_exactly() {
         b.len()
     };
     let lossless = block_len(&Spec::Lossless);
-    for spec in [Spec::Bits(16), Spec::Bits(10), Spec::Rel(2f64.powi(-17))] {
+    for spec in [Spec::Bits(16), Spec::Bits(10), Spec::Rel(2f64.powi(-17)), Spec::Abs(2f64.powi(-60))] {
         let out = check_f32(&vals, &spec);
         assert!(vals.iter().zip(&out).all(|(a, b)| a.to_bits() == b.to_bits()), "{spec} changed pre-rounded values");
         assert!(block_len(&spec) <= lossless, "{spec}: {} bytes > lossless {lossless}", block_len(&spec));
