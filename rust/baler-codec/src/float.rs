@@ -90,8 +90,6 @@ pub(crate) trait Flt: Num {
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
     fn q(v: i64) -> Self::Q;
-    fn read_be(b: &[u8]) -> Self;
-    fn write_be(self, out: &mut [u8]);
     const NAME: &'static str;
 }
 
@@ -123,14 +121,6 @@ impl Flt for f32 {
     fn q(v: i64) -> i32 {
         v as i32
     }
-    #[inline(always)]
-    fn read_be(b: &[u8]) -> Self {
-        f32::from_be_bytes([b[0], b[1], b[2], b[3]])
-    }
-    #[inline(always)]
-    fn write_be(self, out: &mut [u8]) {
-        out[..4].copy_from_slice(&self.to_be_bytes());
-    }
     const NAME: &'static str = "float32";
 }
 
@@ -161,16 +151,6 @@ impl Flt for f64 {
     #[inline(always)]
     fn q(v: i64) -> i64 {
         v
-    }
-    #[inline(always)]
-    fn read_be(b: &[u8]) -> Self {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&b[..8]);
-        f64::from_be_bytes(a)
-    }
-    #[inline(always)]
-    fn write_be(self, out: &mut [u8]) {
-        out[..8].copy_from_slice(&self.to_be_bytes());
     }
     const NAME: &'static str = "float64";
 }

@@ -55,7 +55,8 @@ fn put_section(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
-fn gather<T: float::Flt>(src: &[u8], segs: &[(SegmentKind, usize)], kind: SegmentKind, n: usize) -> scratch::Scratch<T> {
+/// The values of every `kind` segment of `src`, in layout order.
+fn gather<T: stream::Num>(src: &[u8], segs: &[(SegmentKind, usize)], kind: SegmentKind, n: usize) -> scratch::Scratch<T> {
     let mut v = scratch::with_capacity(n);
     let mut off = 0;
     for &(k, len) in segs {
@@ -96,7 +97,8 @@ fn encode_float_section<T: float::Flt>(
     Ok(())
 }
 
-fn scatter<T: float::Flt>(vals: &[T], segs: &[(SegmentKind, usize)], kind: SegmentKind, dst: &mut [u8]) {
+/// Writes `vals` big-endian into the `kind` segments of `dst`, in layout order.
+fn scatter<T: stream::Num>(vals: &[T], segs: &[(SegmentKind, usize)], kind: SegmentKind, dst: &mut [u8]) {
     let mut off = 0;
     let mut it = vals.iter();
     for &(k, len) in segs {
@@ -165,14 +167,7 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
         put_section(body, tag::RAW, &sec);
     }
     if totals.i32 > 0 {
-        let mut v: Vec<i32> = Vec::with_capacity(totals.i32 / 4);
-        let mut off = 0;
-        for &(k, len) in segs {
-            if k == SegmentKind::I32 {
-                v.extend(src[off..off + len].chunks_exact(4).map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]])));
-            }
-            off += len;
-        }
+        let v = gather::<i32>(src, segs, SegmentKind::I32, totals.i32 / 4);
         sec.clear();
         let config = pco::ChunkConfig::default().with_compression_level(float::PCO_LEVEL);
         stream::put_nums(&v, &config, &mut sec)?;
@@ -186,6 +181,23 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
     }
     let sum = checksum(decoded.as_deref().map_or(src, |d| d.as_slice()));
     body[checksum_at..checksum_at + 8].copy_from_slice(&sum.to_le_bytes());
+    Ok(())
+}
+
+/// Decodes a float section covering `bytes` bytes of `kind` segments into `dst`.
+fn decode_float_section<T: float::Flt>(
+    r: &mut Reader<'_>,
+    bytes: usize,
+    segs: &[(SegmentKind, usize)],
+    kind: SegmentKind,
+    dst: &mut [u8],
+) -> Result<(), CodecError> {
+    if bytes == 0 {
+        return corrupt(format!("{0} section without {0} segments", T::NAME));
+    }
+    let mut v = scratch::zeroed::<T>(bytes / T::SIZE);
+    float::decode(r, &mut v)?;
+    scatter(&v, segs, kind, dst);
     Ok(())
 }
 
@@ -284,33 +296,10 @@ pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
                 }
                 let mut v = scratch::zeroed::<i32>(totals.i32 / 4);
                 stream::get_nums(&mut pr, &mut v)?;
-                let mut off = 0;
-                let mut it = v.iter();
-                for &(k, l) in segs {
-                    if k == SegmentKind::I32 {
-                        for (c, x) in dst[off..off + l].chunks_exact_mut(4).zip(&mut it) {
-                            c.copy_from_slice(&x.to_be_bytes());
-                        }
-                    }
-                    off += l;
-                }
+                scatter(&v, segs, SegmentKind::I32, dst);
             }
-            tag::F32 => {
-                if totals.f32 == 0 {
-                    return corrupt("f32 section without f32 segments");
-                }
-                let mut v = scratch::zeroed::<f32>(totals.f32 / 4);
-                float::decode(&mut pr, &mut v)?;
-                scatter(&v, segs, SegmentKind::F32, dst);
-            }
-            tag::F64 => {
-                if totals.f64 == 0 {
-                    return corrupt("f64 section without f64 segments");
-                }
-                let mut v = scratch::zeroed::<f64>(totals.f64 / 8);
-                float::decode(&mut pr, &mut v)?;
-                scatter(&v, segs, SegmentKind::F64, dst);
-            }
+            tag::F32 => decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, dst)?,
+            tag::F64 => decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, dst)?,
             other => {
                 return Err(CodecError::Unsupported(format!(
                     "section type {other} (written by a newer version of baler-codec?)"

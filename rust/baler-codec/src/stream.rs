@@ -11,11 +11,14 @@ pub(crate) const MODE_PCO: u8 = 1;
 pub(crate) const MODE_ZSTD: u8 = 2;
 pub(crate) const MODE_PCO_WRAPPED: u8 = 3;
 
-/// Numbers that can be stored as fixed-width little-endian and with pcodec.
+/// Numbers that can be stored as fixed-width little-endian and with pcodec, and that appear
+/// big-endian in ROOT's buffers.
 pub(crate) trait Num: Number + Copy + Default + crate::scratch::Pooled {
     const SIZE: usize;
     fn put_le(self, out: &mut Vec<u8>);
     fn get_le(b: &[u8]) -> Self;
+    fn read_be(b: &[u8]) -> Self;
+    fn write_be(self, out: &mut [u8]);
 }
 
 macro_rules! num_impl {
@@ -31,6 +34,16 @@ macro_rules! num_impl {
                 let mut a = [0u8; $n];
                 a.copy_from_slice(&b[..$n]);
                 <$t>::from_le_bytes(a)
+            }
+            #[inline]
+            fn read_be(b: &[u8]) -> Self {
+                let mut a = [0u8; $n];
+                a.copy_from_slice(&b[..$n]);
+                <$t>::from_be_bytes(a)
+            }
+            #[inline]
+            fn write_be(self, out: &mut [u8]) {
+                out[..$n].copy_from_slice(&self.to_be_bytes());
             }
         }
     };
