@@ -17,36 +17,41 @@ struct Col {
     be: Vec<u8>,
 }
 
+const USAGE: &str = "usage: codec-bench COLUMNS_DIR [--quick]   (COLUMNS_DIR from tests/tools/extract_columns.py)";
+
 /// Paths of the f32 columns of `stem.root`:`tree` listed in COLUMNS_DIR/index.tsv, in file order.
-fn index(dir: &Path, stem: &str, tree: &str) -> Vec<(String, PathBuf)> {
-    let idx = std::fs::read_to_string(dir.join("index.tsv")).expect("index.tsv");
-    idx.lines()
+fn index(dir: &Path, stem: &str, tree: &str) -> Result<Vec<(String, PathBuf)>, String> {
+    let path = dir.join("index.tsv");
+    let idx = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}; {USAGE}", path.display()))?;
+    Ok(idx
+        .lines()
         .map(|line| line.split('\t').collect::<Vec<&str>>())
         .filter(|f| f.len() >= 6 && f[0] == format!("{stem}.root") && f[1] == tree && f[3] == "f32")
         .map(|f| (f[2].to_string(), dir.join(f[5])))
-        .collect()
+        .collect())
 }
 
-fn read_column(name: &str, path: &Path) -> Col {
-    let be = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+fn read_column(name: &str, path: &Path) -> Result<Col, String> {
+    let be = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let vals = be.chunks_exact(4).map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect();
-    Col { name: name.to_string(), vals, be }
+    Ok(Col { name: name.to_string(), vals, be })
 }
 
-fn load(dir: &Path, stem: &str, tree: &str, branches: &[&str]) -> Vec<Col> {
-    let map: HashMap<String, PathBuf> = index(dir, stem, tree).into_iter().collect();
+fn load(dir: &Path, stem: &str, tree: &str, branches: &[&str]) -> Result<Vec<Col>, String> {
+    let map: HashMap<String, PathBuf> = index(dir, stem, tree)?.into_iter().collect();
     branches
         .iter()
         .map(|b| {
-            let p = map.get(*b).unwrap_or_else(|| panic!("column {stem}:{tree}/{b} not in index"));
+            let p = map.get(*b).ok_or_else(|| format!("column {stem}:{tree}/{b} is not in {}", dir.join("index.tsv").display()))?;
             read_column(b, p)
         })
         .collect()
 }
 
 /// Every non-empty f32 column of a file.
-fn load_all(dir: &Path, stem: &str, tree: &str) -> Vec<Col> {
-    index(dir, stem, tree).iter().map(|(name, p)| read_column(name, p)).filter(|c| !c.vals.is_empty()).collect()
+fn load_all(dir: &Path, stem: &str, tree: &str) -> Result<Vec<Col>, String> {
+    let cols: Result<Vec<Col>, String> = index(dir, stem, tree)?.iter().map(|(name, p)| read_column(name, p)).collect();
+    Ok(cols?.into_iter().filter(|c| !c.vals.is_empty()).collect())
 }
 
 /// The anchors' HZZ columns (`shared/notes/anchors.md`): NanoAOD-style pt, eta, phi, mass of each
@@ -193,14 +198,20 @@ fn run_ref(cols: &[Col], label: &str, min_s: f64, pre: &dyn Fn(f32) -> f32, use_
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() < 2 {
-        eprintln!("usage: codec-bench COLUMNS_DIR [--quick]   (COLUMNS_DIR from tests/tools/extract_columns.py)");
+    if args.len() < 2 || args[1].starts_with('-') {
+        eprintln!("{USAGE}");
         std::process::exit(2);
     }
-    let dir = PathBuf::from(&args[1]);
-    let min_s = if args.iter().any(|a| a == "--quick") { 0.02 } else { 0.3 };
-    let mut hzz_four_vectors = load(&dir, "uproot-HZZ", "events", &["Jet_Px", "Jet_Py", "Jet_Pz", "Jet_E"]);
-    let hzz_muons = load(&dir, "uproot-HZZ", "events", &["Muon_Px", "Muon_Py", "Muon_Pz", "Muon_E"]);
+    if let Err(e) = run(&PathBuf::from(&args[1]), args.iter().any(|a| a == "--quick")) {
+        eprintln!("codec-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(dir: &Path, quick: bool) -> Result<(), String> {
+    let min_s = if quick { 0.02 } else { 0.3 };
+    let mut hzz_four_vectors = load(dir, "uproot-HZZ", "events", &["Jet_Px", "Jet_Py", "Jet_Pz", "Jet_E"])?;
+    let hzz_muons = load(dir, "uproot-HZZ", "events", &["Muon_Px", "Muon_Py", "Muon_Pz", "Muon_E"])?;
     let mut hzz_kinematics = pt_eta_phi_mass("Jet", &hzz_four_vectors);
     hzz_kinematics.extend(pt_eta_phi_mass("Muon", &hzz_muons));
     hzz_four_vectors.extend(hzz_muons);
@@ -209,12 +220,12 @@ fn main() {
         ("HZZ jets+muons (Jet/Muon Px,Py,Pz,E)", hzz_four_vectors),
         (
             "real CMS 2012 muons (Muon_pt,eta,phi,mass)",
-            load(&dir, "Run2012BC_DoubleMuParked_Muons_1000evts", "Events", &["Muon_pt", "Muon_eta", "Muon_phi", "Muon_mass"]),
+            load(dir, "Run2012BC_DoubleMuParked_Muons_1000evts", "Events", &["Muon_pt", "Muon_eta", "Muon_phi", "Muon_mass"])?,
         ),
-        ("taus pt (uproot-issue79)", load(&dir, "uproot-issue79", "taus", &["pt"])),
+        ("taus pt (uproot-issue79)", load(dir, "uproot-issue79", "taus", &["pt"])?),
         (
             "NanoAOD ttbar, every float column (200 values each: per-block overhead shows)",
-            load_all(&dir, "nanoAOD_2015_CMS_Open_Data_ttbar", "Events"),
+            load_all(dir, "nanoAOD_2015_CMS_Open_Data_ttbar", "Events")?,
         ),
     ];
     for (gname, cols) in &groups {
@@ -262,6 +273,7 @@ fn main() {
             print_per_column(cols, &rows);
         }
     }
+    Ok(())
 }
 
 /// B/value of each column for the rows that show where the bytes go at the @10 level.
