@@ -4,6 +4,8 @@
 
 #include "TBranch.h"
 #include "TError.h"
+#include "TROOT.h"
+#include "TVirtualMutex.h"
 #include "TTree.h"
 
 #include <array>
@@ -18,15 +20,44 @@ using baler::codec::Spec;
 
 namespace {
 
-struct BranchCodec {
-   const TTree *tree; ///< with the name: guards against a new branch reusing a freed address
-   std::string name;
-   SpecPtr spec;
+/// What the process has chosen: SetCodec's per-branch codecs and the BALER_POLICY rules.
+/// Never destroyed: ROOT deletes trees (and writes baskets) from its own exit handlers, after this
+/// library's static destructors would have run.
+struct Selection {
+   std::shared_mutex mutex;
+   /// Keyed by address, but an entry lives exactly as long as its branch (see BranchCleanup), so a
+   /// new branch that reuses a freed address starts with no codec.
+   std::map<const TObject *, SpecPtr> branchCodecs;
+   std::vector<PolicyRule> policy;
 };
 
-std::shared_mutex gSelectionMutex;
-std::map<const TBranch *, BranchCodec> gBranchCodecs;
-std::vector<PolicyRule> gPolicy;
+Selection &TheSelection()
+{
+   static auto *selection = new Selection;
+   return *selection;
+}
+
+/// Forgets a branch's codec when ROOT deletes the branch. Registered branches carry kMustCleanup,
+/// so TObject's destructor passes them to every object on gROOT's list of cleanups, this one too.
+class BranchCleanup : public TObject {
+public:
+   void RecursiveRemove(TObject *deleted) override
+   {
+      Selection &selection = TheSelection();
+      std::unique_lock<std::shared_mutex> lock(selection.mutex);
+      selection.branchCodecs.erase(deleted);
+   }
+};
+
+void InstallBranchCleanup()
+{
+   static const bool installed = [] {
+      R__LOCKGUARD(gROOTMutex);
+      gROOT->GetListOfCleanups()->Add(new BranchCleanup);
+      return true;
+   }();
+   (void)installed;
+}
 
 constexpr int kLosslessLevel = kLossless % 100;
 
@@ -65,8 +96,11 @@ std::string Trim(const std::string &text)
 
 void RegisterBranchCodec(TBranch &branch, SpecPtr spec)
 {
-   std::unique_lock<std::shared_mutex> lock(gSelectionMutex);
-   gBranchCodecs[&branch] = BranchCodec{branch.GetTree(), branch.GetName(), std::move(spec)};
+   InstallBranchCleanup();
+   branch.SetBit(kMustCleanup);
+   Selection &selection = TheSelection();
+   std::unique_lock<std::shared_mutex> lock(selection.mutex);
+   selection.branchCodecs[&branch] = std::move(spec);
 }
 
 std::vector<PolicyRule> ParsePolicy(const std::string &policy)
@@ -98,20 +132,21 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy)
 
 void SetPolicy(std::vector<PolicyRule> rules)
 {
-   std::unique_lock<std::shared_mutex> lock(gSelectionMutex);
-   gPolicy = std::move(rules);
+   Selection &selection = TheSelection();
+   std::unique_lock<std::shared_mutex> lock(selection.mutex);
+   selection.policy = std::move(rules);
 }
 
 SpecPtr ResolveCodec(TBranch &branch)
 {
    {
-      std::shared_lock<std::shared_mutex> lock(gSelectionMutex);
-      auto registered = gBranchCodecs.find(&branch);
-      if (registered != gBranchCodecs.end() && registered->second.tree == branch.GetTree() &&
-          registered->second.name == branch.GetName())
-         return registered->second.spec;
+      Selection &selection = TheSelection();
+      std::shared_lock<std::shared_mutex> lock(selection.mutex);
+      auto registered = selection.branchCodecs.find(&branch);
+      if (registered != selection.branchCodecs.end())
+         return registered->second;
       const TTree *tree = branch.GetTree();
-      for (const auto &rule : gPolicy)
+      for (const auto &rule : selection.policy)
          if (tree && Matches(rule.treeGlob, tree->GetName()) && Matches(rule.branchGlob, branch.GetName()))
             return rule.spec;
    }
