@@ -42,8 +42,10 @@ typedef void (*BalerProgressCallback)(const char *what, long long done, long lon
 /// BALER_COMMAND_API_VERSION of the library.
 int baler_command_api_version(void);
 
-/// Rewrites every TTree of `inPath` into `outPath` (recreated) with Baler; all other objects
-/// (histograms, directories, other keys) are copied. `codecSpec` (e.g. "bits:10", "lossless")
+/// Rewrites every TTree of `inPath` into `outPath` with Baler; all other objects (histograms,
+/// directories, other keys) are copied. `outPath` is written under a temporary name in its folder
+/// and renamed on success: a failed call leaves an existing file there untouched. An `outPath`
+/// that is a directory or the input file itself (by inode) is refused. `codecSpec` (e.g. "bits:10", "lossless")
 /// applies to the float and double branches whose name matches one of the `nGlobs` shell globs
 /// (all when nGlobs == 0); everything else is stored with Baler lossless. With nTrees > 0 only
 /// the trees with those names (or paths "dir/name") are rewritten; other trees are copied with
@@ -56,7 +58,7 @@ int baler_compress_file(const char *inPath, const char *outPath, const char *cod
 int baler_inspect_file(const char *path, BalerRowCallback onRow, void *user, char *error, size_t errorSize);
 
 /// Writes a synthetic sample of `events` entries (tree "Events", ZSTD-505), deterministic for
-/// `seed`: jets and muons as jagged leaf arrays (nJet, Jet_pt[nJet]/F, ...; nMuon, Muon_pt, ...),
+/// `seed`, under a temporary name renamed to `outPath` on success: jets and muons as jagged leaf arrays (nJet, Jet_pt[nJet]/F, ...; nMuon, Muon_pt, ...),
 /// electrons as std::vector<float>, scalars (run, luminosityBlock, event, MET_pt, MET_phi,
 /// genWeight/D) and a correlated 8x8 calorimeter cell array Calo_E[64]/F. Also writes a
 /// histogram "h_Jet_pt" next to the tree.

@@ -10,8 +10,12 @@
 #include "TObjArray.h"
 #include "TTree.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace Baler::Cli {
 namespace {
@@ -61,6 +65,43 @@ std::string RootMessages::FirstError()
 void RootMessages::Clear()
 {
    gFirstError.clear();
+}
+
+OutputFile::OutputFile(const std::string &path, const std::vector<std::string> &inputs) : fPath(path)
+{
+   struct stat out {};
+   if (stat(path.c_str(), &out) == 0) {
+      if (S_ISDIR(out.st_mode))
+         throw Failure("output '" + path + "' is a directory: give the path of a file");
+      for (const auto &input : inputs) {
+         struct stat in {};
+         if (stat(input.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+            throw Failure("output '" + path + "' is the input file '" + input + "': choose another output path");
+      }
+   }
+   // In the same folder, so that the final rename stays within one file system (atomic).
+   const auto slash = path.find_last_of('/');
+   const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+   std::string pattern = folder + "/." + name + ".baler-XXXXXX";
+   const int fd = mkstemp(pattern.data());
+   if (fd < 0)
+      throw Failure("cannot create a temporary file in '" + folder + "': " + std::strerror(errno));
+   close(fd);
+   fTemporary = pattern;
+}
+
+OutputFile::~OutputFile()
+{
+   if (!fCommitted)
+      unlink(fTemporary.c_str());
+}
+
+void OutputFile::Commit()
+{
+   if (std::rename(fTemporary.c_str(), fPath.c_str()) != 0)
+      throw Failure("cannot rename '" + fTemporary + "' to '" + fPath + "': " + std::strerror(errno));
+   fCommitted = true;
 }
 
 void WriteError(char *error, std::size_t errorSize, const std::string &message)

@@ -36,6 +36,28 @@ private:
    int fPreviousIgnoreLevel;
 };
 
+/// A file written under a temporary name in the folder of its final path, and renamed to that
+/// path by Commit(). Until then nothing at the final path is touched, so a run that fails at any
+/// point leaves an existing file there as it was; the temporary file is removed on destruction.
+class OutputFile {
+public:
+   /// Refuses (throws Failure) a path that is a directory or the same file as one of `inputs`
+   /// (compared by device and inode: other spellings, symbolic and hard links are caught too).
+   OutputFile(const std::string &path, const std::vector<std::string> &inputs);
+   ~OutputFile();
+   OutputFile(const OutputFile &) = delete;
+   OutputFile &operator=(const OutputFile &) = delete;
+   /// Where to write; close every handle on it before Commit().
+   const std::string &TemporaryPath() const { return fTemporary; }
+   /// Renames the temporary file to the final path, replacing what was there.
+   void Commit();
+
+private:
+   std::string fPath;
+   std::string fTemporary;
+   bool fCommitted = false;
+};
+
 /// Runs `body`, turning exceptions and ROOT errors into the C ABI's return value and message.
 template <typename Body>
 int Guarded(char *error, std::size_t errorSize, Body &&body);

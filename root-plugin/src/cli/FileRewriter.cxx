@@ -11,7 +11,6 @@
 #include "TKey.h"
 #include "TList.h"
 #include "TNamed.h"
-#include "TSystem.h"
 #include "TTree.h"
 
 #include <cstdlib>
@@ -241,32 +240,25 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       if (!inPath || !outPath)
          throw Failure("missing input or output path");
 
+      OutputFile output(outPath, {inPath});
       std::unique_ptr<TFile> in(TFile::Open(inPath, "READ"));
       if (!in || in->IsZombie())
          throw Failure(std::string("cannot open '") + inPath + "' as a ROOT file");
-      std::unique_ptr<TFile> out(TFile::Open(outPath, "RECREATE"));
+      // Declared after `output`: on failure the file is closed before its temporary is removed.
+      std::unique_ptr<TFile> out(TFile::Open(output.TemporaryPath().c_str(), "RECREATE"));
       if (!out || out->IsZombie())
-         throw Failure(std::string("cannot create '") + outPath + "'");
+         throw Failure("cannot create a temporary file for '" + std::string(outPath) + "'");
       // Keys that are not trees (histograms, the trees' own headers) keep the input's compression.
       out->SetCompressionSettings(in->GetCompressionSettings());
       RootMessages::Clear(); // ROOT's errors from here on fail the command
-      try {
-         rewriter.CopyDirectory(*in, *out, "");
-      } catch (...) {
-         out.reset(); // a half-written output is of no use: remove it
-         gSystem->Unlink(outPath);
-         throw;
-      }
+      rewriter.CopyDirectory(*in, *out, "");
+      for (const auto &t : rewriter.trees)
+         if (!rewriter.rewritten.count(t))
+            throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
       out->Write(nullptr, TObject::kOverwrite);
       out->Close();
-      for (const auto &t : rewriter.trees)
-         if (!rewriter.rewritten.count(t)) {
-            gSystem->Unlink(outPath);
-            throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
-         }
-      if (!RootMessages::FirstError().empty()) {
-         gSystem->Unlink(outPath);
+      if (!RootMessages::FirstError().empty())
          throw Failure(RootMessages::FirstError());
-      }
+      output.Commit();
    });
 }

@@ -151,9 +151,10 @@ extern "C" int baler_generate_sample(const char *outPath, long long events, unsi
       const UInt_t seed32 = UInt_t(seed ^ (seed >> 32));
       TRandom3 random(seed32 == 0 ? 0x9e3779b9u : seed32);
 
-      std::unique_ptr<TFile> file(TFile::Open(outPath, "RECREATE", "baler synthetic sample", 505));
+      OutputFile output(outPath, {});
+      std::unique_ptr<TFile> file(TFile::Open(output.TemporaryPath().c_str(), "RECREATE", "baler synthetic sample", 505));
       if (!file || file->IsZombie())
-         throw Failure(std::string("cannot create '") + outPath + "'");
+         throw Failure("cannot create a temporary file for '" + std::string(outPath) + "'");
       auto event = std::make_unique<Event>();
       Event &e = *event;
       auto *tree = new TTree("Events", "baler synthetic sample: jets, muons, electrons, calorimeter cells");
@@ -212,5 +213,6 @@ extern "C" int baler_generate_sample(const char *outPath, long long events, unsi
       file->Close();
       if (!RootMessages::FirstError().empty())
          throw Failure(RootMessages::FirstError());
+      output.Commit();
    });
 }

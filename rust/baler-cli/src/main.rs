@@ -56,7 +56,7 @@ struct CompressArgs {
     /// Input ROOT file
     #[arg(value_name = "IN.root")]
     input: Option<PathBuf>,
-    /// Output ROOT file (overwritten)
+    /// Output ROOT file, replaced only when the run succeeds (written under a temporary name first)
     #[arg(value_name = "OUT.root")]
     output: Option<PathBuf>,
     /// Codec for the selected float/double branches: lossless | bits:N | rel:E | abs:E
@@ -84,7 +84,7 @@ struct InspectArgs {
                         Calo_E[64]/F with correlated neighbouring cells; plus a histogram in directory \
                         `meta`. Stored with ZSTD-505 as a plain ROOT file. The same seed gives the same values.")]
 struct GenerateArgs {
-    /// Output ROOT file (overwritten)
+    /// Output ROOT file, replaced only when the run succeeds
     #[arg(value_name = "OUT.root")]
     output: PathBuf,
     /// Number of events (the default gives about 10^6 float values)
@@ -156,13 +156,6 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 fn compress(args: CompressArgs) -> Result<(), String> {
     let (input, output) = match (args.input, args.output) {
         (Some(input), Some(output)) => (input, output),
@@ -170,9 +163,6 @@ fn compress(args: CompressArgs) -> Result<(), String> {
         _ => return Err("compress needs both IN.root and OUT.root (or neither, to compress a generated sample)".into()),
     };
     require_input(&input)?;
-    if same_file(&input, &output) {
-        return Err(format!("OUT.root '{}' is the input file: choose another output path", output.display()));
-    }
     let plugin = Plugin::load()?;
     compress_and_report(&plugin, &input, &output, &args.codec, &args.branches, &args.trees)
 }
