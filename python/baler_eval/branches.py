@@ -1,0 +1,137 @@
+"""Per-branch comparison of original and compressed values, accumulated chunk by chunk."""
+
+import math
+import re
+
+import numpy as np
+
+from .histograms import Hist1D, Hist2D, central_range, symmetric_range
+
+_BALER_SPEC = re.compile(r"^baler (lossless|bits:(\d+)|rel:(\S+)|abs:(\S+))$")
+# ROOT's own algorithms are lossless: values must come back bit for bit.
+_ROOT_LOSSLESS = re.compile(r"^(zlib|lzma|lz4|zstd|old|uncompressed|none)\b", re.IGNORECASE)
+
+
+def guarantee(codec):
+    """(abs_bound, rel_bound) promised by a codec description, (0, 0) for exact, None if unknown."""
+    match = _BALER_SPEC.match(codec.strip())
+    if match:
+        lossless, bits, rel, absolute = match.groups()[0], match.group(2), match.group(3), match.group(4)
+        if bits:
+            return 0.0, 2.0 ** -(int(bits) + 1)
+        if rel:
+            return 0.0, float(rel)
+        if absolute:
+            return float(absolute), 0.0
+        if lossless == "lossless":
+            return 0.0, 0.0
+    if _ROOT_LOSSLESS.match(codec.strip()):
+        return 0.0, 0.0
+    return None
+
+
+class BranchComparison:
+    """What compression did to one branch: errors, residual moments, histograms for the plots."""
+
+    def __init__(self, tree, before, after):
+        self.tree = tree
+        self.name = before.name
+        self.before = before  # BranchInfo of the original file
+        self.after = after    # BranchInfo of the compressed file
+        self.is_float = before.holds_floats
+        self.bound = guarantee(after.codec)
+        self.values = 0
+        self.entries_with_other_length = 0
+        self.changed = 0            # values not equal to the original
+        self.bound_violations = 0   # values outside the codec's guarantee (when it is known)
+        self.max_abs = 0.0
+        self.max_rel = 0.0
+        self._sum = 0.0
+        self._sum_squares = 0.0
+        self._finite = 0
+        self.hist_original = None
+        self.hist_compressed = None
+        self.hist_residual = None
+        self.hist_relative = None
+
+    @property
+    def label(self):
+        return f"{self.tree}/{self.name}"
+
+    def add(self, original, compressed):
+        """One chunk: (values, counts) of each file for the same entries."""
+        (x, x_counts), (y, y_counts) = original, compressed
+        if not np.array_equal(x_counts, y_counts):
+            same = x_counts == y_counts
+            self.entries_with_other_length += int(np.count_nonzero(~same))
+            x = x[np.repeat(same, x_counts)]
+            y = y[np.repeat(same, y_counts)]
+        self.values += x.size
+        if x.size == 0:
+            return
+        if not self.is_float:
+            self.changed += int(np.count_nonzero(x != y))
+            return
+        both_finite = np.isfinite(x) & np.isfinite(y)
+        exact = (x == y) | (np.isnan(x) & np.isnan(y))
+        self.changed += int(np.count_nonzero(~exact))
+        residual = y[both_finite] - x[both_finite]
+        magnitude = np.abs(x[both_finite])
+        abs_error = np.abs(residual)
+        nonzero = magnitude > 0
+        relative = np.full(residual.shape, np.nan)
+        relative[nonzero] = residual[nonzero] / magnitude[nonzero]
+        if residual.size:
+            self.max_abs = max(self.max_abs, float(abs_error.max()))
+            rel_error = np.where(nonzero, np.abs(relative), np.where(abs_error > 0, np.inf, 0.0))
+            self.max_rel = max(self.max_rel, float(rel_error.max()))
+            self._sum += float(residual.sum())
+            self._sum_squares += float(np.square(residual).sum())
+            self._finite += residual.size
+        if self.bound is not None:
+            abs_bound, rel_bound = self.bound
+            inside = abs_error <= np.maximum(abs_bound, rel_bound * magnitude)
+            # A non-finite value must come back exactly, under every spec.
+            self.bound_violations += int(np.count_nonzero(~inside)) + int(np.count_nonzero(~exact[~both_finite]))
+        self._fill_histograms(x[both_finite], y[both_finite], residual, relative)
+
+    def _fill_histograms(self, x, y, residual, relative):
+        if self.hist_original is None:
+            value_range = central_range(x)
+            self.hist_original = Hist1D(*value_range)
+            self.hist_compressed = Hist1D(*value_range)
+            self.hist_residual = Hist1D(*symmetric_range(residual))
+            self.hist_relative = Hist2D(value_range, symmetric_range(relative))
+        self.hist_original.fill(x)
+        self.hist_compressed.fill(y)
+        self.hist_residual.fill(residual)
+        self.hist_relative.fill(x, relative)
+
+    @property
+    def residual_mean(self):
+        return self._sum / self._finite if self._finite else 0.0
+
+    @property
+    def residual_rms(self):
+        return math.sqrt(self._sum_squares / self._finite) if self._finite else 0.0
+
+    @property
+    def ratio(self):
+        return self.before.bytes / self.after.bytes if self.after.bytes > 0 else float("nan")
+
+    @property
+    def verdict(self):
+        """One word for the table: is the branch what its codec promises?"""
+        if self.entries_with_other_length:
+            return "ENTRIES DIFFER"
+        if not self.is_float:  # Baler never changes integers, booleans or bytes
+            return "VALUES DIFFER" if self.changed else "exact"
+        if self.bound is None:
+            return "changed" if self.changed else "exact"
+        if self.bound_violations:
+            return "BOUND BROKEN"
+        return "exact" if self.changed == 0 else "within bound"
+
+    @property
+    def ok(self):
+        return self.verdict in ("exact", "within bound", "changed")

@@ -1,0 +1,112 @@
+"""`baler eval ORIGINAL.root COMPRESSED.root [--tree NAME] [--branches GLOB] [--analysis NAME]... [--out DIR]`"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from . import analyses
+from .budget import DEFAULT_LADDER, budgets, compress
+from .errors import EvalError
+
+DEFAULT_OUT = "baler-eval-report"
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog="baler eval",
+        description="Compare an original ROOT file with its compressed version: per-branch errors and bytes, "
+                    "physics analyses before and after, and what the bound buys at a fixed storage budget. "
+                    "Writes DIR/report.html with PNG plots beside it and prints a summary.")
+    p.add_argument("original", metavar="ORIGINAL.root", type=Path)
+    p.add_argument("compressed", metavar="COMPRESSED.root", type=Path)
+    p.add_argument("--tree", action="append", default=[], metavar="NAME",
+                   help="evaluate this tree (name or dir/name; repeatable; default: every tree of both files)")
+    p.add_argument("--branches", action="append", default=[], metavar="GLOB",
+                   help="compare only branches matching this shell glob (repeatable; default: all)")
+    p.add_argument("--analysis", action="append", default=[], metavar="NAME",
+                   choices=["auto", *analyses.ANALYSES],
+                   help="physics analysis: " + ", ".join(f"{a.name} ({a.title})" for a in analyses.ANALYSES.values())
+                        + "; auto (default): those whose branches the tree has")
+    p.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), metavar="DIR",
+                   help=f"folder for report.html and its plots (default: {DEFAULT_OUT})")
+    p.add_argument("--ladder", nargs="?", const=",".join(DEFAULT_LADDER), metavar="SPEC,...",
+                   help="also compress ORIGINAL at each spec (default ladder: " + ",".join(DEFAULT_LADDER)
+                        + ") with `baler compress` and evaluate the analyses at each: where a bound starts to matter")
+    return p
+
+
+def run(args):
+    # Imported here so that `--help` and argument errors do not wait for ROOT.
+    from .evaluate import evaluate
+    from .plots import branch_figure, budget_figure, file_name, physics_figure
+    from .progress import Progress
+    from .report import html_report, text_summary
+
+    for path in (args.original, args.compressed):
+        if not path.is_file():
+            raise EvalError(f"cannot read input file '{path}': " + ("not a file" if path.exists() else "no such file"))
+    if args.original.resolve() == args.compressed.resolve():
+        raise EvalError("ORIGINAL.root and COMPRESSED.root are the same file")
+    progress = Progress()
+    from .rootio import inspect_branches
+    original_rows = inspect_branches(args.original)
+    results = evaluate(args.original, args.compressed, args.tree, args.branches, args.analysis, progress,
+                       original_rows=original_rows)
+
+    ladders = {result.tree: [(args.compressed.name, result)] for result in results}
+    if args.ladder:
+        specs = [s.strip() for s in args.ladder.split(",") if s.strip()]
+        with tempfile.TemporaryDirectory(prefix="baler-eval-ladder-") as folder:
+            for spec in specs:
+                output = Path(folder) / "ladder.root"
+                compress(args.original, output, spec, args.tree, args.branches)
+                for result in evaluate(args.original, output, [r.tree for r in results], args.branches,
+                                       args.analysis, progress, compare_branches=False, original_rows=original_rows):
+                    ladders[result.tree].append((spec, result))
+    original_label = f"original ({_dominant_codec(original_rows)})"
+    all_budgets = [b for result in results for b in budgets(result.tree, original_label, ladders[result.tree])]
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    for result in results:
+        for comparison in result.branches:
+            if comparison.changed:  # identical values: nothing to see that the table does not say
+                figures[id(comparison)] = file_name(f"branch_{result.tree}_{comparison.name}")
+                branch_figure(comparison, args.out / figures[id(comparison)])
+        for physics in result.physics:
+            figures[id(physics)] = file_name(f"physics_{result.tree}_{physics.analysis.name}")
+            physics_figure(physics, args.out / figures[id(physics)])
+    for budget in all_budgets:
+        figures[id(budget)] = file_name(f"budget_{budget.analysis.name}")
+        budget_figure(budget, args.out / figures[id(budget)])
+    report = args.out / "report.html"
+    report.write_text(html_report(args.original, args.compressed, results, all_budgets, figures))
+
+    sys.stdout.write(text_summary(args.original, args.compressed, results, all_budgets))
+    print(f"\nreport: {report}")
+    broken = [c.label for r in results for c in r.branches if not c.ok]
+    if broken:
+        raise EvalError(f"{len(broken)} branches differ from the original beyond what their codec allows "
+                        f"({', '.join(broken[:5])}{', ...' if len(broken) > 5 else ''}); see {report}")
+
+
+def _dominant_codec(rows):
+    """The codec that stores most of a file's bytes, to name it in the tables."""
+    by_codec = {}
+    for info in rows.values():
+        by_codec[info.codec] = by_codec.get(info.codec, 0) + info.bytes
+    return max(by_codec, key=by_codec.get) if by_codec else "?"
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        run(args)
+    except EvalError as error:
+        print(f"baler eval: error: {str(error).splitlines()[0] if str(error) else 'failed'}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("baler eval: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,116 @@
+"""Reads an original and a compressed file side by side, chunk by chunk, and compares them."""
+
+import fnmatch
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import analyses as analyses_module
+from .branches import BranchComparison
+from .errors import EvalError
+from .physics_stats import compare
+from .rootio import TreeReader, chunk_entries, inspect_branches, root
+
+
+@dataclass
+class TreeResult:
+    tree: str
+    entries: int
+    bytes_original: int      # all branches of the tree, on disk
+    bytes_compressed: int
+    branches: list = field(default_factory=list)   # BranchComparison
+    physics: list = field(default_factory=list)    # PhysicsComparison
+    not_compared: list = field(default_factory=list)  # (branch, why)
+
+
+def choose_trees(original_rows, compressed_rows, requested):
+    original_trees = sorted({tree for tree, _ in original_rows})
+    compressed_trees = {tree for tree, _ in compressed_rows}
+    if requested:
+        for tree in requested:
+            if tree not in original_trees:
+                raise EvalError(f"--tree {tree} matches no tree of the original file (it has: {', '.join(original_trees) or 'none'})")
+            if tree not in compressed_trees:
+                raise EvalError(f"--tree {tree} is not in the compressed file")
+        return list(requested)
+    common = [tree for tree in original_trees if tree in compressed_trees]
+    if not common:
+        raise EvalError("the two files have no TTree in common")
+    return common
+
+
+def evaluate(original_path, compressed_path, trees=(), branch_globs=(), analysis_names=(), progress=None,
+             compare_branches=True, original_rows=None):
+    """One TreeResult per tree. compare_branches=False reads only the analyses' branches (the ladder)."""
+    original_rows = original_rows or inspect_branches(original_path)
+    compressed_rows = inspect_branches(compressed_path)
+    results = []
+    for tree in choose_trees(original_rows, compressed_rows, trees):
+        results.append(_evaluate_tree(original_path, compressed_path, tree, original_rows, compressed_rows,
+                                      branch_globs, analysis_names, progress, compare_branches))
+    if compare_branches and branch_globs and not any(r.branches for r in results):
+        raise EvalError(f"--branches {' '.join(branch_globs)} matches no branch of the evaluated trees")
+    return results
+
+
+def _evaluate_tree(original_path, compressed_path, tree, original_rows, compressed_rows, branch_globs,
+                   analysis_names, progress, compare_branches):
+    in_original = {name: info for (t, name), info in original_rows.items() if t == tree}
+    in_compressed = {name: info for (t, name), info in compressed_rows.items() if t == tree}
+    result = TreeResult(tree, 0, sum(i.bytes for i in in_original.values()), sum(i.bytes for i in in_compressed.values()))
+    try:
+        chosen_analyses = analyses_module.select(analysis_names, in_original.keys() & in_compressed.keys())
+    except KeyError as unknown:
+        raise EvalError(f"unknown analysis {unknown} (known: auto, {', '.join(analyses_module.ANALYSES)})") from None
+    for analysis in chosen_analyses:
+        missing = [b for b in analysis.branches if b not in in_original or b not in in_compressed]
+        if missing:
+            raise EvalError(f"analysis {analysis.name} needs branches that tree {tree} lacks: {', '.join(missing)}")
+
+    compared = []
+    if compare_branches:
+        for name in in_original:
+            if branch_globs and not any(fnmatch.fnmatchcase(name, g) for g in branch_globs):
+                continue
+            if name not in in_compressed:
+                result.not_compared.append((name, "not in the compressed file"))
+            else:
+                compared.append(name)
+    ROOT = root()
+    original = TreeReader(original_path, tree, [])
+    for name in list(compared):
+        if not ROOT.BalerEval.Readable(original.tree, name):
+            compared.remove(name)
+            result.not_compared.append((name, "not a numeric branch ROOT's TTreeFormula can read"))
+    original.close()
+    result.branches = [BranchComparison(tree, in_original[n], in_compressed[n]) for n in compared]
+    to_read = list(dict.fromkeys(compared + [b for a in chosen_analyses for b in a.branches]))
+
+    original = TreeReader(original_path, tree, to_read)
+    compressed = TreeReader(compressed_path, tree, to_read)
+    if original.entries != compressed.entries:
+        raise EvalError(f"tree {tree} has {original.entries} entries in the original and {compressed.entries} "
+                        "in the compressed file: they are not the same events")
+    result.entries = original.entries
+    quantities = {a.name: ([], []) for a in chosen_analyses}
+    step = chunk_entries(original.tree)
+    label = f"{tree} ({len(to_read)} branches)"
+    for first in range(0, result.entries, step):
+        last = min(first + step, result.entries)
+        chunk_original = original.read(first, last)
+        chunk_compressed = compressed.read(first, last)
+        for comparison in result.branches:
+            comparison.add(chunk_original[comparison.name], chunk_compressed[comparison.name])
+        for analysis in chosen_analyses:
+            quantities[analysis.name][0].append(analysis.compute(chunk_original))
+            quantities[analysis.name][1].append(analysis.compute(chunk_compressed))
+        if progress:
+            progress.update(label, last, result.entries)
+    if progress:
+        progress.finish()
+    original.close()
+    compressed.close()
+    for analysis in chosen_analyses:
+        values_original, values_compressed = (np.concatenate(v) if v else np.zeros(0) for v in quantities[analysis.name])
+        result.physics.append(compare(analysis, values_original, values_compressed))
+    return result

@@ -1,0 +1,87 @@
+// Reads the values of chosen branches of a TTree over an entry range, flattened, for baler eval.
+//
+// TTreeFormula evaluates any branch the way TTree::Draw does: scalars, leaf arrays `x[n]/F`,
+// std::vector and ROOT::VecOps::RVec of numbers, members of split classes. Every value comes back
+// as a double (exact for float and for integers up to 2^53), with the number of values of each
+// entry, so jagged branches can be flattened and still be split back into events.
+#ifndef BALER_EVAL_FLAT_READER_H
+#define BALER_EVAL_FLAT_READER_H
+
+#include <TBranch.h>
+#include <TError.h>
+#include <TTree.h>
+#include <TTreeFormula.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace BalerEval {
+
+/// Whether TTreeFormula can evaluate the branch (without ROOT printing why not).
+inline bool Readable(TTree *tree, const std::string &name)
+{
+   const Int_t previous = gErrorIgnoreLevel;
+   gErrorIgnoreLevel = kFatal;
+   const bool readable = tree->GetBranch(name.c_str()) && TTreeFormula(name.c_str(), name.c_str(), tree).GetNdim() > 0;
+   gErrorIgnoreLevel = previous;
+   return readable;
+}
+
+class FlatReader {
+public:
+   FlatReader(TTree *tree, const std::vector<std::string> &branchNames) : fTree(tree)
+   {
+      for (const auto &name : branchNames) {
+         TBranch *branch = tree->GetBranch(name.c_str());
+         auto formula = std::make_unique<TTreeFormula>(name.c_str(), name.c_str(), tree);
+         if (!branch || formula->GetNdim() == 0)
+            throw std::runtime_error("cannot read branch '" + name + "' of tree '" + tree->GetName() + "'");
+         formula->SetQuickLoad(true);
+         fBranches.push_back(branch);
+         fFormulas.push_back(std::move(formula));
+      }
+      fValues.resize(branchNames.size());
+      fCounts.resize(branchNames.size());
+   }
+
+   /// Reads entries [first, last); throws when ROOT fails to read a basket.
+   void Read(Long64_t first, Long64_t last)
+   {
+      for (auto &values : fValues)
+         values.clear();
+      for (auto &counts : fCounts)
+         counts.clear();
+      for (Long64_t entry = first; entry < last; ++entry) {
+         const Long64_t local = fTree->LoadTree(entry);
+         if (local < 0)
+            throw std::runtime_error("cannot load entry " + std::to_string(entry) + " of tree '" + fTree->GetName() + "'");
+         for (size_t i = 0; i < fFormulas.size(); ++i) {
+            // Reading the branch first turns a bad basket into an error instead of stale values.
+            if (fBranches[i]->GetEntry(local) < 0)
+               throw std::runtime_error(std::string("cannot read branch '") + fBranches[i]->GetName() + "' at entry " +
+                                        std::to_string(entry));
+            TTreeFormula &formula = *fFormulas[i];
+            const int n = formula.GetNdata();
+            fCounts[i].push_back(n);
+            for (int j = 0; j < n; ++j)
+               fValues[i].push_back(formula.EvalInstance(j));
+         }
+      }
+   }
+
+   const std::vector<double> &Values(size_t i) const { return fValues.at(i); }
+   const std::vector<int> &Counts(size_t i) const { return fCounts.at(i); }
+
+private:
+   TTree *fTree;
+   std::vector<TBranch *> fBranches;
+   std::vector<std::unique_ptr<TTreeFormula>> fFormulas;
+   std::vector<std::vector<double>> fValues;
+   std::vector<std::vector<int>> fCounts;
+};
+
+} // namespace BalerEval
+
+#endif

@@ -1,0 +1,58 @@
+"""Fixed-binning histograms filled chunk by chunk, so a tree of any size fits in memory.
+
+The binning is chosen from the first values seen (the first chunk of a large tree, all of a small
+one); later values outside it are counted as under- or overflow, and the plots say how many.
+"""
+
+import numpy as np
+
+BINS = 60
+
+
+def central_range(values, tail=1e-3):
+    """[low, high] holding all but a `tail` fraction on each side, never an empty interval."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    low, high = np.quantile(finite, [tail, 1.0 - tail]) if finite.size > 1000 else (finite.min(), finite.max())
+    if high <= low:
+        half = max(abs(low) * 1e-3, 1e-12)
+        low, high = low - half, high + half
+    return float(low), float(high)
+
+
+def symmetric_range(values):
+    """[-m, m] around zero covering every finite value (m > 0)."""
+    finite = np.abs(values[np.isfinite(values)])
+    extent = float(finite.max()) if finite.size else 0.0
+    extent = extent * 1.05 if extent > 0 else 1.0
+    return -extent, extent
+
+
+class Hist1D:
+    def __init__(self, low, high, bins=BINS):
+        self.edges = np.linspace(low, high, bins + 1)
+        self.counts = np.zeros(bins, dtype=np.int64)
+        self.underflow = 0
+        self.overflow = 0
+
+    def fill(self, values):
+        values = values[np.isfinite(values)]
+        self.underflow += int(np.count_nonzero(values < self.edges[0]))
+        self.overflow += int(np.count_nonzero(values > self.edges[-1]))
+        self.counts += np.histogram(values, bins=self.edges)[0]
+
+
+class Hist2D:
+    def __init__(self, x_range, y_range, x_bins=BINS, y_bins=40):
+        self.x_edges = np.linspace(*x_range, x_bins + 1)
+        self.y_edges = np.linspace(*y_range, y_bins + 1)
+        self.counts = np.zeros((x_bins, y_bins), dtype=np.int64)
+        self.outside = 0
+
+    def fill(self, x, y):
+        keep = np.isfinite(x) & np.isfinite(y)
+        x, y = x[keep], y[keep]
+        counts = np.histogram2d(x, y, bins=(self.x_edges, self.y_edges))[0].astype(np.int64)
+        self.counts += counts
+        self.outside += int(x.size - counts.sum())

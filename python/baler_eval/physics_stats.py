@@ -1,0 +1,139 @@
+"""How far a physics distribution moved: tests and shifts in units of statistical errors.
+
+The statistical error is always the original sample's, so a shift of 0.1 means the compression
+moved the quantity by a tenth of what the events themselves can resolve.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+SHIFT_LIMIT = 0.1   # a shift below 0.1 sigma is negligible next to the statistical error
+KS_LIMIT = 0.99
+
+
+@dataclass
+class Summary:
+    events: int
+    mean: float
+    mean_error: float
+    width: float        # standard deviation
+    width_error: float
+    peak: float         # mean of the shortest interval holding half of the values
+    peak_error: float
+
+
+def summarize(values):
+    n = values.size
+    if n < 2:
+        nan = float("nan")
+        return Summary(n, float(values.mean()) if n else nan, nan, nan, nan, nan, nan)
+    width = float(values.std(ddof=1))
+    peak, peak_error = half_sample_peak(values)
+    return Summary(n, float(values.mean()), width / math.sqrt(n), width, width / math.sqrt(2 * (n - 1)),
+                   peak, peak_error)
+
+
+def half_sample_peak(values):
+    """Peak position: the mean of the values in the shortest interval that holds half of them.
+
+    Unlike the fullest histogram bin it moves continuously with the values, so a tiny change of
+    every value gives a tiny shift, never a jump of one bin. Its error is the spread of that
+    core over the square root of its size (an underestimate, which makes shifts look larger)."""
+    ordered = np.sort(values)
+    half = (ordered.size + 1) // 2
+    widths = ordered[half - 1:] - ordered[:ordered.size - half + 1]
+    start = int(np.argmin(widths))
+    core = ordered[start:start + half]
+    spread = float(core.std(ddof=1)) if core.size > 1 else 0.0
+    return float(core.mean()), spread / math.sqrt(core.size)
+
+
+def binning(original, compressed, log_x):
+    both = np.concatenate((original, compressed))
+    both = both[np.isfinite(both)]
+    bins = int(np.clip(math.sqrt(max(original.size, 1)), 10, 100))
+    if both.size == 0:
+        return np.linspace(0.0, 1.0, bins + 1)
+    low, high = float(both.min()), float(both.max())
+    if log_x and low > 0 and high > low:
+        return np.geomspace(low, high, bins + 1)
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    return np.linspace(low, high, bins + 1)
+
+
+def chi2_test(a, b):
+    """Chi2 of two histograms with possibly different totals (the test of ROOT's TH1::Chi2Test
+    for two unweighted histograms): chi2, degrees of freedom, p-value."""
+    n_a, n_b = a.sum(), b.sum()
+    used = (a + b) > 0
+    if n_a == 0 or n_b == 0 or np.count_nonzero(used) < 2:
+        return 0.0, 0, 1.0
+    a, b = a[used].astype(float), b[used].astype(float)
+    chi2 = float(np.sum((n_b * a - n_a * b) ** 2 / (a + b)) / (n_a * n_b))
+    ndf = int(a.size - 1)
+    return chi2, ndf, float(stats.chi2.sf(chi2, ndf))
+
+
+def _in_sigma(difference, error):
+    """difference / error, where a zero error makes any difference infinitely significant."""
+    if error > 0:
+        return difference / error
+    if difference == 0:
+        return 0.0
+    return float("nan") if math.isnan(difference) or math.isnan(error) else math.copysign(math.inf, difference)
+
+
+@dataclass
+class PhysicsComparison:
+    analysis: object
+    original: Summary
+    compressed: Summary
+    edges: np.ndarray
+    counts_original: np.ndarray
+    counts_compressed: np.ndarray
+    chi2: float
+    ndf: int
+    chi2_p: float
+    ks_p: float
+
+    @property
+    def mean_shift(self):
+        return _in_sigma(self.compressed.mean - self.original.mean, self.original.mean_error)
+
+    @property
+    def peak_shift(self):
+        return _in_sigma(self.compressed.peak - self.original.peak, self.original.peak_error)
+
+    @property
+    def width_shift(self):
+        return _in_sigma(self.compressed.width - self.original.width, self.original.width_error)
+
+    @property
+    def width_change(self):
+        return _in_sigma(self.compressed.width - self.original.width, self.original.width)
+
+    @property
+    def largest_shift(self):
+        return max(abs(self.mean_shift), abs(self.peak_shift), abs(self.width_shift))
+
+    @property
+    def negligible(self):
+        """Every shift below SHIFT_LIMIT sigma and the KS test unable to tell the two apart."""
+        return self.largest_shift < SHIFT_LIMIT and self.ks_p > KS_LIMIT
+
+
+def compare(analysis, original, compressed):
+    edges = binning(original, compressed, analysis.log_x)
+    counts_original = np.histogram(original, bins=edges)[0]
+    counts_compressed = np.histogram(compressed, bins=edges)[0]
+    chi2, ndf, chi2_p = chi2_test(counts_original, counts_compressed)
+    if original.size and compressed.size:
+        ks_p = float(stats.ks_2samp(original, compressed).pvalue)
+    else:
+        ks_p = float("nan")
+    return PhysicsComparison(analysis, summarize(original), summarize(compressed), edges, counts_original,
+                             counts_compressed, chi2, ndf, chi2_p, ks_p)

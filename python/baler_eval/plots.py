@@ -1,0 +1,111 @@
+"""The report's PNG plots (matplotlib, Agg backend: no display needed)."""
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
+
+DPI = 72
+ORIGINAL_STYLE = dict(color="black", label="original")
+COMPRESSED_STYLE = dict(color="tab:red", linestyle="--", label="compressed")
+
+
+def file_name(label):
+    """A safe PNG file name for a branch or analysis label."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") + ".png"
+
+
+def _overlay_with_ratio(fig, slot, edges, original, compressed, xlabel, log_x=False):
+    inner = slot.subgridspec(2, 1, height_ratios=(3, 1), hspace=0.05)
+    top, bottom = fig.add_subplot(inner[0]), fig.add_subplot(inner[1])
+    top.stairs(original, edges, **ORIGINAL_STYLE)
+    top.stairs(compressed, edges, **COMPRESSED_STYLE)
+    top.set_ylabel("entries")
+    nonzero = original[original > 0]
+    if nonzero.size and nonzero.max() / nonzero.min() > 100:
+        top.set_yscale("log")
+    top.legend(fontsize="small")
+    top.tick_params(labelbottom=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(original > 0, compressed / np.maximum(original, 1), np.nan)
+        error = np.where(original > 0, np.sqrt(compressed) / np.maximum(original, 1), np.nan)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    bottom.errorbar(centres, ratio, yerr=error, fmt=".", color="tab:red", markersize=3)
+    bottom.axhline(1.0, color="black", linewidth=0.8)
+    bottom.set_ylabel("compr./orig.")
+    bottom.set_xlabel(xlabel)
+    for axes in (top, bottom):
+        axes.set_xlim(edges[0], edges[-1])
+        if log_x:
+            axes.set_xscale("log")
+    return top
+
+
+def branch_figure(comparison, path):
+    """Distribution overlay with ratio panel, residuals, relative residual against value."""
+    fig = plt.figure(figsize=(14, 4.2), dpi=DPI)
+    grid = fig.add_gridspec(1, 3, wspace=0.35, left=0.05, right=0.97, bottom=0.13, top=0.86)
+    h_o, h_c = comparison.hist_original, comparison.hist_compressed
+    top = _overlay_with_ratio(fig, grid[0], h_o.edges, h_o.counts, h_c.counts, comparison.name)
+    if h_o.underflow or h_o.overflow:
+        top.set_title(f"outside the axis: {h_o.underflow} below, {h_o.overflow} above", fontsize="small")
+
+    residual = fig.add_subplot(grid[1])
+    h_r = comparison.hist_residual
+    residual.stairs(h_r.counts, h_r.edges, color="tab:blue", fill=True, alpha=0.6)
+    residual.set_xlabel("compressed - original")
+    residual.set_ylabel("values")
+    residual.set_title(f"mean {comparison.residual_mean:.3g}, RMS {comparison.residual_rms:.3g}", fontsize="small")
+
+    relative = fig.add_subplot(grid[2])
+    h_2 = comparison.hist_relative
+    counts = np.ma.masked_equal(h_2.counts.T, 0)
+    if counts.count():
+        mesh = relative.pcolormesh(h_2.x_edges, h_2.y_edges, counts, norm=LogNorm(), cmap="viridis")
+        fig.colorbar(mesh, ax=relative, label="values")
+    if comparison.bound is not None and comparison.bound[1] > 0:
+        for sign in (1, -1):
+            relative.axhline(sign * comparison.bound[1], color="tab:red", linewidth=0.8)
+    relative.set_xlabel(comparison.name)
+    relative.set_ylabel("(compressed - original) / |original|")
+    relative.set_title(comparison.after.codec, fontsize="small")
+    fig.suptitle(comparison.label, fontsize="medium")
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def physics_figure(physics, path):
+    fig = plt.figure(figsize=(6, 4.5), dpi=DPI)
+    grid = fig.add_gridspec(1, 1, left=0.14, right=0.96, bottom=0.12, top=0.92)
+    top = _overlay_with_ratio(fig, grid[0], physics.edges, physics.counts_original, physics.counts_compressed,
+                              physics.analysis.quantity, log_x=physics.analysis.log_x)
+    top.set_title(f"{physics.analysis.title}: KS p {physics.ks_p:.4f}, chi2/ndf {physics.chi2:.2f}/{physics.ndf}",
+                  fontsize="small")
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def budget_figure(budget, path):
+    """Error of the peak position against the storage budget, for each setting:
+    sqrt(stat^2 + bias^2), where stat shrinks as 1/sqrt(events) and events = budget / bytes per event."""
+    fig, axes = plt.subplots(figsize=(6.5, 4.5), dpi=DPI)
+    fig.subplots_adjust(left=0.16, right=0.97, bottom=0.12, top=0.92)
+    reference = budget.reference
+    budgets = np.geomspace(0.1, 10, 100) * reference.bytes
+    for row in budget.rows:
+        total = np.sqrt(row.peak_error_at(budgets, budget.original) ** 2 + row.bias ** 2)
+        style = dict(color="black", linewidth=2) if row is reference else dict(linestyle="--", linewidth=1)
+        axes.plot(budgets / 1e6, total, label=f"{row.label} ({row.bytes / reference.bytes:.2f}x bytes)", **style)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.axvline(reference.bytes / 1e6, color="grey", linewidth=0.8)
+    axes.set_xlabel("storage budget [MB]")
+    axes.set_ylabel(f"error of the peak of {budget.analysis.quantity}\nsqrt(stat^2 + bias^2)")
+    axes.set_title(f"{budget.analysis.title}: what a bound buys", fontsize="medium")
+    axes.legend(fontsize="x-small", ncol=2)
+    fig.savefig(path)
+    plt.close(fig)

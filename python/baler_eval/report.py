@@ -1,0 +1,157 @@
+"""The per-branch and per-analysis tables, as text for stdout and as report.html."""
+
+import html
+import math
+
+from .physics_stats import KS_LIMIT, SHIFT_LIMIT
+
+
+def _number(value, digits=3):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.{digits}g}"
+
+
+def _ratio(comparison):
+    return "-" if math.isnan(comparison.ratio) else f"{comparison.ratio:.2f}x"
+
+
+BRANCH_COLUMNS = ("branch", "type", "values", "max abs err", "max rel err", "resid. mean", "resid. RMS",
+                  "bytes before", "bytes after", "ratio", "codec", "verdict")
+
+
+def branch_row(c):
+    return (c.name, c.before.type, str(c.values), _number(c.max_abs), _number(c.max_rel), _number(c.residual_mean),
+            _number(c.residual_rms), str(c.before.bytes), str(c.after.bytes), _ratio(c), c.after.codec, c.verdict)
+
+
+PHYSICS_COLUMNS = ("analysis", "events", "mean shift", "peak shift", "width shift", "width change",
+                   "chi2/ndf", "chi2 p", "KS p", f"all shifts < {SHIFT_LIMIT} sigma, KS p > {KS_LIMIT}")
+
+
+def physics_row(p):
+    return (p.analysis.name, f"{p.original.events} / {p.compressed.events}", f"{_number(p.mean_shift, 2)} sigma",
+            f"{_number(p.peak_shift, 2)} sigma", f"{_number(p.width_shift, 2)} sigma",
+            f"{_number(100 * p.width_change, 2)}%", f"{p.chi2:.3g}/{p.ndf}", _number(p.chi2_p, 4),
+            _number(p.ks_p, 6), "yes" if p.negligible else "NO")
+
+
+BUDGET_COLUMNS = ("setting", "tree bytes", "vs reference", "events at the same bytes", "peak stat. error",
+                  "peak bias", "bias / sigma", "KS p", "negligible")
+
+
+def budget_row(budget, row):
+    original = budget.original
+    events = original.events * budget.reference.bytes / row.bytes
+    stat = row.peak_error_at(budget.reference.bytes, original)
+    if row.physics is None:
+        shift, ks, negligible = "-", "-", "(original)"
+    else:
+        shift, ks = _number(row.physics.peak_shift, 2), _number(row.physics.ks_p, 6)
+        negligible = "yes" if row.physics.negligible else "NO"
+    return (row.label + (" (reference)" if row is budget.reference else ""), str(row.bytes),
+            f"{row.bytes / budget.reference.bytes:.3f}x", f"{events:.0f}", _number(stat), _number(row.bias), shift, ks,
+            negligible)
+
+
+def budget_conclusion(budget):
+    best = budget.loosest_negligible
+    if best is None:
+        return (f"{budget.analysis.name}: no setting smaller than the reference keeps every shift below "
+                f"{SHIFT_LIMIT} sigma with KS p > {KS_LIMIT}")
+    extra = budget.extra_events(best)
+    return (f"{budget.analysis.name}: loosest setting with every shift below {SHIFT_LIMIT} sigma: {best.label} "
+            f"({best.bytes / budget.reference.bytes:.3f}x the bytes of {budget.reference.label}); at the same storage "
+            f"it keeps {extra:.0f} more events (+{100 * extra / budget.original.events:.0f}%)")
+
+
+def text_table(columns, rows):
+    widths = [max(len(str(x)) for x in column) for column in zip(columns, *rows)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(columns), line("-" * w for w in widths)] + [line(r) for r in rows]) + "\n"
+
+
+def text_summary(original, compressed, results, budgets):
+    out = [f"baler eval: {original} -> {compressed}\n"]
+    for result in results:
+        out.append(f"\ntree {result.tree}: {result.entries} entries, {result.bytes_original} -> "
+                   f"{result.bytes_compressed} bytes on disk ({_tree_ratio(result)})\n")
+        if result.branches:
+            out.append(text_table(BRANCH_COLUMNS, [branch_row(c) for c in result.branches]))
+        for name, why in result.not_compared:
+            out.append(f"not compared: {name}: {why}\n")
+        if result.physics:
+            out.append("\n" + text_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics]))
+    for budget in budgets:
+        out.append(f"\nwhat a bound buys, {budget.analysis.name} (peak of {budget.analysis.quantity}; "
+                   f"budget = the bytes of {budget.reference.label}):\n")
+        out.append(text_table(BUDGET_COLUMNS, [budget_row(budget, r) for r in budget.rows]))
+        out.append(budget_conclusion(budget) + "\n")
+    return "".join(out)
+
+
+def _tree_ratio(result):
+    return f"ratio {result.bytes_original / result.bytes_compressed:.2f}x" if result.bytes_compressed else "no bytes"
+
+
+def _html_table(columns, rows, bad=lambda row: False):
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        f"<tr{' class=bad' if bad(row) else ''}>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in row) + "</tr>"
+        for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>\n"
+
+
+_STYLE = """
+body { font-family: sans-serif; margin: 2em; }
+table { border-collapse: collapse; font-size: 90%; margin: 1em 0; }
+th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: right; }
+th { background: #eee; }
+td:first-child { text-align: left; }
+tr.bad td { background: #fdd; }
+img { max-width: 100%; }
+"""
+
+
+def html_report(original, compressed, results, budgets, figures):
+    """figures: {object id: PNG file name} for branches, physics comparisons and budgets."""
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>baler eval</title><style>{_STYLE}</style>"
+             f"</head><body><h1>baler eval</h1><p>original: <code>{html.escape(str(original))}</code><br>"
+             f"compressed: <code>{html.escape(str(compressed))}</code></p>"]
+    for result in results:
+        parts.append(f"<h2>tree {html.escape(result.tree)}</h2><p>{result.entries} entries; "
+                     f"{result.bytes_original} &rarr; {result.bytes_compressed} bytes on disk ({_tree_ratio(result)}). "
+                     "Errors are compressed &minus; original over every value (jagged branches flattened); "
+                     "bytes are per branch on disk, basket keys included.</p>")
+        if result.branches:
+            parts.append(_html_table(BRANCH_COLUMNS, [branch_row(c) for c in result.branches],
+                                     bad=lambda row: row[-1] in ("BOUND BROKEN", "VALUES DIFFER", "ENTRIES DIFFER")))
+        for name, why in result.not_compared:
+            parts.append(f"<p>not compared: <code>{html.escape(name)}</code>: {html.escape(why)}</p>")
+        if result.physics:
+            parts.append("<h3>physics</h3><p>Shifts are in units of the original sample's statistical error; "
+                         "the peak is the mean of the shortest interval holding half of the events.</p>")
+            parts.append(_html_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics],
+                                     bad=lambda row: row[-1] == "NO"))
+            for physics in result.physics:
+                parts.append(f"<img src='{figures[id(physics)]}' alt='{html.escape(physics.analysis.name)}'>")
+        if result.branches:
+            parts.append("<h3>branches</h3><p>Per float branch whose values changed: distributions with their "
+                         "ratio, residuals, and relative residual against value (red lines: the codec's relative "
+                         "bound). Branches whose values are all exact have no plot.</p>")
+            for comparison in result.branches:
+                if id(comparison) in figures:
+                    parts.append(f"<p><img src='{figures[id(comparison)]}' alt='{html.escape(comparison.name)}'></p>")
+    for budget in budgets:
+        parts.append(f"<h2>what a bound buys: {html.escape(budget.analysis.title)}</h2>"
+                     f"<p>At the storage budget of {html.escape(budget.reference.label)}, each setting keeps "
+                     "events in inverse proportion to its bytes; the peak's statistical error scales as "
+                     "1/sqrt(events), the bias is the peak shift the setting caused.</p>")
+        parts.append(_html_table(BUDGET_COLUMNS, [budget_row(budget, r) for r in budget.rows],
+                                 bad=lambda row: row[-1] == "NO"))
+        parts.append(f"<p><b>{html.escape(budget_conclusion(budget))}</b></p>")
+        parts.append(f"<img src='{figures[id(budget)]}' alt='budget {html.escape(budget.analysis.name)}'>")
+    parts.append("</body></html>\n")
+    return "".join(parts)

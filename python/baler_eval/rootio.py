@@ -1,0 +1,174 @@
+"""ROOT side of baler eval: opening files, branch metadata, chunked reading.
+
+Everything is read through ROOT, so a Baler file is decoded by libBalerROOT (ROOT loads it when
+the file is opened, given LD_LIBRARY_PATH from build/env.sh). Branch types, codecs and bytes come
+from libBalerROOT's `baler_inspect_file` (root-plugin/include/Baler/CommandApi.h), the same
+figures `baler inspect` and `baler compress` print.
+"""
+
+import ctypes
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import EvalError
+
+_HERE = Path(__file__).resolve().parent
+_ROOT = None
+
+
+def root():
+    """The ROOT module, imported once, in batch mode, with the flat reader declared."""
+    global _ROOT
+    if _ROOT is None:
+        # The PyPI build of ROOT warns on import that it is an alpha release; say it once, in the docs.
+        warnings.filterwarnings("ignore", message=r"\s*This distribution of ROOT is in alpha stage")
+        try:
+            import ROOT
+        except ImportError as error:
+            raise EvalError(f"cannot import ROOT ({error}): run `source build/env.sh` first") from error
+        ROOT.gROOT.SetBatch(True)
+        if not ROOT.gInterpreter.Declare(f'#include "{_HERE / "flat_reader.h"}"'):
+            raise EvalError("cannot compile baler_eval's flat_reader.h with ROOT's interpreter")
+        _ROOT = ROOT
+    return _ROOT
+
+
+@dataclass
+class BranchInfo:
+    """One branch as libBalerROOT's inspector reports it."""
+
+    tree: str
+    name: str
+    type: str
+    entries: int
+    bytes: int        # compressed bytes on disk, basket keys included
+    total_bytes: int  # uncompressed bytes
+    codec: str        # e.g. "baler bits:10", "zlib 1"
+
+    @property
+    def holds_floats(self):
+        lowered = self.type.lower()
+        return "float" in lowered or "double" in lowered
+
+
+class _Row(ctypes.Structure):
+    _fields_ = [
+        ("tree", ctypes.c_char_p),
+        ("branch", ctypes.c_char_p),
+        ("type", ctypes.c_char_p),
+        ("entries", ctypes.c_longlong),
+        ("bytesBefore", ctypes.c_longlong),
+        ("bytes", ctypes.c_longlong),
+        ("totalBytes", ctypes.c_longlong),
+        ("compression", ctypes.c_int),
+        ("codec", ctypes.c_char_p),
+        ("codecBefore", ctypes.c_char_p),
+    ]
+
+
+_ROW_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.POINTER(_Row), ctypes.c_void_p)
+_COMMAND_API_VERSION = 1
+_LIBRARY = None
+
+
+def _plugin_library():
+    """libBalerROOT through ctypes, from $BALER_BUILD/lib or ROOT's library path."""
+    global _LIBRARY
+    if _LIBRARY is None:
+        candidates = []
+        if os.environ.get("BALER_BUILD"):
+            candidates.append(Path(os.environ["BALER_BUILD"]) / "lib" / "libBalerROOT.so")
+        found = root().gSystem.DynamicPathName("libBalerROOT", True)
+        if found:
+            candidates.append(Path(str(found)))
+        path = next((c for c in candidates if c.is_file()), None)
+        if path is None:
+            raise EvalError("cannot find libBalerROOT.so: run `source build/env.sh` (it sets BALER_BUILD and LD_LIBRARY_PATH)")
+        library = ctypes.CDLL(str(path))
+        if library.baler_command_api_version() != _COMMAND_API_VERSION:
+            raise EvalError(f"{path} has command API version {library.baler_command_api_version()}, "
+                            f"baler_eval expects {_COMMAND_API_VERSION}: rebuild")
+        library.baler_inspect_file.argtypes = [ctypes.c_char_p, _ROW_CALLBACK, ctypes.c_void_p,
+                                               ctypes.c_char_p, ctypes.c_size_t]
+        library.baler_inspect_file.restype = ctypes.c_int
+        _LIBRARY = library
+    return _LIBRARY
+
+
+def inspect_branches(path):
+    """Every data-holding branch of every tree in the file, keyed by (tree path, branch name)."""
+    root()  # ROOT's libraries first, so libBalerROOT resolves against the same ones
+    library = _plugin_library()
+    rows = {}
+
+    def on_row(row, _user):
+        r = row.contents
+        info = BranchInfo(tree=r.tree.decode(), name=r.branch.decode(), type=r.type.decode(), entries=r.entries,
+                          bytes=r.bytes, total_bytes=r.totalBytes, codec=r.codec.decode())
+        rows[(info.tree, info.name)] = info
+
+    callback = _ROW_CALLBACK(on_row)
+    error = ctypes.create_string_buffer(1024)
+    if library.baler_inspect_file(str(path).encode(), callback, None, error, len(error)) != 0:
+        raise EvalError(error.value.decode(errors="replace"))
+    return rows
+
+
+class TreeReader:
+    """Reads chosen branches of one tree in entry ranges, as flat float64 arrays plus per-entry counts."""
+
+    def __init__(self, path, tree_path, branch_names):
+        ROOT = root()
+        self._file = ROOT.TFile.Open(str(path), "READ")
+        if not self._file or self._file.IsZombie():
+            raise EvalError(f"cannot open '{path}' with ROOT")
+        tree = self._file.Get(tree_path)
+        if not tree or not tree.InheritsFrom("TTree"):
+            raise EvalError(f"'{path}' has no tree '{tree_path}'")
+        self.tree = tree
+        self.entries = int(tree.GetEntries())
+        self.branch_names = list(branch_names)
+        names = ROOT.std.vector["std::string"]()
+        for name in self.branch_names:
+            names.push_back(name)
+        try:
+            self._reader = ROOT.BalerEval.FlatReader(tree, names)
+        except Exception as error:  # cppyy turns std::runtime_error into a Python exception
+            raise EvalError(f"{path}: {_cpp_message(error)}") from error
+
+    def read(self, first, last):
+        """{branch: (values, counts)} for entries [first, last); both arrays are copies."""
+        try:
+            self._reader.Read(first, last)
+        except Exception as error:
+            raise EvalError(f"{self._file.GetName()}: {_cpp_message(error)}") from error
+        chunk = {}
+        for i, name in enumerate(self.branch_names):
+            chunk[name] = (_to_numpy(self._reader.Values(i), np.float64), _to_numpy(self._reader.Counts(i), np.int32))
+        return chunk
+
+    def close(self):
+        self._file.Close()
+
+
+def _to_numpy(vector, dtype):
+    if vector.size() == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(vector.data(), dtype=dtype, count=vector.size()).copy()
+
+
+def _cpp_message(error):
+    """The what() of a C++ exception, without cppyy's call-site prefix."""
+    text = str(error).strip().splitlines()[-1]
+    return text.split("exception: ")[-1] if "exception: " in text else text
+
+
+def chunk_entries(tree, target_bytes=16 << 20):
+    """Entries per chunk so that a chunk holds about target_bytes of uncompressed data."""
+    entries = max(1, int(tree.GetEntries()))
+    bytes_per_entry = max(1.0, float(tree.GetTotBytes()) / entries)
+    return max(1000, int(target_bytes / bytes_per_entry))
