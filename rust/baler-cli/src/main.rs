@@ -3,6 +3,7 @@
 //! Argument parsing, tables and progress bars live here; every ROOT operation is done by
 //! libBalerROOT (see `plugin.rs` and root-plugin/include/Baler/CommandApi.h), loaded at run time.
 
+mod eval;
 mod plugin;
 mod table;
 
@@ -43,6 +44,8 @@ enum Command {
     Inspect(InspectArgs),
     /// Write a synthetic, physics-like sample (deterministic for a seed)
     Generate(GenerateArgs),
+    /// Compare an original and a compressed file: errors, bytes, physics, plots in report.html (see `baler eval --help`)
+    Eval(eval::EvalArgs),
 }
 
 #[derive(Args)]
@@ -273,6 +276,7 @@ fn main() -> ExitCode {
         Some(Command::Compress(args)) => compress(args),
         Some(Command::Inspect(args)) => inspect(args),
         Some(Command::Generate(args)) => generate(args),
+        Some(Command::Eval(args)) => eval::run(args),
         None => compress_default_sample(DEFAULT_CODEC, &[], &[]),
     };
     match result {
