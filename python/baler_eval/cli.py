@@ -12,8 +12,14 @@ from .errors import EvalError
 DEFAULT_OUT = "baler-eval-report"
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        """One line, like every other `baler` command, instead of argparse's usage block."""
+        self.exit(2, f"baler: error: {message} (see `baler eval --help`)\n")
+
+
 def parser():
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="baler eval",
         description="Compare an original ROOT file with its compressed version: per-branch errors and bytes, "
                     "physics analyses before and after, and what the bound buys at a fixed storage budget. "
@@ -104,9 +110,9 @@ def main(argv=None):
     try:
         run(args)
     except EvalError as error:
-        print(f"baler eval: error: {str(error).splitlines()[0] if str(error) else 'failed'}", file=sys.stderr)
+        print(f"baler: error: {str(error).splitlines()[0] if str(error) else 'eval failed'}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("baler eval: interrupted", file=sys.stderr)
+        print("baler: error: eval interrupted", file=sys.stderr)
         return 130
     return 0

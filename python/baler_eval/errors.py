@@ -2,4 +2,4 @@
 
 
 class EvalError(Exception):
-    """A problem with the input or the environment, reported as `baler eval: error: ...`."""
+    """A problem with the input or the environment, reported as `baler: error: ...`."""

@@ -21,34 +21,39 @@ class Summary:
     mean_error: float
     width: float        # standard deviation
     width_error: float
-    peak: float         # mean of the shortest interval holding half of the values
+    peak: float         # mean of the values inside the peak window
     peak_error: float
 
 
-def summarize(values):
+def peak_window(values):
+    """The shortest interval that holds half of the values: where the distribution peaks.
+
+    It is found on the original sample only and then applied to both samples: the argmin that
+    finds it can jump far under a tiny change of the values when the distribution is flat, but
+    the mean inside a fixed window moves only by the few values that cross its edges."""
+    finite = np.sort(values[np.isfinite(values)])
+    if finite.size < 2:
+        return -np.inf, np.inf
+    half = (finite.size + 1) // 2
+    widths = finite[half - 1:] - finite[:finite.size - half + 1]
+    start = int(np.argmin(widths))
+    return float(finite[start]), float(finite[start + half - 1])
+
+
+def summarize(values, window):
     n = values.size
+    nan = float("nan")
     if n < 2:
-        nan = float("nan")
         return Summary(n, float(values.mean()) if n else nan, nan, nan, nan, nan, nan)
     width = float(values.std(ddof=1))
-    peak, peak_error = half_sample_peak(values)
+    core = values[(values >= window[0]) & (values <= window[1])]
+    peak, peak_error = nan, nan
+    if core.size >= 2:
+        # The error is the core's spread over the square root of its size: it ignores the window's
+        # own fluctuation, so it is small and makes shifts look larger, not smaller.
+        peak, peak_error = float(core.mean()), float(core.std(ddof=1)) / math.sqrt(core.size)
     return Summary(n, float(values.mean()), width / math.sqrt(n), width, width / math.sqrt(2 * (n - 1)),
                    peak, peak_error)
-
-
-def half_sample_peak(values):
-    """Peak position: the mean of the values in the shortest interval that holds half of them.
-
-    Unlike the fullest histogram bin it moves continuously with the values, so a tiny change of
-    every value gives a tiny shift, never a jump of one bin. Its error is the spread of that
-    core over the square root of its size (an underestimate, which makes shifts look larger)."""
-    ordered = np.sort(values)
-    half = (ordered.size + 1) // 2
-    widths = ordered[half - 1:] - ordered[:ordered.size - half + 1]
-    start = int(np.argmin(widths))
-    core = ordered[start:start + half]
-    spread = float(core.std(ddof=1)) if core.size > 1 else 0.0
-    return float(core.mean()), spread / math.sqrt(core.size)
 
 
 def binning(original, compressed, log_x):
@@ -135,5 +140,6 @@ def compare(analysis, original, compressed):
         ks_p = float(stats.ks_2samp(original, compressed).pvalue)
     else:
         ks_p = float("nan")
-    return PhysicsComparison(analysis, summarize(original), summarize(compressed), edges, counts_original,
-                             counts_compressed, chi2, ndf, chi2_p, ks_p)
+    window = peak_window(original)
+    return PhysicsComparison(analysis, summarize(original, window), summarize(compressed, window), edges,
+                             counts_original, counts_compressed, chi2, ndf, chi2_p, ks_p)

@@ -132,7 +132,8 @@ def html_report(original, compressed, results, budgets, figures):
             parts.append(f"<p>not compared: <code>{html.escape(name)}</code>: {html.escape(why)}</p>")
         if result.physics:
             parts.append("<h3>physics</h3><p>Shifts are in units of the original sample's statistical error; "
-                         "the peak is the mean of the shortest interval holding half of the events.</p>")
+                         "the peak is the mean of the events inside the original's shortest interval that holds half of "
+                         "them (the same window for both files).</p>")
             parts.append(_html_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics],
                                      bad=lambda row: row[-1] == "NO"))
             for physics in result.physics:
