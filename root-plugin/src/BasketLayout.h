@@ -19,10 +19,11 @@ namespace Baler::Internal {
 ///
 /// Described value by value (layout/LeafLayout.cxx, layout/ElementLayout.cxx): plain TBranch
 /// leaves and fixed leaf lists of F/D/I (plus B/O/S/L as raw), variable arrays `x[n]/F`;
-/// std::vector and ROOT::RVec of float/double/int (top level, split or not, and members of
-/// split classes; every byte count checked against the buffer and the entry offsets); float,
-/// double and int members and fixed arrays of split classes; members of objects in split
-/// TClonesArray/STL collections. Everything else is raw, in particular Float16_t/Double32_t
+/// std::vector and ROOT::RVec of float/double/int, and std::vector<std::vector<...>> of them
+/// (top level, split or not, members of split classes and of the objects of split TClonesArray/STL
+/// collections; every byte count and size checked against the buffer and the entry offsets);
+/// float, double and int members and fixed arrays of split classes and of the objects of split
+/// collections. Everything else is raw, in particular Float16_t/Double32_t
 /// (already reduced by ROOT), unsplit objects and anything inconsistent with the metadata.
 baler::codec::Layout DescribeBasket(const TBasket &basket);
 

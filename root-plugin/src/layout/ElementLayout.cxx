@@ -26,6 +26,9 @@ constexpr int kSTLMemberNode = 41;
 
 /// TBufferFile's flag in the 4-byte byte count that precedes a versioned object.
 constexpr std::uint32_t kByteCountMask = 0x40000000;
+/// TBufferFile's flag in a collection's 2-byte version when it is streamed member-wise: the
+/// values are then not in the order the layouts expect.
+constexpr std::uint32_t kStreamedMemberWise = 0x4000;
 
 /// Kind and size of a basic type as TStreamerInfo (TVirtualStreamerInfo::EReadWrite, equal to
 /// EDataType for basic types) writes it. Float16_t (19) and Double32_t (9) are already reduced by
@@ -41,6 +44,14 @@ bool KindOfBasicType(int type, SegmentKind &kind, std::size_t &size)
    default: return false;
    }
 }
+
+/// What one streamed collection of numbers holds: its values' kind and size, and whether it is
+/// nested (std::vector<std::vector<T>>: each element is itself a size and its values).
+struct CollectionShape {
+   SegmentKind kind;
+   std::size_t valueSize;
+   bool nested;
+};
 
 /// For std::vector or ROOT::RVec of float, double or int (no pointers, no classes): the kind and
 /// size of its values.
@@ -61,51 +72,97 @@ bool KindOfCollection(TClass *collection, SegmentKind &kind, std::size_t &size)
    }
 }
 
-/// Collections streamed one after the other: per collection a byte count (| kByteCountMask), a
-/// 2-byte version, the 4-byte size n and n values. Every header is checked against the buffer;
-/// with `onePerEntry` each entry holds exactly one collection, and the basket's entry offsets,
-/// when present, must fall on collection boundaries. Returns false on any inconsistency.
-bool DescribeCollections(const BasketData &data, SegmentKind kind, std::size_t valueSize, bool onePerEntry,
-                         Layout &layout)
+/// The shape of a collection the layouts understand: a collection of numbers (KindOfCollection),
+/// or a std::vector of such collections held by value, which TBufferFile streams object-wise as
+/// the outer size followed by each inner collection's size and values, with no byte counts
+/// inside (the form of ATLAS's xAOD AuxDyn covariance matrices and sampling energies).
+bool ShapeOfCollection(TClass *collection, CollectionShape &shape)
 {
-   constexpr std::size_t kHeader = 4 + 2 + 4;
+   if (KindOfCollection(collection, shape.kind, shape.valueSize)) {
+      shape.nested = false;
+      return true;
+   }
+   TVirtualCollectionProxy *proxy = collection ? collection->GetCollectionProxy() : nullptr;
+   if (!proxy || proxy->HasPointers() || collection->GetCollectionType() != ROOT::kSTLvector)
+      return false;
+   TClass *inner = proxy->GetValueClass();
+   if (!inner || inner->GetCollectionType() != ROOT::kSTLvector ||
+       !KindOfCollection(inner, shape.kind, shape.valueSize))
+      return false;
+   shape.nested = true;
+   return true;
+}
+
+/// One collection's size and values at `pos` (nested: the outer size, then per inner collection
+/// its size and values), not beyond `end`. Appends its runs and advances `pos`; false when a
+/// size does not fit. Every size read consumes 4 bytes, so a lying size cannot make it loop long.
+bool DescribeCollectionBody(const unsigned char *bytes, std::size_t &pos, std::size_t end,
+                            const CollectionShape &shape, Layout &runs)
+{
+   auto sizedValues = [&](SegmentKind kind, std::size_t valueSize) {
+      if (end - pos < 4)
+         return false;
+      const std::uint64_t n = ReadBigEndian32(bytes + pos);
+      const std::uint64_t payload = n * valueSize;
+      if (payload > end - pos - 4)
+         return false;
+      Append(runs, SegmentKind::Raw, 4);
+      Append(runs, kind, payload);
+      pos += 4 + payload;
+      return true;
+   };
+   if (!shape.nested)
+      return sizedValues(shape.kind, shape.valueSize);
+   if (end - pos < 4)
+      return false;
+   const std::uint32_t outer = ReadBigEndian32(bytes + pos);
+   Append(runs, SegmentKind::Raw, 4);
+   pos += 4;
+   for (std::uint32_t i = 0; i < outer; ++i)
+      if (!sizedValues(shape.kind, shape.valueSize))
+         return false;
+   return true;
+}
+
+/// One streamed collection per entry: a byte count (| kByteCountMask), a 2-byte version, then the
+/// collection's body (DescribeCollectionBody). With `bodyPerObject` the record holds one body for
+/// each object of the entry, one after the other (a collection member of the objects of a split
+/// TClonesArray or STL collection; an entry without objects has a record with no body). Every
+/// header and size is checked against the buffer and the record's byte count, and the basket's
+/// entry offsets, when present, must fall on record starts. Returns false on any inconsistency.
+bool DescribeCollections(const BasketData &data, const CollectionShape &shape, bool bodyPerObject, Layout &layout)
+{
+   constexpr std::size_t kHeader = 4 + 2;
    Layout runs;
    std::size_t pos = 0;
-   int entry = 0;          // the entry whose start is the next offset to match
    std::size_t records = 0;
    while (pos < data.size) {
-      if (data.entryOffsets) {
-         // Entries that start here (empty entries of member collections start at the same place).
-         while (entry < data.entries && data.EntryStart(entry) == static_cast<long long>(pos))
-            ++entry;
-         if (entry < data.entries && data.EntryStart(entry) < static_cast<long long>(pos))
-            return false;
-         if (onePerEntry && entry != static_cast<int>(records) + 1)
-            return false;
-      }
+      if (data.entryOffsets && data.EntryStart(static_cast<int>(records)) != static_cast<long long>(pos))
+         return false;
       if (data.size - pos < kHeader)
          return false;
       const std::uint32_t byteCount = ReadBigEndian32(data.bytes + pos);
-      const std::uint64_t n = ReadBigEndian32(data.bytes + pos + 6);
-      if (!(byteCount & kByteCountMask))
+      const std::uint32_t version = (std::uint32_t(data.bytes[pos + 4]) << 8) | data.bytes[pos + 5];
+      if (!(byteCount & kByteCountMask) || (version & kStreamedMemberWise))
          return false;
-      const std::uint64_t payload = n * valueSize;
-      if (payload > data.size - pos - kHeader || (byteCount & ~kByteCountMask) != 2 + 4 + payload)
+      const std::size_t recordLen = 4 + std::size_t(byteCount & ~kByteCountMask);
+      if (recordLen < kHeader || recordLen > data.size - pos)
          return false;
+      const std::size_t recordEnd = pos + recordLen;
       Append(runs, SegmentKind::Raw, kHeader);
-      Append(runs, kind, payload);
-      pos += kHeader + payload;
+      pos += kHeader;
+      if (bodyPerObject) {
+         while (pos < recordEnd)
+            if (!DescribeCollectionBody(data.bytes, pos, recordEnd, shape, runs))
+               return false;
+      } else if (!DescribeCollectionBody(data.bytes, pos, recordEnd, shape, runs)) {
+         return false;
+      }
+      if (pos != recordEnd)
+         return false;
       ++records;
    }
-   if (pos != data.size)
-      return false;
-   if (data.entryOffsets) {
-      while (entry < data.entries && data.EntryStart(entry) == static_cast<long long>(pos))
-         ++entry; // trailing empty entries of member collections
-      if (entry != data.entries)
-         return false;
-   }
-   if (onePerEntry && records != static_cast<std::size_t>(data.entries))
+   if (records != static_cast<std::size_t>(data.entries))
       return false;
    layout.insert(layout.end(), runs.begin(), runs.end());
    return true;
@@ -155,6 +212,7 @@ bool DescribeElementData(const TBranchElement &branch, const BasketData &data, L
    const int id = branch.GetID();
    SegmentKind kind;
    std::size_t size;
+   CollectionShape shape;
 
    if (type == kClonesNode || type == kSTLNode) {
       // The top branch of a split TClonesArray or STL collection: the object count of each entry.
@@ -162,11 +220,12 @@ bool DescribeElementData(const TBranchElement &branch, const BasketData &data, L
       return DescribeFixed(data, SegmentKind::I32, 4, 1, layout);
    }
    if (id < 0) {
-      // A top-level branch that is not split: only collections of numbers are understood.
+      // A top-level branch that is not split: only collections of numbers, nested or not, are
+      // understood.
       if (type != kLeafNode || const_cast<TBranchElement &>(branch).GetListOfBranches()->GetEntriesFast() != 0)
          return false;
-      return KindOfCollection(branch.GetClass(), kind, size) &&
-             DescribeCollections(data, kind, size, /*onePerEntry=*/true, layout);
+      return ShapeOfCollection(branch.GetClass(), shape) &&
+             DescribeCollections(data, shape, /*bodyPerObject=*/false, layout);
    }
 
    // A data member of a split class: its TStreamerElement says what it is.
@@ -187,8 +246,8 @@ bool DescribeElementData(const TBranchElement &branch, const BasketData &data, L
          return element->GetArrayLength() > 0 &&
                 DescribeFixed(data, kind, size, std::size_t(element->GetArrayLength()), layout);
       if (streamerType == TVirtualStreamerInfo::kSTL && element->IsA() == TStreamerSTL::Class())
-         return KindOfCollection(element->GetClassPointer(), kind, size) &&
-                DescribeCollections(data, kind, size, /*onePerEntry=*/true, layout);
+         return ShapeOfCollection(element->GetClassPointer(), shape) &&
+                DescribeCollections(data, shape, /*bodyPerObject=*/false, layout);
       return false;
    }
    if (type == kClonesMemberNode || type == kSTLMemberNode) {
@@ -197,6 +256,9 @@ bool DescribeElementData(const TBranchElement &branch, const BasketData &data, L
       if (streamerType > TVirtualStreamerInfo::kOffsetL && streamerType < TVirtualStreamerInfo::kOffsetP &&
           KindOfBasicType(streamerType - TVirtualStreamerInfo::kOffsetL, kind, size) && element->GetArrayLength() > 0)
          return DescribeConcatenated(data, kind, size * std::size_t(element->GetArrayLength()), layout);
+      if (streamerType == TVirtualStreamerInfo::kSTL && element->IsA() == TStreamerSTL::Class())
+         return ShapeOfCollection(element->GetClassPointer(), shape) &&
+                DescribeCollections(data, shape, /*bodyPerObject=*/true, layout);
       return false;
    }
    return false;
