@@ -26,18 +26,23 @@ class Summary:
 
 
 def peak_window(values):
-    """The shortest interval that holds half of the values: where the distribution peaks.
+    """Where the distribution peaks: the shortest interval that holds half of the values, with
+    its edges moved half-way to the next values outside it.
 
     It is found on the original sample only and then applied to both samples: the argmin that
-    finds it can jump far under a tiny change of the values when the distribution is flat, but
-    the mean inside a fixed window moves only by the few values that cross its edges."""
+    finds it can jump far under a tiny change of the values when the distribution is flat, and
+    edges on sample values would let the smallest change move those values out. With the edges
+    between values, only a change larger than half the gap to the next value moves the mean."""
     finite = np.sort(values[np.isfinite(values)])
     if finite.size < 2:
         return -np.inf, np.inf
     half = (finite.size + 1) // 2
     widths = finite[half - 1:] - finite[:finite.size - half + 1]
     start = int(np.argmin(widths))
-    return float(finite[start]), float(finite[start + half - 1])
+    end = start + half - 1
+    low = 0.5 * (finite[start - 1] + finite[start]) if start > 0 else -np.inf
+    high = 0.5 * (finite[end] + finite[end + 1]) if end + 1 < finite.size else np.inf
+    return float(low), float(high)
 
 
 def summarize(values, window):
