@@ -20,11 +20,14 @@
 #include "TFile.h"
 #include "TVirtualStreamerInfo.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace Baler::Internal {
 namespace {
@@ -65,6 +68,11 @@ constexpr int kMetadataZstdLevel = 5;
 
 std::mutex gPatchMutex;
 SymbolPatcher *gPatcher = nullptr;
+
+/// Baler blocks compressed on a thread other than the one that loaded the plugin (implicit MT's
+/// workers): a diagnostic for the tests, read through BalerDiagnosticCount.
+const std::thread::id gLoadingThread = std::this_thread::get_id();
+std::atomic<long long> gBlocksOffLoadingThread{0};
 
 /// Puts the marker class into the StreamerInfo of the file being written (see FileMarker.h).
 void TagFileForAutoload(TBasket &basket)
@@ -143,6 +151,8 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
       Error("Baler", "branch %s: cannot compress basket with %s: %s; basket stored uncompressed",
             DescribeBranch(tWriting.basket->GetBranch()).c_str(), tWriting.spec->ToString().c_str(), e.what());
    }
+   if (*irep > 0 && std::this_thread::get_id() != gLoadingThread)
+      gBlocksOffLoadingThread.fetch_add(1, std::memory_order_relaxed);
 }
 
 extern "C" int UnzipHeaderHook(int *srcsize, const unsigned char *src, int *tgtsize)
@@ -273,6 +283,12 @@ struct Installer {
       std::lock_guard<std::mutex> lock(gPatchMutex);
       gPatcher = &patcher;
       gPatcher->PatchNewObjects();
+      // Without a redirected compressor call, ROOT would write every basket with its own codecs
+      // and never say so. Not ROOT's Error(): ROOT may not be initialised yet (see above).
+      if (gPatcher->PatchedSlots("R__zipMultipleAlgorithm") == 0)
+         std::fprintf(stderr, "Error in <Baler>: no call to R__zipMultipleAlgorithm in the loaded ROOT libraries "
+                              "could be redirected (relocations not patched on this platform): this process "
+                              "cannot write Baler baskets\n");
    }
 };
 
@@ -280,3 +296,18 @@ const Installer gInstaller;
 
 } // namespace
 } // namespace Baler::Internal
+
+/// Diagnostics for the tests, not an API: "zip_call_sites" (calls to ROOT's compressor redirected
+/// to Baler, tests/test_hooks.py) or "blocks_off_loading_thread" (Baler blocks compressed on
+/// worker threads, tests/test_concurrency.py); -1 for another name.
+extern "C" long long BalerDiagnosticCount(const char *name)
+{
+   using namespace Baler::Internal;
+   if (std::strcmp(name, "zip_call_sites") == 0) {
+      std::lock_guard<std::mutex> lock(gPatchMutex);
+      return gPatcher ? gPatcher->PatchedSlots("R__zipMultipleAlgorithm") : 0;
+   }
+   if (std::strcmp(name, "blocks_off_loading_thread") == 0)
+      return gBlocksOffLoadingThread.load();
+   return -1;
+}

@@ -67,7 +67,7 @@ void WriteSlot(void **slot, void *value)
 }
 
 struct ScanContext {
-   const std::vector<Redirect> *redirects;
+   std::vector<Redirect> *redirects;
    const std::string *selfPath;
    std::vector<std::string> *patched;
    unsigned long long *lastAdds;
@@ -81,7 +81,7 @@ bool IsHandledType(unsigned type)
 }
 
 int PatchRelocations(const dl_phdr_info *info, const DynamicInfo &dyn, const ElfW(Rela) *rel, std::size_t bytes,
-                     const std::vector<Redirect> &redirects)
+                     std::vector<Redirect> &redirects)
 {
    int rewritten = 0;
    if (!rel || !dyn.symtab || !dyn.strtab)
@@ -91,7 +91,7 @@ int PatchRelocations(const dl_phdr_info *info, const DynamicInfo &dyn, const Elf
       if (!IsHandledType(ELF64_R_TYPE(r.r_info)) || ELF64_R_SYM(r.r_info) == 0)
          continue;
       const char *name = dyn.strtab + dyn.symtab[ELF64_R_SYM(r.r_info)].st_name;
-      for (const auto &redirect : redirects) {
+      for (auto &redirect : redirects) {
          if (std::strcmp(name, redirect.symbol) != 0)
             continue;
          auto **slot = reinterpret_cast<void **>(info->dlpi_addr + r.r_offset);
@@ -101,6 +101,7 @@ int PatchRelocations(const dl_phdr_info *info, const DynamicInfo &dyn, const Elf
          bool isOriginal = r.r_addend == 0 && *slot == redirect.original;
          if ((isCall || isOriginal) && *slot != redirect.replacement) {
             WriteSlot(slot, redirect.replacement);
+            ++redirect.patched;
             ++rewritten;
          }
       }
@@ -138,6 +139,14 @@ SymbolPatcher::SymbolPatcher(std::vector<Redirect> redirects, const void *self) 
    Dl_info selfInfo{};
    if (dladdr(self, &selfInfo) && selfInfo.dli_fname)
       fSelfPath = selfInfo.dli_fname;
+}
+
+int SymbolPatcher::PatchedSlots(const char *symbol) const
+{
+   for (const auto &redirect : fRedirects)
+      if (std::strcmp(redirect.symbol, symbol) == 0)
+         return redirect.patched;
+   return 0;
 }
 
 int SymbolPatcher::PatchNewObjects()

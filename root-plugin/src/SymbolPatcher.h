@@ -15,6 +15,7 @@ struct Redirect {
    const char *symbol;  ///< the mangled/exported name whose uses we replace
    void *replacement;   ///< where those uses should point from now on
    void *original;      ///< the symbol's real address (resolved at construction)
+   int patched = 0;     ///< slots redirected so far, in every object
 };
 
 class SymbolPatcher {
@@ -27,6 +28,8 @@ public:
    int PatchNewObjects();
 
    const std::vector<Redirect> &Redirects() const { return fRedirects; }
+   /// Slots redirected so far for `symbol` (0 for a symbol not redirected).
+   int PatchedSlots(const char *symbol) const;
 
 private:
    std::vector<Redirect> fRedirects;
