@@ -2,7 +2,9 @@
 
 `make test` runs these with build/env.sh sourced, so root.exe, libBalerROOT and its rootmap are on
 the paths. Every ROOT session is a separate process, so a test sees ROOT exactly as a user would.
+Every process goes through `run_command`, which shows its stdout and stderr when it fails.
 """
+import dataclasses
 import os
 import pathlib
 import re
@@ -11,13 +13,22 @@ import sys
 
 import pytest
 
+from bounds import Tally
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 MACROS = REPO / "tests" / "macros"
-BUILD_LIB = pathlib.Path(os.environ.get("BALER_BUILD", REPO / "build")) / "lib"
+BUILD = pathlib.Path(os.environ.get("BALER_BUILD", REPO / "build"))
+BUILD_LIB = BUILD / "lib"
 
-# Baler's compression settings (root-plugin/include/Baler/Baler.h): algorithm 42, level 99 lossless.
+# Baler's compression settings (root-plugin/include/Baler/Baler.h): algorithm 42, level 99 lossless,
+# levels 1..52 bits:N.
 BALER_LOSSLESS = 4299
 ZSTD_505 = 505
+
+
+def baler_settings(bits: int) -> int:
+    """Baler::Settings(bits)."""
+    return 4200 + bits
 
 
 @pytest.fixture(scope="session")
@@ -36,35 +47,114 @@ def env_without_plugin() -> dict:
     return env
 
 
+def preload_env(policy=None) -> dict:
+    """The environment of an unmodified program: libBalerROOT preloaded, BALER_POLICY set when given."""
+    env = dict(os.environ, LD_PRELOAD=str(BUILD_LIB / "libBalerROOT.so"))
+    if policy is not None:
+        env["BALER_POLICY"] = policy
+    return env
+
+
+def run_command(args, env=None, check=True, cwd=None, timeout=600) -> subprocess.CompletedProcess:
+    """Runs a process with its output captured; with check=True a non-zero exit fails the test
+    and shows the command, its stdout and its stderr."""
+    proc = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} exited with {proc.returncode}:\n"
+                             f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
+    return proc
+
+
 def _quote(arg) -> str:
     return f'"{arg}"' if isinstance(arg, (str, pathlib.Path)) else str(arg)
 
 
-def run_macro(name: str, *args, env=None, check=True, cwd=None) -> str:
-    """Runs tests/macros/NAME.C(args) in a fresh root.exe; returns stdout+stderr.
+def run_macro(name: str, *args, env=None, check=True, cwd=None, folder=MACROS) -> str:
+    """Runs FOLDER/NAME.C(args) (tests/macros by default) in a fresh root.exe; returns stdout+stderr.
 
     With check=True the macro must return 0 (root.exe exits with the macro's return value)."""
-    call = f"{MACROS / name}.C({', '.join(_quote(a) for a in args)})"
-    proc = subprocess.run(["root.exe", "-l", "-b", "-q", call], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=600)
-    output = proc.stdout + proc.stderr
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{name} exited with {proc.returncode}:\n{output}")
-    return output
+    call = f"{folder / name}.C({', '.join(_quote(a) for a in args)})"
+    proc = run_command(["root.exe", "-l", "-b", "-q", call], env=env, check=check, cwd=cwd)
+    return proc.stdout + proc.stderr
 
 
 def run_python(code: str, env=None) -> str:
     """Runs a Python snippet in a fresh interpreter (PyROOT and uproot tests); returns stdout+stderr."""
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
-    output = proc.stdout + proc.stderr
-    if proc.returncode != 0:
-        raise AssertionError(f"python exited with {proc.returncode}:\n{output}")
-    return output
+    proc = run_command([sys.executable, "-c", code], env=env)
+    return proc.stdout + proc.stderr
+
+
+_NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+
+
+def macro_values(output: str, tag: str) -> list:
+    """The numbers of every `tag: ...` line a macro printed, in order."""
+    return [[float(x) for x in re.findall(_NUMBER, line.split(":", 1)[1])]
+            for line in output.splitlines() if line.startswith(tag + ":")]
 
 
 def macro_value(output: str, tag: str) -> list:
     """The numbers a macro printed on its (last) `tag: ...` line: the summary comes last."""
-    for line in reversed(output.splitlines()):
-        if line.startswith(tag + ":"):
-            return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", line.split(":", 1)[1])]
-    raise AssertionError(f"no '{tag}:' line in:\n{output}")
+    values = macro_values(output, tag)
+    if not values:
+        raise AssertionError(f"no '{tag}:' line in:\n{output}")
+    return values[-1]
+
+
+def branch_tallies(output: str, tag: str) -> dict:
+    """{branch: Tally} from a macro's 'TAG BRANCH: VALUES CHANGED MUST BAD UNROUNDED' lines
+    (baler_bounds.h's Tally::Numbers)."""
+    return {name: Tally.parse(numbers.split())
+            for name, numbers in re.findall(rf"^{tag} (\S+): (\d+ \d+ \d+ \d+ \d+)$", output, re.M)}
+
+
+@dataclasses.dataclass
+class Comparison:
+    """compare_trees.C's verdict on two trees: per branch and in total (see bounds.Tally)."""
+    entries: int
+    branches: dict
+    total: Tally
+    plugin_loaded: bool
+    output: str
+
+    def assert_exact_set_changed(self, *lossy: str):
+        """Nothing out of bound and nothing left unrounded: under a bits:N spec this means every
+        value required to change changed and no other did. Each branch of `lossy` has such values."""
+        assert self.total.bad == 0 and self.total.unrounded == 0, self.output
+        for name in lossy:
+            assert self.branches[name].must > 0 and self.branches[name].exact_set_changed, (name, self.output)
+
+
+def compare_trees(a, b, tree, specs="", env=None) -> Comparison:
+    """Compares tree `tree` of files a and b value by value with compare_trees.C; `specs`
+    "GLOB=SPEC,..." (first match wins) says which float branches may differ and how; every other
+    value must be bit-exact."""
+    output = run_macro("compare_trees", a, b, tree, specs, env=env, check=False)
+    summary = re.search(r"^compare_trees: (\d+) entries, (\d+ \d+ \d+ \d+ \d+) values changed must bad unrounded, "
+                        r"plugin loaded (\d)$", output, re.M)
+    assert summary, output
+    return Comparison(int(summary.group(1)), branch_tallies(output, "compare_trees"),
+                      Tally.parse(summary.group(2).split()), summary.group(3) == "1", output)
+
+
+@pytest.fixture(scope="session")
+def baler() -> pathlib.Path:
+    """The `baler` binary next to the plugin, from `make cli`."""
+    path = BUILD / "bin" / "baler"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make cli` (make test does)")
+    return path
+
+
+def run_baler(baler, *args, check=True, cwd=None, env=None) -> subprocess.CompletedProcess:
+    return run_command([baler, *args], check=check, cwd=cwd, env=env, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def hzz_bits10(baler, shared_data, tmp_path_factory):
+    """The CMS HZZ file compressed once per session by `baler compress --codec bits:10`:
+    (path, the finished process)."""
+    out = tmp_path_factory.mktemp("hzz_bits10") / "hzz_bits10.root"
+    proc = run_baler(baler, "compress", shared_data / "uproot-HZZ.root", out, "--codec", "bits:10")
+    return out, proc

@@ -1,71 +1,74 @@
-// Compares two TTrees of leaf branches value by value. `bounds` is "GLOB=REL[,GLOB=REL...]" or with
-// "GLOB=abs:E" entries: float and double leaves of branches whose names match a GLOB (wildcard; the
-// first match wins) may differ within |b-a| <= REL*|a| (or <= E); non-finite values must stay
-// bit-exact. Every other value must be bit-exact. Prints one line per difference (at most 20) and a summary
-// "compare_trees: ENTRIES entries, VALUES values, DIFFERENCES differences, CHANGED changed within bound".
-#include "TBranch.h"
+// Compares two TTrees value by value, entry by entry: leaf branches and std::vector<float|double>
+// branches. `specs` is "GLOB=SPEC[,GLOB=SPEC...]" (wildcard globs on branch names, the first match
+// wins; SPEC as in baler_bounds.h): float and double values of matching branches are judged by
+// that spec, every other value must be bit-exact. Prints one line per bad value (at most 20), one
+// line per branch "compare_trees BRANCH: VALUES CHANGED MUST BAD UNROUNDED" (baler_bounds.h's
+// Tally) and the summary
+//    "compare_trees: ENTRIES entries, V C M B U values changed must bad unrounded, plugin loaded 0|1"
+// where the last says whether ROOT loaded libBalerROOT by itself (this macro loads nothing).
+// Returns 0 when no value is BAD or UNROUNDED.
+#include "baler_bounds.h"
+
+#include "TBranchElement.h"
 #include "TFile.h"
 #include "TLeaf.h"
 #include "TObjArray.h"
 #include "TObjString.h"
 #include "TRegexp.h"
+#include "TSystem.h"
 #include "TTree.h"
 
-#include <cmath>
-#include <cstring>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace {
 
-/// 0 when equal, 1 when different within the bound, 2 when outside it.
-template <typename T>
-int CompareWithin(const void *a, const void *b, int index, double rel, double abs)
-{
-   T x, y;
-   std::memcpy(&x, static_cast<const T *>(a) + index, sizeof(T));
-   std::memcpy(&y, static_cast<const T *>(b) + index, sizeof(T));
-   if (std::memcmp(&x, &y, sizeof(T)) == 0)
-      return 0;
-   if (!std::isfinite(x))
-      return 2;
-   return std::fabs(double(y) - double(x)) <= rel * std::fabs(double(x)) + abs ? 1 : 2;
-}
-
-struct Bound {
+struct Rule {
    TRegexp glob;
-   double rel, abs;
+   BalerTest::Spec spec;
 };
 
-std::vector<Bound> ParseBounds(const TString &bounds)
+bool ParseRules(const TString &text, std::vector<Rule> &rules)
 {
-   std::vector<Bound> parsed;
-   std::unique_ptr<TObjArray> rules(bounds.Tokenize(","));
-   for (auto *rule : TRangeDynCast<TObjString>(rules.get())) {
-      const TString text = rule->GetString().Strip(TString::kBoth);
-      const Ssiz_t equals = text.First('=');
-      const TString glob = text(0, equals), value = text(equals + 1, text.Length());
-      if (value.BeginsWith("abs:"))
-         parsed.push_back({TRegexp(glob, kTRUE), 0, TString(value(4, value.Length())).Atof()});
-      else
-         parsed.push_back({TRegexp(glob, kTRUE), value.Atof(), 0});
+   std::unique_ptr<TObjArray> parts(text.Tokenize(","));
+   for (auto *part : TRangeDynCast<TObjString>(parts.get())) {
+      const TString rule = part->GetString().Strip(TString::kBoth);
+      const Ssiz_t equals = rule.First('=');
+      const BalerTest::Spec spec = BalerTest::Spec::Parse(TString(rule(equals + 1, rule.Length())).Data());
+      if (equals <= 0 || spec.kind == BalerTest::Spec::kInvalid) {
+         printf("compare_trees: bad rule \"%s\"\n", rule.Data());
+         return false;
+      }
+      rules.push_back({TRegexp(TString(rule(0, equals)).Data(), kTRUE), spec});
    }
-   return parsed;
+   return true;
 }
 
-const Bound *BoundFor(const std::vector<Bound> &bounds, const TString &branchName)
+/// The spec of the first rule whose glob matches the whole branch name; lossless when none does.
+BalerTest::Spec SpecFor(const std::vector<Rule> &rules, const TString &branchName)
 {
-   for (const auto &bound : bounds) {
+   for (const auto &rule : rules) {
       Ssiz_t length = 0;
-      if (bound.glob.Index(branchName, &length) == 0 && length == branchName.Length())
-         return &bound;
+      if (rule.glob.Index(branchName, &length) == 0 && length == branchName.Length())
+         return rule.spec;
    }
-   return nullptr;
+   return BalerTest::Spec();
 }
+
+/// A std::vector<float> or std::vector<double> branch, read through its own addresses.
+struct VectorBranch {
+   std::string name;
+   bool isDouble;
+   BalerTest::Spec spec;
+   std::vector<float> *fa = nullptr, *fb = nullptr;
+   std::vector<double> *da = nullptr, *db = nullptr;
+};
 
 } // namespace
 
-int compare_trees(const char *pathA, const char *pathB, const char *treeName, const char *bounds = "")
+int compare_trees(const char *pathA, const char *pathB, const char *treeName, const char *specs = "")
 {
    std::unique_ptr<TFile> fileA(TFile::Open(pathA)), fileB(TFile::Open(pathB));
    if (!fileA || !fileB || fileA->IsZombie() || fileB->IsZombie())
@@ -78,52 +81,94 @@ int compare_trees(const char *pathA, const char *pathB, const char *treeName, co
       printf("compare_trees: entries differ: %lld vs %lld\n", a->GetEntries(), b->GetEntries());
       return 3;
    }
-   auto *leavesA = a->GetListOfLeaves();
-   auto *leavesB = b->GetListOfLeaves();
-   if (leavesA->GetEntriesFast() != leavesB->GetEntriesFast()) {
-      printf("compare_trees: leaf counts differ\n");
+   std::vector<Rule> rules;
+   if (!ParseRules(specs, rules))
       return 4;
+   std::vector<std::pair<TLeaf *, TLeaf *>> leaves;
+   std::vector<VectorBranch> vectors;
+   vectors.reserve(a->GetListOfLeaves()->GetEntriesFast());
+   for (auto *leaf : TRangeDynCast<TLeaf>(a->GetListOfLeaves())) {
+      TBranch *branch = leaf->GetBranch();
+      auto *element = dynamic_cast<TBranchElement *>(branch);
+      if (element) {
+         const std::string type = element->GetClassName();
+         if (type != "vector<float>" && type != "vector<double>") {
+            printf("compare_trees: branch %s of type %s is not supported\n", branch->GetName(), type.c_str());
+            return 4;
+         }
+         vectors.push_back({branch->GetName(), type == "vector<double>", SpecFor(rules, branch->GetName())});
+         continue;
+      }
+      TLeaf *other = b->GetLeaf(branch->GetName(), leaf->GetName());
+      if (!other) {
+         printf("compare_trees: leaf %s.%s missing in %s\n", branch->GetName(), leaf->GetName(), pathB);
+         return 4;
+      }
+      leaves.emplace_back(leaf, other);
    }
-   const std::vector<Bound> rules = ParseBounds(bounds);
-   Long64_t values = 0, differences = 0, changed = 0;
+   for (auto &v : vectors) {
+      a->SetBranchAddress(v.name.c_str(), v.isDouble ? static_cast<void *>(&v.da) : static_cast<void *>(&v.fa));
+      b->SetBranchAddress(v.name.c_str(), v.isDouble ? static_cast<void *>(&v.db) : static_cast<void *>(&v.fb));
+   }
+   std::map<std::string, BalerTest::Tally> tallies;
+   long long reported = 0;
+   auto report = [&](bool good, Long64_t entry, const std::string &name, int k, double x, double y) {
+      if (!good && ++reported <= 20)
+         printf("compare_trees: entry %lld %s[%d]: %.9g became %.9g\n", entry, name.c_str(), k, x, y);
+   };
    for (Long64_t entry = 0; entry < a->GetEntries(); ++entry) {
       if (a->GetEntry(entry) <= 0 || b->GetEntry(entry) <= 0) {
          printf("compare_trees: entry %lld could not be read\n", entry);
          return 5;
       }
-      for (int i = 0; i < leavesA->GetEntriesFast(); ++i) {
-         auto *leafA = static_cast<TLeaf *>(leavesA->UncheckedAt(i));
-         auto *leafB = static_cast<TLeaf *>(leavesB->UncheckedAt(i));
+      for (auto &[leafA, leafB] : leaves) {
+         const std::string name = leafA->GetBranch()->GetName();
+         BalerTest::Tally &tally = tallies[name];
          const int len = leafA->GetLen();
-         values += len;
          if (len != leafB->GetLen()) {
-            if (++differences <= 20)
-               printf("compare_trees: entry %lld leaf %s: lengths differ\n", entry, leafA->GetName());
+            ++tally.bad;
+            report(false, entry, name, -1, len, leafB->GetLen());
             continue;
          }
          const TString type = leafA->GetTypeName();
-         const bool isFloat = type == "Float_t" || type == "Double_t";
-         const Bound *bound = isFloat ? BoundFor(rules, leafA->GetBranch()->GetName()) : nullptr;
+         const BalerTest::Spec spec = SpecFor(rules, name);
          for (int k = 0; k < len; ++k) {
-            int verdict;
-            if (!bound)
-               verdict = std::memcmp(static_cast<char *>(leafA->GetValuePointer()) + k * leafA->GetLenType(),
-                                     static_cast<char *>(leafB->GetValuePointer()) + k * leafA->GetLenType(),
-                                     leafA->GetLenType()) == 0 ? 0 : 2;
-            else if (type == "Float_t")
-               verdict = CompareWithin<float>(leafA->GetValuePointer(), leafB->GetValuePointer(), k, bound->rel,
-                                             bound->abs);
+            bool good;
+            if (type == "Float_t")
+               good = tally.Add(spec, static_cast<float *>(leafA->GetValuePointer())[k],
+                                static_cast<float *>(leafB->GetValuePointer())[k]);
+            else if (type == "Double_t")
+               good = tally.Add(spec, static_cast<double *>(leafA->GetValuePointer())[k],
+                                static_cast<double *>(leafB->GetValuePointer())[k]);
             else
-               verdict = CompareWithin<double>(leafA->GetValuePointer(), leafB->GetValuePointer(), k, bound->rel,
-                                              bound->abs);
-            changed += verdict == 1;
-            if (verdict == 2 && ++differences <= 20)
-               printf("compare_trees: entry %lld leaf %s[%d]: %.9g vs %.9g\n", entry, leafA->GetName(), k,
-                      leafA->GetValue(k), leafB->GetValue(k));
+               good = tally.AddExact(static_cast<char *>(leafA->GetValuePointer()) + k * leafA->GetLenType(),
+                                     static_cast<char *>(leafB->GetValuePointer()) + k * leafA->GetLenType(),
+                                     leafA->GetLenType());
+            report(good, entry, name, k, leafA->GetValue(k), leafB->GetValue(k));
+         }
+      }
+      for (auto &v : vectors) {
+         BalerTest::Tally &tally = tallies[v.name];
+         const size_t size = v.isDouble ? v.da->size() : v.fa->size();
+         if (size != (v.isDouble ? v.db->size() : v.fb->size())) {
+            ++tally.bad;
+            report(false, entry, v.name, -1, size, v.isDouble ? v.db->size() : v.fb->size());
+            continue;
+         }
+         for (size_t k = 0; k < size; ++k) {
+            const double x = v.isDouble ? (*v.da)[k] : (*v.fa)[k], y = v.isDouble ? (*v.db)[k] : (*v.fb)[k];
+            report(v.isDouble ? tally.Add(v.spec, (*v.da)[k], (*v.db)[k]) : tally.Add(v.spec, (*v.fa)[k], (*v.fb)[k]),
+                   entry, v.name, int(k), x, y);
          }
       }
    }
-   printf("compare_trees: %lld entries, %lld values, %lld differences, %lld changed within bound\n",
-          a->GetEntries(), values, differences, changed);
-   return differences == 0 ? 0 : 6;
+   BalerTest::Tally total;
+   for (auto &[name, tally] : tallies) {
+      printf("compare_trees %s: %s\n", name.c_str(), tally.Numbers().c_str());
+      total.Merge(tally);
+   }
+   const bool loaded = TString(gSystem->GetLibraries()).Contains("libBalerROOT");
+   printf("compare_trees: %lld entries, %s values changed must bad unrounded, plugin loaded %d\n", a->GetEntries(),
+          total.Numbers().c_str(), loaded);
+   return total.bad == 0 && total.unrounded == 0 ? 0 : 6;
 }

@@ -1,5 +1,7 @@
 // Writes the same deterministic tree twice: with ZSTD-505 (the reference) and with Baler bits:10
-// while ROOT's implicit multi-threading compresses baskets on worker threads.
+// while ROOT's implicit multi-threading compresses baskets on `threads` worker threads. Prints
+// "concurrency_write: POOL BLOCKS" with IMT's pool size and the number of Baler blocks the plugin
+// compressed on threads other than the one that loaded it (BalerDiagnosticCount in Hooks.cxx).
 #include "Baler/Baler.h"
 #include "TFile.h"
 #include "TROOT.h"
@@ -7,6 +9,8 @@
 #include "TTree.h"
 
 #include <string>
+
+extern "C" long long BalerDiagnosticCount(const char *name);
 
 namespace {
 
@@ -35,11 +39,13 @@ void WriteTree(const char *path, int settings, int nEvents)
 
 } // namespace
 
-int concurrency_write(const char *referencePath, const char *balerPath, int nEvents)
+int concurrency_write(const char *referencePath, const char *balerPath, int nEvents, int threads)
 {
    WriteTree(referencePath, 505, nEvents);
-   ROOT::EnableImplicitMT(2);
+   ROOT::EnableImplicitMT(threads);
+   const long long before = BalerDiagnosticCount("blocks_off_loading_thread");
    WriteTree(balerPath, Baler::Settings(10), nEvents);
-   printf("concurrency_write: IMT %d\n", ROOT::IsImplicitMTEnabled() ? 1 : 0);
+   printf("concurrency_write: %u %lld\n", ROOT::GetThreadPoolSize(),
+          BalerDiagnosticCount("blocks_off_loading_thread") - before);
    return 0;
 }

@@ -1,44 +1,41 @@
 // Compares two files written by layout_trees.C (tree "t", same group):
 //
-//    layout_check(refPath, testPath, bits)  value by value: floats and doubles within
-//      |x'-x| <= 2^-(bits+1)|x| (non-finite, zero and subnormal values exact; bits >= 99: exact),
-//      everything else bit for bit. Prints per branch "layout_check NAME: VALUES CHANGED BAD"
-//      and a summary "layout_check: ENTRIES VALUES BAD". Returns 0 when BAD is 0.
+//    layout_check(refPath, testPath, bits, cacheSize)  value by value: floats and doubles under
+//      bits:N (baler_bounds.h; bits >= 99: lossless), everything else bit for bit. Prints per
+//      branch "layout_check NAME: VALUES CHANGED MUST BAD UNROUNDED" and a summary
+//      "layout_check: ENTRIES VALUES BAD" (BAD counts unrounded values too). With cacheSize > 0
+//      the test file is read through a TTreeCache of that many bytes. Returns 0 when BAD is 0.
+#include "baler_bounds.h"
 #include "layout_trees.C"
 
 namespace layout {
 
-struct Tally {
-   long long values = 0, changed = 0, bad = 0;
-};
-
 struct Checker {
-   double bound; // 2^-(bits+1)
-   std::map<std::string, Tally> tallies;
+   BalerTest::Spec spec;
+   std::map<std::string, BalerTest::Tally> tallies;
+
+   /// Float members Baler keeps exact (test_layouts.py's "exact" lists): those of unsplit
+   /// branches (ev0, tc0, v30), stored whole, and of the split std::vector<TVector3> (v3).
+   static bool KeptExact(const std::string &name)
+   {
+      for (const char *prefix : {"ev0.", "tc0.", "v30.", "v3."})
+         if (name.rfind(prefix, 0) == 0)
+            return true;
+      return false;
+   }
 
    template <typename T>
    void Float(const std::string &name, T a, T b)
    {
-      Tally &t = tallies[name];
-      ++t.values;
-      const bool same = std::memcmp(&a, &b, sizeof(T)) == 0;
-      if (!same)
-         ++t.changed;
-      const bool exactOnly = !std::isfinite(a) || a == 0 || std::fpclassify(a) == FP_SUBNORMAL;
-      const bool ok = same || (!exactOnly && std::isfinite(b) && std::abs(double(b) - double(a)) <= bound * std::abs(double(a)));
-      if (!ok && ++t.bad <= 5)
+      const BalerTest::Spec lossless = BalerTest::Spec::Parse("lossless");
+      if (!tallies[name].Add(KeptExact(name) ? lossless : spec, a, b) && tallies[name].bad + tallies[name].unrounded <= 5)
          printf("layout_check: %s: %.9g became %.9g\n", name.c_str(), double(a), double(b));
    }
    template <typename T>
    void Exact(const std::string &name, T a, T b)
    {
-      Tally &t = tallies[name];
-      ++t.values;
-      if (std::memcmp(&a, &b, sizeof(T)) != 0) {
-         ++t.changed;
-         if (++t.bad <= 5)
-            printf("layout_check: %s differs\n", name.c_str());
-      }
+      if (!tallies[name].AddExact(&a, &b, sizeof(T)) && tallies[name].bad <= 5)
+         printf("layout_check: %s differs\n", name.c_str());
    }
    template <typename V>
    void Floats(const std::string &name, const V &a, const V &b)
@@ -131,7 +128,7 @@ struct Reader {
 
 } // namespace layout
 
-int layout_check(const char *refPath, const char *testPath, int bits)
+int layout_check(const char *refPath, const char *testPath, int bits, Long64_t cacheSize = 0)
 {
    using namespace layout;
    std::unique_ptr<TFile> fa(TFile::Open(refPath)), fb(TFile::Open(testPath));
@@ -145,7 +142,11 @@ int layout_check(const char *refPath, const char *testPath, int bits)
       printf("layout_check: entries differ: %lld vs %lld\n", ta->GetEntries(), tb->GetEntries());
       return 3;
    }
-   Checker check{bits >= 99 ? 0.0 : std::ldexp(1.0, -(bits + 1)), {}};
+   if (cacheSize > 0) {
+      tb->SetCacheSize(cacheSize);
+      tb->AddBranchToCache("*", true);
+   }
+   Checker check{BalerTest::Spec::Parse(bits >= 99 ? "lossless" : "bits:" + std::to_string(bits)), {}};
    Reader a(ta), b(tb);
    for (Long64_t entry = 0; entry < ta->GetEntries(); ++entry) {
       if (ta->GetEntry(entry) <= 0 || tb->GetEntry(entry) <= 0) {
@@ -229,12 +230,12 @@ int layout_check(const char *refPath, const char *testPath, int bits)
       TBranch *big = tb->GetBranch("big");
       printf("layout_check big baskets: %d %lld\n", big->GetWriteBasket(), big->GetTotBytes());
    }
-   long long values = 0, bad = 0;
+   BalerTest::Tally total;
    for (auto &[name, t] : check.tallies) {
-      printf("layout_check %s: %lld %lld %lld\n", name.c_str(), t.values, t.changed, t.bad);
-      values += t.values;
-      bad += t.bad;
+      printf("layout_check %s: %s\n", name.c_str(), t.Numbers().c_str());
+      total.Merge(t);
    }
-   printf("layout_check: %lld %lld %lld\n", ta->GetEntries(), values, bad);
+   const long long bad = total.bad + total.unrounded;
+   printf("layout_check: %lld %lld %lld\n", ta->GetEntries(), total.values, bad);
    return bad == 0 ? 0 : 5;
 }

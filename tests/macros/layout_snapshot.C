@@ -4,10 +4,13 @@
 //    layout_snapshot(in, out, tree, setting)  Snapshot of every column of `tree` into `out`
 //      with compression setting `setting` (e.g. 4210 = Baler bits:10, 505 = ZSTD).
 //    layout_snapshot(ref, test, tree, -bits)  (negative setting) compares `test` to `ref`:
-//      RVec<float>/RVec<double> within |x'-x| <= 2^-(bits+1)|x| (non-finite, zero, subnormal
-//      exact), RVec<int> and every plain leaf bit for bit. Prints "layout_snapshot NAME: VALUES CHANGED BAD"
-//      per RVec column and "layout_snapshot: ENTRIES VALUES BAD"; returns 0 when BAD is 0.
+//      RVec<float>/RVec<double> under bits:N (baler_bounds.h), RVec<int> and every plain leaf
+//      bit for bit. Prints "layout_snapshot NAME: VALUES CHANGED MUST BAD UNROUNDED" and
+//      "layout_snapshot NAME algorithm: A" (the compression algorithm of the branch in `test`)
+//      per RVec column, and "layout_snapshot: ENTRIES VALUES BAD" (BAD counts unrounded values
+//      too); returns 0 when BAD is 0.
 #include "Baler/Baler.h"
+#include "baler_bounds.h"
 
 #include "ROOT/RDataFrame.hxx"
 #include "ROOT/RVec.hxx"
@@ -34,7 +37,7 @@ int layout_snapshot(const char *pathA, const char *pathB, const char *treeName, 
       printf("layout_snapshot: wrote %llu entries\n", (unsigned long long)*frame.Count());
       return 0;
    }
-   const double bound = std::ldexp(1.0, setting - 1);
+   const BalerTest::Spec spec = BalerTest::Spec::Parse("bits:" + std::to_string(-setting));
    std::unique_ptr<TFile> fa(TFile::Open(pathA)), fb(TFile::Open(pathB));
    auto *ta = fa ? fa->Get<TTree>(treeName) : nullptr;
    auto *tb = fb ? fb->Get<TTree>(treeName) : nullptr;
@@ -45,7 +48,7 @@ int layout_snapshot(const char *pathA, const char *pathB, const char *treeName, 
       ROOT::RVec<float> *fa = nullptr, *fb = nullptr;
       ROOT::RVec<double> *da = nullptr, *db = nullptr;
       ROOT::RVec<int> *ia = nullptr, *ib = nullptr;
-      long long values = 0, changed = 0, bad = 0;
+      BalerTest::Tally tally;
    };
    std::vector<Column> columns;
    columns.reserve(ta->GetListOfBranches()->GetEntriesFast());
@@ -69,14 +72,6 @@ int layout_snapshot(const char *pathA, const char *pathB, const char *treeName, 
          }
       }
    }
-   auto compare = [&](Column &c, auto a, auto b) {
-      ++c.values;
-      const bool same = std::memcmp(&a, &b, sizeof(a)) == 0;
-      c.changed += !same;
-      const bool exactOnly = !std::isfinite(a) || a == 0 || std::fpclassify(a) == FP_SUBNORMAL;
-      if (!same && (exactOnly || !(std::abs(double(b) - double(a)) <= bound * std::abs(double(a)))))
-         ++c.bad;
-   };
    long long values = 0, bad = 0;
    for (Long64_t entry = 0; entry < ta->GetEntries(); ++entry) {
       if (ta->GetEntry(entry) <= 0 || tb->GetEntry(entry) <= 0)
@@ -95,26 +90,27 @@ int layout_snapshot(const char *pathA, const char *pathB, const char *treeName, 
       for (auto &c : columns) {
          if (c.fa) {
             if (c.fa->size() != c.fb->size())
-               ++c.bad;
+               ++c.tally.bad;
             for (size_t j = 0; j < c.fa->size() && j < c.fb->size(); ++j)
-               compare(c, (*c.fa)[j], (*c.fb)[j]);
+               c.tally.Add(spec, (*c.fa)[j], (*c.fb)[j]);
          } else if (c.ia) {
-            // ints: bit for bit
-            c.values += c.ia->size();
-            if (c.ia->size() != c.ib->size() || !std::equal(c.ia->begin(), c.ia->end(), c.ib->begin()))
-               ++c.bad;
+            if (c.ia->size() != c.ib->size())
+               ++c.tally.bad;
+            for (size_t j = 0; j < c.ia->size() && j < c.ib->size(); ++j)
+               c.tally.AddExact(&(*c.ia)[j], &(*c.ib)[j], sizeof(int));
          } else {
             if (c.da->size() != c.db->size())
-               ++c.bad;
+               ++c.tally.bad;
             for (size_t j = 0; j < c.da->size() && j < c.db->size(); ++j)
-               compare(c, (*c.da)[j], (*c.db)[j]);
+               c.tally.Add(spec, (*c.da)[j], (*c.db)[j]);
          }
       }
    }
    for (auto &c : columns) {
-      printf("layout_snapshot %s: %lld %lld %lld\n", c.name.c_str(), c.values, c.changed, c.bad);
-      values += c.values;
-      bad += c.bad;
+      printf("layout_snapshot %s: %s\n", c.name.c_str(), c.tally.Numbers().c_str());
+      printf("layout_snapshot %s algorithm: %d\n", c.name.c_str(), tb->GetBranch(c.name.c_str())->GetCompressionAlgorithm());
+      values += c.tally.values;
+      bad += c.tally.bad + c.tally.unrounded;
    }
    printf("layout_snapshot: %lld %lld %lld\n", ta->GetEntries(), values, bad);
    return bad == 0 ? 0 : 3;

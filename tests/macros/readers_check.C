@@ -1,14 +1,17 @@
-// Reads one float array branch of two files with TTreeReader and with TTree::Draw and checks the
-// second against the first within a relative bound. Prints
-// "readers_check: VALUES READER_WORST DRAWN DRAW_WORST" (worst = largest |b-a|/|a|).
+// Reads one float array branch of two files with TTreeReader and with TTree::Draw and judges
+// the second file's values against the first's under `spec` (baler_bounds.h), value by value in
+// order. Prints "readers_check reader: VALUES CHANGED MUST BAD UNROUNDED" and the same for
+// "draw" (baler_bounds.h's Tally); a difference in the number of values read counts as BAD.
+#include "baler_bounds.h"
+
 #include "TFile.h"
 #include "TTree.h"
 #include "TTreeReader.h"
 #include "TTreeReaderArray.h"
 
 #include <algorithm>
-#include <cmath>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace {
@@ -23,36 +26,41 @@ std::vector<float> ReadWithReader(TFile &file, const char *tree, const char *bra
    return reader.GetEntryStatus() == TTreeReader::kEntryBeyondEnd ? all : std::vector<float>{};
 }
 
-std::vector<double> ReadWithDraw(TFile &file, const char *tree, const char *branch)
+/// TTree::Draw's values, which it hands out as doubles, back as the floats they were.
+std::vector<float> ReadWithDraw(TFile &file, const char *tree, const char *branch)
 {
    auto *t = file.Get<TTree>(tree);
    t->SetEstimate(t->GetEntries() * 100);
    const Long64_t drawn = t->Draw(branch, "", "goff");
-   return std::vector<double>(t->GetV1(), t->GetV1() + std::max<Long64_t>(drawn, 0));
+   std::vector<float> values;
+   for (Long64_t i = 0; i < drawn; ++i)
+      values.push_back(static_cast<float>(t->GetV1()[i]));
+   return values;
 }
 
-template <typename T>
-double Worst(const std::vector<T> &a, const std::vector<T> &b)
+BalerTest::Tally Judge(const BalerTest::Spec &spec, const std::vector<float> &a, const std::vector<float> &b)
 {
-   if (a.size() != b.size() || a.empty())
-      return 1e300;
-   double worst = 0;
+   BalerTest::Tally tally;
+   if (a.size() != b.size() || a.empty()) {
+      tally.bad = 1 + std::max(a.size(), b.size());
+      return tally;
+   }
    for (size_t i = 0; i < a.size(); ++i)
-      if (a[i] != 0)
-         worst = std::max(worst, std::fabs(double(b[i]) - double(a[i])) / std::fabs(double(a[i])));
-      else if (b[i] != 0)
-         return 1e300;
-   return worst;
+      tally.Add(spec, a[i], b[i]);
+   return tally;
 }
 
 } // namespace
 
-int readers_check(const char *pathA, const char *pathB, const char *tree, const char *branch)
+int readers_check(const char *pathA, const char *pathB, const char *tree, const char *branch, const char *spec)
 {
+   const BalerTest::Spec parsed = BalerTest::Spec::Parse(spec);
+   if (parsed.kind == BalerTest::Spec::kInvalid)
+      return 1;
    std::unique_ptr<TFile> a(TFile::Open(pathA)), b(TFile::Open(pathB));
-   const auto readerA = ReadWithReader(*a, tree, branch), readerB = ReadWithReader(*b, tree, branch);
-   const auto drawA = ReadWithDraw(*a, tree, branch), drawB = ReadWithDraw(*b, tree, branch);
-   printf("readers_check: %zu %.6e %zu %.6e\n", readerB.size(), Worst(readerA, readerB), drawB.size(),
-          Worst(drawA, drawB));
+   const auto reader = Judge(parsed, ReadWithReader(*a, tree, branch), ReadWithReader(*b, tree, branch));
+   const auto draw = Judge(parsed, ReadWithDraw(*a, tree, branch), ReadWithDraw(*b, tree, branch));
+   printf("readers_check reader: %s\n", reader.Numbers().c_str());
+   printf("readers_check draw: %s\n", draw.Numbers().c_str());
    return 0;
 }

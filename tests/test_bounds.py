@@ -1,0 +1,114 @@
+"""The bound checkers themselves: tests/bounds.py (Python) and tests/macros/baler_bounds.h (the
+macros') give the same verdict on every case of one table, and that verdict is INTERFACE.md's."""
+import numpy as np
+import pytest
+
+from bounds import Spec, Tally, must_change, unrounded, within_spec
+from conftest import macro_values, run_macro
+
+F32, F64 = np.float32, np.float64
+
+
+def f32_bits(value: int) -> np.float32:
+    return np.array([value], dtype=np.uint32).view(F32)[0]
+
+
+def f64_bits(value: int) -> np.float64:
+    return np.array([value], dtype=np.uint64).view(F64)[0]
+
+
+def after(x):
+    """The next representable value away from zero."""
+    return np.nextafter(x, np.copysign(np.inf, x), dtype=type(x))
+
+
+NAN32 = f32_bits(0x7FC01234)  # quiet NaN with a payload
+NAN64 = f64_bits(0x7FF80000DEADBEEF)
+SUB32, SUB64 = f32_bits(0x00000400), f64_bits(0x8000000000000400)
+ONE_AND_BITS = F32(1 + 2.0 ** -20)  # 1 + one mantissa bit below the top 10
+
+# (spec, x, y, within, must change, unrounded): x and y of one numpy float type. The tallies
+# count an unrounded value only when it is within the bound (else it is bad).
+CASES = [
+    # specials are exact under every spec
+    *[(spec, x, x, True, False, False) for spec in ("lossless", "bits:10", "rel:0.5", "abs:1e30")
+      for x in (NAN32, NAN64, F32(np.inf), F64(-np.inf), F32(-0.0), F64(0.0), SUB32, SUB64)],
+    *[(spec, x, y, False, False, False) for spec in ("lossless", "bits:1", "rel:0.5", "abs:1e30") for x, y in (
+        (NAN32, f32_bits(0x7FC01235)), (NAN32, f32_bits(0xFFC01234)), (NAN64, F64(np.nan)),
+        (F32(np.inf), F32(np.finfo(F32).max)), (F64(-np.inf), F64(np.inf)),
+        (F32(-0.0), F32(0.0)), (F64(0.0), F64(-0.0)), (F32(0.0), f32_bits(1)),
+        (SUB32, F32(0.0)), (SUB32, f32_bits(0x401)), (SUB64, F64(-0.0)),
+        (F32(1.0), F32(np.nan)), (F64(1.0), F64(np.inf)))],
+    # lossless: nothing may change
+    ("lossless", F32(1.0), after(F32(1.0)), False, False, False),
+    ("lossless", ONE_AND_BITS, ONE_AND_BITS, True, False, False),
+    # bits:N: the bound is inclusive; a value with more than N bits must change, one with fewer must not
+    ("bits:10", F32(1.0), F32(1 + 2.0 ** -11), True, False, True),
+    ("bits:10", F32(1.0), after(F32(1 + 2.0 ** -11)), False, False, True),
+    ("bits:10", F32(-2.0), F32(-2 - 2.0 ** -10), True, False, True),
+    ("bits:10", ONE_AND_BITS, F32(1.0), True, True, False),
+    ("bits:10", ONE_AND_BITS, ONE_AND_BITS, True, True, True),  # kept raw: not rounded
+    ("bits:10", F32(1.5), F32(1.5), True, False, False),
+    ("bits:10", F32(1.5), F32(1.5 + 2.0 ** -10), False, False, False),
+    ("bits:1", F32(1.25), F32(1.5), True, True, False),  # a tie may round either way
+    ("bits:1", F32(1.25), F32(1.0), True, True, False),
+    ("bits:40", F64(1 + 2.0 ** -45), F64(1.0), True, True, False),
+    ("bits:40", F64(1.0), F64(1 + 2.0 ** -41), True, False, True),
+    ("bits:40", F64(1.0), after(F64(1 + 2.0 ** -41)), False, False, True),
+    ("bits:23", ONE_AND_BITS, ONE_AND_BITS, True, False, False),  # all float32 bits: nothing to round
+    ("bits:10", np.finfo(F32).max, np.finfo(F32).max, True, False, False),  # rounding would overflow
+    ("bits:10", np.finfo(F32).tiny, np.finfo(F32).tiny, True, False, False),  # the smallest normal
+    # rel:E and abs:E: inclusive bounds; nothing is required to change
+    ("rel:0.25", F32(4.0), F32(5.0), True, False, False),
+    ("rel:0.25", F32(-4.0), F32(-3.0), True, False, False),
+    ("rel:0.25", F32(4.0), after(F32(5.0)), False, False, False),
+    ("rel:0.25", F64(4.0), after(F64(5.0)), False, False, False),
+    ("0.25", F32(4.0), F32(5.0), True, False, False),  # a bare number is rel
+    ("abs:0.5", F32(10.0), F32(9.5), True, False, False),
+    ("abs:0.5", F32(10.0), after(F32(10.5)), False, False, False),
+    ("abs:0.5", F32(0.25), F32(-0.25), True, False, False),
+    ("abs:1e-30", np.finfo(F32).tiny, F32(0.0), True, False, False),  # a normal value may become zero
+    ("abs:0.5", F64(-1e6), F64(-1e6 + 0.5), True, False, False),
+]
+
+
+def case_id(case):
+    spec, x, y = case[:3]
+    return f"{spec}-{x.dtype}-{x!r}->{y!r}"
+
+
+@pytest.mark.parametrize("spec, x, y, within, must, raw", CASES, ids=[case_id(c) for c in CASES])
+def test_python_checker(spec, x, y, within, must, raw):
+    parsed = Spec.parse(spec)
+    x, y = np.array([x]), np.array([y])
+    assert bool(within_spec(parsed, x, y)[0]) is within
+    assert bool(must_change(parsed, x)[0]) is must
+    assert bool(unrounded(parsed, x, y)[0]) is raw
+
+
+def test_cpp_checker_agrees_on_every_case(tmp_path):
+    table = tmp_path / "cases.txt"
+    table.write_text("".join(
+        f"{spec} {'f32' if x.dtype == F32 else 'f64'} "
+        f"{int(np.array([x]).view(np.uint32 if x.dtype == F32 else np.uint64)[0]):x} "
+        f"{int(np.array([y]).view(np.uint32 if y.dtype == F32 else np.uint64)[0]):x}\n"
+        for spec, x, y, *_ in CASES))
+    output = run_macro("bounds_cases", table)
+    verdicts = macro_values(output, "bounds_cases")[:-1]
+    assert len(verdicts) == len(CASES), output
+    for case, verdict in zip(CASES, verdicts):
+        assert tuple(bool(v) for v in verdict) == tuple(case[3:]), case_id(case)
+
+
+def test_tally_counts_the_exact_set_that_must_change():
+    x = np.array([1.0, 1 + 2.0 ** -20, 3.0, -(1 + 2.0 ** -15), np.nan, 2.0 ** -140], dtype=F32)
+    rounded = np.array([1.0, 1.0, 3.0, -1.0, np.nan, 2.0 ** -140], dtype=F32)
+    partial = rounded.copy()
+    partial[3] = x[3]  # one value stored raw
+    bits10 = Spec.parse("bits:10")
+    assert Tally().add(bits10, x, rounded) == Tally(6, 2, 2, 0, 0)
+    assert Tally().add(bits10, x, rounded).exact_set_changed
+    assert Tally().add(bits10, x, partial) == Tally(6, 1, 2, 0, 1)
+    assert not Tally().add(bits10, x, partial).exact_set_changed
+    ints = np.arange(5, dtype=np.int32)
+    assert Tally().add(bits10, ints, ints[::-1].copy()) == Tally(5, 4, 0, 4, 0)
