@@ -41,6 +41,7 @@ class BudgetRow:
 class Budget:
     """One analysis: the rows, the reference (lossless) row, and the loosest negligible setting."""
 
+    tree: str
     analysis: object
     original: object          # Summary of the original sample
     rows: list
@@ -66,7 +67,7 @@ def budgets(tree, original_label, settings):
         rows += [BudgetRow(label, tree_result.bytes_compressed, tree_result.physics[index])
                  for label, tree_result in settings]
         reference = next((r for r in rows if r.label == "lossless"), rows[0])
-        result.append(Budget(physics.analysis, physics.original, rows, reference))
+        result.append(Budget(tree, physics.analysis, physics.original, rows, reference))
     return result
 
 

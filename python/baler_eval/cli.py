@@ -77,14 +77,15 @@ def run(args):
     figures = {}
     for result in results:
         for comparison in result.branches:
-            if comparison.changed:  # identical values: nothing to see that the table does not say
+            # Plots are for float values that changed: the table says all about exact or integer ones.
+            if comparison.hist_original is not None and comparison.changed:
                 figures[id(comparison)] = file_name(f"branch_{result.tree}_{comparison.name}")
                 branch_figure(comparison, args.out / figures[id(comparison)])
         for physics in result.physics:
             figures[id(physics)] = file_name(f"physics_{result.tree}_{physics.analysis.name}")
             physics_figure(physics, args.out / figures[id(physics)])
     for budget in all_budgets:
-        figures[id(budget)] = file_name(f"budget_{budget.analysis.name}")
+        figures[id(budget)] = file_name(f"budget_{budget.tree}_{budget.analysis.name}")
         budget_figure(budget, args.out / figures[id(budget)])
     report = args.out / "report.html"
     report.write_text(html_report(args.original, args.compressed, results, all_budgets, figures))

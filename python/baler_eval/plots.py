@@ -14,6 +14,12 @@ ORIGINAL_STYLE = dict(color="black", label="original")
 COMPRESSED_STYLE = dict(color="tab:red", linestyle="--", label="compressed")
 
 
+def _title(axes, text):
+    """A title placed at a fixed spot: Axes.set_title measures every tick label to place itself,
+    which costs a third of the drawing time."""
+    axes.text(0.5, 1.02, text, transform=axes.transAxes, ha="center", va="bottom", fontsize="small")
+
+
 def file_name(label):
     """A safe PNG file name for a branch or analysis label."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") + ".png"
@@ -52,14 +58,14 @@ def branch_figure(comparison, path):
     h_o, h_c = comparison.hist_original, comparison.hist_compressed
     top = _overlay_with_ratio(fig, grid[0], h_o.edges, h_o.counts, h_c.counts, comparison.name)
     if h_o.underflow or h_o.overflow:
-        top.set_title(f"outside the axis: {h_o.underflow} below, {h_o.overflow} above", fontsize="small")
+        _title(top, f"outside the axis: {h_o.underflow} below, {h_o.overflow} above")
 
     residual = fig.add_subplot(grid[1])
     h_r = comparison.hist_residual
     residual.stairs(h_r.counts, h_r.edges, color="tab:blue", fill=True, alpha=0.6)
     residual.set_xlabel("compressed - original")
     residual.set_ylabel("values")
-    residual.set_title(f"mean {comparison.residual_mean:.3g}, RMS {comparison.residual_rms:.3g}", fontsize="small")
+    _title(residual, f"mean {comparison.residual_mean:.3g}, RMS {comparison.residual_rms:.3g}")
 
     relative = fig.add_subplot(grid[2])
     h_2 = comparison.hist_relative
@@ -72,7 +78,7 @@ def branch_figure(comparison, path):
             relative.axhline(sign * comparison.bound[1], color="tab:red", linewidth=0.8)
     relative.set_xlabel(comparison.name)
     relative.set_ylabel("(compressed - original) / |original|")
-    relative.set_title(comparison.after.codec, fontsize="small")
+    _title(relative, comparison.after.codec)
     fig.suptitle(comparison.label, fontsize="medium")
     fig.savefig(path)
     plt.close(fig)

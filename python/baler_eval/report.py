@@ -85,7 +85,7 @@ def text_summary(original, compressed, results, budgets):
         if result.physics:
             out.append("\n" + text_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics]))
     for budget in budgets:
-        out.append(f"\nwhat a bound buys, {budget.analysis.name} (peak of {budget.analysis.quantity}; "
+        out.append(f"\nwhat a bound buys, tree {budget.tree}, {budget.analysis.name} (peak of {budget.analysis.quantity}; "
                    f"budget = the bytes of {budget.reference.label}):\n")
         out.append(text_table(BUDGET_COLUMNS, [budget_row(budget, r) for r in budget.rows]))
         out.append(budget_conclusion(budget) + "\n")

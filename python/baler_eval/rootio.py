@@ -71,7 +71,9 @@ class _Row(ctypes.Structure):
 
 
 _ROW_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.POINTER(_Row), ctypes.c_void_p)
-_COMMAND_API_VERSION = 1
+# CommandApi.h versions whose baler_inspect_file and BalerBranchRow are as declared above
+# (version 2 changed only baler_compress_file).
+_COMMAND_API_VERSIONS = (1, 2)
 _LIBRARY = None
 
 
@@ -89,9 +91,10 @@ def _plugin_library():
         if path is None:
             raise EvalError("cannot find libBalerROOT.so: run `source build/env.sh` (it sets BALER_BUILD and LD_LIBRARY_PATH)")
         library = ctypes.CDLL(str(path))
-        if library.baler_command_api_version() != _COMMAND_API_VERSION:
-            raise EvalError(f"{path} has command API version {library.baler_command_api_version()}, "
-                            f"baler_eval expects {_COMMAND_API_VERSION}: rebuild")
+        version = library.baler_command_api_version()
+        if version not in _COMMAND_API_VERSIONS:
+            raise EvalError(f"{path} has command API version {version}, baler_eval knows "
+                            f"{', '.join(map(str, _COMMAND_API_VERSIONS))}: update python/baler_eval/rootio.py")
         library.baler_inspect_file.argtypes = [ctypes.c_char_p, _ROW_CALLBACK, ctypes.c_void_p,
                                                ctypes.c_char_p, ctypes.c_size_t]
         library.baler_inspect_file.restype = ctypes.c_int

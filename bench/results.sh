@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Regenerates every table and figure of docs/results.md into docs/results/:
+#
+#   source build/env.sh && bench/results.sh          (or: make results)
+#
+# 1. the CMS HZZ tutorial tree and 2. the real 2012 CMS dimuon events, each compressed with
+# bits:10 on every float branch and evaluated with `baler eval --ladder` (hzz4l / dimuon analyses,
+# the bound ladder, what a bound buys); 3. `baler eval` on a generated sample of 10^7 float values,
+# timed. Takes a few minutes on 2 cores.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+DATA=${BALER_SHARED_DATA:-$REPO/../shared/data}
+OUT=$REPO/docs/results
+# The generator writes 98 float values per event on average: 102100 events give 10^7.
+SAMPLE_EVENTS=102100
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/baler-results-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$OUT"
+
+evaluate() {  # NAME INPUT TREE-IN-FIGURE-NAMES FIGURES...: compress at bits:10, eval with the ladder
+    local name=$1 input=$2 tree=$3; shift 3
+    baler compress "$input" "$WORK/$name.bits10.root" --codec bits:10 > "$OUT/$name.compress.txt"
+    baler eval "$input" "$WORK/$name.bits10.root" --ladder --out "$WORK/$name" > "$OUT/$name.eval.txt"
+    for figure in "$@"; do cp "$WORK/$name/${figure}.png" "$OUT/$name.$figure.png"; done
+    echo "$name: $OUT/$name.eval.txt"
+}
+
+evaluate hzz "$DATA/uproot-HZZ.root" events \
+    physics_events_hzz4l budget_events_hzz4l branch_events_Muon_E
+evaluate dimuon "$DATA/Run2012BC_DoubleMuParked_Muons_1000evts.root" Events \
+    physics_Events_dimuon budget_Events_dimuon branch_Events_Muon_pt
+
+baler generate "$WORK/sample.root" --events $SAMPLE_EVENTS > /dev/null
+baler compress "$WORK/sample.root" "$WORK/sample.bits10.root" --codec bits:10 > "$OUT/sample.compress.txt"
+start=$(python3 -c "import time; print(time.time())")
+baler eval "$WORK/sample.root" "$WORK/sample.bits10.root" --out "$WORK/sample" > "$OUT/sample.eval.txt"
+seconds=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
+cp "$WORK/sample/branch_Events_Calo_E.png" "$OUT/sample.branch_Events_Calo_E.png"
+float_values=$(awk '/^branch /{t=1; next} t && /^-/{next} t && NF==0{t=0} t && ($2 ~ /[Ff]loat|[Dd]ouble/){n+=$3} END{print n}' "$OUT/sample.eval.txt")
+echo "baler eval on $SAMPLE_EVENTS events ($float_values float values): $seconds s wall on $(nproc) cores" \
+    "($(date -u +%Y-%m-%d))" | tee "$OUT/sample.time.txt"
