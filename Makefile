@@ -99,8 +99,21 @@ test-rust: build $(COLUMNS)/.ready
 	BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) cargo test --release --locked --workspace
 
 # End-to-end: ROOT macros, PyROOT and uproot against the built plugin.
-test-root: build cli
+test-root: build cli python
 	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) $(VPY) -m pytest -q tests
+
+# The Python package baler_root (python/, with its Rust extension built from rust/baler-python by
+# maturin, pinned in requirements.txt), installed editable into .venv: after `import baler_root`,
+# uproot reads Baler files (tests/test_uproot.py). The extension lands in python/baler_root/.
+PYTHON_STAMP := $(VENV)/.installed-baler-root
+$(PYTHON_STAMP): $(VENV_STAMP) python/pyproject.toml rust/baler-python/Cargo.toml rust/baler-python/Cargo.lock \
+		$(wildcard rust/baler-python/src/*.rs rust/baler-codec/src/*.rs) rust/baler-codec/Cargo.toml
+	cd python && VIRTUAL_ENV="$(abspath $(VENV))" CARGO_TARGET_DIR="$${CARGO_TARGET_DIR:-$(abspath target)}" \
+	  "$(abspath $(VENV))/bin/maturin" develop --release --locked
+	touch $@
+
+.PHONY: python
+python: $(PYTHON_STAMP)
 
 # cargo-fuzz, pinned, in the project-local .tools/ (the fuzz targets build on the stable
 # toolchain with RUSTC_BOOTSTRAP=1, set by run-all.sh).
@@ -113,3 +126,4 @@ test-fuzz: $(CARGO_FUZZ)
 
 clean:
 	rm -rf $(BUILD) target rust/baler-codec/fuzz/target
+	rm -f python/baler_root/_codec.*.so $(PYTHON_STAMP)

@@ -1,0 +1,21 @@
+"""Read Baler-compressed ROOT files with uproot.
+
+    import baler_root
+    import uproot
+    uproot.open("events.baler.root")["Events"].arrays()
+
+Importing this package teaches uproot (5.x) to decode the Baler blocks that the ROOT plugin
+libBalerROOT writes (magic ``BA\\x01`` in ROOT's block header), with the same Rust decoder the
+plugin uses. Without the import, uproot stops at the first Baler basket with
+``ValueError: unrecognized compression algorithm: b'BA'``.
+
+A block that cannot be decoded raises :class:`BalerDecodeError` (a ``ValueError``) naming the
+branch, the basket's entries, the file and the cause; no value of that basket is returned.
+"""
+
+from baler_root._codec import FORMAT_VERSION
+from baler_root._uproot import BalerDecodeError, install
+
+__all__ = ["BalerDecodeError", "FORMAT_VERSION", "install"]
+
+install()

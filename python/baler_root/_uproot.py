@@ -1,0 +1,165 @@
+"""The hook into uproot's decompression.
+
+uproot dispatches on the 2-byte magic of each ROOT block header inside one function,
+``uproot.compression.decompress``, with no registry of algorithms; every reader (TBasket, TKey,
+RNTuple) calls it through the module attribute. So :func:`install` replaces that attribute with
+:func:`_decompress`, which decodes a basket whose blocks are Baler's and hands everything else
+to uproot's own function unchanged. To name the branch when a block is bad, it also wraps
+``Model_TBasket.read_members``, the one place that knows which basket is being decompressed.
+Both are checked against the signatures this module was written for before anything is replaced.
+"""
+
+import inspect
+
+import numpy
+import uproot
+import uproot.compression
+import uproot.models.TBasket
+import uproot.source.chunk
+
+from baler_root import _codec
+
+# ROOT's block header (root-plugin/src/RootBlockHeader.h): magic "BA", method 1, then the payload
+# and decoded sizes as little-endian 24-bit integers.
+_HEADER_SIZE = 9
+_BALER_MAGIC = b"BA"
+_BALER_METHOD = 1
+
+_DECOMPRESS_PARAMETERS = ["chunk", "cursor", "context", "compressed_bytes", "uncompressed_bytes", "block_info"]
+_READ_MEMBERS_PARAMETERS = ["self", "chunk", "cursor", "context", "file"]
+
+
+class BalerDecodeError(ValueError):
+    """A Baler block of a basket cannot be decoded: the file is truncated or damaged, or it was
+    written by a newer Baler. ``where`` names the basket (branch, entries) when uproot's context
+    tells it, ``cause`` says what is wrong."""
+
+    def __init__(self, cause, file_path, where=None):
+        self.cause = cause
+        self.file_path = file_path
+        self.where = where
+        location = f"{where} of file {file_path}" if where else f"file {file_path}"
+        super().__init__(f"cannot decode a Baler block in {location}: {cause}")
+
+
+def _le24(header, at):
+    return int(header[at]) | int(header[at + 1]) << 8 | int(header[at + 2]) << 16
+
+
+def _decode_baler_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info):
+    """The basket's blocks decoded into one new array. Baler blocks are decoded here; any other
+    block (ROOT never mixes them in one basket, but nothing forbids it) goes to uproot."""
+    file_path = chunk.source.file_path
+    output = numpy.empty(uncompressed_bytes, dtype=numpy.uint8)
+    start = cursor.copy()
+    filled = 0
+    while cursor.displacement(start) < compressed_bytes:
+        remaining = compressed_bytes - cursor.displacement(start)
+        if remaining < _HEADER_SIZE:
+            raise BalerDecodeError(f"the basket ends inside a block header ({remaining} of 9 bytes)", file_path)
+        header = cursor.bytes(chunk, _HEADER_SIZE, context, move=False)
+        payload_size = _le24(header, 3)
+        decoded_size = _le24(header, 6)
+        if decoded_size > uncompressed_bytes - filled:
+            raise BalerDecodeError(
+                f"a block decodes to {decoded_size} bytes but the basket has only "
+                f"{uncompressed_bytes - filled} of its {uncompressed_bytes} bytes left",
+                file_path,
+            )
+        if bytes(header[:2]) != _BALER_MAGIC:
+            block = _uproot_decompress(chunk, cursor, context, _HEADER_SIZE + payload_size, decoded_size, block_info)
+            output[filled : filled + decoded_size] = block.raw_data
+            filled += decoded_size
+            continue
+        if header[2] != _BALER_METHOD:
+            raise BalerDecodeError(
+                f"unknown Baler block method {header[2]} (this baler_root reads method {_BALER_METHOD}): "
+                "written by a newer Baler? Upgrade baler_root",
+                file_path,
+            )
+        if _HEADER_SIZE + payload_size > remaining:
+            raise BalerDecodeError(
+                f"the block claims {payload_size} bytes but the basket has only {remaining - _HEADER_SIZE} "
+                "left (truncated)",
+                file_path,
+            )
+        cursor.skip(_HEADER_SIZE)
+        payload = cursor.bytes(chunk, payload_size, context)
+        try:
+            _codec.decode_block(payload, output[filled : filled + decoded_size])
+        except _codec.UnsupportedBlockError as err:
+            raise BalerDecodeError(f"{err}; written by a newer Baler? Upgrade baler_root", file_path) from None
+        except _codec.BlockError as err:
+            raise BalerDecodeError(str(err), file_path) from None
+        if block_info is not None:
+            block_info.append(("Baler", payload_size, decoded_size))
+        filled += decoded_size
+    if filled != uncompressed_bytes:
+        raise BalerDecodeError(
+            f"the blocks decode to {filled} bytes but the basket's key says {uncompressed_bytes}", file_path
+        )
+    return uproot.source.chunk.Chunk.wrap(chunk.source, output)
+
+
+def _decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info=None):
+    """``uproot.compression.decompress`` that also decodes Baler blocks."""
+    if compressed_bytes >= _HEADER_SIZE:
+        magic = cursor.bytes(chunk, len(_BALER_MAGIC), context, move=False)
+        if bytes(magic) == _BALER_MAGIC:
+            return _decode_baler_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info)
+    return _uproot_decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info)
+
+
+def _describe_basket(basket, context):
+    """'branch NAME of tree TREE, basket N (entries A-B)' for the basket uproot is reading."""
+    branch = basket.parent
+    where = f"branch {branch.name!r} of tree {branch.tree.name!r}"
+    basket_num = context.get("basket_num")
+    if basket_num is not None:
+        where += f", basket {basket_num}"
+        try:
+            first, stop = branch.basket_entry_start_stop(basket_num)
+            where += f" (entries {first}-{stop - 1})"
+        except (IndexError, KeyError, AssertionError):
+            pass  # the branch's own metadata is inconsistent: the basket number still locates it
+    return where
+
+
+def _read_basket_members(self, chunk, cursor, context, file):
+    """``Model_TBasket.read_members`` that names the basket in a BalerDecodeError."""
+    try:
+        return _uproot_read_basket_members(self, chunk, cursor, context, file)
+    except BalerDecodeError as err:
+        if err.where is not None:
+            raise
+        raise BalerDecodeError(err.cause, err.file_path, _describe_basket(self, context)) from None
+
+
+def _check_signature(function, expected):
+    found = list(inspect.signature(function).parameters)
+    if found != expected:
+        raise ImportError(
+            f"baler_root cannot hook into uproot {uproot.__version__}: {function.__module__}.{function.__qualname__} "
+            f"takes ({', '.join(found)}), baler_root was written for ({', '.join(expected)}); "
+            "use uproot 5.7 or a baler_root that supports this uproot"
+        )
+
+
+_uproot_decompress = uproot.compression.decompress
+_uproot_read_basket_members = uproot.models.TBasket.Model_TBasket.read_members
+
+
+def install():
+    """Makes uproot decode Baler blocks (done by ``import baler_root``; calling it again is harmless)."""
+    if uproot.compression.decompress is _decompress:
+        return
+    if not uproot.__version__.startswith("5."):
+        raise ImportError(f"baler_root supports uproot 5, not uproot {uproot.__version__}")
+    _check_signature(_uproot_decompress, _DECOMPRESS_PARAMETERS)
+    _check_signature(_uproot_read_basket_members, _READ_MEMBERS_PARAMETERS)
+    # uproot's decompress calls its per-block hooks as attributes of the module's `decompress`,
+    # which is this function from now on: they must live here.
+    _decompress.hook_before_block = _uproot_decompress.hook_before_block
+    _decompress.hook_after_block = _uproot_decompress.hook_after_block
+    uproot.compression.decompress = _decompress
+    uproot.models.TBasket.Model_TBasket.read_members = _read_basket_members

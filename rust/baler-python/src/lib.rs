@@ -1,0 +1,74 @@
+//! `baler_root._codec`: the codec crate's block decoder, callable from Python.
+//!
+//! Only the Baler block itself is decoded here; ROOT's 9-byte block header around it is parsed by
+//! the Python side (`baler_root/_uproot.py`), exactly as the ROOT plugin's `DecompressBalerBlock`
+//! parses it before calling the same `baler_codec::decode_block`.
+
+use std::ptr::NonNull;
+
+use baler_codec::CodecError;
+use pyo3::buffer::PyBuffer;
+use pyo3::create_exception;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+create_exception!(
+    _codec,
+    BlockError,
+    PyValueError,
+    "A Baler block that cannot be decoded: truncated, damaged or crafted."
+);
+create_exception!(
+    _codec,
+    UnsupportedBlockError,
+    BlockError,
+    "A Baler block that uses a format version or feature this build does not know."
+);
+
+fn block_error(err: CodecError) -> PyErr {
+    match err {
+        CodecError::Unsupported(_) => UnsupportedBlockError::new_err(err.to_string()),
+        _ => BlockError::new_err(err.to_string()),
+    }
+}
+
+/// The C-contiguous memory of a byte buffer (a numpy uint8 array, bytes, bytearray, memoryview).
+fn contiguous(buffer: &PyBuffer<u8>, what: &str) -> PyResult<NonNull<[u8]>> {
+    buffer
+        .as_slice_ptr()
+        .ok_or_else(|| PyValueError::new_err(format!("{what} must be a C-contiguous byte buffer")))
+}
+
+/// Decodes one Baler block (the bytes after ROOT's 9-byte header) into `out`, whose length must be
+/// the block's decoded length. Raises `BlockError` (`UnsupportedBlockError` for a newer format)
+/// with the codec's one-line cause; `out` then holds no meaningful values.
+#[pyfunction]
+fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>) -> PyResult<()> {
+    if out.readonly() {
+        return Err(PyValueError::new_err("the output buffer is read-only"));
+    }
+    let block_ptr = contiguous(&block, "the block")?;
+    let out_ptr = contiguous(&out, "the output buffer")?;
+    let block_range = block_ptr.cast::<u8>().as_ptr() as usize..block_ptr.cast::<u8>().as_ptr() as usize + block_ptr.len();
+    let out_start = out_ptr.cast::<u8>().as_ptr() as usize;
+    if out_ptr.len() > 0 && block_ptr.len() > 0 && block_range.start < out_start + out_ptr.len() && out_start < block_range.end {
+        return Err(PyValueError::new_err("the block and the output buffer overlap"));
+    }
+    // SAFETY: both buffers are exported by their owners and held (`block`, `out`) until this
+    // function returns, so the memory stays valid and cannot be resized; they do not overlap
+    // (checked above) and `out` is writable. The caller (baler_root._uproot) passes a view of the
+    // file's bytes and a freshly allocated array that no other code holds.
+    let (block_bytes, out_bytes) = unsafe { (block_ptr.as_ref(), &mut *out_ptr.as_ptr()) };
+    // Decoding is pure Rust on memory Python does not touch: let other threads (uproot's
+    // decompression executor) run meanwhile.
+    py.detach(|| baler_codec::decode_block(block_bytes, out_bytes)).map_err(block_error)
+}
+
+#[pymodule]
+fn _codec(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(decode_block, m)?)?;
+    m.add("BlockError", m.py().get_type::<BlockError>())?;
+    m.add("UnsupportedBlockError", m.py().get_type::<UnsupportedBlockError>())?;
+    m.add("FORMAT_VERSION", baler_codec::FORMAT_VERSION)?;
+    Ok(())
+}
