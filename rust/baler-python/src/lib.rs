@@ -39,6 +39,11 @@ fn contiguous(buffer: &PyBuffer<u8>, what: &str) -> PyResult<NonNull<[u8]>> {
         .ok_or_else(|| PyValueError::new_err(format!("{what} must be a C-contiguous byte buffer")))
 }
 
+fn overlap(a: NonNull<[u8]>, b: NonNull<[u8]>) -> bool {
+    let (a_start, b_start) = (a.cast::<u8>().as_ptr() as usize, b.cast::<u8>().as_ptr() as usize);
+    a.len() > 0 && b.len() > 0 && a_start < b_start + b.len() && b_start < a_start + a.len()
+}
+
 /// Decodes one Baler block (the bytes after ROOT's 9-byte header) into `out`, whose length must be
 /// the block's decoded length. Raises `BlockError` (`UnsupportedBlockError` for a newer format)
 /// with the codec's one-line cause; `out` then holds no meaningful values.
@@ -49,9 +54,7 @@ fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>) -> PyRes
     }
     let block_ptr = contiguous(&block, "the block")?;
     let out_ptr = contiguous(&out, "the output buffer")?;
-    let block_range = block_ptr.cast::<u8>().as_ptr() as usize..block_ptr.cast::<u8>().as_ptr() as usize + block_ptr.len();
-    let out_start = out_ptr.cast::<u8>().as_ptr() as usize;
-    if out_ptr.len() > 0 && block_ptr.len() > 0 && block_range.start < out_start + out_ptr.len() && out_start < block_range.end {
+    if overlap(block_ptr, out_ptr) {
         return Err(PyValueError::new_err("the block and the output buffer overlap"));
     }
     // SAFETY: both buffers are exported by their owners and held (`block`, `out`) until this
