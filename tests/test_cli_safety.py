@@ -1,12 +1,15 @@
 """`baler compress` never loses or changes an existing file: OUT is written under a temporary name
 in its own folder and renamed only on success; an OUT that is a folder or the input itself is refused."""
+import json
 import os
 import pathlib
 import shutil
+import subprocess
 
 import pytest
 
-from test_cli import baler, run_baler, sample  # noqa: F401 (pytest fixtures)
+from conftest import baler, compare_trees, run_baler  # noqa: F401 (baler: a fixture)
+from test_cli import sample, table_rows  # noqa: F401 (sample: a fixture)
 
 
 def snapshot(folder: pathlib.Path) -> dict:
@@ -100,3 +103,126 @@ def test_output_that_is_a_folder_is_refused(baler, sample, tmp_path, content):
     assert proc.stderr.count("\n") == 1 and "is a directory" in proc.stderr, proc.stderr
     assert folder.is_dir() and sorted(p.name for p in folder.iterdir()) == content
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.root"]
+
+
+# --- The command line a user expects: named errors, JSON, --policy, warnings, closed pipes ---
+
+@pytest.mark.parametrize("args, names", [
+    (["compress", "{sample}", "{out}", "--codec", ""], "--codec"),
+    (["compress", "{sample}", "{out}", "--policy", ""], "--policy"),
+    (["compress", "{sample}", "{out}", "--branches", ""], "--branches"),
+    (["compress", "{sample}", "{out}", "--tree", ""], "--tree"),
+    (["compress", "{sample}"], "missing OUT.root"),
+    (["inspect"], "missing FILE.root"),
+    (["generate"], "missing OUT.root"),
+    (["compress", "{sample}", "{out}", "--policy", "Events/Jet_pt"], "Events/Jet_pt"),
+    (["compress", "{sample}", "{out}", "--policy", "Events/Jet_pt=bits:99"], "bits:99"),
+])
+def test_bad_argument_is_named_in_one_line(baler, sample, tmp_path, args, names):
+    out = tmp_path / "out.root"
+    proc = run_baler(baler, *[a.format(sample=sample, out=out) for a in args], check=False)
+    assert proc.returncode != 0 and proc.stdout == ""
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("baler: error: ") and names in lines[0], proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["inspect", "compress"])
+def test_closed_stdout_ends_quietly(baler, sample, tmp_path, command):
+    """`baler inspect f.root | head -1`: the reader is gone before baler writes; no panic, no message."""
+    args = [sample] if command == "inspect" else [sample, tmp_path / "out.root", "--codec", "lossless"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([str(baler), command, *map(str, args)], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=900)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_compress_and_inspect_json_hold_the_table(baler, sample, tmp_path):
+    text = run_baler(baler, "compress", sample, tmp_path / "text.root", "--branches", "Jet_*").stdout
+    report = json.loads(run_baler(baler, "compress", sample, tmp_path / "json.root", "--branches", "Jet_*",
+                                  "--json").stdout)
+    assert report["codec"] == "bits:10" and report["branch_globs"] == ["Jet_*"] and report["warnings"] == []
+    table = table_rows(text)
+    assert len(report["branches"]) == len(table) == 24
+    for row in report["branches"]:
+        cells = table[f"{row['tree']}/{row['branch']}"]
+        assert cells == [row["type"], str(row["entries"]), str(row["bytes_before"]), str(row["bytes_after"]),
+                         f"{row['ratio']:.2f}x", *row["codec_before"].split(), *row["codec_after"].split()], (cells, row)
+    total = report["total"]
+    assert total["bytes_before"] == sum(r["bytes_before"] for r in report["branches"])
+    assert total["bytes_after"] == sum(r["bytes_after"] for r in report["branches"])
+    assert text.split("total (24 branches)")[1].split()[:3] == \
+        [str(total["bytes_before"]), str(total["bytes_after"]), f"{total['ratio']:.2f}x"]
+    assert report["file_size"]["after"] == (tmp_path / "json.root").stat().st_size
+
+    inspected = json.loads(run_baler(baler, "inspect", tmp_path / "json.root", "--json").stdout)
+    table = table_rows(run_baler(baler, "inspect", tmp_path / "json.root").stdout)
+    assert inspected["size"] == (tmp_path / "json.root").stat().st_size
+    assert len(inspected["branches"]) == len(table) == 24
+    for row in inspected["branches"]:
+        cells = table[f"{row['tree']}/{row['branch']}"]
+        assert cells == [row["type"], str(row["entries"]), str(row["compressed"]), str(row["uncompressed"]),
+                         f"{row['ratio']:.2f}x", *row["codec"].split()], (cells, row)
+    assert inspected["total"]["compressed"] == sum(r["compressed"] for r in inspected["branches"])
+
+
+def codecs_after(report) -> dict:
+    return {r["branch"]: r["codec_after"] for r in report["branches"]}
+
+
+def test_policy_gives_per_branch_codecs_first_match_wins(baler, sample, tmp_path):
+    out = tmp_path / "policy.root"
+    proc = run_baler(baler, "compress", sample, out, "--json", "--branches", "Muon_pt",
+                     "--policy", "Events/Jet_pt=rel:1e-3, Events/Jet_*=bits:5,*/MET_*=abs:0.01")
+    assert proc.stderr == "", proc.stderr
+    codecs = codecs_after(json.loads(proc.stdout))
+    assert codecs["Jet_pt"] == "baler rel:1e-3"  # the first rule, not the second
+    assert codecs["Jet_eta"] == codecs["Jet_btag"] == "baler bits:5"
+    assert codecs["MET_pt"] == codecs["MET_phi"] == "baler abs:0.01"
+    assert codecs["Muon_pt"] == "baler bits:10"  # --codec's default on --branches
+    assert codecs["Muon_eta"] == codecs["Calo_E"] == codecs["nJet"] == "baler lossless"
+    # Every value within its branch's bound, every other value exact.
+    comparison = compare_trees(sample, out, "Events",
+                               "Jet_pt=rel:1e-3,Jet_*=bits:5,MET_*=abs:0.01,Muon_pt=bits:10")
+    assert comparison.total.bad == 0 and comparison.plugin_loaded, comparison.output
+    assert all(comparison.branches[b].changed > 0 for b in ("Jet_pt", "Jet_eta", "MET_pt", "Muon_pt"))
+
+
+def test_policy_alone_leaves_other_float_branches_lossless(baler, sample, tmp_path):
+    proc = run_baler(baler, "compress", sample, tmp_path / "out.root", "--json", "--policy", "Events/MET_pt=bits:5")
+    report = json.loads(proc.stdout)
+    assert report["codec"] is None
+    codecs = codecs_after(report)
+    assert codecs.pop("MET_pt") == "baler bits:5"
+    assert set(codecs.values()) == {"baler lossless"}
+
+
+def test_selection_that_matches_nothing_is_a_warning(baler, sample, tmp_path):
+    proc = run_baler(baler, "compress", sample, tmp_path / "out.root", "--branches", "Jet_pt", "--branches", "Nope*",
+                     "--branches", "nJet", "--policy", "Events/MET_*=bits:5,Other/*=bits:3,Events/MET_pt=bits:7")
+    warnings = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert warnings == [
+        "baler: warning: --policy rule 'Other/*=bits:3' selects no float or double branch (no match, or an earlier "
+        "rule takes them)",
+        "baler: warning: --policy rule 'Events/MET_pt=bits:7' selects no float or double branch (no match, or an "
+        "earlier rule takes them)",
+        "baler: warning: --branches 'Nope*' selects no float or double branch that no --policy rule takes",
+        "baler: warning: --branches 'nJet' selects no float or double branch that no --policy rule takes",
+    ], proc.stderr
+    assert table_rows(proc.stdout)["Events/Jet_pt"][-1] == "bits:10"
+
+
+def test_environment_policy_does_not_override_the_command_line(baler, sample, tmp_path):
+    """BALER_POLICY in the shell used to win over --codec: `--codec lossless` wrote bits:3 and said lossless."""
+    out = tmp_path / "out.root"
+    proc = subprocess.run([str(baler), "compress", str(sample), str(out), "--codec", "lossless"], capture_output=True,
+                          text=True, timeout=900, env={**os.environ, "BALER_POLICY": "*/*=bits:3"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "baler: warning: BALER_POLICY is not applied by `baler compress`: pass the rules with " \
+                          "--policy\n"
+    comparison = compare_trees(sample, out, "Events")
+    assert comparison.total.values > 0 and comparison.total.changed == 0, comparison.output

@@ -6,6 +6,7 @@
 //  - one `BalerBranchRow` per branch that holds data (compress, inspect), valid only during the
 //    call of the row callback (copy what you keep);
 //  - progress as (done, total) counts, e.g. entries (may be null);
+//  - warnings (a selection that matched nothing, ...) as one line each (may be null);
 //  - errors as a return value != 0 and one line of text written into `error` (NUL-terminated,
 //    truncated to `errorSize`).
 //
@@ -20,7 +21,7 @@ extern "C" {
 #endif
 
 /// Bumped whenever a signature or a struct below changes; the CLI checks it after loading.
-#define BALER_COMMAND_API_VERSION 1
+#define BALER_COMMAND_API_VERSION 2
 
 /// One branch of one tree.
 typedef struct BalerBranchRow {
@@ -38,21 +39,38 @@ typedef struct BalerBranchRow {
 
 typedef void (*BalerRowCallback)(const BalerBranchRow *row, void *user);
 typedef void (*BalerProgressCallback)(const char *what, long long done, long long total, void *user);
+typedef void (*BalerWarningCallback)(const char *message, void *user);
+
+/// What baler_compress_file stores how. Only float and double values are ever coded lossily;
+/// every other value, and every float branch that nothing selects, is stored with Baler lossless.
+typedef struct BalerCompressOptions {
+   /// Codec (e.g. "bits:10", "rel:1e-4") for the float and double branches matching one of the
+   /// `nGlobs` shell globs (all when nGlobs == 0); NULL: none (only `policy` selects).
+   const char *codecSpec;
+   const char *const *globs;
+   int nGlobs;
+   /// With nTrees > 0 only the trees with those names (or paths "dir/name") are rewritten; other
+   /// trees are copied with their own compression. A name that matches no tree is an error.
+   const char *const *trees;
+   int nTrees;
+   /// Per-branch codecs in the BALER_POLICY grammar (`TREE/BRANCHGLOB=SPEC,...`, globs on the
+   /// tree's and the branch's names, first match wins), taking precedence over `codecSpec`;
+   /// NULL or "": none. A rule that selects no float or double branch is reported as a warning,
+   /// like a glob of `globs`.
+   const char *policy;
+} BalerCompressOptions;
 
 /// BALER_COMMAND_API_VERSION of the library.
 int baler_command_api_version(void);
 
-/// Rewrites every TTree of `inPath` into `outPath` with Baler; all other objects (histograms,
-/// directories, other keys) are copied. `outPath` is written under a temporary name in its folder
-/// and renamed on success: a failed call leaves an existing file there untouched. An `outPath`
-/// that is a directory or the input file itself (by inode) is refused. `codecSpec` (e.g. "bits:10", "lossless")
-/// applies to the float and double branches whose name matches one of the `nGlobs` shell globs
-/// (all when nGlobs == 0); everything else is stored with Baler lossless. With nTrees > 0 only
-/// the trees with those names (or paths "dir/name") are rewritten; other trees are copied with
-/// their own compression. One row per branch of every rewritten tree.
-int baler_compress_file(const char *inPath, const char *outPath, const char *codecSpec, const char *const *globs,
-                        int nGlobs, const char *const *trees, int nTrees, BalerRowCallback onRow,
-                        BalerProgressCallback onProgress, void *user, char *error, size_t errorSize);
+/// Rewrites every TTree of `inPath` into `outPath` with Baler as `options` say; all other objects
+/// (histograms, directories, other keys) are copied. `outPath` is written under a temporary name in
+/// its folder and renamed on success: a failed call leaves an existing file there untouched. An
+/// `outPath` that is a directory or the input file itself (by inode) is refused. One row per branch
+/// of every rewritten tree.
+int baler_compress_file(const char *inPath, const char *outPath, const BalerCompressOptions *options,
+                        BalerRowCallback onRow, BalerProgressCallback onProgress, BalerWarningCallback onWarning,
+                        void *user, char *error, size_t errorSize);
 
 /// One row per branch of every TTree in `path` (all directories), with its compression.
 int baler_inspect_file(const char *path, BalerRowCallback onRow, void *user, char *error, size_t errorSize);

@@ -3,6 +3,7 @@
 
 #include "Baler/Baler.h"
 #include "BasketLayout.h"
+#include "CodecSelection.h"
 
 #include "TBranch.h"
 #include "TClass.h"
@@ -15,6 +16,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,15 +35,11 @@ struct CodecChoice {
    bool viaSetCodec = false;
 };
 
-CodecChoice ChooseCodec(const std::string &text)
+CodecChoice ChooseCodec(const Baler::Codec &codec)
 {
    CodecChoice choice;
-   try {
-      choice.codec = std::make_unique<Baler::Codec>(Baler::Codec::Parse(text));
-   } catch (const std::exception &e) {
-      throw Failure(std::string("bad --codec: ") + e.what());
-   }
-   choice.spec = choice.codec->ToString();
+   choice.codec = std::make_unique<Baler::Codec>(codec);
+   choice.spec = codec.ToString();
    if (choice.spec == "lossless")
       return choice;
    if (choice.spec.rfind("bits:", 0) == 0) {
@@ -55,13 +53,29 @@ CodecChoice ChooseCodec(const std::string &text)
    return choice;
 }
 
+/// A shell glob of --branches, and whether it selected a float or double branch.
+struct BranchGlob {
+   std::string glob;
+   bool used = false;
+};
+
+/// A --policy rule, and whether it was the first match of a float or double branch.
+struct PolicyChoice {
+   Internal::PolicyRule rule;
+   CodecChoice choice;
+   bool used = false;
+
+   std::string Text() const { return rule.treeGlob + "/" + rule.branchGlob + "=" + choice.spec; }
+};
+
 /// Recorded in the output tree's UserInfo, one TNamed per branch stored with a codec that its
 /// compression setting does not name (SetCodec): `baler inspect` reads them back.
 constexpr const char *kCodecNotePrefix = "baler.codec:";
 
 struct Rewriter {
-   CodecChoice choice;
-   std::vector<std::string> globs;
+   std::vector<PolicyChoice> policy;  ///< first match wins, before `codec`
+   std::optional<CodecChoice> codec;  ///< for the float branches that `globs` select
+   std::vector<BranchGlob> globs;     ///< none: every float branch
    std::vector<std::string> trees;
    std::set<std::string> rewritten; ///< the --tree names that matched a tree
    BalerRowCallback onRow = nullptr;
@@ -81,14 +95,32 @@ struct Rewriter {
       return selected;
    }
 
-   bool Matches(const std::string &branch) const
+   /// The codec for a branch of tree `treeName`: its first matching policy rule, else `codec` when
+   /// a glob selects it; nullptr for lossless. Only float and double values are ever coded lossily,
+   /// so only branches holding them take part (and count as a use of a rule or a glob).
+   const CodecChoice *Choose(const std::string &treeName, TBranch &branch)
    {
-      if (globs.empty())
-         return true;
-      for (const auto &g : globs)
-         if (GlobMatch(g, branch))
-            return true;
-      return false;
+      if (!Internal::HasCodableFloatLeaf(branch))
+         return nullptr;
+      const CodecChoice *chosen = nullptr;
+      for (auto &p : policy)
+         if (GlobMatch(p.rule.treeGlob, treeName) && GlobMatch(p.rule.branchGlob, branch.GetName())) {
+            p.used = true;
+            chosen = &p.choice;
+            break;
+         }
+      if (!chosen && codec) {
+         bool selected = globs.empty();
+         for (auto &g : globs)
+            if (GlobMatch(g.glob, branch.GetName()))
+               selected = g.used = true;
+         if (selected)
+            chosen = &*codec;
+      }
+      // bits:N with N > 23 is for doubles: a float has 23 mantissa bits, so it stays exact.
+      if (chosen && chosen->bits > kMaxSettingsBits && IsSinglePrecision(branch))
+         return nullptr;
+      return chosen;
    }
 
    void CopyDirectory(TDirectory &in, TDirectory &out, const std::string &prefix)
@@ -161,17 +193,14 @@ struct Rewriter {
       std::vector<std::string> codecs(outBranches.size());
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &branch = *outBranches[i];
-         bool lossy = Internal::HasCodableFloatLeaf(branch) && Matches(branch.GetName());
-         // bits:N with N > 23 is for doubles: a float has 23 mantissa bits, so it stays exact.
-         if (lossy && choice.bits > kMaxSettingsBits && IsSinglePrecision(branch))
-            lossy = false;
-         branch.SetCompressionSettings(lossy ? choice.settings : kLossless);
-         if (lossy && choice.viaSetCodec) {
-            Baler::SetCodec(&branch, *choice.codec);
+         const CodecChoice *chosen = Choose(tree.GetName(), branch);
+         branch.SetCompressionSettings(chosen ? chosen->settings : kLossless);
+         if (chosen && chosen->viaSetCodec) {
+            Baler::SetCodec(&branch, *chosen->codec);
             copy->GetUserInfo()->Add(new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(),
-                                                choice.spec.c_str()));
+                                                chosen->spec.c_str()));
          }
-         codecs[i] = lossy ? choice.spec : "lossless";
+         codecs[i] = chosen ? chosen->spec : "lossless";
       }
 
       const Long64_t entries = tree.GetEntries();
@@ -221,24 +250,41 @@ struct Rewriter {
 } // namespace
 } // namespace Baler::Cli
 
-extern "C" int baler_compress_file(const char *inPath, const char *outPath, const char *codecSpec,
-                                   const char *const *globs, int nGlobs, const char *const *trees, int nTrees,
-                                   BalerRowCallback onRow, BalerProgressCallback onProgress, void *user, char *error,
-                                   size_t errorSize)
+extern "C" int baler_compress_file(const char *inPath, const char *outPath, const BalerCompressOptions *options,
+                                   BalerRowCallback onRow, BalerProgressCallback onProgress,
+                                   BalerWarningCallback onWarning, void *user, char *error, size_t errorSize)
 {
    using namespace Baler::Cli;
    return Guarded(error, errorSize, [&] {
+      if (!inPath || !outPath || !options)
+         throw Failure("missing input path, output path or options");
       Rewriter rewriter;
-      rewriter.choice = ChooseCodec(codecSpec && *codecSpec ? codecSpec : "bits:10");
-      for (int i = 0; i < nGlobs; ++i)
-         rewriter.globs.emplace_back(globs[i]);
-      for (int i = 0; i < nTrees; ++i)
-         rewriter.trees.emplace_back(trees[i]);
+      if (options->codecSpec) {
+         try {
+            rewriter.codec = ChooseCodec(Baler::Codec::Parse(options->codecSpec));
+         } catch (const std::exception &e) {
+            throw Failure(std::string("bad --codec: ") + e.what());
+         }
+      }
+      if (options->policy && *options->policy) {
+         std::vector<Baler::Internal::PolicyRule> rules;
+         try {
+            rules = Baler::Internal::ParsePolicy(options->policy);
+         } catch (const std::exception &e) {
+            throw Failure(std::string("bad --policy: ") + e.what());
+         }
+         for (auto &rule : rules) {
+            CodecChoice choice = ChooseCodec(Baler::Codec::Parse(rule.spec->ToString()));
+            rewriter.policy.push_back({std::move(rule), std::move(choice)});
+         }
+      }
+      for (int i = 0; i < options->nGlobs; ++i)
+         rewriter.globs.push_back({options->globs[i]});
+      for (int i = 0; i < options->nTrees; ++i)
+         rewriter.trees.emplace_back(options->trees[i]);
       rewriter.onRow = onRow;
       rewriter.onProgress = onProgress;
       rewriter.user = user;
-      if (!inPath || !outPath)
-         throw Failure("missing input or output path");
 
       OutputFile output(outPath, {inPath});
       std::unique_ptr<TFile> in(TFile::Open(inPath, "READ"));
@@ -260,5 +306,17 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       if (!RootMessages::FirstError().empty())
          throw Failure(RootMessages::FirstError());
       output.Commit();
+      auto warn = [&](const std::string &message) {
+         if (onWarning)
+            onWarning(message.c_str(), user);
+      };
+      for (const auto &p : rewriter.policy)
+         if (!p.used)
+            warn("--policy rule '" + p.Text() + "' selects no float or double branch (no match, or an earlier "
+                 "rule takes them)");
+      for (const auto &g : rewriter.globs)
+         if (!g.used)
+            warn("--branches '" + g.glob + "' selects no float or double branch" +
+                 (rewriter.policy.empty() ? "" : " that no --policy rule takes"));
    });
 }

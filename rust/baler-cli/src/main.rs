@@ -4,17 +4,20 @@
 //! libBalerROOT (see `plugin.rs` and root-plugin/include/Baler/CommandApi.h), loaded at run time.
 
 mod eval;
+mod json;
 mod plugin;
 mod table;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use plugin::Plugin;
+use json::Json;
+use plugin::{Plugin, Selection};
 
 /// Events in the embedded default sample: about 10^6 float values.
 const DEFAULT_EVENTS: i64 = 10_000;
@@ -50,8 +53,9 @@ enum Command {
 
 #[derive(Args)]
 #[command(long_about = "Rewrite every TTree of IN.root into OUT.root with Baler. The codec applies to the float \
-                        and double branches that match the --branches globs (all by default); every other \
-                        branch is stored by Baler losslessly. Histograms, directories and other objects are \
+                        and double branches that match the --branches globs (all by default), --policy rules \
+                        (first match wins) before it; every other branch is stored by Baler losslessly. A glob \
+                        or rule that selects no float branch is reported as a warning. Histograms, directories and other objects are \
                         copied. Prints a table per branch: bytes before, after, ratio and codec, and totals.\n\n\
                         With no arguments, generates the default sample into a temporary folder, compresses \
                         it and says where the files are.")]
@@ -62,15 +66,35 @@ struct CompressArgs {
     /// Output ROOT file, replaced only when the run succeeds (written under a temporary name first)
     #[arg(value_name = "OUT.root")]
     output: Option<PathBuf>,
-    /// Codec for the selected float/double branches: lossless | bits:N | rel:E | abs:E
-    #[arg(long, value_name = "SPEC", default_value = DEFAULT_CODEC)]
-    codec: String,
+    /// Codec for the selected float/double branches: lossless | bits:N | rel:E | abs:E [default: bits:10,
+    /// none with --policy and no --branches]
+    #[arg(long, value_name = "SPEC", value_parser = NonEmptyStringValueParser::new())]
+    codec: Option<String>,
     /// Shell glob on branch names selecting the branches that get --codec (repeatable; default all)
-    #[arg(long = "branches", value_name = "GLOB")]
+    #[arg(long = "branches", value_name = "GLOB", value_parser = NonEmptyStringValueParser::new())]
     branches: Vec<String>,
     /// Rewrite only this tree (name or dir/name; repeatable); other trees are copied unchanged
-    #[arg(long = "tree", value_name = "NAME")]
+    #[arg(long = "tree", value_name = "NAME", value_parser = NonEmptyStringValueParser::new())]
     trees: Vec<String>,
+    /// Per-branch codecs, BALER_POLICY grammar: TREE/BRANCHGLOB=SPEC,... (first match wins, before --codec)
+    #[arg(long, value_name = "RULES", value_parser = NonEmptyStringValueParser::new())]
+    policy: Option<String>,
+    /// Print the table as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+impl CompressArgs {
+    /// The codec applies to the branches --branches selects; with only --policy, to none.
+    fn selection(&self) -> Selection {
+        let codec_wanted = self.policy.is_none() || !self.branches.is_empty();
+        Selection {
+            codec: self.codec.clone().or_else(|| codec_wanted.then(|| DEFAULT_CODEC.to_string())),
+            globs: self.branches.clone(),
+            trees: self.trees.clone(),
+            policy: self.policy.clone(),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -78,6 +102,9 @@ struct InspectArgs {
     /// ROOT file to inspect
     #[arg(value_name = "FILE.root")]
     file: PathBuf,
+    /// Print the table as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -143,6 +170,35 @@ fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
+/// Why a command stopped early.
+enum Stop {
+    /// An error, reported as one line on stderr.
+    Error(String),
+    /// Whoever reads our stdout went away (`baler inspect f.root | head -1`): nothing to report.
+    StdoutClosed,
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Stop {
+        Stop::Error(message)
+    }
+}
+
+/// Writes to stdout. ROOT ignores SIGPIPE in this process, so a closed pipe shows up as an
+/// error here (where `println!` would panic).
+fn emit(text: &str) -> Result<(), Stop> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Stop::StdoutClosed),
+        Err(e) => Err(Stop::Error(format!("cannot write to standard output: {e}"))),
+    }
+}
+
+fn warn(message: &str) {
+    eprintln!("baler: warning: {message}");
+}
+
 fn require_input(path: &Path) -> Result<(), String> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => Ok(()),
@@ -159,42 +215,71 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-fn compress(args: CompressArgs) -> Result<(), String> {
+fn compress(args: CompressArgs) -> Result<(), Stop> {
+    let selection = args.selection();
     let (input, output) = match (args.input, args.output) {
         (Some(input), Some(output)) => (input, output),
-        (None, None) => return compress_default_sample(&args.codec, &args.branches, &args.trees),
-        _ => return Err("compress needs both IN.root and OUT.root (or neither, to compress a generated sample)".into()),
+        (None, None) => return compress_default_sample(&selection, args.json),
+        _ => return Err(Stop::Error("missing OUT.root (give IN.root OUT.root, or neither to compress a generated sample)".into())),
     };
     require_input(&input)?;
     let plugin = Plugin::load()?;
-    compress_and_report(&plugin, &input, &output, &args.codec, &args.branches, &args.trees)
+    compress_and_report(&plugin, &input, &output, &selection, args.json)
 }
 
-fn compress_and_report(
-    plugin: &Plugin,
-    input: &Path,
-    output: &Path,
-    codec: &str,
-    globs: &[String],
-    trees: &[String],
-) -> Result<(), String> {
+fn compress_and_report(plugin: &Plugin, input: &Path, output: &Path, selection: &Selection, json: bool) -> Result<(), Stop> {
     let mut bars = Bars::new();
     let result = {
         let mut progress = |what: &str, done: i64, total: i64| bars.update(what, done, total);
-        plugin.compress(input, output, codec, globs, trees, Some(&mut progress))
+        plugin.compress(input, output, selection, Some(&mut progress))
     };
     bars.finish();
-    let rows = result?;
-    println!("baler compress: {} -> {} (codec {codec} on float branches{}, lossless elsewhere)",
-             input.display(), output.display(),
-             if globs.is_empty() { String::new() } else { format!(" matching {}", globs.join(" ")) });
-    print!("{}", table::compress_table(&rows));
+    let compressed = result?;
+    for warning in &compressed.warnings {
+        warn(warning);
+    }
+    let rows = &compressed.rows;
     let (before, after) = (file_size(input), file_size(output));
-    println!("file size: {before} -> {after} bytes (ratio {})", table::ratio(before as i64, after as i64));
-    Ok(())
+    if json {
+        let (branches, total) = table::compress_json(rows);
+        let report = Json::Object(vec![
+            ("input", Json::text(input.display().to_string())),
+            ("output", Json::text(output.display().to_string())),
+            ("codec", Json::optional_text(selection.codec.as_deref())),
+            ("branch_globs", Json::texts(&selection.globs)),
+            ("trees", Json::texts(&selection.trees)),
+            ("policy", Json::optional_text(selection.policy.as_deref())),
+            ("branches", branches),
+            ("total", total),
+            ("file_size", Json::Object(vec![
+                ("before", Json::Int(before as i64)),
+                ("after", Json::Int(after as i64)),
+                ("ratio", table::json_ratio(before as i64, after as i64)),
+            ])),
+            ("warnings", Json::texts(&compressed.warnings)),
+        ]);
+        return emit(&format!("{report}\n"));
+    }
+    let mut what = Vec::new();
+    if let Some(policy) = &selection.policy {
+        what.push(format!("policy {policy}"));
+    }
+    if let Some(codec) = &selection.codec {
+        let globs = if selection.globs.is_empty() { String::new() } else { format!(" matching {}", selection.globs.join(" ")) };
+        what.push(format!("codec {codec} on float branches{globs}"));
+    }
+    what.push("lossless elsewhere".to_string());
+    emit(&format!(
+        "baler compress: {} -> {} ({})\n{}file size: {before} -> {after} bytes (ratio {})\n",
+        input.display(),
+        output.display(),
+        what.join(", "),
+        table::compress_table(rows),
+        table::ratio(before as i64, after as i64)
+    ))
 }
 
-fn compress_default_sample(codec: &str, globs: &[String], trees: &[String]) -> Result<(), String> {
+fn compress_default_sample(selection: &Selection, json: bool) -> Result<(), Stop> {
     let dir = tempfile::Builder::new()
         .prefix("baler-sample-")
         .tempdir()
@@ -203,11 +288,12 @@ fn compress_default_sample(codec: &str, globs: &[String], trees: &[String]) -> R
     let input = dir.join("sample.root");
     let output = dir.join("sample.baler.root");
     let plugin = Plugin::load()?;
-    println!("baler: generating the default sample ({DEFAULT_EVENTS} events, seed {DEFAULT_SEED}) into {}", dir.display());
+    // With --json, stdout is the JSON document alone: say where the files go on stderr.
+    let note = |text: String| if json { eprintln!("{text}"); Ok(()) } else { emit(&format!("{text}\n")) };
+    note(format!("baler: generating the default sample ({DEFAULT_EVENTS} events, seed {DEFAULT_SEED}) into {}", dir.display()))?;
     generate_with_progress(&plugin, &input, DEFAULT_EVENTS, DEFAULT_SEED)?;
-    compress_and_report(&plugin, &input, &output, codec, globs, trees)?;
-    println!("files are in {}: sample.root (input, ZSTD-505), sample.baler.root (Baler)", dir.display());
-    Ok(())
+    compress_and_report(&plugin, &input, &output, selection, json)?;
+    note(format!("files are in {}: sample.root (input, ZSTD-505), sample.baler.root (Baler)", dir.display()))
 }
 
 fn generate_with_progress(plugin: &Plugin, output: &Path, events: i64, seed: u64) -> Result<(), String> {
@@ -220,32 +306,50 @@ fn generate_with_progress(plugin: &Plugin, output: &Path, events: i64, seed: u64
     result
 }
 
-fn inspect(args: InspectArgs) -> Result<(), String> {
+fn inspect(args: InspectArgs) -> Result<(), Stop> {
     require_input(&args.file)?;
     let plugin = Plugin::load()?;
     let rows = plugin.inspect(&args.file)?;
-    println!("baler inspect: {} ({} bytes)", args.file.display(), file_size(&args.file));
-    if rows.is_empty() {
-        println!("no TTree in this file");
-        return Ok(());
+    let size = file_size(&args.file);
+    if args.json {
+        let (branches, total) = table::inspect_json(&rows);
+        let report = Json::Object(vec![
+            ("file", Json::text(args.file.display().to_string())),
+            ("size", Json::Int(size as i64)),
+            ("branches", branches),
+            ("total", total),
+        ]);
+        return emit(&format!("{report}\n"));
     }
-    print!("{}", table::inspect_table(&rows));
-    Ok(())
+    let body = if rows.is_empty() { "no TTree in this file\n".to_string() } else { table::inspect_table(&rows) };
+    emit(&format!("baler inspect: {} ({size} bytes)\n{body}", args.file.display()))
 }
 
-fn generate(args: GenerateArgs) -> Result<(), String> {
+fn generate(args: GenerateArgs) -> Result<(), Stop> {
     if args.events < 0 {
-        return Err(format!("--events must not be negative (got {})", args.events));
+        return Err(Stop::Error(format!("--events must not be negative (got {})", args.events)));
     }
     let plugin = Plugin::load()?;
     generate_with_progress(&plugin, &args.output, args.events, args.seed)?;
-    println!("baler generate: wrote {} events (seed {}) to {} ({} bytes)",
-             args.events, args.seed, args.output.display(), file_size(&args.output));
-    Ok(())
+    emit(&format!(
+        "baler generate: wrote {} events (seed {}) to {} ({} bytes)\n",
+        args.events,
+        args.seed,
+        args.output.display(),
+        file_size(&args.output)
+    ))
 }
 
 /// clap's errors span several lines: keep the one that says what is wrong, plus where to look.
+/// A missing argument is named: "missing FILE.root".
 fn usage_error(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() == ErrorKind::MissingRequiredArgument {
+        if let Some(ContextValue::Strings(names)) = error.get(ContextKind::InvalidArg) {
+            let names: Vec<&str> = names.iter().map(|n| n.trim_matches(|c| c == '<' || c == '>')).collect();
+            return format!("missing {} (see `baler --help`)", names.join(", "));
+        }
+    }
     let rendered = error.render().to_string();
     let line = rendered
         .lines()
@@ -255,6 +359,15 @@ fn usage_error(error: &clap::Error) -> String {
         .trim_start_matches("error: ")
         .to_string();
     format!("{line} (see `baler --help`)")
+}
+
+/// BALER_POLICY would make the plugin override the codecs that `baler` chooses (and write the
+/// generated sample with Baler): the command line takes its rules from --policy instead. Removed
+/// before the plugin loads; returns whether it was set.
+fn take_environment_policy() -> bool {
+    let set = std::env::var_os("BALER_POLICY").is_some_and(|p| !p.is_empty());
+    std::env::remove_var("BALER_POLICY");
+    set
 }
 
 fn main() -> ExitCode {
@@ -272,16 +385,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if take_environment_policy() && matches!(cli.command, None | Some(Command::Compress(_))) {
+        warn("BALER_POLICY is not applied by `baler compress`: pass the rules with --policy");
+    }
     let result = match cli.command {
         Some(Command::Compress(args)) => compress(args),
         Some(Command::Inspect(args)) => inspect(args),
         Some(Command::Generate(args)) => generate(args),
-        Some(Command::Eval(args)) => eval::run(args),
-        None => compress_default_sample(DEFAULT_CODEC, &[], &[]),
+        Some(Command::Eval(args)) => eval::run(args).map_err(Stop::Error),
+        None => compress_default_sample(
+            &Selection { codec: Some(DEFAULT_CODEC.to_string()), globs: Vec::new(), trees: Vec::new(), policy: None },
+            false,
+        ),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Ok(()) | Err(Stop::StdoutClosed) => ExitCode::SUCCESS,
+        Err(Stop::Error(message)) => {
             eprintln!("baler: error: {}", message.replace('\n', " "));
             ExitCode::FAILURE
         }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
 /// BALER_COMMAND_API_VERSION of the header this crate was written against.
-const API_VERSION: c_int = 1;
+const API_VERSION: c_int = 2;
 const LIBRARY: &str = "libBalerROOT.so";
 const ERROR_SIZE: usize = 2048;
 
@@ -26,20 +26,29 @@ struct RawRow {
     codec_before: *const c_char,
 }
 
+/// `BalerCompressOptions` of CommandApi.h.
+#[repr(C)]
+struct RawCompressOptions {
+    codec_spec: *const c_char,
+    globs: *const *const c_char,
+    n_globs: c_int,
+    trees: *const *const c_char,
+    n_trees: c_int,
+    policy: *const c_char,
+}
+
 type RowCallback = extern "C" fn(*const RawRow, *mut c_void);
 type ProgressCallback = extern "C" fn(*const c_char, i64, i64, *mut c_void);
+type WarningCallback = extern "C" fn(*const c_char, *mut c_void);
 
 type VersionFn = unsafe extern "C" fn() -> c_int;
 type CompressFn = unsafe extern "C" fn(
     *const c_char,
     *const c_char,
-    *const c_char,
-    *const *const c_char,
-    c_int,
-    *const *const c_char,
-    c_int,
+    *const RawCompressOptions,
     Option<RowCallback>,
     Option<ProgressCallback>,
+    Option<WarningCallback>,
     *mut c_void,
     *mut c_char,
     usize,
@@ -64,6 +73,22 @@ pub struct Row {
     pub codec_before: String,
 }
 
+/// What `compress` stores how; see `BalerCompressOptions` in CommandApi.h.
+pub struct Selection {
+    /// Codec for the float branches that `globs` select; None: only `policy` selects.
+    pub codec: Option<String>,
+    pub globs: Vec<String>,
+    pub trees: Vec<String>,
+    /// BALER_POLICY grammar, first match wins, before `codec`.
+    pub policy: Option<String>,
+}
+
+/// What `compress` reports: one row per branch, and the warnings (selections that matched nothing).
+pub struct Compressed {
+    pub rows: Vec<Row>,
+    pub warnings: Vec<String>,
+}
+
 /// Progress of long work: (what, done, total).
 pub type Progress<'a> = &'a mut dyn FnMut(&str, i64, i64);
 
@@ -77,7 +102,14 @@ pub struct Plugin {
 
 struct Context<'a> {
     rows: Vec<Row>,
+    warnings: Vec<String>,
     progress: Option<Progress<'a>>,
+}
+
+impl<'a> Context<'a> {
+    fn new(progress: Option<Progress<'a>>) -> Context<'a> {
+        Context { rows: Vec::new(), warnings: Vec::new(), progress }
+    }
 }
 
 fn text(ptr: *const c_char) -> String {
@@ -120,6 +152,15 @@ extern "C" fn on_progress(what: *const c_char, done: i64, total: i64, user: *mut
         // A panic must not unwind into C++.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| progress(&what, done, total)));
     }
+}
+
+extern "C" fn on_warning(message: *const c_char, user: *mut c_void) {
+    if user.is_null() {
+        return;
+    }
+    // SAFETY: as in on_row.
+    let context = unsafe { &mut *(user as *mut Context) };
+    context.warnings.push(text(message));
 }
 
 fn c_string(value: &str, what: &str) -> Result<CString, String> {
@@ -202,47 +243,53 @@ impl Plugin {
         Ok(plugin)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn compress(
         &self,
         input: &Path,
         output: &Path,
-        codec: &str,
-        globs: &[String],
-        trees: &[String],
+        selection: &Selection,
         progress: Option<Progress>,
-    ) -> Result<Vec<Row>, String> {
-        let (input, output, codec) = (c_path(input)?, c_path(output)?, c_string(codec, "the codec")?);
-        let globs: Vec<CString> = globs.iter().map(|g| c_string(g, "a branch glob")).collect::<Result<_, _>>()?;
-        let trees: Vec<CString> = trees.iter().map(|t| c_string(t, "a tree name")).collect::<Result<_, _>>()?;
+    ) -> Result<Compressed, String> {
+        let (input, output) = (c_path(input)?, c_path(output)?);
+        let codec = selection.codec.as_deref().map(|c| c_string(c, "the codec")).transpose()?;
+        let policy = selection.policy.as_deref().map(|p| c_string(p, "the policy")).transpose()?;
+        let globs: Vec<CString> =
+            selection.globs.iter().map(|g| c_string(g, "a branch glob")).collect::<Result<_, _>>()?;
+        let trees: Vec<CString> =
+            selection.trees.iter().map(|t| c_string(t, "a tree name")).collect::<Result<_, _>>()?;
         let glob_ptrs: Vec<*const c_char> = globs.iter().map(|g| g.as_ptr()).collect();
         let tree_ptrs: Vec<*const c_char> = trees.iter().map(|t| t.as_ptr()).collect();
-        let mut context = Context { rows: Vec::new(), progress };
+        let options = RawCompressOptions {
+            codec_spec: codec.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+            globs: glob_ptrs.as_ptr(),
+            n_globs: glob_ptrs.len() as c_int,
+            trees: tree_ptrs.as_ptr(),
+            n_trees: tree_ptrs.len() as c_int,
+            policy: policy.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+        };
+        let mut context = Context::new(progress);
         let mut error = vec![0u8; ERROR_SIZE];
         // SAFETY: every pointer lives until the call returns; callbacks get `context` back.
         let status = unsafe {
             (self.compress)(
                 input.as_ptr(),
                 output.as_ptr(),
-                codec.as_ptr(),
-                glob_ptrs.as_ptr(),
-                glob_ptrs.len() as c_int,
-                tree_ptrs.as_ptr(),
-                tree_ptrs.len() as c_int,
+                &options,
                 Some(on_row),
                 Some(on_progress),
+                Some(on_warning),
                 &mut context as *mut Context as *mut c_void,
                 error.as_mut_ptr() as *mut c_char,
                 error.len(),
             )
         };
         result(status, &error)?;
-        Ok(context.rows)
+        Ok(Compressed { rows: context.rows, warnings: context.warnings })
     }
 
     pub fn inspect(&self, path: &Path) -> Result<Vec<Row>, String> {
         let path = c_path(path)?;
-        let mut context = Context { rows: Vec::new(), progress: None };
+        let mut context = Context::new(None);
         let mut error = vec![0u8; ERROR_SIZE];
         // SAFETY: as in compress.
         let status = unsafe {
@@ -260,7 +307,7 @@ impl Plugin {
 
     pub fn generate(&self, output: &Path, events: i64, seed: u64, progress: Option<Progress>) -> Result<(), String> {
         let output = c_path(output)?;
-        let mut context = Context { rows: Vec::new(), progress };
+        let mut context = Context::new(progress);
         let mut error = vec![0u8; ERROR_SIZE];
         // SAFETY: as in compress.
         let status = unsafe {

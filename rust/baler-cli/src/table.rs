@@ -1,5 +1,6 @@
-//! The per-branch tables that `compress` and `inspect` print.
+//! The per-branch tables that `compress` and `inspect` print, as text or (`--json`) as JSON.
 
+use crate::json::Json;
 use crate::plugin::Row;
 
 /// `a / b` as a compression ratio, e.g. "3.21x"; "-" when b is 0.
@@ -8,6 +9,15 @@ pub fn ratio(a: i64, b: i64) -> String {
         "-".to_string()
     } else {
         format!("{:.2}x", a as f64 / b as f64)
+    }
+}
+
+/// `a / b` for JSON; null when b is 0.
+pub fn json_ratio(a: i64, b: i64) -> Json {
+    if b <= 0 {
+        Json::Null
+    } else {
+        Json::Number(a as f64 / b as f64)
     }
 }
 
@@ -49,6 +59,26 @@ fn size_before_known(r: &Row) -> bool {
     r.bytes_before > 0 || r.entries == 0
 }
 
+/// The totals line of `compress`: over the branches whose size before is known.
+struct CompressTotals {
+    compared: usize,
+    in_tree_key: usize,
+    before: i64,
+    after: i64,
+}
+
+impl CompressTotals {
+    fn of(rows: &[Row]) -> CompressTotals {
+        let compared: Vec<&Row> = rows.iter().filter(|r| size_before_known(r)).collect();
+        CompressTotals {
+            compared: compared.len(),
+            in_tree_key: rows.len() - compared.len(),
+            before: compared.iter().map(|r| r.bytes_before).sum(),
+            after: compared.iter().map(|r| r.bytes).sum(),
+        }
+    }
+}
+
 /// Branch, type, entries, bytes before, bytes after, ratio, codec before -> after; then totals
 /// over the branches whose size before is known.
 pub fn compress_table(rows: &[Row]) -> String {
@@ -68,25 +98,22 @@ pub fn compress_table(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let compared: Vec<&Row> = rows.iter().filter(|r| size_before_known(r)).collect();
-    let before: i64 = compared.iter().map(|r| r.bytes_before).sum();
-    let after: i64 = compared.iter().map(|r| r.bytes).sum();
-    let unknown = rows.len() - compared.len();
-    let label = if unknown == 0 {
+    let totals = CompressTotals::of(rows);
+    let label = if totals.in_tree_key == 0 {
         format!("total ({} branches)", rows.len())
     } else {
         format!(
-            "total ({} branches; {unknown} more had their baskets inside the tree key, compare the file sizes)",
-            compared.len()
+            "total ({} branches; {} more had their baskets inside the tree key, compare the file sizes)",
+            totals.compared, totals.in_tree_key
         )
     };
     cells.push(vec![
         label,
         String::new(),
         String::new(),
-        before.to_string(),
-        after.to_string(),
-        ratio(before, after),
+        totals.before.to_string(),
+        totals.after.to_string(),
+        ratio(totals.before, totals.after),
         String::new(),
         String::new(),
     ]);
@@ -95,6 +122,42 @@ pub fn compress_table(rows: &[Row]) -> String {
         &cells,
         &[false, false, true, true, true, true, false, false],
     )
+}
+
+/// The data of `compress_table` as JSON: "branches" (null where the table says "in tree key")
+/// and "total".
+pub fn compress_json(rows: &[Row]) -> (Json, Json) {
+    let branches = rows
+        .iter()
+        .map(|r| {
+            let known = size_before_known(r);
+            Json::Object(vec![
+                ("tree", Json::text(r.tree.as_str())),
+                ("branch", Json::text(r.branch.as_str())),
+                ("type", Json::text(r.type_name.as_str())),
+                ("entries", Json::Int(r.entries)),
+                ("bytes_before", if known { Json::Int(r.bytes_before) } else { Json::Null }),
+                ("bytes_after", Json::Int(r.bytes)),
+                ("ratio", if known { json_ratio(r.bytes_before, r.bytes) } else { Json::Null }),
+                ("codec_before", Json::text(r.codec_before.as_str())),
+                ("codec_after", Json::text(r.codec.as_str())),
+            ])
+        })
+        .collect();
+    let totals = CompressTotals::of(rows);
+    let total = Json::Object(vec![
+        ("branches", Json::Int(totals.compared as i64)),
+        ("branches_in_tree_key", Json::Int(totals.in_tree_key as i64)),
+        ("bytes_before", Json::Int(totals.before)),
+        ("bytes_after", Json::Int(totals.after)),
+        ("ratio", json_ratio(totals.before, totals.after)),
+    ]);
+    (Json::List(branches), total)
+}
+
+/// (compressed, uncompressed) bytes over all rows.
+fn inspect_totals(rows: &[Row]) -> (i64, i64) {
+    (rows.iter().map(|r| r.bytes).sum(), rows.iter().map(|r| r.total_bytes).sum())
 }
 
 /// Branch, type, entries, compressed and uncompressed bytes, ratio, codec; then totals.
@@ -113,8 +176,7 @@ pub fn inspect_table(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let zipped: i64 = rows.iter().map(|r| r.bytes).sum();
-    let total: i64 = rows.iter().map(|r| r.total_bytes).sum();
+    let (zipped, total) = inspect_totals(rows);
     cells.push(vec![
         format!("total ({} branches)", rows.len()),
         String::new(),
@@ -129,4 +191,31 @@ pub fn inspect_table(rows: &[Row]) -> String {
         &cells,
         &[false, false, true, true, true, true, false],
     )
+}
+
+/// The data of `inspect_table` as JSON: "branches" and "total".
+pub fn inspect_json(rows: &[Row]) -> (Json, Json) {
+    let branches = rows
+        .iter()
+        .map(|r| {
+            Json::Object(vec![
+                ("tree", Json::text(r.tree.as_str())),
+                ("branch", Json::text(r.branch.as_str())),
+                ("type", Json::text(r.type_name.as_str())),
+                ("entries", Json::Int(r.entries)),
+                ("compressed", Json::Int(r.bytes)),
+                ("uncompressed", Json::Int(r.total_bytes)),
+                ("ratio", json_ratio(r.total_bytes, r.bytes)),
+                ("codec", Json::text(r.codec.as_str())),
+            ])
+        })
+        .collect();
+    let (zipped, total) = inspect_totals(rows);
+    let totals = Json::Object(vec![
+        ("branches", Json::Int(rows.len() as i64)),
+        ("compressed", Json::Int(zipped)),
+        ("uncompressed", Json::Int(total)),
+        ("ratio", json_ratio(total, zipped)),
+    ]);
+    (Json::List(branches), totals)
 }
