@@ -86,6 +86,11 @@ cli: build
 	mkdir -p $(BUILD)/bin
 	install -m 755 "$$(cargo metadata --format-version 1 --no-deps | $(VPY) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/baler" $(BUILD)/bin/baler
 
+# docs/results.md's tables and figures, into docs/results/ (bench/results.sh; a few minutes).
+.PHONY: results
+results: cli
+	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) bench/results.sh
+
 test: test-rust test-root test-fuzz
 	@echo "make test: all suites passed"
 

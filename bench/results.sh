@@ -10,7 +10,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-DATA=${BALER_SHARED_DATA:-$REPO/../shared/data}
+DATA=$(cd "${BALER_SHARED_DATA:-$REPO/../shared/data}" && pwd)
 OUT=$REPO/docs/results
 # The generator writes 98 float values per event on average: 102100 events give 10^7.
 SAMPLE_EVENTS=102100

@@ -1,0 +1,151 @@
+"""`baler eval` (python/baler_eval behind rust/baler-cli): the report, its numbers, the analyses."""
+import re
+
+import numpy as np
+import pytest
+import uproot
+
+from conftest import run_baler, run_python
+
+BITS10_BOUND = 2.0 ** -11  # bits:10: |x'-x| <= 2^-(10+1)|x|
+SHIFT_LIMIT = 0.1
+KS_LIMIT = 0.99
+
+
+def table(stdout, first_column):
+    """The rows of the text table whose header starts with `first_column`, as {first cell: {column: cell}}."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first_column + " "))
+    header = re.split(r"\s{2,}", lines[start].strip())
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        rows[cells[0]] = dict(zip(header, cells))
+    return rows
+
+
+def sigma(cell):
+    return float(cell.split()[0])
+
+
+def evaluate(baler, original, compressed, out, *options, check=True):
+    return run_baler(baler, "eval", original, compressed, "--out", out, *options, check=check)
+
+
+@pytest.fixture(scope="module")
+def hzz_eval(baler, shared_data, hzz_bits10, tmp_path_factory):
+    """`baler eval` of the HZZ file against its bits:10 version: (process, report folder's parent, compressed)."""
+    folder = tmp_path_factory.mktemp("eval_hzz")
+    compressed = hzz_bits10[0]
+    proc = evaluate(baler, shared_data / "uproot-HZZ.root", compressed, folder / "report")
+    return proc, folder, compressed
+
+
+def test_report_with_plots(hzz_eval):
+    proc, folder, _ = hzz_eval
+    report = folder / "report" / "report.html"
+    assert report.exists() and f"report: {report}" in proc.stdout
+    images = re.findall(r"<img src='([^']+)'", report.read_text())
+    assert "branch_events_Muon_Px.png" in images and "physics_events_hzz4l.png" in images
+    assert "budget_events_hzz4l.png" in images
+    for image in images:
+        assert (folder / "report" / image).read_bytes().startswith(b"\x89PNG"), image
+
+
+def test_every_float_branch_within_bits10(hzz_eval):
+    rows = table(hzz_eval[0].stdout, "branch")
+    floats = {name: row for name, row in rows.items() if row["type"].startswith("Float_t")}
+    assert len(floats) == 41  # every float branch of the file
+    for name, row in floats.items():
+        assert row["codec"] == "baler bits:10", name
+        assert float(row["max rel err"]) <= BITS10_BOUND, name
+        assert row["verdict"] in ("within bound", "exact"), name
+    integers = [row for row in rows.values() if not row["type"].startswith("Float_t")]
+    assert integers and all(row["max abs err"] == "0" and row["verdict"] == "exact" for row in integers)
+
+
+def test_branch_figures_match_an_independent_reading(hzz_eval, shared_data):
+    """Muon_Px: original through uproot, compressed through RDataFrame, computed here."""
+    _, folder, compressed = hzz_eval
+    original = uproot.open(shared_data / "uproot-HZZ.root")["events"]["Muon_Px"].array(library="np")
+    original = np.concatenate(original).astype(np.float64)
+    output = run_python(f"""
+import ROOT, numpy as np
+columns = ROOT.RDataFrame("events", "{compressed}").AsNumpy(["Muon_Px"])
+np.save("{folder}/muon_px.npy", np.concatenate([np.asarray(v, dtype=np.float64) for v in columns["Muon_Px"]]))
+""")
+    decoded = np.load(folder / "muon_px.npy")
+    assert decoded.size == original.size == 3825, output
+    residual = decoded - original
+    row = table(hzz_eval[0].stdout, "branch")["Muon_Px"]
+    assert int(row["values"]) == original.size
+    assert float(row["max abs err"]) == pytest.approx(np.abs(residual).max(), rel=5e-3)
+    assert float(row["max rel err"]) == pytest.approx((np.abs(residual) / np.abs(original)).max(), rel=5e-3)
+    assert float(row["resid. mean"]) == pytest.approx(residual.mean(), rel=5e-3)
+    assert float(row["resid. RMS"]) == pytest.approx(np.sqrt(np.mean(residual ** 2)), rel=5e-3)
+    branch = uproot.open(compressed)["events"]["Muon_Px"]
+    assert int(row["bytes after"]) >= branch.compressed_bytes  # the table adds the basket keys
+    assert float(row["ratio"].rstrip("x")) > 2
+
+
+def physics_row(stdout, analysis):
+    return table(stdout, "analysis")[analysis]
+
+
+def assert_negligible(row):
+    for column in ("mean shift", "peak shift", "width shift"):
+        assert abs(sigma(row[column])) < SHIFT_LIMIT, (column, row)
+    assert float(row["KS p"]) > KS_LIMIT, row
+    assert row[next(c for c in row if c.startswith("all shifts"))] == "yes"
+
+
+def test_hzz4l_at_bits10_is_negligible(hzz_eval):
+    row = physics_row(hzz_eval[0].stdout, "hzz4l")
+    assert row["events"] == "40 / 40"  # four leptons in two same-flavour opposite-charge pairs
+    assert_negligible(row)
+    assert "hzz4l: loosest setting with every shift below 0.1 sigma: hzz_bits10.root" in hzz_eval[0].stdout
+
+
+def test_dimuon_at_bits10_is_negligible(baler, shared_data, tmp_path):
+    original = shared_data / "Run2012BC_DoubleMuParked_Muons_1000evts.root"
+    compressed = tmp_path / "muons_bits10.root"
+    run_baler(baler, "compress", original, compressed, "--codec", "bits:10")
+    proc = evaluate(baler, original, compressed, tmp_path / "report", "--branches", "Muon_pt")
+    row = physics_row(proc.stdout, "dimuon")
+    assert row["events"] == "415 / 415"  # exactly two muons of opposite charge
+    assert_negligible(row)
+    assert list(table(proc.stdout, "branch")) == ["Muon_pt"]
+
+
+def test_a_different_file_is_caught(baler, tmp_path):
+    """Two generated samples with different seeds: same branches, other values."""
+    first, second = tmp_path / "seed1.root", tmp_path / "seed2.root"
+    run_baler(baler, "generate", first, "--events", "3000", "--seed", "1")
+    run_baler(baler, "generate", second, "--events", "3000", "--seed", "2")
+    proc = evaluate(baler, first, second, tmp_path / "report", "--branches", "Muon_*", check=False)
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("baler: error: ") and "beyond what their codec allows" in errors[0]
+    rows = table(proc.stdout, "branch")
+    assert rows["Muon_pt"]["verdict"] in ("BOUND BROKEN", "ENTRIES DIFFER")
+    assert float(rows["Muon_pt"]["max abs err"]) > 1
+    physics = physics_row(proc.stdout, "dimuon")
+    assert physics["all shifts < 0.1 sigma, KS p > 0.99"] == "NO"
+    assert max(abs(sigma(physics[c])) for c in ("mean shift", "peak shift", "width shift")) > SHIFT_LIMIT
+    assert (tmp_path / "report" / "report.html").exists()  # the report still shows what differs
+
+
+@pytest.mark.parametrize("args, message", [
+    (["{missing}", "{missing}"], "no such file"),
+    (["{hzz}", "{compressed}", "--analysis", "nonsense"], "invalid choice"),
+    (["{hzz}", "{compressed}", "--tree", "nothere"], "--tree nothere matches no tree"),
+    (["{hzz}", "{compressed}", "--branches", "Nothing*"], "matches no branch"),
+])
+def test_bad_arguments_give_one_line_error(baler, hzz_eval, shared_data, tmp_path, args, message):
+    names = {"missing": tmp_path / "missing.root", "hzz": shared_data / "uproot-HZZ.root", "compressed": hzz_eval[2]}
+    proc = run_baler(baler, "eval", *[a.format(**names) for a in args], "--out", tmp_path / "r", check=False)
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("baler: error: ") and message in errors[0], proc.stderr
