@@ -78,13 +78,33 @@ demo: build cli
 	  baler compress demo_sample.root demo_sample.baler.root --codec bits:10 && \
 	  root.exe -l -b -q '$(abspath macros/read_example.C)("demo_sample.baler.root")'
 
+# Where cargo puts release binaries (the workspace's target folder, wherever CARGO_TARGET_DIR says).
+CARGO_RELEASE = $$(cargo metadata --format-version 1 --no-deps | $(VPY) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
+
 # The `baler` command line (rust/baler-cli), next to the plugin: $(BUILD)/bin/baler finds
 # $(BUILD)/lib/libBalerROOT.so by itself.
 .PHONY: cli
 cli: build
 	cargo build --release --locked -p baler-cli
 	mkdir -p $(BUILD)/bin
-	install -m 755 "$$(cargo metadata --format-version 1 --no-deps | $(VPY) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/baler" $(BUILD)/bin/baler
+	install -m 755 "$(CARGO_RELEASE)/baler" $(BUILD)/bin/baler
+
+# The trainer (rust/baler-train, run by `baler train`): the only program that links libtorch, the
+# one of PyPI torch installed into .venv (requirements-train.txt). torch-sys asks the Python on
+# the PATH where libtorch is (LIBTORCH_USE_PYTORCH=1); the trainer reads ROOT files with the
+# venv's uproot (BALER_TRAIN_PYTHON, recorded at build time).
+TRAIN_STAMP := $(VENV)/.installed-train
+TORCH_ENV = PATH="$(abspath $(VENV))/bin:$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" LIBTORCH_USE_PYTORCH=1 BALER_TRAIN_PYTHON="$(abspath $(VPY))"
+
+$(TRAIN_STAMP): $(VENV_STAMP) requirements-train.txt
+	$(VPY) -m pip install --quiet -r requirements-train.txt
+	touch $@
+
+.PHONY: train
+train: $(TRAIN_STAMP)
+	$(TORCH_ENV) cargo build --release --locked -p baler-train
+	mkdir -p $(BUILD)/bin
+	install -m 755 "$(CARGO_RELEASE)/baler-train" $(BUILD)/bin/baler-train
 
 # docs/results.md's tables and figures, into docs/results/ (bench/results.sh; a few minutes).
 .PHONY: results
@@ -100,11 +120,11 @@ $(COLUMNS)/.ready: $(VENV_STAMP) tests/tools/extract_columns.py
 	$(VPY) tests/tools/extract_columns.py $(COLUMNS) $(SHARED_DATA)
 	touch $@
 
-test-rust: build $(COLUMNS)/.ready
-	BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) cargo test --release --locked --workspace
+test-rust: build train $(COLUMNS)/.ready
+	$(TORCH_ENV) BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) cargo test --release --locked --workspace
 
 # End-to-end: ROOT macros, PyROOT and uproot against the built plugin.
-test-root: build cli python
+test-root: build cli train python
 	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) $(VPY) -m pytest -q tests
 
 # The Python package baler_root (python/, with its Rust extension built from rust/baler-python by

@@ -1,0 +1,181 @@
+//! `baler-train`: trains the autoencoder of the `ae:` codec (`baler train` runs this binary).
+//! The only program of the project that links libtorch; the `baler` command and libBalerROOT
+//! read models without it.
+
+mod cost;
+mod dataset;
+mod model;
+mod npz;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use baler_codec::{Bound, Spec};
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget};
+use tch::Device;
+
+use crate::cost::Bytes;
+use crate::model::{code_steps_per_unit, Architecture, Normalisation, TrainConfig, Transform};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeviceChoice {
+    Cpu,
+    Cuda,
+}
+
+/// Train an autoencoder for the `ae:BOUND:MODEL` codec on vector-valued branches.
+///
+/// One branch whose entries are vectors of K floats (x[K]/F, fixed-width vectors, the inner
+/// vectors of vector<vector<float>>) gives one row per vector; several branches of one
+/// collection give one row per object. The last --validation fraction of the entries is held out:
+/// the model is chosen on it and the bytes are reported on it, next to the per-value codec's.
+#[derive(Debug, Parser)]
+#[command(name = "baler train", version)]
+struct Args {
+    /// ROOT files, or Baler .npz files (arrays `data` and `names`)
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Branches (for .npz: columns) to train on, a shell glob
+    #[arg(long, value_name = "GLOB")]
+    branches: String,
+    /// The tree holding the branches (default: the only tree with matching branches)
+    #[arg(long, value_name = "NAME")]
+    tree: Option<String>,
+    /// The error bound the model will be used with: bits:N, rel:E or abs:E
+    #[arg(long, value_name = "SPEC", default_value = "bits:10")]
+    bound: String,
+    /// Width of the latent (default: a third of the row width, at least 1)
+    #[arg(long, value_name = "L")]
+    latent: Option<usize>,
+    /// Width of the hidden layers (0: a linear model)
+    #[arg(long, value_name = "H", default_value_t = 16)]
+    hidden: usize,
+    /// Most passes over the training rows (training stops earlier when validation stops improving)
+    #[arg(long, value_name = "N", default_value_t = 400)]
+    epochs: usize,
+    /// Seed of the initial weights and of the batch order: a seed gives the same model on the CPU
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
+    /// Fraction of the entries (the last ones) held out for validation
+    #[arg(long, value_name = "F", default_value_t = 0.2)]
+    validation: f64,
+    /// CPU threads for training (1, the default, keeps the model bytes identical across machines)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threads: usize,
+    /// Where to write the model
+    #[arg(long, value_name = "MODEL.balm")]
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("baler train: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_bound(text: &str) -> Result<Bound, String> {
+    match text.parse::<Spec>().map_err(|e| e.to_string())? {
+        Spec::Bits(n) => Ok(Bound::Bits(n)),
+        Spec::Rel(e) => Ok(Bound::Rel(e)),
+        Spec::Abs(e) => Ok(Bound::Abs(e)),
+        other => Err(format!("--bound {other}: a model is trained for an error bound, one of bits:N, rel:E, abs:E")),
+    }
+}
+
+fn device(choice: DeviceChoice) -> Result<Device, String> {
+    match choice {
+        DeviceChoice::Cpu => Ok(Device::Cpu),
+        DeviceChoice::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+        DeviceChoice::Cuda => Err("--device cuda: no CUDA device is available to libtorch".into()),
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let bound = parse_bound(&args.bound)?;
+    if !(args.validation > 0.0 && args.validation < 1.0) {
+        return Err(format!("--validation {}: must be between 0 and 1", args.validation));
+    }
+    let device = device(args.device)?;
+    tch::set_num_threads(args.threads.max(1) as i32);
+    tch::set_num_interop_threads(1);
+
+    let data = dataset::load(&args.inputs, &args.branches, args.tree.as_deref())?;
+    let k = data.k;
+    if data.is_f32 {
+        if let Bound::Bits(n) = bound {
+            if n >= 23 {
+                return Err(format!("--bound bits:{n}: float32 data keeps at most 22 bits lossily"));
+            }
+        }
+    }
+    let transform = Transform::for_bound(&bound);
+    let codable: Vec<usize> = (0..data.rows()).filter(|&i| data.row(i).iter().all(|&x| transform.codes(x, data.is_f32))).collect();
+    let (train_rows, val_rows) = data.select(&codable).split_by_entry(args.validation);
+    println!(
+        "rows: {} vectors of {k} {} values ({} training, {} validation; {} rows with zeros, subnormals or non-finite values and {} vectors of another width left to the per-value codec)",
+        data.rows(),
+        if data.is_f32 { "float32" } else { "float64" },
+        train_rows.rows(),
+        val_rows.rows(),
+        data.rows() - codable.len(),
+        data.skipped
+    );
+
+    let norm = Normalisation::fit(&train_rows, transform);
+    let arch = Architecture { k, hidden: args.hidden, latent: args.latent.unwrap_or(k.div_ceil(3)).max(1) };
+    let config = TrainConfig {
+        arch,
+        epochs: args.epochs,
+        patience: (args.epochs / 8).max(20),
+        batch: 256,
+        learning_rate: 3e-3,
+        seed: args.seed,
+        device,
+        code_steps: code_steps_per_unit(&bound, &norm),
+    };
+    let progress = ProgressBar::with_draw_target(None, if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+    let started = Instant::now();
+    let (net, report) = model::train(&config, &norm.apply(&train_rows), &norm.apply(&val_rows), &progress)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let shape = arch.layers().iter().map(|(i, _)| i.to_string()).chain([k.to_string()]).collect::<Vec<_>>().join(" -> ");
+    println!(
+        "model: {shape}, {} parameters; {} epochs (best {}) in {seconds:.1} s on {:?}; validation loss {:.3} bits/value (estimate)",
+        arch.parameters(),
+        report.epochs_run,
+        report.best_epoch,
+        device,
+        report.best_val_bits
+    );
+
+    let val = cost::measure(&net, &norm, &bound, &val_rows)?;
+    let train = cost::measure(&net, &norm, &bound, &train_rows)?;
+    print_bytes("validation", &args.bound, &val);
+    print_bytes("training", &args.bound, &train);
+    Err(format!(
+        "cannot write {}: the .balm writer is not in baler-codec yet (the model has {} layers of float32 weights in memory)",
+        args.out.display(),
+        net.export().len()
+    ))
+}
+
+fn print_bytes(what: &str, bound: &str, b: &Bytes) {
+    println!(
+        "{what:>10} at {bound}: per-value codec {:.4} B/value, model path {:.4} B/value (latent {:.4} + residual {:.4}), {:+.1}% ({} values)",
+        b.per_value_bpv(),
+        b.model_path_bpv(),
+        b.latent as f64 / b.values.max(1) as f64,
+        b.residual as f64 / b.values.max(1) as f64,
+        -100.0 * b.gain(0),
+        b.values
+    );
+}

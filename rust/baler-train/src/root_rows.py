@@ -1,0 +1,143 @@
+# Extracts training rows from ROOT files with uproot and writes them as a Baler .npz (`data`,
+# `names`, plus `entry`: the global entry number of each row, for splitting by event).
+# Run by baler-train: python root_rows.py OUT.npz TREE GLOB FILE...  (TREE "" = the one tree
+# that has matching branches). Errors: one line on stderr, exit status 2.
+#
+# One branch whose entries are vectors of K floats gives one row per vector: fixed arrays x[K]/F,
+# vector<float> of one width in every entry, x[n][K]/F and vector<vector<float>> (the inner
+# vectors of the most common width; the others are counted and left out, as the codec sends
+# them to the per-value path). Several branches give one row per object of their collection
+# (each branch one column, all with the same counts), or one row per entry when every branch
+# holds one number per entry.
+import sys
+
+import numpy as np
+
+
+def fail(message):
+    sys.stderr.write(message + "\n")
+    sys.exit(2)
+
+
+try:
+    import awkward as ak
+    import uproot
+except ImportError as e:
+    fail(f"reading ROOT files needs uproot and awkward in the Python environment ({e})")
+try:
+    import baler_root  # noqa: F401  (teaches uproot to read Baler-compressed baskets, when built)
+except ImportError:
+    pass
+
+
+def pick_tree(f, path, tree_name, glob):
+    if tree_name:
+        try:
+            tree = f[tree_name]
+        except Exception:
+            fail(f"{path}: no tree '{tree_name}'")
+        if not isinstance(tree, uproot.TTree):
+            fail(f"{path}: '{tree_name}' is a {type(tree).__name__}, not a TTree")
+        return tree
+    names = [n for n, t in f.items(filter_classname="TTree", cycle=False) if leaf_branches(t, glob)]
+    if len(names) != 1:
+        found = ", ".join(names) if names else "none"
+        fail(f"{path}: branches matching '{glob}' are in {len(names)} trees ({found}); name one with --tree")
+    return f[names[0]]
+
+
+def leaf_branches(tree, glob):
+    return [k for k in tree.keys(filter_name=glob, recursive=True) if not tree[k].branches]
+
+
+def float_values(flat, name):
+    values = ak.to_numpy(flat)
+    if values.dtype.kind != "f":
+        fail(f"branch '{name}' holds {values.dtype} values, not floats")
+    return values
+
+
+def rows_of_vector_branch(array, name):
+    """(rows, entry) for one branch whose entries are vectors."""
+    n_entries = len(array)
+    entry_of = np.arange(n_entries)
+    depth = array.ndim
+    if depth == 2:
+        widths = ak.to_numpy(ak.num(array, axis=1))
+        if n_entries == 0 or np.any(widths != widths[0]) or widths[0] < 2:
+            fail(f"branch '{name}': entries are not vectors of one width (widths {sorted(set(widths.tolist()))[:5]}); "
+                 "several branches of one collection train an object model")
+        return float_values(ak.flatten(array), name).reshape(n_entries, int(widths[0])), entry_of, 0
+    if depth == 3:
+        per_entry = ak.to_numpy(ak.num(array, axis=1))
+        inner = ak.flatten(array, axis=1)
+        widths = ak.to_numpy(ak.num(inner, axis=1))
+        if len(widths) == 0:
+            fail(f"branch '{name}' has no vectors")
+        counts = np.bincount(widths)
+        k = int(np.argmax(counts))
+        keep = widths == k
+        rows = float_values(ak.flatten(inner[keep]), name).reshape(-1, k)
+        return rows, np.repeat(entry_of, per_entry)[keep], int(np.count_nonzero(~keep))
+    fail(f"branch '{name}' has {depth - 1} levels of vectors; one or two are supported")
+
+
+def rows_of_collection(arrays, names):
+    """(rows, entry) for several branches: one column each, one row per object or per entry."""
+    depths = {a.ndim for a in arrays}
+    if depths == {1}:
+        columns = [float_values(a, n) for a, n in zip(arrays, names)]
+        return np.stack(columns, axis=1), np.arange(len(arrays[0])), 0
+    if depths != {2}:
+        fail(f"branches {', '.join(names)} mix numbers per entry and per object, or hold nested vectors")
+    counts = [ak.to_numpy(ak.num(a, axis=1)) for a in arrays]
+    for c, n in zip(counts[1:], names[1:]):
+        if not np.array_equal(c, counts[0]):
+            fail(f"branches '{names[0]}' and '{n}' have different counts per entry: not one collection")
+    columns = [float_values(ak.flatten(a), n) for a, n in zip(arrays, names)]
+    return np.stack(columns, axis=1), np.repeat(np.arange(len(arrays[0])), counts[0]), 0
+
+
+def main():
+    if len(sys.argv) < 5:
+        fail("usage: root_rows.py OUT.npz TREE GLOB FILE...")
+    out, tree_name, glob, paths = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    all_rows, all_entries, names, skipped, first_entry = [], [], None, 0, 0
+    for path in paths:
+        try:
+            f = uproot.open(path)
+        except Exception as e:
+            fail(f"{path}: cannot open as a ROOT file ({e})")
+        tree = pick_tree(f, path, tree_name, glob)
+        branches = leaf_branches(tree, glob)
+        if not branches:
+            fail(f"{path}: no branch of tree '{tree.name}' matches '{glob}'")
+        if names is not None and branches != names:
+            fail(f"{path}: the matching branches differ from the first file's ({', '.join(names)})")
+        names = branches
+        try:
+            arrays = [tree[b].array(library="ak") for b in branches]
+        except Exception as e:
+            fail(f"{path}: cannot read branch values ({e})")
+        if len(arrays) == 1:
+            rows, entry, left_out = rows_of_vector_branch(arrays[0], branches[0])
+        else:
+            rows, entry, left_out = rows_of_collection(arrays, branches)
+        all_rows.append(rows)
+        all_entries.append(entry + first_entry)
+        first_entry += tree.num_entries
+        skipped += left_out
+    widths = {r.shape[1] for r in all_rows}
+    if len(widths) != 1:
+        fail(f"the files' rows have different widths {sorted(widths)}")
+    data = np.concatenate(all_rows)
+    dtype = np.float32 if all(r.dtype == np.float32 for r in all_rows) else np.float64
+    if len(names) == 1:
+        column_names = np.array([f"{names[0]}[{i}]" for i in range(data.shape[1])])
+    else:
+        column_names = np.array(names)
+    np.savez(out, data=data.astype(dtype), names=column_names, entry=np.concatenate(all_entries).astype(np.int64),
+             skipped=np.array([skipped], dtype=np.int64))
+
+
+main()
