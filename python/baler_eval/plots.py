@@ -95,23 +95,50 @@ def physics_figure(physics, path):
     plt.close(fig)
 
 
+_FAMILY_COLOURS = {"bits": "Blues", "rel": "Greens", "abs": "Oranges"}
+
+
+def _budget_styles(budget):
+    """Lossless black, the original grey, the evaluated file red; each ladder family in shades of
+    its own colour, darker for tighter bounds (the ladder lists them loosest first)."""
+    families = {}
+    for row in budget.rows:
+        family = row.label.split(":")[0]
+        if family in _FAMILY_COLOURS:
+            families.setdefault(family, []).append(row)
+    styles = {}
+    for family, rows in families.items():
+        shades = plt.get_cmap(_FAMILY_COLOURS[family])(np.linspace(0.45, 0.95, len(rows)))
+        for row, shade in zip(rows, shades):
+            styles[id(row)] = dict(color=shade, linestyle="--", linewidth=1.2)
+    for row in budget.rows:
+        if row is budget.reference:
+            styles[id(row)] = dict(color="black", linewidth=2.2)
+        elif row.physics is None:
+            styles[id(row)] = dict(color="grey", linewidth=1.5, linestyle=":")
+        elif id(row) not in styles:
+            styles[id(row)] = dict(color="tab:red", linewidth=1.8)
+    return styles
+
+
 def budget_figure(budget, path):
     """Error of the peak position against the storage budget, for each setting:
     sqrt(stat^2 + bias^2), where stat shrinks as 1/sqrt(events) and events = budget / bytes per event."""
-    fig, axes = plt.subplots(figsize=(6.5, 4.5), dpi=DPI)
-    fig.subplots_adjust(left=0.16, right=0.97, bottom=0.12, top=0.92)
+    fig, axes = plt.subplots(figsize=(9, 4.8), dpi=DPI)
+    fig.subplots_adjust(left=0.11, right=0.72, bottom=0.12, top=0.92)
     reference = budget.reference
     budgets = np.geomspace(0.1, 10, 100) * reference.bytes
+    styles = _budget_styles(budget)
     for row in budget.rows:
         total = np.sqrt(row.peak_error_at(budgets, budget.original) ** 2 + row.bias ** 2)
-        style = dict(color="black", linewidth=2) if row is reference else dict(linestyle="--", linewidth=1)
-        axes.plot(budgets / 1e6, total, label=f"{row.label} ({row.bytes / reference.bytes:.2f}x bytes)", **style)
+        axes.plot(budgets / 1e6, total, label=f"{row.label} ({row.bytes / reference.bytes:.2f}x bytes)",
+                  **styles[id(row)])
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.axvline(reference.bytes / 1e6, color="grey", linewidth=0.8)
-    axes.set_xlabel("storage budget [MB]")
+    axes.set_xlabel(f"storage budget [MB] (vertical line: {reference.label})")
     axes.set_ylabel(f"error of the peak of {budget.analysis.quantity}\nsqrt(stat^2 + bias^2)")
     axes.set_title(f"{budget.analysis.title}: what a bound buys", fontsize="medium")
-    axes.legend(fontsize="x-small", ncol=2)
+    axes.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.savefig(path)
     plt.close(fig)
