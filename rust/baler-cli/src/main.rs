@@ -7,6 +7,7 @@ mod eval;
 mod json;
 mod plugin;
 mod table;
+mod train;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -49,6 +50,8 @@ enum Command {
     Generate(GenerateArgs),
     /// Compare an original and a compressed file: errors, bytes, physics, plots in report.html (see `baler eval --help`)
     Eval(eval::EvalArgs),
+    /// Train an autoencoder model for the ae: codec (runs baler-train; see `baler train --help`)
+    Train(train::TrainArgs),
 }
 
 #[derive(Args)]
@@ -393,6 +396,7 @@ fn main() -> ExitCode {
         Some(Command::Inspect(args)) => inspect(args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Eval(args)) => eval::run(args).map_err(Stop::Error),
+        Some(Command::Train(args)) => train::run(args).map_err(Stop::Error),
         None => compress_default_sample(
             &Selection { codec: Some(DEFAULT_CODEC.to_string()), globs: Vec::new(), trees: Vec::new(), policy: None },
             false,
