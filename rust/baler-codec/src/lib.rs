@@ -16,6 +16,7 @@
 mod error;
 mod float;
 mod layout;
+mod quantiser;
 mod scratch;
 mod spec;
 mod stream;

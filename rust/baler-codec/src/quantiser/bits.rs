@@ -1,0 +1,58 @@
+//! `bits:N`: the mantissa rounded to N bits, to nearest (ties away from zero), carrying into the
+//! exponent. The code is the rounded magnitude's bit pattern shifted right, with the value's sign.
+
+use std::marker::PhantomData;
+
+use super::{is_special, within, Quantiser};
+use crate::float::Flt;
+
+pub(crate) struct Bits<T> {
+    /// Mantissa bits dropped: M - N.
+    shift: u32,
+    /// Half a unit of the kept mantissa, added before the shift to round to nearest.
+    half: u64,
+    /// The relative bound 2^-(N+1).
+    rel: f64,
+    ty: PhantomData<T>,
+}
+
+impl<T: Flt> Bits<T> {
+    /// Keeps `n` mantissa bits, 1 <= n < T::MBITS (the caller checks).
+    pub(crate) fn new(n: u32) -> Self {
+        let shift = T::MBITS - n;
+        Bits { shift, half: 1u64 << (shift - 1), rel: (-((n + 1) as f64)).exp2(), ty: PhantomData }
+    }
+
+    /// N, as stored in the section header.
+    pub(crate) fn kept_bits(&self) -> u32 {
+        T::MBITS - self.shift
+    }
+}
+
+impl<T: Flt> Quantiser<T> for Bits<T> {
+    const SIGNS_APART: bool = true;
+
+    #[inline(always)]
+    fn quantise(&self, x: T) -> Option<(i64, T)> {
+        let b = x.bits();
+        if is_special::<T>(b) {
+            return None;
+        }
+        let xf = x.to_f64();
+        if xf.abs() < T::MIN_REL {
+            return None;
+        }
+        let mag = b & !T::SIGN;
+        let qm = ((mag + self.half) >> self.shift) as i64;
+        let q = if b & T::SIGN != 0 { -qm } else { qm };
+        let xr = self.reconstruct(q);
+        within(xf, xr.to_f64(), self.rel * xf.abs()).then_some((q, xr))
+    }
+
+    #[inline(always)]
+    fn reconstruct(&self, q: i64) -> T {
+        let sign = if q < 0 { T::SIGN } else { 0 };
+        let mag = (q.unsigned_abs() << self.shift) & (T::SIGN - 1);
+        T::from_bits(sign | mag)
+    }
+}

@@ -1,0 +1,184 @@
+//! Per-value quantisers, one module per lossy spec behind one interface.
+//!
+//! A quantiser maps a value to an integer code whose reconstruction is checked against the bound
+//! before the code is kept: `reconstruct(quantise(x))` is within the spec for every value it
+//! accepts, whatever floating-point subtleties lie in the quantiser's arithmetic. Values it
+//! refuses (NaN, ±Inf, -0.0, subnormals, and any value whose reconstruction would break the
+//! bound or whose code would overflow) go to the float section's exact exception channel. The
+//! per-value float section (`float.rs`) and the autoencoder's residual both code through this
+//! interface, so a value comes back identical whichever path stored it.
+
+mod abs;
+mod bits;
+mod rel;
+
+pub(crate) use abs::Abs;
+pub(crate) use bits::Bits;
+pub(crate) use rel::{log_levels, Rel, MAX_LOG_LEVELS};
+
+use crate::error::CodecError;
+use crate::float::Flt;
+use crate::spec::Spec;
+
+/// One per-value quantiser for the float type `T`.
+pub(crate) trait Quantiser<T: Flt> {
+    /// Whether codes are stored as magnitudes with the signs in a separate bit stream (`bits`,
+    /// `rel`): then the reconstruction of -q is that of q with the sign bit set, and code 0 (only
+    /// ever the code of +0.0) reconstructs to +0.0.
+    const SIGNS_APART: bool;
+
+    /// The code of `x` and its reconstruction, or None when `x` must be stored exactly.
+    fn quantise(&self, x: T) -> Option<(i64, T)>;
+
+    /// The value of code `q`: exactly what the decoder computes. Total: any code gives some value.
+    fn reconstruct(&self, q: i64) -> T;
+}
+
+/// The quantiser a spec asks for, for one float type.
+pub(crate) enum Choice<T: Flt> {
+    Lossless,
+    Bits(Bits<T>),
+    Rel(Rel<T>),
+    Abs(Abs<T>),
+}
+
+/// The quantiser for `spec` on data of type `T`, or why the spec cannot apply to that data.
+pub(crate) fn choose<T: Flt>(spec: &Spec) -> Result<Choice<T>, CodecError> {
+    Ok(match *spec {
+        Spec::Lossless => Choice::Lossless,
+        Spec::Bits(n) => {
+            let n = n as u32;
+            if n == 0 || n > T::MBITS {
+                return Err(CodecError::InvalidArgument(format!(
+                    "bits:{n} is not valid for {} data: N must satisfy 1 <= N <= {}",
+                    T::NAME,
+                    T::MBITS
+                )));
+            }
+            if n == T::MBITS {
+                Choice::Lossless
+            } else {
+                Choice::Bits(Bits::new(n))
+            }
+        }
+        Spec::Rel(e) => {
+            if !(e > 0.0 && e < 1.0) {
+                return Err(CodecError::InvalidArgument(format!("rel:{e}: relative bound must satisfy 0 < E < 1")));
+            }
+            let k = log_levels(e);
+            if k <= MAX_LOG_LEVELS {
+                Choice::Rel(Rel::new(k as u32, e))
+            } else {
+                // very tight bound: mantissa rounding to the fewest bits that meet it
+                let mut n = 1u32;
+                while n < T::MBITS && (-((n + 1) as f64)).exp2() > e {
+                    n += 1;
+                }
+                if n >= T::MBITS {
+                    Choice::Lossless
+                } else {
+                    Choice::Bits(Bits::new(n))
+                }
+            }
+        }
+        Spec::Abs(e) => {
+            if !(e > 0.0 && e.is_finite()) {
+                return Err(CodecError::InvalidArgument(format!("abs:{e}: absolute bound must satisfy E > 0")));
+            }
+            Choice::Abs(Abs::new(e))
+        }
+        Spec::Ae { .. } => {
+            return Err(CodecError::Unsupported(
+                "ae: autoencoder codec not implemented yet (the spec parses; use bits:N, rel:E or abs:E for now)".into(),
+            ))
+        }
+    })
+}
+
+/// Safety factor on every bound check: absorbs the rounding of the check itself
+/// (|x'-x| and E*|x| are computed in f64), so the mathematical bound holds.
+const SAFETY: f64 = 1.0 - 1.0 / (1u64 << 40) as f64;
+
+/// The bound check every quantiser applies to its reconstruction.
+#[inline(always)]
+fn within(x: f64, xr: f64, bound: f64) -> bool {
+    (xr - x).abs() <= bound * SAFETY
+}
+
+/// NaN, ±Inf, -0.0 and subnormals (bit pattern `b`): always stored exactly.
+#[inline(always)]
+pub(crate) fn is_special<T: Flt>(b: u64) -> bool {
+    let e = b & T::EXP_MASK;
+    e == T::EXP_MASK || (e == 0 && b != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::f64_within_spec;
+
+    /// The interface's contract on values spread over every binade and the specials: an accepted
+    /// value's reconstruction equals `reconstruct(code)` and is within the spec; specials are refused.
+    fn contract<T: Flt, Q: Quantiser<T>>(q: &Q, spec: &Spec, vals: &[T]) {
+        let mut refused = 0;
+        let ordinary = vals.iter().filter(|x| (1e-3..=1e3).contains(&x.to_f64().abs())).count();
+        for &x in vals {
+            let special = is_special::<T>(x.bits());
+            match q.quantise(x) {
+                Some((code, xr)) => {
+                    assert!(!special, "{spec}: special {:#x} accepted", x.bits());
+                    assert_eq!(q.reconstruct(code).bits(), xr.bits(), "{spec}: reconstruct(quantise(x)) differs");
+                    assert!(f64_within_spec(spec, x.to_f64(), xr.to_f64()), "{spec}: {:e} -> {:e}", x.to_f64(), xr.to_f64());
+                    if Q::SIGNS_APART {
+                        assert_eq!(code < 0, x.bits() & T::SIGN != 0, "{spec}: code sign");
+                    }
+                }
+                None => {
+                    let a = x.to_f64().abs();
+                    if (1e-3..=1e3).contains(&a) {
+                        refused += 1;
+                    }
+                }
+            }
+        }
+        // refusing is always safe, but these specs have a code for nearly every ordinary value
+        // (abs refuses those whose rounding to the float type pushes them past the bound)
+        assert!(refused * 100 <= ordinary, "{spec}: {refused} of {ordinary} ordinary values refused");
+    }
+
+    fn values_f32() -> Vec<f32> {
+        let mut v: Vec<f32> = (0..5000u32).map(|i| f32::from_bits(i.wrapping_mul(2654435761) & 0x7fff_ffff)).collect();
+        v.extend(v.clone().iter().map(|x| -x));
+        v.extend([0.0, -0.0, f32::NAN, f32::INFINITY, f32::from_bits(1), f32::MAX, 1.0, -3000.0]);
+        v
+    }
+
+    fn values_f64() -> Vec<f64> {
+        let mut v: Vec<f64> = (0..5000u64).map(|i| f64::from_bits(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & 0x7fff_ffff_ffff_ffff)).collect();
+        v.extend(v.clone().iter().map(|x| -x));
+        v.extend([0.0, -0.0, f64::NAN, f64::INFINITY, f64::from_bits(1), f64::MAX, 1.0, -3000.0]);
+        v
+    }
+
+    fn check_all<T: Flt>(vals: &[T]) {
+        for s in ["bits:1", "bits:7", "bits:10", "bits:22", "rel:0.5", "rel:1e-3", "rel:1e-6", "abs:1e-3", "abs:7", "abs:1e30"] {
+            let spec: Spec = s.parse().unwrap();
+            match choose::<T>(&spec).unwrap() {
+                Choice::Lossless => {}
+                Choice::Bits(q) => contract(&q, &spec, vals),
+                Choice::Rel(q) => contract(&q, &spec, vals),
+                Choice::Abs(q) => contract(&q, &spec, vals),
+            }
+        }
+    }
+
+    #[test]
+    fn every_quantiser_keeps_its_contract_f32() {
+        check_all::<f32>(&values_f32());
+    }
+
+    #[test]
+    fn every_quantiser_keeps_its_contract_f64() {
+        check_all::<f64>(&values_f64());
+    }
+}

@@ -1,0 +1,190 @@
+//! `rel:E`: logarithmic levels, K per binade (geometric with ratio 2^(1/K)); the code is the
+//! level's index counted from the smallest binade, with the value's sign. Reconstruction reads
+//! the level's mantissa from a table built bit-identically everywhere.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use super::{is_special, within, Quantiser};
+use crate::float::Flt;
+
+/// Largest number of log levels per binade (table size).
+pub(crate) const MAX_LOG_LEVELS: u64 = 1 << 16;
+
+/// Deterministic 2^t for t in [0, 1], using only correctly rounded IEEE
+/// operations (no libm), so every platform builds bit-identical tables.
+pub(crate) fn det_exp2(t: f64) -> f64 {
+    let y = t * std::f64::consts::LN_2;
+    let mut acc = 1.0f64;
+    let mut k = 27u32;
+    while k >= 1 {
+        acc = 1.0 + acc * y / k as f64;
+        k -= 1;
+    }
+    acc
+}
+
+/// A cached reconstruction table: (levels per binade, mantissa bits of the float type, table).
+type CachedLogTable = (u32, u32, Rc<Vec<u64>>);
+
+thread_local! {
+    static LOG_TABLES: RefCell<Vec<CachedLogTable>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reconstruction mantissas of the log quantiser with `k` levels per binade:
+/// c_j = 2^((j + 1/2)/k), rounded to the float type, as bit patterns with the
+/// exponent field of 1.0 (so adding `e << MBITS` scales by 2^e).
+fn log_table<T: Flt>(k: u32) -> Rc<Vec<u64>> {
+    LOG_TABLES.with(|t| {
+        let mut t = t.borrow_mut();
+        if let Some((_, _, tab)) = t.iter().find(|(kk, mb, _)| *kk == k && *mb == T::MBITS) {
+            return tab.clone();
+        }
+        let tab: Vec<u64> = (0..k)
+            .map(|j| {
+                let c = det_exp2((j as f64 + 0.5) / k as f64);
+                T::from_f64(c).bits()
+            })
+            .collect();
+        let tab = Rc::new(tab);
+        if t.len() >= 4 {
+            t.remove(0);
+        }
+        t.push((k, T::MBITS, tab.clone()));
+        tab
+    })
+}
+
+/// log2(1 + i/1024) for i in 0..=1024: the encoder's first guess of a value's
+/// log level (linear interpolation, error < 2e-7; the guess is then verified).
+fn log2_table() -> &'static [f64; 1025] {
+    static T: std::sync::OnceLock<Box<[f64; 1025]>> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = Box::new([0f64; 1025]);
+        for (i, v) in t.iter_mut().enumerate() {
+            *v = (1.0 + i as f64 / 1024.0).log2();
+        }
+        t
+    })
+}
+
+/// Approximately log2|x| + BIAS - 1 for a normal value with bit pattern `b`.
+#[inline(always)]
+fn fast_log2_biased<T: Flt>(b: u64, tab: &[f64; 1025]) -> f64 {
+    let e = ((b & T::EXP_MASK) >> T::MBITS) as f64;
+    let m = b & ((1u64 << T::MBITS) - 1);
+    let lo_bits = T::MBITS - 10;
+    let idx = (m >> lo_bits) as usize;
+    let frac = (m & ((1u64 << lo_bits) - 1)) as f64 * (1.0 / (1u64 << lo_bits) as f64);
+    let a = tab[idx];
+    let b2 = tab[idx + 1];
+    e - 1.0 + a + (b2 - a) * frac
+}
+
+/// Levels per binade needed for a relative bound `e` (max error 2^(1/(2k)) - 1 <= e).
+pub(crate) fn log_levels(e: f64) -> u64 {
+    let k = (1.0 / (2.0 * (1.0 + e).log2())).ceil();
+    // a bound so loose that one level meets it, or NaN from a NaN bound: one level
+    if k.is_nan() || k < 1.0 {
+        return 1;
+    }
+    if k > (MAX_LOG_LEVELS * 4) as f64 {
+        return u64::MAX;
+    }
+    let mut k = k as u64;
+    // margin: keep the nominal worst case a hair below e
+    while (0.5 / k as f64).exp2() - 1.0 > e * (1.0 - 1e-6) {
+        k += 1;
+    }
+    k
+}
+
+pub(crate) struct Rel<T> {
+    k: u64,
+    /// floor(2^64 / k): division by k as a multiply-high (see `reconstruct`).
+    magic: u64,
+    table: Rc<Vec<u64>>,
+    /// The encoder's first-guess table (see `fast_log2_biased`).
+    log2: &'static [f64; 1025],
+    /// The relative bound E the codes are checked against.
+    bound: f64,
+    ty: PhantomData<T>,
+}
+
+impl<T: Flt> Rel<T> {
+    /// `k` levels per binade (1..=MAX_LOG_LEVELS: the caller checks), codes checked against the
+    /// relative bound `e`.
+    pub(crate) fn new(k: u32, e: f64) -> Self {
+        let k64 = k as u64;
+        let magic = ((1u128 << 64) / k64 as u128).min(u64::MAX as u128) as u64;
+        Rel { k: k64, magic, table: log_table::<T>(k), log2: log2_table(), bound: e, ty: PhantomData }
+    }
+
+    /// The quantiser a section with `k` levels per binade was written with: for reconstruction
+    /// (its bound is the levels' nominal worst case, 2^(1/(2k)) - 1).
+    pub(crate) fn with_levels(k: u32) -> Self {
+        Self::new(k, (0.5 / k as f64).exp2() - 1.0)
+    }
+
+    /// K, as stored in the section header.
+    pub(crate) fn levels(&self) -> u64 {
+        self.k
+    }
+}
+
+impl<T: Flt> Quantiser<T> for Rel<T> {
+    const SIGNS_APART: bool = true;
+
+    #[inline(always)]
+    fn quantise(&self, x: T) -> Option<(i64, T)> {
+        let b = x.bits();
+        if is_special::<T>(b) {
+            return None;
+        }
+        let xf = x.to_f64();
+        let a = xf.abs();
+        if a < T::MIN_REL {
+            return None;
+        }
+        if a == 0.0 {
+            return Some((0, T::from_bits(0)));
+        }
+        let u0 = (fast_log2_biased::<T>(b, self.log2) * self.k as f64) as i64 + 1;
+        let neg = b & T::SIGN != 0;
+        let bound = self.bound * a;
+        for u in [u0, u0 - 1, u0 + 1] {
+            if u < 1 {
+                continue;
+            }
+            let q = if neg { -u } else { u };
+            let xr = self.reconstruct(q);
+            if within(xf, xr.to_f64(), bound) {
+                return Some((q, xr));
+            }
+        }
+        None
+    }
+
+    #[inline(always)]
+    fn reconstruct(&self, q: i64) -> T {
+        let sign = if q < 0 { T::SIGN } else { 0 };
+        let u = q.unsigned_abs();
+        if u == 0 {
+            return T::from_bits(0); // +0.0
+        }
+        let v = u - 1;
+        let k = self.k;
+        // e = v / k via multiply-high; exact after one correction step (v < 2^42)
+        let mut e = ((v as u128 * self.magic as u128) >> 64) as u64;
+        let mut j = v.wrapping_sub(e.wrapping_mul(k));
+        if j >= k {
+            e = e.wrapping_add(1);
+            j = j.wrapping_sub(k);
+        }
+        let j = if j < k { j as usize } else { 0 };
+        let c = self.table[j.min(self.table.len() - 1)];
+        let mag = c.wrapping_add((e.wrapping_add(1).wrapping_sub(T::BIAS)) << T::MBITS) & (T::SIGN - 1);
+        T::from_bits(sign | mag)
+    }
+}
