@@ -179,8 +179,6 @@ def test_policy_rule_that_matches_nothing_leaves_the_others_working(small_refere
     assert "Error" not in output, output
 
 
-@pytest.mark.xfail(strict=True, reason="INTERFACE.md: a policy rule that matches nothing is reported; "
-                                       "CodecSelection.cxx does not report it yet (issue 14, note to the lead)")
 def test_policy_rule_that_matches_nothing_is_reported(tmp_path):
     output = run_macro("small_tree", tmp_path / "small.root", "Events", 100,
                        env=preload_env("Nope/*=bits:4, Events/d=bits:30"))

@@ -9,6 +9,9 @@
 #include "TTree.h"
 
 #include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <fnmatch.h>
 #include <map>
 #include <mutex>
@@ -29,6 +32,7 @@ struct Selection {
    /// new branch that reuses a freed address starts with no codec.
    std::map<const TObject *, SpecPtr> branchCodecs;
    std::vector<PolicyRule> policy;
+   std::unique_ptr<std::atomic<bool>[]> ruleMatched; ///< one per policy rule
 };
 
 Selection &TheSelection()
@@ -80,9 +84,46 @@ SpecPtr SpecForSetting(const TBranch &branch)
    return nullptr;
 }
 
+/// The codec the branch's own compression setting asks for: Baler's, or none.
+SpecPtr SpecForBranchSetting(const TBranch &branch)
+{
+   return branch.GetCompressionAlgorithm() == kAlgorithm ? SpecForSetting(branch) : nullptr;
+}
+
 bool Matches(const std::string &glob, const char *name)
 {
    return fnmatch(glob.c_str(), name, 0) == 0;
+}
+
+/// Names the policy rules that no branch written by this process matched (INTERFACE.md: a selection
+/// that matches nothing is reported). Runs at exit, after ROOT has closed the files of root.exe,
+/// PyROOT and programs that close their files; plain stderr, since ROOT may be half torn down.
+void ReportUnmatchedRules()
+{
+   Selection &selection = TheSelection();
+   std::shared_lock<std::shared_mutex> lock(selection.mutex);
+   for (std::size_t i = 0; i < selection.policy.size(); ++i)
+      if (!selection.ruleMatched[i].load(std::memory_order_relaxed))
+         std::fprintf(stderr, "Warning in <Baler>: BALER_POLICY rule \"%s\" matched no branch written by this process\n",
+                      selection.policy[i].text.c_str());
+}
+
+/// The spec of the first policy rule that matches the branch, or nullptr. Called under a shared lock.
+SpecPtr MatchPolicy(Selection &selection, const TBranch &branch)
+{
+   const TTree *tree = branch.GetTree();
+   if (selection.policy.empty() || !tree)
+      return nullptr;
+   static std::once_flag reportAtExit;
+   std::call_once(reportAtExit, [] { std::atexit(ReportUnmatchedRules); });
+   for (std::size_t i = 0; i < selection.policy.size(); ++i) {
+      const PolicyRule &rule = selection.policy[i];
+      if (Matches(rule.treeGlob, tree->GetName()) && Matches(rule.branchGlob, branch.GetName())) {
+         selection.ruleMatched[i].store(true, std::memory_order_relaxed);
+         return rule.spec;
+      }
+   }
+   return nullptr;
 }
 
 std::string Trim(const std::string &text)
@@ -121,7 +162,7 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy)
          throw baler::codec::Error("invalid BALER_POLICY rule \"" + rule + "\": expected TREE/BRANCHGLOB=SPEC; " +
                                    kGrammar);
       try {
-         rules.push_back({rule.substr(0, slash), rule.substr(slash + 1, equals - slash - 1),
+         rules.push_back({rule, rule.substr(0, slash), rule.substr(slash + 1, equals - slash - 1),
                           std::make_shared<const Spec>(Spec::Parse(rule.substr(equals + 1)))});
       } catch (const baler::codec::Error &e) {
          throw baler::codec::Error("invalid BALER_POLICY rule \"" + rule + "\": " + e.what());
@@ -134,25 +175,22 @@ void SetPolicy(std::vector<PolicyRule> rules)
 {
    Selection &selection = TheSelection();
    std::unique_lock<std::shared_mutex> lock(selection.mutex);
+   selection.ruleMatched = std::make_unique<std::atomic<bool>[]>(rules.size());
    selection.policy = std::move(rules);
 }
 
 SpecPtr ResolveCodec(TBranch &branch)
 {
+   Selection &selection = TheSelection();
    {
-      Selection &selection = TheSelection();
       std::shared_lock<std::shared_mutex> lock(selection.mutex);
       auto registered = selection.branchCodecs.find(&branch);
       if (registered != selection.branchCodecs.end())
          return registered->second;
-      const TTree *tree = branch.GetTree();
-      for (const auto &rule : selection.policy)
-         if (tree && Matches(rule.treeGlob, tree->GetName()) && Matches(rule.branchGlob, branch.GetName()))
-            return rule.spec;
+      if (SpecPtr byPolicy = MatchPolicy(selection, branch))
+         return byPolicy;
    }
-   if (branch.GetCompressionAlgorithm() == kAlgorithm)
-      return SpecForSetting(branch);
-   return nullptr;
+   return SpecForBranchSetting(branch);
 }
 
 } // namespace Baler::Internal

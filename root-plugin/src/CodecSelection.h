@@ -19,6 +19,7 @@ void RegisterBranchCodec(TBranch &branch, SpecPtr spec);
 
 /// One `TREE/BRANCHGLOB=SPEC` rule of a BALER_POLICY.
 struct PolicyRule {
+   std::string text; ///< the rule as written, for messages
    std::string treeGlob;
    std::string branchGlob;
    SpecPtr spec;
@@ -27,7 +28,8 @@ struct PolicyRule {
 /// Parses `TREE/BRANCHGLOB=SPEC,...`; throws baler::codec::Error naming the bad rule.
 std::vector<PolicyRule> ParsePolicy(const std::string &policy);
 
-/// Installs the process's policy (from BALER_POLICY, read once when the plugin loads).
+/// Installs the process's policy (from BALER_POLICY, read once when the plugin loads). A process that
+/// writes baskets reports, when it exits, every rule that matched no branch it wrote.
 void SetPolicy(std::vector<PolicyRule> rules);
 
 /// The codec for the next basket of `branch`, or nullptr when the branch is not Baler's.
