@@ -226,3 +226,24 @@ def test_environment_policy_does_not_override_the_command_line(baler, sample, tm
                           "--policy\n"
     comparison = compare_trees(sample, out, "Events")
     assert comparison.total.values > 0 and comparison.total.changed == 0, comparison.output
+
+
+# --- Never larger: a basket without float values is never larger than ROOT's ZSTD-505 of it ---
+
+# The generated sample's branches without float values; the sample is written with ZSTD-505.
+WITHOUT_FLOATS = ["run", "luminosityBlock", "event", "PV_npvs", "nJet", "nMuon", "Muon_charge"]
+
+
+@pytest.mark.parametrize("codec", ["lossless", "bits:10"])
+def test_branches_without_floats_are_never_larger_than_zstd505(baler, sample, tmp_path, codec):
+    out = tmp_path / "out.root"
+    report = json.loads(run_baler(baler, "compress", sample, out, "--codec", codec, "--json").stdout)
+    rows = {r["branch"]: r for r in report["branches"]}
+    for name in WITHOUT_FLOATS:
+        assert rows[name]["codec_before"] == "zstd 5", rows[name]
+        assert rows[name]["bytes_after"] <= rows[name]["bytes_before"], rows[name]
+    # Where ZSTD won, the baskets are ROOT's standard blocks: uproot reads them without Baler.
+    import uproot
+    with uproot.open(sample) as a, uproot.open(out) as b:
+        for name in ["run", "luminosityBlock", "event"]:
+            assert b["Events"][name].array(library="np").tolist() == a["Events"][name].array(library="np").tolist()

@@ -6,18 +6,26 @@
 #include "TBasket.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
+#include <vector>
 
 namespace Baler::Internal {
 
-std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec, const char *src,
-                                std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity)
+namespace {
+
+bool HasFloats(const baler::codec::Layout &layout)
 {
-   if (srcSize <= kRootHeaderSize || tgtCapacity <= kRootHeaderSize)
+   using baler::codec::SegmentKind;
+   return std::any_of(layout.begin(), layout.end(),
+                      [](const auto &run) { return run.kind == SegmentKind::F32 || run.kind == SegmentKind::F64; });
+}
+
+std::size_t EncodeBalerBlock(const baler::codec::Spec &spec, const baler::codec::Layout &layout, const char *src,
+                             std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity)
+{
+   if (tgtCapacity <= kRootHeaderSize)
       return 0;
-   const char *object = const_cast<TBasket &>(basket).GetBufferRef()->Buffer() + basket.GetKeylen();
-   const std::size_t begin = src - object;
-   const auto layout = SliceLayout(DescribeBasket(basket), begin, begin + srcSize);
    const std::size_t capacity = std::min(tgtCapacity, kRootHeaderSize + kMaxRootBlockSize) - kRootHeaderSize;
    const std::size_t payload = spec.Encode(reinterpret_cast<const std::uint8_t *>(src), srcSize, layout,
                                            tgt + kRootHeaderSize, capacity);
@@ -25,6 +33,31 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
       return 0;
    WriteBalerHeader(tgt, payload, srcSize);
    return kRootHeaderSize + payload;
+}
+
+} // namespace
+
+std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec, const char *src,
+                                std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity,
+                                StandardCompressor standard)
+{
+   if (srcSize <= kRootHeaderSize || tgtCapacity <= kRootHeaderSize)
+      return 0;
+   const char *object = const_cast<TBasket &>(basket).GetBufferRef()->Buffer() + basket.GetKeylen();
+   const std::size_t begin = src - object;
+   const auto layout = SliceLayout(DescribeBasket(basket), begin, begin + srcSize);
+   if (HasFloats(layout))
+      return EncodeBalerBlock(spec, layout, src, srcSize, tgt, tgtCapacity);
+   const std::size_t standardSize = standard(src, srcSize, tgt, tgtCapacity);
+   if (standardSize == 0)
+      return EncodeBalerBlock(spec, layout, src, srcSize, tgt, tgtCapacity);
+   // Baler's block only where it beats the standard one, so it needs no more room than that.
+   std::vector<unsigned char> balerBlock(standardSize - 1);
+   const std::size_t balerSize = EncodeBalerBlock(spec, layout, src, srcSize, balerBlock.data(), balerBlock.size());
+   if (balerSize == 0)
+      return standardSize;
+   std::memcpy(tgt, balerBlock.data(), balerSize);
+   return balerSize;
 }
 
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,

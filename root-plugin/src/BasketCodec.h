@@ -11,11 +11,22 @@ class TBasket;
 
 namespace Baler::Internal {
 
+/// ROOT's own compressor for a block: writes `src` compressed, with ROOT's header, into `tgt`;
+/// returns the bytes written, or 0 when the block does not fit in `tgtCapacity`.
+using StandardCompressor = std::size_t (*)(const char *src, std::size_t srcSize, unsigned char *tgt,
+                                           std::size_t tgtCapacity);
+
 /// Compresses the part of `basket`'s object buffer that starts at `src` (ROOT splits baskets
 /// over 16 MiB into several blocks) into `tgt` with `spec`. Returns the bytes written, header
 /// included, or 0 when the block does not fit (ROOT then stores the basket exactly).
+///
+/// A block without float or double values is stored exactly whatever the spec, and Baler's coding
+/// of integers and raw bytes can be larger than a general-purpose compressor's: for such a block
+/// `standard` is tried too, and its block (standard ROOT, readable without the plugin) is kept
+/// unless Baler's is strictly smaller.
 std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec, const char *src,
-                                std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity);
+                                std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity,
+                                StandardCompressor standard);
 
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,

@@ -62,9 +62,10 @@ struct ReadingBasket {
 };
 thread_local ReadingBasket tReading;
 
-/// Non-basket callers (keys, StreamerInfo, RNTuple pages, messages) that inherit Baler's
-/// algorithm code get ROOT's own ZSTD, so that everything but basket data stays standard.
-constexpr int kMetadataZstdLevel = 5;
+/// ROOT's own ZSTD at this level (ZSTD-505, ROOT's default) goes to non-basket callers (keys,
+/// StreamerInfo, RNTuple pages, messages) that inherit Baler's algorithm code, so that everything
+/// but basket data stays standard; and it is what Baler's blocks without floats must beat.
+constexpr int kZstdLevel = 5;
 
 std::mutex gPatchMutex;
 SymbolPatcher *gPatcher = nullptr;
@@ -128,13 +129,24 @@ bool IsBasketData(TBasket *basket, const char *src)
    return src >= object && src < object + basket->GetObjlen();
 }
 
+/// ROOT's ZSTD-505 of one block (BasketCodec.h's StandardCompressor).
+std::size_t RootZstd(const char *src, std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity)
+{
+   int in = static_cast<int>(srcSize);
+   int out = static_cast<int>(tgtCapacity);
+   int written = 0;
+   gRootZip(kZstdLevel, &in, src, &out, reinterpret_cast<char *>(tgt), &written,
+            ROOT::RCompressionSetting::EAlgorithm::kZSTD);
+   return written > 0 ? static_cast<std::size_t>(written) : 0;
+}
+
 extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize, char *tgt, int *irep,
                         Algorithm algorithm)
 {
    const bool balerBasket = tWriting.spec && IsBasketData(tWriting.basket, src);
    if (!balerBasket) {
       if (algorithm == kAlgorithm)
-         gRootZip(kMetadataZstdLevel, srcsize, src, tgtsize, tgt, irep, ROOT::RCompressionSetting::EAlgorithm::kZSTD);
+         gRootZip(kZstdLevel, srcsize, src, tgtsize, tgt, irep, ROOT::RCompressionSetting::EAlgorithm::kZSTD);
       else
          gRootZip(cxlevel, srcsize, src, tgtsize, tgt, irep, algorithm);
       return;
@@ -146,7 +158,7 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
       *irep = static_cast<int>(CompressBasketBlock(*tWriting.basket, *tWriting.spec, src,
                                                    static_cast<std::size_t>(*srcsize),
                                                    reinterpret_cast<unsigned char *>(tgt),
-                                                   static_cast<std::size_t>(*tgtsize)));
+                                                   static_cast<std::size_t>(*tgtsize), &RootZstd));
    } catch (const std::exception &e) {
       Error("Baler", "branch %s: cannot compress basket with %s: %s; basket stored uncompressed",
             DescribeBranch(tWriting.basket->GetBranch()).c_str(), tWriting.spec->ToString().c_str(), e.what());
