@@ -1,0 +1,220 @@
+"""Issue 11: uproot reads Baler files after `import baler_root` (python/baler_root), returning what
+ROOT returns, and a damaged Baler block is one clear BalerDecodeError, never wrong values.
+
+Every branch of the CMS files, after `baler compress` with bits:10 and lossless, is compared value
+for value (bit patterns, so NaN-aware) with ROOT's reading of the same file (tests/macros/
+dump_branches.C); lossless files also with uproot's reading of the original.
+"""
+import sys
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+
+import baler_root
+from conftest import baler_settings, run_baler, run_command, run_macro
+from test_layouts import write as write_layout_tree
+
+FILES = {
+    "uproot-HZZ.root": "events",
+    "Run2012BC_DoubleMuParked_Muons_1000evts.root": "Events",
+    "nanoAOD_2015_CMS_Open_Data_ttbar.root": "Events",
+}
+CODECS = ["bits:10", "lossless"]
+
+
+@pytest.fixture(scope="module")
+def compressed(baler, shared_data, tmp_path_factory):
+    """compressed(file, codec): the shared file rewritten by `baler compress`, once per module."""
+    folder = tmp_path_factory.mktemp("uproot")
+    done = {}
+
+    def get(name, codec):
+        if (name, codec) not in done:
+            out = folder / name.replace(".root", f".{codec.replace(':', '')}.root")
+            run_baler(baler, "compress", shared_data / name, out, "--codec", codec)
+            done[name, codec] = out
+        return done[name, codec]
+
+    return get
+
+
+def root_reading(path, tree, folder):
+    """{branch: (values as bytes, per-entry counts or None)} as ROOT reads the file."""
+    folder.mkdir()
+    output = run_macro("dump_branches", path, tree, folder)
+    assert "dump_branches:" in output, output
+    columns = {}
+    for values in folder.glob("*.values"):
+        counts = values.with_suffix(".counts")
+        columns[values.stem] = (values.read_bytes(), np.fromfile(counts, np.int64) if counts.exists() else None)
+    return columns
+
+
+def flat(array):
+    """An uproot/awkward column as (values as native bytes, per-entry counts or None)."""
+    counts = ak.to_numpy(ak.num(array)) if array.ndim > 1 and not isinstance(array.type.content, ak.types.RegularType) else None
+    values = ak.to_numpy(ak.flatten(array, axis=None))
+    return np.ascontiguousarray(values).tobytes(), counts
+
+
+def assert_same_columns(expected: dict, arrays, what: str):
+    assert sorted(expected) == sorted(arrays.fields), what
+    for name, (values, counts) in expected.items():
+        got_values, got_counts = flat(arrays[name])
+        if counts is not None:
+            assert got_counts is not None and np.array_equal(got_counts, counts), f"{what}: {name}: entry sizes differ"
+        if got_values != values:
+            first = next(i for i, (a, b) in enumerate(zip(got_values, values)) if a != b) if len(got_values) == len(values) else None
+            raise AssertionError(f"{what}: {name}: {len(got_values)} vs {len(values)} bytes, first difference at byte {first}")
+
+
+def baler_blocks(tree) -> int:
+    """How many Baler blocks the first baskets of the tree's branches hold (block_info from the hook)."""
+    blocks = 0
+    for branch in tree.branches:
+        if branch.num_baskets:
+            info = branch.basket(0).block_compression_info or ()
+            blocks += sum(1 for algorithm, _, _ in info if algorithm == "Baler")
+    return blocks
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_branch_reads_as_root_reads_it(compressed, name, codec, tmp_path):
+    path, tree_name = compressed(name, codec), FILES[name]
+    tree = uproot.open(path)[tree_name]
+    assert baler_blocks(tree) > 0, "no Baler block was decoded: the comparison would prove nothing"
+    assert_same_columns(root_reading(path, tree_name, tmp_path / "root"), tree.arrays(), f"{name} {codec}")
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_lossless_reads_as_the_original_bit_for_bit(compressed, shared_data, name):
+    tree_name = FILES[name]
+    original = uproot.open(shared_data / name)[tree_name].arrays()
+    expected = {field: flat(original[field]) for field in original.fields}
+    assert_same_columns(expected, uproot.open(compressed(name, "lossless"))[tree_name].arrays(), f"{name} lossless")
+
+
+def test_bits10_changes_floats_within_bound(compressed, shared_data):
+    """The bits:10 comparison above is against ROOT reading the same file; this shows the values
+    read are the rounded ones (not the original bytes stored raw) and within 2^-11 relative."""
+    name = "Run2012BC_DoubleMuParked_Muons_1000evts.root"
+    original = ak.flatten(uproot.open(shared_data / name)["Events"]["Muon_pt"].array())
+    rounded = ak.flatten(uproot.open(compressed(name, "bits:10"))["Events"]["Muon_pt"].array())
+    x, y = ak.to_numpy(original).astype(np.float64), ak.to_numpy(rounded).astype(np.float64)
+    assert np.count_nonzero(x != y) > len(x) // 2
+    assert np.all(np.abs(y - x) <= 2.0 ** -11 * np.abs(x))
+
+
+def test_basket_over_16_mib_in_several_blocks(tmp_path):
+    """One ~28 MiB basket, which ROOT cuts into 16 MiB blocks: uproot reads it as ROOT does."""
+    path = write_layout_tree(tmp_path / "big_bits10.root", baler_settings(10), "big", 14, 32 << 20)
+    tree = uproot.open(path)["t"]
+    info = tree["big"].basket(0).block_compression_info
+    assert [algorithm for algorithm, _, _ in info] == ["Baler", "Baler"], info
+    assert_same_columns(root_reading(path, "t", tmp_path / "root"), tree.arrays(), "big basket")
+
+
+def test_without_the_import_uproot_names_only_the_magic(hzz_bits10):
+    """Documents why the import is needed: uproot alone cannot read the file and says only b'BA'."""
+    path = hzz_bits10[0]
+    read = f"import uproot; uproot.open({str(path)!r})['events']['Muon_Px'].array()"
+    proc = run_command([sys.executable, "-c", read], check=False)
+    assert proc.returncode != 0 and "unrecognized compression algorithm: b'BA'" in proc.stderr, proc.stderr
+    run_command([sys.executable, "-c", "import baler_root; " + read])
+
+
+# --- Damaged files: each fault is one BalerDecodeError naming Baler, the branch, the basket and the
+# cause; no value of the damaged basket comes back, and the file's other branches still read.
+
+DAMAGED_BRANCH = "Muon_Px"
+
+
+def first_block(data: bytes, path, branch: str) -> int:
+    """Offset of the ROOT block header of the branch's first basket (which must be Baler's)."""
+    seek = int(uproot.open(path)["events"][branch].member("fBasketSeek")[0])
+    key_length = int.from_bytes(data[seek + 14:seek + 16], "big")  # TKey: Nbytes, Version, ObjLen, Datime, KeyLen
+    block = seek + key_length
+    assert data[block:block + 3] == b"BA\x01", data[block:block + 9]
+    return block
+
+
+def flip_payload_bits(data, block):
+    middle = block + 9 + int.from_bytes(data[block + 3:block + 6], "little") // 2
+    for i in range(middle, middle + 4):
+        data[i] ^= 0x24
+
+
+def wrong_checksum(data, block):
+    payload = block + 9
+    decoded_length_bytes = 1
+    while data[payload + 6 + decoded_length_bytes - 1] & 0x80:  # LEB128 varint
+        decoded_length_bytes += 1
+    data[payload + 6 + decoded_length_bytes] ^= 0x01  # first byte of the xxh3-64 checksum
+
+
+def newer_format_version(data, block):
+    data[block + 9 + 4] = baler_root.FORMAT_VERSION + 1
+
+
+def truncated_block(data, block):
+    """The block header claims more bytes than the basket holds, as when a write was cut short."""
+    size = int.from_bytes(data[block + 3:block + 6], "little") + 1000
+    data[block + 3:block + 6] = size.to_bytes(3, "little")
+
+
+def unknown_method(data, block):
+    data[block + 2] = 2
+
+
+FAULTS = {
+    "flipped bits": (flip_payload_bits, r"corrupt block|checksum mismatch"),
+    "wrong checksum": (wrong_checksum, r"checksum mismatch"),
+    "newer format version": (newer_format_version, r"block format version \d+ \(this reader knows 1\).*Upgrade baler_root"),
+    "truncated block": (truncated_block, r"claims \d+ bytes but the basket has only \d+ left \(truncated\)"),
+    "unknown method": (unknown_method, r"unknown Baler block method 2.*Upgrade baler_root"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_damaged_block_is_one_clear_error(hzz_bits10, tmp_path, fault):
+    good = hzz_bits10[0]
+    damage, cause = FAULTS[fault]
+    data = bytearray(good.read_bytes())
+    damage(data, first_block(data, good, DAMAGED_BRANCH))
+    path = tmp_path / "damaged.root"
+    path.write_bytes(bytes(data))
+
+    tree = uproot.open(path)["events"]
+    with pytest.raises(baler_root.BalerDecodeError, match=cause) as error:
+        tree.arrays()
+    message = str(error.value)
+    assert message.startswith("cannot decode a Baler block in branch 'Muon_Px' of tree 'events', basket 0 (entries 0-"), message
+    assert str(path) in message and "\n" not in message, message
+    # The damaged branch fails wherever it is read; the others read as from the undamaged file.
+    with pytest.raises(baler_root.BalerDecodeError):
+        tree[DAMAGED_BRANCH].array()
+    intact = uproot.open(good)["events"]
+    for other in ["Muon_Py", "NJet", "Jet_Px"]:
+        assert ak.array_equal(tree[other].array(), intact[other].array(), equal_nan=True), other
+
+
+@pytest.mark.parametrize("kept", [0.1, 0.5, 0.9, 0.95, 0.99, 0.999])
+def test_truncated_file_fails_or_reads_intact_values(hzz_bits10, tmp_path, kept):
+    """A file cut short loses its end, where ROOT writes the streamers and the keys list. uproot,
+    which has no recovery like ROOT's, fails with an OSError naming the file before any basket is
+    read; only when the cut spared everything it needs (streamers it has already seen in another
+    file are cached) does it read, and then exactly the values of the intact file."""
+    good = hzz_bits10[0]
+    data = good.read_bytes()
+    path = tmp_path / "truncated.root"
+    path.write_bytes(data[:int(len(data) * kept)])
+    try:
+        arrays = uproot.open(path)["events"].arrays()
+    except OSError as error:
+        assert str(path) in str(error)
+        return
+    intact = uproot.open(good)["events"].arrays()
+    assert_same_columns({field: flat(intact[field]) for field in intact.fields}, arrays, f"cut at {kept}")
