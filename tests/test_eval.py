@@ -149,3 +149,18 @@ def test_bad_arguments_give_one_line_error(baler, hzz_eval, shared_data, tmp_pat
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and errors[0].startswith("baler: error: ") and message in errors[0], proc.stderr
+
+
+@pytest.mark.parametrize("type_name, numbers, floats", [
+    ("Float_t", True, True), ("Float_t[]", True, True), ("Float_t[64]", True, True), ("Double32_t", True, True),
+    ("vector<float>", True, True), ("ROOT::VecOps::RVec<float>", True, True), ("vector<vector<float> >", True, True),
+    ("Int_t[]", True, False), ("ULong64_t", True, False), ("vector<unsigned char>", True, False),
+    # TTreeFormula returns garbage for these (found on ATLAS PHYSLITE: a file against its own copy "differed")
+    ("vector<vector<vector<unsigned long> > >", False, False), ("DataVector<xAOD::Jet_v1>", False, False),
+    ("vector<ElementLink<DataVector<xAOD::Jet_v1> > >", False, False), ("string", False, False),
+])
+def test_only_numbers_are_compared(type_name, numbers, floats):
+    from baler_eval.rootio import BranchInfo
+
+    info = BranchInfo("t", "b", type_name, 1, 1, 1, "zstd 5")
+    assert (info.holds_numbers, info.holds_floats) == (numbers, floats)

@@ -10,6 +10,7 @@ from .budget import DEFAULT_LADDER, budgets, compress
 from .errors import EvalError
 
 DEFAULT_OUT = "baler-eval-report"
+DEFAULT_MAX_PLOTS = 100
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,6 +37,9 @@ def parser():
                         + "; auto (default): those whose branches the tree has")
     p.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), metavar="DIR",
                    help=f"folder for report.html and its plots (default: {DEFAULT_OUT})")
+    p.add_argument("--max-plots", type=int, default=DEFAULT_MAX_PLOTS, metavar="N",
+                   help=f"plot at most N branches, in table order (default {DEFAULT_MAX_PLOTS}; each takes a "
+                        "fraction of a second)")
     p.add_argument("--ladder", nargs="?", const=",".join(DEFAULT_LADDER), metavar="SPEC,...",
                    help="also compress ORIGINAL at each spec (default ladder: " + ",".join(DEFAULT_LADDER)
                         + ") with `baler compress` and evaluate the analyses at each: where a bound starts to matter")
@@ -75,12 +79,14 @@ def run(args):
 
     args.out.mkdir(parents=True, exist_ok=True)
     figures = {}
+    # Plots are for float values that changed: the table says all about exact or integer ones.
+    to_plot = [(result.tree, c) for result in results for c in result.branches
+               if c.hist_original is not None and c.changed]
+    for tree, comparison in to_plot[:max(args.max_plots, 0)]:
+        figures[id(comparison)] = file_name(f"branch_{tree}_{comparison.name}")
+        branch_figure(comparison, args.out / figures[id(comparison)])
+    unplotted = max(len(to_plot) - max(args.max_plots, 0), 0)
     for result in results:
-        for comparison in result.branches:
-            # Plots are for float values that changed: the table says all about exact or integer ones.
-            if comparison.hist_original is not None and comparison.changed:
-                figures[id(comparison)] = file_name(f"branch_{result.tree}_{comparison.name}")
-                branch_figure(comparison, args.out / figures[id(comparison)])
         for physics in result.physics:
             figures[id(physics)] = file_name(f"physics_{result.tree}_{physics.analysis.name}")
             physics_figure(physics, args.out / figures[id(physics)])
@@ -88,10 +94,13 @@ def run(args):
         figures[id(budget)] = file_name(f"budget_{budget.tree}_{budget.analysis.name}")
         budget_figure(budget, args.out / figures[id(budget)])
     report = args.out / "report.html"
-    report.write_text(html_report(args.original, args.compressed, results, all_budgets, figures))
+    report.write_text(html_report(args.original, args.compressed, results, all_budgets, figures, unplotted))
 
     sys.stdout.write(text_summary(args.original, args.compressed, results, all_budgets))
     print(f"\nreport: {report}")
+    if unplotted:
+        print(f"plotted {len(to_plot) - unplotted} of the {len(to_plot)} float branches whose values changed "
+              "(--max-plots)")
     broken = [c.label for r in results for c in r.branches if not c.ok]
     if broken:
         raise EvalError(f"{len(broken)} branches differ from the original beyond what their codec allows "

@@ -79,9 +79,12 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
     ROOT = root()
     original = TreeReader(original_path, tree, [])
     for name in list(compared):
-        if not ROOT.BalerEval.Readable(original.tree, name):
+        if not in_original[name].holds_numbers:
             compared.remove(name)
-            result.not_compared.append((name, "not a numeric branch ROOT's TTreeFormula can read"))
+            result.not_compared.append((name, f"holds {in_original[name].type}, not numbers"))
+        elif not ROOT.BalerEval.Readable(original.tree, name):
+            compared.remove(name)
+            result.not_compared.append((name, "has sub-branches (compared one by one) or ROOT cannot evaluate it"))
     original.close()
     result.branches = [BranchComparison(tree, in_original[n], in_compressed[n]) for n in compared]
     to_read = list(dict.fromkeys(compared + [b for a in chosen_analyses for b in a.branches]))

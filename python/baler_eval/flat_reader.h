@@ -19,12 +19,17 @@
 
 namespace BalerEval {
 
-/// Whether TTreeFormula can evaluate the branch (without ROOT printing why not).
+/// Whether the branch holds its values itself (no sub-branches: a split object's data is in its
+/// sub-branches, which are compared one by one) and TTreeFormula can evaluate it, checked without
+/// ROOT printing why not.
 inline bool Readable(TTree *tree, const std::string &name)
 {
+   TBranch *branch = tree->GetBranch(name.c_str());
+   if (!branch || branch->GetListOfBranches()->GetEntriesFast() > 0)
+      return false;
    const Int_t previous = gErrorIgnoreLevel;
    gErrorIgnoreLevel = kFatal;
-   const bool readable = tree->GetBranch(name.c_str()) && TTreeFormula(name.c_str(), name.c_str(), tree).GetNdim() > 0;
+   const bool readable = TTreeFormula(name.c_str(), name.c_str(), tree).GetNdim() > 0;
    gErrorIgnoreLevel = previous;
    return readable;
 }

@@ -80,8 +80,11 @@ def text_summary(original, compressed, results, budgets):
                    f"{result.bytes_compressed} bytes on disk ({_tree_ratio(result)})\n")
         if result.branches:
             out.append(text_table(BRANCH_COLUMNS, [branch_row(c) for c in result.branches]))
-        for name, why in result.not_compared:
-            out.append(f"not compared: {name}: {why}\n")
+        if len(result.not_compared) <= 10:
+            out += [f"not compared: {name}: {why}\n" for name, why in result.not_compared]
+        else:
+            out.append(f"not compared: {len(result.not_compared)} branches that hold no plain numbers or have "
+                       "sub-branches (listed in report.html)\n")
         if result.physics:
             out.append("\n" + text_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics]))
     for budget in budgets:
@@ -115,7 +118,7 @@ img { max-width: 100%; }
 """
 
 
-def html_report(original, compressed, results, budgets, figures):
+def html_report(original, compressed, results, budgets, figures, unplotted=0):
     """figures: {object id: PNG file name} for branches, physics comparisons and budgets."""
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>baler eval</title><style>{_STYLE}</style>"
              f"</head><body><h1>baler eval</h1><p>original: <code>{html.escape(str(original))}</code><br>"
@@ -141,7 +144,8 @@ def html_report(original, compressed, results, budgets, figures):
         if result.branches:
             parts.append("<h3>branches</h3><p>Per float branch whose values changed: distributions with their "
                          "ratio, residuals, and relative residual against value (red lines: the codec's relative "
-                         "bound). Branches whose values are all exact have no plot.</p>")
+                         "bound). Branches whose values are all exact have no plot." +
+                         (f" {unplotted} more branches are not plotted (--max-plots)." if unplotted else "") + "</p>")
             for comparison in result.branches:
                 if id(comparison) in figures:
                     parts.append(f"<p><img src='{figures[id(comparison)]}' alt='{html.escape(comparison.name)}'></p>")

@@ -8,6 +8,7 @@ figures `baler inspect` and `baler compress` print.
 
 import ctypes
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +52,33 @@ class BranchInfo:
 
     @property
     def holds_floats(self):
-        lowered = self.type.lower()
-        return "float" in lowered or "double" in lowered
+        return _number_type(self.type) in _FLOAT_TYPES
+
+    @property
+    def holds_numbers(self):
+        """Numbers, alone or in arrays, vectors or RVecs nested at most twice: what TTreeFormula
+        evaluates faithfully (it returns garbage for classes without a dictionary, links, strings)."""
+        return _number_type(self.type) is not None
+
+
+_FLOAT_TYPES = {"Float_t", "Double_t", "Float16_t", "Double32_t", "float", "double"}
+_NUMBER_TYPES = _FLOAT_TYPES | {
+    "Bool_t", "Char_t", "UChar_t", "Short_t", "UShort_t", "Int_t", "UInt_t", "Long_t", "ULong_t", "Long64_t",
+    "ULong64_t", "bool", "char", "unsigned char", "signed char", "short", "unsigned short", "int", "unsigned int",
+    "long", "unsigned long", "long long", "unsigned long long", "int8_t", "uint8_t", "int16_t", "uint16_t",
+    "int32_t", "uint32_t", "int64_t", "uint64_t"}
+_CONTAINER = re.compile(r"^(?:std::)?(?:vector|ROOT::VecOps::RVec|ROOT::RVec)<(.*)>$")
+_ARRAY = re.compile(r"(\[\w*\])+$")
+
+
+def _number_type(type_name):
+    """The number type inside at most two levels of arrays/vectors/RVecs, or None."""
+    inner, depth = type_name.strip(), 0
+    if _ARRAY.search(inner):
+        inner, depth = _ARRAY.sub("", inner).strip(), 1
+    while (match := _CONTAINER.match(inner)) is not None:
+        inner, depth = match.group(1).strip(), depth + 1
+    return inner if inner in _NUMBER_TYPES and depth <= 2 else None
 
 
 class _Row(ctypes.Structure):
