@@ -142,6 +142,7 @@ def test_a_different_file_is_caught(baler, tmp_path):
     (["{hzz}", "{compressed}", "--analysis", "nonsense"], "invalid choice"),
     (["{hzz}", "{compressed}", "--tree", "nothere"], "--tree nothere matches no tree"),
     (["{hzz}", "{compressed}", "--branches", "Nothing*"], "matches no branch"),
+    (["{hzz}", "{compressed}", "--analysis", "dimuon"], "--analysis dimuon needs branches Muon_pt"),
 ])
 def test_bad_arguments_give_one_line_error(baler, hzz_eval, shared_data, tmp_path, args, message):
     names = {"missing": tmp_path / "missing.root", "hzz": shared_data / "uproot-HZZ.root", "compressed": hzz_eval[2]}

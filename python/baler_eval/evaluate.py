@@ -9,7 +9,7 @@ from . import analyses as analyses_module
 from .branches import BranchComparison
 from .errors import EvalError
 from .physics_stats import compare
-from .rootio import TreeReader, chunk_entries, inspect_branches, root
+from .rootio import TreeReader, chunk_entries, inspect_branches
 
 
 @dataclass
@@ -50,6 +50,11 @@ def evaluate(original_path, compressed_path, trees=(), branch_globs=(), analysis
                                       branch_globs, analysis_names, progress, compare_branches))
     if compare_branches and branch_globs and not any(r.branches for r in results):
         raise EvalError(f"--branches {' '.join(branch_globs)} matches no branch of the evaluated trees")
+    ran = {p.analysis.name for r in results for p in r.physics}
+    for name in analysis_names:
+        if name != "auto" and name not in ran:
+            needed = analyses_module.ANALYSES[name].branches
+            raise EvalError(f"--analysis {name} needs branches {', '.join(needed)}, which no evaluated tree has")
     return results
 
 
@@ -62,10 +67,9 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
         chosen_analyses = analyses_module.select(analysis_names, in_original.keys() & in_compressed.keys())
     except KeyError as unknown:
         raise EvalError(f"unknown analysis {unknown} (known: auto, {', '.join(analyses_module.ANALYSES)})") from None
-    for analysis in chosen_analyses:
-        missing = [b for b in analysis.branches if b not in in_original or b not in in_compressed]
-        if missing:
-            raise EvalError(f"analysis {analysis.name} needs branches that tree {tree} lacks: {', '.join(missing)}")
+    # An analysis named on the command line runs on the trees that have its branches; evaluate()
+    # reports one that ran nowhere.
+    chosen_analyses = [a for a in chosen_analyses if set(a.branches) <= in_original.keys() & in_compressed.keys()]
 
     compared = []
     if compare_branches:
@@ -76,21 +80,19 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
                 result.not_compared.append((name, "not in the compressed file"))
             else:
                 compared.append(name)
-    ROOT = root()
-    original = TreeReader(original_path, tree, [])
+    original = TreeReader(original_path, tree)
     for name in list(compared):
         if not in_original[name].holds_numbers:
             compared.remove(name)
             result.not_compared.append((name, f"holds {in_original[name].type}, not numbers"))
-        elif not ROOT.BalerEval.Readable(original.tree, name):
+        elif not original.readable(name):
             compared.remove(name)
             result.not_compared.append((name, "has sub-branches (compared one by one) or ROOT cannot evaluate it"))
-    original.close()
     result.branches = [BranchComparison(tree, in_original[n], in_compressed[n]) for n in compared]
     to_read = list(dict.fromkeys(compared + [b for a in chosen_analyses for b in a.branches]))
-
-    original = TreeReader(original_path, tree, to_read)
-    compressed = TreeReader(compressed_path, tree, to_read)
+    original.select(to_read)
+    compressed = TreeReader(compressed_path, tree)
+    compressed.select(to_read)
     if original.entries != compressed.entries:
         raise EvalError(f"tree {tree} has {original.entries} entries in the original and {compressed.entries} "
                         "in the compressed file: they are not the same events")

@@ -148,11 +148,12 @@ def inspect_branches(path):
 
 
 class TreeReader:
-    """Reads chosen branches of one tree in entry ranges, as flat float64 arrays plus per-entry counts."""
+    """One tree of one file: which branches ROOT can evaluate, and reading chosen branches in entry
+    ranges as flat float64 arrays plus per-entry counts."""
 
-    def __init__(self, path, tree_path, branch_names):
-        ROOT = root()
-        self._file = ROOT.TFile.Open(str(path), "READ")
+    def __init__(self, path, tree_path):
+        self._root = root()
+        self._file = self._root.TFile.Open(str(path), "READ")
         if not self._file or self._file.IsZombie():
             raise EvalError(f"cannot open '{path}' with ROOT")
         tree = self._file.Get(tree_path)
@@ -160,14 +161,23 @@ class TreeReader:
             raise EvalError(f"'{path}' has no tree '{tree_path}'")
         self.tree = tree
         self.entries = int(tree.GetEntries())
+        self.branch_names = []
+        self._reader = None
+
+    def readable(self, name):
+        """Whether the branch holds its values itself and ROOT's TTreeFormula can evaluate it."""
+        return bool(self._root.BalerEval.Readable(self.tree, name))
+
+    def select(self, branch_names):
+        """The branches that read() returns from now on."""
         self.branch_names = list(branch_names)
-        names = ROOT.std.vector["std::string"]()
+        names = self._root.std.vector["std::string"]()
         for name in self.branch_names:
             names.push_back(name)
         try:
-            self._reader = ROOT.BalerEval.FlatReader(tree, names)
+            self._reader = self._root.BalerEval.FlatReader(self.tree, names)
         except Exception as error:  # cppyy turns std::runtime_error into a Python exception
-            raise EvalError(f"{path}: {_cpp_message(error)}") from error
+            raise EvalError(f"{self._file.GetName()}: {_cpp_message(error)}") from error
 
     def read(self, first, last):
         """{branch: (values, counts)} for entries [first, last); both arrays are copies."""
