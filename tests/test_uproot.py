@@ -108,6 +108,16 @@ def test_bits10_changes_floats_within_bound(compressed, shared_data):
     assert np.all(np.abs(y - x) <= 2.0 ** -11 * np.abs(x))
 
 
+def test_branch_compression_says_baler(compressed):
+    """A Baler branch's compression setting reads as Baler(level), not as uproot's 'unrecognized
+    compression algorithm code: 42'; uproot cannot write with it and says what can."""
+    tree = uproot.open(compressed("uproot-HZZ.root", "bits:10"))["events"]
+    assert tree["Muon_Px"].compression == baler_root.Baler(10)
+    assert tree["Muon_Px"].compression.code == 4210
+    with pytest.raises(NotImplementedError, match="baler compress"):
+        tree["Muon_Px"].compression.compress(b"bytes")
+
+
 def test_basket_over_16_mib_in_several_blocks(tmp_path):
     """One ~28 MiB basket, which ROOT cuts into 16 MiB blocks: uproot reads it as ROOT does."""
     path = write_layout_tree(tmp_path / "big_bits10.root", baler_settings(10), "big", 14, 32 << 20)

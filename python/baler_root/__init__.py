@@ -14,8 +14,8 @@ branch, the basket's entries, the file and the cause; no value of that basket is
 """
 
 from baler_root._codec import FORMAT_VERSION
-from baler_root._uproot import BalerDecodeError, install
+from baler_root._uproot import Baler, BalerDecodeError, install
 
-__all__ = ["BalerDecodeError", "FORMAT_VERSION", "install"]
+__all__ = ["Baler", "BalerDecodeError", "FORMAT_VERSION", "install"]
 
 install()

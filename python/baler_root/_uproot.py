@@ -7,6 +7,8 @@ RNTuple) calls it through the module attribute. So :func:`install` replaces that
 to uproot's own function unchanged. To name the branch when a block is bad, it also wraps
 ``Model_TBasket.read_members``, the one place that knows which basket is being decompressed.
 Both are checked against the signatures this module was written for before anything is replaced.
+Finally it adds Baler's algorithm code to ``uproot.compression.algorithm_codes``, so that a
+branch's ``compression`` property says Baler(level) instead of raising.
 """
 
 import inspect
@@ -25,6 +27,9 @@ _HEADER_SIZE = 9
 _BALER_MAGIC = b"BA"
 _BALER_METHOD = 1
 
+# Baler::kAlgorithm (root-plugin/include/Baler/Baler.h): fCompress = 42 * 100 + level.
+_BALER_ALGORITHM = 42
+
 _DECOMPRESS_PARAMETERS = ["chunk", "cursor", "context", "compressed_bytes", "uncompressed_bytes", "block_info"]
 _READ_MEMBERS_PARAMETERS = ["self", "chunk", "cursor", "context", "file"]
 
@@ -40,6 +45,27 @@ class BalerDecodeError(ValueError):
         self.where = where
         location = f"{where} of file {file_path}" if where else f"file {file_path}"
         super().__init__(f"cannot decode a Baler block in {location}: {cause}")
+
+
+class Baler(uproot.compression.Compression):
+    """Baler as a branch's compression setting (``branch.compression``): level N < 99 is bits:N on
+    float and double branches, 99 lossless. uproot reads Baler blocks but cannot write them."""
+
+    name = "Baler"
+
+    @property
+    def level(self):
+        return self._level
+
+    @level.setter
+    def level(self, value):
+        self._level = int(value)
+
+    def compress(self, data):
+        raise NotImplementedError(
+            "uproot cannot write Baler blocks: write with ROOT and libBalerROOT (Baler::Settings), "
+            "or rewrite a finished file with `baler compress`"
+        )
 
 
 def _le24(header, at):
@@ -163,3 +189,4 @@ def install():
     _decompress.hook_after_block = _uproot_decompress.hook_after_block
     uproot.compression.decompress = _decompress
     uproot.models.TBasket.Model_TBasket.read_members = _read_basket_members
+    uproot.compression.algorithm_codes.setdefault(_BALER_ALGORITHM, Baler)
