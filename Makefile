@@ -132,7 +132,7 @@ test-root: build cli train python
 # uproot reads Baler files (tests/test_uproot.py). The extension lands in python/baler_root/.
 PYTHON_STAMP := $(VENV)/.installed-baler-root
 $(PYTHON_STAMP): $(VENV_STAMP) python/pyproject.toml rust/baler-python/Cargo.toml rust/baler-python/Cargo.lock \
-		$(wildcard rust/baler-python/src/*.rs rust/baler-codec/src/*.rs) rust/baler-codec/Cargo.toml
+		$(shell find rust/baler-python/src rust/baler-codec/src -name "*.rs") rust/baler-codec/Cargo.toml
 	cd python && VIRTUAL_ENV="$(abspath $(VENV))" CARGO_TARGET_DIR="$${CARGO_TARGET_DIR:-$(abspath target)}" \
 	  "$(abspath $(VENV))/bin/maturin" develop --release --locked
 	touch $@
