@@ -33,10 +33,11 @@ evaluate dimuon "$DATA/Run2012BC_DoubleMuParked_Muons_1000evts.root" Events \
 
 baler generate "$WORK/sample.root" --events $SAMPLE_EVENTS > /dev/null
 baler compress "$WORK/sample.root" "$WORK/sample.bits10.root" --codec bits:10 > "$OUT/sample.compress.txt"
+load=$(cut -d' ' -f1 /proc/loadavg)  # other work on the machine slows the timing down
 start=$(python3 -c "import time; print(time.time())")
 baler eval "$WORK/sample.root" "$WORK/sample.bits10.root" --out "$WORK/sample" > "$OUT/sample.eval.txt"
 seconds=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
 cp "$WORK/sample/branch_Events_Calo_E.png" "$OUT/sample.branch_Events_Calo_E.png"
 float_values=$(awk '/^branch /{t=1; next} t && /^-/{next} t && NF==0{t=0} t && ($2 ~ /[Ff]loat|[Dd]ouble/){n+=$3} END{print n}' "$OUT/sample.eval.txt")
 echo "baler eval on $SAMPLE_EVENTS events ($float_values float values): $seconds s wall on $(nproc) cores" \
-    "($(date -u +%Y-%m-%d))" | tee "$OUT/sample.time.txt"
+    "(load average before: $load; $(date -u +%Y-%m-%d))" | tee "$OUT/sample.time.txt"

@@ -52,6 +52,7 @@ def run(args):
     from .plots import branch_figure, budget_figure, file_name, physics_figure
     from .progress import Progress
     from .report import html_report, text_summary
+    from .rootio import inspect_branches
 
     for path in (args.original, args.compressed):
         if not path.is_file():
@@ -59,7 +60,6 @@ def run(args):
     if args.original.resolve() == args.compressed.resolve():
         raise EvalError("ORIGINAL.root and COMPRESSED.root are the same file")
     progress = Progress()
-    from .rootio import inspect_branches
     original_rows = inspect_branches(args.original)
     results = evaluate(args.original, args.compressed, args.tree, args.branches, args.analysis, progress,
                        original_rows=original_rows)
