@@ -206,7 +206,7 @@ def _cpp_message(error):
     return text.split("exception: ")[-1] if "exception: " in text else text
 
 
-def chunk_entries(tree, target_bytes=16 << 20):
+def chunk_entries(tree, target_bytes=4 << 20):
     """Entries per chunk so that a chunk holds about target_bytes of uncompressed data."""
     entries = max(1, int(tree.GetEntries()))
     bytes_per_entry = max(1.0, float(tree.GetTotBytes()) / entries)
