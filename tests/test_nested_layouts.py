@@ -18,8 +18,8 @@ LOSSY_SPECS = ["bits:10", "rel:1e-3", "abs:1e-3"]
 # Branches (and members) of float or double values; "tc.vf" is a plain vector<float> member of
 # the TClonesArray's objects, which the same layout describes.
 FLOAT_BRANCHES = ["vvf", "vvf0", "vvd", "ev.cov", "ev.covd", "tc.cov", "tc.vf", "ev.x", "tc.pt"]
-# Values that every spec must keep bit for bit: ints, and every size of every vector.
 NESTED_BRANCHES = ["vvf", "vvf0", "vvd", "ev.cov", "ev.covd", "ev.ids", "tc.cov"]
+# Values that every spec must keep bit for bit: ints, object counts, and every size of every vector.
 EXACT_TALLIES = (["ev.ids", "tc", "tc.vf.size"] +
                  [f"{name}.{part}" for name in NESTED_BRANCHES for part in ["outer", "size"]])
 
