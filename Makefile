@@ -130,6 +130,7 @@ test-root: build cli train python
 # The Python package baler_root (python/, with its Rust extension built from rust/baler-python by
 # maturin, pinned in requirements.txt), installed editable into .venv: after `import baler_root`,
 # uproot reads Baler files (tests/test_uproot.py). The extension lands in python/baler_root/.
+# coffea (requirements-coffea.txt) comes with it, for the test of its NanoEventsFactory.
 PYTHON_STAMP := $(VENV)/.installed-baler-root
 $(PYTHON_STAMP): $(VENV_STAMP) python/pyproject.toml rust/baler-python/Cargo.toml rust/baler-python/Cargo.lock \
 		$(shell find rust/baler-python/src rust/baler-codec/src -name "*.rs") rust/baler-codec/Cargo.toml
@@ -137,8 +138,13 @@ $(PYTHON_STAMP): $(VENV_STAMP) python/pyproject.toml rust/baler-python/Cargo.tom
 	  "$(abspath $(VENV))/bin/maturin" develop --release --locked
 	touch $@
 
+COFFEA_STAMP := $(VENV)/.installed-coffea
+$(COFFEA_STAMP): $(VENV_STAMP) requirements-coffea.txt
+	$(VPY) -m pip install --quiet -r requirements-coffea.txt
+	touch $@
+
 .PHONY: python
-python: $(PYTHON_STAMP)
+python: $(PYTHON_STAMP) $(COFFEA_STAMP)
 
 # cargo-fuzz, pinned, in the project-local .tools/ (the fuzz targets build on the stable
 # toolchain with RUSTC_BOOTSTRAP=1, set by run-all.sh).

@@ -108,6 +108,27 @@ def test_bits10_changes_floats_within_bound(compressed, shared_data):
     assert np.all(np.abs(y - x) <= 2.0 ** -11 * np.abs(x))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the schema's notes on this 2015 file's missing cross-references
+def test_coffea_nanoevents_on_baler_nanoaod(compressed):
+    """coffea's NanoEventsFactory (it reads through uproot) on the NanoAOD file after bits:10: the
+    collections' fields hold exactly the values of their branches, already compared with ROOT."""
+    from coffea.nanoevents import NanoAODSchema, NanoEventsFactory
+
+    path = compressed("nanoAOD_2015_CMS_Open_Data_ttbar.root", "bits:10")
+    events = NanoEventsFactory.from_root({str(path): "Events"}, schemaclass=NanoAODSchema, mode="eager").events()
+    branches = uproot.open(path)["Events"].arrays()
+    # NanoAODSchema sets Photon.mass to 0 by design, so the photons' mass is not compared.
+    fields = {"Jet": "pt eta phi mass", "Muon": "pt eta phi mass", "Electron": "pt eta phi mass", "Tau": "pt eta phi mass",
+              "Photon": "pt eta phi"}
+    for collection, names in fields.items():
+        for field in names.split():
+            values, counts = flat(branches[f"{collection}_{field}"])
+            got_values, got_counts = flat(events[collection][field])
+            assert got_values == values and np.array_equal(got_counts, counts), (collection, field)
+    assert flat(events.MET.pt)[0] == flat(branches["MET_pt"])[0]
+    assert len(events) == 200
+
+
 def test_branch_compression_says_baler(compressed):
     """A Baler branch's compression setting reads as Baler(level), not as uproot's 'unrecognized
     compression algorithm code: 42'; uproot cannot write with it and says what can."""
