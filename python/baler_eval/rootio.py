@@ -2,12 +2,10 @@
 
 Everything is read through ROOT, so a Baler file is decoded by libBalerROOT (ROOT loads it when
 the file is opened, given LD_LIBRARY_PATH from build/env.sh). Branch types, codecs and bytes come
-from libBalerROOT's `baler_inspect_file` (root-plugin/include/Baler/CommandApi.h), the same
-figures `baler inspect` and `baler compress` print.
+from `baler inspect --json`, the figures `baler inspect` and `baler compress` print.
 """
 
-import ctypes
-import os
+import json
 import re
 import warnings
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .command import run_baler
 from .errors import EvalError
 
 _HERE = Path(__file__).resolve().parent
@@ -25,7 +24,7 @@ def root():
     """The ROOT module, imported once, in batch mode, with the flat reader declared."""
     global _ROOT
     if _ROOT is None:
-        # The PyPI build of ROOT warns on import that it is an alpha release; say it once, in the docs.
+        # The PyPI build of ROOT warns on every import that it is an alpha release: noise in a report.
         warnings.filterwarnings("ignore", message=r"\s*This distribution of ROOT is in alpha stage")
         try:
             import ROOT
@@ -40,7 +39,7 @@ def root():
 
 @dataclass
 class BranchInfo:
-    """One branch as libBalerROOT's inspector reports it."""
+    """One branch as `baler inspect` reports it."""
 
     tree: str
     name: str
@@ -81,69 +80,18 @@ def _number_type(type_name):
     return inner if inner in _NUMBER_TYPES and depth <= 2 else None
 
 
-class _Row(ctypes.Structure):
-    _fields_ = [
-        ("tree", ctypes.c_char_p),
-        ("branch", ctypes.c_char_p),
-        ("type", ctypes.c_char_p),
-        ("entries", ctypes.c_longlong),
-        ("bytesBefore", ctypes.c_longlong),
-        ("bytes", ctypes.c_longlong),
-        ("totalBytes", ctypes.c_longlong),
-        ("compression", ctypes.c_int),
-        ("codec", ctypes.c_char_p),
-        ("codecBefore", ctypes.c_char_p),
-    ]
-
-
-_ROW_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.POINTER(_Row), ctypes.c_void_p)
-# CommandApi.h versions whose baler_inspect_file and BalerBranchRow are as declared above
-# (version 2 changed only baler_compress_file).
-_COMMAND_API_VERSIONS = (1, 2)
-_LIBRARY = None
-
-
-def _plugin_library():
-    """libBalerROOT through ctypes, from $BALER_BUILD/lib or ROOT's library path."""
-    global _LIBRARY
-    if _LIBRARY is None:
-        candidates = []
-        if os.environ.get("BALER_BUILD"):
-            candidates.append(Path(os.environ["BALER_BUILD"]) / "lib" / "libBalerROOT.so")
-        found = root().gSystem.DynamicPathName("libBalerROOT", True)
-        if found:
-            candidates.append(Path(str(found)))
-        path = next((c for c in candidates if c.is_file()), None)
-        if path is None:
-            raise EvalError("cannot find libBalerROOT.so: run `source build/env.sh` (it sets BALER_BUILD and LD_LIBRARY_PATH)")
-        library = ctypes.CDLL(str(path))
-        version = library.baler_command_api_version()
-        if version not in _COMMAND_API_VERSIONS:
-            raise EvalError(f"{path} has command API version {version}, baler_eval knows "
-                            f"{', '.join(map(str, _COMMAND_API_VERSIONS))}: update python/baler_eval/rootio.py")
-        library.baler_inspect_file.argtypes = [ctypes.c_char_p, _ROW_CALLBACK, ctypes.c_void_p,
-                                               ctypes.c_char_p, ctypes.c_size_t]
-        library.baler_inspect_file.restype = ctypes.c_int
-        _LIBRARY = library
-    return _LIBRARY
-
-
 def inspect_branches(path):
     """Every data-holding branch of every tree in the file, keyed by (tree path, branch name)."""
-    root()  # ROOT's libraries first, so libBalerROOT resolves against the same ones
-    library = _plugin_library()
+    try:
+        listing = json.loads(run_baler("inspect", "--json", path))
+    except json.JSONDecodeError as error:
+        raise EvalError(f"`baler inspect --json {path}` printed no JSON ({error})") from error
     rows = {}
-
-    def on_row(row, _user):
-        r = row.contents
-        info = BranchInfo(tree=r.tree.decode(), name=r.branch.decode(), type=r.type.decode(), entries=r.entries,
-                          bytes=r.bytes, total_bytes=r.totalBytes, codec=r.codec.decode())
+    for branch in listing.get("branches", []):
+        info = BranchInfo(tree=branch["tree"], name=branch["branch"], type=branch["type"], entries=branch["entries"],
+                          bytes=branch["compressed"] or 0, total_bytes=branch["uncompressed"] or 0,
+                          codec=branch["codec"])
         rows[(info.tree, info.name)] = info
-
-    callback = _ROW_CALLBACK(on_row)
-    error = ctypes.create_string_buffer(1024)
-    if library.baler_inspect_file(str(path).encode(), callback, None, error, len(error)) != 0:
-        raise EvalError(error.value.decode(errors="replace"))
     return rows
 
 

@@ -162,8 +162,10 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy)
          throw baler::codec::Error("invalid BALER_POLICY rule \"" + rule + "\": expected TREE/BRANCHGLOB=SPEC; " +
                                    kGrammar);
       try {
-         rules.push_back({rule, rule.substr(0, slash), rule.substr(slash + 1, equals - slash - 1),
-                          std::make_shared<const Spec>(Spec::Parse(rule.substr(equals + 1)))});
+         auto spec = std::make_shared<const Spec>(Spec::Parse(rule.substr(equals + 1)));
+         std::string specText = spec->ToString();
+         rules.push_back({rule, rule.substr(0, slash), rule.substr(slash + 1, equals - slash - 1), std::move(spec),
+                          std::move(specText)});
       } catch (const baler::codec::Error &e) {
          throw baler::codec::Error("invalid BALER_POLICY rule \"" + rule + "\": " + e.what());
       }

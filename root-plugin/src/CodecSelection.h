@@ -23,6 +23,7 @@ struct PolicyRule {
    std::string treeGlob;
    std::string branchGlob;
    SpecPtr spec;
+   std::string specText; ///< spec->ToString(), for code outside libBalerROOT (which hides the codec)
 };
 
 /// Parses `TREE/BRANCHGLOB=SPEC,...`; throws baler::codec::Error naming the bad rule.

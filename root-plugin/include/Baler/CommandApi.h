@@ -1,7 +1,9 @@
-// The ROOT I/O behind the `baler` command line, as a small C ABI compiled into libBalerROOT.
+// The ROOT I/O behind the `baler` command line, as a small C ABI compiled into libBalerROOTTools
+// (which links the plugin, libBalerROOT; a process that only reads or writes Baler files loads the
+// plugin alone).
 //
-// The CLI (rust/baler-cli) loads libBalerROOT at run time and calls these functions; everything
-// that touches ROOT stays in the plugin. Results come back as plain data through callbacks:
+// The CLI (rust/baler-cli) loads libBalerROOTTools at run time and calls these functions;
+// everything that touches ROOT stays in C++. Results come back as plain data through callbacks:
 //
 //  - one `BalerBranchRow` per branch that holds data (compress, inspect), valid only during the
 //    call of the row callback (copy what you keep);

@@ -274,7 +274,7 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
             throw Failure(std::string("bad --policy: ") + e.what());
          }
          for (auto &rule : rules) {
-            CodecChoice choice = ChooseCodec(Baler::Codec::Parse(rule.spec->ToString()));
+            CodecChoice choice = ChooseCodec(Baler::Codec::Parse(rule.specText));
             rewriter.policy.push_back({std::move(rule), std::move(choice)});
          }
       }

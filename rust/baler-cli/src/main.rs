@@ -1,8 +1,10 @@
 //! `baler`: compress, inspect and generate ROOT files with Baler's error-bounded float coding.
 //!
 //! Argument parsing, tables and progress bars live here; every ROOT operation is done by
-//! libBalerROOT (see `plugin.rs` and root-plugin/include/Baler/CommandApi.h), loaded at run time.
+//! libBalerROOTTools next to the plugin (see `plugin.rs` and root-plugin/include/Baler/CommandApi.h),
+//! loaded at run time.
 
+mod dataset;
 mod eval;
 mod json;
 mod plugin;
@@ -61,14 +63,18 @@ enum Command {
                         or rule that selects no float branch is reported as a warning. Histograms, directories and other objects are \
                         copied. Prints a table per branch: bytes before, after, ratio and codec, and totals.\n\n\
                         With no arguments, generates the default sample into a temporary folder, compresses \
-                        it and says where the files are.")]
+                        it and says where the files are.\n\n\
+                        With --out-dir DIR: a dataset. Every IN (files, folders, globs) is compressed into \
+                        DIR/<its file name> by its own `baler compress IN OUT` process, --jobs at a time or as \
+                        Dask tasks (--dask); one progress bar, then a table per file. A file that fails is \
+                        reported and the others go on; the exit status says whether any failed.")]
 struct CompressArgs {
-    /// Input ROOT file
-    #[arg(value_name = "IN.root")]
-    input: Option<PathBuf>,
-    /// Output ROOT file, replaced only when the run succeeds (written under a temporary name first)
-    #[arg(value_name = "OUT.root")]
-    output: Option<PathBuf>,
+    /// IN.root OUT.root: the output is replaced only when the run succeeds (written under a
+    /// temporary name first). With --out-dir: the inputs, files, folders or globs
+    #[arg(value_name = "IN.root OUT.root | IN...")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    dataset: dataset::DatasetArgs,
     /// Codec for the selected float/double branches: lossless | bits:N | rel:E | abs:E [default: bits:10,
     /// none with --policy and no --branches]
     #[arg(long, value_name = "SPEC", value_parser = NonEmptyStringValueParser::new())]
@@ -219,11 +225,17 @@ fn io_reason(error: &std::io::Error) -> String {
 }
 
 fn compress(args: CompressArgs) -> Result<(), Stop> {
+    if args.dataset.out_dir.is_some() {
+        return dataset::run(&args);
+    }
     let selection = args.selection();
-    let (input, output) = match (args.input, args.output) {
-        (Some(input), Some(output)) => (input, output),
-        (None, None) => return compress_default_sample(&selection, args.json),
-        _ => return Err(Stop::Error("missing OUT.root (give IN.root OUT.root, or neither to compress a generated sample)".into())),
+    let (input, output) = match <[PathBuf; 2]>::try_from(args.paths) {
+        Ok([input, output]) => (input, output),
+        Err(paths) if paths.is_empty() => return compress_default_sample(&selection, args.json),
+        Err(paths) if paths.len() == 1 => {
+            return Err(Stop::Error("missing OUT.root (give IN.root OUT.root, or neither to compress a generated sample)".into()))
+        }
+        Err(_) => return Err(Stop::Error("too many files: give IN.root OUT.root, or IN... --out-dir DIR for many".into())),
     };
     require_input(&input)?;
     let plugin = Plugin::load()?;

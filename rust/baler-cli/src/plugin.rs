@@ -1,5 +1,6 @@
-//! libBalerROOT, loaded at run time: the ROOT I/O behind the commands lives in the plugin, behind
-//! the small C ABI of `root-plugin/include/Baler/CommandApi.h`. This module mirrors that header.
+//! libBalerROOTTools, loaded at run time: the ROOT I/O behind the commands lives there (next to
+//! the plugin libBalerROOT, which it loads), behind the small C ABI of
+//! `root-plugin/include/Baler/CommandApi.h`. This module mirrors that header.
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
 /// BALER_COMMAND_API_VERSION of the header this crate was written against.
 const API_VERSION: c_int = 2;
-const LIBRARY: &str = "libBalerROOT.so";
+const LIBRARY: &str = "libBalerROOTTools.so";
 const ERROR_SIZE: usize = 2048;
 
 /// `BalerBranchRow` of CommandApi.h.
@@ -178,7 +179,7 @@ fn result(status: c_int, error: &[u8]) -> Result<(), String> {
     }
     let end = error.iter().position(|&b| b == 0).unwrap_or(error.len());
     let message = String::from_utf8_lossy(&error[..end]).trim().to_string();
-    Err(if message.is_empty() { format!("libBalerROOT failed (status {status})") } else { message })
+    Err(if message.is_empty() { format!("{LIBRARY} failed (status {status})") } else { message })
 }
 
 /// Where to look for the library, in order: $BALER_LIB, next to the binary (`../lib/`, as in a
@@ -207,7 +208,7 @@ impl Plugin {
         let mut failures = Vec::new();
         for path in candidates() {
             // RTLD_GLOBAL: ROOT's interpreter and plugin manager look symbols up process-wide.
-            // SAFETY: loading libBalerROOT runs ROOT's and the plugin's initialisers, made for this.
+            // SAFETY: loading the library runs ROOT's and the plugin's initialisers, made for this.
             match unsafe { Library::open(Some(path.as_os_str()), RTLD_NOW | RTLD_GLOBAL) } {
                 Ok(library) => return Self::bind(library, &path),
                 Err(error) => failures.push(error.to_string()),
@@ -221,7 +222,7 @@ impl Plugin {
 
     fn bind(library: Library, path: &Path) -> Result<Plugin, String> {
         let missing = |e: libloading::Error| {
-            format!("{} is not a libBalerROOT with the command API: {e}", path.display())
+            format!("{} is not a {LIBRARY} with the command API: {e}", path.display())
         };
         // SAFETY: the symbols have the signatures of CommandApi.h, checked by the version below.
         let plugin = unsafe {
