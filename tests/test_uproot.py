@@ -1,7 +1,7 @@
 """Issue 11: uproot reads Baler files after `import baler_root` (python/baler_root), returning what
 ROOT returns, and a damaged Baler block is one clear BalerDecodeError, never wrong values.
 
-Every branch of the CMS files, after `baler compress` with bits:10 and lossless, is compared value
+Every branch of the CMS files and uproot-issue79, after `baler compress` with bits:10 and lossless, is compared value
 for value (bit patterns, so NaN-aware) with ROOT's reading of the same file (tests/macros/
 dump_branches.C); lossless files also with uproot's reading of the original.
 """
@@ -20,6 +20,7 @@ FILES = {
     "uproot-HZZ.root": "events",
     "Run2012BC_DoubleMuParked_Muons_1000evts.root": "Events",
     "nanoAOD_2015_CMS_Open_Data_ttbar.root": "Events",
+    "uproot-issue79.root": "taus",
 }
 CODECS = ["bits:10", "lossless"]
 
