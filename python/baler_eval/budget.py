@@ -7,14 +7,11 @@ sqrt(bytes / B) (events = B / bytes per event), and the bias is the shift of the
 caused. Bytes are those of the whole tree on disk: that is what a collaboration stores.
 """
 
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EvalError
+from .command import run_baler
 
 DEFAULT_LADDER = ("lossless", "bits:6", "bits:8", "bits:10", "bits:12", "bits:14", "bits:16",
                   "rel:1e-2", "rel:1e-3", "rel:1e-4", "abs:1e-1", "abs:1e-2", "abs:1e-3")
@@ -71,21 +68,11 @@ def budgets(tree, original_label, settings):
     return result
 
 
-def baler_executable():
-    found = os.environ.get("BALER_EXECUTABLE") or shutil.which("baler")
-    if not found:
-        raise EvalError("--ladder runs `baler compress`, which is not on PATH: run `source build/env.sh`")
-    return found
-
-
 def compress(original, output, spec, trees, branch_globs):
     """`baler compress` of the original at one bound of the ladder."""
-    command = [baler_executable(), "compress", str(original), str(output), "--codec", spec]
+    arguments = ["compress", original, output, "--codec", spec]
     for tree in trees:
-        command += ["--tree", tree]
+        arguments += ["--tree", tree]
     for glob in branch_globs:
-        command += ["--branches", glob]
-    run = subprocess.run(command, capture_output=True, text=True)
-    if run.returncode != 0:
-        lines = (run.stderr or run.stdout).strip().splitlines()
-        raise EvalError(f"baler compress --codec {spec} failed: {lines[-1] if lines else f'exit {run.returncode}'}")
+        arguments += ["--branches", glob]
+    run_baler(*arguments)

@@ -1,0 +1,26 @@
+"""Running the `baler` command line itself: `baler inspect --json` for branch types, codecs and
+bytes (the figures `baler inspect` prints), `baler compress` for the bound ladder."""
+
+import os
+import shutil
+import subprocess
+
+from .errors import EvalError
+
+
+def baler_executable():
+    """The `baler` that started this evaluation ($BALER_EXECUTABLE), else the one on PATH."""
+    found = os.environ.get("BALER_EXECUTABLE") or shutil.which("baler")
+    if not found:
+        raise EvalError("the `baler` command is not on PATH: run `source build/env.sh`")
+    return found
+
+
+def run_baler(*args):
+    """stdout of `baler ARGS...`; its one-line error as an EvalError when it fails."""
+    run = subprocess.run([baler_executable(), *map(str, args)], capture_output=True, text=True)
+    if run.returncode != 0:
+        lines = (run.stderr or run.stdout).strip().splitlines()
+        reason = lines[-1].removeprefix("baler: error: ") if lines else f"exit status {run.returncode}"
+        raise EvalError(f"baler {args[0]} failed: {reason}")
+    return run.stdout
