@@ -33,11 +33,17 @@ evaluate dimuon "$DATA/Run2012BC_DoubleMuParked_Muons_1000evts.root" Events \
 
 baler generate "$WORK/sample.root" --events $SAMPLE_EVENTS > /dev/null
 baler compress "$WORK/sample.root" "$WORK/sample.bits10.root" --codec bits:10 > "$OUT/sample.compress.txt"
-load=$(cut -d' ' -f1 /proc/loadavg)  # other work on the machine slows the timing down
+# CPU seconds (user + system) of the eval from bash's `times` before and after (its second line:
+# the finished children); run directly, since in a pipeline or $(...) it would see no children.
+cpu_seconds() { python3 -c "import re, sys; print(sum(float(m) * 60 + float(s) for m, s in re.findall(r'(\d+)m([\d.]+)s', open(sys.argv[1]).read().splitlines()[1])))" "$1"; }
+load=$(cut -d' ' -f1 /proc/loadavg)  # other work on the machine slows the wall time down, not the CPU time
+times > "$WORK/times.before"
 start=$(python3 -c "import time; print(time.time())")
 baler eval "$WORK/sample.root" "$WORK/sample.bits10.root" --out "$WORK/sample" > "$OUT/sample.eval.txt"
 seconds=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
+times > "$WORK/times.after"
+cpu=$(python3 -c "print(f'{$(cpu_seconds "$WORK/times.after") - $(cpu_seconds "$WORK/times.before"):.1f}')")
 cp "$WORK/sample/branch_Events_Calo_E.png" "$OUT/sample.branch_Events_Calo_E.png"
 float_values=$(awk '/^branch /{t=1; next} t && /^-/{next} t && NF==0{t=0} t && ($2 ~ /[Ff]loat|[Dd]ouble/){n+=$3} END{print n}' "$OUT/sample.eval.txt")
-echo "baler eval on $SAMPLE_EVENTS events ($float_values float values): $seconds s wall on $(nproc) cores" \
-    "(load average before: $load; $(date -u +%Y-%m-%d))" | tee "$OUT/sample.time.txt"
+echo "baler eval on $SAMPLE_EVENTS events ($float_values float values): $seconds s wall, $cpu s CPU," \
+    "on $(nproc) cores (load average before: $load; $(date -u +%Y-%m-%d))" | tee "$OUT/sample.time.txt"
