@@ -144,13 +144,33 @@ def test_branch_compression_says_baler(compressed):
         tree["Muon_Px"].compression.compress(b"bytes")
 
 
-def test_basket_over_16_mib_in_several_blocks(tmp_path):
-    """One ~28 MiB basket, which ROOT cuts into 16 MiB blocks: uproot reads it as ROOT does."""
-    path = write_layout_tree(tmp_path / "big_bits10.root", baler_settings(10), "big", 14, 32 << 20)
-    tree = uproot.open(path)["t"]
+@pytest.fixture(scope="module")
+def big_basket(tmp_path_factory):
+    """A tree with one ~28 MiB basket, which ROOT cuts into 16 MiB blocks, written with bits:10."""
+    path = tmp_path_factory.mktemp("big") / "big_bits10.root"
+    return write_layout_tree(path, baler_settings(10), "big", 14, 32 << 20)
+
+
+def test_basket_over_16_mib_in_several_blocks(big_basket, tmp_path):
+    tree = uproot.open(big_basket)["t"]
     info = tree["big"].basket(0).block_compression_info
     assert [algorithm for algorithm, _, _ in info] == ["Baler", "Baler"], info
-    assert_same_columns(root_reading(path, "t", tmp_path / "root"), tree.arrays(), "big basket")
+    assert_same_columns(root_reading(big_basket, "t", tmp_path / "root"), tree.arrays(), "big basket")
+
+
+def test_damaged_second_block_header(big_basket, tmp_path):
+    """After a Baler block, anything but another Baler block header is damage, said as such."""
+    data = bytearray(big_basket.read_bytes())
+    seek = int(uproot.open(big_basket)["t"]["big"].member("fBasketSeek")[0])
+    first = seek + int.from_bytes(data[seek + 14:seek + 16], "big")
+    second = first + 9 + int.from_bytes(data[first + 3:first + 6], "little")
+    assert data[first:first + 3] == data[second:second + 3] == b"BA\x01"
+    data[second + 1] = ord("X")
+    path = tmp_path / "damaged.root"
+    path.write_bytes(bytes(data))
+    with pytest.raises(baler_root.BalerDecodeError, match=r"branch 'big' .* block 2 of the basket starts with b'BX', "
+                                                          r"not a Baler block header"):
+        uproot.open(path)["t"].arrays()
 
 
 def test_without_the_import_uproot_names_only_the_magic(hzz_bits10):
@@ -201,6 +221,12 @@ def truncated_block(data, block):
     data[block + 3:block + 6] = size.to_bytes(3, "little")
 
 
+def shortened_block(data, block):
+    """The block header claims fewer bytes than the block has: what follows is no block header."""
+    size = int.from_bytes(data[block + 3:block + 6], "little") - 100
+    data[block + 3:block + 6] = size.to_bytes(3, "little")
+
+
 def unknown_method(data, block):
     data[block + 2] = 2
 
@@ -210,6 +236,7 @@ FAULTS = {
     "wrong checksum": (wrong_checksum, r"checksum mismatch"),
     "newer format version": (newer_format_version, r"block format version \d+ \(this reader knows 1\).*Upgrade baler_root"),
     "truncated block": (truncated_block, r"claims \d+ bytes but the basket has only \d+ left \(truncated\)"),
+    "shortened block": (shortened_block, r"corrupt block"),
     "unknown method": (unknown_method, r"unknown Baler block method 2.*Upgrade baler_root"),
 }
 

@@ -73,13 +73,16 @@ def _le24(header, at):
 
 
 def _decode_baler_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info):
-    """The basket's blocks decoded into one new array. Baler blocks are decoded here; any other
-    block (ROOT never mixes them in one basket, but nothing forbids it) goes to uproot."""
+    """The basket's blocks decoded into one new array. Every block must be Baler's: ROOT writes
+    all blocks of a basket with one algorithm (when the plugin cannot code one block, ROOT stores
+    the whole basket uncompressed), so anything else after a Baler block means damage."""
     file_path = chunk.source.file_path
     output = numpy.empty(uncompressed_bytes, dtype=numpy.uint8)
     start = cursor.copy()
     filled = 0
+    block_number = 0
     while cursor.displacement(start) < compressed_bytes:
+        block_number += 1
         remaining = compressed_bytes - cursor.displacement(start)
         if remaining < _HEADER_SIZE:
             raise BalerDecodeError(f"the basket ends inside a block header ({remaining} of 9 bytes)", file_path)
@@ -93,10 +96,11 @@ def _decode_baler_blocks(chunk, cursor, context, compressed_bytes, uncompressed_
                 file_path,
             )
         if bytes(header[:2]) != _BALER_MAGIC:
-            block = _uproot_decompress(chunk, cursor, context, _HEADER_SIZE + payload_size, decoded_size, block_info)
-            output[filled : filled + decoded_size] = block.raw_data
-            filled += decoded_size
-            continue
+            raise BalerDecodeError(
+                f"block {block_number} of the basket starts with {bytes(header[:2])!r}, not a Baler block "
+                "header: the previous block's size or this header is damaged",
+                file_path,
+            )
         if header[2] != _BALER_METHOD:
             raise BalerDecodeError(
                 f"unknown Baler block method {header[2]} (this baler_root reads method {_BALER_METHOD}): "
