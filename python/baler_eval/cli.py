@@ -47,18 +47,18 @@ def parser():
 
 
 def run(args):
-    # Imported here so that `--help` and argument errors do not wait for ROOT.
+    for path in (args.original, args.compressed):
+        if not path.is_file():
+            raise EvalError(f"cannot read input file '{path}': " + ("not a file" if path.exists() else "no such file"))
+    if args.original.resolve() == args.compressed.resolve():
+        raise EvalError("ORIGINAL.root and COMPRESSED.root are the same file")
+    # Imported only now: matplotlib alone takes a second, so `--help` and bad arguments answer at once.
     from .evaluate import evaluate
     from .plots import branch_figure, budget_figure, file_name, physics_figure
     from .progress import Progress
     from .report import html_report, text_summary
     from .rootio import inspect_branches
 
-    for path in (args.original, args.compressed):
-        if not path.is_file():
-            raise EvalError(f"cannot read input file '{path}': " + ("not a file" if path.exists() else "no such file"))
-    if args.original.resolve() == args.compressed.resolve():
-        raise EvalError("ORIGINAL.root and COMPRESSED.root are the same file")
     progress = Progress()
     original_rows = inspect_branches(args.original)
     results = evaluate(args.original, args.compressed, args.tree, args.branches, args.analysis, progress,

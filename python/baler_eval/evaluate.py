@@ -44,18 +44,25 @@ def evaluate(original_path, compressed_path, trees=(), branch_globs=(), analysis
     """One TreeResult per tree. compare_branches=False reads only the analyses' branches (the ladder)."""
     original_rows = original_rows or inspect_branches(original_path)
     compressed_rows = inspect_branches(compressed_path)
-    results = []
-    for tree in choose_trees(original_rows, compressed_rows, trees):
-        results.append(_evaluate_tree(original_path, compressed_path, tree, original_rows, compressed_rows,
-                                      branch_globs, analysis_names, progress, compare_branches))
-    if compare_branches and branch_globs and not any(r.branches for r in results):
+    chosen_trees = choose_trees(original_rows, compressed_rows, trees)
+    _check_selections(original_rows, compressed_rows, chosen_trees, branch_globs if compare_branches else (),
+                      analysis_names)
+    return [_evaluate_tree(original_path, compressed_path, tree, original_rows, compressed_rows, branch_globs,
+                           analysis_names, progress, compare_branches) for tree in chosen_trees]
+
+
+def _check_selections(original_rows, compressed_rows, trees, branch_globs, analysis_names):
+    """--branches and --analysis that select nothing are errors before anything is read."""
+    in_both = {tree: {name for (t, name) in original_rows if t == tree and (t, name) in compressed_rows}
+               for tree in trees}
+    if branch_globs and not any(fnmatch.fnmatchcase(name, glob) for names in in_both.values() for name in names
+                                for glob in branch_globs):
         raise EvalError(f"--branches {' '.join(branch_globs)} matches no branch of the evaluated trees")
-    ran = {p.analysis.name for r in results for p in r.physics}
     for name in analysis_names:
-        if name != "auto" and name not in ran:
+        if name != "auto" and not any(set(analyses_module.ANALYSES[name].branches) <= names
+                                      for names in in_both.values()):
             needed = analyses_module.ANALYSES[name].branches
             raise EvalError(f"--analysis {name} needs branches {', '.join(needed)}, which no evaluated tree has")
-    return results
 
 
 def _evaluate_tree(original_path, compressed_path, tree, original_rows, compressed_rows, branch_globs,
@@ -67,8 +74,8 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
         chosen_analyses = analyses_module.select(analysis_names, in_original.keys() & in_compressed.keys())
     except KeyError as unknown:
         raise EvalError(f"unknown analysis {unknown} (known: auto, {', '.join(analyses_module.ANALYSES)})") from None
-    # An analysis named on the command line runs on the trees that have its branches; evaluate()
-    # reports one that ran nowhere.
+    # An analysis named on the command line runs on the trees that have its branches;
+    # _check_selections reported one that no tree has.
     chosen_analyses = [a for a in chosen_analyses if set(a.branches) <= in_original.keys() & in_compressed.keys()]
 
     compared = []

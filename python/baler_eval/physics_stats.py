@@ -8,7 +8,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 SHIFT_LIMIT = 0.1   # a shift below 0.1 sigma is negligible next to the statistical error
 KS_LIMIT = 0.99
@@ -85,6 +84,8 @@ def chi2_test(a, b):
     a, b = a[used].astype(float), b[used].astype(float)
     chi2 = float(np.sum((n_b * a - n_a * b) ** 2 / (a + b)) / (n_a * n_b))
     ndf = int(a.size - 1)
+    from scipy import stats  # two seconds to import: only once a statistical test is computed
+
     return chi2, ndf, float(stats.chi2.sf(chi2, ndf))
 
 
@@ -142,6 +143,8 @@ def compare(analysis, original, compressed):
     counts_compressed = np.histogram(compressed, bins=edges)[0]
     chi2, ndf, chi2_p = chi2_test(counts_original, counts_compressed)
     if original.size and compressed.size:
+        from scipy import stats  # two seconds to import: only once a statistical test is computed
+
         ks_p = float(stats.ks_2samp(original, compressed).pvalue)
     else:
         ks_p = float("nan")
