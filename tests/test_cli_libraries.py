@@ -1,9 +1,11 @@
 """Two libraries: libBalerROOT, which every process reading or writing a Baler file loads, carries
 only what coding and decoding need; the command line's ROOT I/O (rewriter, inspector, sample
-generator, CommandApi.h) is libBalerROOTTools, which only `baler` loads."""
+generator, CommandApi.h) is libBalerROOTTools, which only `baler` loads. And a reader without
+libBalerROOT on its library path is told which library is missing and what to set."""
 import re
 
-from conftest import BUILD_LIB, run_command
+from conftest import BUILD_LIB, baler, env_without_plugin, run_baler, run_command  # noqa: F401 (baler: a fixture)
+from test_cli import sample  # noqa: F401 (a fixture)
 
 PLUGIN = BUILD_LIB / "libBalerROOT.so"
 TOOLS = BUILD_LIB / "libBalerROOTTools.so"
@@ -32,3 +34,22 @@ def test_command_line_library_holds_the_command_api_on_top_of_the_plugin():
     assert "libBalerROOT.so" in loads(TOOLS)
     # It codes through the plugin and carries no codec of its own.
     assert TOOLS.stat().st_size < PLUGIN.stat().st_size / 4
+
+
+def read_first_entry(path, env=None) -> list:
+    """The lines ROOT prints when a plain root.exe opens `path` and reads its first entry."""
+    code = f'TFile f("{path}"); f.Get<TTree>("Events")->GetEntry(0);'
+    proc = run_command(["root.exe", "-l", "-b", "-q", "-e", code], env=env, check=False)
+    return [l for l in (proc.stdout + proc.stderr).splitlines() if l.strip()]
+
+
+def test_reading_without_the_plugin_names_the_library_and_the_variable_first(baler, sample, tmp_path):
+    path = tmp_path / "baler.root"
+    run_baler(baler, "compress", sample, path)
+    assert not any("no dictionary" in line for line in read_first_entry(path))
+    # Without the plugin: the first lines, before the first basket fails, say what to do.
+    assert read_first_entry(path, env_without_plugin())[:2] == [
+        "Warning in <TClass::Init>: no dictionary for class Baler::Requires_libBalerROOT is available",
+        "Warning in <TClass::Init>: no dictionary for class Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH "
+        "is available",
+    ]

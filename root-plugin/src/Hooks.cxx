@@ -9,6 +9,7 @@
 #include "Baler/FileMarker.h"
 #include "BasketCodec.h"
 #include "CodecSelection.h"
+#include "ModelStore.h"
 #include "RootBlockHeader.h"
 #include "SymbolPatcher.h"
 
@@ -38,6 +39,7 @@ using UnzipHeaderFn = int (*)(int *, const unsigned char *, int *);
 using UnzipFn = void (*)(int *, const unsigned char *, int *, unsigned char *, int *);
 using WriteBufferFn = Int_t (*)(TBasket *);
 using ReadBasketBuffersFn = Int_t (*)(TBasket *, Long64_t, Int_t, TFile *);
+using WriteStreamerInfoFn = void (*)(TFile *);
 using DlopenFn = void *(*)(const char *, int);
 
 ZipFn gRootZip = nullptr;
@@ -45,6 +47,7 @@ UnzipHeaderFn gRootUnzipHeader = nullptr;
 UnzipFn gRootUnzip = nullptr;
 WriteBufferFn gRootWriteBuffer = nullptr;
 ReadBasketBuffersFn gRootReadBasketBuffers = nullptr;
+WriteStreamerInfoFn gRootWriteStreamerInfo = nullptr;
 DlopenFn gRealDlopen = nullptr;
 
 /// The basket whose TBasket::WriteBuffer runs on this thread, and the codec chosen for it. ROOT
@@ -52,6 +55,7 @@ DlopenFn gRealDlopen = nullptr;
 struct WritingBasket {
    TBasket *basket = nullptr;
    SpecPtr spec;
+   ModelPtr model; ///< the model an `ae:` spec names
 };
 thread_local WritingBasket tWriting;
 
@@ -75,12 +79,16 @@ SymbolPatcher *gPatcher = nullptr;
 const std::thread::id gLoadingThread = std::this_thread::get_id();
 std::atomic<long long> gBlocksOffLoadingThread{0};
 
-/// Puts the marker class into the StreamerInfo of the file being written (see FileMarker.h).
+/// Puts the marker class, and the class of its member that spells out the fix, into the
+/// StreamerInfo of the file being written (see FileMarker.h).
 void TagFileForAutoload(TBasket &basket)
 {
-   static TVirtualStreamerInfo *markerInfo = Baler::Requires_libBalerROOT::Class()->GetStreamerInfo();
+   static TVirtualStreamerInfo *const infos[] = {
+      Baler::Requires_libBalerROOT::Class()->GetStreamerInfo(),
+      Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH::Class()->GetStreamerInfo()};
    if (TBuffer *buffer = basket.GetBufferRef())
-      buffer->TagStreamerInfo(markerInfo);
+      for (TVirtualStreamerInfo *info : infos)
+         buffer->TagStreamerInfo(info);
 }
 
 /// Gives a branch chosen by BALER_POLICY Baler's algorithm code, so the file records how its
@@ -107,6 +115,11 @@ Int_t WriteBufferHook(TBasket *basket)
    try {
       if (branch)
          tWriting.spec = ResolveCodec(*branch);
+      if (tWriting.spec && !tWriting.spec->ModelReference().empty()) {
+         tWriting.model = ModelForSpec(*tWriting.spec);
+         if (TFile *file = branch->GetFile())
+            NoteModelUsed(*file, tWriting.model);
+      }
       if (tWriting.spec) {
          BranchCompressionAccess::MarkAsBaler(*branch);
          TagFileForAutoload(*basket);
@@ -114,6 +127,7 @@ Int_t WriteBufferHook(TBasket *basket)
    } catch (const std::exception &e) {
       Error("Baler", "branch %s: %s; stored with ROOT's own compression", DescribeBranch(branch).c_str(), e.what());
       tWriting.spec = nullptr;
+      tWriting.model = nullptr;
    }
    Int_t result = gRootWriteBuffer(basket);
    tWriting = std::move(outer);
@@ -155,7 +169,7 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
    // gives 0, and ROOT then stores the basket uncompressed, i.e. exactly.
    *irep = 0;
    try {
-      *irep = static_cast<int>(CompressBasketBlock(*tWriting.basket, *tWriting.spec, src,
+      *irep = static_cast<int>(CompressBasketBlock(*tWriting.basket, *tWriting.spec, tWriting.model.get(), src,
                                                    static_cast<std::size_t>(*srcsize),
                                                    reinterpret_cast<unsigned char *>(tgt),
                                                    static_cast<std::size_t>(*tgtsize), &RootZstd));
@@ -217,9 +231,27 @@ Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
 {
    ReadingBasket outer = tReading;
    tReading = ReadingBasket{basket, pos};
+   // Models are fetched here, on the thread that reads the file, so that decoding (perhaps in
+   // TTreeCacheUnzip's tasks, without this context) never does I/O.
+   TBranch *branch = basket ? basket->GetBranch() : nullptr;
+   if (file && branch && branch->GetCompressionAlgorithm() == kAlgorithm)
+      LoadModelsOf(*file);
    Int_t result = gRootReadBasketBuffers(basket, pos, len, file);
    tReading = outer;
    return result;
+}
+
+/// Writes the models a file's baskets were coded with into the file, before ROOT writes its
+/// StreamerInfo (on TFile::Write and Close), so that the file carries each model once.
+void WriteStreamerInfoHook(TFile *file)
+{
+   try {
+      if (file)
+         WritePendingModels(*file);
+   } catch (const std::exception &e) {
+      Error("Baler", "%s: cannot write its models: %s", file->GetName(), e.what());
+   }
+   gRootWriteStreamerInfo(file);
 }
 
 void PatchNewlyLoadedLibraries()
@@ -280,6 +312,7 @@ struct Installer {
       gRootUnzip = Resolve<UnzipFn>("R__unzip");
       gRootWriteBuffer = Resolve<WriteBufferFn>("_ZN7TBasket11WriteBufferEv");
       gRootReadBasketBuffers = Resolve<ReadBasketBuffersFn>("_ZN7TBasket17ReadBasketBuffersExiP5TFile");
+      gRootWriteStreamerInfo = Resolve<WriteStreamerInfoFn>("_ZN5TFile17WriteStreamerInfoEv");
       gRealDlopen = Resolve<DlopenFn>("dlopen");
       static SymbolPatcher patcher(
          {
@@ -289,6 +322,7 @@ struct Installer {
             {"_ZN7TBasket11WriteBufferEv", Address(&WriteBufferHook), Address(gRootWriteBuffer)},
             {"_ZN7TBasket17ReadBasketBuffersExiP5TFile", Address(&ReadBasketBuffersHook),
              Address(gRootReadBasketBuffers)},
+            {"_ZN5TFile17WriteStreamerInfoEv", Address(&WriteStreamerInfoHook), Address(gRootWriteStreamerInfo)},
             {"dlopen", Address(&DlopenHook), Address(gRealDlopen)},
          },
          Address(&ZipHook));

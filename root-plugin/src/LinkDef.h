@@ -5,5 +5,6 @@
 #pragma link C++ nestedclasses;
 
 #pragma link C++ namespace Baler;
+#pragma link C++ class Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH+;
 #pragma link C++ class Baler::Requires_libBalerROOT+;
 #endif
