@@ -29,7 +29,8 @@ def choose_trees(original_rows, compressed_rows, requested):
     if requested:
         for tree in requested:
             if tree not in original_trees:
-                raise EvalError(f"--tree {tree} matches no tree of the original file (it has: {', '.join(original_trees) or 'none'})")
+                raise EvalError(f"--tree {tree} matches no tree of the original file "
+                                f"(it has: {', '.join(original_trees) or 'none'})")
             if tree not in compressed_trees:
                 raise EvalError(f"--tree {tree} is not in the compressed file")
         return list(requested)
@@ -69,7 +70,8 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
                    analysis_names, progress, compare_branches):
     in_original = {name: info for (t, name), info in original_rows.items() if t == tree}
     in_compressed = {name: info for (t, name), info in compressed_rows.items() if t == tree}
-    result = TreeResult(tree, 0, sum(i.bytes for i in in_original.values()), sum(i.bytes for i in in_compressed.values()))
+    result = TreeResult(tree, 0, sum(i.bytes for i in in_original.values()),
+                        sum(i.bytes for i in in_compressed.values()))
     try:
         chosen_analyses = analyses_module.select(analysis_names, in_original.keys() & in_compressed.keys())
     except KeyError as unknown:
@@ -123,6 +125,7 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
     original.close()
     compressed.close()
     for analysis in chosen_analyses:
-        values_original, values_compressed = (np.concatenate(v) if v else np.zeros(0) for v in quantities[analysis.name])
+        values_original, values_compressed = (np.concatenate(v) if v else np.zeros(0)
+                                              for v in quantities[analysis.name])
         result.physics.append(compare(analysis, values_original, values_compressed))
     return result

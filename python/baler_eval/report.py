@@ -88,7 +88,8 @@ def text_summary(original, compressed, results, budgets):
         if result.physics:
             out.append("\n" + text_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics]))
     for budget in budgets:
-        out.append(f"\nwhat a bound buys, tree {budget.tree}, {budget.analysis.name} (peak of {budget.analysis.quantity}; "
+        out.append(f"\nwhat a bound buys, tree {budget.tree}, {budget.analysis.name} "
+                   f"(peak of {budget.analysis.quantity}; "
                    f"budget = the bytes of {budget.reference.label}):\n")
         out.append(text_table(BUDGET_COLUMNS, [budget_row(budget, r) for r in budget.rows]))
         out.append(budget_conclusion(budget) + "\n")
@@ -135,8 +136,8 @@ def html_report(original, compressed, results, budgets, figures, unplotted=0):
             parts.append(f"<p>not compared: <code>{html.escape(name)}</code>: {html.escape(why)}</p>")
         if result.physics:
             parts.append("<h3>physics</h3><p>Shifts are in units of the original sample's statistical error; "
-                         "the peak is the mean of the events inside the original's shortest interval that holds half of "
-                         "them (the same window for both files).</p>")
+                         "the peak is the mean of the events inside the original's shortest interval that holds "
+                         "half of them (the same window for both files).</p>")
             parts.append(_html_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics],
                                      bad=lambda row: row[-1] == "NO"))
             for physics in result.physics:
