@@ -18,4 +18,7 @@ from baler_root._uproot import Baler, BalerDecodeError, install
 
 __all__ = ["Baler", "BalerDecodeError", "FORMAT_VERSION", "install"]
 
+# Tracebacks and reprs name the classes where users import them from.
+Baler.__module__ = BalerDecodeError.__module__ = __name__
+
 install()
