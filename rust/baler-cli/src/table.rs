@@ -21,7 +21,9 @@ pub fn json_ratio(a: i64, b: i64) -> Json {
     }
 }
 
-fn render(header: &[&str], rows: &[Vec<String>], numeric: &[bool]) -> String {
+/// A text table: columns padded to their widest cell (numeric ones aligned right), a rule under
+/// the header and one above the last row (the totals).
+pub fn render(header: &[&str], rows: &[Vec<String>], numeric: &[bool]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {

@@ -1,0 +1,66 @@
+"""The Dask route of `baler compress IN... --out-dir DIR --dask [ADDRESS]`.
+
+The `baler` command starts this package (`python -m baler_dask`, through its bootstrap) and hands
+it the work as JSON on stdin: {"executable", "options", "address", "workers", "tasks": [[IN, OUT], ...]}.
+Each task runs `EXECUTABLE compress IN OUT OPTIONS...` in a worker, the same child process as
+`--jobs` runs locally, so the per-file code and its safety are the same. For every finished task
+this prints one line, `INDEX<TAB>STATUS<TAB>STDERR` (STATUS: the child's exit status, or `-`
+when the task itself failed; STDERR with backslash, tab and newline escaped), which `baler`
+turns into its progress bar and summary table.
+"""
+import json
+import logging
+import subprocess
+import sys
+
+
+def compress_one(executable: str, source: str, target: str, options: list) -> tuple:
+    """Runs on a worker: one `baler compress`; returns (exit status, stderr). A signal gives -N."""
+    proc = subprocess.run([executable, "compress", source, target, *options], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
+    return proc.returncode, proc.stderr
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "")
+
+
+def _report(index: int, status, stderr: str):
+    print(f"{index}\t{status}\t{_escape(stderr)}", flush=True)
+
+
+def _client(address, workers: int):
+    """A client of the scheduler at `address`, or of a local cluster of `workers` processes with
+    one thread each (each task is a process of its own already); no dashboard (no web port)."""
+    from distributed import Client, LocalCluster
+    if address:
+        return Client(address)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster)
+
+
+def main() -> int:
+    work = json.load(sys.stdin)
+    # distributed logs every worker's start and stop at INFO: the bar and the table are the report.
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    try:
+        from distributed import as_completed
+        client = _client(work["address"], work["workers"])
+    except Exception as error:  # noqa: BLE001 - any failure to reach a cluster is one line
+        where = work["address"] or f"a local cluster of {work['workers']} workers"
+        sys.exit(f"baler: error: cannot start Dask on {where}: {type(error).__name__}: {error}")
+    with client:
+        futures = {client.submit(compress_one, work["executable"], source, target, work["options"],
+                                 pure=False): index
+                   for index, (source, target) in enumerate(work["tasks"])}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                status, stderr = future.result()
+            except Exception as error:  # noqa: BLE001 - a lost worker fails this file, not the others
+                status, stderr = "-", f"baler: error: the Dask task failed: {type(error).__name__}: {error}"
+            _report(index, status, stderr)
+        cluster = getattr(client, "cluster", None)
+    if cluster is not None:
+        cluster.close()
+    return 0

@@ -1,0 +1,389 @@
+//! `baler compress IN... --out-dir DIR`: a dataset. Each input is compressed by its own
+//! `baler compress IN DIR/NAME` child process (this same executable), so every file goes through
+//! the single-file path and its safety (written under a temporary name, renamed on success), and
+//! a file that crashes ROOT takes only its own process down. The children run N at a time here,
+//! or as Dask tasks (the package python/baler_dask) on a cluster; either way this process shows
+//! one progress bar and prints one summary table.
+
+use std::collections::HashMap;
+use std::ffi::{CStr, CString};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::json::Json;
+use crate::{emit, eval, file_size, table, warn, CompressArgs, Stop};
+
+#[derive(Args)]
+pub struct DatasetArgs {
+    /// Compress every IN (files; folders: their *.root files; quoted globs) into DIR/<file name>,
+    /// each by its own `baler compress` process
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Files compressed at the same time (with --dask: workers of the local cluster) [default: cores]
+    #[arg(long, value_name = "N", requires = "out_dir", value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: Option<u32>,
+    /// Run each file as a task on the Dask scheduler at ADDRESS (tcp://host:port), or on a local
+    /// cluster of --jobs worker processes when no address is given. The workers must see this
+    /// executable, the library next to it and the files at the same paths.
+    #[arg(long, value_name = "ADDRESS", num_args = 0..=1, default_missing_value = "", requires = "out_dir")]
+    dask: Option<String>,
+}
+
+/// One input and where it goes.
+struct Task {
+    input: PathBuf,
+    output: PathBuf,
+}
+
+/// How one task ended: the child's exit status (None when it never ran or its status is unknown)
+/// and what it wrote to stderr.
+struct Outcome {
+    status: Option<i32>,
+    stderr: String,
+}
+
+impl Outcome {
+    fn failed(reason: String) -> Outcome {
+        Outcome { status: None, stderr: format!("baler: error: {reason}") }
+    }
+
+    fn succeeded(&self) -> bool {
+        self.status == Some(0)
+    }
+
+    /// The child's one-line error, or what is known about why it failed.
+    fn error(&self) -> String {
+        let said = self.stderr.lines().rev().find_map(|l| l.strip_prefix("baler: error: "));
+        let last = self.stderr.lines().rev().map(str::trim).find(|l| !l.is_empty());
+        match (said, last, self.status) {
+            (Some(error), _, _) => error.to_string(),
+            (None, Some(line), _) => line.to_string(),
+            (None, None, Some(code)) if code < 0 => format!("killed by signal {}", -code),
+            (None, None, Some(code)) => format!("exited with status {code}"),
+            (None, None, None) => "did not finish".to_string(),
+        }
+    }
+
+    fn warnings(&self) -> impl Iterator<Item = &str> {
+        self.stderr.lines().filter_map(|l| l.strip_prefix("baler: warning: "))
+    }
+}
+
+/// A status code that also tells a signal apart: -N for "killed by signal N".
+fn status_code(status: ExitStatus) -> Option<i32> {
+    status.code().or_else(|| status.signal().map(|s| -s))
+}
+
+pub fn run(args: &CompressArgs) -> Result<(), Stop> {
+    let dataset = &args.dataset;
+    let out_dir = dataset.out_dir.as_deref().ok_or_else(|| "--out-dir is missing".to_string())?;
+    if args.json {
+        return Err(Stop::Error("--json is for one file; with --out-dir the summary is a table".into()));
+    }
+    if args.paths.is_empty() {
+        return Err(Stop::Error("missing IN (files, folders or globs to compress into --out-dir)".into()));
+    }
+    let (inputs, unmatched) = expand_inputs(&args.paths)?;
+    let tasks = plan(inputs, out_dir)?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| format!("cannot create the output folder '{}': {e}", out_dir.display()))?;
+    let jobs = dataset.jobs.map(|n| n as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    });
+    let options = child_options(args);
+    let bar = progress_bar(tasks.len());
+    let outcomes = match &dataset.dask {
+        None => run_processes(&tasks, &options, jobs, &bar),
+        Some(address) => run_on_dask(&tasks, &options, address, jobs, &bar)?,
+    };
+    bar.finish_and_clear();
+    report(&tasks, &outcomes, &unmatched, out_dir)
+}
+
+/// The single-file options, passed on to every child as given.
+fn child_options(args: &CompressArgs) -> Vec<String> {
+    let mut options = Vec::new();
+    if let Some(codec) = &args.codec {
+        options.extend(["--codec".to_string(), codec.clone()]);
+    }
+    for glob in &args.branches {
+        options.extend(["--branches".to_string(), glob.clone()]);
+    }
+    for tree in &args.trees {
+        options.extend(["--tree".to_string(), tree.clone()]);
+    }
+    if let Some(policy) = &args.policy {
+        options.extend(["--policy".to_string(), policy.clone()]);
+    }
+    options
+}
+
+/// Files as given; folders: the `*.root` files in them (not recursive), sorted; anything else that
+/// holds `*`, `?` or `[` is expanded as the shell would (glob(3)), for globs quoted against a long
+/// command line. A path that exists nowhere stays as given: its child reports it. Returns the
+/// inputs and the globs that matched no file.
+fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), String> {
+    let mut inputs = Vec::new();
+    let mut unmatched = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|e| format!("cannot list the folder '{}': {e}", path.display()))?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "root"))
+                .collect();
+            if files.is_empty() {
+                unmatched.push(format!("{} (a folder without .root files)", path.display()));
+            }
+            files.sort();
+            inputs.extend(files);
+        } else if !path.exists() && path.as_os_str().as_bytes().iter().any(|b| b"*?[".contains(b)) {
+            let matches = glob_files(path)?;
+            if matches.is_empty() {
+                unmatched.push(path.display().to_string());
+            }
+            inputs.extend(matches);
+        } else {
+            inputs.push(path.clone());
+        }
+    }
+    Ok((inputs, unmatched))
+}
+
+/// The regular files that the shell pattern `pattern` names, sorted (glob(3)).
+fn glob_files(pattern: &Path) -> Result<Vec<PathBuf>, String> {
+    let c_pattern = CString::new(pattern.as_os_str().as_bytes()).map_err(|_| "a glob contains a NUL character".to_string())?;
+    // SAFETY: glob_t is plain data, zero is its documented initial state; glob fills it and
+    // globfree releases it; the paths are copied out before that.
+    unsafe {
+        let mut found: libc::glob_t = std::mem::zeroed();
+        let status = libc::glob(c_pattern.as_ptr(), 0, None, &mut found);
+        let mut files = Vec::new();
+        if status == 0 {
+            for i in 0..found.gl_pathc {
+                let path = PathBuf::from(std::ffi::OsStr::from_bytes(CStr::from_ptr(*found.gl_pathv.add(i)).to_bytes()));
+                if path.is_file() {
+                    files.push(path);
+                }
+            }
+        }
+        libc::globfree(&mut found);
+        match status {
+            0 | libc::GLOB_NOMATCH => Ok(files),
+            _ => Err(format!("cannot expand the glob '{}' (glob status {status})", pattern.display())),
+        }
+    }
+}
+
+/// DIR/<input file name> for every input, each input once. Refuses, before anything is written,
+/// two inputs with the same file name and an input that would be its own output.
+fn plan(inputs: Vec<PathBuf>, out_dir: &Path) -> Result<Vec<Task>, String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut by_output: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut tasks = Vec::new();
+    for input in inputs {
+        // The same file reached twice (a folder and a glob) is compressed once.
+        if !seen.insert(input.canonicalize().unwrap_or_else(|_| input.clone())) {
+            continue;
+        }
+        let name = input.file_name().ok_or_else(|| format!("input '{}' has no file name", input.display()))?;
+        let output = out_dir.join(name);
+        if let Some(other) = by_output.get(&output) {
+            return Err(format!(
+                "'{}' and '{}' would both be written to '{}': compress them into different folders",
+                other.display(),
+                input.display(),
+                output.display()
+            ));
+        }
+        if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
+            if a == b {
+                return Err(format!("'{}' is in --out-dir: its output would replace it", input.display()));
+            }
+        }
+        by_output.insert(output.clone(), input.clone());
+        tasks.push(Task { input, output });
+    }
+    Ok(tasks)
+}
+
+/// One bar over the files, on stderr, only when attached to a terminal (as the single-file bars).
+fn progress_bar(files: usize) -> ProgressBar {
+    if !(std::io::stdout().is_terminal() && std::io::stderr().is_terminal()) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(files as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} files ({elapsed}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("compressing");
+    bar
+}
+
+fn this_executable() -> Result<PathBuf, String> {
+    std::env::current_exe().map_err(|e| format!("cannot locate the baler executable: {e}"))
+}
+
+/// Each task by a child process, `jobs` at a time.
+fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &ProgressBar) -> Vec<Outcome> {
+    let executable = match this_executable() {
+        Ok(path) => path,
+        Err(error) => return tasks.iter().map(|_| Outcome::failed(error.clone())).collect(),
+    };
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(tasks.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(tasks.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(task) = tasks.get(i) else { break };
+                let outcome = Command::new(&executable)
+                    .arg("compress")
+                    .arg(&task.input)
+                    .arg(&task.output)
+                    .args(options)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .output()
+                    .map(|out| Outcome { status: status_code(out.status), stderr: String::from_utf8_lossy(&out.stderr).into_owned() })
+                    .unwrap_or_else(|e| Outcome::failed(format!("cannot start '{}': {e}", executable.display())));
+                if let Ok(mut outcomes) = outcomes.lock() {
+                    outcomes[i] = Some(outcome);
+                }
+                bar.inc(1);
+            });
+        }
+    });
+    let outcomes = outcomes.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::failed("did not run".into()))).collect()
+}
+
+/// The tasks as Dask tasks, by python/baler_dask: the work goes to its stdin as JSON; it answers
+/// one line per finished task, `INDEX<TAB>STATUS<TAB>STDERR` (STATUS: the child's exit status, or
+/// `-` when the task itself failed; STDERR with `\`, tab and newline escaped as `\\`, `\t`, `\n`).
+fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, bar: &ProgressBar) -> Result<Vec<Outcome>, Stop> {
+    let work = Json::Object(vec![
+        ("executable", Json::text(this_executable()?.display().to_string())),
+        ("options", Json::texts(options)),
+        ("address", if address.is_empty() { Json::Null } else { Json::text(address.to_string()) }),
+        ("workers", Json::Int(jobs as i64)),
+        ("tasks", Json::List(tasks.iter().map(|t| Json::List(vec![
+            Json::text(t.input.display().to_string()),
+            Json::text(t.output.display().to_string()),
+        ])).collect())),
+    ]);
+    let mut child = eval::python_module("baler_dask")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| eval::python_missing("baler compress --dask", &e))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A driver that stopped at once has said why on stderr; its exit status is reported below.
+        let _ = stdin.write_all(work.to_string().as_bytes());
+    }
+    let mut outcomes: Vec<Option<Outcome>> = tasks.iter().map(|_| None).collect();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let mut fields = line.splitn(3, '\t');
+            let (Some(index), Some(status), Some(stderr)) = (fields.next(), fields.next(), fields.next()) else { continue };
+            let Some(slot) = index.parse::<usize>().ok().and_then(|i| outcomes.get_mut(i)) else { continue };
+            *slot = Some(Outcome { status: status.parse().ok(), stderr: unescape(stderr) });
+            bar.inc(1);
+        }
+    }
+    let driver = child.wait().map_err(|e| format!("lost the Dask driver: {e}"))?;
+    let missing = format!("not run: the Dask driver (python/baler_dask) stopped with {driver}");
+    Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::failed(missing.clone()))).collect())
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// The children's warnings, then one row per file: bytes before and after, ratio, status; the
+/// totals. Err (exit status 1) when any file failed or a glob matched nothing.
+fn report(tasks: &[Task], outcomes: &[Outcome], unmatched: &[String], out_dir: &Path) -> Result<(), Stop> {
+    for (task, outcome) in tasks.iter().zip(outcomes) {
+        for warning in outcome.warnings() {
+            warn(&format!("{}: {warning}", task.input.display()));
+        }
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let (mut before, mut after, mut failed) = (0i64, 0i64, 0usize);
+    for (task, outcome) in tasks.iter().zip(outcomes) {
+        let size = file_size(&task.input) as i64;
+        if outcome.succeeded() {
+            let compressed = file_size(&task.output) as i64;
+            (before, after) = (before + size, after + compressed);
+            rows.push(vec![task.input.display().to_string(), size.to_string(), compressed.to_string(),
+                           table::ratio(size, compressed), "ok".to_string()]);
+        } else {
+            failed += 1;
+            rows.push(vec![task.input.display().to_string(), size.to_string(), "-".to_string(), "-".to_string(),
+                           format!("FAILED: {}", outcome.error())]);
+        }
+    }
+    for pattern in unmatched {
+        failed += 1;
+        rows.push(vec![pattern.clone(), "-".to_string(), "-".to_string(), "-".to_string(), "FAILED: no file matches".to_string()]);
+    }
+    let inputs = rows.len();
+    rows.push(vec![format!("total ({} of {inputs} compressed)", inputs - failed), before.to_string(), after.to_string(),
+                   table::ratio(before, after), String::new()]);
+    let header = ["file", "bytes before", "bytes after", "ratio", "status"];
+    emit(&format!("baler compress: {inputs} inputs into {}\n{}", out_dir.display(),
+                  table::render(&header, &rows, &[false, true, true, true, false])))?;
+    if failed > 0 {
+        return Err(Stop::Error(format!("{failed} of {inputs} inputs failed (see the table)")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescape_reverses_the_drivers_escaping() {
+        assert_eq!(unescape(r"a\tb\nc\\d"), "a\tb\nc\\d");
+        assert_eq!(unescape(r"end\"), "end\\");
+    }
+
+    #[test]
+    fn error_is_the_childs_error_line() {
+        let outcome = Outcome { status: Some(1), stderr: "noise\nbaler: error: bad basket\n".into() };
+        assert_eq!(outcome.error(), "bad basket");
+        let killed = Outcome { status: Some(-11), stderr: String::new() };
+        assert_eq!(killed.error(), "killed by signal 11");
+    }
+
+    #[test]
+    fn plan_refuses_two_inputs_with_one_name() {
+        let error = plan(vec!["a/x.root".into(), "b/x.root".into()], Path::new("out")).err().unwrap_or_default();
+        assert!(error.contains("would both be written to 'out/x.root'"), "{error}");
+    }
+}

@@ -1,0 +1,153 @@
+"""Issue 15: datasets. `baler compress IN... --out-dir DIR` compresses each input by its own
+`baler compress IN OUT` process, --jobs at a time or as Dask tasks (--dask, a local cluster here);
+a corrupt input is reported in the summary table and the others go on."""
+import json
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+import uproot
+
+import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
+from bounds import Spec, Tally
+from conftest import baler, compare_trees, preload_env, run_baler, run_command  # noqa: F401 (baler: a fixture)
+from test_cli_safety import corrupted_copy
+
+SEEDS = (1, 2, 3)
+
+
+@pytest.fixture(scope="module")
+def dataset(baler, tmp_path_factory) -> pathlib.Path:
+    """A folder of three small generated files and one corrupt copy of the first."""
+    folder = tmp_path_factory.mktemp("dataset")
+    for seed in SEEDS:
+        run_baler(baler, "generate", folder / f"part{seed}.root", "--events", 500, "--seed", seed)
+    corrupted_copy(folder / "part1.root", folder / "corrupt.root")
+    return folder
+
+
+def summary(stdout: str) -> dict:
+    """{file name: [bytes before, bytes after, ratio, status...]} from the dataset table."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = line.split()
+        if cells and cells[0].endswith(".root"):
+            rows[pathlib.Path(cells[0]).name] = cells[1:]
+    return rows
+
+
+def codecs(baler, path) -> dict:
+    return {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
+
+
+def check_dataset_run(baler, dataset, out, proc):
+    """What every route must give: the good files compressed with the options passed through,
+    within their bound; the corrupt one failed with its one-line error and nothing left for it."""
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "baler: error: 1 of 4 inputs failed (see the table)", proc.stderr
+    rows = summary(proc.stdout)
+    assert sorted(rows) == ["corrupt.root", "part1.root", "part2.root", "part3.root"], proc.stdout
+    for seed in SEEDS:
+        name = f"part{seed}.root"
+        before, after, ratio, status = rows[name]
+        assert status == "ok" and int(before) == (dataset / name).stat().st_size, rows[name]
+        assert int(after) == (out / name).stat().st_size and int(after) < int(before), rows[name]
+        found = codecs(baler, out / name)
+        assert found["Jet_pt"] == "baler bits:8" and found["Muon_pt"] == "baler lossless", found
+    assert rows["corrupt.root"][1:4] == ["-", "-", "FAILED:"], rows
+    # The child's one-line error, from the ROOT I/O that met the damage.
+    assert "tree 'Events'" in " ".join(rows["corrupt.root"][4:]), rows
+    # The outputs and nothing else: no output and no temporary file for the corrupt input.
+    assert sorted(p.name for p in out.iterdir()) == ["part1.root", "part2.root", "part3.root"]
+
+
+def test_jobs_compress_every_file_and_report_the_corrupt_one(baler, dataset, tmp_path):
+    out = tmp_path / "out"
+    proc = run_baler(baler, "compress", dataset, "--out-dir", out, "--jobs", 2,
+                     "--codec", "bits:8", "--branches", "Jet_*", check=False)
+    check_dataset_run(baler, dataset, out, proc)
+    comparison = compare_trees(dataset / "part2.root", out / "part2.root", "Events", "Jet_*=bits:8")
+    comparison.assert_exact_set_changed("Jet_pt", "Jet_eta")
+
+
+def test_dask_local_cluster_gives_the_same_files(baler, dataset, tmp_path):
+    """Two worker processes; every output holds the same baskets as the --jobs route's."""
+    out, reference = tmp_path / "dask", tmp_path / "jobs"
+    proc = run_baler(baler, "compress", dataset, "--out-dir", out, "--dask", "--jobs", 2,
+                     "--codec", "bits:8", "--branches", "Jet_*", check=False)
+    check_dataset_run(baler, dataset, out, proc)
+    run_baler(baler, "compress", *[dataset / f"part{s}.root" for s in SEEDS], "--out-dir", reference,
+              "--codec", "bits:8", "--branches", "Jet_*")
+    for seed in SEEDS:
+        dask, jobs = (json.loads(run_baler(baler, "inspect", folder / f"part{seed}.root", "--json").stdout)
+                      for folder in (out, reference))
+        assert dask["branches"] == jobs["branches"]
+
+
+def test_globs_are_expanded_and_one_that_matches_nothing_is_reported(baler, dataset, tmp_path):
+    out = tmp_path / "out"
+    proc = run_baler(baler, "compress", str(dataset / "part[12].root"), str(dataset / "nothing*.root"),
+                     "--out-dir", out, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rows = summary(proc.stdout)
+    assert rows["part1.root"][-1] == rows["part2.root"][-1] == "ok", proc.stdout
+    assert rows["nothing*.root"] == ["-", "-", "-", "FAILED:", "no", "file", "matches"], proc.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["part1.root", "part2.root"]
+
+
+def test_two_inputs_with_one_name_are_refused_before_anything_is_written(baler, dataset, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "part1.root").write_bytes((dataset / "part1.root").read_bytes())
+    out = tmp_path / "out"
+    proc = run_baler(baler, "compress", dataset / "part1.root", other / "part1.root", "--out-dir", out, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("baler: error: ") and "would both be written to" in proc.stderr, proc.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_an_input_inside_the_output_folder_is_refused(baler, dataset):
+    proc = run_baler(baler, "compress", dataset / "part1.root", "--out-dir", dataset, check=False)
+    assert proc.returncode == 1 and "its output would replace it" in proc.stderr, proc.stderr
+
+
+# ROOT's distributed RDataFrame on a local Dask cluster of two worker processes. The workers
+# inherit this environment: LD_PRELOAD loads libBalerROOT into each, and BALER_POLICY picks the codecs.
+DISTRIBUTED_SNAPSHOT = r"""
+import sys
+import ROOT
+from distributed import Client, LocalCluster
+
+out, entries = sys.argv[1], int(sys.argv[2])
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+        Client(cluster) as client:
+    df = ROOT.RDataFrame(entries, executor=client, npartitions=2)
+    # Values numpy recomputes from `entry` bit for bit: integer codes below 2^24, one IEEE division.
+    df = (df.Define("entry", "(ULong64_t)rdfentry_").Define("code", "int(rdfentry_ * 7919 % 10007)")
+            .Define("x", "float(code) / 37.0f").Define("y", "double(code) / 37.0"))
+    df.Snapshot("Events", out, ["entry", "x", "y"])
+"""
+
+
+def test_distributed_rdataframe_snapshot_writes_baler_files_on_the_workers(baler, tmp_path):
+    entries = 20_000
+    run_command([sys.executable, "-c", DISTRIBUTED_SNAPSHOT, tmp_path / "skim.root", entries],
+                env=preload_env("Events/x=bits:10,Events/y=bits:10"))
+    outputs = sorted(tmp_path.glob("skim*.root"))
+    assert len(outputs) == 2, outputs  # one file per partition, each written by a worker
+    bits10, total = Spec.parse("bits:10"), 0
+    for path in outputs:
+        # `baler inspect` names the branch's compression algorithm (its exact spec only for files that
+        # `baler compress` wrote): Baler's on the policy's branches; the values show the spec.
+        found = codecs(baler, path)
+        assert found["x"].startswith("baler") and found["y"].startswith("baler"), (path, found)
+        assert not found["entry"].startswith("baler"), (path, found)
+        columns = uproot.open(path)["Events"].arrays(["entry", "x", "y"], library="np")
+        code = (columns["entry"] * 7919 % 10007).astype(np.int64)
+        tally = Tally()
+        tally.add(bits10, code.astype(np.float32) / np.float32(37), columns["x"])
+        tally.add(bits10, code.astype(np.float64) / 37.0, columns["y"])
+        assert tally.exact_set_changed and tally.must > 0, (path, tally)
+        total += len(code)
+    assert total == entries
