@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import baler, compare_trees, run_baler  # noqa: F401 (baler: a fixture)
+from conftest import baler, compare_trees, run_baler, run_macro  # noqa: F401 (baler: a fixture)
 from test_cli import sample, table_rows  # noqa: F401 (sample: a fixture)
 
 
@@ -247,3 +247,22 @@ def test_branches_without_floats_are_never_larger_than_zstd505(baler, sample, tm
     with uproot.open(sample) as a, uproot.open(out) as b:
         for name in ["run", "luminosityBlock", "event"]:
             assert b["Events"][name].array(library="np").tolist() == a["Events"][name].array(library="np").tolist()
+
+
+def test_all_blocks_of_a_basket_are_of_one_kind(tmp_path):
+    """A 20 MiB basket of integers is compressed as two blocks; chosen block by block, the first
+    was ROOT's ZSTD and the second Baler's, which uproot cannot read."""
+    path = tmp_path / "blocks.root"
+    output = run_macro("cli_block_kinds", path)
+    assert "blocks v 0: ZS ZS" in output and "values_equal 1" in output, output
+    import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
+    import numpy as np
+    import uproot
+    state, period = 12345, []
+    for _ in range(1000):  # the macro's generator
+        state = (state * 1103515245 + 12345) % 2**32
+        period.append(state)
+    period = np.array(period, dtype=np.uint32).view(np.int32)
+    expected = np.concatenate([np.resize(period, 4 << 20), np.arange(4 << 20, 5 << 20, dtype=np.int32)])
+    with uproot.open(path) as f:
+        assert np.array_equal(f["t"]["v"].array(library="np")[0], expected)

@@ -45,10 +45,14 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
       return 0;
    const char *object = const_cast<TBasket &>(basket).GetBufferRef()->Buffer() + basket.GetKeylen();
    const std::size_t begin = src - object;
-   const auto layout = SliceLayout(DescribeBasket(basket), begin, begin + srcSize);
-   if (HasFloats(layout))
+   const auto basketLayout = DescribeBasket(basket);
+   const auto layout = SliceLayout(basketLayout, begin, begin + srcSize);
+   // Decided for the whole basket: readers such as uproot expect one algorithm in all its blocks.
+   if (HasFloats(basketLayout))
       return EncodeBalerBlock(spec, layout, src, srcSize, tgt, tgtCapacity);
    const std::size_t standardSize = standard(src, srcSize, tgt, tgtCapacity);
+   if (srcSize < static_cast<std::size_t>(basket.GetObjlen())) // one of several blocks (over 16 MiB)
+      return standardSize;
    if (standardSize == 0)
       return EncodeBalerBlock(spec, layout, src, srcSize, tgt, tgtCapacity);
    // Baler's block only where it beats the standard one, so it needs no more room than that.

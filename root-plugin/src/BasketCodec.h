@@ -20,10 +20,11 @@ using StandardCompressor = std::size_t (*)(const char *src, std::size_t srcSize,
 /// over 16 MiB into several blocks) into `tgt` with `spec`. Returns the bytes written, header
 /// included, or 0 when the block does not fit (ROOT then stores the basket exactly).
 ///
-/// A block without float or double values is stored exactly whatever the spec, and Baler's coding
-/// of integers and raw bytes can be larger than a general-purpose compressor's: for such a block
+/// A basket without float or double values is stored exactly whatever the spec, and Baler's coding
+/// of integers and raw bytes can be larger than a general-purpose compressor's: for such a basket
 /// `standard` is tried too, and its block (standard ROOT, readable without the plugin) is kept
-/// unless Baler's is strictly smaller.
+/// unless Baler's is strictly smaller. A basket over 16 MiB (several blocks) gets standard blocks
+/// throughout, so that all blocks of a basket are of one kind, as readers such as uproot expect.
 std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec, const char *src,
                                 std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity,
                                 StandardCompressor standard);
