@@ -24,6 +24,12 @@ pub enum CodecError {
     /// The decoded bytes do not match the checksum stored in the block.
     #[error("checksum mismatch: decoded bytes do not match the block's xxh3-64 checksum")]
     Checksum,
+    /// A `.balm` model that is malformed, corrupt or beyond the format's limits.
+    #[error("invalid model: {0}")]
+    InvalidModel(String),
+    /// A block coded with a model that was not supplied (or another model was).
+    #[error("block needs model {needed}{}", given.as_ref().map(|g| format!(", but model {g} was given")).unwrap_or_else(|| ", which was not supplied".into()))]
+    MissingModel { needed: String, given: Option<String> },
     /// An internal encoder failure (e.g. an entropy coder refused the input).
     #[error("internal encoder error: {0}")]
     Internal(String),

@@ -33,7 +33,7 @@ pub(crate) const PCO_LEVEL: usize = 6;
 
 /// Writes the sign stream: `0` = no negative code, or `1` + byte stream of
 /// ceil(n/8) bytes, bit i%8 (LSB first) of byte i/8 set iff value i is negative.
-fn put_signs(neg: &[u8], any: bool, out: &mut Vec<u8>) -> Result<(), CodecError> {
+pub(crate) fn put_signs(neg: &[u8], any: bool, out: &mut Vec<u8>) -> Result<(), CodecError> {
     if !any {
         out.push(0);
         return Ok(());
@@ -43,7 +43,7 @@ fn put_signs(neg: &[u8], any: bool, out: &mut Vec<u8>) -> Result<(), CodecError>
 }
 
 /// Reads a sign stream for `n` values (see [`put_signs`]); None = all non-negative.
-fn get_signs(r: &mut Reader<'_>, n: usize) -> Result<Option<Vec<u8>>, CodecError> {
+pub(crate) fn get_signs(r: &mut Reader<'_>, n: usize) -> Result<Option<Vec<u8>>, CodecError> {
     match r.u8()? {
         0 => Ok(None),
         1 => {
@@ -151,7 +151,7 @@ pub(crate) fn check_spec<T: Flt>(spec: &Spec) -> Result<(), CodecError> {
     quantiser::choose::<T>(spec).map(|_| ())
 }
 
-fn pco_config(lossless: bool) -> ChunkConfig {
+pub(crate) fn pco_config(lossless: bool) -> ChunkConfig {
     let c = ChunkConfig::default().with_compression_level(PCO_LEVEL);
     if lossless {
         c
@@ -196,24 +196,69 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
     if already_coarser(vals, &quant) {
         quant = Choice::Lossless;
     }
-    match quant {
+    match &quant {
         Choice::Lossless => encode_lossless(vals, out, recon),
+        Choice::Bits(q) => {
+            put_quantiser_header(&quant, out);
+            encode_codes(vals, q, out, recon)
+        }
+        Choice::Rel(q) => {
+            put_quantiser_header(&quant, out);
+            encode_codes(vals, q, out, recon)
+        }
+        Choice::Abs(q) => {
+            put_quantiser_header(&quant, out);
+            encode_codes(vals, q, out, recon)
+        }
+    }
+}
+
+/// The codec id and parameters of a lossy quantiser, as the float section (and the autoencoder
+/// section) store them: `bits` and `rel` with their signs apart (codecs 4 and 5), `abs` (3).
+pub(crate) fn put_quantiser_header<T: Flt>(quant: &Choice<T>, out: &mut Vec<u8>) {
+    match quant {
         Choice::Bits(q) => {
             out.push(CODEC_BITS_SPLIT);
             out.push(q.kept_bits() as u8);
-            encode_codes(vals, &q, out, recon)
         }
         Choice::Rel(q) => {
             out.push(CODEC_LOG_SPLIT);
             put_uvarint(out, q.levels());
-            encode_codes(vals, &q, out, recon)
         }
         Choice::Abs(q) => {
             out.push(CODEC_ABS);
             out.extend_from_slice(&q.step().to_le_bytes());
-            encode_codes(vals, &q, out, recon)
         }
+        Choice::Lossless => unreachable!("lossless has no quantiser"),
     }
+}
+
+/// Reads the parameters of lossy codec `codec` (1 to 5) and builds its quantiser.
+pub(crate) fn read_quantiser_header<T: Flt>(codec: u8, r: &mut Reader<'_>) -> Result<Choice<T>, CodecError> {
+    Ok(match codec {
+        CODEC_BITS | CODEC_BITS_SPLIT => {
+            let nb = r.u8()? as u32;
+            if nb == 0 || nb >= T::MBITS {
+                return corrupt(format!("bits codec with N={nb}"));
+            }
+            Choice::Bits(Bits::new(nb))
+        }
+        CODEC_LOG | CODEC_LOG_SPLIT => {
+            let k = r.uvarint()?;
+            if k == 0 || k > MAX_LOG_LEVELS {
+                return corrupt(format!("log codec with {k} levels"));
+            }
+            Choice::Rel(Rel::with_levels(k as u32))
+        }
+        CODEC_ABS => {
+            let step = f64::from_bits(r.u64_le()?);
+            if !(step > 0.0 && step.is_finite()) {
+                return corrupt("abs codec with a bad step");
+            }
+            Choice::Abs(Abs::with_step(step))
+        }
+        c => return Err(CodecError::Unsupported(format!("float codec id {c} (written by a newer version?)"))),
+    })
 }
 
 /// Plain pcodec floats, or signs apart + magnitudes' bit patterns as integers: the smaller wins.
@@ -380,30 +425,7 @@ pub(crate) fn decode<T: Flt>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), Co
         return Ok(());
     }
     let split = codec == CODEC_BITS_SPLIT || codec == CODEC_LOG_SPLIT;
-    let quant: Choice<T> = match codec {
-        CODEC_BITS | CODEC_BITS_SPLIT => {
-            let nb = r.u8()? as u32;
-            if nb == 0 || nb >= T::MBITS {
-                return corrupt(format!("bits codec with N={nb}"));
-            }
-            Choice::Bits(Bits::new(nb))
-        }
-        CODEC_LOG | CODEC_LOG_SPLIT => {
-            let k = r.uvarint()?;
-            if k == 0 || k > MAX_LOG_LEVELS {
-                return corrupt(format!("log codec with {k} levels"));
-            }
-            Choice::Rel(Rel::with_levels(k as u32))
-        }
-        CODEC_ABS => {
-            let step = f64::from_bits(r.u64_le()?);
-            if !(step > 0.0 && step.is_finite()) {
-                return corrupt("abs codec with a bad step");
-            }
-            Choice::Abs(Abs::with_step(step))
-        }
-        c => return Err(CodecError::Unsupported(format!("float codec id {c} (written by a newer version?)"))),
-    };
+    let quant = read_quantiser_header::<T>(codec, r)?;
     let signs = if split { get_signs(r, n)? } else { None };
     let mut qs = scratch::zeroed::<T::Q>(n);
     get_nums(r, &mut qs)?;

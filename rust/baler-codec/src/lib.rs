@@ -13,9 +13,11 @@
 //! decode_block(&block, &mut dst).unwrap();
 //! ```
 
+mod ae;
 mod error;
 mod float;
 mod layout;
+mod model;
 mod quantiser;
 mod scratch;
 mod spec;
@@ -24,6 +26,7 @@ mod varint;
 
 pub use error::CodecError;
 pub use layout::{Segment, SegmentKind};
+pub use model::{fit_linear, DenseLayer, Model, ModelId, ModelParts, Transform, MODEL_MAGIC, MODEL_VERSION};
 pub use spec::{Bound, Spec, SpecError, GRAMMAR};
 
 use error::corrupt;
@@ -43,6 +46,8 @@ pub(crate) mod tag {
     pub const I32: u8 = 3;
     pub const F32: u8 = 4;
     pub const F64: u8 = 5;
+    /// A float section coded through an autoencoder model (`ae:`), instead of tag F32 or F64.
+    pub const AE: u8 = 17;
     pub const OPTIONAL: u8 = 0x80;
 }
 
@@ -71,6 +76,8 @@ fn gather<T: stream::Num>(src: &[u8], segs: &[(SegmentKind, usize)], kind: Segme
 
 /// Codes the values of every `kind` segment as one float section. When the spec changed any
 /// value, `decoded` becomes the buffer the decoder will produce, so the checksum covers it.
+/// Under `ae:` the section goes through the model when that is smaller than the per-value
+/// section of the same values (model id included), and is the per-value section otherwise.
 #[allow(clippy::too_many_arguments)]
 fn encode_float_section<T: float::Flt>(
     src: &[u8],
@@ -78,6 +85,7 @@ fn encode_float_section<T: float::Flt>(
     kind: SegmentKind,
     n: usize,
     spec: &Spec,
+    model: Option<&Model>,
     section_tag: u8,
     body: &mut Vec<u8>,
     decoded: &mut Option<scratch::Scratch<u8>>,
@@ -86,7 +94,17 @@ fn encode_float_section<T: float::Flt>(
     let mut recon = scratch::with_capacity(n);
     let mut sec = scratch::with_capacity(n * T::SIZE / 2);
     float::encode(&vals, spec, &mut sec, &mut recon)?;
-    put_section(body, section_tag, &sec);
+    let mut tag = section_tag;
+    if let (Spec::Ae { bound, .. }, Some(model)) = (spec, model) {
+        let mut ae_sec = scratch::with_capacity(sec.len());
+        let mut ae_recon = scratch::with_capacity(n);
+        if ae::encode(&vals, segs, kind, bound, model, &mut ae_sec, &mut ae_recon)? && ae_sec.len() < sec.len() {
+            std::mem::swap(&mut sec, &mut ae_sec);
+            std::mem::swap(&mut recon, &mut ae_recon);
+            tag = tag::AE;
+        }
+    }
+    put_section(body, tag, &sec);
     if recon.iter().zip(vals.iter()).any(|(a, b)| a.bits() != b.bits()) {
         let decoded = decoded.get_or_insert_with(|| {
             let mut copy = scratch::with_capacity(src.len());
@@ -115,7 +133,15 @@ fn scatter<T: stream::Num>(vals: &[T], segs: &[(SegmentKind, usize)], kind: Segm
 /// Encodes one buffer described by `layout` (consecutive segments covering
 /// `src` exactly; numbers big-endian) and APPENDS the block to `out`.
 /// F32/F64 segments get `spec`; I32 and Raw segments are always lossless.
+/// An `ae:` spec needs its model: use [`encode_block_with_model`].
 pub fn encode_block(src: &[u8], layout: &[Segment], spec: &Spec, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    encode_block_with_model(src, layout, spec, None, out)
+}
+
+/// [`encode_block`] with the parsed model an `ae:` spec names (the caller resolves the spec's
+/// MODEL, a path or an id, to a [`Model`]); other specs ignore `model`. Rows of K floats are
+/// coded through the model where that is smaller, everything else per value.
+pub fn encode_block_with_model(src: &[u8], layout: &[Segment], spec: &Spec, model: Option<&Model>, out: &mut Vec<u8>) -> Result<(), CodecError> {
     let (segs, totals) = layout::normalise(layout, src.len())?;
     // Validate the spec against the data present before writing anything.
     if totals.f32 > 0 {
@@ -124,20 +150,18 @@ pub fn encode_block(src: &[u8], layout: &[Segment], spec: &Spec, out: &mut Vec<u
     if totals.f64 > 0 {
         float::check_spec::<f64>(spec)?;
     }
-    if let Spec::Ae { .. } = spec {
-        return Err(CodecError::Unsupported(
-            "ae: autoencoder codec not implemented yet (the spec parses; use bits:N, rel:E or abs:E for now)".into(),
-        ));
+    if let (Spec::Ae { model: name, .. }, None) = (spec, model) {
+        return Err(CodecError::InvalidArgument(format!("{spec}: the ae: codec needs its model {name} (parsed .balm)")));
     }
     let start = out.len();
-    let written = write_block(src, &segs, totals, spec, out);
+    let written = write_block(src, &segs, totals, spec, model, out);
     if written.is_err() {
         out.truncate(start); // on error `out` is left as it was
     }
     written
 }
 
-fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: &Spec, out: &mut Vec<u8>) -> Result<(), CodecError> {
+fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: &Spec, model: Option<&Model>, out: &mut Vec<u8>) -> Result<(), CodecError> {
     // The header goes first, with the checksum patched in once the decoded bytes are known.
     out.extend_from_slice(&MAGIC);
     out.push(FORMAT_VERSION);
@@ -175,29 +199,34 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
         put_section(body, tag::I32, &sec);
     }
     if totals.f32 > 0 {
-        encode_float_section::<f32>(src, segs, SegmentKind::F32, totals.f32 / 4, spec, tag::F32, body, &mut decoded)?;
+        encode_float_section::<f32>(src, segs, SegmentKind::F32, totals.f32 / 4, spec, model, tag::F32, body, &mut decoded)?;
     }
     if totals.f64 > 0 {
-        encode_float_section::<f64>(src, segs, SegmentKind::F64, totals.f64 / 8, spec, tag::F64, body, &mut decoded)?;
+        encode_float_section::<f64>(src, segs, SegmentKind::F64, totals.f64 / 8, spec, model, tag::F64, body, &mut decoded)?;
     }
     let sum = checksum(decoded.as_deref().map_or(src, |d| d.as_slice()));
     body[checksum_at..checksum_at + 8].copy_from_slice(&sum.to_le_bytes());
     Ok(())
 }
 
-/// Decodes a float section covering `bytes` bytes of `kind` segments into `dst`.
+/// Decodes a float section (per-value, or through the model when `ae` is set) covering `bytes`
+/// bytes of `kind` segments into `dst`.
 fn decode_float_section<T: float::Flt>(
     r: &mut Reader<'_>,
     bytes: usize,
     segs: &[(SegmentKind, usize)],
     kind: SegmentKind,
+    ae: Option<Option<&Model>>,
     dst: &mut [u8],
 ) -> Result<(), CodecError> {
     if bytes == 0 {
         return corrupt(format!("{0} section without {0} segments", T::NAME));
     }
     let mut v = scratch::zeroed::<T>(bytes / T::SIZE);
-    float::decode(r, &mut v)?;
+    match ae {
+        Some(model) => ae::decode(r, segs, kind, model, &mut v)?,
+        None => float::decode(r, &mut v)?,
+    }
     scatter(&v, segs, kind, dst);
     Ok(())
 }
@@ -231,10 +260,32 @@ pub fn decoded_len(block: &[u8]) -> Result<usize, CodecError> {
     read_header(&mut Reader::new(block)).map(|h| h.decoded_len)
 }
 
+/// The model an `ae:` block was coded with ([`Model::id`]), or None when it needs none.
+pub fn block_model_id(block: &[u8]) -> Result<Option<ModelId>, CodecError> {
+    let mut r = Reader::new(block);
+    read_header(&mut r)?;
+    while !r.is_empty() {
+        let t = r.u8()?;
+        let len = r.len_at_most(r.remaining(), "section length")?;
+        let payload = r.bytes(len)?;
+        if t == tag::AE {
+            return ae::section_model_id(payload).map(Some);
+        }
+    }
+    Ok(None)
+}
+
 /// Decodes a block produced by [`encode_block`] into `dst`, which must have
 /// exactly the decoded length; verifies the checksum. Never panics on hostile
-/// input; allocates at most a small multiple of `dst.len()`.
+/// input; allocates at most a small multiple of `dst.len()`. A block coded
+/// through a model needs [`decode_block_with_model`].
 pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
+    decode_block_with_model(block, dst, None)
+}
+
+/// [`decode_block`] with the model [`block_model_id`] names. A block that needs a model other
+/// than `model` (or none was given) is [`CodecError::MissingModel`], naming the id.
+pub fn decode_block_with_model(block: &[u8], dst: &mut [u8], model: Option<&Model>) -> Result<(), CodecError> {
     let mut r = Reader::new(block);
     let h = read_header(&mut r)?;
     if h.decoded_len != dst.len() {
@@ -299,8 +350,27 @@ pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
                 stream::get_nums(&mut pr, &mut v)?;
                 scatter(&v, segs, SegmentKind::I32, dst);
             }
-            tag::F32 => decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, dst)?,
-            tag::F64 => decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, dst)?,
+            tag::F32 => decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, None, dst)?,
+            tag::F64 => decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, None, dst)?,
+            tag::AE => {
+                // the section's first byte says which float kind it holds; it counts as that
+                // kind's section for the duplicate and missing checks
+                let kind = payload.first().copied().and_then(SegmentKind::from_u8);
+                let kind_tag = match kind {
+                    Some(SegmentKind::F32) => tag::F32,
+                    Some(SegmentKind::F64) => tag::F64,
+                    _ => return corrupt("autoencoder section of no float kind"),
+                };
+                if seen[kind_tag as usize] {
+                    return corrupt(format!("duplicate section {kind_tag}"));
+                }
+                seen[kind_tag as usize] = true;
+                if kind_tag == tag::F32 {
+                    decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, Some(model), dst)?
+                } else {
+                    decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, Some(model), dst)?
+                }
+            }
             other => {
                 return Err(CodecError::Unsupported(format!(
                     "section type {other} (written by a newer version of baler-codec?)"

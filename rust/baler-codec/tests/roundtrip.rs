@@ -81,14 +81,14 @@ fn bits_too_large_for_f32() {
     check_f64(&[1.0, 2.0], &Spec::Bits(30));
 }
 
-/// ae: parses but encoding says it is not implemented yet.
+/// ae: without its model is an encode error naming the model (tests/ae.rs covers the codec).
 #[test]
-fn ae_unsupported() {
+fn ae_without_its_model() {
     let spec: Spec = "ae:rel:1e-3:model.balm".parse().unwrap();
     let src = be32(&[1.0]);
     let mut out = Vec::new();
     let e = encode_block(&src, &[Segment::new(SegmentKind::F32, 4)], &spec, &mut out).unwrap_err();
-    assert!(matches!(e, CodecError::Unsupported(ref m) if m.contains("ae: autoencoder codec not implemented yet")), "{e}");
+    assert!(matches!(e, CodecError::InvalidArgument(ref m) if m.contains("needs its model model.balm")), "{e}");
 }
 
 /// Empty src / empty layout is a valid block; zero-length segments are fine.

@@ -47,6 +47,16 @@ impl<T: Flt> Quantiser<T> for Abs<T> {
     }
 
     #[inline(always)]
+    fn predicted_code(&self, x: T) -> i64 {
+        let qf = (x.to_f64() / self.step).round();
+        if qf.is_nan() {
+            0
+        } else {
+            qf.clamp(-T::Q_LIMIT, T::Q_LIMIT) as i64
+        }
+    }
+
+    #[inline(always)]
     fn reconstruct(&self, q: i64) -> T {
         T::from_f64(q as f64 * self.step)
     }

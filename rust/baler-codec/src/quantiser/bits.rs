@@ -50,6 +50,20 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
     }
 
     #[inline(always)]
+    fn predicted_code(&self, x: T) -> i64 {
+        let b = x.bits();
+        if b & T::EXP_MASK == T::EXP_MASK {
+            return 0;
+        }
+        let qm = (((b & !T::SIGN) + self.half) >> self.shift) as i64;
+        if b & T::SIGN != 0 {
+            -qm
+        } else {
+            qm
+        }
+    }
+
+    #[inline(always)]
     fn reconstruct(&self, q: i64) -> T {
         let sign = if q < 0 { T::SIGN } else { 0 };
         let mag = (q.unsigned_abs() << self.shift) & (T::SIGN - 1);

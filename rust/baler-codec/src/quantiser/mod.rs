@@ -14,7 +14,7 @@ mod rel;
 
 pub(crate) use abs::Abs;
 pub(crate) use bits::Bits;
-pub(crate) use rel::{log_levels, Rel, MAX_LOG_LEVELS};
+pub(crate) use rel::{det_exp2, log_levels, Rel, MAX_LOG_LEVELS};
 
 use crate::error::CodecError;
 use crate::float::Flt;
@@ -32,6 +32,12 @@ pub(crate) trait Quantiser<T: Flt> {
 
     /// The value of code `q`: exactly what the decoder computes. Total: any code gives some value.
     fn reconstruct(&self, q: i64) -> T;
+
+    /// A code near `x` (a prediction, not a value to store): any code is correct, a near one is
+    /// cheap. It must depend only on what a decoder knows (the section's parameters, not the
+    /// encoder's bound) and use only operations that give the same bits everywhere (no libm),
+    /// because the decoder of the autoencoder section recomputes it. 0 for non-finite `x`.
+    fn predicted_code(&self, x: T) -> i64;
 }
 
 /// The quantiser a spec asks for, for one float type.
@@ -87,11 +93,8 @@ pub(crate) fn choose<T: Flt>(spec: &Spec) -> Result<Choice<T>, CodecError> {
             }
             Choice::Abs(Abs::new(e))
         }
-        Spec::Ae { .. } => {
-            return Err(CodecError::Unsupported(
-                "ae: autoencoder codec not implemented yet (the spec parses; use bits:N, rel:E or abs:E for now)".into(),
-            ))
-        }
+        // the autoencoder codes each value with its bound's per-value quantiser
+        Spec::Ae { ref bound, .. } => return choose(&crate::ae::per_value_spec(bound)),
     })
 }
 
@@ -132,6 +135,9 @@ mod tests {
                     if Q::SIGNS_APART {
                         assert_eq!(code < 0, x.bits() & T::SIGN != 0, "{spec}: code sign");
                     }
+                    // a prediction that is the value itself costs (nearly) nothing
+                    let p = q.predicted_code(x);
+                    assert!((p - code).abs() <= 1, "{spec}: predicted code {p} for code {code}");
                 }
                 None => {
                     let a = x.to_f64().abs();

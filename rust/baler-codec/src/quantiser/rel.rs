@@ -166,6 +166,32 @@ impl<T: Flt> Quantiser<T> for Rel<T> {
         None
     }
 
+    /// The level whose reconstruction mantissa is nearest to x's (compared as bit patterns, which
+    /// order like the values within a binade), in x's binade: integer operations only.
+    #[inline(always)]
+    fn predicted_code(&self, x: T) -> i64 {
+        let b = x.bits();
+        let exponent = (b & T::EXP_MASK) >> T::MBITS;
+        if exponent == 0 || b & T::EXP_MASK == T::EXP_MASK {
+            return 0; // zero, subnormal, non-finite
+        }
+        let mantissa = (b & ((1u64 << T::MBITS) - 1)) | (T::BIAS << T::MBITS);
+        let above = self.table.partition_point(|&c| c < mantissa);
+        let j = if above == 0 {
+            0
+        } else if above == self.table.len() || mantissa - self.table[above - 1] <= self.table[above] - mantissa {
+            above - 1
+        } else {
+            above
+        };
+        let u = ((exponent - 1) * self.k + j as u64 + 1) as i64;
+        if b & T::SIGN != 0 {
+            -u
+        } else {
+            u
+        }
+    }
+
     #[inline(always)]
     fn reconstruct(&self, q: i64) -> T {
         let sign = if q < 0 { T::SIGN } else { 0 };

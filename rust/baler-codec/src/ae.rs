@@ -1,0 +1,341 @@
+//! The autoencoder float section (`ae:BOUND:MODEL`, section tag 17; docs/format.md).
+//!
+//! Values of one float kind are cut into rows of K (the model's width) along the layout: each
+//! segment of that kind gives as many whole rows as it holds, and its remaining values (rows of
+//! another width) go to a per-value float section inside this one. For every row the model's
+//! encoder gives L latent codes (stored) and its decoder a prediction from them; each value is
+//! coded by the bound's per-value quantiser, and what is stored is the difference between its
+//! code and the code of the prediction under the same quantiser. The decoder adds the two codes
+//! back and reconstructs with that quantiser, so every value comes back exactly as the per-value
+//! codec would return it: the bound holds whatever the model's quality. Values the quantiser
+//! refuses (NaN, ±Inf, -0.0, subnormals, ...) are exceptions, stored exactly.
+
+use crate::error::{corrupt, CodecError};
+use crate::float::{self, get_exceptions, get_signs, pco_config, put_signs, Exceptions, Flt};
+use crate::layout::SegmentKind;
+use crate::model::{InferScratch, Model, ModelId};
+use crate::quantiser::{self, Choice, Quantiser};
+use crate::scratch;
+use crate::spec::{Bound, Spec};
+use crate::stream::{get_nums, put_nums};
+use crate::varint::{put_uvarint, Reader};
+
+/// Where the rows lie among the values of one kind (in layout order).
+struct Rows {
+    /// Index of the first value of each row.
+    starts: Vec<usize>,
+    /// Indices of the values outside rows, increasing.
+    rest: Vec<usize>,
+}
+
+fn rows_of(segs: &[(SegmentKind, usize)], kind: SegmentKind, k: usize) -> Rows {
+    let mut rows = Rows { starts: Vec::new(), rest: Vec::new() };
+    let mut base = 0;
+    for &(sk, len) in segs {
+        if sk != kind {
+            continue;
+        }
+        let m = len / kind.elem_size();
+        let whole = m / k * k;
+        rows.starts.extend((0..whole).step_by(k).map(|i| base + i));
+        rows.rest.extend(base + whole..base + m);
+        base += m;
+    }
+    rows
+}
+
+/// The spec of the per-value quantiser a bound names.
+pub(crate) fn per_value_spec(bound: &Bound) -> Spec {
+    match *bound {
+        Bound::Bits(n) => Spec::Bits(n),
+        Bound::Rel(e) => Spec::Rel(e),
+        Bound::Abs(e) => Spec::Abs(e),
+    }
+}
+
+/// The code of a predicted value: for quantisers that keep signs apart the code of its
+/// magnitude.
+#[inline(always)]
+fn prediction_code<T: Flt, Q: Quantiser<T>>(quant: &Q, predicted: f64) -> i64 {
+    let p = if Q::SIGNS_APART { predicted.abs() } else { predicted };
+    quant.predicted_code(T::from_f64(p))
+}
+
+fn float_kind_byte<T: Flt>() -> u8 {
+    if T::SIZE == 4 {
+        SegmentKind::F32 as u8
+    } else {
+        SegmentKind::F64 as u8
+    }
+}
+
+/// Writes the autoencoder section payload for `vals` (the values of `kind` in layout order) and
+/// the values the decoder will produce into `recon`. Returns false, writing nothing, when the
+/// model cannot apply (the bound is lossless for this float type, or no segment holds a row).
+pub(crate) fn encode<T: Flt>(
+    vals: &[T],
+    segs: &[(SegmentKind, usize)],
+    kind: SegmentKind,
+    bound: &Bound,
+    model: &Model,
+    out: &mut Vec<u8>,
+    recon: &mut Vec<T>,
+) -> Result<bool, CodecError> {
+    let spec = per_value_spec(bound);
+    let quant = quantiser::choose::<T>(&spec)?;
+    let rows = rows_of(segs, kind, model.features());
+    if rows.starts.is_empty() || matches!(quant, Choice::Lossless) {
+        return Ok(false);
+    }
+    out.push(float_kind_byte::<T>());
+    out.extend_from_slice(&model.id().0);
+    match &quant {
+        Choice::Lossless => unreachable!("checked above"),
+        Choice::Bits(q) => encode_rows(vals, &rows, &spec, &quant, q, model, out, recon)?,
+        Choice::Rel(q) => encode_rows(vals, &rows, &spec, &quant, q, model, out, recon)?,
+        Choice::Abs(q) => encode_rows(vals, &rows, &spec, &quant, q, model, out, recon)?,
+    }
+    Ok(true)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn encode_rows<T: Flt, Q: Quantiser<T>>(
+    vals: &[T],
+    rows: &Rows,
+    spec: &Spec,
+    choice: &Choice<T>,
+    quant: &Q,
+    model: &Model,
+    out: &mut Vec<u8>,
+    recon: &mut Vec<T>,
+) -> Result<(), CodecError> {
+    let (k, l, n_rows) = (model.features(), model.latent(), rows.starts.len());
+    float::put_quantiser_header(choice, out);
+    put_uvarint(out, n_rows as u64);
+    recon.clear();
+    recon.extend_from_slice(vals);
+    // column-major: latent dimension (or column) j of row r at j * n_rows + r
+    let mut latent_codes = scratch::zeroed::<i32>(l * n_rows);
+    let mut residuals = scratch::zeroed::<i64>(k * n_rows);
+    let mut negative = scratch::zeroed::<u8>((k * n_rows).div_ceil(8));
+    let mut any_negative = false;
+    let mut exceptions = Exceptions::default();
+    let mut exception_list: Vec<(usize, T)> = Vec::new();
+    let mut s = InferScratch::default();
+    let mut row = Vec::with_capacity(k);
+    let mut latent = Vec::with_capacity(l);
+    let mut predicted = Vec::with_capacity(k);
+    for (r, &start) in rows.starts.iter().enumerate() {
+        row.clear();
+        row.extend(vals[start..start + k].iter().map(|x| x.to_f64()));
+        model.encode_row(&row, &mut latent, &mut s);
+        for (j, &c) in latent.iter().enumerate() {
+            latent_codes[j * n_rows + r] = c as i32;
+        }
+        predicted.clear();
+        model.decode_row(&latent, &mut predicted, &mut s);
+        for j in 0..k {
+            let x = vals[start + j];
+            let at = j * n_rows + r;
+            match quant.quantise(x) {
+                Some((code, xr)) => {
+                    recon[start + j] = xr;
+                    let code = if Q::SIGNS_APART && code < 0 {
+                        negative[at >> 3] |= 1 << (at & 7);
+                        any_negative = true;
+                        -code
+                    } else {
+                        code
+                    };
+                    residuals[at] = code.wrapping_sub(prediction_code(quant, predicted[j]));
+                }
+                None => exception_list.push((at, x)),
+            }
+        }
+    }
+    for column in latent_codes.chunks_exact(n_rows) {
+        put_nums(column, &pco_config(false), out)?;
+    }
+    if Q::SIGNS_APART {
+        put_signs(&negative, any_negative, out)?;
+    }
+    for column in residuals.chunks_exact(n_rows) {
+        put_nums(column, &pco_config(false), out)?;
+    }
+    exception_list.sort_unstable_by_key(|e| e.0);
+    for (at, x) in exception_list {
+        exceptions.push(at, x);
+    }
+    exceptions.put::<T>(out);
+    if !rows.rest.is_empty() {
+        let rest: Vec<T> = rows.rest.iter().map(|&i| vals[i]).collect();
+        let mut rest_recon = Vec::with_capacity(rest.len());
+        float::encode(&rest, spec, out, &mut rest_recon)?;
+        for (&i, &v) in rows.rest.iter().zip(&rest_recon) {
+            recon[i] = v;
+        }
+    }
+    Ok(())
+}
+
+/// The model id an autoencoder section names (its first bytes after the kind).
+pub(crate) fn section_model_id(payload: &[u8]) -> Result<ModelId, CodecError> {
+    let mut r = Reader::new(payload);
+    r.u8()?;
+    let mut id = [0u8; 16];
+    id.copy_from_slice(r.bytes(16)?);
+    Ok(ModelId(id))
+}
+
+/// Decodes an autoencoder section into `dst` (the values of `kind` in layout order).
+pub(crate) fn decode<T: Flt>(
+    r: &mut Reader<'_>,
+    segs: &[(SegmentKind, usize)],
+    kind: SegmentKind,
+    model: Option<&Model>,
+    dst: &mut [T],
+) -> Result<(), CodecError> {
+    if r.u8()? != float_kind_byte::<T>() {
+        return corrupt("autoencoder section of the wrong float kind");
+    }
+    let mut id = [0u8; 16];
+    id.copy_from_slice(r.bytes(16)?);
+    let needed = ModelId(id);
+    let model = match model {
+        Some(m) if m.id() == needed => m,
+        other => return Err(CodecError::MissingModel { needed: needed.to_string(), given: other.map(|m| m.id().to_string()) }),
+    };
+    let rows = rows_of(segs, kind, model.features());
+    let codec = r.u8()?;
+    match float::read_quantiser_header::<T>(codec, r)? {
+        Choice::Bits(q) => decode_rows(r, &rows, &q, model, dst),
+        Choice::Rel(q) => decode_rows(r, &rows, &q, model, dst),
+        Choice::Abs(q) => decode_rows(r, &rows, &q, model, dst),
+        Choice::Lossless => corrupt("autoencoder section with a lossless codec"),
+    }
+}
+
+fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, rows: &Rows, quant: &Q, model: &Model, dst: &mut [T]) -> Result<(), CodecError> {
+    let (k, l, n_rows) = (model.features(), model.latent(), rows.starts.len());
+    let stored_rows = r.uvarint()?;
+    if stored_rows != n_rows as u64 {
+        return corrupt(format!("autoencoder section holds {stored_rows} rows, the layout {n_rows}"));
+    }
+    // the model's latent is no wider than its rows (Model::parse), so this is at most dst.len()
+    let mut latent_codes = scratch::zeroed::<i32>(l * n_rows);
+    for column in latent_codes.chunks_exact_mut(n_rows.max(1)) {
+        get_nums(r, column)?;
+    }
+    let signs = if Q::SIGNS_APART { get_signs(r, k * n_rows)? } else { None };
+    let mut residuals = scratch::zeroed::<i64>(k * n_rows);
+    for column in residuals.chunks_exact_mut(n_rows.max(1)) {
+        get_nums(r, column)?;
+    }
+    let mut s = InferScratch::default();
+    let mut latent = Vec::with_capacity(l);
+    let mut predicted = Vec::with_capacity(k);
+    let mut in_rows = scratch::zeroed::<T>(k * n_rows);
+    for row in 0..n_rows {
+        latent.clear();
+        latent.extend((0..l).map(|j| latent_codes[j * n_rows + row] as i64));
+        predicted.clear();
+        model.decode_row(&latent, &mut predicted, &mut s);
+        for (j, &p) in predicted.iter().enumerate() {
+            let at = j * n_rows + row;
+            let code = prediction_code(quant, p).wrapping_add(residuals[at]);
+            let mut x = quant.reconstruct(code);
+            if let Some(signs) = &signs {
+                if (signs[at >> 3] >> (at & 7)) & 1 != 0 {
+                    x = T::from_bits(x.bits() | T::SIGN);
+                }
+            }
+            in_rows[at] = x;
+        }
+    }
+    get_exceptions(r, &mut in_rows)?;
+    for (row, &start) in rows.starts.iter().enumerate() {
+        for j in 0..k {
+            dst[start + j] = in_rows[j * n_rows + row];
+        }
+    }
+    if !rows.rest.is_empty() {
+        let mut rest = scratch::zeroed::<T>(rows.rest.len());
+        float::decode(r, &mut rest)?;
+        for (&i, &v) in rows.rest.iter().zip(rest.iter()) {
+            dst[i] = v;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DenseLayer, ModelParts, Transform};
+    use crate::{f32_within_spec, f64_within_spec};
+
+    /// A model with random weights (a hidden layer each side, so the activation runs too).
+    fn random_model(k: usize, transform: Transform, seed: u64) -> Model {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) as f32
+        };
+        let mut layer = |inputs: usize, outputs: usize| DenseLayer {
+            inputs,
+            outputs,
+            weights: (0..inputs * outputs).map(|_| 3.0 * next()).collect(),
+            bias: (0..outputs).map(|_| next()).collect(),
+        };
+        let layers = vec![layer(k, 7), layer(7, 2), layer(2, 5), layer(5, k)];
+        let parts = ModelParts { transform, offset: (0..k).map(|j| j as f64 - 3.0).collect(), scale: vec![2.5; k], layers, encoder_layers: 2 };
+        Model::from_parts(&parts).unwrap()
+    }
+
+    fn values<T: Flt>(n: usize, specials: &[T]) -> Vec<T> {
+        let mut v: Vec<T> = (0..n).map(|i| T::from_f64(((i * 7919) % 1013) as f64 * 0.37 - 150.0) ).collect();
+        for (i, s) in specials.iter().enumerate() {
+            v[i * 13 % n] = *s;
+        }
+        v
+    }
+
+    /// Forces the model's section (whatever its size) and checks every value against the bound:
+    /// a model that predicts garbage costs bytes, never accuracy.
+    fn check<T: Flt>(vals: &[T], spec_text: &str, transform: Transform, within: impl Fn(&Spec, T, T) -> bool) {
+        let spec: Spec = spec_text.parse().unwrap();
+        let Spec::Ae { bound, .. } = &spec else { panic!() };
+        let k = 5;
+        let model = random_model(k, transform, 42);
+        let kind = if T::SIZE == 4 { SegmentKind::F32 } else { SegmentKind::F64 };
+        // one segment of rows and one of another width
+        let segs = [(kind, (vals.len() - 3) * T::SIZE), (SegmentKind::Raw, 2), (kind, 3 * T::SIZE)];
+        let mut out = Vec::new();
+        let mut recon = Vec::new();
+        assert!(encode(vals, &segs, kind, bound, &model, &mut out, &mut recon).unwrap());
+        let mut dst = vec![T::from_f64(0.0); vals.len()];
+        let mut r = Reader::new(&out);
+        decode(&mut r, &segs, kind, Some(&model), &mut dst).unwrap();
+        assert!(r.is_empty());
+        for ((x, y), z) in vals.iter().zip(&dst).zip(&recon) {
+            assert_eq!(y.bits(), z.bits(), "{spec_text}: decoder and encoder disagree");
+            assert!(within(&spec, *x, *y), "{spec_text}: {:e} -> {:e}", x.to_f64(), y.to_f64());
+        }
+    }
+
+    #[test]
+    fn random_weights_still_hold_the_bound() {
+        let s32 = [f32::from_bits(0x7fc0_1234), f32::INFINITY, -0.0, f32::from_bits(3), 0.0, -1.0, -3000.0, 1e30, -1e-30];
+        let s64 = [f64::from_bits(0x7ff8_0000_dead_beef), f64::NEG_INFINITY, -0.0, f64::from_bits(3), 0.0, -1.0, -3000.0, 1e300, -1e-300];
+        for spec in ["ae:bits:7:m", "ae:bits:10:m", "ae:rel:1e-3:m", "ae:rel:0.3:m"] {
+            check(&values::<f32>(1003, &s32), spec, Transform::Log2Magnitude, f32_within_spec);
+            check(&values::<f64>(1003, &s64), spec, Transform::Log2Magnitude, f64_within_spec);
+        }
+        for spec in ["ae:abs:1e-3:m", "ae:abs:5:m"] {
+            check(&values::<f32>(1003, &s32), spec, Transform::Linear, f32_within_spec);
+            check(&values::<f64>(1003, &s64), spec, Transform::Linear, f64_within_spec);
+            // the log transform under an absolute bound: a poor model, still exact to the bound
+            check(&values::<f32>(1003, &s32), spec, Transform::Log2Magnitude, f32_within_spec);
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! `.balm` models of the `ae:` codec: parsing, writing, and deterministic fixed-point inference.
+//!
+//! A model is a multilayer perceptron K -> ... -> L -> ... -> K over normalised features of one
+//! row of K values: dense layers with 16-bit integer weights (a power-of-two scale per layer),
+//! leaky ReLU of slope 1/8 between layers (not after the latent or the output), and activations
+//! in 64-bit fixed point with 16 fractional bits. Integer arithmetic gives the same bits on every
+//! machine, build and thread count, whatever the floating-point environment (flush-to-zero,
+//! contraction, vector width): the reconstruction never depends on the host. The format is in
+//! `docs/format.md` ("Model file").
+
+mod fit;
+mod infer;
+
+pub use fit::fit_linear;
+pub(crate) use infer::Scratch as InferScratch;
+
+use std::fmt;
+
+use crate::error::CodecError;
+use crate::varint::{put_uvarint, Reader};
+
+/// First four bytes of every `.balm` file.
+pub const MODEL_MAGIC: [u8; 4] = *b"BALM";
+/// `.balm` format version written by this crate.
+pub const MODEL_VERSION: u8 = 1;
+/// Fractional bits of the fixed-point activations.
+pub(crate) const FRAC_BITS: u32 = 16;
+/// Most values per row (K) a model may take.
+pub const MAX_FEATURES: usize = 4096;
+/// Widest layer.
+pub const MAX_WIDTH: usize = 4096;
+/// Most dense layers.
+pub const MAX_LAYERS: usize = 16;
+/// Most weights in all layers together (4 Mi: 8 MiB of int16).
+pub const MAX_WEIGHTS: usize = 1 << 22;
+/// Normalisation scales outside [2^-64, 2^64] in magnitude are refused: they would take the
+/// fixed-point features out of range (and keep every product far from subnormal numbers).
+const SCALE_LIMIT: f64 = 18446744073709551616.0; // 2^64
+/// Largest weight shift: weights are w_int * 2^-shift.
+const MAX_SHIFT: u8 = 30;
+
+/// Content hash of a model's canonical bytes: xxh3-128 of everything before the trailer. It
+/// names the model in blocks and files and catches corruption; it is not a defence against a
+/// crafted collision (the block's checksum of the decoded bytes still catches a wrong model).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModelId(pub [u8; 16]);
+
+impl ModelId {
+    /// Parses the 32 lowercase or uppercase hex digits of [`ModelId`]'s `Display`.
+    pub fn from_hex(s: &str) -> Option<ModelId> {
+        let s = s.as_bytes();
+        if s.len() != 32 {
+            return None;
+        }
+        let mut id = [0u8; 16];
+        for (i, b) in id.iter_mut().enumerate() {
+            let hi = (s[2 * i] as char).to_digit(16)?;
+            let lo = (s[2 * i + 1] as char).to_digit(16)?;
+            *b = (hi * 16 + lo) as u8;
+        }
+        Some(ModelId(id))
+    }
+}
+
+impl fmt::Display for ModelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ModelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ModelId({self})")
+    }
+}
+
+/// How a value becomes a feature before normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transform {
+    /// x itself (absolute bounds: the quantiser's codes are linear in x).
+    Linear = 0,
+    /// log2|x|, the sign coded apart (relative bounds: the codes are logarithmic in |x|).
+    Log2Magnitude = 1,
+}
+
+/// One dense layer in floating point, as a trainer produces it: `weights` row-major
+/// (outputs x inputs), `bias` per output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseLayer {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub weights: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+/// Everything a model is made of, in floating point: the input of [`Model::from_parts`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelParts {
+    pub transform: Transform,
+    /// Per column: feature z = (t - offset) / scale, t the transformed value.
+    pub offset: Vec<f64>,
+    pub scale: Vec<f64>,
+    /// Encoder layers then decoder layers; the encoder's last output is the latent.
+    pub layers: Vec<DenseLayer>,
+    /// How many of `layers` make the encoder (1 <= encoder_layers < layers.len()).
+    pub encoder_layers: usize,
+}
+
+/// One dense layer as stored and run: y = (W x) * 2^-shift + bias, all fixed point.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Layer {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub shift: u8,
+    pub weights: Vec<i16>,
+    /// In activation units (FRAC_BITS fractional bits).
+    pub bias: Vec<i32>,
+}
+
+/// A parsed, verified `.balm` model. Immutable; share it between threads.
+#[derive(Debug, Clone)]
+pub struct Model {
+    id: ModelId,
+    bytes: Vec<u8>,
+    pub(crate) transform: Transform,
+    pub(crate) offset: Vec<f64>,
+    pub(crate) scale: Vec<f64>,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) encoder_layers: usize,
+}
+
+fn invalid<T>(msg: impl Into<String>) -> Result<T, CodecError> {
+    Err(CodecError::InvalidModel(msg.into()))
+}
+
+impl Model {
+    /// Values per row (K).
+    pub fn features(&self) -> usize {
+        self.offset.len()
+    }
+
+    /// Width of the latent (L).
+    pub fn latent(&self) -> usize {
+        self.layers[self.encoder_layers - 1].outputs
+    }
+
+    pub fn id(&self) -> ModelId {
+        self.id
+    }
+
+    pub fn transform(&self) -> Transform {
+        self.transform
+    }
+
+    /// The canonical `.balm` bytes (what a file stores; the id is their hash).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Quantises a floating-point model to the stored form: each layer's weights to int16 with
+    /// the finest power-of-two scale that holds its largest weight, biases to fixed point.
+    pub fn from_parts(parts: &ModelParts) -> Result<Model, CodecError> {
+        let mut layers = Vec::with_capacity(parts.layers.len());
+        for (i, l) in parts.layers.iter().enumerate() {
+            if l.weights.len() != l.inputs.saturating_mul(l.outputs) || l.bias.len() != l.outputs {
+                return invalid(format!("layer {i}: {} weights and {} biases for {} inputs and {} outputs", l.weights.len(), l.bias.len(), l.inputs, l.outputs));
+            }
+            if l.weights.iter().any(|w| !w.is_finite()) {
+                return invalid(format!("layer {i}: a weight is not finite"));
+            }
+            let max = l.weights.iter().fold(0f64, |m, w| m.max((*w as f64).abs()));
+            if max > i16::MAX as f64 {
+                return invalid(format!("layer {i}: weight magnitude {max} is not storable (at most 32767)"));
+            }
+            let mut shift = 0u8;
+            while shift < MAX_SHIFT && max * ((shift + 1) as f64).exp2() <= i16::MAX as f64 {
+                shift += 1;
+            }
+            let scale = (shift as f64).exp2();
+            let weights = l.weights.iter().map(|w| (*w as f64 * scale).round() as i16).collect();
+            let unit = (FRAC_BITS as f64).exp2();
+            let mut bias = Vec::with_capacity(l.outputs);
+            for b in &l.bias {
+                let v = (*b as f64 * unit).round();
+                if v.is_nan() || v.abs() > i32::MAX as f64 {
+                    return invalid(format!("layer {i}: bias {b} is not storable"));
+                }
+                bias.push(v as i32);
+            }
+            layers.push(Layer { inputs: l.inputs, outputs: l.outputs, shift, weights, bias });
+        }
+        let mut bytes = Vec::new();
+        write_body(parts.transform, &parts.offset, &parts.scale, &layers, parts.encoder_layers, &mut bytes);
+        let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
+        bytes.extend_from_slice(&hash.to_le_bytes());
+        // parsing the bytes just written applies every check in one place
+        Model::parse(&bytes)
+    }
+
+    /// Parses and verifies `.balm` bytes. Never panics; memory is bounded by the limits above.
+    pub fn parse(bytes: &[u8]) -> Result<Model, CodecError> {
+        if bytes.len() < MODEL_MAGIC.len() + 2 + 16 {
+            return invalid(format!("{} bytes is too short for a .balm model", bytes.len()));
+        }
+        let (body, trailer) = bytes.split_at(bytes.len() - 16);
+        let mut r = Reader::new(body);
+        let m = r.bytes(4).map_err(model_err)?;
+        if m != MODEL_MAGIC {
+            return invalid("bad magic (not a .balm model)");
+        }
+        let version = r.u8().map_err(model_err)?;
+        if version != MODEL_VERSION {
+            return Err(CodecError::Unsupported(format!(".balm version {version} (this reader knows {MODEL_VERSION})")));
+        }
+        let flags = r.u8().map_err(model_err)?;
+        if flags != 0 {
+            return Err(CodecError::Unsupported(format!(".balm flags {flags:#x}")));
+        }
+        let hash = xxhash_rust::xxh3::xxh3_128(body).to_le_bytes();
+        if hash != trailer {
+            return invalid("content hash mismatch (the model file is corrupt)");
+        }
+        let id = ModelId(hash);
+        let transform = match r.u8().map_err(model_err)? {
+            0 => Transform::Linear,
+            1 => Transform::Log2Magnitude,
+            t => return invalid(format!("unknown feature transform {t}")),
+        };
+        let activation = r.u8().map_err(model_err)?;
+        if activation != 1 {
+            return invalid(format!("unknown activation {activation} (1 = leaky ReLU, slope 1/8)"));
+        }
+        let k = r.len_at_most(MAX_FEATURES, "features").map_err(model_err)?;
+        let n_layers = r.len_at_most(MAX_LAYERS, "layers").map_err(model_err)?;
+        let encoder_layers = r.len_at_most(MAX_LAYERS, "encoder layers").map_err(model_err)?;
+        if k == 0 || n_layers < 2 || encoder_layers == 0 || encoder_layers >= n_layers {
+            return invalid(format!("{k} features, {n_layers} layers of which {encoder_layers} encode: need K >= 1 and 1 <= encoder < layers"));
+        }
+        let mut offset = Vec::with_capacity(k);
+        let mut scale = Vec::with_capacity(k);
+        for j in 0..k {
+            let o = f64::from_bits(r.u64_le().map_err(model_err)?);
+            let s = f64::from_bits(r.u64_le().map_err(model_err)?);
+            if !(o.is_finite() && s.abs() >= 1.0 / SCALE_LIMIT && s.abs() <= SCALE_LIMIT) {
+                return invalid(format!("column {j}: normalisation offset {o}, scale {s} out of range"));
+            }
+            offset.push(o);
+            scale.push(s);
+        }
+        let mut layers = Vec::with_capacity(n_layers);
+        let mut total = 0usize;
+        let mut width = k;
+        for i in 0..n_layers {
+            let inputs = r.len_at_most(MAX_WIDTH, "layer inputs").map_err(model_err)?;
+            let outputs = r.len_at_most(MAX_WIDTH, "layer outputs").map_err(model_err)?;
+            if inputs != width || outputs == 0 {
+                return invalid(format!("layer {i}: {inputs} inputs and {outputs} outputs after a layer of {width}"));
+            }
+            total += inputs * outputs;
+            if total > MAX_WEIGHTS {
+                return invalid(format!("more than {MAX_WEIGHTS} weights"));
+            }
+            let shift = r.u8().map_err(model_err)?;
+            if shift > MAX_SHIFT {
+                return invalid(format!("layer {i}: weight shift {shift} (at most {MAX_SHIFT})"));
+            }
+            let w = r.bytes(inputs * outputs * 2).map_err(model_err)?;
+            let weights = w.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+            let b = r.bytes(outputs * 4).map_err(model_err)?;
+            let bias = b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            layers.push(Layer { inputs, outputs, shift, weights, bias });
+            width = outputs;
+        }
+        if width != k {
+            return invalid(format!("the last layer has {width} outputs for {k} features"));
+        }
+        // a latent wider than the row saves nothing, and bounds the decoder's memory by the block's
+        let latent = layers[encoder_layers - 1].outputs;
+        if latent > k {
+            return invalid(format!("latent of {latent} for rows of {k}"));
+        }
+        if !r.is_empty() {
+            return invalid("trailing bytes after the last layer");
+        }
+        Ok(Model { id, bytes: bytes.to_vec(), transform, offset, scale, layers, encoder_layers })
+    }
+}
+
+fn model_err(e: CodecError) -> CodecError {
+    match e {
+        CodecError::Corrupt(m) => CodecError::InvalidModel(m),
+        other => other,
+    }
+}
+
+fn write_body(transform: Transform, offset: &[f64], scale: &[f64], layers: &[Layer], encoder_layers: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(&MODEL_MAGIC);
+    out.push(MODEL_VERSION);
+    out.push(0); // flags
+    out.push(transform as u8);
+    out.push(1); // activation: leaky ReLU, slope 1/8
+    put_uvarint(out, offset.len() as u64);
+    put_uvarint(out, layers.len() as u64);
+    put_uvarint(out, encoder_layers as u64);
+    for (o, s) in offset.iter().zip(scale) {
+        out.extend_from_slice(&o.to_le_bytes());
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    for l in layers {
+        put_uvarint(out, l.inputs as u64);
+        put_uvarint(out, l.outputs as u64);
+        out.push(l.shift);
+        for w in &l.weights {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        for b in &l.bias {
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small_parts() -> ModelParts {
+        ModelParts {
+            transform: Transform::Log2Magnitude,
+            offset: vec![1.0, -2.0, 0.5],
+            scale: vec![2.0, 1.0, 0.25],
+            layers: vec![
+                DenseLayer { inputs: 3, outputs: 2, weights: vec![0.5, -0.25, 0.125, 1.5, 0.0, -1.0], bias: vec![0.1, -0.2] },
+                DenseLayer { inputs: 2, outputs: 3, weights: vec![1.0, 0.5, -0.5, 0.25, 2.0, -3.0], bias: vec![0.0, 0.3, -0.7] },
+            ],
+            encoder_layers: 1,
+        }
+    }
+
+    #[test]
+    fn written_models_parse_to_the_same_model_and_id() {
+        let m = Model::from_parts(&small_parts()).unwrap();
+        let again = Model::parse(m.bytes()).unwrap();
+        assert_eq!(again.id(), m.id());
+        assert_eq!(again.bytes(), m.bytes());
+        assert_eq!((m.features(), m.latent()), (3, 2));
+        assert_eq!(ModelId::from_hex(&m.id().to_string()), Some(m.id()));
+        assert_eq!(m.id().to_string().len(), 32);
+        // the id is a content hash: another weight, another id
+        let mut p = small_parts();
+        p.layers[0].weights[0] = 0.75;
+        assert_ne!(Model::from_parts(&p).unwrap().id(), m.id());
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_is_an_error() {
+        let m = Model::from_parts(&small_parts()).unwrap();
+        let b = m.bytes();
+        for n in 0..b.len() {
+            assert!(Model::parse(&b[..n]).is_err(), "truncated to {n}");
+        }
+        for i in 0..b.len() {
+            for bit in 0..8 {
+                let mut c = b.to_vec();
+                c[i] ^= 1 << bit;
+                assert!(Model::parse(&c).is_err(), "byte {i} bit {bit}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_parts_are_refused() {
+        let mut p = small_parts();
+        p.layers[1].outputs = 2;
+        assert!(Model::from_parts(&p).is_err());
+        let mut p = small_parts();
+        p.scale[1] = 0.0;
+        assert!(Model::from_parts(&p).is_err());
+        let mut p = small_parts();
+        p.layers[0].weights[2] = f32::NAN;
+        assert!(Model::from_parts(&p).is_err());
+        let mut p = small_parts();
+        p.encoder_layers = 2;
+        assert!(Model::from_parts(&p).is_err());
+    }
+}
