@@ -34,9 +34,6 @@ class Spec:
             return Spec("bits", bits=int(value))
         return Spec(kind, bound=float(value))
 
-    def __str__(self):
-        return {"lossless": "lossless", "bits": f"bits:{self.bits}"}.get(self.kind, f"{self.kind}:{self.bound!r}")
-
 
 def _bits(values: np.ndarray) -> np.ndarray:
     return values.view(UNSIGNED[values.dtype])
