@@ -186,6 +186,20 @@ def test_without_the_import_uproot_names_only_the_magic(hzz_bits10):
     run_command([sys.executable, "-c", "import baler_root; " + read])
 
 
+def test_decoder_binding_refuses_bad_buffers():
+    """baler_root._codec.decode_block, the one call into Rust: it writes only into a writable
+    buffer that does not overlap the block, and garbage is a BlockError, not a crash."""
+    from baler_root import _codec
+
+    with pytest.raises(ValueError, match="read-only"):
+        _codec.decode_block(b"BALR", bytes(8))
+    shared = bytearray(64)
+    with pytest.raises(ValueError, match="overlap"):
+        _codec.decode_block(memoryview(shared)[:32], memoryview(shared)[16:48])
+    with pytest.raises(_codec.BlockError, match="bad magic"):
+        _codec.decode_block(b"not a Baler block", bytearray(8))
+
+
 # --- Damaged files: each fault is one BalerDecodeError naming Baler, the branch, the basket and the
 # cause; no value of the damaged basket comes back, and the file's other branches still read.
 

@@ -13,13 +13,13 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 create_exception!(
-    _codec,
+    baler_root._codec,
     BlockError,
     PyValueError,
     "A Baler block that cannot be decoded: truncated, damaged or crafted."
 );
 create_exception!(
-    _codec,
+    baler_root._codec,
     UnsupportedBlockError,
     BlockError,
     "A Baler block that uses a format version or feature this build does not know."
@@ -39,9 +39,10 @@ fn contiguous(buffer: &PyBuffer<u8>, what: &str) -> PyResult<NonNull<[u8]>> {
         .ok_or_else(|| PyValueError::new_err(format!("{what} must be a C-contiguous byte buffer")))
 }
 
+/// Whether two byte ranges share a byte.
 fn overlap(a: NonNull<[u8]>, b: NonNull<[u8]>) -> bool {
     let (a_start, b_start) = (a.cast::<u8>().as_ptr() as usize, b.cast::<u8>().as_ptr() as usize);
-    a.len() > 0 && b.len() > 0 && a_start < b_start + b.len() && b_start < a_start + a.len()
+    !a.is_empty() && !b.is_empty() && a_start < b_start + b.len() && b_start < a_start + a.len()
 }
 
 /// Decodes one Baler block (the bytes after ROOT's 9-byte header) into `out`, whose length must be
