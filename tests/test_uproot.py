@@ -12,6 +12,7 @@ import random
 import sys
 
 import awkward as ak
+import cramjam
 import numpy as np
 import pytest
 import uproot
@@ -173,7 +174,7 @@ def test_damaged_second_block_header(big_basket, tmp_path):
     path = tmp_path / "damaged.root"
     path.write_bytes(bytes(data))
     with pytest.raises(baler_root.BalerDecodeError, match=r"branch 'big' .* block 2 of the basket starts with b'BX', "
-                                                          r"not a Baler block header"):
+                                                          r"neither a Baler nor a ROOT block header"):
         uproot.open(path)["t"].arrays()
 
 
@@ -257,6 +258,33 @@ FAULTS = {
     "shortened block": (shortened_block, r"corrupt block"),
     "unknown method": (unknown_method, r"unknown Baler block method 2.*Upgrade baler_root"),
 }
+
+
+def test_basket_mixing_zstd_and_baler_blocks(hzz_bits10):
+    """ROOT reads each block of a basket by its own header, and so does baler_root: blocks 'ZS BA'
+    and 'BA ZS' (the plugin wrote such baskets over 16 MiB for a while) decode to both blocks' bytes."""
+    good = hzz_bits10[0]
+    data = good.read_bytes()
+    start = first_block(data, good, DAMAGED_BRANCH)
+    baler_block = data[start:start + 9 + int.from_bytes(data[start + 3:start + 6], "little")]
+    plain = bytes(range(256)) * 40
+    zstd = bytes(cramjam.zstd.compress(plain, level=5))
+    zstd_block = b"ZS\x01" + len(zstd).to_bytes(3, "little") + len(plain).to_bytes(3, "little") + zstd
+    source = uproot.open(good).file.source
+
+    def decompress(blocks: bytes) -> bytes:
+        chunk = uproot.source.chunk.Chunk.wrap(source, np.frombuffer(blocks, np.uint8))
+        total, offset = 0, 0
+        while offset < len(blocks):
+            total += int.from_bytes(blocks[offset + 6:offset + 9], "little")
+            offset += 9 + int.from_bytes(blocks[offset + 3:offset + 6], "little")
+        out = uproot.compression.decompress(chunk, uproot.source.cursor.Cursor(0), {}, len(blocks), total)
+        return bytes(out.raw_data)
+
+    baler_bytes = decompress(baler_block)
+    assert len(baler_bytes) == int.from_bytes(baler_block[6:9], "little")
+    assert decompress(zstd_block + baler_block) == plain + baler_bytes
+    assert decompress(baler_block + zstd_block) == baler_bytes + plain
 
 
 @pytest.mark.parametrize("fault", FAULTS)

@@ -3,7 +3,7 @@
 uproot dispatches on the 2-byte magic of each ROOT block header inside one function,
 ``uproot.compression.decompress``, with no registry of algorithms; every reader (TBasket, TKey,
 RNTuple) calls it through the module attribute. So :func:`install` replaces that attribute with
-:func:`_decompress`, which decodes a basket whose blocks are Baler's and hands everything else
+:func:`_decompress`, which decodes a basket that has Baler blocks and hands everything else
 to uproot's own function unchanged. To name the branch when a block is bad, it also wraps
 ``Model_TBasket.read_members``, the one place that knows which basket is being decompressed.
 Both are checked against the signatures this module was written for before anything is replaced.
@@ -26,6 +26,8 @@ from baler_root import _codec
 _HEADER_SIZE = 9
 _BALER_MAGIC = b"BA"
 _BALER_METHOD = 1
+# The block magics uproot's own decompress handles (uproot/compression.py).
+_ROOT_MAGICS = (b"ZL", b"XZ", b"L4", b"ZS", b"CS")
 
 # Baler::kAlgorithm (root-plugin/include/Baler/Baler.h): fCompress = 42 * 100 + level.
 _BALER_ALGORITHM = 42
@@ -72,10 +74,23 @@ def _le24(header, at):
     return int(header[at]) | int(header[at + 1]) << 8 | int(header[at + 2]) << 16
 
 
-def _decode_baler_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info):
-    """The basket's blocks decoded into one new array. Every block must be Baler's: ROOT writes
-    all blocks of a basket with one algorithm (when the plugin cannot code one block, ROOT stores
-    the whole basket uncompressed), so anything else after a Baler block means damage."""
+def _block_magics(chunk, cursor, context, compressed_bytes):
+    """The 2-byte magics of an object's blocks, read from their headers alone (no decoding);
+    the walk stops where a header would not fit."""
+    magics = []
+    offset = 0
+    while offset + _HEADER_SIZE <= compressed_bytes:
+        header = chunk.get(cursor.index + offset, cursor.index + offset + _HEADER_SIZE, cursor, context)
+        magics.append(bytes(header[:2]))
+        offset += _HEADER_SIZE + _le24(header, 3)
+    return magics
+
+
+def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info):
+    """A basket with Baler blocks decoded into one new array: Baler's blocks here, any other
+    ROOT block by uproot, block by block, as ROOT itself reads them. (The plugin writes one
+    algorithm per basket, but from 5c4232c to e5b5964 it chose per block: 'ZS BA'.) A header that
+    is neither Baler's nor ROOT's means the basket is damaged."""
     file_path = chunk.source.file_path
     output = numpy.empty(uncompressed_bytes, dtype=numpy.uint8)
     start = cursor.copy()
@@ -87,30 +102,36 @@ def _decode_baler_blocks(chunk, cursor, context, compressed_bytes, uncompressed_
         if remaining < _HEADER_SIZE:
             raise BalerDecodeError(f"the basket ends inside a block header ({remaining} of 9 bytes)", file_path)
         header = cursor.bytes(chunk, _HEADER_SIZE, context, move=False)
+        magic = bytes(header[:2])
         payload_size = _le24(header, 3)
         decoded_size = _le24(header, 6)
-        if decoded_size > uncompressed_bytes - filled:
+        if magic != _BALER_MAGIC and magic not in _ROOT_MAGICS:
             raise BalerDecodeError(
-                f"a block decodes to {decoded_size} bytes but the basket has only "
-                f"{uncompressed_bytes - filled} of its {uncompressed_bytes} bytes left",
-                file_path,
-            )
-        if bytes(header[:2]) != _BALER_MAGIC:
-            raise BalerDecodeError(
-                f"block {block_number} of the basket starts with {bytes(header[:2])!r}, not a Baler block "
+                f"block {block_number} of the basket starts with {magic!r}, neither a Baler nor a ROOT block "
                 "header: the previous block's size or this header is damaged",
                 file_path,
             )
-        if header[2] != _BALER_METHOD:
+        if decoded_size > uncompressed_bytes - filled:
             raise BalerDecodeError(
-                f"unknown Baler block method {header[2]} (this baler_root reads method {_BALER_METHOD}): "
-                "written by a newer Baler? Upgrade baler_root",
+                f"block {block_number} decodes to {decoded_size} bytes but the basket has only "
+                f"{uncompressed_bytes - filled} of its {uncompressed_bytes} bytes left",
                 file_path,
             )
         if _HEADER_SIZE + payload_size > remaining:
             raise BalerDecodeError(
-                f"the block claims {payload_size} bytes but the basket has only {remaining - _HEADER_SIZE} "
-                "left (truncated)",
+                f"block {block_number} claims {payload_size} bytes but the basket has only "
+                f"{remaining - _HEADER_SIZE} left (truncated)",
+                file_path,
+            )
+        if magic != _BALER_MAGIC:
+            block = _uproot_decompress(chunk, cursor, context, _HEADER_SIZE + payload_size, decoded_size, block_info)
+            output[filled : filled + decoded_size] = block.raw_data
+            filled += decoded_size
+            continue
+        if header[2] != _BALER_METHOD:
+            raise BalerDecodeError(
+                f"unknown Baler block method {header[2]} (this baler_root reads method {_BALER_METHOD}): "
+                "written by a newer Baler? Upgrade baler_root",
                 file_path,
             )
         cursor.skip(_HEADER_SIZE)
@@ -132,11 +153,10 @@ def _decode_baler_blocks(chunk, cursor, context, compressed_bytes, uncompressed_
 
 
 def _decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info=None):
-    """``uproot.compression.decompress`` that also decodes Baler blocks."""
-    if compressed_bytes >= _HEADER_SIZE:
-        magic = cursor.bytes(chunk, len(_BALER_MAGIC), context, move=False)
-        if bytes(magic) == _BALER_MAGIC:
-            return _decode_baler_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info)
+    """``uproot.compression.decompress`` that also decodes Baler blocks. Objects without any
+    go to uproot's function untouched, errors included."""
+    if _BALER_MAGIC in _block_magics(chunk, cursor, context, compressed_bytes):
+        return _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info)
     return _uproot_decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info)
 
 
