@@ -12,13 +12,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use baler_codec::{Bound, Spec};
+use baler_codec::{Bound, Model, Spec};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use tch::Device;
 
 use crate::cost::Bytes;
-use crate::model::{code_steps_per_unit, Architecture, Normalisation, TrainConfig, Transform};
+use crate::model::{code_steps_per_unit, takes, transform_for, Architecture, Normalisation, TrainConfig};
+
+/// Rows per optimiser step.
+const BATCH: usize = 256;
+/// Optimiser steps a default run aims at: where the covariance models stopped improving.
+const TARGET_STEPS: usize = 6000;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum DeviceChoice {
@@ -50,12 +55,14 @@ struct Args {
     /// Width of the latent (default: a third of the row width, at least 1)
     #[arg(long, value_name = "L")]
     latent: Option<usize>,
-    /// Width of the hidden layers (0: a linear model)
-    #[arg(long, value_name = "H", default_value_t = 16)]
+    /// Width of the hidden layers (0, the default: a linear model, whose few bytes pay off on
+    /// files of thousands of rows; wider ones pay on larger inputs)
+    #[arg(long, value_name = "H", default_value_t = 0)]
     hidden: usize,
-    /// Most passes over the training rows (training stops earlier when validation stops improving)
-    #[arg(long, value_name = "N", default_value_t = 400)]
-    epochs: usize,
+    /// Most passes over the training rows (default: enough for 6000 optimiser steps, 20 to 6000
+    /// passes); training stops earlier when validation stops improving
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
     /// Seed of the initial weights and of the batch order: a seed gives the same model on the CPU
     #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
@@ -118,8 +125,8 @@ fn run(args: &Args) -> Result<(), String> {
             }
         }
     }
-    let transform = Transform::for_bound(&bound);
-    let codable: Vec<usize> = (0..data.rows()).filter(|&i| data.row(i).iter().all(|&x| transform.codes(x, data.is_f32))).collect();
+    let transform = transform_for(&bound);
+    let codable: Vec<usize> = (0..data.rows()).filter(|&i| data.row(i).iter().all(|&x| takes(transform, x, data.is_f32))).collect();
     let (train_rows, val_rows) = data.select(&codable).split_by_entry(args.validation);
     println!(
         "rows: {} vectors of {k} {} values ({} training, {} validation; {} rows with zeros, subnormals or non-finite values and {} vectors of another width left to the per-value codec)",
@@ -133,11 +140,12 @@ fn run(args: &Args) -> Result<(), String> {
 
     let norm = Normalisation::fit(&train_rows, transform);
     let arch = Architecture { k, hidden: args.hidden, latent: args.latent.unwrap_or(k.div_ceil(3)).max(1) };
+    let epochs = args.epochs.unwrap_or_else(|| (TARGET_STEPS / train_rows.rows().div_ceil(BATCH).max(1)).clamp(20, TARGET_STEPS));
     let config = TrainConfig {
         arch,
-        epochs: args.epochs,
-        patience: (args.epochs / 8).max(20),
-        batch: 256,
+        epochs,
+        patience: (epochs / 3).max(50),
+        batch: BATCH,
         learning_rate: 3e-3,
         seed: args.seed,
         device,
@@ -149,7 +157,7 @@ fn run(args: &Args) -> Result<(), String> {
     let seconds = started.elapsed().as_secs_f64();
     let shape = arch.layers().iter().map(|(i, _)| i.to_string()).chain([k.to_string()]).collect::<Vec<_>>().join(" -> ");
     println!(
-        "model: {shape}, {} parameters; {} epochs (best {}) in {seconds:.1} s on {:?}; validation loss {:.3} bits/value (estimate)",
+        "model: {shape}, {} parameters; {} epochs (best {}) in {seconds:.1} s on {:?}; validation loss {:.3} (the training's bits-per-value proxy)",
         arch.parameters(),
         report.epochs_run,
         report.best_epoch,
@@ -157,25 +165,42 @@ fn run(args: &Args) -> Result<(), String> {
         report.best_val_bits
     );
 
-    let val = cost::measure(&net, &norm, &bound, &val_rows)?;
-    let train = cost::measure(&net, &norm, &bound, &train_rows)?;
+    let model = Model::from_parts(&net.parts(&norm)).map_err(|e| format!("the trained model cannot be stored: {e}"))?;
+    let val = cost::measure(&model, &bound, &val_rows)?;
+    let train = cost::measure(&model, &bound, &train_rows)?;
+    let all = cost::measure(&model, &bound, &data)?;
     print_bytes("validation", &args.bound, &val);
     print_bytes("training", &args.bound, &train);
-    Err(format!(
-        "cannot write {}: the .balm writer is not in baler-codec yet (the model has {} layers of float32 weights in memory)",
-        args.out.display(),
-        net.export().len()
-    ))
+    println!(
+        "all rows, model included: {:.1}% smaller than the per-value codec ({} + {} bytes against {})",
+        100.0 * all.gain(model.bytes().len()),
+        all.through_model,
+        model.bytes().len(),
+        all.per_value
+    );
+    write_model(&args.out, model.bytes())?;
+    println!("model {} ({} bytes) written to {}", model.id(), model.bytes().len(), args.out.display());
+    Ok(())
+}
+
+/// Writes under a temporary name and renames, so a failed run never leaves half a model.
+fn write_model(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
+    // a model is shared like any data file (the temporary file was created private)
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }
 
 fn print_bytes(what: &str, bound: &str, b: &Bytes) {
     println!(
-        "{what:>10} at {bound}: per-value codec {:.4} B/value, model path {:.4} B/value (latent {:.4} + residual {:.4}), {:+.1}% ({} values)",
+        "{what:>10} at {bound}: per-value codec {:.4} B/value, ae {:.4} B/value: {:.1}% smaller ({} values)",
         b.per_value_bpv(),
-        b.model_path_bpv(),
-        b.latent as f64 / b.values.max(1) as f64,
-        b.residual as f64 / b.values.max(1) as f64,
-        -100.0 * b.gain(0),
+        b.through_model_bpv(),
+        100.0 * b.gain(0),
         b.values
     );
 }

@@ -16,7 +16,7 @@
 
 use std::ops::Range;
 
-use baler_codec::Bound;
+use baler_codec::{Bound, DenseLayer, ModelParts, Transform};
 use indicatif::{ProgressBar, ProgressStyle};
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
@@ -26,38 +26,30 @@ use crate::dataset::Dataset;
 /// Slope of the activation below zero: a power of two, so fixed-point inference shifts.
 pub const LEAKY_SLOPE: f64 = 0.125;
 
-/// How a value becomes a network feature.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Transform {
-    /// log2|x|, sign apart (relative bounds: the quantiser's codes are logarithmic in |x|).
-    Log2Magnitude,
-    /// x (absolute bounds: codes are linear in x).
-    Linear,
+/// The feature transform a bound's quantiser calls for: relative bounds code magnitudes on a
+/// logarithmic grid (log2|x|, sign apart), absolute bounds on a linear one (x).
+pub fn transform_for(bound: &Bound) -> Transform {
+    match bound {
+        Bound::Bits(_) | Bound::Rel(_) => Transform::Log2Magnitude,
+        Bound::Abs(_) => Transform::Linear,
+    }
 }
 
-impl Transform {
-    pub fn for_bound(bound: &Bound) -> Transform {
-        match bound {
-            Bound::Bits(_) | Bound::Rel(_) => Transform::Log2Magnitude,
-            Bound::Abs(_) => Transform::Linear,
-        }
+pub fn feature(transform: Transform, x: f64) -> f64 {
+    match transform {
+        Transform::Log2Magnitude => x.abs().log2(),
+        Transform::Linear => x,
     }
+}
 
-    pub fn feature(self, x: f64) -> f64 {
-        match self {
-            Transform::Log2Magnitude => x.abs().log2(),
-            Transform::Linear => x,
-        }
-    }
-
-    /// Whether the codec can code `x` through the model: finite, and for the log transform normal
-    /// and non-zero (zeros, subnormals and non-finite values take the per-value path).
-    pub fn codes(self, x: f64, is_f32: bool) -> bool {
-        match self {
-            Transform::Log2Magnitude if is_f32 => (x as f32).is_normal(),
-            Transform::Log2Magnitude => x.is_normal(),
-            Transform::Linear => x.is_finite(),
-        }
+/// Whether the model path takes `x`: finite, and for the log transform normal and non-zero
+/// (the codec stores zeros, subnormals and non-finite values through the per-value quantiser or
+/// exactly; they teach the model nothing).
+pub fn takes(transform: Transform, x: f64, is_f32: bool) -> bool {
+    match transform {
+        Transform::Log2Magnitude if is_f32 => (x as f32).is_normal(),
+        Transform::Log2Magnitude => x.is_normal(),
+        Transform::Linear => x.is_finite(),
     }
 }
 
@@ -77,12 +69,12 @@ impl Normalisation {
         let mut scale = vec![0.0; k];
         for i in 0..rows.rows() {
             for (j, &x) in rows.row(i).iter().enumerate() {
-                offset[j] += transform.feature(x) / n;
+                offset[j] += feature(transform, x) / n;
             }
         }
         for i in 0..rows.rows() {
             for (j, &x) in rows.row(i).iter().enumerate() {
-                scale[j] += (transform.feature(x) - offset[j]).powi(2) / n;
+                scale[j] += (feature(transform, x) - offset[j]).powi(2) / n;
             }
         }
         let scale = scale.into_iter().map(|v| if v > 1e-24 { v.sqrt() } else { 1.0 }).collect();
@@ -92,18 +84,8 @@ impl Normalisation {
     /// The rows' normalised features, row-major, as float32 for the network.
     pub fn apply(&self, rows: &Dataset) -> Vec<f32> {
         (0..rows.rows())
-            .flat_map(|i| rows.row(i).iter().enumerate().map(|(j, &x)| ((self.transform.feature(x) - self.offset[j]) / self.scale[j]) as f32))
+            .flat_map(|i| rows.row(i).iter().enumerate().map(|(j, &x)| ((feature(self.transform, x) - self.offset[j]) / self.scale[j]) as f32))
             .collect()
-    }
-
-    /// The value predicted for column `j` from a normalised prediction, with `sign`'s sign for the
-    /// log transform (the sign is coded apart there).
-    pub fn value(&self, j: usize, z: f64, sign: f64) -> f64 {
-        let t = self.offset[j] + self.scale[j] * z;
-        match self.transform {
-            Transform::Log2Magnitude => t.exp2().copysign(sign),
-            Transform::Linear => t,
-        }
     }
 }
 
@@ -153,14 +135,24 @@ pub struct Net {
     pub arch: Architecture,
     vs: nn::VarStore,
     layers: Vec<nn::Linear>,
+    /// log2 of a gain per latent number: the encoder's output is multiplied by it and the
+    /// decoder's input divided, so the latent's precision (its rounding step is 1) is one
+    /// parameter that Adam moves in log steps, instead of a scale every encoder weight must grow
+    /// to. Folded into the weights on export.
+    latent_log2_gain: Tensor,
 }
 
 impl Net {
-    fn new(arch: Architecture, device: Device) -> Net {
+    fn new(arch: Architecture, device: Device, initial_log2_gain: f64) -> Net {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let layers = arch.layers().iter().enumerate().map(|(i, &(n_in, n_out))| nn::linear(&root / format!("layer{i}"), n_in as i64, n_out as i64, Default::default())).collect();
-        Net { arch, vs, layers }
+        let latent_log2_gain = root.var("latent_log2_gain", &[arch.latent as i64], nn::Init::Const(initial_log2_gain));
+        Net { arch, vs, layers, latent_log2_gain }
+    }
+
+    fn latent_gain(&self) -> Tensor {
+        self.latent_log2_gain.exp2()
     }
 
     fn run(&self, x: &Tensor, layers: Range<usize>) -> Tensor {
@@ -177,23 +169,48 @@ impl Net {
     }
 
     pub fn encode(&self, z: &Tensor) -> Tensor {
-        self.run(z, self.arch.encoder_layers())
+        self.run(z, self.arch.encoder_layers()) * self.latent_gain()
     }
 
     pub fn decode(&self, latent: &Tensor) -> Tensor {
-        self.run(latent, self.arch.encoder_layers().end..self.layers.len())
+        self.run(&(latent / self.latent_gain()), self.arch.encoder_layers().end..self.layers.len())
     }
 
-    /// Weights (row-major, outputs x inputs) and biases of each layer, as float32.
+    /// The model as the codec stores it (which quantises the weights to 16 bits).
+    pub fn parts(&self, norm: &Normalisation) -> ModelParts {
+        ModelParts {
+            transform: norm.transform,
+            offset: norm.offset.clone(),
+            scale: norm.scale.clone(),
+            layers: self.export(),
+            encoder_layers: self.arch.encoder_layers().end,
+        }
+    }
+
+    /// Weights (row-major, outputs x inputs) and biases of each layer, as float32, with the
+    /// latent gain folded in: the last encoder layer's outputs scaled by it, the first decoder
+    /// layer's inputs divided.
     pub fn export(&self) -> Vec<DenseLayer> {
+        let gain = Vec::<f32>::try_from(self.latent_gain().detach().to_device(Device::Cpu)).expect("float gain");
+        let latent_layer = self.arch.encoder_layers().end - 1;
         self.layers
             .iter()
             .zip(self.arch.layers())
-            .map(|(l, (inputs, outputs))| DenseLayer {
-                inputs,
-                outputs,
-                weights: Vec::<f32>::try_from(l.ws.to_device(Device::Cpu).flatten(0, -1)).expect("float weights"),
-                bias: l.bs.as_ref().map(|b| Vec::<f32>::try_from(b.to_device(Device::Cpu)).expect("float bias")).unwrap_or_else(|| vec![0.0; outputs]),
+            .enumerate()
+            .map(|(i, (l, (inputs, outputs)))| {
+                let mut weights = Vec::<f32>::try_from(l.ws.detach().to_device(Device::Cpu).flatten(0, -1)).expect("float weights");
+                let mut bias = l.bs.as_ref().map(|b| Vec::<f32>::try_from(b.detach().to_device(Device::Cpu)).expect("float bias")).unwrap_or_else(|| vec![0.0; outputs]);
+                if i == latent_layer {
+                    for (o, g) in gain.iter().enumerate() {
+                        weights[o * inputs..(o + 1) * inputs].iter_mut().for_each(|w| *w *= g);
+                        bias[o] *= g;
+                    }
+                } else if i == latent_layer + 1 {
+                    for (at, w) in weights.iter_mut().enumerate() {
+                        *w /= gain[at % inputs];
+                    }
+                }
+                DenseLayer { inputs, outputs, weights, bias }
             })
             .collect()
     }
@@ -209,15 +226,6 @@ impl Net {
             }
         });
     }
-}
-
-/// One dense layer of the exported model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DenseLayer {
-    pub inputs: usize,
-    pub outputs: usize,
-    pub weights: Vec<f32>,
-    pub bias: Vec<f32>,
 }
 
 /// Everything that shapes a training run.
@@ -263,7 +271,9 @@ pub fn train(config: &TrainConfig, train: &[f32], val: &[f32], progress: &Progre
         return Err("too few rows to train and validate (need rows in both the training and the validation entries)".into());
     }
     tch::manual_seed(config.seed as i64);
-    let mut net = Net::new(config.arch, config.device);
+    // start the latent as fine as the residual codes' geometric middle: each side then has room
+    let mean_log2_steps = config.code_steps.iter().map(|s| s.max(1.0).log2()).sum::<f64>() / config.code_steps.len().max(1) as f64;
+    let mut net = Net::new(config.arch, config.device, 0.5 * mean_log2_steps);
     let to_tensor = |rows: &[f32]| Tensor::from_slice(rows).view([(rows.len() / k) as i64, k as i64]).to_device(config.device);
     let (train, val) = (to_tensor(train), to_tensor(val));
     let steps = Tensor::from_slice(&config.code_steps.iter().map(|&s| s as f32).collect::<Vec<_>>()).to_device(config.device);
@@ -298,18 +308,6 @@ pub fn train(config: &TrainConfig, train: &[f32], val: &[f32], progress: &Progre
     }
     net.restore(&best.2);
     Ok((net, TrainReport { epochs_run, best_epoch: best.1, best_val_bits: best.0 }))
-}
-
-/// Integer latent and normalised prediction for rows `z` (row-major), on the CPU.
-pub fn predict(net: &Net, z: &[f32]) -> (Vec<i64>, Vec<f32>) {
-    let k = net.arch.k as i64;
-    let input = Tensor::from_slice(z).view([z.len() as i64 / k, k]).to_device(net.vs.device());
-    tch::no_grad(|| {
-        let latent = net.encode(&input).round();
-        let zhat = net.decode(&latent);
-        let latent = Vec::<f32>::try_from(latent.to_device(Device::Cpu).flatten(0, -1)).expect("float latent");
-        (latent.into_iter().map(|v| v as i64).collect(), Vec::<f32>::try_from(zhat.to_device(Device::Cpu).flatten(0, -1)).expect("float prediction"))
-    })
 }
 
 #[cfg(test)]
@@ -358,7 +356,7 @@ mod tests {
         let (train_rows, val_rows) = (correlated_rows(512, 1), correlated_rows(128, 2));
         let untrained = {
             tch::manual_seed(3);
-            let net = Net::new(config(3).arch, Device::Cpu);
+            let net = Net::new(config(3).arch, Device::Cpu, 0.0);
             let val = Tensor::from_slice(&val_rows).view([128, 6]);
             tch::no_grad(|| bits_per_value(&net, &val, &Tensor::from_slice(&[128f32; 6]), false)).double_value(&[])
         };
