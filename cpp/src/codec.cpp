@@ -17,12 +17,16 @@ auto Translate(F &&call) -> decltype(call())
    }
 }
 
-rust::Slice<const std::uint8_t> Bytes(const std::uint8_t *data, std::size_t len)
+rust::Slice<const std::uint8_t> ByteSlice(const std::uint8_t *data, std::size_t len)
 {
    return {data, len};
 }
 
 } // namespace
+
+struct Model::Impl {
+   rust::Box<bridge::CodecModel> model;
+};
 
 struct Spec::Impl {
    rust::Box<bridge::CodecSpec> spec;
@@ -60,23 +64,57 @@ bool Spec::IsLossy() const
    return bridge::spec_is_lossy(*fImpl->spec);
 }
 
+std::string Spec::ModelReference() const
+{
+   return std::string(bridge::spec_model_reference(*fImpl->spec));
+}
+
 std::size_t Spec::Encode(const std::uint8_t *src, std::size_t srcLen, const Layout &layout, std::uint8_t *dst,
-                         std::size_t dstCapacity) const
+                         std::size_t dstCapacity, const Model *model) const
 {
    std::vector<bridge::LayoutRun> runs;
    runs.reserve(layout.size());
    for (const auto &segment : layout)
       runs.push_back({static_cast<std::uint8_t>(segment.kind), segment.len});
+   const rust::Slice<const bridge::LayoutRun> runSlice(runs.data(), runs.size());
+   const rust::Slice<std::uint8_t> out(dst, dstCapacity);
    return Translate([&] {
-      return bridge::encode_block(*fImpl->spec, Bytes(src, srcLen),
-                                  rust::Slice<const bridge::LayoutRun>(runs.data(), runs.size()),
-                                  rust::Slice<std::uint8_t>(dst, dstCapacity));
+      return model ? bridge::encode_block_with_model(*fImpl->spec, *model->Parsed().model, ByteSlice(src, srcLen), runSlice, out)
+                   : bridge::encode_block(*fImpl->spec, ByteSlice(src, srcLen), runSlice, out);
    });
 }
 
-void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen)
+Model::Model(std::unique_ptr<Impl> impl, std::string id, std::vector<std::uint8_t> bytes)
+   : fImpl(std::move(impl)), fId(std::move(id)), fBytes(std::move(bytes))
 {
-   Translate([&] { bridge::decode_block(Bytes(block, blockLen), rust::Slice<std::uint8_t>(dst, dstLen)); });
+}
+
+Model::~Model() = default;
+
+std::shared_ptr<const Model> Model::Parse(const std::uint8_t *bytes, std::size_t len)
+{
+   return Translate([&] {
+      auto impl = std::make_unique<Impl>(Impl{bridge::parse_model(ByteSlice(bytes, len))});
+      std::string id(bridge::model_id(*impl->model));
+      return std::shared_ptr<const Model>(
+         new Model(std::move(impl), std::move(id), std::vector<std::uint8_t>(bytes, bytes + len)));
+   });
+}
+
+std::string BlockModelId(const std::uint8_t *block, std::size_t blockLen)
+{
+   return Translate([&] { return std::string(bridge::block_model_id(ByteSlice(block, blockLen))); });
+}
+
+void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen, const Model *model)
+{
+   Translate([&] {
+      if (model)
+         bridge::decode_block_with_model(ByteSlice(block, blockLen), *model->Parsed().model,
+                                         rust::Slice<std::uint8_t>(dst, dstLen));
+      else
+         bridge::decode_block(ByteSlice(block, blockLen), rust::Slice<std::uint8_t>(dst, dstLen));
+   });
 }
 
 } // namespace baler::codec

@@ -2,6 +2,7 @@
 #include "Baler/Baler.h"
 #include "BasketLayout.h"
 #include "CodecSelection.h"
+#include "ModelStore.h"
 
 #include "TBranch.h"
 #include "TError.h"
@@ -48,10 +49,14 @@ void Apply(TBranch &branch, const Internal::SpecPtr &spec)
    }
 }
 
+/// Parses a spec; an `ae:` spec's model must be at hand now, not first missed when baskets are written.
 Internal::SpecPtr ParseSpec(const std::string &text)
 {
    try {
-      return std::make_shared<const baler::codec::Spec>(baler::codec::Spec::Parse(text));
+      auto spec = std::make_shared<const baler::codec::Spec>(baler::codec::Spec::Parse(text));
+      if (!spec->ModelReference().empty())
+         Internal::ModelForSpec(*spec);
+      return spec;
    } catch (const baler::codec::Error &e) {
       throw std::invalid_argument(e.what());
    }

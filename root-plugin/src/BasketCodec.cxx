@@ -1,6 +1,7 @@
 #include "BasketCodec.h"
 
 #include "BasketLayout.h"
+#include "ModelStore.h"
 #include "RootBlockHeader.h"
 
 #include "TBasket.h"
@@ -21,14 +22,15 @@ bool HasFloats(const baler::codec::Layout &layout)
                       [](const auto &run) { return run.kind == SegmentKind::F32 || run.kind == SegmentKind::F64; });
 }
 
-std::size_t EncodeBalerBlock(const baler::codec::Spec &spec, const baler::codec::Layout &layout, const char *src,
-                             std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity)
+std::size_t EncodeBalerBlock(const baler::codec::Spec &spec, const baler::codec::Model *model,
+                             const baler::codec::Layout &layout, const char *src, std::size_t srcSize,
+                             unsigned char *tgt, std::size_t tgtCapacity)
 {
    if (tgtCapacity <= kRootHeaderSize)
       return 0;
    const std::size_t capacity = std::min(tgtCapacity, kRootHeaderSize + kMaxRootBlockSize) - kRootHeaderSize;
    const std::size_t payload = spec.Encode(reinterpret_cast<const std::uint8_t *>(src), srcSize, layout,
-                                           tgt + kRootHeaderSize, capacity);
+                                           tgt + kRootHeaderSize, capacity, model);
    if (payload == 0)
       return 0;
    WriteBalerHeader(tgt, payload, srcSize);
@@ -37,9 +39,9 @@ std::size_t EncodeBalerBlock(const baler::codec::Spec &spec, const baler::codec:
 
 } // namespace
 
-std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec, const char *src,
-                                std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity,
-                                StandardCompressor standard)
+std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec,
+                                const baler::codec::Model *model, const char *src, std::size_t srcSize,
+                                unsigned char *tgt, std::size_t tgtCapacity, StandardCompressor standard)
 {
    if (srcSize <= kRootHeaderSize || tgtCapacity <= kRootHeaderSize)
       return 0;
@@ -49,15 +51,15 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
    const auto layout = SliceLayout(basketLayout, begin, begin + srcSize);
    // Decided for the whole basket: readers such as uproot expect one algorithm in all its blocks.
    if (HasFloats(basketLayout))
-      return EncodeBalerBlock(spec, layout, src, srcSize, tgt, tgtCapacity);
+      return EncodeBalerBlock(spec, model, layout, src, srcSize, tgt, tgtCapacity);
    const std::size_t standardSize = standard(src, srcSize, tgt, tgtCapacity);
    if (srcSize < static_cast<std::size_t>(basket.GetObjlen())) // one of several blocks (over 16 MiB)
       return standardSize;
    if (standardSize == 0)
-      return EncodeBalerBlock(spec, layout, src, srcSize, tgt, tgtCapacity);
+      return EncodeBalerBlock(spec, model, layout, src, srcSize, tgt, tgtCapacity);
    // Baler's block only where it beats the standard one, so it needs no more room than that.
    std::vector<unsigned char> balerBlock(standardSize - 1);
-   const std::size_t balerSize = EncodeBalerBlock(spec, layout, src, srcSize, balerBlock.data(), balerBlock.size());
+   const std::size_t balerSize = EncodeBalerBlock(spec, model, layout, src, srcSize, balerBlock.data(), balerBlock.size());
    if (balerSize == 0)
       return standardSize;
    std::memcpy(tgt, balerBlock.data(), balerSize);
@@ -75,7 +77,9 @@ std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, 
    if (decoded > tgtCapacity)
       throw baler::codec::Error("block decodes to " + std::to_string(decoded) + " bytes but only " +
                                 std::to_string(tgtCapacity) + " are expected");
-   baler::codec::Decode(src + kRootHeaderSize, payload, tgt, decoded);
+   const std::string modelId = baler::codec::BlockModelId(src + kRootHeaderSize, payload);
+   const ModelPtr model = modelId.empty() ? nullptr : FindModel(modelId);
+   baler::codec::Decode(src + kRootHeaderSize, payload, tgt, decoded, model.get());
    return decoded;
 }
 

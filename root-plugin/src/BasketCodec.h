@@ -25,11 +25,14 @@ using StandardCompressor = std::size_t (*)(const char *src, std::size_t srcSize,
 /// `standard` is tried too, and its block (standard ROOT, readable without the plugin) is kept
 /// unless Baler's is strictly smaller. A basket over 16 MiB (several blocks) gets standard blocks
 /// throughout, so that all blocks of a basket are of one kind, as readers such as uproot expect.
-std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec, const char *src,
-                                std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity,
-                                StandardCompressor standard);
+///
+/// `model` is the model an `ae:` spec names (nullptr for the other specs).
+std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec,
+                                const baler::codec::Model *model, const char *src, std::size_t srcSize,
+                                unsigned char *tgt, std::size_t tgtCapacity, StandardCompressor standard);
 
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.
+/// A block coded through a model gets it from ModelStore (the model's absence is an error naming it).
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,
                                  std::size_t tgtCapacity);
 

@@ -1,6 +1,7 @@
 #include "CodecSelection.h"
 
 #include "Baler/Baler.h"
+#include "ModelStore.h"
 
 #include "TBranch.h"
 #include "TError.h"
@@ -163,6 +164,9 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy)
                                    kGrammar);
       try {
          auto spec = std::make_shared<const Spec>(Spec::Parse(rule.substr(equals + 1)));
+         // an `ae:` rule's model must exist when the policy is read, like the rest of the rule
+         if (!spec->ModelReference().empty())
+            ModelForSpec(*spec);
          std::string specText = spec->ToString();
          rules.push_back({rule, rule.substr(0, slash), rule.substr(slash + 1, equals - slash - 1), std::move(spec),
                           std::move(specText)});

@@ -9,6 +9,7 @@
 #include "Baler/FileMarker.h"
 #include "BasketCodec.h"
 #include "CodecSelection.h"
+#include "ModelStore.h"
 #include "RootBlockHeader.h"
 #include "SymbolPatcher.h"
 
@@ -38,6 +39,7 @@ using UnzipHeaderFn = int (*)(int *, const unsigned char *, int *);
 using UnzipFn = void (*)(int *, const unsigned char *, int *, unsigned char *, int *);
 using WriteBufferFn = Int_t (*)(TBasket *);
 using ReadBasketBuffersFn = Int_t (*)(TBasket *, Long64_t, Int_t, TFile *);
+using WriteStreamerInfoFn = void (*)(TFile *);
 using DlopenFn = void *(*)(const char *, int);
 
 ZipFn gRootZip = nullptr;
@@ -45,6 +47,7 @@ UnzipHeaderFn gRootUnzipHeader = nullptr;
 UnzipFn gRootUnzip = nullptr;
 WriteBufferFn gRootWriteBuffer = nullptr;
 ReadBasketBuffersFn gRootReadBasketBuffers = nullptr;
+WriteStreamerInfoFn gRootWriteStreamerInfo = nullptr;
 DlopenFn gRealDlopen = nullptr;
 
 /// The basket whose TBasket::WriteBuffer runs on this thread, and the codec chosen for it. ROOT
@@ -52,6 +55,7 @@ DlopenFn gRealDlopen = nullptr;
 struct WritingBasket {
    TBasket *basket = nullptr;
    SpecPtr spec;
+   ModelPtr model; ///< the model an `ae:` spec names
 };
 thread_local WritingBasket tWriting;
 
@@ -111,6 +115,11 @@ Int_t WriteBufferHook(TBasket *basket)
    try {
       if (branch)
          tWriting.spec = ResolveCodec(*branch);
+      if (tWriting.spec && !tWriting.spec->ModelReference().empty()) {
+         tWriting.model = ModelForSpec(*tWriting.spec);
+         if (TFile *file = branch->GetFile())
+            NoteModelUsed(*file, tWriting.model);
+      }
       if (tWriting.spec) {
          BranchCompressionAccess::MarkAsBaler(*branch);
          TagFileForAutoload(*basket);
@@ -118,6 +127,7 @@ Int_t WriteBufferHook(TBasket *basket)
    } catch (const std::exception &e) {
       Error("Baler", "branch %s: %s; stored with ROOT's own compression", DescribeBranch(branch).c_str(), e.what());
       tWriting.spec = nullptr;
+      tWriting.model = nullptr;
    }
    Int_t result = gRootWriteBuffer(basket);
    tWriting = std::move(outer);
@@ -159,7 +169,7 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
    // gives 0, and ROOT then stores the basket uncompressed, i.e. exactly.
    *irep = 0;
    try {
-      *irep = static_cast<int>(CompressBasketBlock(*tWriting.basket, *tWriting.spec, src,
+      *irep = static_cast<int>(CompressBasketBlock(*tWriting.basket, *tWriting.spec, tWriting.model.get(), src,
                                                    static_cast<std::size_t>(*srcsize),
                                                    reinterpret_cast<unsigned char *>(tgt),
                                                    static_cast<std::size_t>(*tgtsize), &RootZstd));
@@ -212,6 +222,8 @@ extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, 
    try {
       *irep = static_cast<int>(DecompressBalerBlock(src, static_cast<std::size_t>(*srcsize), tgt,
                                                     static_cast<std::size_t>(*tgtsize)));
+   } catch (const MissingModel &e) {
+      Error("Baler", "cannot read %s: %s", DescribeReadingBasket().c_str(), e.what());
    } catch (const std::exception &e) {
       Error("Baler", "corrupt Baler block in %s: %s", DescribeReadingBasket().c_str(), e.what());
    }
@@ -221,9 +233,27 @@ Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
 {
    ReadingBasket outer = tReading;
    tReading = ReadingBasket{basket, pos};
+   // Models are fetched here, on the thread that reads the file, so that decoding (perhaps in
+   // TTreeCacheUnzip's tasks, without this context) never does I/O.
+   TBranch *branch = basket ? basket->GetBranch() : nullptr;
+   if (file && branch && branch->GetCompressionAlgorithm() == kAlgorithm)
+      LoadModelsOf(*file);
    Int_t result = gRootReadBasketBuffers(basket, pos, len, file);
    tReading = outer;
    return result;
+}
+
+/// Writes the models a file's baskets were coded with into the file, before ROOT writes its
+/// StreamerInfo (on TFile::Write and Close), so that the file carries each model once.
+void WriteStreamerInfoHook(TFile *file)
+{
+   try {
+      if (file)
+         WritePendingModels(*file);
+   } catch (const std::exception &e) {
+      Error("Baler", "%s: cannot write its models: %s", file->GetName(), e.what());
+   }
+   gRootWriteStreamerInfo(file);
 }
 
 void PatchNewlyLoadedLibraries()
@@ -284,6 +314,7 @@ struct Installer {
       gRootUnzip = Resolve<UnzipFn>("R__unzip");
       gRootWriteBuffer = Resolve<WriteBufferFn>("_ZN7TBasket11WriteBufferEv");
       gRootReadBasketBuffers = Resolve<ReadBasketBuffersFn>("_ZN7TBasket17ReadBasketBuffersExiP5TFile");
+      gRootWriteStreamerInfo = Resolve<WriteStreamerInfoFn>("_ZN5TFile17WriteStreamerInfoEv");
       gRealDlopen = Resolve<DlopenFn>("dlopen");
       static SymbolPatcher patcher(
          {
@@ -293,6 +324,7 @@ struct Installer {
             {"_ZN7TBasket11WriteBufferEv", Address(&WriteBufferHook), Address(gRootWriteBuffer)},
             {"_ZN7TBasket17ReadBasketBuffersExiP5TFile", Address(&ReadBasketBuffersHook),
              Address(gRootReadBasketBuffers)},
+            {"_ZN5TFile17WriteStreamerInfoEv", Address(&WriteStreamerInfoHook), Address(gRootWriteStreamerInfo)},
             {"dlopen", Address(&DlopenHook), Address(gRealDlopen)},
          },
          Address(&ZipHook));

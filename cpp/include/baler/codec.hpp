@@ -28,6 +28,8 @@ struct Segment {
 };
 using Layout = std::vector<Segment>;
 
+class Model;
+
 /// A parsed codec spec; a value type (copyable, comparable through ToString()).
 class Spec {
 public:
@@ -42,11 +44,14 @@ public:
 
    std::string ToString() const;
    bool IsLossy() const;
+   /// The MODEL part of an `ae:BOUND:MODEL` spec (a .balm path or a model id); empty for other specs.
+   std::string ModelReference() const;
 
    /// Encodes `src` into `dst` (capacity `dstCapacity`). Returns the block size, or 0 when it
-   /// would not fit. Throws Error when the data cannot be coded with this spec.
+   /// would not fit. Throws Error when the data cannot be coded with this spec. An `ae:` spec
+   /// needs its `model`; the others ignore it.
    std::size_t Encode(const std::uint8_t *src, std::size_t srcLen, const Layout &layout, std::uint8_t *dst,
-                      std::size_t dstCapacity) const;
+                      std::size_t dstCapacity, const Model *model = nullptr) const;
 
 private:
    struct Impl;
@@ -54,8 +59,36 @@ private:
    std::unique_ptr<Impl> fImpl;
 };
 
-/// Decodes one block into `dst`, which must have exactly the block's decoded length.
-/// Verifies the block's checksum; throws Error on any inconsistency (the input is never trusted).
-void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen);
+/// A parsed `.balm` model of the `ae:` codec: immutable, shared between threads.
+class Model {
+public:
+   /// Parses and verifies `.balm` bytes; throws Error saying what is wrong.
+   static std::shared_ptr<const Model> Parse(const std::uint8_t *bytes, std::size_t len);
+   ~Model();
+
+   /// The content-hash id that blocks and specs refer to.
+   const std::string &Id() const { return fId; }
+   /// The `.balm` bytes, as a file stores them.
+   const std::vector<std::uint8_t> &Bytes() const { return fBytes; }
+
+   struct Impl;
+   const Impl &Parsed() const { return *fImpl; }
+
+private:
+   Model(std::unique_ptr<Impl> impl, std::string id, std::vector<std::uint8_t> bytes);
+   std::unique_ptr<Impl> fImpl;
+   std::string fId;
+   std::vector<std::uint8_t> fBytes;
+};
+
+/// The id of the model a block was coded with, or an empty string when it needs none.
+/// Throws Error when the block is malformed.
+std::string BlockModelId(const std::uint8_t *block, std::size_t blockLen);
+
+/// Decodes one block into `dst`, which must have exactly the block's decoded length; `model` is the
+/// one BlockModelId names (nullptr when it names none). Verifies the block's checksum; throws Error
+/// on any inconsistency (the input is never trusted).
+void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,
+            const Model *model = nullptr);
 
 } // namespace baler::codec

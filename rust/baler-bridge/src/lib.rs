@@ -4,7 +4,7 @@
 //! standard C++ types and exceptions; the ROOT plugin only ever sees that wrapper.
 //! Errors cross the bridge as `Result::Err` (a C++ `rust::Error`); nothing here may panic.
 
-use baler_codec::{Segment, SegmentKind, Spec};
+use baler_codec::{Model, Segment, SegmentKind, Spec};
 
 #[cxx::bridge(namespace = "baler::bridge")]
 mod ffi {
@@ -25,12 +25,33 @@ mod ffi {
         fn spec_to_string(spec: &CodecSpec) -> String;
         /// True when the spec may change float values (anything but `lossless`).
         fn spec_is_lossy(spec: &CodecSpec) -> bool;
+        /// The MODEL of an `ae:BOUND:MODEL` spec (a .balm path or an id); empty for other specs.
+        fn spec_model_reference(spec: &CodecSpec) -> String;
+
+        /// A parsed `.balm` model of the `ae:` codec.
+        type CodecModel;
+
+        fn parse_model(bytes: &[u8]) -> Result<Box<CodecModel>>;
+        /// The model's content-hash id, as blocks and specs name it.
+        fn model_id(model: &CodecModel) -> String;
 
         /// Encodes `src` (described by `layout`) into `dst`. Returns the block length, or 0 when
         /// the block does not fit in `dst` (the caller then stores the data another way).
         fn encode_block(spec: &CodecSpec, src: &[u8], layout: &[LayoutRun], dst: &mut [u8]) -> Result<usize>;
+        /// `encode_block` for an `ae:` spec, with the model its MODEL names.
+        fn encode_block_with_model(
+            spec: &CodecSpec,
+            model: &CodecModel,
+            src: &[u8],
+            layout: &[LayoutRun],
+            dst: &mut [u8],
+        ) -> Result<usize>;
+        /// The id of the model a block was coded with, or an empty string when it needs none.
+        fn block_model_id(block: &[u8]) -> Result<String>;
         /// Decodes a whole block into `dst`, which must have exactly the block's decoded length.
         fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<()>;
+        /// `decode_block` for a block that `block_model_id` says needs `model`.
+        fn decode_block_with_model(block: &[u8], model: &CodecModel, dst: &mut [u8]) -> Result<()>;
     }
 }
 
@@ -50,6 +71,23 @@ fn spec_to_string(spec: &CodecSpec) -> String {
 
 fn spec_is_lossy(spec: &CodecSpec) -> bool {
     !matches!(spec.0, Spec::Lossless)
+}
+
+fn spec_model_reference(spec: &CodecSpec) -> String {
+    match &spec.0 {
+        Spec::Ae { model, .. } => model.clone(),
+        _ => String::new(),
+    }
+}
+
+pub struct CodecModel(Model);
+
+fn parse_model(bytes: &[u8]) -> Result<Box<CodecModel>, String> {
+    Model::parse(bytes).map(|model| Box::new(CodecModel(model))).map_err(|e| e.to_string())
+}
+
+fn model_id(model: &CodecModel) -> String {
+    model.0.id().to_string()
 }
 
 fn to_segments(layout: &[ffi::LayoutRun]) -> Result<Vec<Segment>, String> {
@@ -75,11 +113,25 @@ thread_local! {
 }
 
 fn encode_block(spec: &CodecSpec, src: &[u8], layout: &[ffi::LayoutRun], dst: &mut [u8]) -> Result<usize, String> {
+    encode_into(spec, None, src, layout, dst)
+}
+
+fn encode_block_with_model(
+    spec: &CodecSpec,
+    model: &CodecModel,
+    src: &[u8],
+    layout: &[ffi::LayoutRun],
+    dst: &mut [u8],
+) -> Result<usize, String> {
+    encode_into(spec, Some(&model.0), src, layout, dst)
+}
+
+fn encode_into(spec: &CodecSpec, model: Option<&Model>, src: &[u8], layout: &[ffi::LayoutRun], dst: &mut [u8]) -> Result<usize, String> {
     let segments = to_segments(layout)?;
     SCRATCH.with(|scratch| {
         let mut out = scratch.borrow_mut();
         out.clear();
-        baler_codec::encode_block(src, &segments, &spec.0, &mut out).map_err(|e| e.to_string())?;
+        baler_codec::encode_block_with_model(src, &segments, &spec.0, model, &mut out).map_err(|e| e.to_string())?;
         if out.len() > dst.len() {
             return Ok(0);
         }
@@ -88,6 +140,14 @@ fn encode_block(spec: &CodecSpec, src: &[u8], layout: &[ffi::LayoutRun], dst: &m
     })
 }
 
+fn block_model_id(block: &[u8]) -> Result<String, String> {
+    baler_codec::block_model_id(block).map(|id| id.map(|id| id.to_string()).unwrap_or_default()).map_err(|e| e.to_string())
+}
+
 fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), String> {
     baler_codec::decode_block(block, dst).map_err(|e| e.to_string())
+}
+
+fn decode_block_with_model(block: &[u8], model: &CodecModel, dst: &mut [u8]) -> Result<(), String> {
+    baler_codec::decode_block_with_model(block, dst, Some(&model.0)).map_err(|e| e.to_string())
 }

@@ -1,0 +1,259 @@
+#include "ModelStore.h"
+
+#include "TBase64.h"
+#include "TError.h"
+#include "TFile.h"
+#include "TKey.h"
+#include "TObjString.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <dirent.h>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <sys/stat.h>
+#include <vector>
+
+namespace Baler::Internal {
+
+using baler::codec::Error;
+using baler::codec::Model;
+
+namespace {
+
+constexpr const char *kKeyPrefix = "baler_model_";
+/// Far above any model this project trains (a few kB to a few MB); a bigger file is not a model.
+constexpr std::size_t kMaxModelFileBytes = 64u << 20;
+
+/// Never destroyed: ROOT closes files (and so writes models) from its exit handlers.
+struct Store {
+   std::shared_mutex mutex;
+   std::map<std::string, ModelPtr> byId;
+   std::map<std::string, ModelPtr> byReference; ///< the spec's MODEL text (a path) -> model
+   std::set<std::string> filesLoaded;           ///< UUIDs of the files whose models are known
+   std::map<std::string, std::vector<ModelPtr>> pendingByFile; ///< UUID -> models to write into it
+};
+
+Store &TheStore()
+{
+   static auto *store = new Store;
+   return *store;
+}
+
+std::string UuidOf(TFile &file)
+{
+   return file.GetUUID().AsString();
+}
+
+ModelPtr Remember(ModelPtr model)
+{
+   Store &store = TheStore();
+   std::unique_lock<std::shared_mutex> lock(store.mutex);
+   return store.byId.emplace(model->Id(), model).first->second;
+}
+
+bool IsRegularFile(const std::string &path)
+{
+   struct stat info {};
+   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+/// Reads and parses a .balm file; throws Error naming the path.
+ModelPtr ReadModelFile(const std::string &path)
+{
+   std::ifstream in(path, std::ios::binary);
+   if (!in)
+      throw Error("cannot open model file " + path);
+   std::vector<std::uint8_t> bytes;
+   char chunk[1 << 16];
+   while (in.read(chunk, sizeof(chunk)) || in.gcount() > 0) {
+      bytes.insert(bytes.end(), chunk, chunk + in.gcount());
+      if (bytes.size() > kMaxModelFileBytes)
+         throw Error("model file " + path + " is larger than " + std::to_string(kMaxModelFileBytes) + " bytes");
+   }
+   try {
+      return Remember(Model::Parse(bytes.data(), bytes.size()));
+   } catch (const Error &e) {
+      throw Error("model file " + path + ": " + e.what());
+   }
+}
+
+/// Model ids are hex digests: anything else is refused before it is used in a path.
+bool IsWellFormedId(const std::string &id)
+{
+   return !id.empty() && id.size() <= 128 &&
+          std::all_of(id.begin(), id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+ModelPtr Cached(const std::string &id)
+{
+   Store &store = TheStore();
+   std::shared_lock<std::shared_mutex> lock(store.mutex);
+   auto found = store.byId.find(id);
+   return found == store.byId.end() ? nullptr : found->second;
+}
+
+std::vector<std::string> ModelPathFolders()
+{
+   std::vector<std::string> folders;
+   const char *path = std::getenv("BALER_MODEL_PATH");
+   std::string rest = path ? path : "";
+   while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      std::string folder = rest.substr(0, colon);
+      if (!folder.empty())
+         folders.push_back(folder);
+      rest = colon == std::string::npos ? std::string() : rest.substr(colon + 1);
+   }
+   return folders;
+}
+
+/// Looks for the model in one BALER_MODEL_PATH folder: `<id>.balm` first, then every `*.balm`
+/// (users name their files as they like). Files that are not readable models are noted in
+/// `skipped` (no ROOT messages: this can run while the plugin loads, before ROOT is set up).
+ModelPtr FindInFolder(const std::string &folder, const std::string &id, std::vector<std::string> &skipped)
+{
+   auto tryFile = [&](const std::string &path) -> ModelPtr {
+      try {
+         ModelPtr model = ReadModelFile(path);
+         return model->Id() == id ? model : nullptr;
+      } catch (const Error &e) {
+         skipped.push_back(e.what());
+         return nullptr;
+      }
+   };
+   if (IsRegularFile(folder + "/" + id + ".balm"))
+      if (ModelPtr model = tryFile(folder + "/" + id + ".balm"))
+         return model;
+   DIR *dir = opendir(folder.c_str());
+   if (!dir)
+      return nullptr;
+   ModelPtr found;
+   while (dirent *entry = readdir(dir)) {
+      const std::string name = entry->d_name;
+      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".balm") == 0 && name != id + ".balm")
+         if ((found = tryFile(folder + "/" + name)))
+            break;
+   }
+   closedir(dir);
+   return found;
+}
+
+} // namespace
+
+std::string ModelKeyName(const std::string &id)
+{
+   return kKeyPrefix + id;
+}
+
+ModelPtr FindModel(const std::string &id)
+{
+   if (ModelPtr model = Cached(id))
+      return model;
+   if (!IsWellFormedId(id))
+      throw Error("\"" + id + "\" is not a model id (a hex digest) nor a readable .balm file");
+   std::vector<std::string> skipped;
+   for (const auto &folder : ModelPathFolders())
+      if (ModelPtr model = FindInFolder(folder, id, skipped))
+         return model;
+   const char *path = std::getenv("BALER_MODEL_PATH");
+   std::string message = "model " + id + " is neither in the file nor in BALER_MODEL_PATH (" +
+                         (path && *path ? std::string("\"") + path + "\"" : std::string("unset")) + ")";
+   for (const auto &reason : skipped)
+      message += "; skipped " + reason;
+   throw MissingModel(message);
+}
+
+ModelPtr ModelForSpec(const baler::codec::Spec &spec)
+{
+   const std::string reference = spec.ModelReference();
+   {
+      Store &store = TheStore();
+      std::shared_lock<std::shared_mutex> lock(store.mutex);
+      auto found = store.byReference.find(reference);
+      if (found != store.byReference.end())
+         return found->second;
+   }
+   ModelPtr model = IsRegularFile(reference) ? ReadModelFile(reference) : FindModel(reference);
+   Store &store = TheStore();
+   std::unique_lock<std::shared_mutex> lock(store.mutex);
+   return store.byReference.emplace(reference, model).first->second;
+}
+
+void LoadModelsOf(TFile &file)
+{
+   const std::string uuid = UuidOf(file);
+   Store &store = TheStore();
+   {
+      std::shared_lock<std::shared_mutex> lock(store.mutex);
+      if (store.filesLoaded.count(uuid))
+         return;
+   }
+   std::vector<std::string> names;
+   if (TList *keys = file.GetListOfKeys())
+      for (TObject *key : *keys)
+         if (std::string(key->GetName()).rfind(kKeyPrefix, 0) == 0)
+            names.push_back(key->GetName());
+   for (const auto &name : names) {
+      const std::string id = name.substr(std::string(kKeyPrefix).size());
+      std::unique_ptr<TObjString> text(file.Get<TObjString>(name.c_str()));
+      try {
+         if (!text)
+            throw Error("not a TObjString");
+         const TString bytes = TBase64::Decode(text->GetString().Data());
+         ModelPtr model = Model::Parse(reinterpret_cast<const std::uint8_t *>(bytes.Data()),
+                                       static_cast<std::size_t>(bytes.Length()));
+         if (model->Id() != id)
+            throw Error("its content has id " + model->Id());
+         Remember(model);
+      } catch (const Error &e) {
+         ::Error("Baler", "%s: model %s is corrupt (%s); baskets coded with it cannot be read", file.GetName(),
+               id.c_str(), e.what());
+      }
+   }
+   std::unique_lock<std::shared_mutex> lock(store.mutex);
+   store.filesLoaded.insert(uuid);
+}
+
+void NoteModelUsed(TFile &file, const ModelPtr &model)
+{
+   const std::string uuid = UuidOf(file);
+   Store &store = TheStore();
+   std::unique_lock<std::shared_mutex> lock(store.mutex);
+   auto &pending = store.pendingByFile[uuid];
+   if (std::none_of(pending.begin(), pending.end(), [&](const ModelPtr &m) { return m->Id() == model->Id(); }))
+      pending.push_back(model);
+}
+
+void WritePendingModels(TFile &file)
+{
+   std::vector<ModelPtr> pending;
+   {
+      Store &store = TheStore();
+      std::unique_lock<std::shared_mutex> lock(store.mutex);
+      auto found = store.pendingByFile.find(UuidOf(file));
+      if (found == store.pendingByFile.end())
+         return;
+      pending = std::move(found->second);
+      store.pendingByFile.erase(found);
+   }
+   if (!file.IsWritable())
+      return;
+   for (const auto &model : pending) {
+      const std::string name = ModelKeyName(model->Id());
+      if (file.GetListOfKeys() && file.GetListOfKeys()->FindObject(name.c_str()))
+         continue;
+      const auto &bytes = model->Bytes();
+      TObjString text(TBase64::Encode(reinterpret_cast<const char *>(bytes.data()), static_cast<Int_t>(bytes.size())));
+      if (file.WriteTObject(&text, name.c_str()) <= 0)
+         ::Error("Baler", "%s: cannot write model %s; its baskets will need BALER_MODEL_PATH to be read", file.GetName(),
+               model->Id().c_str());
+   }
+}
+
+} // namespace Baler::Internal

@@ -1,0 +1,51 @@
+// Where the `ae:` codec's models come from and where they go.
+//
+// A model (a `.balm` file, see docs/format.md) is named by its content-hash id. A file written with a
+// model carries it once, as a top-level key `baler_model_<id>` (a TObjString holding the .balm bytes
+// in base64, so that any reader, uproot included, can fetch it); baskets refer to it by id. Readers
+// look an id up in the file being read, then in the folders of BALER_MODEL_PATH.
+#ifndef BALER_MODELSTORE_H
+#define BALER_MODELSTORE_H
+
+#include "baler/codec.hpp"
+
+#include <memory>
+#include <string>
+
+class TFile;
+
+namespace Baler::Internal {
+
+using ModelPtr = std::shared_ptr<const baler::codec::Model>;
+
+/// A model that is nowhere to be found: not a damaged block, a missing file or setting.
+class MissingModel : public baler::codec::Error {
+public:
+   using baler::codec::Error::Error;
+};
+
+/// The model an `ae:` spec names: a .balm path, or an id found in the loaded files or BALER_MODEL_PATH.
+/// Throws baler::codec::Error naming the reference when it cannot be found or parsed.
+ModelPtr ModelForSpec(const baler::codec::Spec &spec);
+
+/// The model with this id, or throws MissingModel naming the id and where it was looked for.
+ModelPtr FindModel(const std::string &id);
+
+/// Makes the models stored in `file` known to FindModel (once per file). Called before a Baler basket
+/// of the file is read, on the thread that reads the file, so that decoding (possibly on another
+/// thread, e.g. under TTreeCacheUnzip) never does I/O.
+void LoadModelsOf(TFile &file);
+
+/// Remembers that a basket of `file` was written with `model`: the model is written into the file
+/// the next time ROOT writes the file's StreamerInfo (on Write and Close).
+void NoteModelUsed(TFile &file, const ModelPtr &model);
+
+/// Writes the models noted for `file` that it does not hold yet. Called from the WriteStreamerInfo hook.
+void WritePendingModels(TFile &file);
+
+/// The key name a model is stored under.
+std::string ModelKeyName(const std::string &id);
+
+} // namespace Baler::Internal
+
+#endif

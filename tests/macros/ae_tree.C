@@ -1,0 +1,50 @@
+// Writes tree "t" whose entries are vectors of 8 correlated floats (`cov[8]/F`, a stand-in for a
+// covariance row: two hidden factors and a little noise, so a model with a latent of 2 predicts
+// them well), beside a plain float `y/F` and a counter `n/I`.
+//
+//    ae_tree(path, spec, entries, seed = 1)
+//      `spec` "zstd": ROOT's ZSTD-505 everywhere (the reference); otherwise a Baler codec spec given
+//      to Baler::SetCodec for `cov` on a ZSTD-505 file. Prints "ae_tree: COV_ZIPBYTES" and returns 0,
+//      or prints "ae_tree error: MESSAGE" and returns 1 when the codec is refused.
+#include "Baler/Baler.h"
+
+#include "TFile.h"
+#include "TRandom3.h"
+#include "TTree.h"
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+int ae_tree(const char *path, const char *spec, int entries, int seed = 1)
+{
+   TFile file(path, "RECREATE", "", 505);
+   TTree tree("t", "rows of 8 correlated floats");
+   Float_t cov[8], y = 0;
+   Int_t n = 0;
+   tree.Branch("cov", cov, "cov[8]/F");
+   tree.Branch("y", &y, "y/F");
+   tree.Branch("n", &n, "n/I");
+   if (std::string(spec) != "zstd") {
+      try {
+         Baler::SetCodec(&tree, "cov", Baler::Codec::Parse(spec));
+      } catch (const std::invalid_argument &e) {
+         std::printf("ae_tree error: %s\n", e.what());
+         return 1;
+      }
+   }
+   TRandom3 random(seed);
+   for (int entry = 0; entry < entries; ++entry) {
+      const double scale = std::exp(random.Gaus(0, 1)), shape = random.Uniform(-1, 1);
+      for (int i = 0; i < 8; ++i)
+         cov[i] = static_cast<Float_t>(scale * (1 + 0.1 * i + 0.5 * shape * (i % 3 - 1)) *
+                                       (1 + 1e-3 * random.Gaus(0, 1)));
+      y = static_cast<Float_t>(random.Gaus(0, 1));
+      n = entry;
+      tree.Fill();
+   }
+   tree.Write();
+   std::printf("ae_tree: %lld\n", tree.GetBranch("cov")->GetZipBytes());
+   return 0;
+}
