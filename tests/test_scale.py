@@ -3,6 +3,8 @@
 a corrupt input is reported in the summary table and the others go on."""
 import json
 import pathlib
+import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -11,7 +13,7 @@ import uproot
 
 import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
 from bounds import Spec, Tally
-from conftest import baler, compare_trees, preload_env, run_baler, run_command  # noqa: F401 (baler: a fixture)
+from conftest import MACROS, baler, compare_trees, preload_env, run_baler, run_command  # noqa: F401 (baler: a fixture)
 from test_cli_safety import corrupted_copy
 
 SEEDS = (1, 2, 3)
@@ -72,7 +74,7 @@ def test_jobs_compress_every_file_and_report_the_corrupt_one(baler, dataset, tmp
 
 
 def test_dask_local_cluster_gives_the_same_files(baler, dataset, tmp_path):
-    """Two worker processes; every output holds the same baskets as the --jobs route's."""
+    """Two workers; every output holds the same baskets as the --jobs route's."""
     out, reference = tmp_path / "dask", tmp_path / "jobs"
     proc = run_baler(baler, "compress", dataset, "--out-dir", out, "--dask", "--jobs", 2,
                      "--codec", "bits:8", "--branches", "Jet_*", check=False)
@@ -151,3 +153,35 @@ def test_distributed_rdataframe_snapshot_writes_baler_files_on_the_workers(baler
         assert tally.exact_set_changed and tally.must > 0, (path, tally)
         total += len(code)
     assert total == entries
+
+
+def test_twenty_processes_write_and_read_different_files_at_once(baler, dataset, tmp_path):
+    """Issue 15's "many writers", small: 20 `baler compress` processes at once (--jobs 20), then 20
+    ROOT processes reading every entry of every branch of a different output each, at once.
+    Every output holds the same values, each within bits:10 of the input's."""
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    for i in range(20):
+        shutil.copyfile(dataset / "part2.root", copies / f"copy{i:02d}.root")
+    out = tmp_path / "out"
+    run_baler(baler, "compress", copies, "--out-dir", out, "--jobs", 20)
+    outputs = sorted(out.iterdir())
+    assert [p.name for p in outputs] == [f"copy{i:02d}.root" for i in range(20)]
+    readers = [subprocess.Popen(["root.exe", "-l", "-b", "-q", f'{MACROS / "read_all_branches.C"}("{p}", "Events")'],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for p in outputs]
+    for reader in readers:
+        output = reader.communicate(timeout=600)[0]
+        assert reader.returncode == 0 and "read_all_branches:" in output, output
+        ok, failed = [int(x) for x in output.split("read_all_branches:")[1].split()[:2]]
+        assert failed == 0 and ok > 20, output
+    source = uproot.open(dataset / "part2.root")["Events"].arrays(["Jet_pt", "MET_pt"], library="np")
+    first = None
+    for path in outputs:
+        decoded = uproot.open(path)["Events"].arrays(["Jet_pt", "MET_pt"], library="np")
+        tally = Tally()
+        tally.add(Spec.parse("bits:10"), np.concatenate(source["Jet_pt"]), np.concatenate(decoded["Jet_pt"]))
+        tally.add(Spec.parse("bits:10"), source["MET_pt"], decoded["MET_pt"])
+        assert tally.exact_set_changed and tally.must > 0, (path, tally)
+        values = np.concatenate([np.concatenate(decoded["Jet_pt"]), decoded["MET_pt"]])
+        first = values if first is None else first
+        assert np.array_equal(values.view(np.uint32), first.view(np.uint32)), path

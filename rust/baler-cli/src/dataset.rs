@@ -31,7 +31,7 @@ pub struct DatasetArgs {
     #[arg(long, value_name = "N", requires = "out_dir", value_parser = clap::value_parser!(u32).range(1..))]
     jobs: Option<u32>,
     /// Run each file as a task on the Dask scheduler at ADDRESS (tcp://host:port), or on a local
-    /// cluster of --jobs worker processes when no address is given. The workers must see this
+    /// cluster of --jobs workers when no address is given. The workers must see this
     /// executable, the library next to it and the files at the same paths.
     #[arg(long, value_name = "ADDRESS", num_args = 0..=1, default_missing_value = "", requires = "out_dir")]
     dask: Option<String>,
