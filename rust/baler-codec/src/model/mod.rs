@@ -100,7 +100,7 @@ pub struct DenseLayer {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelParts {
     pub transform: Transform,
-    /// Per column: feature z = (t - offset) / scale, t the transformed value.
+    /// Per column: feature z = (t - offset) / scale, t the transformed value (stored as f32).
     pub offset: Vec<f64>,
     pub scale: Vec<f64>,
     /// Encoder layers then decoder layers; the encoder's last output is the latent.
@@ -158,6 +158,27 @@ impl Model {
     /// The canonical `.balm` bytes (what a file stores; the id is their hash).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// The model in floating point, as stored (weights and biases dequantised):
+    /// `Model::from_parts(&m.to_parts())` gives back the same model while every bias is below
+    /// 256 in magnitude (f32 holds those exactly).
+    pub fn to_parts(&self) -> ModelParts {
+        let unit = (FRAC_BITS as f64).exp2();
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                let scale = (-(l.shift as f64)).exp2();
+                DenseLayer {
+                    inputs: l.inputs,
+                    outputs: l.outputs,
+                    weights: l.weights.iter().map(|&w| (w as f64 * scale) as f32).collect(),
+                    bias: l.bias.iter().map(|&b| (b as f64 / unit) as f32).collect(),
+                }
+            })
+            .collect();
+        ModelParts { transform: self.transform, offset: self.offset.clone(), scale: self.scale.clone(), layers, encoder_layers: self.encoder_layers }
     }
 
     /// Quantises a floating-point model to the stored form: each layer's weights to int16 with
@@ -242,8 +263,8 @@ impl Model {
         let mut offset = Vec::with_capacity(k);
         let mut scale = Vec::with_capacity(k);
         for j in 0..k {
-            let o = f64::from_bits(r.u64_le().map_err(model_err)?);
-            let s = f64::from_bits(r.u64_le().map_err(model_err)?);
+            let o = f32::from_le_bytes(r.bytes(4).map_err(model_err)?.try_into().expect("4 bytes")) as f64;
+            let s = f32::from_le_bytes(r.bytes(4).map_err(model_err)?.try_into().expect("4 bytes")) as f64;
             if !(o.is_finite() && s.abs() >= 1.0 / SCALE_LIMIT && s.abs() <= SCALE_LIMIT) {
                 return invalid(format!("column {j}: normalisation offset {o}, scale {s} out of range"));
             }
@@ -306,8 +327,8 @@ fn write_body(transform: Transform, offset: &[f64], scale: &[f64], layers: &[Lay
     put_uvarint(out, layers.len() as u64);
     put_uvarint(out, encoder_layers as u64);
     for (o, s) in offset.iter().zip(scale) {
-        out.extend_from_slice(&o.to_le_bytes());
-        out.extend_from_slice(&s.to_le_bytes());
+        out.extend_from_slice(&(*o as f32).to_le_bytes());
+        out.extend_from_slice(&(*s as f32).to_le_bytes());
     }
     for l in layers {
         put_uvarint(out, l.inputs as u64);
@@ -352,6 +373,7 @@ mod tests {
         let mut p = small_parts();
         p.layers[0].weights[0] = 0.75;
         assert_ne!(Model::from_parts(&p).unwrap().id(), m.id());
+        assert_eq!(Model::from_parts(&m.to_parts()).unwrap().bytes(), m.bytes());
     }
 
     #[test]
