@@ -76,7 +76,9 @@ build: $(ENV_SH)
 demo: build cli
 	source $(ENV_SH) && cd $(BUILD) && baler generate demo_sample.root && \
 	  baler compress demo_sample.root demo_sample.baler.root --codec bits:10 && \
-	  root.exe -l -b -q '$(abspath macros/read_example.C)("demo_sample.baler.root")'
+	  root.exe -l -b -q '$(abspath macros/read_example.C)("demo_sample.baler.root")' && \
+	  baler eval demo_sample.root demo_sample.baler.root --out demo_report && \
+	  echo "make demo: open $(abspath $(BUILD))/demo_report/report.html for the plots and the physics before and after"
 
 # Where cargo puts release binaries (the workspace's target folder, wherever CARGO_TARGET_DIR says).
 CARGO_RELEASE = $$(cargo metadata --format-version 1 --no-deps | $(VPY) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
