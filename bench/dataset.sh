@@ -3,8 +3,9 @@
 # `baler compress DIR --out-dir OUT` with --jobs 1, --jobs 2 and --dask (a local cluster of 2
 # workers), next to the same rewriting at ZSTD-505 by `hadd -O -f505`, 2 files at a time.
 # The routes run interleaved, REPEATS rounds; each line: route, wall seconds, the largest process's
-# peak RSS (GNU time's %M: the maximum over the process tree, not a sum) and the 1-minute load
-# average just before the run. The summary takes the best wall time and the lowest peak of each.
+# peak RSS (GNU time's %M: the maximum over the process tree, not a sum), the CPU the run got
+# (%P: (user+sys)/wall, 200% = both cores of a 2-core machine) and the 1-minute load average just
+# before the run. The summary takes the best wall time and the lowest peak of each.
 #
 #   source build/env.sh && bash bench/dataset.sh            (FILES=20 EVENTS=20000 REPEATS=3)
 set -euo pipefail
@@ -30,13 +31,13 @@ hadd_two_at_a_time() {
 export work
 export -f hadd_two_at_a_time  # run by /usr/bin/time through bash -c
 
-# route: wall seconds, peak RSS in kB, load average before
+# route: wall seconds, peak RSS in kB, CPU share, load average before
 measure() {
   local route=$1 load
   shift
   rm -rf "$work/out"
   load=$(cut -d' ' -f1 /proc/loadavg)
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" > /dev/null
+  /usr/bin/time -f "%e %M %P" -o "$work/time" "$@" > /dev/null
   echo "$route $(cat "$work/time") $load"
 }
 
@@ -49,15 +50,16 @@ done | tee "$work/runs"
 
 python3 - "$work/runs" <<'EOF'
 import sys
-best, peak, loads = {}, {}, []
+best, peak, loads, cpu_of_best = {}, {}, [], {}
 for line in open(sys.argv[1]):
-    route, wall, rss, load = line.split()
-    best[route] = min(best.get(route, 1e9), float(wall))
+    route, wall, rss, cpu, load = line.split()
+    if float(wall) < best.get(route, 1e9):
+        best[route], cpu_of_best[route] = float(wall), cpu
     peak[route] = min(peak.get(route, 1 << 62), int(rss))
     loads.append(float(load))
 print(f"load average before the runs: {min(loads):.2f} to {max(loads):.2f}")
 for route in best:
-    print(f"{route:10s} best {best[route]:7.2f} s   lowest peak RSS {peak[route] / 1024:7.1f} MB")
+    print(f"{route:10s} best {best[route]:7.2f} s (CPU {cpu_of_best[route]:>4s})   lowest peak RSS {peak[route] / 1024:7.1f} MB")
 print(f"jobs1 / jobs2 time:      {best['jobs1'] / best['jobs2']:.2f}x (target >= 1.8)")
 print(f"dask2 / jobs2 time:      {best['dask2'] / best['jobs2']:.2f}x (target <= 1.3)")
 print(f"jobs2 / hadd505x2 peak:  {peak['jobs2'] / peak['hadd505x2']:.2f}x (target <= 1.2)")
