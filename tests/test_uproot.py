@@ -18,7 +18,7 @@ import pytest
 import uproot
 
 import baler_root
-from conftest import baler_settings, run_baler, run_command, run_macro
+from conftest import REPO, baler_settings, run_baler, run_command, run_macro
 from test_layouts import write as write_layout_tree
 
 FILES = {
@@ -271,20 +271,50 @@ def test_basket_mixing_zstd_and_baler_blocks(hzz_bits10):
     zstd = bytes(cramjam.zstd.compress(plain, level=5))
     zstd_block = b"ZS\x01" + len(zstd).to_bytes(3, "little") + len(plain).to_bytes(3, "little") + zstd
     source = uproot.open(good).file.source
-
-    def decompress(blocks: bytes) -> bytes:
-        chunk = uproot.source.chunk.Chunk.wrap(source, np.frombuffer(blocks, np.uint8))
-        total, offset = 0, 0
-        while offset < len(blocks):
-            total += int.from_bytes(blocks[offset + 6:offset + 9], "little")
-            offset += 9 + int.from_bytes(blocks[offset + 3:offset + 6], "little")
-        out = uproot.compression.decompress(chunk, uproot.source.cursor.Cursor(0), {}, len(blocks), total)
-        return bytes(out.raw_data)
-
-    baler_bytes = decompress(baler_block)
+    baler_bytes = decompress_blocks(source, baler_block)
     assert len(baler_bytes) == int.from_bytes(baler_block[6:9], "little")
-    assert decompress(zstd_block + baler_block) == plain + baler_bytes
-    assert decompress(baler_block + zstd_block) == baler_bytes + plain
+    assert decompress_blocks(source, zstd_block + baler_block) == plain + baler_bytes
+    assert decompress_blocks(source, baler_block + zstd_block) == baler_bytes + plain
+
+
+AE_FIXTURES = REPO / "rust" / "baler-codec" / "tests" / "fixtures"
+
+
+def decompress_blocks(source, blocks: bytes) -> bytes:
+    """uproot.compression.decompress (baler_root's, after the import) on the blocks of one object."""
+    chunk = uproot.source.chunk.Chunk.wrap(source, np.frombuffer(blocks, np.uint8))
+    total, offset = 0, 0
+    while offset < len(blocks):
+        total += int.from_bytes(blocks[offset + 6:offset + 9], "little")
+        offset += 9 + int.from_bytes(blocks[offset + 3:offset + 6], "little")
+    return bytes(uproot.compression.decompress(chunk, uproot.source.cursor.Cursor(0), {}, len(blocks), total).raw_data)
+
+
+def test_ae_block_decodes_with_its_model_from_baler_model_path(hzz_bits10, tmp_path, monkeypatch):
+    """An ae: block (the codec's own fixture, in ROOT's block header) decodes to the codec's
+    expected bytes with its model found in BALER_MODEL_PATH; without it, or with a damaged model
+    file, the error names the model id and BALER_MODEL_PATH."""
+    block = (AE_FIXTURES / "ae-block.bin").read_bytes()
+    expected = (AE_FIXTURES / "ae-decoded.bin").read_bytes()
+    blocks = b"BA\x01" + len(block).to_bytes(3, "little") + len(expected).to_bytes(3, "little") + block
+    source = uproot.open(hzz_bits10[0]).file.source
+    model_id = baler_root._codec.block_model_id(block)
+    assert model_id == baler_root._codec.Model((AE_FIXTURES / "ae-model.balm").read_bytes()).id
+
+    monkeypatch.setattr(baler_root._uproot, "_models", {})  # nothing found by earlier tests
+    monkeypatch.delenv("BALER_MODEL_PATH", raising=False)
+    with pytest.raises(baler_root.BalerDecodeError, match=f"ae: model {model_id}, and BALER_MODEL_PATH is not set"):
+        decompress_blocks(source, blocks)
+    models = tmp_path / "models"
+    models.mkdir()
+    model = (AE_FIXTURES / "ae-model.balm").read_bytes()
+    (models / "damaged.balm").write_bytes(model[:-1] + bytes([model[-1] ^ 1]))
+    monkeypatch.setenv("BALER_MODEL_PATH", str(models))
+    with pytest.raises(baler_root.BalerDecodeError, match=f"which no .balm file in BALER_MODEL_PATH={models} holds.*"
+                                                          r"unusable model files: .*damaged.balm: invalid model"):
+        decompress_blocks(source, blocks)
+    (models / "any name.balm").write_bytes(model)
+    assert decompress_blocks(source, blocks) == expected
 
 
 @pytest.mark.parametrize("fault", FAULTS)

@@ -12,6 +12,8 @@ branch's ``compression`` property says Baler(level) instead of raising.
 """
 
 import inspect
+import os
+import pathlib
 
 import numpy
 import uproot
@@ -136,8 +138,12 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
             )
         cursor.skip(_HEADER_SIZE)
         payload = cursor.bytes(chunk, payload_size, context)
+        out = output[filled : filled + decoded_size]
         try:
-            _codec.decode_block(payload, output[filled : filled + decoded_size])
+            try:
+                _codec.decode_block(payload, out)
+            except _codec.MissingModelError:
+                _codec.decode_block(payload, out, _model(_codec.block_model_id(bytes(payload)), file_path))
         except _codec.UnsupportedBlockError as err:
             raise BalerDecodeError(f"{err}; written by a newer Baler? Upgrade baler_root", file_path) from None
         except _codec.BlockError as err:
@@ -150,6 +156,39 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
             f"the blocks decode to {filled} bytes but the basket's key says {uncompressed_bytes}", file_path
         )
     return uproot.source.chunk.Chunk.wrap(chunk.source, output)
+
+
+# Models of the ae: codec found so far, by id: parsed once per process.
+_models = {}
+
+
+def _model(model_id, file_path):
+    """The ae: model with this id, from the .balm files in the folders of BALER_MODEL_PATH (a
+    model's id is the hash of its content, so any file name will do)."""
+    if model_id in _models:
+        return _models[model_id]
+    folders = [folder for folder in os.environ.get("BALER_MODEL_PATH", "").split(os.pathsep) if folder]
+    unreadable = []
+    for folder in folders:
+        for path in sorted(pathlib.Path(folder).glob("*.balm")):
+            try:
+                model = _codec.Model(path.read_bytes())
+            except (OSError, _codec.ModelError) as err:
+                unreadable.append(f"{path}: {err}")
+                continue
+            _models.setdefault(model.id, model)
+    if model_id in _models:
+        return _models[model_id]
+    if folders:
+        found = f"which no .balm file in BALER_MODEL_PATH={os.pathsep.join(folders)} holds"
+    else:
+        found = "and BALER_MODEL_PATH is not set"
+    skipped = f"; unusable model files: {'; '.join(unreadable)}" if unreadable else ""
+    raise BalerDecodeError(
+        f"the block was coded with the ae: model {model_id}, {found}: put its .balm file in a folder "
+        f"named by BALER_MODEL_PATH{skipped}",
+        file_path,
+    )
 
 
 def _decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info=None):

@@ -25,11 +25,45 @@ create_exception!(
     "A Baler block that uses a format version or feature this build does not know."
 );
 
+create_exception!(
+    baler_root._codec,
+    MissingModelError,
+    BlockError,
+    "A Baler block coded with the ae: codec whose model was not given (block_model_id names it)."
+);
+create_exception!(baler_root._codec, ModelError, PyValueError, "A .balm model that cannot be used: malformed, corrupt or newer.");
+
 fn block_error(err: CodecError) -> PyErr {
     match err {
         CodecError::Unsupported(_) => UnsupportedBlockError::new_err(err.to_string()),
+        CodecError::MissingModel { .. } => MissingModelError::new_err(err.to_string()),
         _ => BlockError::new_err(err.to_string()),
     }
+}
+
+/// A parsed `.balm` model of the ae: codec, immutable, for decoding the blocks coded with it.
+#[pyclass(frozen, module = "baler_root._codec")]
+struct Model(baler_codec::Model);
+
+#[pymethods]
+impl Model {
+    /// Parses and verifies the bytes of a `.balm` file; raises ModelError when they are not one.
+    #[new]
+    fn new(bytes: &[u8]) -> PyResult<Self> {
+        baler_codec::Model::parse(bytes).map(Model).map_err(|err| ModelError::new_err(err.to_string()))
+    }
+
+    /// The model's id (32 hex digits), as blocks coded with it name it.
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id().to_string()
+    }
+}
+
+/// The id of the model an ae: block was coded with, or None for a block that needs none.
+#[pyfunction]
+fn block_model_id(block: &[u8]) -> PyResult<Option<String>> {
+    baler_codec::block_model_id(block).map(|id| id.map(|id| id.to_string())).map_err(block_error)
 }
 
 /// The C-contiguous memory of a byte buffer (a numpy uint8 array, bytes, bytearray, memoryview).
@@ -46,10 +80,12 @@ fn overlap(a: NonNull<[u8]>, b: NonNull<[u8]>) -> bool {
 }
 
 /// Decodes one Baler block (the bytes after ROOT's 9-byte header) into `out`, whose length must be
-/// the block's decoded length. Raises `BlockError` (`UnsupportedBlockError` for a newer format)
+/// the block's decoded length; an ae: block needs its `model`. Raises `BlockError`
+/// (`UnsupportedBlockError` for a newer format, `MissingModelError` without the block's model)
 /// with the codec's one-line cause; `out` then holds no meaningful values.
 #[pyfunction]
-fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>) -> PyResult<()> {
+#[pyo3(signature = (block, out, model=None))]
+fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>, model: Option<&Bound<'_, Model>>) -> PyResult<()> {
     if out.readonly() {
         return Err(PyValueError::new_err("the output buffer is read-only"));
     }
@@ -65,12 +101,17 @@ fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>) -> PyRes
     let (block_bytes, out_bytes) = unsafe { (block_ptr.as_ref(), &mut *out_ptr.as_ptr()) };
     // Decoding is pure Rust on memory Python does not touch: let other threads (uproot's
     // decompression executor) run meanwhile.
-    py.detach(|| baler_codec::decode_block(block_bytes, out_bytes)).map_err(block_error)
+    let model = model.map(|model| &model.get().0);
+    py.detach(|| baler_codec::decode_block_with_model(block_bytes, out_bytes, model)).map_err(block_error)
 }
 
 #[pymodule]
 fn _codec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_block, m)?)?;
+    m.add_function(wrap_pyfunction!(block_model_id, m)?)?;
+    m.add_class::<Model>()?;
+    m.add("MissingModelError", m.py().get_type::<MissingModelError>())?;
+    m.add("ModelError", m.py().get_type::<ModelError>())?;
     m.add("BlockError", m.py().get_type::<BlockError>())?;
     m.add("UnsupportedBlockError", m.py().get_type::<UnsupportedBlockError>())?;
     m.add("FORMAT_VERSION", baler_codec::FORMAT_VERSION)?;
