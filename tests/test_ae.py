@@ -61,6 +61,16 @@ def test_ae_returns_the_per_value_values_and_is_smaller(trained, tmp_path):
     assert model_keys(ae) == [f"baler_model_{model_id}"]
 
 
+def test_a_file_holds_no_model_when_no_block_used_it(trained, tmp_path):
+    """`y` holds single floats, not rows of the model's 8: every basket is per-value, so the file
+    needs no model and gets none."""
+    reference, model, _ = trained
+    out = tmp_path / "y.root"
+    run_macro("ae_tree", out, f"ae:bits:10:{model}", ENTRIES, "y")
+    compare_trees(reference, out, "t", "y=bits:10").assert_exact_set_changed("y")
+    assert model_keys(out) == []
+
+
 def test_policy_writes_ae_and_a_missing_model_stops_the_program(trained, tmp_path):
     reference, model, _ = trained
     out = tmp_path / "policy.root"

@@ -115,11 +115,8 @@ Int_t WriteBufferHook(TBasket *basket)
    try {
       if (branch)
          tWriting.spec = ResolveCodec(*branch);
-      if (tWriting.spec && !tWriting.spec->ModelReference().empty()) {
+      if (tWriting.spec && !tWriting.spec->ModelReference().empty())
          tWriting.model = ModelForSpec(*tWriting.spec);
-         if (TFile *file = branch->GetFile())
-            NoteModelUsed(*file, tWriting.model);
-      }
       if (tWriting.spec) {
          BranchCompressionAccess::MarkAsBaler(*branch);
          TagFileForAutoload(*basket);
@@ -154,6 +151,18 @@ std::size_t RootZstd(const char *src, std::size_t srcSize, unsigned char *tgt, s
    return written > 0 ? static_cast<std::size_t>(written) : 0;
 }
 
+/// A file carries a model only when one of its blocks was coded through it: `ae:` falls back to
+/// the per-value codec where the model does not pay, and a file with no such block needs no model.
+void NoteModelIfUsed(const unsigned char *block, std::size_t size)
+{
+   if (!tWriting.model || size <= kRootHeaderSize || !IsBalerBlock(block))
+      return;
+   if (baler::codec::BlockModelId(block + kRootHeaderSize, PayloadSize(block)).empty())
+      return;
+   if (TFile *file = tWriting.basket->GetBranch()->GetFile())
+      NoteModelUsed(*file, tWriting.model);
+}
+
 extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize, char *tgt, int *irep,
                         Algorithm algorithm)
 {
@@ -173,6 +182,7 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
                                                    static_cast<std::size_t>(*srcsize),
                                                    reinterpret_cast<unsigned char *>(tgt),
                                                    static_cast<std::size_t>(*tgtsize), &RootZstd));
+      NoteModelIfUsed(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep));
    } catch (const std::exception &e) {
       Error("Baler", "branch %s: cannot compress basket with %s: %s; basket stored uncompressed",
             DescribeBranch(tWriting.basket->GetBranch()).c_str(), tWriting.spec->ToString().c_str(), e.what());

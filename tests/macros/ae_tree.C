@@ -2,9 +2,9 @@
 // covariance row: two hidden factors and a little noise, so a model with a latent of 2 predicts
 // them well), beside a plain float `y/F` and a counter `n/I`.
 //
-//    ae_tree(path, spec, entries, seed = 1)
+//    ae_tree(path, spec, entries, branch = "cov")
 //      `spec` "zstd": ROOT's ZSTD-505 everywhere (the reference); otherwise a Baler codec spec given
-//      to Baler::SetCodec for `cov` on a ZSTD-505 file. Prints "ae_tree: COV_ZIPBYTES" and returns 0,
+//      to Baler::SetCodec for `branch` on a ZSTD-505 file. Prints "ae_tree: COV_ZIPBYTES" and returns 0,
 //      or prints "ae_tree error: MESSAGE" and returns 1 when the codec is refused.
 #include "Baler/Baler.h"
 
@@ -17,7 +17,7 @@
 #include <stdexcept>
 #include <string>
 
-int ae_tree(const char *path, const char *spec, int entries, int seed = 1)
+int ae_tree(const char *path, const char *spec, int entries, const char *branch = "cov")
 {
    TFile file(path, "RECREATE", "", 505);
    TTree tree("t", "rows of 8 correlated floats");
@@ -28,13 +28,13 @@ int ae_tree(const char *path, const char *spec, int entries, int seed = 1)
    tree.Branch("n", &n, "n/I");
    if (std::string(spec) != "zstd") {
       try {
-         Baler::SetCodec(&tree, "cov", Baler::Codec::Parse(spec));
+         Baler::SetCodec(&tree, branch, Baler::Codec::Parse(spec));
       } catch (const std::invalid_argument &e) {
          std::printf("ae_tree error: %s\n", e.what());
          return 1;
       }
    }
-   TRandom3 random(seed);
+   TRandom3 random(1);
    for (int entry = 0; entry < entries; ++entry) {
       const double scale = std::exp(random.Gaus(0, 1)), shape = random.Uniform(-1, 1);
       for (int i = 0; i < 8; ++i)
