@@ -11,6 +11,8 @@
 #include "TTree.h"
 
 #include <cerrno>
+#include <climits>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fnmatch.h>
@@ -30,6 +32,66 @@ void CollectingHandler(int level, Bool_t abort, const char *location, const char
       return;
    }
    DefaultErrorHandler(level, abort, location, message);
+}
+
+/// The temporary file of the OutputFile alive now (the API is not re-entrant: there is at most
+/// one), removed when a signal ends the process: an interrupt, or a crash inside ROOT, leaves
+/// nothing behind. A fixed buffer, since a signal handler may only make async-signal-safe calls.
+char gTemporaryPath[PATH_MAX] = {};
+
+struct CleanupSignal {
+   int number;
+   bool terminates; ///< an interrupt: the run ends (whatever handler was there before), else a crash
+   struct sigaction previous;
+   bool installed;
+};
+CleanupSignal gCleanupSignals[] = {{SIGINT, true, {}, false},   {SIGTERM, true, {}, false},
+                                   {SIGHUP, true, {}, false},   {SIGSEGV, false, {}, false},
+                                   {SIGBUS, false, {}, false},  {SIGILL, false, {}, false},
+                                   {SIGFPE, false, {}, false},  {SIGABRT, false, {}, false}};
+
+void RemoveTemporaryOnSignal(int number)
+{
+   if (gTemporaryPath[0])
+      unlink(gTemporaryPath);
+   gTemporaryPath[0] = '\0';
+   for (auto &s : gCleanupSignals)
+      if (s.number == number) {
+         if (s.terminates) {
+            signal(number, SIG_DFL);
+         } else {
+            sigaction(number, &s.previous, nullptr); // ROOT's crash report, then the end
+         }
+         s.installed = false;
+      }
+   raise(number);
+}
+
+void RemoveOnSignal(const std::string &path)
+{
+   if (path.size() >= sizeof(gTemporaryPath))
+      return;
+   std::memcpy(gTemporaryPath, path.c_str(), path.size() + 1);
+   struct sigaction action {};
+   action.sa_handler = RemoveTemporaryOnSignal;
+   sigemptyset(&action.sa_mask);
+   for (auto &s : gCleanupSignals) {
+      s.installed = sigaction(s.number, &action, &s.previous) == 0;
+      if (s.installed && s.terminates && s.previous.sa_handler == SIG_IGN) { // e.g. SIGHUP under nohup
+         sigaction(s.number, &s.previous, nullptr);
+         s.installed = false;
+      }
+   }
+}
+
+void KeepOnSignal()
+{
+   for (auto &s : gCleanupSignals)
+      if (s.installed) {
+         sigaction(s.number, &s.previous, nullptr);
+         s.installed = false;
+      }
+   gTemporaryPath[0] = '\0';
 }
 
 void Walk(TBranch &branch, std::vector<TBranch *> &out)
@@ -89,16 +151,19 @@ OutputFile::OutputFile(const std::string &path, const std::vector<std::string> &
       throw Failure("cannot create a temporary file in '" + folder + "': " + std::strerror(errno));
    close(fd);
    fTemporary = pattern;
+   RemoveOnSignal(fTemporary);
 }
 
 OutputFile::~OutputFile()
 {
+   KeepOnSignal();
    if (!fCommitted)
       unlink(fTemporary.c_str());
 }
 
 void OutputFile::Commit()
 {
+   KeepOnSignal();
    if (std::rename(fTemporary.c_str(), fPath.c_str()) != 0)
       throw Failure("cannot rename '" + fTemporary + "' to '" + fPath + "': " + std::strerror(errno));
    fCommitted = true;

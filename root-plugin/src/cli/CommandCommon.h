@@ -38,7 +38,10 @@ private:
 
 /// A file written under a temporary name in the folder of its final path, and renamed to that
 /// path by Commit(). Until then nothing at the final path is touched, so a run that fails at any
-/// point leaves an existing file there as it was; the temporary file is removed on destruction.
+/// point leaves an existing file there as it was; the temporary file is removed on destruction,
+/// and by a signal that ends the process meanwhile (SIGINT, SIGTERM, SIGHUP unless ignored: the
+/// run ends; a crash: then whatever handled it before, e.g. ROOT's report). At most one exists at
+/// a time.
 class OutputFile {
 public:
    /// Refuses (throws Failure) a path that is a directory or the same file as one of `inputs`
