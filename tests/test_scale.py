@@ -87,6 +87,19 @@ def test_dask_local_cluster_gives_the_same_files(baler, dataset, tmp_path):
         assert dask["branches"] == jobs["branches"]
 
 
+def test_dask_scheduler_at_an_address(baler, dataset, tmp_path):
+    """--dask ADDRESS: the tasks go to a running scheduler (here one this test starts)."""
+    from distributed import LocalCluster
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                      dashboard_address=None) as cluster:
+        proc = run_baler(baler, "compress", dataset / "part1.root", dataset / "part3.root", "--out-dir", out,
+                         "--dask", cluster.scheduler_address)
+    rows = summary(proc.stdout)
+    assert rows["part1.root"][-1] == rows["part3.root"][-1] == "ok", proc.stdout
+    assert codecs(baler, out / "part3.root")["Jet_pt"] == "baler bits:10"
+
+
 def test_globs_are_expanded_and_one_that_matches_nothing_is_reported(baler, dataset, tmp_path):
     out = tmp_path / "out"
     proc = run_baler(baler, "compress", str(dataset / "part[12].root"), str(dataset / "nothing*.root"),
