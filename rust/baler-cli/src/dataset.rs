@@ -222,7 +222,7 @@ fn progress_bar(files: usize) -> ProgressBar {
     }
     let bar = ProgressBar::new(files as u64);
     bar.set_style(
-        ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} files ({elapsed}, {eta} left)")
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} files ({elapsed}, {eta} left)")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );

@@ -361,7 +361,8 @@ fn usage_error(error: &clap::Error) -> String {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     if error.kind() == ErrorKind::MissingRequiredArgument {
         if let Some(ContextValue::Strings(names)) = error.get(ContextKind::InvalidArg) {
-            let names: Vec<&str> = names.iter().map(|n| n.trim_matches(|c| c == '<' || c == '>')).collect();
+            // "<FILE.root>", or "--out-dir <DIR>" for an option that another one requires
+            let names: Vec<String> = names.iter().map(|n| n.replace(['<', '>'], "")).collect();
             return format!("missing {} (see `baler --help`)", names.join(", "));
         }
     }
