@@ -16,6 +16,7 @@
 mod ae;
 mod error;
 mod float;
+mod inspect;
 mod layout;
 mod model;
 mod quantiser;
@@ -25,6 +26,7 @@ mod stream;
 mod varint;
 
 pub use error::CodecError;
+pub use inspect::block_spec;
 pub use layout::{Segment, SegmentKind};
 pub use model::{fit_linear, DenseLayer, Model, ModelId, ModelParts, Transform, MODEL_MAGIC, MODEL_VERSION};
 pub use spec::{Bound, Spec, SpecError, GRAMMAR};

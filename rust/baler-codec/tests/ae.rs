@@ -89,6 +89,9 @@ fn values_equal_the_per_value_codecs_and_the_model_pays() {
         let model = model_for(&vals, &spec);
         let block = encode_ae(&src, &layout, &spec, &model);
         assert_eq!(block_model_id(&block).unwrap(), Some(model.id()), "{text}: the model was not used");
+        if !text.starts_with("rel") {
+            assert_eq!(block_spec(&block).unwrap(), format!("f32 ae:{text}:{}", model.id()));
+        }
         let got = decode_with(&block, src.len(), Some(&model)).unwrap();
         let mut per_value = Vec::new();
         encode_block(&src, &layout, &spec, &mut per_value).unwrap();

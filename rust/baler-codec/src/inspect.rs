@@ -1,0 +1,101 @@
+//! What a block holds, read from its section headers (for inspectors such as `baler inspect`).
+
+use crate::error::{corrupt, CodecError};
+use crate::float::{self, Flt, CODEC_LOSSLESS, CODEC_LOSSLESS_SPLIT};
+use crate::layout::SegmentKind;
+use crate::model::ModelId;
+use crate::quantiser::Choice;
+use crate::spec::{Bound, Spec};
+use crate::varint::Reader;
+use crate::{read_header, tag};
+
+/// The bound a stored quantiser guarantees: `bits:N` and `abs:E` exactly as written; for `rel`
+/// the levels' worst case 2^(1/(2K)) - 1, which is at most the E the writer was given.
+fn stored_bound<T: Flt>(codec: u8, r: &mut Reader<'_>) -> Result<Option<Bound>, CodecError> {
+    if codec == CODEC_LOSSLESS || codec == CODEC_LOSSLESS_SPLIT {
+        return Ok(None);
+    }
+    Ok(match float::read_quantiser_header::<T>(codec, r)? {
+        Choice::Bits(q) => Some(Bound::Bits(q.kept_bits() as u8)),
+        Choice::Rel(q) => Some(Bound::Rel((0.5 / q.levels() as f64).exp2() - 1.0)),
+        Choice::Abs(q) => Some(Bound::Abs(q.step() / 2.0)),
+        Choice::Lossless => None,
+    })
+}
+
+fn describe<T: Flt>(payload: &[u8], ae: bool) -> Result<String, CodecError> {
+    let mut r = Reader::new(payload);
+    let model = if ae {
+        r.u8()?;
+        let mut id = [0u8; 16];
+        id.copy_from_slice(r.bytes(16)?);
+        Some(ModelId(id))
+    } else {
+        None
+    };
+    let codec = r.u8()?;
+    let bound = stored_bound::<T>(codec, &mut r)?;
+    Ok(match (bound, model) {
+        (None, None) => Spec::Lossless.to_string(),
+        (Some(b), None) => crate::ae::per_value_spec(&b).to_string(),
+        (Some(b), Some(id)) => Spec::Ae { bound: b, model: id.to_string() }.to_string(),
+        (None, Some(_)) => return corrupt("autoencoder section with a lossless codec"),
+    })
+}
+
+/// The codec each float kind of `block` was stored with, e.g. `f32 bits:10` or
+/// `f32 ae:bits:7:<model id>, f64 lossless` (`none` for a block without floats). Read from the
+/// section headers, so it says what the block holds: `lossless` where the writer stored data
+/// that was already coarser than the spec exactly, `rel:E` with the stored levels' worst case.
+/// Blocks of every version-1 writer are described; nothing is decoded.
+pub fn block_spec(block: &[u8]) -> Result<String, CodecError> {
+    let mut r = Reader::new(block);
+    read_header(&mut r)?;
+    let mut parts = Vec::new();
+    while !r.is_empty() {
+        let t = r.u8()?;
+        let len = r.len_at_most(r.remaining(), "section length")?;
+        let payload = r.bytes(len)?;
+        match t {
+            tag::F32 => parts.push(format!("f32 {}", describe::<f32>(payload, false)?)),
+            tag::F64 => parts.push(format!("f64 {}", describe::<f64>(payload, false)?)),
+            tag::AE => match payload.first().copied().and_then(SegmentKind::from_u8) {
+                Some(SegmentKind::F32) => parts.push(format!("f32 {}", describe::<f32>(payload, true)?)),
+                Some(SegmentKind::F64) => parts.push(format!("f64 {}", describe::<f64>(payload, true)?)),
+                _ => return corrupt("autoencoder section of no float kind"),
+            },
+            _ => {}
+        }
+    }
+    Ok(if parts.is_empty() { "none".into() } else { parts.join(", ") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{encode_block, Segment};
+
+    fn spec_of(vals: &[f32], spec: &str) -> String {
+        let src: Vec<u8> = vals.iter().flat_map(|v| v.to_be_bytes()).collect();
+        let mut block = Vec::new();
+        encode_block(&src, &[Segment::new(SegmentKind::F32, src.len() as u32)], &spec.parse().unwrap(), &mut block).unwrap();
+        block_spec(&block).unwrap()
+    }
+
+    #[test]
+    fn blocks_say_what_they_hold() {
+        let vals: Vec<f32> = (0..500).map(|i| (i as f32 * 0.731).sin() * 100.0 + 0.123_456_7).collect();
+        assert_eq!(spec_of(&vals, "bits:10"), "f32 bits:10");
+        assert_eq!(spec_of(&vals, "abs:0.25"), "f32 abs:0.25");
+        assert_eq!(spec_of(&vals, "lossless"), "f32 lossless");
+        // rel: the stored levels' guarantee, no looser than asked
+        let rel = spec_of(&vals, "rel:1e-3");
+        let e: f64 = rel.strip_prefix("f32 rel:").unwrap().parse().unwrap();
+        assert!(e <= 1e-3 && e > 0.9e-3, "{rel}");
+        // data already on a coarser grid is stored exactly, and the block says so
+        let coarse: Vec<f32> = vals.iter().map(|v| f32::from_bits(v.to_bits() & !0xffff)).collect();
+        assert_eq!(spec_of(&coarse, "bits:10"), "f32 lossless");
+        assert_eq!(spec_of(&[], "bits:10"), "none");
+        assert!(block_spec(b"BALR").is_err());
+    }
+}
