@@ -108,3 +108,19 @@ def test_model_found_in_baler_model_path_when_the_file_lacks_it(trained, tmp_pat
     found = compare_trees(reference, ae, "t", "cov=bits:10",
                           env={**os.environ, "BALER_MODEL_PATH": str(folder)})
     found.assert_exact_set_changed("cov")
+
+
+def test_uproot_reads_ae_with_the_model_stored_in_the_file(trained, tmp_path):
+    """uproot + baler_root reads an ae: file with no BALER_MODEL_PATH: the model comes from the
+    file, and the values are those ROOT reads (the per-value bits:10 values)."""
+    _, model, _ = trained
+    per_value, ae = tmp_path / "bits10.root", tmp_path / "ae.root"
+    write_tree(per_value, "bits:10")
+    write_tree(ae, f"ae:bits:10:{model}")
+    output = run_python(
+        "import os, numpy, uproot, baler_root\n"
+        "os.environ.pop('BALER_MODEL_PATH', None)\n"
+        f"a = uproot.open('{per_value}')['t']['cov'].array(library='np')\n"
+        f"b = uproot.open('{ae}')['t']['cov'].array(library='np')\n"
+        "print('same:', a.shape == b.shape and numpy.array_equal(a.view(numpy.uint32), b.view(numpy.uint32)))")
+    assert "same: True" in output, output

@@ -11,9 +11,11 @@ Finally it adds Baler's algorithm code to ``uproot.compression.algorithm_codes``
 branch's ``compression`` property says Baler(level) instead of raising.
 """
 
+import base64
 import inspect
 import os
 import pathlib
+import threading
 
 import numpy
 import uproot
@@ -162,11 +164,34 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
 _models = {}
 
 
+# The file whose basket is being read on this thread (set by _read_basket_members): the ae: models
+# a file was written with are stored in it.
+_reading = threading.local()
+
+
+def _model_in_file(model_id):
+    """The model stored in the file being read, as the ROOT plugin writes it: the top-level key
+    baler_model_<id>, a TObjString holding the .balm bytes in base64; None when it is not there."""
+    file = getattr(_reading, "file", None)
+    key = f"baler_model_{model_id}"
+    if file is None or key not in file.root_directory:
+        return None
+    try:
+        model = _codec.Model(base64.b64decode(str(file.root_directory[key]), validate=True))
+    except (ValueError, _codec.ModelError) as err:
+        raise BalerDecodeError(f"the file's ae: model {model_id} is damaged: {err}", file.file_path) from None
+    if model.id != model_id:
+        raise BalerDecodeError(f"the file's key {key} holds the model {model.id}: damaged", file.file_path)
+    return _models.setdefault(model.id, model)
+
+
 def _model(model_id, file_path):
-    """The ae: model with this id, from the .balm files in the folders of BALER_MODEL_PATH (a
-    model's id is the hash of its content, so any file name will do)."""
+    """The ae: model with this id: from the file being read, else from the .balm files in the
+    folders of BALER_MODEL_PATH (a model's id is the hash of its content, so any file name will do)."""
     if model_id in _models:
         return _models[model_id]
+    if (model := _model_in_file(model_id)) is not None:
+        return model
     folders = [folder for folder in os.environ.get("BALER_MODEL_PATH", "").split(os.pathsep) if folder]
     unreadable = []
     for folder in folders:
@@ -180,9 +205,9 @@ def _model(model_id, file_path):
     if model_id in _models:
         return _models[model_id]
     if folders:
-        found = f"which no .balm file in BALER_MODEL_PATH={os.pathsep.join(folders)} holds"
+        found = f"which neither the file nor a .balm file in BALER_MODEL_PATH={os.pathsep.join(folders)} holds"
     else:
-        found = "and BALER_MODEL_PATH is not set"
+        found = "which the file does not hold, and BALER_MODEL_PATH is not set"
     skipped = f"; unusable model files: {'; '.join(unreadable)}" if unreadable else ""
     raise BalerDecodeError(
         f"the block was coded with the ae: model {model_id}, {found}: put its .balm file in a folder "
@@ -215,13 +240,18 @@ def _describe_basket(basket, context):
 
 
 def _read_basket_members(self, chunk, cursor, context, file):
-    """``Model_TBasket.read_members`` that names the basket in a BalerDecodeError."""
+    """``Model_TBasket.read_members`` that names the basket in a BalerDecodeError (and tells the
+    model lookup which file is being read)."""
+    outer = getattr(_reading, "file", None)
+    _reading.file = file
     try:
         return _uproot_read_basket_members(self, chunk, cursor, context, file)
     except BalerDecodeError as err:
         if err.where is not None:
             raise
         raise BalerDecodeError(err.cause, err.file_path, _describe_basket(self, context)) from None
+    finally:
+        _reading.file = outer
 
 
 def _check_signature(function, expected):
