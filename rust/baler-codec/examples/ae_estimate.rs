@@ -27,6 +27,29 @@ fn block_bytes(vals: &[f32], spec: &Spec, model: Option<&Model>) -> usize {
     block.len()
 }
 
+/// Single-thread encode and decode MB/s (10^6 bytes of float input per second) through the model.
+fn speed(vals: &[f32], spec: &Spec, model: &Model) -> (f64, f64) {
+    let src: Vec<u8> = vals.iter().flat_map(|v| v.to_be_bytes()).collect();
+    let layout = [Segment::new(SegmentKind::F32, src.len() as u32)];
+    let ae: Spec = format!("ae:{spec}:{}", model.id()).parse().unwrap();
+    let mut block = Vec::new();
+    let runs = 50;
+    let t = std::time::Instant::now();
+    for _ in 0..runs {
+        block.clear();
+        encode_block_with_model(&src, &layout, &ae, Some(model), &mut block).unwrap();
+    }
+    let encode = t.elapsed().as_secs_f64();
+    let mut dst = vec![0u8; src.len()];
+    let t = std::time::Instant::now();
+    for _ in 0..runs {
+        decode_block_with_model(&block, &mut dst, Some(model)).unwrap();
+    }
+    let decode = t.elapsed().as_secs_f64();
+    let mb = (src.len() * runs) as f64 / 1e6;
+    (mb / encode, mb / decode)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 4 {
@@ -59,9 +82,11 @@ fn main() {
             }
         }
         let (all, latent, step, model_bytes, unseen) = best.unwrap();
+        let model = fit_linear(&train, k, latent, transform, step).expect("fit");
+        let (encode_mbs, decode_mbs) = speed(vals, &spec, &model);
         let n = vals.len() as f64;
         println!(
-            "{spec_text}: per-value {:.3} B/value; ae (PCA, latent {latent}, step {step}, model {model_bytes} B included) {:.3} B/value: {:+.1}%; unseen odd rows {:+.1}%",
+            "{spec_text}: per-value {:.3} B/value; ae (PCA, latent {latent}, step {step}, model {model_bytes} B included) {:.3} B/value: {:+.1}%; unseen odd rows {:+.1}%; ae encode {encode_mbs:.0} MB/s, decode {decode_mbs:.0} MB/s",
             per_value as f64 / n,
             all as f64 / n,
             100.0 * (all as f64 / per_value as f64 - 1.0),

@@ -58,25 +58,28 @@ fn exp2_table() -> &'static [f64; 1025] {
     })
 }
 
-/// 2^t for t clamped to [-1022, 1023]: the exponent from the integer part, the mantissa by linear
-/// interpolation in `exp2_table` (relative error below 1e-7: the prediction only needs to be
-/// close, and the same on every machine).
+/// 2^t for t clamped to [-1022, 1023]: t in fixed point with 20 fractional bits (truncated),
+/// the exponent from its integer part, the mantissa by linear interpolation in `exp2_table`
+/// between its 1024ths (relative error below 1e-6: the prediction only needs to be close, and
+/// the same on every machine). Integer operations and correctly rounded IEEE operations only.
 fn deterministic_exp2(t: f64) -> f64 {
     let t = if t.is_nan() { 0.0 } else { t.clamp(-1022.0, 1023.0) };
-    let whole = t.floor();
-    let pos = (t - whole) * 1024.0;
-    let i = (pos as usize).min(1023);
-    let r = pos - i as f64;
+    let fixed = (t * 1048576.0) as i64; // 2^20
+    let whole = fixed >> 20;
+    let i = ((fixed >> 10) & 1023) as usize;
+    let r = (fixed & 1023) as f64 * (1.0 / 1024.0);
     let tab = exp2_table();
     let m = tab[i] + (tab[i + 1] - tab[i]) * r;
-    m * f64::from_bits(((whole as i64 + 1023) as u64) << 52)
+    m * f64::from_bits(((whole + 1023) as u64) << 52)
 }
+
+/// 2^FRAC_BITS: one unit of the fixed-point activations.
+const UNIT: f64 = (1u64 << FRAC_BITS) as f64;
 
 impl Model {
     /// The latent codes of one row (K values; values the transform cannot take, such as zeros
     /// and non-finite values under the log transform, enter as the column's mean).
     pub(crate) fn encode_row(&self, row: &[f64], latent: &mut Vec<i64>, s: &mut Scratch) {
-        let unit = (FRAC_BITS as f64).exp2();
         s.a.clear();
         for ((&x, &o), &sc) in row.iter().zip(&self.offset).zip(&self.scale) {
             let t = match self.transform {
@@ -84,7 +87,7 @@ impl Model {
                 Transform::Log2Magnitude => x.abs().log2(),
             };
             let z = (t - o) / sc;
-            let v = if z.is_finite() { (z * unit).round().clamp(-(ACTIVATION_LIMIT as f64), ACTIVATION_LIMIT as f64) as i64 } else { 0 };
+            let v = if z.is_finite() { (z * UNIT).round().clamp(-(ACTIVATION_LIMIT as f64), ACTIVATION_LIMIT as f64) as i64 } else { 0 };
             s.a.push(v);
         }
         run(&self.layers[..self.encoder_layers], s);
@@ -99,9 +102,8 @@ impl Model {
         s.a.clear();
         s.a.extend(latent.iter().map(|&c| c.clamp(-LATENT_LIMIT, LATENT_LIMIT) << FRAC_BITS));
         run(&self.layers[self.encoder_layers..], s);
-        let inv_unit = 1.0 / (FRAC_BITS as f64).exp2();
         for ((&v, &o), &sc) in s.a.iter().zip(&self.offset).zip(&self.scale) {
-            let t = o + sc * (v as f64 * inv_unit);
+            let t = o + sc * (v as f64 / UNIT);
             out.push(match self.transform {
                 Transform::Linear => t,
                 Transform::Log2Magnitude => deterministic_exp2(t),
