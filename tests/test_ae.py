@@ -5,6 +5,7 @@ BALER_MODEL_PATH) by every process that reads it.
 The data are rows of 8 floats driven by two hidden factors (tests/macros/ae_tree.C), so a model
 pays; whatever the model, the ae: codec returns exactly the values of the per-value codec at the
 same bound, which is what these tests hold it to."""
+import json
 import os
 import re
 import shutil
@@ -44,7 +45,7 @@ def model_keys(path):
     return re.search(r"^keys:(.*)$", output, re.M).group(1).split()
 
 
-def test_ae_returns_the_per_value_values_and_is_smaller(trained, tmp_path):
+def test_ae_returns_the_per_value_values_and_is_smaller(baler, trained, tmp_path):
     reference, model, model_id = trained
     per_value, ae = tmp_path / "bits10.root", tmp_path / "ae.root"
     per_value_bytes = cov_bytes(write_tree(per_value, "bits:10"))
@@ -57,8 +58,12 @@ def test_ae_returns_the_per_value_values_and_is_smaller(trained, tmp_path):
     # The model was used (the codec keeps its section only when smaller than the per-value one):
     # two hidden factors make 8 values cheap to predict (0.85x measured with this training).
     assert ae_bytes < 0.9 * per_value_bytes, (ae_bytes, per_value_bytes)
-    # The file carries its model once, under the id `baler train` printed.
+    # The file carries its model once, under the id `baler train` printed ...
     assert model_keys(ae) == [f"baler_model_{model_id}"]
+    # ... and `baler inspect` reads from the blocks which model coded them.
+    inspected = json.loads(run_baler(baler, "inspect", ae, "--json").stdout)
+    codec = {row["branch"]: row["codec"] for row in inspected["branches"]}["cov"]
+    assert f"ae:bits:10:{model_id}" in codec, codec
 
 
 def test_a_file_holds_no_model_when_no_block_used_it(trained, tmp_path):

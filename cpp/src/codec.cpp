@@ -106,6 +106,11 @@ std::string BlockModelId(const std::uint8_t *block, std::size_t blockLen)
    return Translate([&] { return std::string(bridge::block_model_id(ByteSlice(block, blockLen))); });
 }
 
+std::string DescribeBlock(const std::uint8_t *block, std::size_t blockLen)
+{
+   return Translate([&] { return std::string(bridge::describe_block(ByteSlice(block, blockLen))); });
+}
+
 void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen, const Model *model)
 {
    Translate([&] {

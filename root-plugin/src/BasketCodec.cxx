@@ -66,6 +66,17 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
    return balerSize;
 }
 
+std::string DescribeBalerBlock(const unsigned char *src, std::size_t srcSize)
+{
+   if (srcSize < kRootHeaderSize || !IsBalerBlock(src))
+      throw baler::codec::Error("not a Baler block");
+   const std::size_t payload = PayloadSize(src);
+   if (srcSize < kRootHeaderSize + payload)
+      throw baler::codec::Error("block of " + std::to_string(payload) + " bytes cut at " +
+                                std::to_string(srcSize - kRootHeaderSize));
+   return baler::codec::DescribeBlock(src + kRootHeaderSize, payload);
+}
+
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,
                                  std::size_t tgtCapacity)
 {

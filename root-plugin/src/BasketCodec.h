@@ -6,6 +6,7 @@
 #include "baler/codec.hpp"
 
 #include <cstddef>
+#include <string>
 
 class TBasket;
 
@@ -35,6 +36,11 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
 /// A block coded through a model gets it from ModelStore (the model's absence is an error naming it).
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,
                                  std::size_t tgtCapacity);
+
+/// What one Baler block (header included, at most `srcSize` bytes) holds, from its section headers:
+/// e.g. `f32 bits:10`, `f32 ae:bits:7:<model id>`, `none` without floats (`baler inspect`).
+/// Throws baler::codec::Error for a block that is not a well-formed Baler block.
+std::string DescribeBalerBlock(const unsigned char *src, std::size_t srcSize);
 
 } // namespace Baler::Internal
 

@@ -85,6 +85,10 @@ private:
 /// Throws Error when the block is malformed.
 std::string BlockModelId(const std::uint8_t *block, std::size_t blockLen);
 
+/// What a block holds, read from its section headers (nothing is decoded): the codec of each float
+/// kind, e.g. `f32 bits:10` or `f32 ae:bits:7:<model id>, f64 lossless`; `none` without floats.
+std::string DescribeBlock(const std::uint8_t *block, std::size_t blockLen);
+
 /// Decodes one block into `dst`, which must have exactly the block's decoded length; `model` is the
 /// one BlockModelId names (nullptr when it names none). Verifies the block's checksum; throws Error
 /// on any inconsistency (the input is never trusted).

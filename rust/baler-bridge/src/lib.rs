@@ -48,6 +48,8 @@ mod ffi {
         ) -> Result<usize>;
         /// The id of the model a block was coded with, or an empty string when it needs none.
         fn block_model_id(block: &[u8]) -> Result<String>;
+        /// What a block holds, from its section headers: e.g. `f32 bits:10`, `f32 ae:bits:7:<id>`.
+        fn describe_block(block: &[u8]) -> Result<String>;
         /// Decodes a whole block into `dst`, which must have exactly the block's decoded length.
         fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<()>;
         /// `decode_block` for a block that `block_model_id` says needs `model`.
@@ -142,6 +144,10 @@ fn encode_into(spec: &CodecSpec, model: Option<&Model>, src: &[u8], layout: &[ff
 
 fn block_model_id(block: &[u8]) -> Result<String, String> {
     baler_codec::block_model_id(block).map(|id| id.map(|id| id.to_string()).unwrap_or_default()).map_err(|e| e.to_string())
+}
+
+fn describe_block(block: &[u8]) -> Result<String, String> {
+    baler_codec::block_spec(block).map_err(|e| e.to_string())
 }
 
 fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), String> {
