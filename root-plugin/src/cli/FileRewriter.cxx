@@ -135,6 +135,11 @@ struct Rewriter {
          TClass *cls = TClass::GetClass(key->GetClassName());
          if (!cls)
             throw Failure("object '" + path + "' has class " + key->GetClassName() + ", unknown to ROOT");
+         // An RNTuple's anchor refers to its pages by file offset: copying the anchor alone would
+         // write a file that has the name and none of the data. Refuse rather than lose it.
+         if (std::string(key->GetClassName()).find("RNTuple") != std::string::npos)
+            throw Failure("object '" + path + "' is an RNTuple (" + key->GetClassName() +
+                          "): baler compress rewrites TTrees and cannot copy an RNTuple's pages");
          if (cls->InheritsFrom(TDirectory::Class())) {
             auto *sub = in.GetDirectory(name.c_str());
             TDirectory *target = out.mkdir(name.c_str(), key->GetTitle());
