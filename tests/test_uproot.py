@@ -303,14 +303,15 @@ def test_ae_block_decodes_with_its_model_from_baler_model_path(hzz_bits10, tmp_p
 
     monkeypatch.setattr(baler_root._uproot, "_models", {})  # nothing found by earlier tests
     monkeypatch.delenv("BALER_MODEL_PATH", raising=False)
-    with pytest.raises(baler_root.BalerDecodeError, match=f"ae: model {model_id}, and BALER_MODEL_PATH is not set"):
+    with pytest.raises(baler_root.BalerDecodeError, match=f"ae: model {model_id}, which the file does not hold, "
+                                                          "and BALER_MODEL_PATH is not set"):
         decompress_blocks(source, blocks)
     models = tmp_path / "models"
     models.mkdir()
     model = (AE_FIXTURES / "ae-model.balm").read_bytes()
     (models / "damaged.balm").write_bytes(model[:-1] + bytes([model[-1] ^ 1]))
     monkeypatch.setenv("BALER_MODEL_PATH", str(models))
-    with pytest.raises(baler_root.BalerDecodeError, match=f"which no .balm file in BALER_MODEL_PATH={models} holds.*"
+    with pytest.raises(baler_root.BalerDecodeError, match=f"which neither the file nor a .balm file in BALER_MODEL_PATH={models} holds.*"
                                                           r"unusable model files: .*damaged.balm: invalid model"):
         decompress_blocks(source, blocks)
     (models / "any name.balm").write_bytes(model)
