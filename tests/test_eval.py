@@ -59,7 +59,10 @@ def test_every_float_branch_within_bits10(hzz_eval):
     floats = {name: row for name, row in rows.items() if row["type"].startswith("Float_t")}
     assert len(floats) == 41  # every float branch of the file
     for name, row in floats.items():
-        assert row["codec"] == "baler bits:10", name
+        # The codec as the blocks hold it (baler inspect): bits:10, or lossless for a branch whose
+        # values were already that coarse (MChadronicBottom_px: zeros), which the codec stores exactly.
+        assert row["codec"] == "baler bits:10" or (row["codec"] == "baler lossless" and row["max abs err"] == "0"), \
+            (name, row)
         assert float(row["max rel err"]) <= BITS10_BOUND, name
         assert row["verdict"] in ("within bound", "exact"), name
     integers = [row for row in rows.values() if not row["type"].startswith("Float_t")]
