@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::{is_special, within, Quantiser};
+use super::{relative_candidate, within, Quantiser};
 use crate::float::Flt;
 
 pub(crate) struct Bits<T> {
@@ -34,14 +34,8 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
 
     #[inline(always)]
     fn quantise(&self, x: T) -> Option<(i64, T)> {
+        let xf = relative_candidate(x)?;
         let b = x.bits();
-        if is_special::<T>(b) {
-            return None;
-        }
-        let xf = x.to_f64();
-        if xf.abs() < T::MIN_REL {
-            return None;
-        }
         let mag = b & !T::SIGN;
         let qm = ((mag + self.half) >> self.shift) as i64;
         let q = if b & T::SIGN != 0 { -qm } else { qm };

@@ -108,6 +108,18 @@ fn within(x: f64, xr: f64, bound: f64) -> bool {
     (xr - x).abs() <= bound * SAFETY
 }
 
+/// For the relative quantisers (`bits`, `rel`): `x` as f64 when it is theirs to code, None when
+/// it goes to the exception channel (special values, and magnitudes below `T::MIN_REL`, where a
+/// relative bound has no room).
+#[inline(always)]
+pub(crate) fn relative_candidate<T: Flt>(x: T) -> Option<f64> {
+    if is_special::<T>(x.bits()) {
+        return None;
+    }
+    let xf = x.to_f64();
+    (xf.abs() >= T::MIN_REL).then_some(xf)
+}
+
 /// NaN, ±Inf, -0.0 and subnormals (bit pattern `b`): always stored exactly.
 #[inline(always)]
 pub(crate) fn is_special<T: Flt>(b: u64) -> bool {

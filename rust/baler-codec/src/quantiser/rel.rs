@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use super::{is_special, within, Quantiser};
+use super::{relative_candidate, within, Quantiser};
 use crate::float::Flt;
 
 /// Largest number of log levels per binade (table size).
@@ -138,15 +138,9 @@ impl<T: Flt> Quantiser<T> for Rel<T> {
 
     #[inline(always)]
     fn quantise(&self, x: T) -> Option<(i64, T)> {
+        let xf = relative_candidate(x)?;
         let b = x.bits();
-        if is_special::<T>(b) {
-            return None;
-        }
-        let xf = x.to_f64();
         let a = xf.abs();
-        if a < T::MIN_REL {
-            return None;
-        }
         if a == 0.0 {
             return Some((0, T::from_bits(0)));
         }
