@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 /// Bumped whenever a signature or a struct below changes; the CLI checks it after loading.
-#define BALER_COMMAND_API_VERSION 2
+#define BALER_COMMAND_API_VERSION 3
 
 /// One branch of one tree.
 typedef struct BalerBranchRow {
@@ -78,11 +78,16 @@ int baler_compress_file(const char *inPath, const char *outPath, const BalerComp
 int baler_inspect_file(const char *path, BalerRowCallback onRow, void *user, char *error, size_t errorSize);
 
 /// Writes a synthetic sample of `events` entries (tree "Events", ZSTD-505), deterministic for
-/// `seed`, under a temporary name renamed to `outPath` on success: jets and muons as jagged leaf arrays (nJet, Jet_pt[nJet]/F, ...; nMuon, Muon_pt, ...),
-/// electrons as std::vector<float>, scalars (run, luminosityBlock, event, MET_pt, MET_phi,
-/// genWeight/D) and a correlated 8x8 calorimeter cell array Calo_E[64]/F. Also writes a
-/// histogram "h_Jet_pt" next to the tree.
-int baler_generate_sample(const char *outPath, long long events, unsigned long long seed,
+/// `seed`, under a temporary name renamed to `outPath` on success. `sample` (NULL: "physics"):
+///  - "physics": jets and muons as jagged leaf arrays (nJet, Jet_pt[nJet]/F, ...; nMuon, Muon_pt,
+///    ...), electrons as std::vector<float>, scalars (run, luminosityBlock, event, MET_pt, MET_phi,
+///    genWeight/D) and a correlated 8x8 calorimeter cell array Calo_E[64]/F; a histogram
+///    "meta/h_leading_Jet_pt";
+///  - "detector": calorimeter showers CaloShower_E[256]/F (16 layers x 16 strips) and digitised
+///    pulses Pulse_adc[32]/F with their true energy, amplitude, time and pedestal, and the noise
+///    sigmas as TNamed "meta/CaloShower_E_noise_sigma", "meta/Pulse_adc_noise_sigma" (docs/generated-data.md).
+/// Both write a TNamed "meta/generator" holding the command that makes the same file.
+int baler_generate_sample(const char *outPath, const char *sample, long long events, unsigned long long seed,
                           BalerProgressCallback onProgress, void *user, char *error, size_t errorSize);
 
 #ifdef __cplusplus

@@ -1,10 +1,17 @@
-// baler_generate_sample (CommandApi.h): a synthetic, NanoAOD-like sample, deterministic for a seed.
+// baler_generate_sample (CommandApi.h): synthetic samples, deterministic for a seed, written with
+// ZSTD-505 as plain ROOT files (the input of `baler compress`, `baler train`, the benchmarks).
 //
-// Tree "Events": jets and muons as jagged leaf arrays (nJet, Jet_pt[nJet]/F ...), electrons as
-// std::vector<float>, event scalars, and an 8x8 calorimeter cell array Calo_E[64]/F whose
-// neighbouring cells are correlated (showers spread over several cells). Written with ZSTD-505,
-// as a plain ROOT file: the input of `baler compress`. Directory "meta" holds a histogram and a
-// TNamed with the generator's parameters, so that copies of non-tree objects are exercised too.
+// "physics" (the default): tree "Events" with jets and muons as jagged leaf arrays (nJet,
+// Jet_pt[nJet]/F ...), electrons as std::vector<float>, event scalars, and an 8x8 calorimeter cell
+// array Calo_E[64]/F whose neighbouring cells are correlated (showers spread over several cells).
+// Directory "meta" holds a histogram and a TNamed with the generator's parameters, so that copies
+// of non-tree objects are exercised too.
+//
+// "detector": tree "Events" with detector-like vector data of fixed width, the rows the `ae:` codec
+// is for: an electromagnetic shower as 16 longitudinal layers x 16 lateral strips of cell energies
+// (CaloShower_E[256]/F) and a shaped, digitised pulse of 32 samples (Pulse_adc[32]/F), each with
+// Gaussian noise of a known sigma (stored in "meta" as well). docs/generated-data.md describes the
+// models and their parameters.
 #include "CommandCommon.h"
 
 #include "TDirectory.h"
@@ -12,6 +19,7 @@
 #include "TH1F.h"
 #include "TMath.h"
 #include "TNamed.h"
+#include "TObject.h"
 #include "TRandom3.h"
 #include "TTree.h"
 
@@ -135,11 +143,241 @@ void Generate(TRandom3 &random, Long64_t index, Event &e)
    }
 }
 
+
+// --- The detector sample (docs/generated-data.md holds the same parameters with their reasons) ---
+
+constexpr int kLayers = 16;
+constexpr int kStrips = 16;
+constexpr int kShowerCells = kLayers * kStrips;
+constexpr int kPulseSamples = 32;
+
+/// Electromagnetic showers of electrons in a calorimeter of 16 layers of 1.5 X0 (24 X0 deep) and
+/// 16 strips of 0.5 Moliere radii (8 R_M wide); each cell holds the energy of one layer in one
+/// strip, summed over the other lateral direction. Energies in GeV.
+namespace Shower {
+constexpr double kMinEnergy = 1.0, kMaxEnergy = 1000.0; // incident energy, log-uniform
+constexpr double kCriticalEnergy = 0.010;               // E_c: depth of the maximum ln(E/E_c) - 0.5 X0
+constexpr double kDepthSpread = 0.10;                   // relative Gaussian spread of that depth
+constexpr double kB = 0.5;                              // slope b of the Gamma longitudinal profile
+constexpr double kLayerDepth = 1.5;                     // X0 per layer
+constexpr double kStripWidth = 0.5;                     // R_M per strip
+constexpr double kX0InMoliere = 0.45;                   // X0 / R_M (lead tungstate: 0.89 cm / 2.0 cm)
+constexpr double kMaxSlope = 0.1;                       // tan of the incidence angle, uniform in +-
+constexpr double kStochastic = 0.10;                    // cell fluctuation sigma = 0.10 sqrt(E_cell / GeV) GeV
+constexpr double kNoiseSigma = 0.020;                   // cell noise sigma, GeV
+} // namespace Shower
+
+/// Pulses of a CR-RC^4 shaper sampled every 25 ns by a 12-bit ADC, in ADC counts (not rounded to
+/// integers: the noise is the resolution).
+namespace Pulse {
+constexpr double kSamplePeriod = 25.0;                    // ns
+constexpr int kShapingOrder = 4;                          // n of CR-RC^n
+constexpr double kPeakingTime = 75.0;                     // ns from the start of the pulse to its peak
+constexpr double kMinAmplitude = 10.0, kMaxAmplitude = 4000.0; // peak above pedestal, log-uniform
+constexpr double kMinStart = 100.0, kMaxStart = 200.0;    // start of the pulse, ns, uniform
+constexpr double kPedestal = 200.0, kPedestalSpread = 5.0; // per-entry pedestal: Gaussian
+constexpr double kNoiseSigma = 2.0;                       // white noise sigma per sample, ADC counts
+} // namespace Pulse
+
+struct DetectorEvent {
+   Float_t CaloShower_E[kShowerCells];
+   Float_t CaloShower_trueE = 0;
+   Float_t Pulse_adc[kPulseSamples];
+   Float_t Pulse_trueAmplitude = 0, Pulse_trueTime = 0, Pulse_truePedestal = 0;
+};
+
+double LogUniform(TRandom3 &random, double low, double high)
+{
+   return low * std::pow(high / low, random.Rndm());
+}
+
+/// Fraction of a Gaussian of mean `mean` and width `sigma` inside [low, high).
+double GaussianShare(double low, double high, double mean, double sigma)
+{
+   const double scale = 1.0 / (sigma * std::sqrt(2.0));
+   return 0.5 * (std::erfc((low - mean) * scale) - std::erfc((high - mean) * scale));
+}
+
+void GenerateShower(TRandom3 &random, DetectorEvent &e)
+{
+   using namespace Shower;
+   const double energy = LogUniform(random, kMinEnergy, kMaxEnergy);
+   e.CaloShower_trueE = Float_t(energy);
+   // Longitudinal: dE/dt = E b (bt)^(a-1) e^(-bt) / Gamma(a), maximum at T = (a-1)/b (PDG, Longo).
+   const double depth = std::max(1.0, (std::log(energy / kCriticalEnergy) - 0.5) * (1.0 + random.Gaus(0, kDepthSpread)));
+   const double a = 1.0 + kB * depth;
+   // Lateral: impact point within the two central strips, a small incidence angle.
+   const double impact = random.Uniform(-kStripWidth / 2, kStripWidth / 2);
+   const double slope = random.Uniform(-kMaxSlope, kMaxSlope) * kX0InMoliere;
+   for (int layer = 0; layer < kLayers; ++layer) {
+      const double front = layer * kLayerDepth, back = front + kLayerDepth;
+      const double layerShare = TMath::Gamma(a, kB * back) - TMath::Gamma(a, kB * front);
+      const double middle = 0.5 * (front + back), tau = middle / depth;
+      const double centre = impact + slope * middle;
+      // A narrow core and a wide halo, both widening with depth; the halo grows with age.
+      const double core = 0.10 + 0.08 * tau, halo = 0.6 + 0.4 * tau;
+      const double coreShare = std::max(0.5, 0.9 - 0.2 * tau);
+      for (int strip = 0; strip < kStrips; ++strip) {
+         const double low = (strip - kStrips / 2) * kStripWidth, high = low + kStripWidth;
+         const double share = coreShare * GaussianShare(low, high, centre, core) +
+                              (1.0 - coreShare) * GaussianShare(low, high, centre, halo);
+         const double mean = energy * layerShare * share;
+         e.CaloShower_E[layer * kStrips + strip] =
+            Float_t(mean + random.Gaus(0, kStochastic * std::sqrt(mean)) + random.Gaus(0, kNoiseSigma));
+      }
+   }
+}
+
+void GeneratePulse(TRandom3 &random, DetectorEvent &e)
+{
+   using namespace Pulse;
+   const double amplitude = LogUniform(random, kMinAmplitude, kMaxAmplitude);
+   const double start = random.Uniform(kMinStart, kMaxStart);
+   const double pedestal = random.Gaus(kPedestal, kPedestalSpread);
+   e.Pulse_trueAmplitude = Float_t(amplitude);
+   e.Pulse_trueTime = Float_t(start + kPeakingTime);
+   e.Pulse_truePedestal = Float_t(pedestal);
+   for (int k = 0; k < kPulseSamples; ++k) {
+      // CR-RC^n: A x^n e^(n(1-x)), x = (t - start) / peaking time, peak A at x = 1.
+      const double x = (k * kSamplePeriod - start) / kPeakingTime;
+      const double shape = x > 0 ? std::pow(x, kShapingOrder) * std::exp(kShapingOrder * (1.0 - x)) : 0.0;
+      e.Pulse_adc[k] = Float_t(pedestal + amplitude * shape + random.Gaus(0, kNoiseSigma));
+   }
+}
+
+/// What the two samples differ in: the tree's branches, how an entry is made, and the objects
+/// of directory "meta".
+struct SampleKind {
+   const char *treeTitle;
+   std::function<void(TTree &)> declareBranches;
+   std::function<void(Long64_t)> fillEntry;
+   /// Objects for "meta", written after the tree (the sample keeps ownership).
+   std::function<std::vector<TObject *>()> metaObjects;
+};
+
+/// Writes the sample: tree "Events" of `events` entries and directory "meta" (the objects of
+/// `kind`, and a TNamed "generator" whose title is `command`), under a temporary name renamed
+/// to `outPath` on success.
+void WriteSample(const char *outPath, Long64_t events, const std::string &command, const SampleKind &kind,
+                 BalerProgressCallback onProgress, void *user)
+{
+   OutputFile output(outPath, {});
+   std::unique_ptr<TFile> file(TFile::Open(output.TemporaryPath().c_str(), "RECREATE", "baler synthetic sample", 505));
+   if (!file || file->IsZombie())
+      throw Failure("cannot create a temporary file for '" + std::string(outPath) + "'");
+   auto *tree = new TTree("Events", kind.treeTitle);
+   tree->SetDirectory(file.get());
+   kind.declareBranches(*tree);
+   auto *meta = file->mkdir("meta", "generator parameters");
+
+   const Long64_t step = events > 100 ? events / 100 : 1;
+   if (onProgress)
+      onProgress("Events", 0, events, user);
+   for (Long64_t i = 0; i < events; ++i) {
+      kind.fillEntry(i);
+      if (tree->Fill() < 0)
+         throw Failure("could not write event " + std::to_string(i));
+      if (onProgress && (i + 1) % step == 0)
+         onProgress("Events", i + 1, events, user);
+   }
+   if (onProgress)
+      onProgress("Events", events, events, user);
+   file->cd();
+   tree->Write();
+   meta->cd();
+   for (TObject *object : kind.metaObjects())
+      object->Write();
+   TNamed info("generator", command.c_str());
+   info.Write();
+   file->Close();
+   if (!RootMessages::FirstError().empty())
+      throw Failure(RootMessages::FirstError());
+   output.Commit();
+}
+
+void WritePhysicsSample(const char *outPath, Long64_t events, unsigned long long seed, TRandom3 &random,
+                        BalerProgressCallback onProgress, void *user)
+{
+   auto event = std::make_unique<Event>();
+   Event &e = *event;
+   TH1F leadingJet("h_leading_Jet_pt", "leading jet p_{T};p_{T} [GeV];events", 100, 0, 500);
+   leadingJet.SetDirectory(nullptr);
+   SampleKind kind{
+      "baler synthetic sample: jets, muons, electrons, calorimeter cells",
+      [&](TTree &tree) {
+         tree.Branch("run", &e.run, "run/i");
+         tree.Branch("luminosityBlock", &e.luminosityBlock, "luminosityBlock/i");
+         tree.Branch("event", &e.event, "event/l");
+         tree.Branch("PV_npvs", &e.PV_npvs, "PV_npvs/I");
+         tree.Branch("PV_z", &e.PV_z, "PV_z/F");
+         tree.Branch("genWeight", &e.genWeight, "genWeight/D");
+         tree.Branch("nJet", &e.nJet, "nJet/I");
+         tree.Branch("Jet_pt", e.Jet_pt, "Jet_pt[nJet]/F");
+         tree.Branch("Jet_eta", e.Jet_eta, "Jet_eta[nJet]/F");
+         tree.Branch("Jet_phi", e.Jet_phi, "Jet_phi[nJet]/F");
+         tree.Branch("Jet_mass", e.Jet_mass, "Jet_mass[nJet]/F");
+         tree.Branch("Jet_btag", e.Jet_btag, "Jet_btag[nJet]/F");
+         tree.Branch("nMuon", &e.nMuon, "nMuon/I");
+         tree.Branch("Muon_pt", e.Muon_pt, "Muon_pt[nMuon]/F");
+         tree.Branch("Muon_eta", e.Muon_eta, "Muon_eta[nMuon]/F");
+         tree.Branch("Muon_phi", e.Muon_phi, "Muon_phi[nMuon]/F");
+         tree.Branch("Muon_mass", e.Muon_mass, "Muon_mass[nMuon]/F");
+         tree.Branch("Muon_charge", e.Muon_charge, "Muon_charge[nMuon]/I");
+         tree.Branch("Electron_pt", &e.Electron_pt);
+         tree.Branch("Electron_eta", &e.Electron_eta);
+         tree.Branch("Electron_phi", &e.Electron_phi);
+         tree.Branch("MET_pt", &e.MET_pt, "MET_pt/F");
+         tree.Branch("MET_phi", &e.MET_phi, "MET_phi/F");
+         tree.Branch("Calo_E", e.Calo_E, "Calo_E[64]/F");
+      },
+      [&](Long64_t i) {
+         Generate(random, i, e);
+         if (e.nJet > 0)
+            leadingJet.Fill(e.Jet_pt[0]);
+      },
+      [&] { return std::vector<TObject *>{&leadingJet}; },
+   };
+   WriteSample(outPath, events,
+               "baler generate --events " + std::to_string(events) + " --seed " + std::to_string(seed), kind,
+               onProgress, user);
+}
+
+void WriteDetectorSample(const char *outPath, Long64_t events, unsigned long long seed, TRandom3 &random,
+                         BalerProgressCallback onProgress, void *user)
+{
+   auto event = std::make_unique<DetectorEvent>();
+   DetectorEvent &e = *event;
+   // The noise sigmas, for programs that set a bound from them (bench/detector_codecs.py).
+   TNamed showerNoise("CaloShower_E_noise_sigma", std::to_string(Shower::kNoiseSigma).c_str());
+   TNamed pulseNoise("Pulse_adc_noise_sigma", std::to_string(Pulse::kNoiseSigma).c_str());
+   SampleKind kind{
+      "baler synthetic detector sample: calorimeter showers (16 layers x 16 strips), digitised pulses (32 samples)",
+      [&](TTree &tree) {
+         tree.Branch("CaloShower_E", e.CaloShower_E, "CaloShower_E[256]/F");
+         tree.Branch("CaloShower_trueE", &e.CaloShower_trueE, "CaloShower_trueE/F");
+         tree.Branch("Pulse_adc", e.Pulse_adc, "Pulse_adc[32]/F");
+         tree.Branch("Pulse_trueAmplitude", &e.Pulse_trueAmplitude, "Pulse_trueAmplitude/F");
+         tree.Branch("Pulse_trueTime", &e.Pulse_trueTime, "Pulse_trueTime/F");
+         tree.Branch("Pulse_truePedestal", &e.Pulse_truePedestal, "Pulse_truePedestal/F");
+      },
+      [&](Long64_t) {
+         GenerateShower(random, e);
+         GeneratePulse(random, e);
+      },
+      [&] { return std::vector<TObject *>{&showerNoise, &pulseNoise}; },
+   };
+   WriteSample(outPath, events,
+               "baler generate --sample detector --events " + std::to_string(events) + " --seed " +
+                  std::to_string(seed),
+               kind, onProgress, user);
+}
+
 } // namespace
 } // namespace Baler::Cli
 
-extern "C" int baler_generate_sample(const char *outPath, long long events, unsigned long long seed,
-                                     BalerProgressCallback onProgress, void *user, char *error, size_t errorSize)
+extern "C" int baler_generate_sample(const char *outPath, const char *sample, long long events,
+                                     unsigned long long seed, BalerProgressCallback onProgress, void *user,
+                                     char *error, size_t errorSize)
 {
    using namespace Baler::Cli;
    return Guarded(error, errorSize, [&] {
@@ -147,72 +385,15 @@ extern "C" int baler_generate_sample(const char *outPath, long long events, unsi
          throw Failure("missing output path");
       if (events < 0)
          throw Failure("the number of events must not be negative");
+      const std::string kind = sample ? sample : "physics";
+      if (kind != "physics" && kind != "detector")
+         throw Failure("unknown sample '" + kind + "' (physics or detector)");
       // TRandom3 takes seed 0 as "seed from the clock": keep every seed deterministic.
       const UInt_t seed32 = UInt_t(seed ^ (seed >> 32));
       TRandom3 random(seed32 == 0 ? 0x9e3779b9u : seed32);
-
-      OutputFile output(outPath, {});
-      std::unique_ptr<TFile> file(TFile::Open(output.TemporaryPath().c_str(), "RECREATE", "baler synthetic sample", 505));
-      if (!file || file->IsZombie())
-         throw Failure("cannot create a temporary file for '" + std::string(outPath) + "'");
-      auto event = std::make_unique<Event>();
-      Event &e = *event;
-      auto *tree = new TTree("Events", "baler synthetic sample: jets, muons, electrons, calorimeter cells");
-      tree->SetDirectory(file.get());
-      tree->Branch("run", &e.run, "run/i");
-      tree->Branch("luminosityBlock", &e.luminosityBlock, "luminosityBlock/i");
-      tree->Branch("event", &e.event, "event/l");
-      tree->Branch("PV_npvs", &e.PV_npvs, "PV_npvs/I");
-      tree->Branch("PV_z", &e.PV_z, "PV_z/F");
-      tree->Branch("genWeight", &e.genWeight, "genWeight/D");
-      tree->Branch("nJet", &e.nJet, "nJet/I");
-      tree->Branch("Jet_pt", e.Jet_pt, "Jet_pt[nJet]/F");
-      tree->Branch("Jet_eta", e.Jet_eta, "Jet_eta[nJet]/F");
-      tree->Branch("Jet_phi", e.Jet_phi, "Jet_phi[nJet]/F");
-      tree->Branch("Jet_mass", e.Jet_mass, "Jet_mass[nJet]/F");
-      tree->Branch("Jet_btag", e.Jet_btag, "Jet_btag[nJet]/F");
-      tree->Branch("nMuon", &e.nMuon, "nMuon/I");
-      tree->Branch("Muon_pt", e.Muon_pt, "Muon_pt[nMuon]/F");
-      tree->Branch("Muon_eta", e.Muon_eta, "Muon_eta[nMuon]/F");
-      tree->Branch("Muon_phi", e.Muon_phi, "Muon_phi[nMuon]/F");
-      tree->Branch("Muon_mass", e.Muon_mass, "Muon_mass[nMuon]/F");
-      tree->Branch("Muon_charge", e.Muon_charge, "Muon_charge[nMuon]/I");
-      tree->Branch("Electron_pt", &e.Electron_pt);
-      tree->Branch("Electron_eta", &e.Electron_eta);
-      tree->Branch("Electron_phi", &e.Electron_phi);
-      tree->Branch("MET_pt", &e.MET_pt, "MET_pt/F");
-      tree->Branch("MET_phi", &e.MET_phi, "MET_phi/F");
-      tree->Branch("Calo_E", e.Calo_E, "Calo_E[64]/F");
-
-      auto *meta = file->mkdir("meta", "generator parameters and a control histogram");
-      auto *leadingJet = new TH1F("h_leading_Jet_pt", "leading jet p_{T};p_{T} [GeV];events", 100, 0, 500);
-      leadingJet->SetDirectory(meta);
-
-      const Long64_t step = events > 100 ? events / 100 : 1;
-      if (onProgress)
-         onProgress("Events", 0, events, user);
-      for (Long64_t i = 0; i < events; ++i) {
-         Generate(random, i, e);
-         if (e.nJet > 0)
-            leadingJet->Fill(e.Jet_pt[0]);
-         if (tree->Fill() < 0)
-            throw Failure("could not write event " + std::to_string(i));
-         if (onProgress && (i + 1) % step == 0)
-            onProgress("Events", i + 1, events, user);
-      }
-      if (onProgress)
-         onProgress("Events", events, events, user);
-      file->cd();
-      tree->Write();
-      meta->cd();
-      leadingJet->Write();
-      TNamed info("generator", ("baler generate --events " + std::to_string(events) + " --seed " +
-                                std::to_string(seed))
-                                  .c_str());
-      info.Write();
-      file->Close();
-      if (!RootMessages::FirstError().empty())
-         throw Failure(RootMessages::FirstError());
-      output.Commit();
+      if (kind == "physics")
+         WritePhysicsSample(outPath, events, seed, random, onProgress, user);
+      else
+         WriteDetectorSample(outPath, events, seed, random, onProgress, user);
    });
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::builder::NonEmptyStringValueParser;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use json::Json;
@@ -48,7 +48,7 @@ enum Command {
     Compress(CompressArgs),
     /// Per-branch codec, compressed and uncompressed bytes and ratio of a ROOT file
     Inspect(InspectArgs),
-    /// Write a synthetic, physics-like sample (deterministic for a seed)
+    /// Write a synthetic sample, physics-like or detector-like (deterministic for a seed)
     Generate(GenerateArgs),
     /// Compare an original and a compressed file: errors, bytes, physics, plots in report.html (see `baler eval --help`)
     Eval(eval::EvalArgs),
@@ -117,21 +117,46 @@ struct InspectArgs {
 }
 
 #[derive(Args)]
-#[command(long_about = "Write a synthetic sample: tree `Events` with jets and muons (nJet, Jet_pt[nJet]/F, ...; \
-                        nMuon, Muon_pt[nMuon]/F, ...), electrons as std::vector<float>, event scalars \
-                        (run, event, MET_pt, genWeight/D, ...) and an 8x8 calorimeter cell array \
-                        Calo_E[64]/F with correlated neighbouring cells; plus a histogram in directory \
-                        `meta`. Stored with ZSTD-505 as a plain ROOT file. The same seed gives the same values.")]
+#[command(long_about = "Write a synthetic sample, stored with ZSTD-505 as a plain ROOT file. The same seed \
+                        gives the same values.\n\n\
+                        --sample physics (the default): tree `Events` with jets and muons (nJet, \
+                        Jet_pt[nJet]/F, ...; nMuon, Muon_pt[nMuon]/F, ...), electrons as std::vector<float>, \
+                        event scalars (run, event, MET_pt, genWeight/D, ...) and an 8x8 calorimeter cell array \
+                        Calo_E[64]/F with correlated neighbouring cells; plus a histogram in directory `meta`.\n\n\
+                        --sample detector: tree `Events` with an electromagnetic shower per entry, \
+                        CaloShower_E[256]/F (16 layers x 16 lateral strips, GeV, cell noise sigma 0.02 GeV), \
+                        and a digitised pulse, Pulse_adc[32]/F (CR-RC^4 shaping, 25 ns samples, pedestal, \
+                        noise sigma 2 ADC counts), with their true energy, amplitude, time and pedestal; \
+                        the noise sigmas are also in directory `meta`. docs/generated-data.md describes both.")]
 struct GenerateArgs {
     /// Output ROOT file, replaced only when the run succeeds
     #[arg(value_name = "OUT.root")]
     output: PathBuf,
-    /// Number of events (the default gives about 10^6 float values)
+    /// Number of events (the default gives about 10^6 float values for the physics sample)
     #[arg(long, value_name = "N", default_value_t = DEFAULT_EVENTS)]
     events: i64,
     /// Random seed
     #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
     seed: u64,
+    /// Which sample: physics objects, or detector-like vector data (showers, pulses)
+    #[arg(long, value_enum, default_value = "physics")]
+    sample: Sample,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Sample {
+    Physics,
+    Detector,
+}
+
+impl Sample {
+    /// The name CommandApi.h's baler_generate_sample takes.
+    fn name(self) -> &'static str {
+        match self {
+            Sample::Physics => "physics",
+            Sample::Detector => "detector",
+        }
+    }
 }
 
 /// Progress bars on stderr, only when the output is a terminal.
@@ -306,16 +331,16 @@ fn compress_default_sample(selection: &Selection, json: bool) -> Result<(), Stop
     // With --json, stdout is the JSON document alone: say where the files go on stderr.
     let note = |text: String| if json { eprintln!("{text}"); Ok(()) } else { emit(&format!("{text}\n")) };
     note(format!("baler: generating the default sample ({DEFAULT_EVENTS} events, seed {DEFAULT_SEED}) into {}", dir.display()))?;
-    generate_with_progress(&plugin, &input, DEFAULT_EVENTS, DEFAULT_SEED)?;
+    generate_with_progress(&plugin, &input, Sample::Physics, DEFAULT_EVENTS, DEFAULT_SEED)?;
     compress_and_report(&plugin, &input, &output, selection, json)?;
     note(format!("files are in {}: sample.root (input, ZSTD-505), sample.baler.root (Baler)", dir.display()))
 }
 
-fn generate_with_progress(plugin: &Plugin, output: &Path, events: i64, seed: u64) -> Result<(), String> {
+fn generate_with_progress(plugin: &Plugin, output: &Path, sample: Sample, events: i64, seed: u64) -> Result<(), String> {
     let mut bars = Bars::new();
     let result = {
         let mut progress = |what: &str, done: i64, total: i64| bars.update(what, done, total);
-        plugin.generate(output, events, seed, Some(&mut progress))
+        plugin.generate(output, sample.name(), events, seed, Some(&mut progress))
     };
     bars.finish();
     result
@@ -345,10 +370,11 @@ fn generate(args: GenerateArgs) -> Result<(), Stop> {
         return Err(Stop::Error(format!("--events must not be negative (got {})", args.events)));
     }
     let plugin = Plugin::load()?;
-    generate_with_progress(&plugin, &args.output, args.events, args.seed)?;
+    generate_with_progress(&plugin, &args.output, args.sample, args.events, args.seed)?;
     emit(&format!(
-        "baler generate: wrote {} events (seed {}) to {} ({} bytes)\n",
+        "baler generate: wrote {} events of the {} sample (seed {}) to {} ({} bytes)\n",
         args.events,
+        args.sample.name(),
         args.seed,
         args.output.display(),
         file_size(&args.output)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
 /// BALER_COMMAND_API_VERSION of the header this crate was written against.
-const API_VERSION: c_int = 2;
+const API_VERSION: c_int = 3;
 const LIBRARY: &str = "libBalerROOTTools.so";
 const ERROR_SIZE: usize = 2048;
 
@@ -55,8 +55,16 @@ type CompressFn = unsafe extern "C" fn(
     usize,
 ) -> c_int;
 type InspectFn = unsafe extern "C" fn(*const c_char, Option<RowCallback>, *mut c_void, *mut c_char, usize) -> c_int;
-type GenerateFn =
-    unsafe extern "C" fn(*const c_char, i64, u64, Option<ProgressCallback>, *mut c_void, *mut c_char, usize) -> c_int;
+type GenerateFn = unsafe extern "C" fn(
+    *const c_char,
+    *const c_char,
+    i64,
+    u64,
+    Option<ProgressCallback>,
+    *mut c_void,
+    *mut c_char,
+    usize,
+) -> c_int;
 
 /// One branch row, as the plugin reported it.
 #[derive(Debug, Clone)]
@@ -306,14 +314,17 @@ impl Plugin {
         Ok(context.rows)
     }
 
-    pub fn generate(&self, output: &Path, events: i64, seed: u64, progress: Option<Progress>) -> Result<(), String> {
+    /// Writes the generated sample named `sample` ("physics" or "detector", CommandApi.h).
+    pub fn generate(&self, output: &Path, sample: &str, events: i64, seed: u64, progress: Option<Progress>) -> Result<(), String> {
         let output = c_path(output)?;
+        let sample = CString::new(sample).map_err(|_| format!("sample name {sample:?} contains a NUL byte"))?;
         let mut context = Context::new(progress);
         let mut error = vec![0u8; ERROR_SIZE];
         // SAFETY: as in compress.
         let status = unsafe {
             (self.generate)(
                 output.as_ptr(),
+                sample.as_ptr(),
                 events,
                 seed,
                 Some(on_progress),
