@@ -113,6 +113,19 @@ train: $(TRAIN_STAMP)
 results: cli
 	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) bench/results.sh
 
+# SZ3 (pysz) and ZFP (zfpy) for the benchmarks that compare against them, into .venv.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt
+	$(VPY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+# docs/benchmarks.md's ae: against the per-value codec, SZ3 and ZFP on generated detector data and
+# the ATLAS covariances (bench/vector_codecs.py; about ten minutes on 2 cores).
+.PHONY: bench-vector
+bench-vector: cli train $(BENCH_STAMP)
+	cargo build --release --locked -p baler-codec --example rows_bench
+	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) $(VPY) bench/vector_codecs.py --rows-bench "$(CARGO_RELEASE)/examples/rows_bench"
+
 test: test-rust test-root test-fuzz
 	@echo "make test: all suites passed"
 

@@ -22,7 +22,8 @@ def detector(baler, tmp_path_factory):  # noqa: F811 (the fixture)
     with uproot.open(path) as f:
         arrays = f["Events"].arrays(library="np")
         meta = {name: f[f"meta/{name}"].member("fTitle")
-                for name in ("generator", "CaloShower_E_noise_sigma", "Pulse_adc_noise_sigma")}
+                for name in ("generator", "CaloShower_E_noise_sigma", "CaloShower_E_stochastic_term",
+                             "Pulse_adc_noise_sigma")}
         types = {name: branch.typename for name, branch in f["Events"].items()}
     return path, arrays, meta, types
 
@@ -36,6 +37,7 @@ def test_branches_have_the_documented_shapes(detector):
     assert meta["generator"] == f"baler generate --sample detector --events {EVENTS} --seed 3"
     assert float(meta["CaloShower_E_noise_sigma"]) == SHOWER_NOISE
     assert float(meta["Pulse_adc_noise_sigma"]) == PULSE_NOISE
+    assert float(meta["CaloShower_E_stochastic_term"]) == 0.1
 
 
 def test_pulse_noise_has_the_documented_sigma(detector):

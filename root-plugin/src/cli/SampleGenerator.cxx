@@ -347,8 +347,10 @@ void WriteDetectorSample(const char *outPath, Long64_t events, unsigned long lon
 {
    auto event = std::make_unique<DetectorEvent>();
    DetectorEvent &e = *event;
-   // The noise sigmas, for programs that set a bound from them (bench/detector_codecs.py).
+   // The noise sigmas and the cells' stochastic term, for programs that set a bound from them or
+   // estimate what no model can predict (bench/vector_codecs.py).
    TNamed showerNoise("CaloShower_E_noise_sigma", std::to_string(Shower::kNoiseSigma).c_str());
+   TNamed showerStochastic("CaloShower_E_stochastic_term", std::to_string(Shower::kStochastic).c_str());
    TNamed pulseNoise("Pulse_adc_noise_sigma", std::to_string(Pulse::kNoiseSigma).c_str());
    SampleKind kind{
       "baler synthetic detector sample: calorimeter showers (16 layers x 16 strips), digitised pulses (32 samples)",
@@ -364,7 +366,7 @@ void WriteDetectorSample(const char *outPath, Long64_t events, unsigned long lon
          GenerateShower(random, e);
          GeneratePulse(random, e);
       },
-      [&] { return std::vector<TObject *>{&showerNoise, &pulseNoise}; },
+      [&] { return std::vector<TObject *>{&showerNoise, &showerStochastic, &pulseNoise}; },
    };
    WriteSample(outPath, events,
                "baler generate --sample detector --events " + std::to_string(events) + " --seed " +
