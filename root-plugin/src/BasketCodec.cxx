@@ -66,6 +66,28 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
    return balerSize;
 }
 
+std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model,
+                         unsigned char *tgt, std::size_t tgtCapacity, bool &usedModel)
+{
+   usedModel = false;
+   const auto layout = DescribeBasket(basket);
+   if (!HasFloats(layout))
+      return 0;
+   const char *object = const_cast<TBasket &>(basket).GetBufferRef()->Buffer() + basket.GetKeylen();
+   const std::size_t objectSize = basket.GetObjlen();
+   std::size_t written = 0;
+   for (std::size_t begin = 0; begin < objectSize; begin += kMaxRootBlockSize) {
+      const std::size_t size = std::min(kMaxRootBlockSize, objectSize - begin);
+      const std::size_t block = EncodeBalerBlock(spec, model, SliceLayout(layout, begin, begin + size), object + begin,
+                                                 size, tgt + written, tgtCapacity - written);
+      if (block == 0)
+         return 0;
+      usedModel = usedModel || !baler::codec::BlockModelId(tgt + written + kRootHeaderSize, block - kRootHeaderSize).empty();
+      written += block;
+   }
+   return written;
+}
+
 std::string DescribeBalerBlock(const unsigned char *src, std::size_t srcSize)
 {
    if (srcSize < kRootHeaderSize || !IsBalerBlock(src))

@@ -32,6 +32,15 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
                                 const baler::codec::Model *model, const char *src, std::size_t srcSize,
                                 unsigned char *tgt, std::size_t tgtCapacity, StandardCompressor standard);
 
+/// Codes a whole basket as read from a file (`basket` holds its decoded object buffer, e.g. from
+/// TBranch::GetBasket) into Baler blocks, one per ROOT block of at most 16 MiB, as TBasket::WriteBuffer
+/// would: this is how `baler compress` recodes baskets without streaming their objects. Returns the
+/// bytes written into `tgt`, or 0 when the basket has no float or double values to code (nothing to
+/// gain over the stored basket) or the blocks do not fit in `tgtCapacity`. `usedModel` is set when a
+/// block was coded through `model` (the file must then carry it).
+std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model,
+                         unsigned char *tgt, std::size_t tgtCapacity, bool &usedModel);
+
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.
 /// A block coded through a model gets it from ModelStore (the model's absence is an error naming it).
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,

@@ -43,8 +43,9 @@ typedef void (*BalerRowCallback)(const BalerBranchRow *row, void *user);
 typedef void (*BalerProgressCallback)(const char *what, long long done, long long total, void *user);
 typedef void (*BalerWarningCallback)(const char *message, void *user);
 
-/// What baler_compress_file stores how. Only float and double values are ever coded lossily;
-/// every other value, and every float branch that nothing selects, is stored with Baler lossless.
+/// What baler_compress_file stores how. Only the baskets of the float and double branches selected
+/// here are recoded with Baler (lossy specs act on their float and double values only), and only
+/// where Baler's blocks are smaller than the stored basket; every other basket is copied as stored.
 typedef struct BalerCompressOptions {
    /// Codec (e.g. "bits:10", "rel:1e-4") for the float and double branches matching one of the
    /// `nGlobs` shell globs (all when nGlobs == 0); NULL: none (only `policy` selects).
@@ -65,8 +66,9 @@ typedef struct BalerCompressOptions {
 /// BALER_COMMAND_API_VERSION of the library.
 int baler_command_api_version(void);
 
-/// Rewrites every TTree of `inPath` into `outPath` with Baler as `options` say; all other objects
-/// (histograms, directories, other keys) are copied. `outPath` is written under a temporary name in
+/// Rewrites every TTree of `inPath` into `outPath` with Baler as `options` say, basket by basket
+/// (no object is streamed: classes need no dictionary; entry boundaries, clusters and branch
+/// structure stay the input's); all other objects (histograms, directories, other keys) are copied. `outPath` is written under a temporary name in
 /// its folder and renamed on success: a failed call leaves an existing file there untouched. An
 /// `outPath` that is a directory or the input file itself (by inode) is refused. One row per branch
 /// of every rewritten tree.

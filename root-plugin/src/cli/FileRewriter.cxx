@@ -2,10 +2,15 @@
 #include "CommandCommon.h"
 
 #include "Baler/Baler.h"
+#include "Baler/FileMarker.h"
+#include "BasketCodec.h"
 #include "BasketLayout.h"
 #include "CodecSelection.h"
+#include "ModelStore.h"
 
+#include "TBasket.h"
 #include "TBranch.h"
+#include "TBranchRef.h"
 #include "TClass.h"
 #include "TDirectory.h"
 #include "TFile.h"
@@ -13,8 +18,12 @@
 #include "TList.h"
 #include "TNamed.h"
 #include "TTree.h"
+#include "TTreeCloner.h"
+#include "TVirtualStreamerInfo.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <set>
@@ -67,6 +76,36 @@ struct PolicyChoice {
 
    std::string Text() const { return rule.treeGlob + "/" + rule.branchGlob + "=" + choice.spec; }
 };
+
+/// The basket that `baler compress` writes: its key as read from the input file (LoadBasketBuffers,
+/// as TTreeCloner does), written to the output file by CopyTo, with Baler's blocks in place of the
+/// stored payload where they are smaller.
+class RecodingBasket : public TBasket {
+public:
+   /// Replaces the stored payload by `size` bytes of blocks; `size` must be smaller than the stored
+   /// payload (it then fits the buffer read). The header (object length, entries, fLast) stays.
+   void ReplacePayload(const unsigned char *blocks, std::size_t size)
+   {
+      if (static_cast<Long64_t>(size) >= fNbytes - fKeylen)
+         throw Failure("a recoded basket must be smaller than the stored one");
+      std::memcpy(fBufferRef->Buffer() + fKeylen, blocks, size);
+      fNbytes = fKeylen + static_cast<Int_t>(size);
+   }
+};
+
+/// TTree::ImportClusterRanges is protected; TTreeCloner, a friend, calls it from a private method.
+class TreeAccess : public TTree {
+public:
+   static void ImportClusterRanges(TTree &to, TTree &from) { static_cast<TreeAccess &>(to).TTree::ImportClusterRanges(&from); }
+};
+
+/// Puts Baler's marker class (and, through its member, the class that names the fix) into the
+/// StreamerInfo of `file`, as the write hook does for files written through ROOT (FileMarker.h):
+/// opening the file then loads libBalerROOT.
+void MarkForAutoload(TFile &file)
+{
+   Baler::Requires_libBalerROOT::Class()->GetStreamerInfo()->ForceWriteInfo(&file, true);
+}
 
 /// Recorded in the output tree's UserInfo, one TNamed per branch stored with a codec that its
 /// compression setting does not name (SetCodec): `baler inspect` reads them back.
@@ -173,56 +212,167 @@ struct Rewriter {
       }
    }
 
-   /// A tree left out by --tree: copied basket by basket, with its own compression.
-   void CopyTree(TTree &tree, TDirectory &out, const std::string &path)
-   {
-      out.cd();
-      TTree *copy = tree.CloneTree(-1, "fast");
-      if (!copy)
-         throw Failure("cannot copy tree '" + path + "'");
-      copy->Write();
-      delete copy;
-   }
+   /// A tree left out by --tree: every basket copied as it is.
+   void CopyTree(TTree &tree, TDirectory &out, const std::string &path) { CopyBaskets(tree, out, path, false); }
 
-   void RewriteTree(TTree &tree, TDirectory &out, const std::string &path)
+   /// A tree selected for Baler: the float baskets of selected branches recoded, the rest copied.
+   void RewriteTree(TTree &tree, TDirectory &out, const std::string &path) { CopyBaskets(tree, out, path, true); }
+
+   /// Copies `tree` into `out` basket by basket, the way ROOT's fast cloning (TTreeCloner) does,
+   /// without streaming a single object: no class needs a dictionary, and entry boundaries, clusters,
+   /// branch structure and every stored byte stay as they are. Only the baskets of branches that a
+   /// spec selects (when `recode`) are decoded and coded again with Baler, and kept only where the
+   /// new key is smaller than the stored one. Baskets kept in the input tree's own key (never
+   /// flushed) stay in the output tree's key, as compact as they were.
+   void CopyBaskets(TTree &tree, TDirectory &out, const std::string &path, bool recode)
    {
       out.cd();
-      TTree *copy = tree.CloneTree(0);
+      std::unique_ptr<TTree> copy(tree.CloneTree(0));
       if (!copy)
          throw Failure("cannot clone tree '" + path + "'");
       copy->SetDirectory(&out);
-      const auto inBranches = AllBranches(tree);
-      const auto outBranches = AllBranches(*copy);
+      TFile *inFile = tree.GetCurrentFile();
+      TFile *outFile = out.GetFile();
+      TTreeCloner cloner(&tree, copy.get(), "", TTreeCloner::kNoWarnings | TTreeCloner::kNoFileCache);
+      if (!cloner.IsValid())
+         throw Failure("tree '" + path + "' cannot be copied basket by basket: " + cloner.GetWarning());
+      auto inBranches = AllBranches(tree);
+      auto outBranches = AllBranches(*copy);
+      if (tree.GetBranchRef() && copy->GetBranchRef()) { // TRef's table, which TTreeCloner copies too
+         inBranches.push_back(tree.GetBranchRef());
+         outBranches.push_back(copy->GetBranchRef());
+      }
       if (inBranches.size() != outBranches.size())
          throw Failure("tree '" + path + "': the copy has a different branch structure");
-      std::vector<std::string> codecs(outBranches.size());
+
+      // The codec of each selected branch goes into the output branch (its compression setting or
+      // Baler::SetCodec), so that the spec the hooks would use is the one the baskets get.
+      std::vector<const CodecChoice *> chosen(outBranches.size(), nullptr);
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &branch = *outBranches[i];
-         const CodecChoice *chosen = Choose(tree.GetName(), branch);
-         branch.SetCompressionSettings(chosen ? chosen->settings : kLossless);
-         if (chosen && chosen->viaSetCodec) {
-            Baler::SetCodec(&branch, *chosen->codec);
-            copy->GetUserInfo()->Add(new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(),
-                                                chosen->spec.c_str()));
-         }
-         codecs[i] = chosen ? chosen->spec : "lossless";
+         if (std::string(branch.GetName()) != inBranches[i]->GetName())
+            throw Failure("tree '" + path + "': the copy has a different branch structure");
+         if (recode)
+            chosen[i] = Choose(tree.GetName(), branch);
+         // Parents come before their sub-branches, and both setters recurse: each branch ends with its own.
+         branch.SetCompressionSettings(chosen[i] ? chosen[i]->settings : inBranches[i]->GetCompressionSettings());
+         if (chosen[i] && chosen[i]->viaSetCodec)
+            Baler::SetCodec(&branch, *chosen[i]->codec);
       }
 
+      TreeAccess::ImportClusterRanges(*copy, tree);
+      copy->SetEntries(tree.GetEntries());
+      const UShort_t pidOffset = outFile->GetNProcessIDs();
+      cloner.CopyStreamerInfos();
+      cloner.CopyProcessIds();
+      cloner.CloseOutWriteBaskets();
+
+      // Every basket on file, in the order of the input file (reads and writes stay sequential);
+      // a branch's own baskets keep their order.
+      struct StoredBasket {
+         std::size_t branch;
+         Int_t index;
+         Long64_t seek;
+         Long64_t firstEntry;
+      };
+      std::vector<StoredBasket> baskets;
+      for (std::size_t i = 0; i < inBranches.size(); ++i)
+         for (Int_t b = 0; b < inBranches[i]->GetWriteBasket(); ++b)
+            baskets.push_back({i, b, inBranches[i]->GetBasketSeek(b), inBranches[i]->GetBasketEntry()[b]});
+      std::stable_sort(baskets.begin(), baskets.end(), [](const StoredBasket &a, const StoredBasket &b) {
+         return a.seek != b.seek ? a.seek < b.seek : a.firstEntry < b.firstEntry;
+      });
+
+      std::vector<Internal::SpecPtr> specs(outBranches.size());
+      std::vector<Internal::ModelPtr> models(outBranches.size());
+      for (std::size_t i = 0; i < outBranches.size(); ++i)
+         if (chosen[i]) {
+            specs[i] = Internal::ResolveCodec(*outBranches[i]);
+            if (specs[i] && chosen[i]->spec.rfind("ae:", 0) == 0) // the codec's own accessor is not exported
+               models[i] = Internal::ModelForSpec(*specs[i]);
+         }
+      std::vector<bool> recoded(outBranches.size(), false);
+
       const Long64_t entries = tree.GetEntries();
-      const Long64_t step = entries > 200 ? entries / 200 : 1;
       if (onProgress)
          onProgress(path.c_str(), 0, entries, user);
-      for (Long64_t entry = 0; entry < entries; ++entry) {
-         if (tree.GetEntry(entry) < 0)
-            throw Failure("tree '" + path + "': entry " + std::to_string(entry) + " could not be read");
-         if (copy->Fill() < 0)
-            throw Failure("tree '" + path + "': entry " + std::to_string(entry) + " could not be written");
-         if (onProgress && (entry + 1) % step == 0)
-            onProgress(path.c_str(), entry + 1, entries, user);
+      Long64_t reached = 0;
+      RecodingBasket writer;
+      std::vector<unsigned char> blocks;
+      for (const auto &stored : baskets) {
+         TBranch &from = *inBranches[stored.branch];
+         TBranch &to = *outBranches[stored.branch];
+         const std::string where = "tree '" + path + "', branch " + from.GetName() + ", basket " +
+                                   std::to_string(stored.index);
+         if (stored.seek == 0) {
+            // A basket in memory that is not the last one (old files): as TTreeCloner, flushed.
+            TBasket *inMemory = from.GetBasket(stored.index);
+            if (inMemory && inMemory->GetNevBuf() > 0) {
+               auto *clone = static_cast<TBasket *>(inMemory->Clone());
+               clone->SetBranch(&to);
+               to.AddBasket(*clone, false, stored.firstEntry);
+               to.FlushOneBasket(to.GetWriteBasket());
+            }
+            continue;
+         }
+         Int_t length = from.GetBasketBytes()[stored.index];
+         if (length == 0)
+            length = from.GetBasketBytes()[stored.index] = writer.ReadBasketBytes(stored.seek, inFile);
+         if (length <= 0 || writer.LoadBasketBuffers(stored.seek, length, inFile, &tree) != 0)
+            throw Failure(where + " could not be read");
+         const auto &spec = specs[stored.branch];
+         if (spec) {
+            // Only a strictly smaller key replaces the stored one: both hold values within the spec.
+            const Int_t storedPayload = writer.GetNbytes() - writer.GetKeylen();
+            TBasket *decoded = from.GetBasket(stored.index);
+            if (!decoded)
+               throw Failure(where + " could not be read");
+            blocks.resize(storedPayload > 1 ? storedPayload - 1 : 0);
+            bool usedModel = false;
+            std::size_t size = 0;
+            try {
+               size = Internal::RecodeBasket(*decoded, *spec, models[stored.branch].get(), blocks.data(), blocks.size(),
+                                             usedModel);
+            } catch (const std::exception &e) {
+               throw Failure(where + ": " + e.what());
+            }
+            from.DropBaskets("all"); // one decoded basket in memory at a time
+            if (size > 0) {
+               writer.ReplacePayload(blocks.data(), size);
+               recoded[stored.branch] = true;
+               if (usedModel)
+                  Internal::NoteModelUsed(*outFile, models[stored.branch]);
+            }
+         }
+         if (pidOffset)
+            writer.IncrementPidOffset(pidOffset);
+         if (writer.CopyTo(outFile) < 0)
+            throw Failure(where + " could not be written");
+         to.AddBasket(writer, true, stored.firstEntry);
+         reached = std::max(reached, stored.firstEntry);
+         if (onProgress)
+            onProgress(path.c_str(), reached, entries, user);
       }
+      cloner.CopyMemoryBaskets();
       if (onProgress)
          onProgress(path.c_str(), entries, entries, user);
-      if (copy->Write() <= 0)
+
+      // A selected branch none of whose baskets took Baler's blocks says what it holds: the input's.
+      // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
+      bool anyRecoded = false;
+      for (std::size_t i = 0; i < outBranches.size(); ++i) {
+         TBranch &branch = *outBranches[i];
+         anyRecoded = anyRecoded || recoded[i];
+         branch.SetCompressionSettings(recoded[i] ? chosen[i]->settings : inBranches[i]->GetCompressionSettings());
+         if (recoded[i] && chosen[i]->viaSetCodec)
+            copy->GetUserInfo()->Add(
+               new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), chosen[i]->spec.c_str()));
+      }
+      if (anyRecoded)
+         MarkForAutoload(*outFile);
+
+      // Not TTree::Write, which would first flush the baskets kept in the tree's key into keys of their own.
+      if (out.WriteTObject(copy.get(), copy->GetName(), "") <= 0)
          throw Failure("tree '" + path + "' could not be written");
       if (!RootMessages::FirstError().empty())
          throw Failure("tree '" + path + "': " + RootMessages::FirstError());
@@ -230,10 +380,10 @@ struct Rewriter {
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &before = *inBranches[i];
          TBranch &after = *outBranches[i];
-         if (!HoldsData(before) && !HoldsData(after))
+         if (after.IsA() == TBranchRef::Class() || (!HoldsData(before) && !HoldsData(after)))
             continue;
          const std::string type = TypeName(after);
-         const std::string codec = "baler " + codecs[i];
+         const std::string codec = recoded[i] ? "baler " + chosen[i]->spec : DescribeSettings(after.GetCompressionSettings());
          const std::string codecBefore = DescribeSettings(before.GetCompressionSettings());
          BalerBranchRow row{path.c_str(),
                             after.GetName(),
@@ -248,7 +398,6 @@ struct Rewriter {
          if (onRow)
             onRow(&row, user);
       }
-      delete copy; // also resets the input tree's branch addresses
    }
 };
 
