@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace Baler::Internal {
@@ -86,6 +87,46 @@ std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Spec &spec, 
       written += block;
    }
    return written;
+}
+
+bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model)
+{
+   // The layout and the coder read the object length, which a basket in memory does not keep.
+   struct ObjectLength : TBasket {
+      static Int_t Swap(TBasket &b, Int_t length) { return std::exchange(static_cast<ObjectLength &>(b).fObjlen, length); }
+   };
+   const Int_t dataLength = basket.GetLast() - basket.GetKeylen();
+   if (dataLength <= 0 || !basket.GetBufferRef() || basket.GetBufferRef()->BufferSize() < basket.GetLast())
+      return false;
+   const Int_t savedLength = ObjectLength::Swap(basket, dataLength);
+   std::vector<unsigned char> blocks(2 * std::size_t(dataLength) + 4096);
+   bool usedModel = false;
+   std::size_t size = 0;
+   try {
+      size = RecodeBasket(basket, spec, model, blocks.data(), blocks.size(), usedModel);
+   } catch (...) {
+      ObjectLength::Swap(basket, savedLength);
+      throw;
+   }
+   ObjectLength::Swap(basket, savedLength);
+   if (size == 0)
+      return false;
+   unsigned char *data = reinterpret_cast<unsigned char *>(basket.GetBufferRef()->Buffer() + basket.GetKeylen());
+   std::vector<unsigned char> decoded(dataLength);
+   std::size_t decodedSize = 0;
+   for (std::size_t at = 0; at < size;) {
+      const std::size_t block = kRootHeaderSize + PayloadSize(blocks.data() + at);
+      decodedSize += DecompressBalerBlock(blocks.data() + at, block, decoded.data() + decodedSize,
+                                          decoded.size() - decodedSize);
+      at += block;
+   }
+   if (decodedSize != decoded.size())
+      throw baler::codec::Error("a basket decoded to " + std::to_string(decodedSize) + " bytes instead of " +
+                                std::to_string(decoded.size()));
+   if (std::memcmp(data, decoded.data(), decoded.size()) == 0)
+      return false;
+   std::memcpy(data, decoded.data(), decoded.size());
+   return true;
 }
 
 std::string DescribeBalerBlock(const unsigned char *src, std::size_t srcSize)

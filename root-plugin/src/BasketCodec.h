@@ -41,6 +41,12 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
 std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model,
                          unsigned char *tgt, std::size_t tgtCapacity, bool &usedModel);
 
+/// Gives the float and double values of a basket that was never written (kept in memory, e.g. inside
+/// its tree's key: its data ends at fLast, its entry offsets are in memory) exactly the values a
+/// Baler block of `spec` would decode to, in place; every other byte stays. Returns true when a
+/// byte changed. A basket that Baler cannot code (no floats, no gain) is left as it is.
+bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model);
+
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.
 /// A block coded through a model gets it from ModelStore (the model's absence is an error naming it).
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,

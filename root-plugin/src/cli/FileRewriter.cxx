@@ -291,7 +291,8 @@ struct Rewriter {
             if (specs[i] && chosen[i]->spec.rfind("ae:", 0) == 0) // the codec's own accessor is not exported
                models[i] = Internal::ModelForSpec(*specs[i]);
          }
-      std::vector<bool> recoded(outBranches.size(), false);
+      std::vector<bool> recoded(outBranches.size(), false); ///< a basket took the branch's spec
+      bool anyBalerBlock = false;                             ///< the file needs the plugin to be read
 
       const Long64_t entries = tree.GetEntries();
       if (onProgress)
@@ -339,7 +340,7 @@ struct Rewriter {
             from.DropBaskets("all"); // one decoded basket in memory at a time
             if (size > 0) {
                writer.ReplacePayload(blocks.data(), size);
-               recoded[stored.branch] = true;
+               recoded[stored.branch] = anyBalerBlock = true;
                if (usedModel)
                   Internal::NoteModelUsed(*outFile, models[stored.branch]);
             }
@@ -354,21 +355,34 @@ struct Rewriter {
             onProgress(path.c_str(), reached, entries, user);
       }
       cloner.CopyMemoryBaskets();
+      // The baskets kept in the tree's key stay there (as keys of their own, ~75 bytes each, they
+      // would make a small tree larger): their floats take the values Baler's blocks would give,
+      // which the key's compression then stores in fewer bytes.
+      for (std::size_t i = 0; i < outBranches.size(); ++i) {
+         TBranch &to = *outBranches[i];
+         auto *kept = specs[i] ? static_cast<TBasket *>(to.GetListOfBaskets()->At(to.GetWriteBasket())) : nullptr;
+         if (!kept || kept->GetNevBuf() == 0 || to.GetBasketSeek(to.GetWriteBasket()) != 0)
+            continue;
+         try {
+            if (Internal::ApplySpecInPlace(*kept, *specs[i], models[i].get()))
+               recoded[i] = true;
+         } catch (const std::exception &e) {
+            throw Failure("tree '" + path + "', branch " + to.GetName() + ", basket kept in the tree: " + e.what());
+         }
+      }
       if (onProgress)
          onProgress(path.c_str(), entries, entries, user);
 
       // A selected branch none of whose baskets took Baler's blocks says what it holds: the input's.
       // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
-      bool anyRecoded = false;
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &branch = *outBranches[i];
-         anyRecoded = anyRecoded || recoded[i];
          branch.SetCompressionSettings(recoded[i] ? chosen[i]->settings : inBranches[i]->GetCompressionSettings());
          if (recoded[i] && chosen[i]->viaSetCodec)
             copy->GetUserInfo()->Add(
                new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), chosen[i]->spec.c_str()));
       }
-      if (anyRecoded)
+      if (anyBalerBlock)
          MarkForAutoload(*outFile);
 
       // Not TTree::Write, which would first flush the baskets kept in the tree's key into keys of their own.
