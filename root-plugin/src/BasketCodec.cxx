@@ -67,11 +67,11 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
    return balerSize;
 }
 
-std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model,
-                         unsigned char *tgt, std::size_t tgtCapacity, bool &usedModel)
+std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
+                         const baler::codec::Model *model, unsigned char *tgt, std::size_t tgtCapacity,
+                         bool &usedModel)
 {
    usedModel = false;
-   const auto layout = DescribeBasket(basket);
    if (!HasFloats(layout))
       return 0;
    const char *object = const_cast<TBasket &>(basket).GetBufferRef()->Buffer() + basket.GetKeylen();
@@ -103,7 +103,7 @@ bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const bal
    bool usedModel = false;
    std::size_t size = 0;
    try {
-      size = RecodeBasket(basket, spec, model, blocks.data(), blocks.size(), usedModel);
+      size = RecodeBasket(basket, DescribeBasket(basket), spec, model, blocks.data(), blocks.size(), usedModel);
    } catch (...) {
       ObjectLength::Swap(basket, savedLength);
       throw;

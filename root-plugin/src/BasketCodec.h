@@ -33,13 +33,15 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
                                 unsigned char *tgt, std::size_t tgtCapacity, StandardCompressor standard);
 
 /// Codes a whole basket as read from a file (`basket` holds its decoded object buffer, e.g. from
-/// TBranch::GetBasket) into Baler blocks, one per ROOT block of at most 16 MiB, as TBasket::WriteBuffer
-/// would: this is how `baler compress` recodes baskets without streaming their objects. Returns the
-/// bytes written into `tgt`, or 0 when the basket has no float or double values to code (nothing to
-/// gain over the stored basket) or the blocks do not fit in `tgtCapacity`. `usedModel` is set when a
-/// block was coded through `model` (the file must then carry it).
-std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model,
-                         unsigned char *tgt, std::size_t tgtCapacity, bool &usedModel);
+/// TBranch::GetBasket), described by `layout` (DescribeBasket), into Baler blocks, one per ROOT block
+/// of at most 16 MiB, as TBasket::WriteBuffer would: this is how `baler compress` recodes baskets
+/// without streaming their objects. Returns the bytes written into `tgt`, or 0 when the basket has no
+/// float or double values to code (nothing to gain over the stored basket) or the blocks do not fit
+/// in `tgtCapacity`. `usedModel` is set when a block was coded through `model` (the file must then
+/// carry it). Touches no ROOT metadata (the layout carries what is needed): safe on any thread.
+std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
+                         const baler::codec::Model *model, unsigned char *tgt, std::size_t tgtCapacity,
+                         bool &usedModel);
 
 /// Gives the float and double values of a basket that was never written (kept in memory, e.g. inside
 /// its tree's key: its data ends at fLast, its entry offsets are in memory) exactly the values a

@@ -22,12 +22,14 @@
 #include "TVirtualStreamerInfo.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace Baler::Cli {
@@ -92,6 +94,38 @@ public:
       fNbytes = fKeylen + static_cast<Int_t>(size);
    }
 };
+
+/// A basket on file of one branch of the tree being copied.
+struct StoredBasket {
+   std::size_t branch; ///< index in the rewriter's list of branches
+   Int_t index;        ///< in the branch
+   Long64_t seek;
+   Long64_t firstEntry;
+};
+
+/// One basket of a window of baskets being copied: its stored key, its decoded basket (for a
+/// branch that a spec selects) and the Baler blocks coded from it.
+struct BasketSlot {
+   const StoredBasket *stored = nullptr;
+   RecodingBasket key;
+   TBasket *decoded = nullptr; ///< owned by the input branch
+   baler::codec::Layout layout; ///< of `decoded`, described on the reading thread (it reads ROOT's metadata)
+   std::vector<unsigned char> blocks;
+   std::size_t size = 0; ///< of the blocks coded; 0: the stored payload stays
+   bool usedModel = false;
+   std::string error;
+};
+
+/// At most this many baskets, and about this many decoded bytes, are held at a time; their coding
+/// is shared among this many threads (including the one reading and writing).
+constexpr std::size_t kWindowBaskets = 64;
+constexpr std::size_t kWindowBytes = std::size_t(64) << 20;
+const unsigned kCodingThreads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+
+std::string Where(const std::string &path, TBranch &branch, Int_t basket)
+{
+   return "tree '" + path + "', branch " + branch.GetName() + ", basket " + std::to_string(basket);
+}
 
 /// TTree::ImportClusterRanges is protected; TTreeCloner, a friend, calls it from a private method.
 class TreeAccess : public TTree {
@@ -269,12 +303,6 @@ struct Rewriter {
 
       // Every basket on file, in the order of the input file (reads and writes stay sequential);
       // a branch's own baskets keep their order.
-      struct StoredBasket {
-         std::size_t branch;
-         Int_t index;
-         Long64_t seek;
-         Long64_t firstEntry;
-      };
       std::vector<StoredBasket> baskets;
       for (std::size_t i = 0; i < inBranches.size(); ++i)
          for (Int_t b = 0; b < inBranches[i]->GetWriteBasket(); ++b)
@@ -298,59 +326,101 @@ struct Rewriter {
       if (onProgress)
          onProgress(path.c_str(), 0, entries, user);
       Long64_t reached = 0;
-      RecodingBasket writer;
-      std::vector<unsigned char> blocks;
-      for (const auto &stored : baskets) {
-         TBranch &from = *inBranches[stored.branch];
-         TBranch &to = *outBranches[stored.branch];
-         const std::string where = "tree '" + path + "', branch " + from.GetName() + ", basket " +
-                                   std::to_string(stored.index);
-         if (stored.seek == 0) {
-            // A basket in memory that is not the last one (old files): as TTreeCloner, flushed.
-            TBasket *inMemory = from.GetBasket(stored.index);
-            if (inMemory && inMemory->GetNevBuf() > 0) {
-               auto *clone = static_cast<TBasket *>(inMemory->Clone());
-               clone->SetBranch(&to);
-               to.AddBasket(*clone, false, stored.firstEntry);
-               to.FlushOneBasket(to.GetWriteBasket());
+      // Baskets go through in windows: read in order on this thread, coded in parallel (coding is
+      // most of the work), written in order. A window holds at most one basket of a branch, since
+      // TBranch::GetBasket may reuse (drop) another decoded basket of the same branch.
+      std::vector<BasketSlot> slots(kWindowBaskets);
+      std::vector<bool> inWindow(inBranches.size(), false);
+      for (std::size_t next = 0; next < baskets.size();) {
+         std::size_t filled = 0, windowBytes = 0;
+         while (next < baskets.size() && filled < slots.size() && windowBytes < kWindowBytes) {
+            const StoredBasket &stored = baskets[next];
+            TBranch &from = *inBranches[stored.branch];
+            if (inWindow[stored.branch] || (stored.seek == 0 && filled > 0))
+               break;
+            ++next;
+            if (stored.seek == 0) {
+               // A basket in memory that is not the last one (old files): as TTreeCloner, flushed.
+               TBasket *inMemory = from.GetBasket(stored.index);
+               TBranch &to = *outBranches[stored.branch];
+               if (inMemory && inMemory->GetNevBuf() > 0) {
+                  auto *clone = static_cast<TBasket *>(inMemory->Clone());
+                  clone->SetBranch(&to);
+                  to.AddBasket(*clone, false, stored.firstEntry);
+                  to.FlushOneBasket(to.GetWriteBasket());
+               }
+               continue;
             }
-            continue;
+            BasketSlot &slot = slots[filled++];
+            slot.stored = &stored;
+            slot.decoded = nullptr;
+            Int_t length = from.GetBasketBytes()[stored.index];
+            if (length == 0)
+               length = from.GetBasketBytes()[stored.index] = slot.key.ReadBasketBytes(stored.seek, inFile);
+            if (length <= 0 || slot.key.LoadBasketBuffers(stored.seek, length, inFile, &tree) != 0)
+               throw Failure(Where(path, from, stored.index) + " could not be read");
+            if (specs[stored.branch]) {
+               slot.decoded = from.GetBasket(stored.index);
+               if (!slot.decoded)
+                  throw Failure(Where(path, from, stored.index) + " could not be read");
+               inWindow[stored.branch] = true;
+               windowBytes += slot.decoded->GetObjlen();
+               slot.layout = Internal::DescribeBasket(*slot.decoded);
+               // Only a strictly smaller payload replaces the stored one: both hold values within the spec.
+               const Int_t storedPayload = slot.key.GetNbytes() - slot.key.GetKeylen();
+               slot.blocks.resize(storedPayload > 1 ? storedPayload - 1 : 0);
+            }
          }
-         Int_t length = from.GetBasketBytes()[stored.index];
-         if (length == 0)
-            length = from.GetBasketBytes()[stored.index] = writer.ReadBasketBytes(stored.seek, inFile);
-         if (length <= 0 || writer.LoadBasketBuffers(stored.seek, length, inFile, &tree) != 0)
-            throw Failure(where + " could not be read");
-         const auto &spec = specs[stored.branch];
-         if (spec) {
-            // Only a strictly smaller key replaces the stored one: both hold values within the spec.
-            const Int_t storedPayload = writer.GetNbytes() - writer.GetKeylen();
-            TBasket *decoded = from.GetBasket(stored.index);
-            if (!decoded)
-               throw Failure(where + " could not be read");
-            blocks.resize(storedPayload > 1 ? storedPayload - 1 : 0);
-            bool usedModel = false;
-            std::size_t size = 0;
-            try {
-               size = Internal::RecodeBasket(*decoded, *spec, models[stored.branch].get(), blocks.data(), blocks.size(),
-                                             usedModel);
-            } catch (const std::exception &e) {
-               throw Failure(where + ": " + e.what());
+
+         std::atomic<std::size_t> claimed{0};
+         auto code = [&] {
+            for (std::size_t k; (k = claimed++) < filled;) {
+               BasketSlot &slot = slots[k];
+               slot.size = 0;
+               slot.usedModel = false;
+               slot.error.clear();
+               if (!slot.decoded)
+                  continue;
+               try {
+                  slot.size = Internal::RecodeBasket(*slot.decoded, slot.layout, *specs[slot.stored->branch],
+                                                     models[slot.stored->branch].get(), slot.blocks.data(),
+                                                     slot.blocks.size(), slot.usedModel);
+               } catch (const std::exception &e) {
+                  slot.error = e.what();
+               }
             }
-            from.DropBaskets("all"); // one decoded basket in memory at a time
-            if (size > 0) {
-               writer.ReplacePayload(blocks.data(), size);
+         };
+         std::vector<std::thread> helpers;
+         for (unsigned t = 1; t < kCodingThreads && t < filled; ++t)
+            helpers.emplace_back(code);
+         code();
+         for (auto &helper : helpers)
+            helper.join();
+
+         for (std::size_t k = 0; k < filled; ++k) {
+            BasketSlot &slot = slots[k];
+            const StoredBasket &stored = *slot.stored;
+            TBranch &from = *inBranches[stored.branch];
+            TBranch &to = *outBranches[stored.branch];
+            if (!slot.error.empty())
+               throw Failure(Where(path, from, stored.index) + ": " + slot.error);
+            if (slot.size > 0) {
+               slot.key.ReplacePayload(slot.blocks.data(), slot.size);
                recoded[stored.branch] = anyBalerBlock = true;
-               if (usedModel)
+               if (slot.usedModel)
                   Internal::NoteModelUsed(*outFile, models[stored.branch]);
             }
+            if (pidOffset)
+               slot.key.IncrementPidOffset(pidOffset);
+            if (slot.key.CopyTo(outFile) < 0)
+               throw Failure(Where(path, from, stored.index) + " could not be written");
+            to.AddBasket(slot.key, true, stored.firstEntry);
+            if (slot.decoded) {
+               from.DropBaskets("all"); // only this window's decoded baskets are in memory
+               inWindow[stored.branch] = false;
+            }
+            reached = std::max(reached, stored.firstEntry);
          }
-         if (pidOffset)
-            writer.IncrementPidOffset(pidOffset);
-         if (writer.CopyTo(outFile) < 0)
-            throw Failure(where + " could not be written");
-         to.AddBasket(writer, true, stored.firstEntry);
-         reached = std::max(reached, stored.firstEntry);
          if (onProgress)
             onProgress(path.c_str(), reached, entries, user);
       }
