@@ -15,8 +15,9 @@ namespace {
 void ReadBaskets(TBranch &branch, long long &baskets, long long &failed, long long &entries)
 {
    for (int i = 0; i < branch.GetWriteBasket(); ++i) {
-      const Long64_t expected =
-         (i + 1 < branch.GetWriteBasket() ? branch.GetBasketEntry()[i + 1] : branch.GetEntries()) - branch.GetBasketEntry()[i];
+      // The next basket starts where this one ends; after the last one on file comes the basket kept
+      // in memory (in the tree key), which may be empty.
+      const Long64_t expected = branch.GetBasketEntry()[i + 1] - branch.GetBasketEntry()[i];
       TBasket *basket = branch.GetBasket(i);
       ++baskets;
       if (!basket || basket->GetNevBuf() != expected) {
