@@ -8,6 +8,7 @@
 #include "Baler/Baler.h"
 #include "Baler/FileMarker.h"
 #include "BasketCodec.h"
+#include "BasketKeyCheck.h"
 #include "CodecSelection.h"
 #include "ModelStore.h"
 #include "RootBlockHeader.h"
@@ -19,8 +20,11 @@
 #include "TClass.h"
 #include "TError.h"
 #include "TFile.h"
+#include "TROOT.h"
+#include "TVirtualMutex.h"
 #include "TVirtualStreamerInfo.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +33,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace Baler::Internal {
 namespace {
@@ -239,10 +244,45 @@ extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, 
    }
 }
 
+/// Reads `bytes.size()` bytes of `file` at `pos` (through its read cache, under the lock ROOT's own
+/// basket reads take when branches are read in parallel); false on an I/O error.
+bool ReadAt(TFile &file, Long64_t pos, std::vector<unsigned char> &bytes)
+{
+   R__LOCKGUARD_IMT(gROOTMutex);
+   return !file.ReadBuffer(reinterpret_cast<char *>(bytes.data()), pos, static_cast<Int_t>(bytes.size()));
+}
+
+/// What is wrong with the key header of the basket record at `pos` (BasketKeyCheck.h), or empty.
+/// An I/O error is left to ROOT's own read, which reports it.
+std::string DamagedBasketKey(TFile &file, Long64_t pos, Int_t len)
+{
+   std::vector<unsigned char> bytes(std::min<std::size_t>(len > 0 ? len : 0, kBasketKeyProbe));
+   if (bytes.empty() || !ReadAt(file, pos, bytes))
+      return len > 0 ? std::string() : "its record length " + std::to_string(len) + " is not positive";
+   const std::size_t keyLength = BasketKeyLength(bytes.data(), bytes.size());
+   if (keyLength > bytes.size() && keyLength <= static_cast<std::size_t>(len)) {
+      bytes.resize(keyLength);
+      if (!ReadAt(file, pos, bytes))
+         return {};
+   }
+   return CheckBasketKey(bytes.data(), bytes.size(), len);
+}
+
 Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *file)
 {
    ReadingBasket outer = tReading;
    tReading = ReadingBasket{basket, pos};
+   // ROOT parses the basket's key header without bounds (BasketKeyCheck.h): a damaged one reads as
+   // a failed basket here instead of crashing the process there.
+   if (file) {
+      const std::string damage = DamagedBasketKey(*file, pos, len);
+      if (!damage.empty()) {
+         Error("Baler", "cannot read %s: the basket at byte %lld is damaged: %s", DescribeReadingBasket().c_str(),
+               pos, damage.c_str());
+         tReading = outer;
+         return 1;
+      }
+   }
    // Models are fetched here, on the thread that reads the file, so that decoding (perhaps in
    // TTreeCacheUnzip's tasks, without this context) never does I/O.
    TBranch *branch = basket ? basket->GetBranch() : nullptr;

@@ -1,0 +1,117 @@
+#include "BasketKeyCheck.h"
+
+#include <cstdint>
+
+namespace Baler::Internal {
+namespace {
+
+/// Reads ROOT's big-endian fields in order, never past `end`.
+class KeyReader {
+public:
+   KeyReader(const unsigned char *bytes, std::size_t end) : fBytes(bytes), fEnd(end) {}
+
+   bool Has(std::size_t n) const { return fPos <= fEnd && n <= fEnd - fPos; }
+   std::size_t Position() const { return fPos; }
+   void Skip(std::size_t n) { fPos += n; }
+
+   /// The next n bytes (n <= 4) as an unsigned big-endian number; the caller checked Has(n).
+   std::uint32_t Unsigned(std::size_t n)
+   {
+      std::uint32_t value = 0;
+      for (std::size_t i = 0; i < n; ++i)
+         value = (value << 8) | fBytes[fPos++];
+      return value;
+   }
+
+   /// Skips a TString (one length byte; 255 means a 4-byte length follows); false when its
+   /// characters would end past `end`.
+   bool SkipString()
+   {
+      if (!Has(1))
+         return false;
+      std::uint32_t length = Unsigned(1);
+      if (length == 255) {
+         if (!Has(4))
+            return false;
+         length = Unsigned(4);
+      }
+      if (!Has(length))
+         return false;
+      Skip(length);
+      return true;
+   }
+
+private:
+   const unsigned char *fBytes;
+   std::size_t fEnd;
+   std::size_t fPos = 0;
+};
+
+// TKey's header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen (2), Cycle (2), then
+// SeekKey and SeekPdir, 4 bytes each, or 8 from key version 1001 on.
+constexpr std::size_t kFixedKeyHeader = 18;
+constexpr std::uint32_t kLargeFileKeyVersion = 1000;
+// TBufferFile::ReadVersion: a leading 4-byte byte count is marked by this bit.
+constexpr std::uint32_t kByteCountMask = 0x40000000;
+
+std::int32_t Signed32(std::uint32_t value)
+{
+   return static_cast<std::int32_t>(value);
+}
+
+} // namespace
+
+std::size_t BasketKeyLength(const unsigned char *bytes, std::size_t available)
+{
+   if (available < 16)
+      return 0;
+   return static_cast<std::size_t>(static_cast<std::uint16_t>(bytes[14] << 8 | bytes[15]) & 0x7fff);
+}
+
+std::string CheckBasketKey(const unsigned char *bytes, std::size_t available, long long recordBytes)
+{
+   if (recordBytes < static_cast<long long>(kFixedKeyHeader) || available < kFixedKeyHeader)
+      return "the basket's record (" + std::to_string(recordBytes) + " bytes) is shorter than a key header";
+   KeyReader header(bytes, kFixedKeyHeader);
+   header.Skip(4);
+   const std::uint32_t keyVersion = header.Unsigned(2);
+   const std::int32_t objectLength = Signed32(header.Unsigned(4));
+   header.Skip(4);
+   const auto keyLength = static_cast<std::int16_t>(header.Unsigned(2));
+   if (keyLength <= 0 || keyLength > recordBytes || static_cast<std::size_t>(keyLength) > available)
+      return "its key length " + std::to_string(keyLength) + " does not fit the basket's record of " +
+             std::to_string(recordBytes) + " bytes";
+   if (objectLength < 0)
+      return "its object length " + std::to_string(objectLength) + " is negative";
+
+   KeyReader key(bytes, static_cast<std::size_t>(keyLength));
+   key.Skip(kFixedKeyHeader + (keyVersion > kLargeFileKeyVersion ? 16 : 8));
+   for (const char *field : {"class name", "name", "title"})
+      if (!key.SkipString())
+         return std::string("its ") + field + " runs past the key's " + std::to_string(keyLength) + " bytes";
+
+   // TBasket's own fields: version (with an optional byte count), fBufferSize, fNevBufSize (negative
+   // when an fIOBits byte follows), fNevBuf, fLast, and a flag byte.
+   if (key.Has(4)) {
+      KeyReader peek = key;
+      if (peek.Unsigned(4) & kByteCountMask)
+         key.Skip(4);
+   }
+   if (!key.Has(2 + 4 + 4))
+      return "its basket fields run past the key's " + std::to_string(keyLength) + " bytes";
+   key.Skip(2 + 4);
+   if (Signed32(key.Unsigned(4)) < 0)
+      key.Skip(1);
+   if (!key.Has(4 + 4 + 1))
+      return "its basket fields run past the key's " + std::to_string(keyLength) + " bytes";
+   const std::int32_t entries = Signed32(key.Unsigned(4));
+   const std::int32_t last = Signed32(key.Unsigned(4));
+   if (entries < 0)
+      return "its entry count " + std::to_string(entries) + " is negative";
+   if (last < keyLength || static_cast<long long>(last) > static_cast<long long>(keyLength) + objectLength)
+      return "its end of data " + std::to_string(last) + " lies outside the basket's " +
+             std::to_string(static_cast<long long>(keyLength) + objectLength) + " bytes";
+   return {};
+}
+
+} // namespace Baler::Internal

@@ -1,0 +1,32 @@
+// The key header at the start of a basket's record on disk, checked before ROOT parses it.
+//
+// ROOT's TBasket::ReadBasketBuffers trusts that header: a damaged one (a file overwritten in the
+// middle, a disk error) makes TKey::Streamer read its name strings, and ReadBasketBuffers its entry
+// offsets, from wherever the damaged lengths point, and the process dies with a segmentation
+// fault (seen inside `baler compress` on a damaged input). The read hook checks the header first
+// and lets such a basket read as failed, as ROOT's own decompression errors do.
+#ifndef BALER_BASKETKEYCHECK_H
+#define BALER_BASKETKEYCHECK_H
+
+#include <cstddef>
+#include <string>
+
+namespace Baler::Internal {
+
+/// Bytes of a basket's record that CheckBasketKey looks at first; a longer key needs
+/// `BasketKeyLength(bytes)` bytes.
+constexpr std::size_t kBasketKeyProbe = 512;
+
+/// The key length the header claims (bytes 14-15), or 0 when fewer than 16 bytes are given.
+std::size_t BasketKeyLength(const unsigned char *bytes, std::size_t available);
+
+/// Empty when the first `available` bytes of a basket record of `recordBytes` bytes (what the
+/// branch says the basket occupies on disk) hold a basket key header that ROOT can parse within
+/// its own length: class name, name and title inside the key, the basket's fields after them, and
+/// its end of data (fLast) inside the decompressed basket. Otherwise what is wrong, for an error
+/// message. `available` must cover the key (min(recordBytes, BasketKeyLength)).
+std::string CheckBasketKey(const unsigned char *bytes, std::size_t available, long long recordBytes);
+
+} // namespace Baler::Internal
+
+#endif
