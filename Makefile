@@ -14,6 +14,8 @@ BUILD ?= build
 TOOLS := .tools
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
+# ON: build with AddressSanitizer and UndefinedBehaviorSanitizer (`make sanitize` sets it, in its own build folder)
+SANITIZE ?= OFF
 SHARED_DATA ?= $(abspath ../shared/data)
 
 VPY := $(VENV)/bin/python
@@ -33,7 +35,7 @@ else
 $(error ROOT must be pypi or system, not $(ROOT))
 endif
 
-.PHONY: setup build demo test test-rust test-root test-fuzz clean
+.PHONY: setup build demo test test-rust test-root test-fuzz sanitize clean
 
 setup: $(VENV_STAMP)
 
@@ -55,7 +57,8 @@ $(ROOT_PREFIX)/.ready: $(VENV_STAMP)
 ROOT_READY := $(if $(filter pypi,$(ROOT)),$(ROOT_PREFIX)/.ready,$(VENV_STAMP))
 
 $(BUILD)/CMakeCache.txt: $(ROOT_READY) CMakeLists.txt
-	$(VENV)/bin/cmake -S . -B $(BUILD) -DROOT_DIR=$(ROOT_CMAKE_DIR) -DPython3_EXECUTABLE=$(abspath $(VPY))
+	$(VENV)/bin/cmake -S . -B $(BUILD) -DROOT_DIR=$(ROOT_CMAKE_DIR) -DPython3_EXECUTABLE=$(abspath $(VPY)) \
+	  -DBALER_SANITIZE=$(SANITIZE)
 
 # The environment a shell, a macro or a test needs to use the plugin: `source build/env.sh`.
 $(ENV_SH): $(BUILD)/CMakeCache.txt Makefile
@@ -170,6 +173,35 @@ $(CARGO_FUZZ):
 test-fuzz: $(CARGO_FUZZ)
 	rust/baler-codec/fuzz/run-all.sh $(FUZZ_SECONDS)
 
+# AddressSanitizer + UndefinedBehaviorSanitizer over the ROOT end-to-end tests of reading, writing
+# and damaged files (docs/design.md, "Sanitizers"): the plugin, the bridge and the C/C++ inside the
+# Rust static library are built instrumented in build-sanitize/ (cargo: target/sanitize/), every
+# process of the tests runs with the ASan runtime preloaded (root.exe and python are not
+# instrumented), and every report goes to a file under build-sanitize/findings/: the target fails
+# when the tests fail or when any report was written, even by a process whose failure a test
+# expected. Not part of `make test` (it roughly doubles the time of the suites it runs); CI runs it
+# as its own job.
+SANITIZE_BUILD := build-sanitize
+SANITIZE_FINDINGS = $(abspath $(SANITIZE_BUILD))/findings
+SANITIZE_TESTS ?= tests/test_faults.py tests/test_fixtures.py tests/test_walking_skeleton.py tests/test_selection.py \
+	tests/test_layouts.py tests/test_nested_layouts.py tests/test_codec_lifetime.py tests/test_concurrency.py \
+	tests/test_cli.py
+# ROOT and Cling keep memory to the end of the process by design: leak reports would be theirs.
+SANITIZE_ENV = LD_PRELOAD="$$($$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' $(SANITIZE_BUILD)/CMakeCache.txt) -print-file-name=libasan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:log_path=$(SANITIZE_FINDINGS)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SANITIZE_FINDINGS)/ubsan
+
+sanitize: cli
+	$(MAKE) --no-print-directory BUILD=$(SANITIZE_BUILD) SANITIZE=ON build
+	install -D -m 755 "$(CARGO_RELEASE)/baler" $(SANITIZE_BUILD)/bin/baler
+	rm -rf $(SANITIZE_FINDINGS) && mkdir -p $(SANITIZE_FINDINGS)
+	status=0; source $(SANITIZE_BUILD)/env.sh && $(SANITIZE_ENV) BALER_SHARED_DATA=$(SHARED_DATA) \
+	  $(VPY) -m pytest -q -p no:cacheprovider $(SANITIZE_TESTS) || status=$$?; \
+	if compgen -G "$(SANITIZE_FINDINGS)/*" > /dev/null; then \
+	  cat $(SANITIZE_FINDINGS)/*; echo "make sanitize: sanitizer reports in $(SANITIZE_FINDINGS)"; exit 1; fi; \
+	if [ $$status -ne 0 ]; then echo "make sanitize: tests failed under the sanitizers"; exit $$status; fi; \
+	echo "make sanitize: no sanitizer report, tests passed"
+
 clean:
-	rm -rf $(BUILD) target rust/baler-codec/fuzz/target
+	rm -rf $(BUILD) $(SANITIZE_BUILD) target rust/baler-codec/fuzz/target
 	rm -f python/baler_root/_codec.*.so $(PYTHON_STAMP)
