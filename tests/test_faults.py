@@ -61,7 +61,7 @@ def damaged(hzz_bits10, tmp_path):
 
 
 CAUSES = {**{name: cause for name, (_, cause) in BLOCK_FAULTS.items()},
-          "damaged key": r"the basket at byte \d+ is damaged: its class name runs past the key's \d+ bytes"}
+          "damaged key": r"its record at byte \d+ is damaged: its class name runs past the key's \d+ bytes"}
 
 # Every entry a reader could read, as (entry, Muon_Px values) lines; entries that fail print "failed".
 GET_ENTRY = """
@@ -101,8 +101,7 @@ def test_compress_of_a_damaged_file_is_one_clear_error_and_writes_nothing(baler,
     assert proc.returncode == 1, proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
     assert len(errors) == 1 and "There was a crash" not in proc.stderr, proc.stderr
-    assert f"Baler: cannot read branch {DAMAGED_BRANCH}" in errors[0] or \
-        f"corrupt Baler block in branch {DAMAGED_BRANCH}" in errors[0], errors[0]
+    assert f"branch {DAMAGED_BRANCH}" in errors[0] and "Baler" in errors[0], errors[0]
     assert __import__("re").search(CAUSES[fault], errors[0]), errors[0]
     assert not out.exists()
 

@@ -3,7 +3,8 @@
 // ROOT 6.40 has no compression plugin interface, so the plugin redirects the calls that ROOT's
 // libraries make to R__zipMultipleAlgorithm, R__unzip_header and R__unzip, and wraps
 // TBasket::WriteBuffer / ReadBasketBuffers to know which basket is being (de)compressed (see
-// docs/design.md). Calls for other algorithms, and blocks that are not Baler's, go to ROOT's own
+// docs/design.md); ReadBasketBuffers and LoadBasketBuffers also check a basket's key before ROOT
+// parses it (BasketKeyCheck.h). Calls for other algorithms, and blocks that are not Baler's, go to ROOT's own
 // functions. Nothing may throw out of these functions: ROOT calls them through C interfaces.
 #include "Baler/Baler.h"
 #include "Baler/FileMarker.h"
@@ -44,6 +45,7 @@ using UnzipHeaderFn = int (*)(int *, const unsigned char *, int *);
 using UnzipFn = void (*)(int *, const unsigned char *, int *, unsigned char *, int *);
 using WriteBufferFn = Int_t (*)(TBasket *);
 using ReadBasketBuffersFn = Int_t (*)(TBasket *, Long64_t, Int_t, TFile *);
+using LoadBasketBuffersFn = Int_t (*)(TBasket *, Long64_t, Int_t, TFile *, TTree *);
 using WriteStreamerInfoFn = void (*)(TFile *);
 using DlopenFn = void *(*)(const char *, int);
 
@@ -52,6 +54,7 @@ UnzipHeaderFn gRootUnzipHeader = nullptr;
 UnzipFn gRootUnzip = nullptr;
 WriteBufferFn gRootWriteBuffer = nullptr;
 ReadBasketBuffersFn gRootReadBasketBuffers = nullptr;
+LoadBasketBuffersFn gRootLoadBasketBuffers = nullptr;
 WriteStreamerInfoFn gRootWriteStreamerInfo = nullptr;
 DlopenFn gRealDlopen = nullptr;
 
@@ -268,20 +271,38 @@ std::string DamagedBasketKey(TFile &file, Long64_t pos, Int_t len)
    return CheckBasketKey(bytes.data(), bytes.size(), len);
 }
 
+/// ROOT parses a basket's key header without bounds (BasketKeyCheck.h): true, after an error
+/// naming the basket, when the one at `pos` is damaged, so that it reads as a failed basket here
+/// instead of crashing the process in ROOT.
+bool RefuseDamagedKey(TFile *file, Long64_t pos, Int_t len)
+{
+   const std::string damage = file ? DamagedBasketKey(*file, pos, len) : std::string();
+   if (damage.empty())
+      return false;
+   const bool inBranch = tReading.basket && tReading.basket->GetBranch();
+   const std::string where = inBranch ? DescribeReadingBasket() : std::string("a basket of ") + file->GetName();
+   Error("Baler", "cannot read %s: its record at byte %lld is damaged: %s", where.c_str(), pos, damage.c_str());
+   return true;
+}
+
+/// TBasket::LoadBasketBuffers: a basket's record read whole, undecoded (`baler compress` copies
+/// baskets this way).
+Int_t LoadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *file, TTree *tree)
+{
+   ReadingBasket outer = tReading;
+   tReading = ReadingBasket{basket, pos};
+   const Int_t result = RefuseDamagedKey(file, pos, len) ? 1 : gRootLoadBasketBuffers(basket, pos, len, file, tree);
+   tReading = outer;
+   return result;
+}
+
 Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *file)
 {
    ReadingBasket outer = tReading;
    tReading = ReadingBasket{basket, pos};
-   // ROOT parses the basket's key header without bounds (BasketKeyCheck.h): a damaged one reads as
-   // a failed basket here instead of crashing the process there.
-   if (file) {
-      const std::string damage = DamagedBasketKey(*file, pos, len);
-      if (!damage.empty()) {
-         Error("Baler", "cannot read %s: the basket at byte %lld is damaged: %s", DescribeReadingBasket().c_str(),
-               pos, damage.c_str());
-         tReading = outer;
-         return 1;
-      }
+   if (RefuseDamagedKey(file, pos, len)) {
+      tReading = outer;
+      return 1;
    }
    // Models are fetched here, on the thread that reads the file, so that decoding (perhaps in
    // TTreeCacheUnzip's tasks, without this context) never does I/O.
@@ -364,6 +385,7 @@ struct Installer {
       gRootUnzip = Resolve<UnzipFn>("R__unzip");
       gRootWriteBuffer = Resolve<WriteBufferFn>("_ZN7TBasket11WriteBufferEv");
       gRootReadBasketBuffers = Resolve<ReadBasketBuffersFn>("_ZN7TBasket17ReadBasketBuffersExiP5TFile");
+      gRootLoadBasketBuffers = Resolve<LoadBasketBuffersFn>("_ZN7TBasket17LoadBasketBuffersExiP5TFileP5TTree");
       gRootWriteStreamerInfo = Resolve<WriteStreamerInfoFn>("_ZN5TFile17WriteStreamerInfoEv");
       gRealDlopen = Resolve<DlopenFn>("dlopen");
       static SymbolPatcher patcher(
@@ -374,6 +396,8 @@ struct Installer {
             {"_ZN7TBasket11WriteBufferEv", Address(&WriteBufferHook), Address(gRootWriteBuffer)},
             {"_ZN7TBasket17ReadBasketBuffersExiP5TFile", Address(&ReadBasketBuffersHook),
              Address(gRootReadBasketBuffers)},
+            {"_ZN7TBasket17LoadBasketBuffersExiP5TFileP5TTree", Address(&LoadBasketBuffersHook),
+             Address(gRootLoadBasketBuffers)},
             {"_ZN5TFile17WriteStreamerInfoEv", Address(&WriteStreamerInfoHook), Address(gRootWriteStreamerInfo)},
             {"dlopen", Address(&DlopenHook), Address(gRealDlopen)},
          },
