@@ -111,16 +111,14 @@ train: $(TRAIN_STAMP)
 	mkdir -p $(BUILD)/bin
 	install -m 755 "$(CARGO_RELEASE)/baler-train" $(BUILD)/bin/baler-train
 
-# docs/results.md's tables and figures, into docs/results/ (bench/results.sh; a few minutes).
-.PHONY: results
-results: cli
-	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) bench/results.sh
-
-# SZ3 (pysz) and ZFP (zfpy) for the benchmarks that compare against them, into .venv.
+# SZ3 (pysz), ZFP (zfpy) and pcodec for the benchmarks that compare against them, into .venv.
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt
 	$(VPY) -m pip install --quiet -r requirements-bench.txt
 	touch $@
+
+.PHONY: bench-setup
+bench-setup: $(BENCH_STAMP)
 
 # docs/benchmarks.md's ae: against the per-value codec, SZ3 and ZFP on generated detector data and
 # the ATLAS covariances (bench/vector_codecs.py; about ten minutes on 2 cores).
@@ -137,6 +135,24 @@ COLUMNS := $(BUILD)/columns
 $(COLUMNS)/.ready: $(VENV_STAMP) tests/tools/extract_columns.py
 	$(VPY) tests/tools/extract_columns.py $(COLUMNS) $(SHARED_DATA)
 	touch $@
+
+# Baler's own autoencoder as published (PyPI baler-compressor, bench/baler_published_ae.py), in an
+# environment of its own with its own pins (requirements-baler-ae.txt), never the project's .venv.
+BALER_AE_VENV := $(BUILD)/baler-ae-venv
+$(BALER_AE_VENV)/.installed: requirements-baler-ae.txt
+	$(PYTHON) -m venv $(BALER_AE_VENV)
+	$(BALER_AE_VENV)/bin/pip install --quiet -r requirements-baler-ae.txt
+	touch $@
+
+.PHONY: baler-ae-env
+baler-ae-env: $(BALER_AE_VENV)/.installed
+
+# docs/results.md's tables and figures, into docs/results/ (bench/results.sh; about 8 minutes,
+# plus the first installs): baler eval's ladders, the 10^7-value timing, the rate-distortion study.
+.PHONY: results
+results: cli train bench-setup baler-ae-env $(COLUMNS)/.ready
+	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) \
+	  BALER_AE_PYTHON=$(abspath $(BALER_AE_VENV))/bin/python bench/results.sh
 
 test-rust: build train $(COLUMNS)/.ready
 	$(TORCH_ENV) BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) cargo test --release --locked --workspace

@@ -6,7 +6,11 @@
 # 1. the CMS HZZ tutorial tree and 2. the real 2012 CMS dimuon events, each compressed with
 # bits:10 on every float branch and evaluated with `baler eval --ladder` (hzz4l / dimuon analyses,
 # the bound ladder, what a bound buys); 3. `baler eval` on a generated sample of 10^7 float values,
-# timed. Takes a few minutes on 2 cores.
+# timed; 4. the rate-distortion study (bench/rate_distortion.py: bytes per value against the
+# bound, Baler against ROOT's own lossy storage, NanoAOD rounding, SZ3, ZFP, pcodec, and Baler's
+# published autoencoder run by bench/baler_published_ae.py in its own environment, given as
+# BALER_AE_PYTHON with BALER_COLUMNS_DIR, the columns of tests/tools/extract_columns.py; `make
+# results` sets both). Takes about 8 minutes on 2 cores.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,3 +51,12 @@ cp "$WORK/sample/branch_Events_Calo_E.png" "$OUT/sample.branch_Events_Calo_E.png
 float_values=$(awk '/^branch /{t=1; next} t && /^-/{next} t && NF==0{t=0} t && ($2 ~ /[Ff]loat|[Dd]ouble/){n+=$3} END{print n}' "$OUT/sample.eval.txt")
 echo "baler eval on $SAMPLE_EVENTS events ($float_values float values): $seconds s wall, $cpu s CPU," \
     "on $(nproc) cores (load average before: $load; $(date -u +%Y-%m-%d))" | tee "$OUT/sample.time.txt"
+
+# 4. The rate-distortion study, with the published autoencoder's runs when its environment exists.
+published=(--published-ae-missing "no environment for it (BALER_AE_PYTHON and BALER_COLUMNS_DIR unset: run \`make results\`)")
+if [[ -n "${BALER_AE_PYTHON:-}" && -n "${BALER_COLUMNS_DIR:-}" ]]; then
+    (cd "$WORK" && "$BALER_AE_PYTHON" "$REPO/bench/baler_published_ae.py" "$BALER_COLUMNS_DIR" "$OUT/published_ae.json") \
+        > "$WORK/published_ae.log" 2>&1 || { tail -20 "$WORK/published_ae.log"; exit 1; }
+    published=(--published-ae "$OUT/published_ae.json")
+fi
+python3 "$REPO/bench/rate_distortion.py" "$OUT" --data "$DATA" "${published[@]}"
