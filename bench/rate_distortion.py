@@ -17,7 +17,10 @@ The bound ladder. K = 6, 8, ..., 16 "mantissa bits", and at each K two kinds of 
 - absolute per column, |x'-x| <= 2^(floor(log2 max|x|)-K-1) (the anchors' "@K"): Baler abs:E
   per branch (Baler::SetCodec); ROOT's Float16_t [min,max,N] and RNTuple SetQuantized(N,
   [min,max]) with the fewest bits N that meet it; SZ3 (ABS) and ZFP (fixed accuracy) at it.
-Lossless references: ZSTD-505, LZMA-207, Baler lossless, RNTuple (ZSTD-505), pcodec.
+Lossless references: ZSTD-505, LZMA-207, Baler lossless, RNTuple (ZSTD-505), pcodec. Where the
+data has rows of K floats (the ATLAS covariances, vector<vector<float>>), Baler ae:bits:K too: a
+model trained by `baler train` at each K, the file written through it, the key that stores the
+model counted with the floats.
 
 How each is counted. ROOT features are written as real ROOT files by bench/rate_distortion.h,
 every TTree through one writer (same baskets: 32 kB, entries in order), and counted as
@@ -35,9 +38,11 @@ Baler's own autoencoder as published (`bench/baler_published_ae.py`, in its own 
 import argparse
 import json
 import math
+import os
 import pathlib
 import sys
 import tempfile
+import textwrap
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -48,6 +53,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "python"))
 from baler_eval.command import run_baler  # noqa: E402
 from baler_eval.rootio import TreeReader, inspect_branches, root  # noqa: E402
+from vector_codecs import sz3_pair, zfp_pair  # noqa: E402  (bench/, this script's folder)
 
 LADDER = (6, 8, 10, 12, 14, 16)
 ZSTD_505, LZMA_207 = 505, 207
@@ -60,7 +66,7 @@ DATASETS = (
     ("dimuon", "Run2012BC_DoubleMuParked_Muons_1000evts.root", "Events", None,
      "CMS 2012 dimuon data (Run2012BC ... 1000evts): Muon_pt, eta, phi, mass"),
     ("atlas_cov", "atlas/uproot-issue-123b.root", "CollectionTree", [ATLAS_COVARIANCE],
-     f"ATLAS track covariances (uproot-issue-123b.root): {ATLAS_COVARIANCE}, 15 floats per track"),
+     "ATLAS track covariances (uproot-issue-123b.root): 15 floats per track"),
 )
 
 
@@ -73,7 +79,7 @@ class Point:
     values: int
     max_rel_error: float       # max |x'-x| / |x| over x != 0 (inf if a zero did not come back zero)
     max_abs_over_step: float   # max over columns of max |x'-x| / that column's @K absolute bound
-    held: bool | None          # the bound it was given held on every value (None: no bound)
+    held: bool                 # the bound it was given held on every value
 
     @property
     def bytes_per_value(self):
@@ -83,10 +89,9 @@ class Point:
 @dataclass
 class Method:
     name: str
-    family: str            # "relative", "absolute", "lossless" or "none"
-    where: str             # "ROOT file", "RNTuple", "library (no container)", "separate environment"
+    family: str            # "relative", "absolute" or "lossless"
+    where: str             # "ROOT file", "RNTuple" or "library (no container)"
     points: dict = field(default_factory=dict)  # K (or None for lossless) -> Point
-    note: str = ""
 
 
 class Dataset:
@@ -134,10 +139,8 @@ class Dataset:
             held = rel == 0.0
         elif family == "relative":
             held = rel <= 2.0 ** -(k + 1)
-        elif family == "absolute":
-            held = abs_ratio <= 1.0
         else:
-            held = None
+            held = abs_ratio <= 1.0
         return Point(setting, nbytes, self.values, rel, abs_ratio, held)
 
 
@@ -223,8 +226,8 @@ class Study:
         lossless("RNTuple float (ZSTD-505)", "RNTuple", lambda: self.rntuple_file("float"))
         lossless("pcodec", "library (no container)", lambda: library_bytes(d, pcodec_roundtrip))
 
-        def ladder(name, family, where, measure, note=""):
-            m = Method(name, family, where, note=note)
+        def ladder(name, family, where, measure):
+            m = Method(name, family, where)
             for k in LADDER:
                 nbytes, decoded, setting = measure(k)
                 m.points[k] = d.point(setting, nbytes, decoded, k, family)
@@ -269,9 +272,10 @@ class Study:
         ladder("RNTuple SetQuantized(N, [min,max]) (ZSTD-505)", "absolute", "RNTuple",
                lambda k: (*self.rntuple_file(f"quant{k}", quantisation=self.quantisation(k)), f"SetQuantized @{k}"))
         ladder("SZ3 (ABS)", "absolute", "library (no container)",
-               lambda k: (*library_bytes(d, lambda v, b: sz3_roundtrip(v, d.abs_bound(b, k))), f"ABS @{k}"))
+               lambda k: (*library_bytes(d, lambda v, b: external_roundtrip(sz3_pair(d.abs_bound(b, k)), v)), f"ABS @{k}"))
         ladder("ZFP (accuracy)", "absolute", "library (no container)",
-               lambda k: (*library_bytes(d, lambda v, b: zfp_roundtrip(v, d.abs_bound(b, k))), f"tolerance @{k}"))
+               lambda k: (*library_bytes(d, lambda v, b: external_roundtrip(zfp_pair(d.abs_bound(b, k)), v)),
+                          f"tolerance @{k}"))
         return methods
 
     def autoencoder(self, k):
@@ -302,20 +306,11 @@ def pcodec_roundtrip(values, _branch):
     return len(packed), pcodec.standalone.simple_decompress(packed)
 
 
-def sz3_roundtrip(values, bound):
-    from pysz import sz, szConfig, szErrorBoundMode
-    config = szConfig()
-    config.errorBoundMode = szErrorBoundMode.ABS
-    config.absErrorBound = bound
-    packed, _ = sz.compress(values, config)
-    back, _ = sz.decompress(packed, np.float32, values.shape)
-    return len(packed), back
-
-
-def zfp_roundtrip(values, bound):
-    import zfpy
-    packed = zfpy.compress_numpy(values, tolerance=bound)
-    return len(packed), zfpy.decompress_numpy(packed)
+def external_roundtrip(pair, values):
+    """SZ3 or ZFP at an absolute tolerance, through bench/vector_codecs.py's (encode, decode)."""
+    encode, decode = pair
+    packed = encode(values)
+    return len(packed), decode(packed, values)
 
 
 def worst_error_over_bound(method):
@@ -335,8 +330,10 @@ def published_rows(path, dataset):
 
 
 def markdown(d, methods, not_applicable, published, published_missing):
+    where = (f"the {len(d.branches)} float branches of tree `{d.tree}`" if len(d.branches) > 4 else
+             ", ".join(f"`{b}`" for b in d.branches) + f" of tree `{d.tree}`")
     lines = [f"### {d.title}", "",
-             f"{d.values:,} float values in {len(d.branches)} branches of tree `{d.tree}`; bytes per value "
+             f"{d.values:,} float values: {where}; bytes per value "
              "(every float value's share of what the method stores; the bound is met on every value "
              "unless marked ✗).", "",
              "| lossless | where | B/value |", "|---|---|---|"]
@@ -403,7 +400,7 @@ def plot(d, methods, published, out):
     ax.set_xlabel("bound K: relative 2^-(K+1) (solid), absolute 2^(⌊log2 max|x|⌋-K-1) per branch (dashed)")
     ax.set_ylabel("bytes per float value")
     ax.set_ylim(0, max(4.2, ax.get_ylim()[1]) if not published else 4.6)
-    ax.set_title(d.title, fontsize=10)
+    ax.set_title("\n".join(textwrap.wrap(d.title, 80)), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
@@ -416,12 +413,21 @@ def as_json(d, methods, published):
         "dataset": d.name, "file": d.path.name, "tree": d.tree, "values": d.values, "branches": d.branches,
         "ladder": list(LADDER),
         "methods": [{"name": m.name, "family": m.family, "where": m.where,
-                     "points": [{"k": k, **{f: getattr(p, f) for f in ("setting", "bytes", "values", "max_rel_error",
-                                                                         "max_abs_over_step", "held")},
+                     "points": [{"k": k, **{f: getattr(p, f) for f in ("setting", "bytes", "values", "max_abs_over_step",
+                                                                         "held")},
+                                 # strict JSON has no infinity: null where a zero came back non-zero
+                                 "max_rel_error": p.max_rel_error if math.isfinite(p.max_rel_error) else None,
+                                 "zeros_kept": math.isfinite(p.max_rel_error),
                                  "bytes_per_value": p.bytes_per_value} for k, p in m.points.items()]}
                     for m in methods],
         "published_autoencoder": published,
     }
+
+
+def cpu_seconds():
+    """User and system time of this process and of its finished children (baler inspect, baler train)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def main():
@@ -443,7 +449,7 @@ def main():
     for name, file_name, tree, branches, title in DATASETS:
         if name not in args.datasets.split(","):
             continue
-        start = time.time()
+        start, cpu = time.time(), cpu_seconds()
         d = Dataset(name, args.data / file_name, tree, branches, title)
         with tempfile.TemporaryDirectory(prefix=f"baler-rd-{name}-") as work:
             study = Study(d, work)
@@ -452,10 +458,10 @@ def main():
         missing = (args.published_ae_missing if args.published_ae is None else
                    "bench/baler_published_ae.py runs it on the HZZ jets and the 2012 muons only")
         (args.out / f"{name}.rd.md").write_text(markdown(d, methods, study.not_applicable, published, missing))
-        (args.out / f"{name}.rd.json").write_text(json.dumps(as_json(d, methods, published), indent=1) + "\n")
+        (args.out / f"{name}.rd.json").write_text(json.dumps(as_json(d, methods, published), indent=1, allow_nan=False) + "\n")
         plot(d, methods, published, args.out / f"{name}.rd.png")
-        print(f"{name}: {len(methods)} methods, {d.values} float values, {time.time() - start:.0f} s: "
-              f"{args.out / (name + '.rd.md')}")
+        print(f"{name}: {len(methods)} methods, {d.values} float values, {time.time() - start:.0f} s wall, "
+              f"{cpu_seconds() - cpu:.0f} s CPU (this process and its children): {args.out / (name + '.rd.md')}")
 
 
 if __name__ == "__main__":
