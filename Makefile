@@ -147,7 +147,7 @@ $(BALER_AE_VENV)/.installed: requirements-baler-ae.txt
 .PHONY: baler-ae-env
 baler-ae-env: $(BALER_AE_VENV)/.installed
 
-# docs/results.md's tables and figures, into docs/results/ (bench/results.sh; about 8 minutes,
+# docs/results.md's tables and figures, into docs/results/ (bench/results.sh; 12m33s on 2 shared cores,
 # plus the first installs): baler eval's ladders, the 10^7-value timing, the rate-distortion study.
 .PHONY: results
 results: cli train bench-setup baler-ae-env $(COLUMNS)/.ready
