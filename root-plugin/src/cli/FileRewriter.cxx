@@ -11,6 +11,7 @@
 #include "TBasket.h"
 #include "TBranch.h"
 #include "TBranchRef.h"
+#include "TBufferFile.h"
 #include "TClass.h"
 #include "TDirectory.h"
 #include "TFile.h"
@@ -84,6 +85,38 @@ struct PolicyChoice {
 /// stored payload where they are smaller.
 class RecodingBasket : public TBasket {
 public:
+   /// Reads the stored key of basket `where` (header and compressed payload) as TTreeCloner does,
+   /// after checking its header against the branch's record of it (`length` bytes at `seek`,
+   /// `entries` entries): streaming a damaged header would allocate buffers of sizes read from it.
+   void Load(TFile &file, TTree &tree, Long64_t seek, Int_t length, Long64_t entries, const std::string &where)
+   {
+      // TKey header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen (2), ...; a basket's
+      // key header ends with its flag byte, 0 or 80 for a basket written to its own key.
+      unsigned char head[16];
+      unsigned char flag = 0;
+      if (length < Int_t(sizeof head) || file.ReadBuffer(reinterpret_cast<char *>(head), seek, sizeof head))
+         throw Failure(where + " could not be read");
+      const Int_t nbytes = Int_t(UInt_t(head[0]) << 24 | UInt_t(head[1]) << 16 | UInt_t(head[2]) << 8 | head[3]);
+      const Int_t keylen = head[14] << 8 | head[15];
+      if (nbytes != length || keylen <= Int_t(sizeof head) || keylen > length ||
+          file.ReadBuffer(reinterpret_cast<char *>(&flag), seek + keylen - 1, 1) || (flag != 0 && flag != 80))
+         throw Failure(where + " is damaged: its key header does not match the branch's record of it");
+      // The header's names are streamed before anything checks their lengths: room for the longest.
+      constexpr Int_t kNameSlack = 3 * 256;
+      if (!fBufferRef)
+         fBufferRef = new TBufferFile(TBuffer::kRead, length + kNameSlack);
+      else if (fBufferRef->BufferSize() < length + kNameSlack) {
+         fBufferRef->SetWriteMode();
+         fBufferRef->Expand(length + kNameSlack);
+         fBufferRef->SetReadMode();
+      }
+      if (LoadBasketBuffers(seek, length, &file, &tree) != 0)
+         throw Failure(where + " could not be read");
+      if (fNbytes != length || fKeylen != keylen || fSeekKey != seek || fNevBuf != entries || fObjlen < 0 ||
+          fLast < fKeylen || fLast > fKeylen + fObjlen)
+         throw Failure(where + " is damaged: its key header does not match the branch's record of it");
+   }
+
    /// Replaces the stored payload by `size` bytes of blocks; `size` must be smaller than the stored
    /// payload (it then fits the buffer read). The header (object length, entries, fLast) stays.
    void ReplacePayload(const unsigned char *blocks, std::size_t size)
@@ -354,11 +387,8 @@ struct Rewriter {
             BasketSlot &slot = slots[filled++];
             slot.stored = &stored;
             slot.decoded = nullptr;
-            Int_t length = from.GetBasketBytes()[stored.index];
-            if (length == 0)
-               length = from.GetBasketBytes()[stored.index] = slot.key.ReadBasketBytes(stored.seek, inFile);
-            if (length <= 0 || slot.key.LoadBasketBuffers(stored.seek, length, inFile, &tree) != 0)
-               throw Failure(Where(path, from, stored.index) + " could not be read");
+            slot.key.Load(*inFile, tree, stored.seek, from.GetBasketBytes()[stored.index],
+                          from.GetBasketEntry()[stored.index + 1] - stored.firstEntry, Where(path, from, stored.index));
             if (specs[stored.branch]) {
                slot.decoded = from.GetBasket(stored.index);
                if (!slot.decoded)
