@@ -11,7 +11,6 @@
 #include "TBasket.h"
 #include "TBranch.h"
 #include "TBranchRef.h"
-#include "TBufferFile.h"
 #include "TClass.h"
 #include "TDirectory.h"
 #include "TFile.h"
@@ -85,35 +84,16 @@ struct PolicyChoice {
 /// stored payload where they are smaller.
 class RecodingBasket : public TBasket {
 public:
-   /// Reads the stored key of basket `where` (header and compressed payload) as TTreeCloner does,
-   /// after checking its header against the branch's record of it (`length` bytes at `seek`,
-   /// `entries` entries): streaming a damaged header would allocate buffers of sizes read from it.
+   /// Reads the stored key of basket `where` (header and compressed payload) as TTreeCloner does;
+   /// the plugin's LoadBasketBuffers hook refuses a header ROOT could not parse safely
+   /// (BasketKeyCheck.h), and the header read must match the branch's record of the basket
+   /// (`length` bytes at `seek`, `entries` entries).
    void Load(TFile &file, TTree &tree, Long64_t seek, Int_t length, Long64_t entries, const std::string &where)
    {
-      // TKey header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen (2), ...; a basket's
-      // key header ends with its flag byte, 0 or 80 for a basket written to its own key.
-      unsigned char head[16];
-      unsigned char flag = 0;
-      if (length < Int_t(sizeof head) || file.ReadBuffer(reinterpret_cast<char *>(head), seek, sizeof head))
+      if (length <= 0 || LoadBasketBuffers(seek, length, &file, &tree) != 0)
          throw Failure(where + " could not be read");
-      const Int_t nbytes = Int_t(UInt_t(head[0]) << 24 | UInt_t(head[1]) << 16 | UInt_t(head[2]) << 8 | head[3]);
-      const Int_t keylen = head[14] << 8 | head[15];
-      if (nbytes != length || keylen <= Int_t(sizeof head) || keylen > length ||
-          file.ReadBuffer(reinterpret_cast<char *>(&flag), seek + keylen - 1, 1) || (flag != 0 && flag != 80))
-         throw Failure(where + " is damaged: its key header does not match the branch's record of it");
-      // The header's names are streamed before anything checks their lengths: room for the longest.
-      constexpr Int_t kNameSlack = 3 * 256;
-      if (!fBufferRef)
-         fBufferRef = new TBufferFile(TBuffer::kRead, length + kNameSlack);
-      else if (fBufferRef->BufferSize() < length + kNameSlack) {
-         fBufferRef->SetWriteMode();
-         fBufferRef->Expand(length + kNameSlack);
-         fBufferRef->SetReadMode();
-      }
-      if (LoadBasketBuffers(seek, length, &file, &tree) != 0)
-         throw Failure(where + " could not be read");
-      if (fNbytes != length || fKeylen != keylen || fSeekKey != seek || fNevBuf != entries || fObjlen < 0 ||
-          fLast < fKeylen || fLast > fKeylen + fObjlen)
+      if (fNbytes != length || fSeekKey != seek || fNevBuf != entries || fKeylen <= 0 || fKeylen > fNbytes ||
+          fObjlen < 0 || fLast < fKeylen || fLast > fKeylen + fObjlen)
          throw Failure(where + " is damaged: its key header does not match the branch's record of it");
    }
 
