@@ -24,9 +24,11 @@ cargo fuzz build --release
 # seed the decoder target with valid blocks of every codec
 mkdir -p fuzz/corpus/decode_block
 cargo run --quiet --release --example fuzz_seeds -- fuzz/corpus/decode_block
-# the autoencoder decoder target starts from the committed fixture block (its model is built in)
+# the autoencoder decoder target starts from the committed fixture blocks of both section
+# layouts (tags 17 and 18; their model is built in)
 mkdir -p fuzz/corpus/decode_ae_block fuzz/corpus/parse_model
 cp tests/fixtures/ae-block.bin fuzz/corpus/decode_ae_block/fixture
+cp tests/fixtures/ae-block-grouped.bin fuzz/corpus/decode_ae_block/fixture-grouped
 # without its hash trailer: the target appends a valid one
 head -c -16 tests/fixtures/ae-model.balm > fuzz/corpus/parse_model/fixture
 fail=0

@@ -1,4 +1,4 @@
-//! The autoencoder float section (`ae:BOUND:MODEL`, section tag 17; docs/format.md).
+//! The autoencoder float section (`ae:BOUND:MODEL`, section tags 17 and 18; docs/format.md).
 //!
 //! Values of one float kind are cut into rows of K (the model's width) along the layout: each
 //! segment of that kind gives as many whole rows as it holds, and its remaining values (rows of
@@ -13,11 +13,11 @@
 use crate::error::{corrupt, CodecError};
 use crate::float::{self, get_exceptions, get_signs, pco_config, put_signs, Exceptions, Flt};
 use crate::layout::SegmentKind;
-use crate::model::{InferScratch, Model, ModelId};
+use crate::model::{InferScratch, Model, ModelId, TILE_ROWS};
 use crate::quantiser::{self, Choice, Quantiser};
 use crate::scratch;
 use crate::spec::{Bound, Spec};
-use crate::stream::{get_nums, put_nums};
+use crate::stream::{get_nums, put_nums, Num};
 use crate::varint::{put_uvarint, Reader};
 
 /// Where the rows lie among the values of one kind (in layout order).
@@ -69,9 +69,21 @@ fn float_kind_byte<T: Flt>() -> u8 {
     }
 }
 
-/// Writes the autoencoder section payload for `vals` (the values of `kind` in layout order) and
-/// the values the decoder will produce into `recon`. Returns false, writing nothing, when the
-/// model cannot apply (the bound is lossless for this float type, or no segment holds a row).
+/// How a section lays out its number streams; its tag says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Streams {
+    /// Tag 17: one stream per latent dimension and one per column. Read only: on blocks of a
+    /// few hundred rows the streams' headers cost more than the model saves (docs/benchmarks.md).
+    PerColumn,
+    /// Tag 18: the latent codes and the residual codes each as grouped streams (columns in a
+    /// group share one stream).
+    Grouped,
+}
+
+/// Writes the autoencoder section payload (tag 18, [`Streams::Grouped`]) for `vals` (the values
+/// of `kind` in layout order) and the values the decoder will produce into `recon`. Returns
+/// false, writing nothing, when the model cannot apply (the bound is lossless for this float
+/// type, or no segment holds a row).
 pub(crate) fn encode<T: Flt>(
     vals: &[T],
     segs: &[(SegmentKind, usize)],
@@ -122,46 +134,49 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     let mut exceptions = Exceptions::default();
     let mut exception_list: Vec<(usize, T)> = Vec::new();
     let mut s = InferScratch::default();
-    let mut row = Vec::with_capacity(k);
-    let mut latent = Vec::with_capacity(l);
-    let mut predicted = Vec::with_capacity(k);
-    for (r, &start) in rows.starts.iter().enumerate() {
-        row.clear();
-        row.extend(vals[start..start + k].iter().map(|x| x.to_f64()));
-        model.encode_row(&row, &mut latent, &mut s);
-        for (j, &c) in latent.iter().enumerate() {
-            latent_codes[j * n_rows + r] = c as i32;
-        }
-        predicted.clear();
-        model.decode_row(&latent, &mut predicted, &mut s);
+    let mut tile = Vec::with_capacity(k * TILE_ROWS.min(n_rows));
+    let mut latent = Vec::with_capacity(l * TILE_ROWS.min(n_rows));
+    let mut predicted = Vec::with_capacity(k * TILE_ROWS.min(n_rows));
+    for first in (0..n_rows).step_by(TILE_ROWS) {
+        let starts = &rows.starts[first..n_rows.min(first + TILE_ROWS)];
+        let n = starts.len();
+        tile.clear();
         for j in 0..k {
-            let x = vals[start + j];
-            let at = j * n_rows + r;
-            match quant.quantise(x) {
-                Some((code, xr)) => {
-                    recon[start + j] = xr;
-                    let code = if Q::SIGNS_APART && code < 0 {
-                        negative[at >> 3] |= 1 << (at & 7);
-                        any_negative = true;
-                        -code
-                    } else {
-                        code
-                    };
-                    residuals[at] = code.wrapping_sub(prediction_code(quant, predicted[j]));
+            tile.extend(starts.iter().map(|&start| vals[start + j].to_f64()));
+        }
+        model.encode_tile(&tile, n, &mut latent, &mut s);
+        for (codes, column) in latent_codes.chunks_exact_mut(n_rows).zip(latent.chunks_exact(n)) {
+            for (c, &v) in codes[first..first + n].iter_mut().zip(column) {
+                *c = v as i32;
+            }
+        }
+        model.decode_tile(&latent, n, &mut predicted, &mut s);
+        for (j, column) in predicted.chunks_exact(n).enumerate() {
+            for ((r, &start), &p) in starts.iter().enumerate().zip(column) {
+                let x = vals[start + j];
+                let at = j * n_rows + first + r;
+                match quant.quantise(x) {
+                    Some((code, xr)) => {
+                        recon[start + j] = xr;
+                        let code = if Q::SIGNS_APART && code < 0 {
+                            negative[at >> 3] |= 1 << (at & 7);
+                            any_negative = true;
+                            -code
+                        } else {
+                            code
+                        };
+                        residuals[at] = code.wrapping_sub(prediction_code(quant, p));
+                    }
+                    None => exception_list.push((at, x)),
                 }
-                None => exception_list.push((at, x)),
             }
         }
     }
-    for column in latent_codes.chunks_exact(n_rows) {
-        put_nums(column, &pco_config(false), out)?;
-    }
+    put_columns(&latent_codes, n_rows, out)?;
     if Q::SIGNS_APART {
         put_signs(&negative, any_negative, out)?;
     }
-    for column in residuals.chunks_exact(n_rows) {
-        put_nums(column, &pco_config(false), out)?;
-    }
+    put_columns(&residuals, n_rows, out)?;
     exception_list.sort_unstable_by_key(|e| e.0);
     for (at, x) in exception_list {
         exceptions.push(at, x);
@@ -187,9 +202,11 @@ pub(crate) fn section_model_id(payload: &[u8]) -> Result<ModelId, CodecError> {
     Ok(ModelId(id))
 }
 
-/// Decodes an autoencoder section into `dst` (the values of `kind` in layout order).
+/// Decodes an autoencoder section laid out as `streams` into `dst` (the values of `kind` in
+/// layout order).
 pub(crate) fn decode<T: Flt>(
     r: &mut Reader<'_>,
+    streams: Streams,
     segs: &[(SegmentKind, usize)],
     kind: SegmentKind,
     model: Option<&Model>,
@@ -208,14 +225,118 @@ pub(crate) fn decode<T: Flt>(
     let rows = rows_of(segs, kind, model.features());
     let codec = r.u8()?;
     match float::read_quantiser_header::<T>(codec, r)? {
-        Choice::Bits(q) => decode_rows(r, &rows, &q, model, dst),
-        Choice::Rel(q) => decode_rows(r, &rows, &q, model, dst),
-        Choice::Abs(q) => decode_rows(r, &rows, &q, model, dst),
+        Choice::Bits(q) => decode_rows(r, streams, &rows, &q, model, dst),
+        Choice::Rel(q) => decode_rows(r, streams, &rows, &q, model, dst),
+        Choice::Abs(q) => decode_rows(r, streams, &rows, &q, model, dst),
         Choice::Lossless => corrupt("autoencoder section with a lossless codec"),
     }
 }
 
-fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, rows: &Rows, quant: &Q, model: &Model, dst: &mut [T]) -> Result<(), CodecError> {
+/// Writes columns (column-major, `n_rows` values each) as grouped number streams
+/// (docs/format.md): column j in stream `group_of[j]`, the groups numbered 0..G without gaps.
+fn put_grouped<T: Num>(columns: &[T], n_rows: usize, group_of: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError> {
+    let n_groups = group_of.iter().map(|&g| g as usize + 1).max().unwrap_or(1);
+    put_uvarint(out, n_groups as u64);
+    if n_groups == 1 {
+        return put_nums(columns, &pco_config(false), out);
+    }
+    out.extend_from_slice(group_of);
+    let mut stream = scratch::with_capacity::<T>(columns.len());
+    for g in 0..n_groups {
+        stream.clear();
+        for (column, _) in columns.chunks_exact(n_rows).zip(group_of).filter(|(_, &of)| of as usize == g) {
+            stream.extend_from_slice(column);
+        }
+        put_nums(&stream, &pco_config(false), out)?;
+    }
+    Ok(())
+}
+
+/// Width of a spread band, in log2 of a column's mean magnitude (measured: 1.5 coded best of
+/// 0.5 to 3 on the ATLAS covariances).
+const BAND_WIDTH: f64 = 1.5;
+
+/// Groups columns of like spread: by band of log2(1 + mean |x|), bands numbered in increasing
+/// order.
+fn spread_bands<T: Num + Into<i64>>(columns: &[T], n_rows: usize) -> Vec<u8> {
+    let bands: Vec<i64> = columns
+        .chunks_exact(n_rows)
+        .map(|column| {
+            let mean = column.iter().map(|&x| (x.into() as f64).abs()).sum::<f64>() / n_rows as f64;
+            ((1.0 + mean).log2() / BAND_WIDTH) as i64
+        })
+        .collect();
+    let mut distinct = bands.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    bands.iter().map(|b| distinct.binary_search(b).expect("a band of the list") as u8).collect()
+}
+
+/// Writes columns as grouped streams, the smaller of one stream for all and one stream per
+/// band of like spread ([`spread_bands`]). One stream saves the headers on blocks of a few hundred
+/// rows; bands avoid one distribution for columns of very different spread (a constant column
+/// beside noisy ones, the precise and the poorly predicted elements of a covariance).
+fn put_columns<T: Num + Into<i64>>(columns: &[T], n_rows: usize, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    let n_columns = columns.len() / n_rows;
+    let start = out.len();
+    put_grouped(columns, n_rows, &vec![0; n_columns], out)?;
+    let bands = spread_bands(columns, n_rows);
+    if n_columns > 1 && n_columns <= 256 && bands.iter().any(|&b| b != 0) {
+        let mut banded = scratch::with_capacity::<u8>(out.len() - start);
+        put_grouped(columns, n_rows, &bands, &mut banded)?;
+        if banded.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&banded);
+        }
+    }
+    Ok(())
+}
+
+/// Reads `dst.len()` numbers, column-major `n_rows` per column, laid out as `streams`.
+fn get_columns<T: Num>(r: &mut Reader<'_>, streams: Streams, n_rows: usize, dst: &mut [T]) -> Result<(), CodecError> {
+    let n_columns = if n_rows == 0 { 0 } else { dst.len() / n_rows };
+    match streams {
+        Streams::PerColumn => {
+            for column in dst.chunks_exact_mut(n_rows.max(1)) {
+                get_nums(r, column)?;
+            }
+            Ok(())
+        }
+        Streams::Grouped => {
+            let n_groups = r.uvarint()?;
+            if n_groups == 1 {
+                return get_nums(r, dst);
+            }
+            if n_groups == 0 || n_groups > n_columns as u64 {
+                return corrupt(format!("{n_groups} stream groups for {n_columns} columns"));
+            }
+            let group_of = r.bytes(n_columns)?;
+            let mut members = vec![0usize; n_groups as usize];
+            for &g in group_of {
+                match members.get_mut(g as usize) {
+                    Some(m) => *m += 1,
+                    None => return corrupt(format!("stream group {g} of {n_groups}")),
+                }
+            }
+            let mut stream = scratch::zeroed::<T>(0);
+            for (g, &m) in members.iter().enumerate() {
+                if m == 0 {
+                    return corrupt(format!("stream group {g} holds no column"));
+                }
+                stream.clear();
+                stream.resize(m * n_rows, T::default());
+                get_nums(r, &mut stream)?;
+                let columns = dst.chunks_exact_mut(n_rows).zip(group_of).filter(|(_, &of)| of as usize == g);
+                for ((column, _), values) in columns.zip(stream.chunks_exact(n_rows)) {
+                    column.copy_from_slice(values);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, rows: &Rows, quant: &Q, model: &Model, dst: &mut [T]) -> Result<(), CodecError> {
     let (k, l, n_rows) = (model.features(), model.latent(), rows.starts.len());
     let stored_rows = r.uvarint()?;
     if stored_rows != n_rows as u64 {
@@ -223,39 +344,39 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, rows: &Rows, quant: 
     }
     // the model's latent is no wider than its rows (Model::parse), so this is at most dst.len()
     let mut latent_codes = scratch::zeroed::<i32>(l * n_rows);
-    for column in latent_codes.chunks_exact_mut(n_rows.max(1)) {
-        get_nums(r, column)?;
-    }
+    get_columns(r, streams, n_rows, &mut latent_codes)?;
     let signs = if Q::SIGNS_APART { get_signs(r, k * n_rows)? } else { None };
     let mut residuals = scratch::zeroed::<i64>(k * n_rows);
-    for column in residuals.chunks_exact_mut(n_rows.max(1)) {
-        get_nums(r, column)?;
-    }
+    get_columns(r, streams, n_rows, &mut residuals)?;
     let mut s = InferScratch::default();
-    let mut latent = Vec::with_capacity(l);
-    let mut predicted = Vec::with_capacity(k);
+    let mut latent = Vec::with_capacity(l * TILE_ROWS.min(n_rows));
+    let mut predicted = Vec::with_capacity(k * TILE_ROWS.min(n_rows));
     let mut in_rows = scratch::zeroed::<T>(k * n_rows);
-    for row in 0..n_rows {
+    for first in (0..n_rows).step_by(TILE_ROWS) {
+        let n = TILE_ROWS.min(n_rows - first);
         latent.clear();
-        latent.extend((0..l).map(|j| latent_codes[j * n_rows + row] as i64));
-        predicted.clear();
-        model.decode_row(&latent, &mut predicted, &mut s);
-        for (j, &p) in predicted.iter().enumerate() {
-            let at = j * n_rows + row;
-            let code = prediction_code(quant, p).wrapping_add(residuals[at]);
-            let mut x = quant.reconstruct(code);
-            if let Some(signs) = &signs {
-                if (signs[at >> 3] >> (at & 7)) & 1 != 0 {
-                    x = T::from_bits(x.bits() | T::SIGN);
-                }
+        for codes in latent_codes.chunks_exact(n_rows) {
+            latent.extend(codes[first..first + n].iter().map(|&c| c as i64));
+        }
+        model.decode_tile(&latent, n, &mut predicted, &mut s);
+        for (j, column) in predicted.chunks_exact(n).enumerate() {
+            let at = j * n_rows + first;
+            for ((x, &p), &residual) in in_rows[at..at + n].iter_mut().zip(column).zip(&residuals[at..at + n]) {
+                *x = quant.reconstruct(prediction_code(quant, p).wrapping_add(residual));
             }
-            in_rows[at] = x;
+        }
+    }
+    if let Some(signs) = &signs {
+        for (at, x) in in_rows.iter_mut().enumerate() {
+            if (signs[at >> 3] >> (at & 7)) & 1 != 0 {
+                *x = T::from_bits(x.bits() | T::SIGN);
+            }
         }
     }
     get_exceptions(r, &mut in_rows)?;
     for (row, &start) in rows.starts.iter().enumerate() {
-        for j in 0..k {
-            dst[start + j] = in_rows[j * n_rows + row];
+        for (j, x) in dst[start..start + k].iter_mut().enumerate() {
+            *x = in_rows[j * n_rows + row];
         }
     }
     if !rows.rest.is_empty() {
@@ -315,11 +436,36 @@ mod tests {
         assert!(encode(vals, &segs, kind, bound, &model, &mut out, &mut recon).unwrap());
         let mut dst = vec![T::from_f64(0.0); vals.len()];
         let mut r = Reader::new(&out);
-        decode(&mut r, &segs, kind, Some(&model), &mut dst).unwrap();
+        decode(&mut r, Streams::Grouped, &segs, kind, Some(&model), &mut dst).unwrap();
         assert!(r.is_empty());
         for ((x, y), z) in vals.iter().zip(&dst).zip(&recon) {
             assert_eq!(y.bits(), z.bits(), "{spec_text}: decoder and encoder disagree");
             assert!(within(&spec, *x, *y), "{spec_text}: {:e} -> {:e}", x.to_f64(), y.to_f64());
+        }
+    }
+
+    /// Grouped streams come back column for column whatever the grouping, and a group map that
+    /// names a missing group, leaves a group empty or has more groups than columns is refused.
+    #[test]
+    fn grouped_streams_round_trip_and_bad_group_maps_are_errors() {
+        let n_rows = 37;
+        let columns: Vec<i64> = (0..5 * n_rows as i64).map(|i| (i * 7919 % 301) - 150 + (i / n_rows as i64) * 1000).collect();
+        for group_of in [[0u8, 0, 0, 0, 0], [1, 0, 2, 0, 1], [0, 1, 2, 3, 4]] {
+            let mut out = Vec::new();
+            put_grouped(&columns, n_rows, &group_of, &mut out).unwrap();
+            let mut back = vec![0i64; columns.len()];
+            let mut r = Reader::new(&out);
+            get_columns(&mut r, Streams::Grouped, n_rows, &mut back).unwrap();
+            assert!(r.is_empty());
+            assert_eq!(back, columns, "groups {group_of:?}");
+        }
+        let mut out = Vec::new();
+        put_grouped(&columns, n_rows, &[1, 0, 2, 0, 1], &mut out).unwrap();
+        for (at, byte, why) in [(0, 6, "more groups than columns"), (0, 0, "no group"), (3, 5, "a group number past the count"), (0, 4, "an empty group")] {
+            let mut bad = out.clone();
+            bad[at] = byte;
+            let mut back = vec![0i64; columns.len()];
+            assert!(get_columns(&mut Reader::new(&bad), Streams::Grouped, n_rows, &mut back).is_err(), "{why} accepted");
         }
     }
 
@@ -339,3 +485,4 @@ mod tests {
         }
     }
 }
+

@@ -59,7 +59,7 @@ pub fn block_spec(block: &[u8]) -> Result<String, CodecError> {
         match t {
             tag::F32 => parts.push(format!("f32 {}", describe::<f32>(payload, false)?)),
             tag::F64 => parts.push(format!("f64 {}", describe::<f64>(payload, false)?)),
-            tag::AE => match payload.first().copied().and_then(SegmentKind::from_u8) {
+            tag::AE | tag::AE_PER_COLUMN => match payload.first().copied().and_then(SegmentKind::from_u8) {
                 Some(SegmentKind::F32) => parts.push(format!("f32 {}", describe::<f32>(payload, true)?)),
                 Some(SegmentKind::F64) => parts.push(format!("f64 {}", describe::<f64>(payload, true)?)),
                 _ => return corrupt("autoencoder section of no float kind"),

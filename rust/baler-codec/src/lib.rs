@@ -48,8 +48,11 @@ pub(crate) mod tag {
     pub const I32: u8 = 3;
     pub const F32: u8 = 4;
     pub const F64: u8 = 5;
-    /// A float section coded through an autoencoder model (`ae:`), instead of tag F32 or F64.
-    pub const AE: u8 = 17;
+    /// A float section coded through an autoencoder model (`ae:`), instead of tag F32 or F64,
+    /// with a number stream per latent dimension and per column (read, no longer written).
+    pub const AE_PER_COLUMN: u8 = 17;
+    /// The same with one stream of latent codes and one of residuals (written).
+    pub const AE: u8 = 18;
     pub const OPTIONAL: u8 = 0x80;
 }
 
@@ -218,7 +221,7 @@ fn decode_float_section<T: float::Flt>(
     bytes: usize,
     segs: &[(SegmentKind, usize)],
     kind: SegmentKind,
-    ae: Option<Option<&Model>>,
+    ae: Option<(ae::Streams, Option<&Model>)>,
     dst: &mut [u8],
 ) -> Result<(), CodecError> {
     if bytes == 0 {
@@ -226,7 +229,7 @@ fn decode_float_section<T: float::Flt>(
     }
     let mut v = scratch::zeroed::<T>(bytes / T::SIZE);
     match ae {
-        Some(model) => ae::decode(r, segs, kind, model, &mut v)?,
+        Some((streams, model)) => ae::decode(r, streams, segs, kind, model, &mut v)?,
         None => float::decode(r, &mut v)?,
     }
     scatter(&v, segs, kind, dst);
@@ -270,7 +273,7 @@ pub fn block_model_id(block: &[u8]) -> Result<Option<ModelId>, CodecError> {
         let t = r.u8()?;
         let len = r.len_at_most(r.remaining(), "section length")?;
         let payload = r.bytes(len)?;
-        if t == tag::AE {
+        if t == tag::AE || t == tag::AE_PER_COLUMN {
             return ae::section_model_id(payload).map(Some);
         }
     }
@@ -354,7 +357,8 @@ pub fn decode_block_with_model(block: &[u8], dst: &mut [u8], model: Option<&Mode
             }
             tag::F32 => decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, None, dst)?,
             tag::F64 => decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, None, dst)?,
-            tag::AE => {
+            tag::AE | tag::AE_PER_COLUMN => {
+                let streams = if t == tag::AE { ae::Streams::Grouped } else { ae::Streams::PerColumn };
                 // the section's first byte says which float kind it holds; it counts as that
                 // kind's section for the duplicate and missing checks
                 let kind = payload.first().copied().and_then(SegmentKind::from_u8);
@@ -368,9 +372,9 @@ pub fn decode_block_with_model(block: &[u8], dst: &mut [u8], model: Option<&Mode
                 }
                 seen[kind_tag as usize] = true;
                 if kind_tag == tag::F32 {
-                    decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, Some(model), dst)?
+                    decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, Some((streams, model)), dst)?
                 } else {
-                    decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, Some(model), dst)?
+                    decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, Some((streams, model)), dst)?
                 }
             }
             other => {

@@ -1,5 +1,6 @@
 //! Hostile autoencoder blocks: decoding with the committed fixture model (hidden layers, so the
-//! whole inference runs) returns Err or Ok, never panics. Seeded with the committed fixture block.
+//! whole inference runs) returns Err or Ok, never panics. Seeded with the committed fixture blocks (both
+//! section layouts).
 #![no_main]
 use std::sync::OnceLock;
 

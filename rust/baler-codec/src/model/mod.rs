@@ -12,7 +12,7 @@ mod fit;
 mod infer;
 
 pub use fit::fit_linear;
-pub(crate) use infer::Scratch as InferScratch;
+pub(crate) use infer::{Scratch as InferScratch, TILE_ROWS};
 
 use std::fmt;
 
