@@ -45,7 +45,7 @@ fn rows_of(segs: &[(SegmentKind, usize)], kind: SegmentKind, k: usize) -> Rows {
 }
 
 /// The spec of the per-value quantiser a bound names.
-pub(crate) fn per_value_spec(bound: &Bound) -> Spec {
+pub fn per_value_spec(bound: &Bound) -> Spec {
     match *bound {
         Bound::Bits(n) => Spec::Bits(n),
         Bound::Rel(e) => Spec::Rel(e),
@@ -56,12 +56,12 @@ pub(crate) fn per_value_spec(bound: &Bound) -> Spec {
 /// The code of a predicted value: for quantisers that keep signs apart the code of its
 /// magnitude.
 #[inline(always)]
-fn prediction_code<T: Flt, Q: Quantiser<T>>(quant: &Q, predicted: f64) -> i64 {
+pub(crate) fn prediction_code<T: Flt, Q: Quantiser<T>>(quant: &Q, predicted: f64) -> i64 {
     let p = if Q::SIGNS_APART { predicted.abs() } else { predicted };
     quant.predicted_code(T::from_f64(p))
 }
 
-fn float_kind_byte<T: Flt>() -> u8 {
+pub(crate) fn float_kind_byte<T: Flt>() -> u8 {
     if T::SIZE == 4 {
         SegmentKind::F32 as u8
     } else {

@@ -30,6 +30,10 @@ pub enum CodecError {
     /// A block coded with a model that was not supplied (or another model was).
     #[error("block needs model {needed}{}", given.as_ref().map(|g| format!(", but model {g} was given")).unwrap_or_else(|| ", which was not supplied".into()))]
     MissingModel { needed: String, given: Option<String> },
+    /// A block of an object model's member decoded without the context it was coded with
+    /// (the decoded values of the other members for the same entries); says what it needs.
+    #[error("block needs its context: {0}")]
+    MissingContext(String),
     /// An internal encoder failure (e.g. an entropy coder refused the input).
     #[error("internal encoder error: {0}")]
     Internal(String),

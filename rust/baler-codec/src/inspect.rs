@@ -23,15 +23,26 @@ fn stored_bound<T: Flt>(codec: u8, r: &mut Reader<'_>) -> Result<Option<Bound>, 
     })
 }
 
-fn describe<T: Flt>(payload: &[u8], ae: bool) -> Result<String, CodecError> {
+/// How a float section names its model: not at all (per value), as an autoencoder section, or
+/// as an object member's section (which records its context first).
+#[derive(Clone, Copy)]
+enum Section {
+    PerValue,
+    Ae,
+    Object,
+}
+
+fn describe<T: Flt>(payload: &[u8], section: Section) -> Result<String, CodecError> {
     let mut r = Reader::new(payload);
-    let model = if ae {
-        r.u8()?;
-        let mut id = [0u8; 16];
-        id.copy_from_slice(r.bytes(16)?);
-        Some(ModelId(id))
-    } else {
-        None
+    let model = match section {
+        Section::PerValue => None,
+        Section::Ae => {
+            r.u8()?;
+            let mut id = [0u8; 16];
+            id.copy_from_slice(r.bytes(16)?);
+            Some(ModelId(id))
+        }
+        Section::Object => Some(crate::object::read_context(&mut r)?.1.model),
     };
     let codec = r.u8()?;
     let bound = stored_bound::<T>(codec, &mut r)?;
@@ -57,13 +68,16 @@ pub fn block_spec(block: &[u8]) -> Result<String, CodecError> {
         let len = r.len_at_most(r.remaining(), "section length")?;
         let payload = r.bytes(len)?;
         match t {
-            tag::F32 => parts.push(format!("f32 {}", describe::<f32>(payload, false)?)),
-            tag::F64 => parts.push(format!("f64 {}", describe::<f64>(payload, false)?)),
-            tag::AE | tag::AE_PER_COLUMN => match payload.first().copied().and_then(SegmentKind::from_u8) {
-                Some(SegmentKind::F32) => parts.push(format!("f32 {}", describe::<f32>(payload, true)?)),
-                Some(SegmentKind::F64) => parts.push(format!("f64 {}", describe::<f64>(payload, true)?)),
-                _ => return corrupt("autoencoder section of no float kind"),
-            },
+            tag::F32 => parts.push(format!("f32 {}", describe::<f32>(payload, Section::PerValue)?)),
+            tag::F64 => parts.push(format!("f64 {}", describe::<f64>(payload, Section::PerValue)?)),
+            tag::AE | tag::AE_PER_COLUMN | tag::OBJECT => {
+                let section = if t == tag::OBJECT { Section::Object } else { Section::Ae };
+                match payload.first().copied().and_then(SegmentKind::from_u8) {
+                    Some(SegmentKind::F32) => parts.push(format!("f32 {}", describe::<f32>(payload, section)?)),
+                    Some(SegmentKind::F64) => parts.push(format!("f64 {}", describe::<f64>(payload, section)?)),
+                    _ => return corrupt(format!("section {t} of no float kind")),
+                }
+            }
             _ => {}
         }
     }

@@ -19,16 +19,23 @@ mod float;
 mod inspect;
 mod layout;
 mod model;
+mod object;
+mod object_fit;
+mod object_model;
 mod quantiser;
 mod scratch;
 mod spec;
 mod stream;
 mod varint;
 
+pub use ae::per_value_spec;
 pub use error::CodecError;
 pub use inspect::block_spec;
 pub use layout::{Segment, SegmentKind};
 pub use model::{fit_linear, DenseLayer, Model, ModelId, ModelParts, Transform, MODEL_MAGIC, MODEL_VERSION};
+pub use object::{BlockContext, ObjectCoding};
+pub use object_fit::{fit_object_model, object_model_costs, MemberCost};
+pub use object_model::{Member, ObjectModel, Predictor, OBJECT_MODEL_MAGIC, OBJECT_MODEL_VERSION};
 pub use spec::{Bound, Spec, SpecError, GRAMMAR};
 
 use error::corrupt;
@@ -53,6 +60,9 @@ pub(crate) mod tag {
     pub const AE_PER_COLUMN: u8 = 17;
     /// The same with one stream of latent codes and one of residuals (written).
     pub const AE: u8 = 18;
+    /// A float section of an object model's member, coded with the decoded values of its context
+    /// members (`object.rs`), instead of tag F32 or F64.
+    pub const OBJECT: u8 = 19;
     pub const OPTIONAL: u8 = 0x80;
 }
 
@@ -82,7 +92,8 @@ fn gather<T: stream::Num>(src: &[u8], segs: &[(SegmentKind, usize)], kind: Segme
 /// Codes the values of every `kind` segment as one float section. When the spec changed any
 /// value, `decoded` becomes the buffer the decoder will produce, so the checksum covers it.
 /// Under `ae:` the section goes through the model when that is smaller than the per-value
-/// section of the same values (model id included), and is the per-value section otherwise.
+/// section of the same values (model id included), and is the per-value section otherwise; the
+/// same for an object model's member coded with its context (`object`).
 #[allow(clippy::too_many_arguments)]
 fn encode_float_section<T: float::Flt>(
     src: &[u8],
@@ -91,6 +102,7 @@ fn encode_float_section<T: float::Flt>(
     n: usize,
     spec: &Spec,
     model: Option<&Model>,
+    object: Option<&ObjectCoding<'_>>,
     section_tag: u8,
     body: &mut Vec<u8>,
     decoded: &mut Option<scratch::Scratch<u8>>,
@@ -107,6 +119,15 @@ fn encode_float_section<T: float::Flt>(
             std::mem::swap(&mut sec, &mut ae_sec);
             std::mem::swap(&mut recon, &mut ae_recon);
             tag = tag::AE;
+        }
+    }
+    if let (Spec::Ae { bound, .. }, Some(coding)) = (spec, object) {
+        let mut obj_sec = scratch::with_capacity(sec.len());
+        let mut obj_recon = scratch::with_capacity(n);
+        if object::encode(&vals, bound, coding, &mut obj_sec, &mut obj_recon)? && obj_sec.len() < sec.len() {
+            std::mem::swap(&mut sec, &mut obj_sec);
+            std::mem::swap(&mut recon, &mut obj_recon);
+            tag = tag::OBJECT;
         }
     }
     put_section(body, tag, &sec);
@@ -159,14 +180,37 @@ pub fn encode_block_with_model(src: &[u8], layout: &[Segment], spec: &Spec, mode
         return Err(CodecError::InvalidArgument(format!("{spec}: the ae: codec needs its model {name} (parsed .balm)")));
     }
     let start = out.len();
-    let written = write_block(src, &segs, totals, spec, model, out);
+    let written = write_block(src, &segs, totals, spec, model, None, out);
     if written.is_err() {
         out.truncate(start); // on error `out` is left as it was
     }
     written
 }
 
-fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: &Spec, model: Option<&Model>, out: &mut Vec<u8>) -> Result<(), CodecError> {
+/// [`encode_block`] for one member of an object model, with the decoded values of its context
+/// members for the same entries (`coding`; see [`ObjectCoding`]). `spec` must be `ae:BOUND:MODEL`
+/// naming the object model. The float values (one kind, as many as each context member's) are
+/// coded with the context where that is smaller, per value otherwise (always for a carrier).
+pub fn encode_block_in_context(src: &[u8], layout: &[Segment], spec: &Spec, coding: &ObjectCoding<'_>, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    let (segs, totals) = layout::normalise(layout, src.len())?;
+    if !matches!(spec, Spec::Ae { .. }) {
+        return Err(CodecError::InvalidArgument(format!("{spec}: an object model is used through ae:BOUND:MODEL")));
+    }
+    if totals.f32 > 0 {
+        float::check_spec::<f32>(spec)?;
+    }
+    if totals.f64 > 0 {
+        float::check_spec::<f64>(spec)?;
+    }
+    let start = out.len();
+    let written = write_block(src, &segs, totals, spec, None, Some(coding), out);
+    if written.is_err() {
+        out.truncate(start);
+    }
+    written
+}
+
+fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: &Spec, model: Option<&Model>, object: Option<&ObjectCoding<'_>>, out: &mut Vec<u8>) -> Result<(), CodecError> {
     // The header goes first, with the checksum patched in once the decoded bytes are known.
     out.extend_from_slice(&MAGIC);
     out.push(FORMAT_VERSION);
@@ -204,33 +248,41 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
         put_section(body, tag::I32, &sec);
     }
     if totals.f32 > 0 {
-        encode_float_section::<f32>(src, segs, SegmentKind::F32, totals.f32 / 4, spec, model, tag::F32, body, &mut decoded)?;
+        encode_float_section::<f32>(src, segs, SegmentKind::F32, totals.f32 / 4, spec, model, object, tag::F32, body, &mut decoded)?;
     }
     if totals.f64 > 0 {
-        encode_float_section::<f64>(src, segs, SegmentKind::F64, totals.f64 / 8, spec, model, tag::F64, body, &mut decoded)?;
+        encode_float_section::<f64>(src, segs, SegmentKind::F64, totals.f64 / 8, spec, model, object, tag::F64, body, &mut decoded)?;
     }
     let sum = checksum(decoded.as_deref().map_or(src, |d| d.as_slice()));
     body[checksum_at..checksum_at + 8].copy_from_slice(&sum.to_le_bytes());
     Ok(())
 }
 
-/// Decodes a float section (per-value, or through the model when `ae` is set) covering `bytes`
-/// bytes of `kind` segments into `dst`.
+/// How a float section is coded: per value, through an autoencoder model, or with an object
+/// model's context (each with what the caller supplied for it).
+enum Through<'a> {
+    PerValue,
+    Ae(ae::Streams, Option<&'a Model>),
+    Object(Option<&'a ObjectCoding<'a>>),
+}
+
+/// Decodes a float section covering `bytes` bytes of `kind` segments into `dst`.
 fn decode_float_section<T: float::Flt>(
     r: &mut Reader<'_>,
     bytes: usize,
     segs: &[(SegmentKind, usize)],
     kind: SegmentKind,
-    ae: Option<(ae::Streams, Option<&Model>)>,
+    through: Through<'_>,
     dst: &mut [u8],
 ) -> Result<(), CodecError> {
     if bytes == 0 {
         return corrupt(format!("{0} section without {0} segments", T::NAME));
     }
     let mut v = scratch::zeroed::<T>(bytes / T::SIZE);
-    match ae {
-        Some((streams, model)) => ae::decode(r, streams, segs, kind, model, &mut v)?,
-        None => float::decode(r, &mut v)?,
+    match through {
+        Through::PerValue => float::decode(r, &mut v)?,
+        Through::Ae(streams, model) => ae::decode(r, streams, segs, kind, model, &mut v)?,
+        Through::Object(coding) => object::decode(r, coding, &mut v)?,
     }
     scatter(&v, segs, kind, dst);
     Ok(())
@@ -265,7 +317,8 @@ pub fn decoded_len(block: &[u8]) -> Result<usize, CodecError> {
     read_header(&mut Reader::new(block)).map(|h| h.decoded_len)
 }
 
-/// The model an `ae:` block was coded with ([`Model::id`]), or None when it needs none.
+/// The model an `ae:` block was coded with ([`Model::id`]), or None when it needs none
+/// (object models: see [`block_context`]).
 pub fn block_model_id(block: &[u8]) -> Result<Option<ModelId>, CodecError> {
     let mut r = Reader::new(block);
     read_header(&mut r)?;
@@ -280,6 +333,65 @@ pub fn block_model_id(block: &[u8]) -> Result<Option<ModelId>, CodecError> {
     Ok(None)
 }
 
+/// What a block of an object model's member was coded with (model id, member, context members,
+/// entry range), or None when it needs no context: what a reader must fetch before
+/// [`decode_block_in_context`].
+pub fn block_context(block: &[u8]) -> Result<Option<BlockContext>, CodecError> {
+    let mut r = Reader::new(block);
+    read_header(&mut r)?;
+    while !r.is_empty() {
+        let t = r.u8()?;
+        let len = r.len_at_most(r.remaining(), "section length")?;
+        let payload = r.bytes(len)?;
+        if t == tag::OBJECT {
+            return object::section_context(payload).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// Decodes a block that needs no model or context (a carrier's, say) and returns its float
+/// values as f64, in layout order: the context an object model's member is coded with. A block
+/// with both float kinds has no single column of values and is refused.
+pub fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>, CodecError> {
+    let mut dst = vec![0u8; decoded_len(block)?];
+    let (segs, totals) = block_layout(block, dst.len())?;
+    decode_block(block, &mut dst)?;
+    match (totals.f32, totals.f64) {
+        (0, n) => Ok(gather::<f64>(&dst, &segs, SegmentKind::F64, n / 8).to_vec()),
+        (n, 0) => Ok(gather::<f32>(&dst, &segs, SegmentKind::F32, n / 4).iter().map(|&x| x as f64).collect()),
+        _ => Err(CodecError::InvalidArgument("a block with float and double values is no object model's context".into())),
+    }
+}
+
+/// The layout section of a block, checked against `decoded_len`.
+fn block_layout(block: &[u8], decoded_len: usize) -> Result<(Vec<(SegmentKind, usize)>, Totals), CodecError> {
+    let mut r = Reader::new(block);
+    read_header(&mut r)?;
+    while !r.is_empty() {
+        let t = r.u8()?;
+        let len = r.len_at_most(r.remaining(), "section length")?;
+        let payload = r.bytes(len)?;
+        if t == tag::LAYOUT {
+            return read_layout_section(payload, decoded_len);
+        }
+    }
+    corrupt("block has no layout section")
+}
+
+fn read_layout_section(payload: &[u8], decoded_len: usize) -> Result<(Vec<(SegmentKind, usize)>, Totals), CodecError> {
+    let mut pr = Reader::new(payload);
+    // serialised layout: <= 1 varint (<=10 bytes) per byte of output, plus the count
+    let max = decoded_len.saturating_mul(10).saturating_add(10);
+    let sl = pr.len_at_most(max, "layout length")?;
+    let mut buf = vec![0u8; sl];
+    stream::get_bytes(&mut pr, &mut buf)?;
+    if !pr.is_empty() {
+        return corrupt("trailing bytes in layout section");
+    }
+    layout::deserialise(&buf, decoded_len)
+}
+
 /// Decodes a block produced by [`encode_block`] into `dst`, which must have
 /// exactly the decoded length; verifies the checksum. Never panics on hostile
 /// input; allocates at most a small multiple of `dst.len()`. A block coded
@@ -291,6 +403,18 @@ pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
 /// [`decode_block`] with the model [`block_model_id`] names. A block that needs a model other
 /// than `model` (or none was given) is [`CodecError::MissingModel`], naming the id.
 pub fn decode_block_with_model(block: &[u8], dst: &mut [u8], model: Option<&Model>) -> Result<(), CodecError> {
+    decode_block_through(block, dst, model, None)
+}
+
+/// [`decode_block`] for a block of an object model's member, with the context [`block_context`]
+/// names (the decoded values of the context members' baskets for the same entries). A block
+/// coded without context decodes too. A block that needs other context is
+/// [`CodecError::MissingContext`]; a context of the right shape but wrong values fails the checksum.
+pub fn decode_block_in_context(block: &[u8], dst: &mut [u8], coding: &ObjectCoding<'_>) -> Result<(), CodecError> {
+    decode_block_through(block, dst, None, Some(coding))
+}
+
+fn decode_block_through(block: &[u8], dst: &mut [u8], model: Option<&Model>, object: Option<&ObjectCoding<'_>>) -> Result<(), CodecError> {
     let mut r = Reader::new(block);
     let h = read_header(&mut r)?;
     if h.decoded_len != dst.len() {
@@ -307,15 +431,7 @@ pub fn decode_block_with_model(block: &[u8], dst: &mut [u8], model: Option<&Mode
             if segs.is_some() {
                 return corrupt("duplicate layout section");
             }
-            // serialised layout: <= 1 varint (<=10 bytes) per byte of output, plus the count
-            let max = dst.len().saturating_mul(10).saturating_add(10);
-            let sl = pr.len_at_most(max, "layout length")?;
-            let mut buf = vec![0u8; sl];
-            stream::get_bytes(&mut pr, &mut buf)?;
-            segs = Some(layout::deserialise(&buf, dst.len())?);
-            if !pr.is_empty() {
-                return corrupt("trailing bytes in layout section");
-            }
+            segs = Some(read_layout_section(payload, dst.len())?);
             continue;
         }
         if t & tag::OPTIONAL != 0 {
@@ -355,26 +471,30 @@ pub fn decode_block_with_model(block: &[u8], dst: &mut [u8], model: Option<&Mode
                 stream::get_nums(&mut pr, &mut v)?;
                 scatter(&v, segs, SegmentKind::I32, dst);
             }
-            tag::F32 => decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, None, dst)?,
-            tag::F64 => decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, None, dst)?,
-            tag::AE | tag::AE_PER_COLUMN => {
-                let streams = if t == tag::AE { ae::Streams::Grouped } else { ae::Streams::PerColumn };
+            tag::F32 => decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, Through::PerValue, dst)?,
+            tag::F64 => decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, Through::PerValue, dst)?,
+            tag::AE | tag::AE_PER_COLUMN | tag::OBJECT => {
                 // the section's first byte says which float kind it holds; it counts as that
                 // kind's section for the duplicate and missing checks
                 let kind = payload.first().copied().and_then(SegmentKind::from_u8);
                 let kind_tag = match kind {
                     Some(SegmentKind::F32) => tag::F32,
                     Some(SegmentKind::F64) => tag::F64,
-                    _ => return corrupt("autoencoder section of no float kind"),
+                    _ => return corrupt(format!("section {t} of no float kind")),
                 };
                 if seen[kind_tag as usize] {
                     return corrupt(format!("duplicate section {kind_tag}"));
                 }
                 seen[kind_tag as usize] = true;
+                let through = match t {
+                    tag::AE => Through::Ae(ae::Streams::Grouped, model),
+                    tag::AE_PER_COLUMN => Through::Ae(ae::Streams::PerColumn, model),
+                    _ => Through::Object(object),
+                };
                 if kind_tag == tag::F32 {
-                    decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, Some((streams, model)), dst)?
+                    decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, through, dst)?
                 } else {
-                    decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, Some((streams, model)), dst)?
+                    decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, through, dst)?
                 }
             }
             other => {

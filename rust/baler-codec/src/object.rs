@@ -1,0 +1,326 @@
+//! The object float section (section tag 18, docs/format.md): one member of an object model
+//! (`object_model.rs`) coded with the decoded values of its context members for the same entries.
+//!
+//! Value i of the member's basket and value i of each context member's basket belong to the same
+//! object (same entries, same counter), so the prediction for value i comes from the context's
+//! value i. Each value is coded by the bound's per-value quantiser, exactly as the per-value codec
+//! codes it, and what is stored is its code minus the code of the prediction: every value comes
+//! back exactly as the per-value codec would return it, whatever the prediction's quality. The
+//! section records what it was coded with: the model id, the member, the context members' names
+//! and the entry range, so a reader fetches exactly that context (and a wrong one fails the
+//! block's checksum rather than giving other values).
+
+use crate::ae::{float_kind_byte, per_value_spec, prediction_code};
+use crate::error::{corrupt, CodecError};
+use crate::float::{self, get_exceptions, get_signs, pco_config, put_signs, Exceptions, Flt};
+use crate::model::ModelId;
+use crate::object_model::{ObjectModel, Predictor};
+use crate::quantiser::{self, Choice, Quantiser};
+use crate::scratch;
+use crate::spec::Bound;
+use crate::stream::{get_nums, put_nums};
+use crate::varint::{put_uvarint, Reader};
+
+/// A member's basket and the context it is (or was) coded with.
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectCoding<'a> {
+    pub model: &'a ObjectModel,
+    /// Index of the member among the model's members.
+    pub member: usize,
+    /// The basket's entry range, recorded in the block so that a reader fetches the context
+    /// baskets of exactly these entries.
+    pub first_entry: u64,
+    pub entries: u64,
+    /// The decoded float values of each context member's basket for the same entries, in the
+    /// order of the member's context (`ObjectModel::context_names`).
+    pub context: &'a [&'a [f64]],
+}
+
+/// What an object section says it was coded with (read from the block, before any decoding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockContext {
+    pub model: ModelId,
+    pub member: String,
+    /// Branch names of the context members, in the member's context order.
+    pub context: Vec<String>,
+    pub first_entry: u64,
+    pub entries: u64,
+}
+
+fn put_name(out: &mut Vec<u8>, name: &str) {
+    put_uvarint(out, name.len() as u64);
+    out.extend_from_slice(name.as_bytes());
+}
+
+/// Writes the object section payload for `vals` (the member's values of one float kind) and the
+/// values the decoder will produce into `recon`. Returns false, writing nothing, when it cannot
+/// apply: a carrier member, a lossless bound, or context of another length than `vals`.
+pub(crate) fn encode<T: Flt>(vals: &[T], bound: &Bound, coding: &ObjectCoding<'_>, out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<bool, CodecError> {
+    let member = &coding.model.members()[coding.member];
+    let predictor = &member.predictor;
+    if *predictor == Predictor::Carrier || coding.context.len() != predictor.context().len() || coding.context.iter().any(|c| c.len() != vals.len()) {
+        return Ok(false);
+    }
+    let quant = quantiser::choose::<T>(&per_value_spec(bound))?;
+    if matches!(quant, Choice::Lossless) {
+        return Ok(false);
+    }
+    out.push(float_kind_byte::<T>());
+    out.extend_from_slice(&coding.model.id().0);
+    put_name(out, &member.name);
+    put_uvarint(out, coding.first_entry);
+    put_uvarint(out, coding.entries);
+    let names = coding.model.context_names(coding.member);
+    put_uvarint(out, names.len() as u64);
+    for name in names {
+        put_name(out, name);
+    }
+    float::put_quantiser_header(&quant, out);
+    put_uvarint(out, vals.len() as u64);
+    match &quant {
+        Choice::Bits(q) => encode_values(vals, predictor, coding.context, q, out, recon)?,
+        Choice::Rel(q) => encode_values(vals, predictor, coding.context, q, out, recon)?,
+        Choice::Abs(q) => encode_values(vals, predictor, coding.context, q, out, recon)?,
+        Choice::Lossless => unreachable!("checked above"),
+    }
+    Ok(true)
+}
+
+fn encode_values<T: Flt, Q: Quantiser<T>>(vals: &[T], predictor: &Predictor, context: &[&[f64]], quant: &Q, out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
+    let n = vals.len();
+    recon.clear();
+    recon.extend_from_slice(vals);
+    let mut residuals = scratch::zeroed::<i64>(n);
+    let mut negative = scratch::zeroed::<u8>(n.div_ceil(8));
+    let mut any_negative = false;
+    let mut exceptions = Exceptions::default();
+    let mut c = vec![0.0; context.len()];
+    for (i, &x) in vals.iter().enumerate() {
+        match quant.quantise(x) {
+            Some((code, xr)) => {
+                recon[i] = xr;
+                let code = if Q::SIGNS_APART && code < 0 {
+                    negative[i >> 3] |= 1 << (i & 7);
+                    any_negative = true;
+                    -code
+                } else {
+                    code
+                };
+                for (ci, column) in c.iter_mut().zip(context) {
+                    *ci = column[i];
+                }
+                residuals[i] = code.wrapping_sub(prediction_code(quant, predictor.predict(&c)));
+            }
+            None => exceptions.push(i, x),
+        }
+    }
+    if Q::SIGNS_APART {
+        put_signs(&negative, any_negative, out)?;
+    }
+    put_nums(&residuals, &pco_config(false), out)?;
+    exceptions.put::<T>(out);
+    Ok(())
+}
+
+fn get_name(r: &mut Reader<'_>) -> Result<String, CodecError> {
+    let len = r.len_at_most(r.remaining(), "name length")?;
+    std::str::from_utf8(r.bytes(len)?).map(str::to_string).map_err(|_| CodecError::Corrupt("object section: a name is not UTF-8".into()))
+}
+
+/// Reads the section's record of its context (kind byte, model id, member, entries, names).
+pub(crate) fn read_context(r: &mut Reader<'_>) -> Result<(u8, BlockContext), CodecError> {
+    let kind = r.u8()?;
+    let mut id = [0u8; 16];
+    id.copy_from_slice(r.bytes(16)?);
+    let member = get_name(r)?;
+    let first_entry = r.uvarint()?;
+    let entries = r.uvarint()?;
+    let count = r.len_at_most(crate::object_model::MAX_MEMBERS, "context members")?;
+    let context = (0..count).map(|_| get_name(r)).collect::<Result<Vec<_>, _>>()?;
+    Ok((kind, BlockContext { model: ModelId(id), member, context, first_entry, entries }))
+}
+
+/// The context an object section payload records.
+pub(crate) fn section_context(payload: &[u8]) -> Result<BlockContext, CodecError> {
+    read_context(&mut Reader::new(payload)).map(|(_, c)| c)
+}
+
+/// Decodes an object section into `dst` (the member's values of one float kind), with the context
+/// the caller fetched. A missing or different model, member or context is an error naming what
+/// the block needs.
+pub(crate) fn decode<T: Flt>(r: &mut Reader<'_>, coding: Option<&ObjectCoding<'_>>, dst: &mut [T]) -> Result<(), CodecError> {
+    let (kind, recorded) = read_context(r)?;
+    if kind != float_kind_byte::<T>() {
+        return corrupt("object section of the wrong float kind");
+    }
+    let Some(coding) = coding.filter(|c| c.model.id() == recorded.model) else {
+        return Err(CodecError::MissingContext(format!(
+            "member {} is coded with object model {} and the decoded values of {} for entries {}..{}",
+            recorded.member,
+            recorded.model,
+            recorded.context.join(", "),
+            recorded.first_entry,
+            recorded.first_entry.saturating_add(recorded.entries)
+        )));
+    };
+    let member = &coding.model.members()[coding.member];
+    if member.name != recorded.member || coding.model.context_names(coding.member) != recorded.context {
+        return corrupt(format!("object section of member {} with context {:?}, the model's member {} has {:?}", recorded.member, recorded.context, member.name, coding.model.context_names(coding.member)));
+    }
+    if (coding.first_entry, coding.entries) != (recorded.first_entry, recorded.entries) {
+        return corrupt(format!("object section of entries {}+{}, context given for {}+{}", recorded.first_entry, recorded.entries, coding.first_entry, coding.entries));
+    }
+    let codec = r.u8()?;
+    match float::read_quantiser_header::<T>(codec, r)? {
+        Choice::Bits(q) => decode_values(r, &member.predictor, coding.context, &q, dst),
+        Choice::Rel(q) => decode_values(r, &member.predictor, coding.context, &q, dst),
+        Choice::Abs(q) => decode_values(r, &member.predictor, coding.context, &q, dst),
+        Choice::Lossless => corrupt("object section with a lossless codec"),
+    }
+}
+
+fn decode_values<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, predictor: &Predictor, context: &[&[f64]], quant: &Q, dst: &mut [T]) -> Result<(), CodecError> {
+    let n = dst.len();
+    let stored = r.uvarint()?;
+    if stored != n as u64 {
+        return corrupt(format!("object section holds {stored} values, the layout {n}"));
+    }
+    if context.len() != predictor.context().len() || context.iter().any(|c| c.len() != n) {
+        return Err(CodecError::MissingContext(format!("{} values need {} context members of as many values", n, predictor.context().len())));
+    }
+    let signs = if Q::SIGNS_APART { get_signs(r, n)? } else { None };
+    let mut residuals = scratch::zeroed::<i64>(n);
+    get_nums(r, &mut residuals)?;
+    let mut c = vec![0.0; context.len()];
+    for (i, d) in dst.iter_mut().enumerate() {
+        for (ci, column) in c.iter_mut().zip(context) {
+            *ci = column[i];
+        }
+        let code = prediction_code(quant, predictor.predict(&c)).wrapping_add(residuals[i]);
+        let mut x = quant.reconstruct(code);
+        if let Some(signs) = &signs {
+            if (signs[i >> 3] >> (i & 7)) & 1 != 0 {
+                x = T::from_bits(x.bits() | T::SIGN);
+            }
+        }
+        *d = x;
+    }
+    get_exceptions(r, dst)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::object_model::{Member, ObjectModel, Predictor};
+    use crate::{block_context, block_spec, decode_block, decode_block_floats, decode_block_in_context, encode_block, encode_block_in_context, f32_within_spec, CodecError, ObjectCoding, Segment, SegmentKind, Spec};
+
+    fn model() -> ObjectModel {
+        let carrier = |n: &str| Member { name: n.into(), predictor: Predictor::Carrier };
+        ObjectModel::new(vec![
+            carrier("Px"),
+            carrier("Py"),
+            carrier("Pz"),
+            Member { name: "E".into(), predictor: Predictor::Norm { context: vec![0, 1, 2], bias: 0.011, weights: vec![1.0; 3] } },
+        ])
+        .unwrap()
+    }
+
+    /// A jagged member basket: floats, then the entry offsets (i32), as ROOT lays out `x[n]/F`.
+    fn basket(vals: &[f32]) -> (Vec<u8>, Vec<Segment>) {
+        let mut src: Vec<u8> = vals.iter().flat_map(|v| v.to_be_bytes()).collect();
+        let floats = src.len() as u32;
+        src.extend((0..7i32).flat_map(|i| (i * 5).to_be_bytes()));
+        (src, vec![Segment::new(SegmentKind::F32, floats), Segment::new(SegmentKind::I32, 28)])
+    }
+
+    fn four_vectors(n: usize) -> [Vec<f32>; 4] {
+        let mut cols: [Vec<f32>; 4] = Default::default();
+        for i in 0..n {
+            let (px, py, pz) = (((i * 37) % 101) as f32 - 50.3, ((i * 53) % 97) as f32 * 0.7 - 30.1, ((i * 71) % 89) as f32 * 3.1 - 130.0);
+            let e = (px * px + py * py + pz * pz + 0.011).sqrt();
+            for (c, v) in cols.iter_mut().zip([px, py, pz, e]) {
+                c.push(v);
+            }
+        }
+        cols[3][5] = f32::NAN; // an exception among predicted values
+        cols
+    }
+
+    /// The context a reader fetches: each carrier's block decoded, as its floats.
+    fn carriers(cols: &[Vec<f32>; 4], spec: &Spec, m: &ObjectModel) -> Vec<Vec<f64>> {
+        (0..3)
+            .map(|j| {
+                let (src, layout) = basket(&cols[j]);
+                let mut block = Vec::new();
+                let coding = ObjectCoding { model: m, member: j, first_entry: 100, entries: 6, context: &[] };
+                encode_block_in_context(&src, &layout, spec, &coding, &mut block).unwrap();
+                assert_eq!(block_context(&block).unwrap(), None, "a carrier is coded without context");
+                decode_block_floats(&block).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn member_decodes_with_its_context_only() {
+        let m = model();
+        let cols = four_vectors(3000);
+        for spec_text in ["ae:bits:10:m", "ae:rel:1e-3:m", "ae:abs:0.01:m"] {
+            let spec: Spec = spec_text.parse().unwrap();
+            let ctx = carriers(&cols, &spec, &m);
+            let context: Vec<&[f64]> = ctx.iter().map(|c| c.as_slice()).collect();
+            let coding = ObjectCoding { model: &m, member: 3, first_entry: 100, entries: 6, context: &context };
+            let (src, layout) = basket(&cols[3]);
+            let mut block = Vec::new();
+            encode_block_in_context(&src, &layout, &spec, &coding, &mut block).unwrap();
+            let mut per_value = Vec::new();
+            encode_block(&src, &layout, &crate::ae::per_value_spec(match &spec { Spec::Ae { bound, .. } => bound, _ => unreachable!() }), &mut per_value).unwrap();
+            assert!(block.len() * 2 < per_value.len(), "{spec_text}: {} bytes with context, {} per value", block.len(), per_value.len());
+            let recorded = block_context(&block).unwrap().unwrap();
+            assert_eq!((recorded.member.as_str(), recorded.first_entry, recorded.entries), ("E", 100, 6));
+            assert_eq!(recorded.context, ["Px", "Py", "Pz"]);
+            assert_eq!(recorded.model, m.id());
+            assert!(block_spec(&block).unwrap().starts_with("f32 ae:"), "{}", block_spec(&block).unwrap());
+
+            let mut dst = vec![0u8; src.len()];
+            decode_block_in_context(&block, &mut dst, &coding).unwrap();
+            // exactly the per-value codec's values
+            let mut expected = vec![0u8; src.len()];
+            decode_block(&per_value, &mut expected).unwrap();
+            assert_eq!(dst, expected, "{spec_text}");
+            for (x, y) in cols[3].iter().zip(dst.chunks_exact(4)) {
+                assert!(f32_within_spec(&spec, *x, f32::from_be_bytes(y.try_into().unwrap())), "{spec_text}");
+            }
+
+            // without context: an error that names what is needed
+            let err = decode_block(&block, &mut dst).unwrap_err();
+            assert!(matches!(&err, CodecError::MissingContext(m) if m.contains("Px, Py, Pz") && m.contains("100..106")), "{err}");
+            // other entries, or other values for the context: refused, never other values
+            let elsewhere = ObjectCoding { first_entry: 0, ..coding };
+            assert!(decode_block_in_context(&block, &mut dst, &elsewhere).is_err());
+            let mut wrong = ctx.clone();
+            wrong[0][7] += 1.0;
+            let wrong_ctx: Vec<&[f64]> = wrong.iter().map(|c| c.as_slice()).collect();
+            let wrong_coding = ObjectCoding { context: &wrong_ctx, ..coding };
+            assert_eq!(decode_block_in_context(&block, &mut dst, &wrong_coding).unwrap_err(), CodecError::Checksum);
+            let short = ObjectCoding { context: &context[..2], ..coding };
+            assert!(decode_block_in_context(&block, &mut dst, &short).is_err());
+        }
+    }
+
+    /// Context of another length (baskets of different entry ranges): coded per value, readable
+    /// without context.
+    #[test]
+    fn mismatched_context_codes_per_value() {
+        let m = model();
+        let cols = four_vectors(300);
+        let spec: Spec = "ae:bits:10:m".parse().unwrap();
+        let ctx = carriers(&cols, &spec, &m);
+        let context: Vec<&[f64]> = ctx.iter().map(|c| &c[..299]).collect();
+        let coding = ObjectCoding { model: &m, member: 3, first_entry: 0, entries: 6, context: &context };
+        let (src, layout) = basket(&cols[3]);
+        let mut block = Vec::new();
+        encode_block_in_context(&src, &layout, &spec, &coding, &mut block).unwrap();
+        assert_eq!(block_context(&block).unwrap(), None);
+        let mut dst = vec![0u8; src.len()];
+        decode_block(&block, &mut dst).unwrap();
+    }
+}
