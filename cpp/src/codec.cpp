@@ -3,6 +3,8 @@
 #include "rust/cxx.h" // before the generated header: it declares rust::Error, which we catch
 #include "baler-bridge/src/lib.rs.h"
 
+#include <utility>
+
 namespace baler::codec {
 
 namespace {
@@ -20,6 +22,30 @@ auto Translate(F &&call) -> decltype(call())
 rust::Slice<const std::uint8_t> ByteSlice(const std::uint8_t *data, std::size_t len)
 {
    return {data, len};
+}
+
+/// The context members' values one after the other, and how many each has (the bridge's shape);
+/// throws when they differ in length.
+std::pair<std::vector<double>, std::size_t> FlatContext(const MemberContext &context)
+{
+   std::vector<double> flat;
+   const std::size_t perMember = context.values.empty() ? 0 : context.values.front()->size();
+   flat.reserve(perMember * context.values.size());
+   for (const auto *values : context.values) {
+      if (values->size() != perMember)
+         throw Error("context members of " + context.member + " hold different numbers of values");
+      flat.insert(flat.end(), values->begin(), values->end());
+   }
+   return {std::move(flat), perMember};
+}
+
+std::vector<bridge::LayoutRun> Runs(const Layout &layout)
+{
+   std::vector<bridge::LayoutRun> runs;
+   runs.reserve(layout.size());
+   for (const auto &segment : layout)
+      runs.push_back({static_cast<std::uint8_t>(segment.kind), segment.len});
+   return runs;
 }
 
 } // namespace
@@ -72,15 +98,28 @@ std::string Spec::ModelReference() const
 std::size_t Spec::Encode(const std::uint8_t *src, std::size_t srcLen, const Layout &layout, std::uint8_t *dst,
                          std::size_t dstCapacity, const Model *model) const
 {
-   std::vector<bridge::LayoutRun> runs;
-   runs.reserve(layout.size());
-   for (const auto &segment : layout)
-      runs.push_back({static_cast<std::uint8_t>(segment.kind), segment.len});
+   const auto runs = Runs(layout);
    const rust::Slice<const bridge::LayoutRun> runSlice(runs.data(), runs.size());
    const rust::Slice<std::uint8_t> out(dst, dstCapacity);
    return Translate([&] {
       return model ? bridge::encode_block_with_model(*fImpl->spec, *model->Parsed().model, ByteSlice(src, srcLen), runSlice, out)
                    : bridge::encode_block(*fImpl->spec, ByteSlice(src, srcLen), runSlice, out);
+   });
+}
+
+std::size_t Spec::EncodeInContext(const std::uint8_t *src, std::size_t srcLen, const Layout &layout, std::uint8_t *dst,
+                                  std::size_t dstCapacity, const Model &model, const MemberContext &context) const
+{
+   const auto runs = Runs(layout);
+   const auto [flatValues, perMemberCount] = FlatContext(context);
+   const std::vector<double> &flat = flatValues;
+   const std::size_t perMember = perMemberCount;
+   return Translate([&] {
+      return bridge::encode_block_in_context(
+         *fImpl->spec, *model.Parsed().model, rust::Str(context.member.data(), context.member.size()),
+         context.firstEntry, context.entries, rust::Slice<const double>(flat.data(), flat.size()), perMember,
+         ByteSlice(src, srcLen), rust::Slice<const bridge::LayoutRun>(runs.data(), runs.size()),
+         rust::Slice<std::uint8_t>(dst, dstCapacity));
    });
 }
 
@@ -90,6 +129,21 @@ Model::Model(std::unique_ptr<Impl> impl, std::string id, std::vector<std::uint8_
 }
 
 Model::~Model() = default;
+
+bool Model::IsObjectModel() const
+{
+   return bridge::model_is_object(*fImpl->model);
+}
+
+bool Model::ObjectMemberContext(const std::string &member, std::vector<std::string> &context) const
+{
+   rust::Vec<rust::String> names;
+   const bool known = bridge::object_member_context(*fImpl->model, rust::Str(member.data(), member.size()), names);
+   context.clear();
+   for (const auto &name : names)
+      context.emplace_back(std::string(name));
+   return known;
+}
 
 std::shared_ptr<const Model> Model::Parse(const std::uint8_t *bytes, std::size_t len)
 {
@@ -104,6 +158,44 @@ std::shared_ptr<const Model> Model::Parse(const std::uint8_t *bytes, std::size_t
 std::string BlockModelId(const std::uint8_t *block, std::size_t blockLen)
 {
    return Translate([&] { return std::string(bridge::block_model_id(ByteSlice(block, blockLen))); });
+}
+
+BlockContext ReadBlockContext(const std::uint8_t *block, std::size_t blockLen)
+{
+   return Translate([&] {
+      const auto info = bridge::block_context(ByteSlice(block, blockLen));
+      BlockContext context;
+      context.needed = info.needed;
+      context.modelId = std::string(info.model_id);
+      context.member = std::string(info.member);
+      for (const auto &name : info.context)
+         context.context.emplace_back(std::string(name));
+      context.firstEntry = info.first_entry;
+      context.entries = info.entries;
+      return context;
+   });
+}
+
+std::vector<double> DecodeFloats(const std::uint8_t *block, std::size_t blockLen)
+{
+   return Translate([&] {
+      const auto values = bridge::decode_block_floats(ByteSlice(block, blockLen));
+      return std::vector<double>(values.begin(), values.end());
+   });
+}
+
+void DecodeInContext(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,
+                     const Model &model, const MemberContext &context)
+{
+   const auto [flatValues, perMemberCount] = FlatContext(context);
+   const std::vector<double> &flat = flatValues;
+   const std::size_t perMember = perMemberCount;
+   Translate([&] {
+      bridge::decode_block_in_context(ByteSlice(block, blockLen), *model.Parsed().model,
+                                      rust::Str(context.member.data(), context.member.size()), context.firstEntry,
+                                      context.entries, rust::Slice<const double>(flat.data(), flat.size()), perMember,
+                                      rust::Slice<std::uint8_t>(dst, dstLen));
+   });
 }
 
 std::string DescribeBlock(const std::uint8_t *block, std::size_t blockLen)

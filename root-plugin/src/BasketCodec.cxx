@@ -24,14 +24,16 @@ bool HasFloats(const baler::codec::Layout &layout)
 }
 
 std::size_t EncodeBalerBlock(const baler::codec::Spec &spec, const baler::codec::Model *model,
-                             const baler::codec::Layout &layout, const char *src, std::size_t srcSize,
-                             unsigned char *tgt, std::size_t tgtCapacity)
+                             const baler::codec::MemberContext *member, const baler::codec::Layout &layout,
+                             const char *src, std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity)
 {
    if (tgtCapacity <= kRootHeaderSize)
       return 0;
    const std::size_t capacity = std::min(tgtCapacity, kRootHeaderSize + kMaxRootBlockSize) - kRootHeaderSize;
-   const std::size_t payload = spec.Encode(reinterpret_cast<const std::uint8_t *>(src), srcSize, layout,
-                                           tgt + kRootHeaderSize, capacity, model);
+   const auto *bytes = reinterpret_cast<const std::uint8_t *>(src);
+   const std::size_t payload =
+      member && model ? spec.EncodeInContext(bytes, srcSize, layout, tgt + kRootHeaderSize, capacity, *model, *member)
+                      : spec.Encode(bytes, srcSize, layout, tgt + kRootHeaderSize, capacity, model);
    if (payload == 0)
       return 0;
    WriteBalerHeader(tgt, payload, srcSize);
@@ -41,8 +43,9 @@ std::size_t EncodeBalerBlock(const baler::codec::Spec &spec, const baler::codec:
 } // namespace
 
 std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec,
-                                const baler::codec::Model *model, const char *src, std::size_t srcSize,
-                                unsigned char *tgt, std::size_t tgtCapacity, StandardCompressor standard)
+                                const baler::codec::Model *model, const baler::codec::MemberContext *member,
+                                const char *src, std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity,
+                                StandardCompressor standard)
 {
    if (srcSize <= kRootHeaderSize || tgtCapacity <= kRootHeaderSize)
       return 0;
@@ -52,15 +55,15 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
    const auto layout = SliceLayout(basketLayout, begin, begin + srcSize);
    // Decided for the whole basket: readers such as uproot expect one algorithm in all its blocks.
    if (HasFloats(basketLayout))
-      return EncodeBalerBlock(spec, model, layout, src, srcSize, tgt, tgtCapacity);
+      return EncodeBalerBlock(spec, model, member, layout, src, srcSize, tgt, tgtCapacity);
    const std::size_t standardSize = standard(src, srcSize, tgt, tgtCapacity);
    if (srcSize < static_cast<std::size_t>(basket.GetObjlen())) // one of several blocks (over 16 MiB)
       return standardSize;
    if (standardSize == 0)
-      return EncodeBalerBlock(spec, model, layout, src, srcSize, tgt, tgtCapacity);
+      return EncodeBalerBlock(spec, model, member, layout, src, srcSize, tgt, tgtCapacity);
    // Baler's block only where it beats the standard one, so it needs no more room than that.
    std::vector<unsigned char> balerBlock(standardSize - 1);
-   const std::size_t balerSize = EncodeBalerBlock(spec, model, layout, src, srcSize, balerBlock.data(), balerBlock.size());
+   const std::size_t balerSize = EncodeBalerBlock(spec, model, member, layout, src, srcSize, balerBlock.data(), balerBlock.size());
    if (balerSize == 0)
       return standardSize;
    std::memcpy(tgt, balerBlock.data(), balerSize);
@@ -141,7 +144,7 @@ std::string DescribeBalerBlock(const unsigned char *src, std::size_t srcSize)
 }
 
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,
-                                 std::size_t tgtCapacity)
+                                 std::size_t tgtCapacity, const ContextFetcher &fetchContext)
 {
    const std::size_t payload = PayloadSize(src);
    const std::size_t decoded = DecodedSize(src);
@@ -153,6 +156,15 @@ std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, 
                                 std::to_string(tgtCapacity) + " are expected");
    const std::string modelId = baler::codec::BlockModelId(src + kRootHeaderSize, payload);
    const ModelPtr model = modelId.empty() ? nullptr : FindModel(modelId);
+   if (model && model->IsObjectModel()) {
+      const auto needs = baler::codec::ReadBlockContext(src + kRootHeaderSize, payload);
+      const std::vector<ContextValues> values = fetchContext(needs);
+      baler::codec::MemberContext member{needs.member, needs.firstEntry, needs.entries, {}};
+      for (const auto &column : values)
+         member.values.push_back(column.get());
+      baler::codec::DecodeInContext(src + kRootHeaderSize, payload, tgt, decoded, *model, member);
+      return decoded;
+   }
    baler::codec::Decode(src + kRootHeaderSize, payload, tgt, decoded, model.get());
    return decoded;
 }

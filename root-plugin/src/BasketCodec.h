@@ -3,9 +3,11 @@
 #ifndef BALER_BASKETCODEC_H
 #define BALER_BASKETCODEC_H
 
+#include "ObjectContext.h"
 #include "baler/codec.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 class TBasket;
@@ -27,10 +29,15 @@ using StandardCompressor = std::size_t (*)(const char *src, std::size_t srcSize,
 /// unless Baler's is strictly smaller. A basket over 16 MiB (several blocks) gets standard blocks
 /// throughout, so that all blocks of a basket are of one kind, as readers such as uproot expect.
 ///
-/// `model` is the model an `ae:` spec names (nullptr for the other specs).
+/// `model` is the model an `ae:` spec names (nullptr for the other specs); `member`, for a branch
+/// that is a member of that (object) model, the basket's entries and context.
 std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec &spec,
-                                const baler::codec::Model *model, const char *src, std::size_t srcSize,
-                                unsigned char *tgt, std::size_t tgtCapacity, StandardCompressor standard);
+                                const baler::codec::Model *model, const baler::codec::MemberContext *member,
+                                const char *src, std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity,
+                                StandardCompressor standard);
+
+/// Fetches the context an object member's block needs (ObjectContext.h's FetchContext).
+using ContextFetcher = std::function<std::vector<ContextValues>(const baler::codec::BlockContext &)>;
 
 /// Codes a whole basket as read from a file (`basket` holds its decoded object buffer, e.g. from
 /// TBranch::GetBasket), described by `layout` (DescribeBasket), into Baler blocks, one per ROOT block
@@ -50,9 +57,10 @@ std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layo
 bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model);
 
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.
-/// A block coded through a model gets it from ModelStore (the model's absence is an error naming it).
+/// A block coded through a model gets it from ModelStore (the model's absence is an error naming it);
+/// an object member's block gets its context from `fetchContext`.
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,
-                                 std::size_t tgtCapacity);
+                                 std::size_t tgtCapacity, const ContextFetcher &fetchContext);
 
 /// What one Baler block (header included, at most `srcSize` bytes) holds, from its section headers:
 /// e.g. `f32 bits:10`, `f32 ae:bits:7:<model id>`, `none` without floats (`baler inspect`).

@@ -12,6 +12,7 @@
 #include "BasketKeyCheck.h"
 #include "CodecSelection.h"
 #include "ModelStore.h"
+#include "ObjectContext.h"
 #include "RootBlockHeader.h"
 #include "SymbolPatcher.h"
 
@@ -31,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -63,7 +65,10 @@ DlopenFn gRealDlopen = nullptr;
 struct WritingBasket {
    TBasket *basket = nullptr;
    SpecPtr spec;
-   ModelPtr model; ///< the model an `ae:` spec names
+   ModelPtr model;                      ///< the model an `ae:` spec names
+   std::unique_ptr<MemberWrite> member; ///< the basket's coding as an object model's member
+   /// A carrier's decoded values, when its basket became one Baler block (set by the zip hook).
+   std::unique_ptr<std::vector<double>> carrierValues;
 };
 thread_local WritingBasket tWriting;
 
@@ -125,6 +130,8 @@ Int_t WriteBufferHook(TBasket *basket)
          tWriting.spec = ResolveCodec(*branch);
       if (tWriting.spec && !tWriting.spec->ModelReference().empty())
          tWriting.model = ModelForSpec(*tWriting.spec);
+      if (tWriting.model && tWriting.model->IsObjectModel())
+         tWriting.member = PrepareMemberWrite(*basket, *tWriting.model);
       if (tWriting.spec) {
          BranchCompressionAccess::MarkAsBaler(*branch);
          TagFileForAutoload(*basket);
@@ -133,8 +140,14 @@ Int_t WriteBufferHook(TBasket *basket)
       Error("Baler", "branch %s: %s; stored with ROOT's own compression", DescribeBranch(branch).c_str(), e.what());
       tWriting.spec = nullptr;
       tWriting.model = nullptr;
+      tWriting.member = nullptr;
    }
    Int_t result = gRootWriteBuffer(basket);
+   if (tWriting.member && tWriting.member->carrier) {
+      // other members may be coded with these values only if ROOT kept the Baler block
+      const bool keptBlock = basket->GetNbytes() - basket->GetKeylen() < basket->GetObjlen();
+      FinishCarrierWrite(*tWriting.member, keptBlock ? tWriting.carrierValues.get() : nullptr);
+   }
    tWriting = std::move(outer);
    return result;
 }
@@ -157,6 +170,22 @@ std::size_t RootZstd(const char *src, std::size_t srcSize, unsigned char *tgt, s
    gRootZip(kZstdLevel, &in, src, &out, reinterpret_cast<char *>(tgt), &written,
             ROOT::RCompressionSetting::EAlgorithm::kZSTD);
    return written > 0 ? static_cast<std::size_t>(written) : 0;
+}
+
+/// A carrier's block that holds its whole basket: its decoded values become the context of the
+/// other members (once ROOT has kept the block, WriteBufferHook).
+void KeepCarrierValues(const unsigned char *block, std::size_t size, std::size_t srcSize)
+{
+   tWriting.carrierValues = nullptr;
+   if (!tWriting.member || !tWriting.member->carrier || size <= kRootHeaderSize || !IsBalerBlock(block) ||
+       srcSize != static_cast<std::size_t>(tWriting.basket->GetObjlen()))
+      return;
+   try {
+      tWriting.carrierValues =
+         std::make_unique<std::vector<double>>(baler::codec::DecodeFloats(block + kRootHeaderSize, PayloadSize(block)));
+   } catch (const std::exception &) {
+      // (floats and doubles in one basket: no column of values) the other members go without
+   }
 }
 
 /// A file carries a model only when one of its blocks was coded through it: `ae:` falls back to
@@ -186,11 +215,14 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
    // gives 0, and ROOT then stores the basket uncompressed, i.e. exactly.
    *irep = 0;
    try {
-      *irep = static_cast<int>(CompressBasketBlock(*tWriting.basket, *tWriting.spec, tWriting.model.get(), src,
-                                                   static_cast<std::size_t>(*srcsize),
+      const baler::codec::MemberContext *member = tWriting.member ? &tWriting.member->context : nullptr;
+      *irep = static_cast<int>(CompressBasketBlock(*tWriting.basket, *tWriting.spec, tWriting.model.get(), member,
+                                                   src, static_cast<std::size_t>(*srcsize),
                                                    reinterpret_cast<unsigned char *>(tgt),
                                                    static_cast<std::size_t>(*tgtsize), &RootZstd));
       NoteModelIfUsed(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep));
+      KeepCarrierValues(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep),
+                        static_cast<std::size_t>(*srcsize));
    } catch (const std::exception &e) {
       Error("Baler", "branch %s: cannot compress basket with %s: %s; basket stored uncompressed",
             DescribeBranch(tWriting.basket->GetBranch()).c_str(), tWriting.spec->ToString().c_str(), e.what());
@@ -216,14 +248,10 @@ std::string DescribeReadingBasket()
    if (!branch)
       return "a basket read without branch context (e.g. TTreeCacheUnzip)";
    std::string where = "branch " + DescribeBranch(branch);
-   const Long64_t *firstEntries = branch->GetBasketEntry();
-   for (Int_t i = 0; firstEntries && i < branch->GetWriteBasket(); ++i) {
-      if (branch->GetBasketSeek(i) != tReading.seek)
-         continue;
-      const Long64_t end = i + 1 < branch->GetWriteBasket() ? firstEntries[i + 1] : branch->GetEntries();
-      where += ", entries " + std::to_string(firstEntries[i]) + "-" + std::to_string(end - 1);
-      break;
-   }
+   const Int_t index = branch->GetBasketEntry() ? BasketIndexAt(*branch, tReading.seek) : -1;
+   if (index >= 0)
+      where += ", entries " + std::to_string(branch->GetBasketEntry()[index]) + "-" +
+               std::to_string(BasketEndEntry(*branch, index) - 1);
    if (TFile *file = branch->GetFile())
       where += std::string(" of ") + file->GetName();
    return where;
@@ -238,8 +266,12 @@ extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, 
    // A bad block reads as failed (0 bytes), like any ROOT read error; the process goes on.
    *irep = 0;
    try {
-      *irep = static_cast<int>(DecompressBalerBlock(src, static_cast<std::size_t>(*srcsize), tgt,
-                                                    static_cast<std::size_t>(*tgtsize)));
+      const ReadingBasket reading = tReading;
+      *irep = static_cast<int>(DecompressBalerBlock(
+         src, static_cast<std::size_t>(*srcsize), tgt, static_cast<std::size_t>(*tgtsize),
+         [&reading](const baler::codec::BlockContext &needs) { return FetchContext(reading.basket, reading.seek, needs); }));
+   } catch (const ContextUnavailable &e) {
+      Error("Baler", "cannot read %s: %s", DescribeReadingBasket().c_str(), e.what());
    } catch (const MissingModel &e) {
       Error("Baler", "cannot read %s: %s", DescribeReadingBasket().c_str(), e.what());
    } catch (const std::exception &e) {

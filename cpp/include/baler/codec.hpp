@@ -30,6 +30,27 @@ using Layout = std::vector<Segment>;
 
 class Model;
 
+/// One basket of an object model's member and the context it is coded with: the member's name,
+/// the basket's entries, and the decoded float values of each context member's basket for the
+/// same entries (in the order Model::ObjectMemberContext gives; empty: coded without context).
+struct MemberContext {
+   std::string member;
+   std::uint64_t firstEntry = 0;
+   std::uint64_t entries = 0;
+   std::vector<const std::vector<double> *> values;
+};
+
+/// What a block of an object model's member needs before it can be decoded (`needed` false for
+/// every other block): the model, the member, the context members (branch names), the entries.
+struct BlockContext {
+   bool needed = false;
+   std::string modelId;
+   std::string member;
+   std::vector<std::string> context;
+   std::uint64_t firstEntry = 0;
+   std::uint64_t entries = 0;
+};
+
 /// A parsed codec spec; a value type (copyable, comparable through ToString()).
 class Spec {
 public:
@@ -53,6 +74,12 @@ public:
    std::size_t Encode(const std::uint8_t *src, std::size_t srcLen, const Layout &layout, std::uint8_t *dst,
                       std::size_t dstCapacity, const Model *model = nullptr) const;
 
+   /// Encode() for a basket of an object model's member (`model` an object model, this spec the
+   /// `ae:BOUND:MODEL` that names it): coded with its context where that is smaller, per value
+   /// otherwise (carriers, members the model does not know, missing context).
+   std::size_t EncodeInContext(const std::uint8_t *src, std::size_t srcLen, const Layout &layout, std::uint8_t *dst,
+                               std::size_t dstCapacity, const Model &model, const MemberContext &context) const;
+
 private:
    struct Impl;
    explicit Spec(std::unique_ptr<Impl> impl);
@@ -70,6 +97,11 @@ public:
    const std::string &Id() const { return fId; }
    /// The `.balm` bytes, as a file stores them.
    const std::vector<std::uint8_t> &Bytes() const { return fBytes; }
+   /// True for an object model (the attributes of one collection, each its own branch, coded together).
+   bool IsObjectModel() const;
+   /// Whether `member` is a member of this object model; `context` gets the names of the members
+   /// whose decoded values it is coded with (empty for a carrier).
+   bool ObjectMemberContext(const std::string &member, std::vector<std::string> &context) const;
 
    struct Impl;
    const Impl &Parsed() const { return *fImpl; }
@@ -84,6 +116,17 @@ private:
 /// The id of the model a block was coded with, or an empty string when it needs none.
 /// Throws Error when the block is malformed.
 std::string BlockModelId(const std::uint8_t *block, std::size_t blockLen);
+
+/// What a block needs to be decoded besides its bytes, when it is an object member's.
+BlockContext ReadBlockContext(const std::uint8_t *block, std::size_t blockLen);
+
+/// Decodes a block that needs no model or context (a carrier's) and returns its float values in
+/// layout order, as doubles: the context of the object members coded with it.
+std::vector<double> DecodeFloats(const std::uint8_t *block, std::size_t blockLen);
+
+/// Decode() for an object member's block, with the `model` and context ReadBlockContext names.
+void DecodeInContext(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,
+                     const Model &model, const MemberContext &context);
 
 /// What a block holds, read from its section headers (nothing is decoded): the codec of each float
 /// kind, e.g. `f32 bits:10` or `f32 ae:bits:7:<model id>, f64 lossless`; `none` without floats.

@@ -4,7 +4,7 @@
 //! standard C++ types and exceptions; the ROOT plugin only ever sees that wrapper.
 //! Errors cross the bridge as `Result::Err` (a C++ `rust::Error`); nothing here may panic.
 
-use baler_codec::{Model, Segment, SegmentKind, Spec};
+use baler_codec::{Model, ObjectCoding, ObjectModel, Segment, SegmentKind, Spec};
 
 #[cxx::bridge(namespace = "baler::bridge")]
 mod ffi {
@@ -14,6 +14,17 @@ mod ffi {
         kind: u8,
         /// Length in bytes.
         len: u32,
+    }
+
+    /// What a block of an object model's member was coded with (`needed` false: no context).
+    struct BlockContextInfo {
+        needed: bool,
+        model_id: String,
+        member: String,
+        /// Branch names of the context members whose decoded values the block needs.
+        context: Vec<String>,
+        first_entry: u64,
+        entries: u64,
     }
 
     extern "Rust" {
@@ -28,12 +39,50 @@ mod ffi {
         /// The MODEL of an `ae:BOUND:MODEL` spec (a .balm path or an id); empty for other specs.
         fn spec_model_reference(spec: &CodecSpec) -> String;
 
-        /// A parsed `.balm` model of the `ae:` codec.
+        /// A parsed `.balm` model: an autoencoder of the `ae:` codec, or an object model.
         type CodecModel;
 
         fn parse_model(bytes: &[u8]) -> Result<Box<CodecModel>>;
         /// The model's content-hash id, as blocks and specs name it.
         fn model_id(model: &CodecModel) -> String;
+        /// True for an object model (members coded with the decoded values of other members).
+        fn model_is_object(model: &CodecModel) -> bool;
+        /// Whether `member` is one of the object model's members, and the names of the members
+        /// whose decoded values it is coded with (empty for a carrier).
+        fn object_member_context(model: &CodecModel, member: &str, context: &mut Vec<String>) -> bool;
+        /// Encodes a basket of an object model's member with the decoded values of its context
+        /// members for the same entries (`context`: their values one member after the other, each
+        /// `per_member` long; empty: code without context). Returns as `encode_block`.
+        #[allow(clippy::too_many_arguments)]
+        fn encode_block_in_context(
+            spec: &CodecSpec,
+            model: &CodecModel,
+            member: &str,
+            first_entry: u64,
+            entries: u64,
+            context: &[f64],
+            per_member: usize,
+            src: &[u8],
+            layout: &[LayoutRun],
+            dst: &mut [u8],
+        ) -> Result<usize>;
+        /// What an object member's block needs to be decoded.
+        fn block_context(block: &[u8]) -> Result<BlockContextInfo>;
+        /// Decodes a block that needs no model or context and returns its float values in layout
+        /// order (the context an object member's block is coded with).
+        fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>>;
+        /// Decodes an object member's block with its context (as in `encode_block_in_context`).
+        #[allow(clippy::too_many_arguments)]
+        fn decode_block_in_context(
+            block: &[u8],
+            model: &CodecModel,
+            member: &str,
+            first_entry: u64,
+            entries: u64,
+            context: &[f64],
+            per_member: usize,
+            dst: &mut [u8],
+        ) -> Result<()>;
 
         /// Encodes `src` (described by `layout`) into `dst`. Returns the block length, or 0 when
         /// the block does not fit in `dst` (the caller then stores the data another way).
@@ -82,14 +131,57 @@ fn spec_model_reference(spec: &CodecSpec) -> String {
     }
 }
 
-pub struct CodecModel(Model);
+/// Either kind of `.balm` model; the file's magic says which.
+pub enum CodecModel {
+    Autoencoder(Model),
+    Object(ObjectModel),
+}
 
 fn parse_model(bytes: &[u8]) -> Result<Box<CodecModel>, String> {
-    Model::parse(bytes).map(|model| Box::new(CodecModel(model))).map_err(|e| e.to_string())
+    let model = if bytes.starts_with(&baler_codec::OBJECT_MODEL_MAGIC) {
+        ObjectModel::parse(bytes).map(CodecModel::Object)
+    } else {
+        Model::parse(bytes).map(CodecModel::Autoencoder)
+    };
+    model.map(Box::new).map_err(|e| e.to_string())
 }
 
 fn model_id(model: &CodecModel) -> String {
-    model.0.id().to_string()
+    match model {
+        CodecModel::Autoencoder(m) => m.id().to_string(),
+        CodecModel::Object(m) => m.id().to_string(),
+    }
+}
+
+fn model_is_object(model: &CodecModel) -> bool {
+    matches!(model, CodecModel::Object(_))
+}
+
+fn object_member_context(model: &CodecModel, member: &str, context: &mut Vec<String>) -> bool {
+    context.clear();
+    let CodecModel::Object(m) = model else { return false };
+    let Some(i) = m.member(member) else { return false };
+    context.extend(m.context_names(i).into_iter().map(String::from));
+    true
+}
+
+/// The per-value spec an `ae:BOUND:MODEL` spec codes with where its model does not apply.
+fn bound_spec(spec: &Spec) -> Spec {
+    match spec {
+        Spec::Ae { bound, .. } => baler_codec::per_value_spec(bound),
+        other => other.clone(),
+    }
+}
+
+/// `context` cut into the columns of its members.
+fn context_columns(context: &[f64], per_member: usize) -> Result<Vec<&[f64]>, String> {
+    if per_member == 0 {
+        return Ok(if context.is_empty() { Vec::new() } else { vec![context] });
+    }
+    if context.len() % per_member != 0 {
+        return Err(format!("{} context values are not columns of {per_member}", context.len()));
+    }
+    Ok(context.chunks_exact(per_member).collect())
 }
 
 fn to_segments(layout: &[ffi::LayoutRun]) -> Result<Vec<Segment>, String> {
@@ -125,15 +217,87 @@ fn encode_block_with_model(
     layout: &[ffi::LayoutRun],
     dst: &mut [u8],
 ) -> Result<usize, String> {
-    encode_into(spec, Some(&model.0), src, layout, dst)
+    encode_into(spec, Some(model), src, layout, dst)
 }
 
-fn encode_into(spec: &CodecSpec, model: Option<&Model>, src: &[u8], layout: &[ffi::LayoutRun], dst: &mut [u8]) -> Result<usize, String> {
+#[allow(clippy::too_many_arguments)]
+fn encode_block_in_context(
+    spec: &CodecSpec,
+    model: &CodecModel,
+    member: &str,
+    first_entry: u64,
+    entries: u64,
+    context: &[f64],
+    per_member: usize,
+    src: &[u8],
+    layout: &[ffi::LayoutRun],
+    dst: &mut [u8],
+) -> Result<usize, String> {
+    let CodecModel::Object(m) = model else {
+        return Err(format!("model {} is not an object model", model_id(model)));
+    };
+    let Some(i) = m.member(member) else {
+        // a branch the model does not know: per value
+        return encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block(src, segments, &bound_spec(&spec.0), out));
+    };
+    let columns = context_columns(context, per_member)?;
+    let coding = ObjectCoding { model: m, member: i, first_entry, entries, context: &columns };
+    encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block_in_context(src, segments, &spec.0, &coding, out))
+}
+
+fn block_context(block: &[u8]) -> Result<ffi::BlockContextInfo, String> {
+    let context = baler_codec::block_context(block).map_err(|e| e.to_string())?;
+    Ok(match context {
+        None => ffi::BlockContextInfo { needed: false, model_id: String::new(), member: String::new(), context: Vec::new(), first_entry: 0, entries: 0 },
+        Some(c) => ffi::BlockContextInfo { needed: true, model_id: c.model.to_string(), member: c.member, context: c.context, first_entry: c.first_entry, entries: c.entries },
+    })
+}
+
+fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>, String> {
+    baler_codec::decode_block_floats(block).map_err(|e| e.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_block_in_context(
+    block: &[u8],
+    model: &CodecModel,
+    member: &str,
+    first_entry: u64,
+    entries: u64,
+    context: &[f64],
+    per_member: usize,
+    dst: &mut [u8],
+) -> Result<(), String> {
+    let CodecModel::Object(m) = model else {
+        return Err(format!("model {} is not an object model", model_id(model)));
+    };
+    let i = m.member(member).ok_or_else(|| format!("object model {} has no member {member}", m.id()))?;
+    let columns = context_columns(context, per_member)?;
+    let coding = ObjectCoding { model: m, member: i, first_entry, entries, context: &columns };
+    baler_codec::decode_block_in_context(block, dst, &coding).map_err(|e| e.to_string())
+}
+
+fn encode_into(spec: &CodecSpec, model: Option<&CodecModel>, src: &[u8], layout: &[ffi::LayoutRun], dst: &mut [u8]) -> Result<usize, String> {
+    match model {
+        // an object model's member without its name and context: per value, always correct
+        Some(CodecModel::Object(_)) => encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block(src, segments, &bound_spec(&spec.0), out)),
+        Some(CodecModel::Autoencoder(m)) => encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block_with_model(src, segments, &spec.0, Some(m), out)),
+        None => encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block_with_model(src, segments, &spec.0, None, out)),
+    }
+}
+
+/// Runs `encode` into the thread's scratch buffer and copies the block into `dst` when it fits.
+fn encode_with(
+    src: &[u8],
+    layout: &[ffi::LayoutRun],
+    dst: &mut [u8],
+    encode: impl FnOnce(&[u8], &[Segment], &mut Vec<u8>) -> Result<(), baler_codec::CodecError>,
+) -> Result<usize, String> {
     let segments = to_segments(layout)?;
     SCRATCH.with(|scratch| {
         let mut out = scratch.borrow_mut();
         out.clear();
-        baler_codec::encode_block_with_model(src, &segments, &spec.0, model, &mut out).map_err(|e| e.to_string())?;
+        encode(src, &segments, &mut out).map_err(|e| e.to_string())?;
         if out.len() > dst.len() {
             return Ok(0);
         }
@@ -142,7 +306,11 @@ fn encode_into(spec: &CodecSpec, model: Option<&Model>, src: &[u8], layout: &[ff
     })
 }
 
+/// The id of an `ae:` block's autoencoder or of an object member's object model.
 fn block_model_id(block: &[u8]) -> Result<String, String> {
+    if let Some(c) = baler_codec::block_context(block).map_err(|e| e.to_string())? {
+        return Ok(c.model.to_string());
+    }
     baler_codec::block_model_id(block).map(|id| id.map(|id| id.to_string()).unwrap_or_default()).map_err(|e| e.to_string())
 }
 
@@ -155,5 +323,10 @@ fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), String> {
 }
 
 fn decode_block_with_model(block: &[u8], model: &CodecModel, dst: &mut [u8]) -> Result<(), String> {
-    baler_codec::decode_block_with_model(block, dst, Some(&model.0)).map_err(|e| e.to_string())
+    match model {
+        CodecModel::Autoencoder(m) => baler_codec::decode_block_with_model(block, dst, Some(m)),
+        // an object member's block needs its context: decode_block_in_context
+        CodecModel::Object(_) => baler_codec::decode_block(block, dst),
+    }
+    .map_err(|e| e.to_string())
 }

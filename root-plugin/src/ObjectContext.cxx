@@ -1,0 +1,239 @@
+#include "ObjectContext.h"
+
+#include "RootBlockHeader.h"
+
+#include "TBasket.h"
+#include "TBranch.h"
+#include "TFile.h"
+#include "TObjArray.h"
+#include "TTree.h"
+
+#include <cstdint>
+#include <deque>
+#include <fcntl.h>
+#include <map>
+#include <mutex>
+#include <unistd.h>
+
+namespace Baler::Internal {
+
+using Error = ContextUnavailable;
+
+namespace {
+
+/// Decoded values of carrier baskets, keyed by file UUID, tree, branch and entry range. Bounded:
+/// the oldest entries go first (a member is written, or read, right after its context).
+class ContextCache {
+public:
+   ContextValues Find(const std::string &key)
+   {
+      std::lock_guard<std::mutex> lock(fMutex);
+      auto it = fValues.find(key);
+      return it == fValues.end() ? nullptr : it->second;
+   }
+
+   void Put(const std::string &key, ContextValues values)
+   {
+      std::lock_guard<std::mutex> lock(fMutex);
+      EraseLocked(key);
+      fDoubles += values->size();
+      fValues.emplace(key, std::move(values));
+      fOrder.push_back(key);
+      while (fOrder.size() > kMaxEntries || fDoubles > kMaxDoubles)
+         EraseLocked(fOrder.front());
+   }
+
+   void Erase(const std::string &key)
+   {
+      std::lock_guard<std::mutex> lock(fMutex);
+      EraseLocked(key);
+   }
+
+private:
+   static constexpr std::size_t kMaxEntries = 4096;
+   static constexpr std::size_t kMaxDoubles = std::size_t(32) << 20; // 256 MiB
+
+   void EraseLocked(const std::string &key)
+   {
+      auto it = fValues.find(key);
+      if (it == fValues.end())
+         return;
+      fDoubles -= it->second->size();
+      fValues.erase(it);
+      for (auto at = fOrder.begin(); at != fOrder.end(); ++at)
+         if (*at == key) {
+            fOrder.erase(at);
+            break;
+         }
+   }
+
+   std::mutex fMutex;
+   std::map<std::string, ContextValues> fValues;
+   std::deque<std::string> fOrder;
+   std::size_t fDoubles = 0;
+};
+
+/// Never destroyed: ROOT writes baskets from its exit handlers.
+ContextCache &TheCache()
+{
+   static auto *cache = new ContextCache;
+   return *cache;
+}
+
+std::string CacheKey(TFile &file, const TTree &tree, const std::string &branch, Long64_t first, Long64_t entries)
+{
+   return std::string(file.GetUUID().AsString()) + '\n' + tree.GetName() + '\n' + branch + '\n' + std::to_string(first) + '+' +
+          std::to_string(entries);
+}
+
+std::uint32_t ReadBE(const unsigned char *at, int bytes)
+{
+   std::uint32_t v = 0;
+   for (int i = 0; i < bytes; ++i)
+      v = (v << 8) | at[i];
+   return v;
+}
+
+/// The bytes of the key at `seek` (`nbytes` long) of the local file `file`, read with a file
+/// descriptor of our own so that ROOT's TFile (its offset, caches, counters) is left alone.
+std::vector<unsigned char> ReadKeyBytes(TFile &file, Long64_t seek, Int_t nbytes)
+{
+   if (file.IsA() != TFile::Class())
+      throw Error(std::string("context baskets are read from local files; ") + file.GetName() + " is a " +
+                  file.IsA()->GetName());
+   const int fd = ::open(file.GetName(), O_RDONLY | O_CLOEXEC);
+   if (fd < 0)
+      throw Error(std::string("cannot open ") + file.GetName() + " to read a context basket");
+   std::vector<unsigned char> bytes(static_cast<std::size_t>(nbytes));
+   std::size_t done = 0;
+   while (done < bytes.size()) {
+      const ssize_t got = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(seek + done));
+      if (got <= 0)
+         break;
+      done += static_cast<std::size_t>(got);
+   }
+   ::close(fd);
+   if (done != bytes.size())
+      throw Error("cannot read " + std::to_string(nbytes) + " bytes at " + std::to_string(seek) + " of " + file.GetName());
+   return bytes;
+}
+
+/// The decoded floats of the basket stored as the key `key`: one Baler block holding the whole
+/// basket, as a carrier's basket is when a member is coded with it.
+std::vector<double> DecodeCarrierKey(const std::vector<unsigned char> &key, const std::string &what)
+{
+   // TKey header: Nbytes(4) Version(2) ObjLen(4) Datime(4) KeyLen(2) ..., big-endian
+   if (key.size() < 18)
+      throw Error(what + ": key of " + std::to_string(key.size()) + " bytes");
+   const std::size_t nbytes = ReadBE(key.data(), 4);
+   const std::size_t objlen = ReadBE(key.data() + 6, 4);
+   const std::size_t keylen = ReadBE(key.data() + 14, 2);
+   if (nbytes != key.size() || keylen + kRootHeaderSize > nbytes)
+      throw Error(what + ": malformed basket key");
+   const unsigned char *block = key.data() + keylen;
+   if (!IsBalerBlock(block) || kRootHeaderSize + PayloadSize(block) != nbytes - keylen || DecodedSize(block) != objlen)
+      throw Error(what + ": not stored as one Baler block");
+   return baler::codec::DecodeFloats(block + kRootHeaderSize, PayloadSize(block));
+}
+
+} // namespace
+
+Int_t BasketIndexAt(const TBranch &branch, Long64_t seek)
+{
+   for (Int_t i = 0; i < branch.GetWriteBasket(); ++i)
+      if (branch.GetBasketSeek(i) == seek)
+         return i;
+   return -1;
+}
+
+Long64_t BasketEndEntry(const TBranch &branch, Int_t index)
+{
+   return index + 1 < branch.GetWriteBasket() ? branch.GetBasketEntry()[index + 1] : branch.GetEntries();
+}
+
+std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::codec::Model &model)
+{
+   TBranch *branch = basket.GetBranch();
+   TFile *file = branch ? branch->GetFile() : nullptr;
+   if (!file || !model.IsObjectModel())
+      return nullptr;
+   auto write = std::make_unique<MemberWrite>();
+   std::vector<std::string> contextNames;
+   write->context.member = branch->GetName();
+   if (!model.ObjectMemberContext(write->context.member, contextNames))
+      return nullptr;
+   const Int_t where = branch->GetListOfBaskets()->IndexOf(&basket);
+   if (where < 0)
+      return nullptr;
+   const Long64_t first = branch->GetBasketEntry()[where];
+   const Long64_t entries = basket.GetNevBuf();
+   write->context.firstEntry = static_cast<std::uint64_t>(first);
+   write->context.entries = static_cast<std::uint64_t>(entries);
+   const TTree &tree = *branch->GetTree();
+   write->carrier = contextNames.empty();
+   write->cacheKey = CacheKey(*file, tree, write->context.member, first, entries);
+   for (const auto &name : contextNames) {
+      ContextValues values = TheCache().Find(CacheKey(*file, tree, name, first, entries));
+      if (!values) { // not written (yet, under IMT) or not as one Baler block: no context
+         write->held.clear();
+         break;
+      }
+      write->held.push_back(std::move(values));
+   }
+   for (const auto &values : write->held)
+      write->context.values.push_back(values.get());
+   return write;
+}
+
+void FinishCarrierWrite(const MemberWrite &write, const std::vector<double> *decodedValues)
+{
+   if (decodedValues)
+      TheCache().Put(write.cacheKey, std::make_shared<const std::vector<double>>(*decodedValues));
+   else
+      TheCache().Erase(write.cacheKey);
+}
+
+std::vector<ContextValues> FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs)
+{
+   TBranch *branch = reading ? reading->GetBranch() : nullptr;
+   TFile *file = branch ? branch->GetFile() : nullptr;
+   if (!file)
+      throw Error("member " + needs.member + " needs the baskets of its context members, and the basket being "
+                  "read has no branch or file to fetch them from");
+   const Int_t index = BasketIndexAt(*branch, seek);
+   if (index < 0)
+      throw Error("the basket at " + std::to_string(seek) + " is not among branch " + branch->GetName() + "'s");
+   const Long64_t first = branch->GetBasketEntry()[index];
+   const Long64_t entries = BasketEndEntry(*branch, index) - first;
+   if (needs.member != branch->GetName() || needs.firstEntry != static_cast<std::uint64_t>(first) ||
+       needs.entries != static_cast<std::uint64_t>(entries))
+      throw Error("block of member " + needs.member + ", entries " + std::to_string(needs.firstEntry) + "+" +
+                  std::to_string(needs.entries) + ", in the basket of branch " + branch->GetName() + ", entries " +
+                  std::to_string(first) + "+" + std::to_string(entries));
+   TTree &tree = *branch->GetTree();
+   std::vector<ContextValues> context;
+   for (const auto &name : needs.context) {
+      const std::string key = CacheKey(*file, tree, name, first, entries);
+      if (ContextValues values = TheCache().Find(key)) {
+         context.push_back(std::move(values));
+         continue;
+      }
+      const std::string what = "context branch " + name + " of " + needs.member;
+      TBranch *carrier = tree.GetBranch(name.c_str());
+      if (!carrier)
+         throw Error(what + ": no such branch in tree " + tree.GetName());
+      Int_t k = 0;
+      while (k < carrier->GetWriteBasket() &&
+             !(carrier->GetBasketEntry()[k] == first && BasketEndEntry(*carrier, k) == first + entries))
+         ++k;
+      if (k == carrier->GetWriteBasket())
+         throw Error(what + ": no basket of entries " + std::to_string(first) + "+" + std::to_string(entries));
+      auto values = std::make_shared<const std::vector<double>>(
+         DecodeCarrierKey(ReadKeyBytes(*file, carrier->GetBasketSeek(k), carrier->GetBasketBytes()[k]), what));
+      TheCache().Put(key, values);
+      context.push_back(std::move(values));
+   }
+   return context;
+}
+
+} // namespace Baler::Internal

@@ -1,0 +1,68 @@
+// The context of object models: a member's basket (Jet_E) is coded with the decoded values of
+// its context members' baskets (Jet_Px, Jet_Py, Jet_Pz) for the same entries (docs/design.md).
+//
+// Writing: a carrier's basket, once ROOT has written it compressed, leaves its decoded values in
+// a process-wide cache keyed by file, tree, branch and entry range; a member's basket takes its
+// context from there, and is coded without context when it is not there (yet): always correct.
+// Reading: the plugin fetches the context baskets itself, by the branches' own basket tables and
+// a read of its own from the file (no TFile, TTreeCache or basket state of ROOT's is touched),
+// decodes them through the same codec and caches them. Context members are carriers, coded
+// without context, so reading a member fetches at most one level of other baskets.
+#ifndef BALER_OBJECTCONTEXT_H
+#define BALER_OBJECTCONTEXT_H
+
+#include "baler/codec.hpp"
+
+#include "RtypesCore.h"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+class TBasket;
+class TBranch;
+
+namespace Baler::Internal {
+
+using ContextValues = std::shared_ptr<const std::vector<double>>;
+
+/// The context an object member's block needs cannot be fetched: not a damaged block.
+class ContextUnavailable : public baler::codec::Error {
+public:
+   using baler::codec::Error::Error;
+};
+
+/// How one basket of an object model's member is coded while it is written.
+struct MemberWrite {
+   baler::codec::MemberContext context; ///< member name, entries, pointers into `held`
+   std::vector<ContextValues> held;     ///< keeps the context values alive while coding
+   bool carrier = false;                ///< a member without context: others may use its values
+   std::string cacheKey;                ///< where a carrier's decoded values go
+};
+
+/// The coding of `basket` (being written, on this thread) as a member of the object model `model`:
+/// nullptr when the branch is not one of its members. The context values are those cached for the
+/// same entries; a member whose context is not (all) cached gets none and is coded per value.
+std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::codec::Model &model);
+
+/// Called once ROOT has written a carrier's basket: caches `decodedValues` (its Baler block's
+/// decoded floats) when the basket was stored as that one block, and otherwise (null) forgets any
+/// values cached for the same entries, so that no member is ever coded with values a reader
+/// would not find.
+void FinishCarrierWrite(const MemberWrite &write, const std::vector<double> *decodedValues);
+
+/// Fetches the context an object member's block needs (`needs`, from the block), for the basket
+/// `reading` read from file offset `seek` on this thread: the decoded values of each context
+/// member's basket for the same entries. Throws baler::codec::Error naming what is missing.
+std::vector<ContextValues> FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs);
+
+/// The index of the basket at file offset `seek` among `branch`'s baskets, or -1.
+Int_t BasketIndexAt(const TBranch &branch, Long64_t seek);
+
+/// The entry after the last entry of basket `index` of `branch` (a written basket).
+Long64_t BasketEndEntry(const TBranch &branch, Int_t index);
+
+} // namespace Baler::Internal
+
+#endif
