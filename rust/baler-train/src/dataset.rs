@@ -25,6 +25,9 @@ pub struct Dataset {
     pub is_f32: bool,
     /// Vectors of another width that the reader left out.
     pub skipped: i64,
+    /// Each column is its own ROOT branch of one collection (Jet_Px, Jet_Py, ...), one row per
+    /// object: an object model's members, not an autoencoder's row.
+    pub collection: bool,
 }
 
 impl Dataset {
@@ -69,7 +72,10 @@ pub fn load(inputs: &[PathBuf], glob: &str, tree: Option<&str>) -> Result<Datase
         }
         inputs.iter().map(|p| read_npz(p).and_then(|t| select_columns(t, glob).map_err(|e| format!("{}: {e}", p.display())))).collect::<Result<Vec<_>, _>>()?
     } else if npz == 0 {
-        vec![rows_from_root(inputs, glob, tree)?]
+        let mut set = concat(vec![rows_from_root(inputs, glob, tree)?])?;
+        // one branch gives columns named branch[i]; several branches their own names
+        set.collection = set.k > 1 && !set.names[0].ends_with(']');
+        return Ok(set);
     } else {
         return Err("inputs mix .npz and ROOT files: give one kind".into());
     };
@@ -78,7 +84,7 @@ pub fn load(inputs: &[PathBuf], glob: &str, tree: Option<&str>) -> Result<Datase
 
 fn concat(tables: Vec<NpzTable>) -> Result<Dataset, String> {
     let first = tables.first().ok_or("no input files")?;
-    let mut set = Dataset { values: vec![], k: first.names.len(), names: first.names.clone(), entry: vec![], is_f32: true, skipped: 0 };
+    let mut set = Dataset { values: vec![], k: first.names.len(), names: first.names.clone(), entry: vec![], is_f32: true, skipped: 0, collection: false };
     let mut next_entry = 0i64;
     for t in tables {
         if t.names != set.names {
@@ -184,7 +190,7 @@ mod tests {
 
     #[test]
     fn split_keeps_whole_entries_together_and_validates_on_the_last_ones() {
-        let set = Dataset { values: (0..12).map(f64::from).collect(), k: 2, names: vec!["a".into(), "b".into()], entry: vec![0, 0, 1, 2, 2, 3], is_f32: true, skipped: 0 };
+        let set = Dataset { values: (0..12).map(f64::from).collect(), k: 2, names: vec!["a".into(), "b".into()], entry: vec![0, 0, 1, 2, 2, 3], is_f32: true, skipped: 0, collection: false };
         let (train, val) = set.split_by_entry(0.5);
         assert_eq!(train.entry, vec![0, 0, 1]);
         assert_eq!(val.entry, vec![2, 2, 3]);

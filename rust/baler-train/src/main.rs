@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use baler_codec::{Bound, Model, Spec};
+use baler_codec::{fit_object_model, object_model_costs, Bound, MemberCost, Model, ObjectModel, Predictor, Spec};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use tch::Device;
@@ -117,6 +117,9 @@ fn run(args: &Args) -> Result<(), String> {
     tch::set_num_interop_threads(1);
 
     let data = dataset::load(&args.inputs, &args.branches, args.tree.as_deref())?;
+    if data.collection {
+        return train_object_model(args, &bound, &data);
+    }
     let k = data.k;
     if data.is_f32 {
         if let Bound::Bits(n) = bound {
@@ -181,6 +184,71 @@ fn run(args: &Args) -> Result<(), String> {
     write_model(&args.out, model.bytes())?;
     println!("model {} ({} bytes) written to {}", model.id(), model.bytes().len(), args.out.display());
     Ok(())
+}
+
+/// The columns of `data` (one per member), as the object model's fit takes them.
+fn columns(data: &dataset::Dataset) -> Vec<Vec<f64>> {
+    (0..data.k).map(|j| (0..data.rows()).map(|i| data.row(i)[j]).collect()).collect()
+}
+
+/// Several branches of one collection: an object model (which members carry, which are predicted
+/// from the carriers' decoded values), fitted on the training entries by what the codec pays, and
+/// measured on the validation entries. No libtorch: the predictors are least-squares fits.
+fn train_object_model(args: &Args, bound: &Bound, data: &dataset::Dataset) -> Result<(), String> {
+    let (train_rows, val_rows) = data.split_by_entry(args.validation);
+    println!(
+        "objects: {} of {} members ({}), {} training, {} validation; an object model (--latent, --hidden, --epochs do not apply)",
+        data.rows(),
+        data.k,
+        data.names.join(", "),
+        train_rows.rows(),
+        val_rows.rows()
+    );
+    let started = Instant::now();
+    let (model, _) = fit_object_model(&data.names, &columns(&train_rows), bound, data.is_f32).map_err(|e| format!("cannot fit an object model: {e}"))?;
+    println!("fitted in {:.1} s:", started.elapsed().as_secs_f64());
+    print_members(&model);
+    let val = object_model_costs(&model, &columns(&val_rows), bound, data.is_f32).map_err(|e| e.to_string())?;
+    let all = object_model_costs(&model, &columns(data), bound, data.is_f32).map_err(|e| e.to_string())?;
+    print_member_costs("validation", &args.bound, &val);
+    let (per_value, fitted): (usize, usize) = all.iter().fold((0, 0), |(p, f), c| (p + c.per_value_bytes, f + c.fitted_bytes));
+    println!(
+        "all rows, model included: {:.1}% smaller than the per-value codec ({} + {} bytes against {})",
+        100.0 * (1.0 - (fitted + model.bytes().len()) as f64 / per_value.max(1) as f64),
+        fitted,
+        model.bytes().len(),
+        per_value
+    );
+    write_model(&args.out, model.bytes())?;
+    println!("model {} ({} bytes) written to {}", model.id(), model.bytes().len(), args.out.display());
+    Ok(())
+}
+
+fn print_members(model: &ObjectModel) {
+    for (i, m) in model.members().iter().enumerate() {
+        let how = match &m.predictor {
+            Predictor::Carrier => "carries (coded per value)".to_string(),
+            Predictor::Linear { .. } => format!("linear in {}", model.context_names(i).join(", ")),
+            Predictor::Norm { .. } => format!("norm of {}", model.context_names(i).join(", ")),
+        };
+        println!("  {:<32} {how}", m.name);
+    }
+}
+
+fn print_member_costs(what: &str, bound: &str, costs: &[MemberCost]) {
+    let (mut values, mut per_value, mut fitted) = (0, 0, 0);
+    for c in costs {
+        println!("  {:<32} {:>9} values: per-value {:.4} B/value, object model {:.4} B/value", c.name, c.values, c.per_value_bytes as f64 / c.values.max(1) as f64, c.fitted_bytes as f64 / c.values.max(1) as f64);
+        values += c.values;
+        per_value += c.per_value_bytes;
+        fitted += c.fitted_bytes;
+    }
+    println!(
+        "{what:>10} at {bound}: per-value codec {:.4} B/value, object model {:.4} B/value: {:.1}% smaller ({values} values)",
+        per_value as f64 / values.max(1) as f64,
+        fitted as f64 / values.max(1) as f64,
+        100.0 * (1.0 - fitted as f64 / per_value.max(1) as f64)
+    );
 }
 
 /// Writes under a temporary name and renames, so a failed run never leaves half a model.

@@ -112,13 +112,22 @@ def main():
         branches = leaf_branches(tree, glob)
         if not branches:
             fail(f"{path}: no branch of tree '{tree.name}' matches '{glob}'")
-        if names is not None and branches != names:
-            fail(f"{path}: the matching branches differ from the first file's ({', '.join(names)})")
-        names = branches
         try:
             arrays = [tree[b].array(library="ak") for b in branches]
         except Exception as e:
             fail(f"{path}: cannot read branch values ({e})")
+        if len(branches) > 1:
+            # a collection's glob (Jet_*) also matches its flags and integers: the members are its floats
+            floats = [i for i, a in enumerate(arrays) if ak.to_numpy(ak.flatten(a, axis=None)).dtype.kind == "f"]
+            left = [b for i, b in enumerate(branches) if i not in floats]
+            if left and names is None:
+                sys.stderr.write(f"leaving out branches that hold no floats: {', '.join(left)}\n")
+            branches, arrays = [branches[i] for i in floats], [arrays[i] for i in floats]
+            if not branches:
+                fail(f"{path}: no branch matching '{glob}' holds floats")
+        if names is not None and branches != names:
+            fail(f"{path}: the matching branches differ from the first file's ({', '.join(names)})")
+        names = branches
         if len(arrays) == 1:
             rows, entry, left_out = rows_of_vector_branch(arrays[0], branches[0])
         else:
