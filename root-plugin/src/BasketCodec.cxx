@@ -82,8 +82,9 @@ std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layo
    std::size_t written = 0;
    for (std::size_t begin = 0; begin < objectSize; begin += kMaxRootBlockSize) {
       const std::size_t size = std::min(kMaxRootBlockSize, objectSize - begin);
-      const std::size_t block = EncodeBalerBlock(spec, model, SliceLayout(layout, begin, begin + size), object + begin,
-                                                 size, tgt + written, tgtCapacity - written);
+      // (an object model's member without its context: per value, always correct)
+      const std::size_t block = EncodeBalerBlock(spec, model, nullptr, SliceLayout(layout, begin, begin + size),
+                                                 object + begin, size, tgt + written, tgtCapacity - written);
       if (block == 0)
          return 0;
       usedModel = usedModel || !baler::codec::BlockModelId(tgt + written + kRootHeaderSize, block - kRootHeaderSize).empty();
@@ -157,6 +158,8 @@ std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, 
    const std::string modelId = baler::codec::BlockModelId(src + kRootHeaderSize, payload);
    const ModelPtr model = modelId.empty() ? nullptr : FindModel(modelId);
    if (model && model->IsObjectModel()) {
+      if (!fetchContext)
+         throw ContextUnavailable("an object member's block decoded without a basket to fetch its context for");
       const auto needs = baler::codec::ReadBlockContext(src + kRootHeaderSize, payload);
       const std::vector<ContextValues> values = fetchContext(needs);
       baler::codec::MemberContext member{needs.member, needs.firstEntry, needs.entries, {}};

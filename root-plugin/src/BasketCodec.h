@@ -58,9 +58,9 @@ bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const bal
 
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.
 /// A block coded through a model gets it from ModelStore (the model's absence is an error naming it);
-/// an object member's block gets its context from `fetchContext`.
+/// an object member's block gets its context from `fetchContext` (none given: such a block is an error).
 std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, unsigned char *tgt,
-                                 std::size_t tgtCapacity, const ContextFetcher &fetchContext);
+                                 std::size_t tgtCapacity, const ContextFetcher &fetchContext = {});
 
 /// What one Baler block (header included, at most `srcSize` bytes) holds, from its section headers:
 /// e.g. `f32 bits:10`, `f32 ae:bits:7:<model id>`, `none` without floats (`baler inspect`).
