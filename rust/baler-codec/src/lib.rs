@@ -317,37 +317,33 @@ pub fn decoded_len(block: &[u8]) -> Result<usize, CodecError> {
     read_header(&mut Reader::new(block)).map(|h| h.decoded_len)
 }
 
-/// The model an `ae:` block was coded with ([`Model::id`]), or None when it needs none
-/// (object models: see [`block_context`]).
-pub fn block_model_id(block: &[u8]) -> Result<Option<ModelId>, CodecError> {
+/// The payload of the first section of `block` with one of the tags `wanted`, or None (sections
+/// read by their headers only, nothing decoded).
+fn find_section<'a>(block: &'a [u8], wanted: &[u8]) -> Result<Option<&'a [u8]>, CodecError> {
     let mut r = Reader::new(block);
     read_header(&mut r)?;
     while !r.is_empty() {
         let t = r.u8()?;
         let len = r.len_at_most(r.remaining(), "section length")?;
         let payload = r.bytes(len)?;
-        if t == tag::AE || t == tag::AE_PER_COLUMN {
-            return ae::section_model_id(payload).map(Some);
+        if wanted.contains(&t) {
+            return Ok(Some(payload));
         }
     }
     Ok(None)
+}
+
+/// The model an `ae:` block was coded with ([`Model::id`]), or None when it needs none
+/// (object models: see [`block_context`]).
+pub fn block_model_id(block: &[u8]) -> Result<Option<ModelId>, CodecError> {
+    find_section(block, &[tag::AE, tag::AE_PER_COLUMN])?.map(ae::section_model_id).transpose()
 }
 
 /// What a block of an object model's member was coded with (model id, member, context members,
 /// entry range), or None when it needs no context: what a reader must fetch before
 /// [`decode_block_in_context`].
 pub fn block_context(block: &[u8]) -> Result<Option<BlockContext>, CodecError> {
-    let mut r = Reader::new(block);
-    read_header(&mut r)?;
-    while !r.is_empty() {
-        let t = r.u8()?;
-        let len = r.len_at_most(r.remaining(), "section length")?;
-        let payload = r.bytes(len)?;
-        if t == tag::OBJECT {
-            return object::section_context(payload).map(Some);
-        }
-    }
-    Ok(None)
+    find_section(block, &[tag::OBJECT])?.map(object::section_context).transpose()
 }
 
 /// Decodes a block that needs no model or context (a carrier's, say) and returns its float
@@ -366,17 +362,10 @@ pub fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>, CodecError> {
 
 /// The layout section of a block, checked against `decoded_len`.
 fn block_layout(block: &[u8], decoded_len: usize) -> Result<(Vec<(SegmentKind, usize)>, Totals), CodecError> {
-    let mut r = Reader::new(block);
-    read_header(&mut r)?;
-    while !r.is_empty() {
-        let t = r.u8()?;
-        let len = r.len_at_most(r.remaining(), "section length")?;
-        let payload = r.bytes(len)?;
-        if t == tag::LAYOUT {
-            return read_layout_section(payload, decoded_len);
-        }
+    match find_section(block, &[tag::LAYOUT])? {
+        Some(payload) => read_layout_section(payload, decoded_len),
+        None => corrupt("block has no layout section"),
     }
-    corrupt("block has no layout section")
 }
 
 fn read_layout_section(payload: &[u8], decoded_len: usize) -> Result<(Vec<(SegmentKind, usize)>, Totals), CodecError> {
