@@ -1,5 +1,6 @@
 #include "ObjectContext.h"
 
+#include "BasketKeyCheck.h"
 #include "RootBlockHeader.h"
 
 #include "TBasket.h"
@@ -123,13 +124,14 @@ std::vector<unsigned char> ReadKeyBytes(TFile &file, Long64_t seek, Int_t nbytes
 std::vector<double> DecodeCarrierKey(const std::vector<unsigned char> &key, const std::string &what)
 {
    // TKey header: Nbytes(4) Version(2) ObjLen(4) Datime(4) KeyLen(2) ..., big-endian
-   if (key.size() < 18)
-      throw Error(what + ": key of " + std::to_string(key.size()) + " bytes");
+   const std::string damage = CheckBasketKey(key.data(), key.size(), static_cast<long long>(key.size()));
+   if (!damage.empty())
+      throw Error(what + ": its record is damaged: " + damage);
    const std::size_t nbytes = ReadBE(key.data(), 4);
    const std::size_t objlen = ReadBE(key.data() + 6, 4);
-   const std::size_t keylen = ReadBE(key.data() + 14, 2);
+   const std::size_t keylen = BasketKeyLength(key.data(), key.size());
    if (nbytes != key.size() || keylen + kRootHeaderSize > nbytes)
-      throw Error(what + ": malformed basket key");
+      throw Error(what + ": its record is not the " + std::to_string(key.size()) + " bytes its branch says");
    const unsigned char *block = key.data() + keylen;
    if (!IsBalerBlock(block) || kRootHeaderSize + PayloadSize(block) != nbytes - keylen || DecodedSize(block) != objlen)
       throw Error(what + ": not stored as one Baler block");
