@@ -1,4 +1,4 @@
-//! The object float section (section tag 18, docs/format.md): one member of an object model
+//! The object float section (section tag 19, docs/format.md): one member of an object model
 //! (`object_model.rs`) coded with the decoded values of its context members for the same entries.
 //!
 //! Value i of the member's basket and value i of each context member's basket belong to the same
