@@ -73,42 +73,63 @@ def test_training_predicts_energy_from_the_momenta(muon_model):
     assert float(energy.group(2)) < 0.3 * float(energy.group(1)), output
 
 
-@pytest.mark.parametrize("imt", [False, True], ids=["sequential", "imt"])
-def test_object_file_reads_the_per_value_values(baler, shared_data, muon_model, tmp_path, imt):
-    model, model_id, _ = muon_model
-    per_value, objects = tmp_path / "bits10.root", tmp_path / "objects.root"
-    rewrite(shared_data, per_value)
-    rewrite(shared_data, objects, "Muon_*", f"ae:bits:10:{model}", imt=imt)
+@pytest.fixture(scope="module")
+def per_value(shared_data, tmp_path_factory):
+    """HZZ rewritten at bits:10, and a digest of its Muon_E read alone: what every object file must give."""
+    path = tmp_path_factory.mktemp("per_value") / "bits10.root"
+    rewrite(shared_data, path)
+    return path, read_member_alone(path, "Muon_E")
+
+
+@pytest.fixture(scope="module")
+def object_file(shared_data, muon_model, tmp_path_factory):
+    """HZZ rewritten at bits:10 with SetCodec("Muon_*", ae:bits:10:MODEL), without IMT."""
+    model, _, _ = muon_model
+    path = tmp_path_factory.mktemp("objects") / "objects.root"
+    rewrite(shared_data, path, "Muon_*", f"ae:bits:10:{model}")
+    return path
+
+
+def check_reads_the_per_value_values(objects, per_value, reader_imt):
+    reference, reference_alone = per_value
     # every branch, every value: the very bits of the per-value codec (fresh process, plugin autoloaded)
-    same = compare_trees(per_value, objects, "events")
+    same = compare_trees(reference, objects, "events")
     assert same.plugin_loaded and same.total.bad == 0 and same.total.changed == 0, same.output
-    inspected_objects, inspected_per_value = branch_bytes(baler, objects), branch_bytes(baler, per_value)
-    energy = inspected_objects["Muon_E"]
-    if not imt:  # under IMT a member may be flushed before its context and is then coded per value
-        assert f"ae:bits:10:{model_id}" in energy["codec"], energy
-        assert energy["compressed"] < 0.5 * inspected_per_value["Muon_E"]["compressed"], (energy, inspected_per_value["Muon_E"])
     # one member alone (SetBranchStatus, then RDataFrame): the plugin fetches Muon_Px/Py/Pz itself
-    for reader_imt in (False, True):
-        assert read_member_alone(objects, "Muon_E", reader_imt) == read_member_alone(per_value, "Muon_E", False)
+    assert read_member_alone(objects, "Muon_E", reader_imt) == reference_alone
 
 
-def test_policy_writes_object_members(baler, shared_data, muon_model, tmp_path):
+def test_object_file_reads_the_per_value_values(baler, muon_model, per_value, object_file):
+    _, model_id, _ = muon_model
+    check_reads_the_per_value_values(object_file, per_value, reader_imt=True)
+    energy, energy_per_value = branch_bytes(baler, object_file)["Muon_E"], branch_bytes(baler, per_value[0])["Muon_E"]
+    assert f"ae:bits:10:{model_id}" in energy["codec"], energy
+    assert energy["compressed"] < 0.5 * energy_per_value["compressed"], (energy, energy_per_value)
+
+
+def test_written_under_imt(shared_data, muon_model, per_value, tmp_path):
+    """Under IMT a member may be flushed before its context and is then coded per value: the
+    values are the same either way."""
+    model, _, _ = muon_model
+    objects = tmp_path / "imt.root"
+    rewrite(shared_data, objects, "Muon_*", f"ae:bits:10:{model}", imt=True)
+    check_reads_the_per_value_values(objects, per_value, reader_imt=False)
+
+
+def test_policy_writes_object_members(baler, shared_data, muon_model, per_value, tmp_path):
     model, model_id, _ = muon_model
-    per_value, objects = tmp_path / "bits10.root", tmp_path / "policy.root"
-    rewrite(shared_data, per_value)
+    objects = tmp_path / "policy.root"
     rewrite(shared_data, objects, env=preload_env(f"events/Muon_*=ae:bits:10:{model}"))
-    same = compare_trees(per_value, objects, "events")
+    same = compare_trees(per_value[0], objects, "events")
     assert same.total.bad == 0 and same.total.changed == 0, same.output
     assert f"ae:bits:10:{model_id}" in branch_bytes(baler, objects)["Muon_E"]["codec"]
 
 
-def test_uproot_says_what_an_object_member_needs(shared_data, muon_model, tmp_path):
-    model, model_id, _ = muon_model
-    objects = tmp_path / "objects.root"
-    rewrite(shared_data, objects, "Muon_*", f"ae:bits:10:{model}")
+def test_uproot_says_what_an_object_member_needs(muon_model, object_file):
+    _, model_id, _ = muon_model
     output = run_python(
         "import uproot, baler_root\n"
-        f"t = uproot.open('{objects}')['events']\n"
+        f"t = uproot.open('{object_file}')['events']\n"
         "print('px ok:', len(t['Muon_Px'].array()))\n"
         "try:\n    t['Muon_E'].array()\nexcept baler_root.BalerDecodeError as e:\n    print('error:', e)\n")
     assert "px ok: 2421" in output, output
