@@ -102,6 +102,19 @@ def macro_value(output: str, tag: str) -> list:
     return values[-1]
 
 
+def basket_digests(path) -> dict:
+    """{"TREE BRANCH/PATH": [baskets, md5 or "failed I"]} as basket_digests.C prints them for a file:
+    the MD5 of each branch's decompressed baskets as ROOT reads them (tests/test_fixtures.py)."""
+    output = run_macro("basket_digests", path)
+    found = {}
+    for line in output.splitlines():
+        if line.startswith("basket_digests ") and not line.startswith("basket_digests:"):
+            name, numbers = line[len("basket_digests "):].rsplit(": ", 1)
+            baskets, md5 = numbers.split(" ", 1)
+            found[name] = [int(baskets), md5]
+    return found
+
+
 def branch_tallies(output: str, tag: str) -> dict:
     """{branch: Tally} from a macro's 'TAG BRANCH: VALUES CHANGED MUST BAD UNROUNDED' lines
     (baler_bounds.h's Tally::Numbers)."""

@@ -5,6 +5,7 @@ them when they were written. ROOT and uproot must read every basket of them to t
 the values of specs.root must be what each spec promises of the values fixture_specs.C wrote.
 A format change that breaks old files fails here: never regenerate these files to make it pass.
 """
+import hashlib
 import json
 import re
 
@@ -13,36 +14,23 @@ import pytest
 import uproot
 
 import baler_root  # noqa: F401 (teaches uproot to decode Baler blocks)
-from conftest import REPO, run_baler, run_macro, baler  # noqa: F401 (baler: a fixture)
+from conftest import REPO, basket_digests, run_baler, baler  # noqa: F401 (baler: a fixture)
 
 FIXTURES = REPO / "tests" / "fixtures" / "v1"
 RECORDED = json.loads((FIXTURES / "digests.json").read_text())
 FILES = sorted(RECORDED)
 
 
-def root_digests(path) -> dict:
-    output = run_macro("basket_digests", path)
-    found = {}
-    for line in output.splitlines():
-        if line.startswith("basket_digests ") and not line.startswith("basket_digests:"):
-            name, numbers = line[len("basket_digests "):].rsplit(": ", 1)
-            baskets, md5 = numbers.split(" ", 1)
-            found[name] = [int(baskets), md5]
-    return found
-
-
 def uproot_digests(path) -> dict:
     """basket_digests.C's digests, computed from uproot's decompressed baskets."""
-    import hashlib
-
     found = {}
     with uproot.open(path) as file:
         for tree_name, tree in file.items(cycle=False, filter_classname="TTree"):
-            for path, branch in tree.iteritems(recursive=True, full_paths=True):
+            for branch_path, branch in tree.iteritems(recursive=True, full_paths=True):
                 md5 = hashlib.md5()
                 for i in range(branch.num_baskets):
                     md5.update(branch.basket(i).data.tobytes())
-                found[f"{tree_name} {path}"] = [branch.num_baskets, md5.hexdigest()]
+                found[f"{tree_name} {branch_path}"] = [branch.num_baskets, md5.hexdigest()]
     return found
 
 
@@ -54,7 +42,7 @@ def test_the_fixtures_cover_every_layout_and_spec():
 
 @pytest.mark.parametrize("name", FILES)
 def test_root_reads_every_basket_to_the_recorded_bits(name):
-    assert root_digests(FIXTURES / name) == RECORDED[name]
+    assert basket_digests(FIXTURES / name) == RECORDED[name]
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -24,6 +24,7 @@
 #include <iterator>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace fixture {
@@ -32,20 +33,11 @@ constexpr int kRowWidth = 6;
 
 /// A NaN with a payload: its bits must come back exactly too.
 template <typename T>
-T PayloadNaN();
-template <>
-float PayloadNaN<float>()
+T PayloadNaN()
 {
-   const std::uint32_t bits = 0x7fc01234u;
-   float value;
-   std::memcpy(&value, &bits, sizeof value);
-   return value;
-}
-template <>
-double PayloadNaN<double>()
-{
-   const std::uint64_t bits = 0x7ff8000000001234ull;
-   double value;
+   using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+   const Bits bits = sizeof(T) == 4 ? Bits(0x7fc01234u) : Bits(0x7ff8000000001234ull);
+   T value;
    std::memcpy(&value, &bits, sizeof value);
    return value;
 }

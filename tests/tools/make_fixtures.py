@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-from conftest import REPO, baler_settings, branch_tallies, macro_value, run_macro  # noqa: E402
+from conftest import REPO, baler_settings, basket_digests, branch_tallies, macro_value, run_macro  # noqa: E402
 
 ENTRIES = 60
 NESTED_ENTRIES = 4  # entries of nested vectors are large: a few baskets' worth is enough
@@ -28,16 +28,10 @@ AE_FIXTURES = REPO / "rust" / "baler-codec" / "tests" / "fixtures"
 
 
 def digests(path: pathlib.Path) -> dict:
-    """{"TREE BRANCH": [baskets, md5]} as basket_digests.C prints them."""
-    output = run_macro("basket_digests", path)
-    found = {}
-    for line in output.splitlines():
-        if line.startswith("basket_digests ") and not line.startswith("basket_digests:"):
-            name, numbers = line[len("basket_digests "):].rsplit(": ", 1)
-            baskets, md5 = numbers.split(" ", 1)
-            if md5.startswith("failed"):
-                raise SystemExit(f"{path}: {name}: ROOT cannot read basket {md5.split()[1]}")
-            found[name] = [int(baskets), md5]
+    found = basket_digests(path)
+    for name, (_, md5) in found.items():
+        if md5.startswith("failed"):
+            raise SystemExit(f"{path}: {name}: ROOT cannot read basket {md5.split()[1]}")
     return found
 
 
