@@ -202,8 +202,17 @@ SANITIZE_FINDINGS = $(abspath $(SANITIZE_BUILD))/findings
 SANITIZE_TESTS ?= tests/test_faults.py tests/test_fixtures.py tests/test_walking_skeleton.py tests/test_selection.py \
 	tests/test_layouts.py tests/test_nested_layouts.py tests/test_codec_lifetime.py tests/test_concurrency.py \
 	tests/test_cli.py
-# ROOT and Cling keep memory to the end of the process by design: leak reports would be theirs.
-SANITIZE_ENV = LD_PRELOAD="$$($$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' $(SANITIZE_BUILD)/CMakeCache.txt) -print-file-name=libasan.so)" \
+# Left out: RDataFrame over a failed basket crashes inside ROOT, by design of that test (an expected
+# failure), and under the sanitizers ROOT's crash handler then hangs; and the test that parallel
+# unzipping ran, which needs TTreeCacheUnzip's threads to get ahead of the reader (the
+# instrumented build is too slow for them to).
+SANITIZE_DESELECT := -k "not test_rdataframe_over_a_failed_basket and not test_parallel_unzip_and_threads"
+# The runtime of the compiler that built build-sanitize/, and its libstdc++ next to it: ASan binds
+# its exception interceptor at start-up, and python does not link libstdc++ (without it, the first
+# C++ exception aborts in ASan's CHECK). ROOT and Cling keep memory to the end of the process by
+# design: leak reports would be theirs.
+SANITIZE_CXX = $$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' $(SANITIZE_BUILD)/CMakeCache.txt)
+SANITIZE_ENV = LD_PRELOAD="$$($(SANITIZE_CXX) -print-file-name=libasan.so) $$($(SANITIZE_CXX) -print-file-name=libstdc++.so)" \
 	ASAN_OPTIONS=detect_leaks=0:log_path=$(SANITIZE_FINDINGS)/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SANITIZE_FINDINGS)/ubsan
 
@@ -212,7 +221,7 @@ sanitize: cli
 	install -D -m 755 "$(CARGO_RELEASE)/baler" $(SANITIZE_BUILD)/bin/baler
 	rm -rf $(SANITIZE_FINDINGS) && mkdir -p $(SANITIZE_FINDINGS)
 	status=0; source $(SANITIZE_BUILD)/env.sh && $(SANITIZE_ENV) BALER_SHARED_DATA=$(SHARED_DATA) \
-	  $(VPY) -m pytest -q -p no:cacheprovider $(SANITIZE_TESTS) || status=$$?; \
+	  $(VPY) -m pytest -q -p no:cacheprovider $(SANITIZE_DESELECT) $(SANITIZE_TESTS) || status=$$?; \
 	if compgen -G "$(SANITIZE_FINDINGS)/*" > /dev/null; then \
 	  cat $(SANITIZE_FINDINGS)/*; echo "make sanitize: sanitizer reports in $(SANITIZE_FINDINGS)"; exit 1; fi; \
 	if [ $$status -ne 0 ]; then echo "make sanitize: tests failed under the sanitizers"; exit $$status; fi; \

@@ -48,8 +48,10 @@ def env_without_plugin() -> dict:
 
 
 def preload_env(policy=None) -> dict:
-    """The environment of an unmodified program: libBalerROOT preloaded, BALER_POLICY set when given."""
-    env = dict(os.environ, LD_PRELOAD=str(BUILD_LIB / "libBalerROOT.so"))
+    """The environment of an unmodified program: libBalerROOT preloaded (after what the environment
+    already preloads: `make sanitize`'s ASan runtime must come first), BALER_POLICY set when given."""
+    preload = " ".join(filter(None, [os.environ.get("LD_PRELOAD", ""), str(BUILD_LIB / "libBalerROOT.so")]))
+    env = dict(os.environ, LD_PRELOAD=preload)
     if policy is not None:
         env["BALER_POLICY"] = policy
     return env
