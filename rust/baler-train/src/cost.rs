@@ -4,7 +4,7 @@
 //! codec's own fallback to per-value coding where the model does not pay), in blocks of about a
 //! basket's size. The model's own bytes are counted apart: a file stores it once.
 
-use baler_codec::{encode_block, encode_block_with_model, Bound, Model, Segment, SegmentKind, Spec};
+use baler_codec::{encode_block, encode_block_with_model, per_value_spec, Bound, Model, Segment, SegmentKind, Spec};
 
 use crate::dataset::Dataset;
 
@@ -31,14 +31,6 @@ impl Bytes {
     /// Fraction saved against the per-value codec, with `extra` bytes (the model) on the model's side.
     pub fn gain(&self, extra: usize) -> f64 {
         1.0 - (self.through_model + extra) as f64 / self.per_value.max(1) as f64
-    }
-}
-
-pub fn per_value_spec(bound: &Bound) -> Spec {
-    match *bound {
-        Bound::Bits(n) => Spec::Bits(n),
-        Bound::Rel(e) => Spec::Rel(e),
-        Bound::Abs(e) => Spec::Abs(e),
     }
 }
 
