@@ -1,10 +1,18 @@
-//! Writes valid blocks (every codec, several layouts) as seed inputs for the
-//! decode_block fuzz target. usage: fuzz_seeds OUT_DIR
-use baler_codec::{encode_block, Segment, SegmentKind, Spec};
+//! Writes valid seed inputs for the fuzz targets that cannot start from a committed fixture:
+//! blocks of every codec and several layouts (decode_block), and object-model members with their
+//! model and context (decode_object_block). usage: fuzz_seeds CORPUS_DIR (one folder per target)
+use std::path::Path;
+
+use baler_codec::{block_context, decode_block_floats, encode_block, encode_block_in_context, Member, ObjectCoding, ObjectModel, Predictor, Segment, SegmentKind, Spec};
 
 fn main() {
-    let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: fuzz_seeds OUT_DIR"));
-    std::fs::create_dir_all(&dir).unwrap();
+    let corpus = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: fuzz_seeds CORPUS_DIR"));
+    write_block_seeds(&corpus.join("decode_block"));
+    write_object_seeds(&corpus.join("decode_object_block"));
+}
+
+fn write_block_seeds(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
     let vals: Vec<f32> = (0..300).map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 0.37).chain([f32::NAN, -0.0, f32::INFINITY, 1e-40]).collect();
     let mut src: Vec<u8> = Vec::new();
     let mut layout = Vec::new();
@@ -30,5 +38,46 @@ fn main() {
         let mut b = Vec::new();
         encode_block(&plain, &[Segment { kind: SegmentKind::F32, len: plain.len() as u32 }], &spec, &mut b).unwrap();
         std::fs::write(dir.join(format!("plain-{i}")), &b).unwrap();
+    }
+}
+
+/// A muon-like collection (E predicted from px, py, pz), its carriers coded first and their
+/// decoded values the context of E's block, as the plugin does; each seed is the input layout
+/// the decode_object_block target reads.
+fn write_object_seeds(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let carrier = |n: &str| Member { name: n.into(), predictor: Predictor::Carrier };
+    let model = ObjectModel::new(vec![
+        carrier("Muon_Px"),
+        carrier("Muon_Py"),
+        carrier("Muon_Pz"),
+        Member { name: "Muon_E".into(), predictor: Predictor::Norm { context: vec![0, 1, 2], bias: 0.011, weights: vec![1.0; 3] } },
+    ])
+    .unwrap();
+    let n = 64;
+    let p: Vec<[f32; 3]> = (0..n).map(|i| [((i * 37) % 101) as f32 - 50.3, ((i * 53) % 97) as f32 * 0.7 - 30.1, ((i * 71) % 89) as f32 * 3.1 - 130.0]).collect();
+    let energies: Vec<f32> = p.iter().map(|v| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2] + 0.011).sqrt()).collect();
+    let basket = |vals: &[f32]| -> Vec<u8> { vals.iter().flat_map(|v| v.to_be_bytes()).collect() };
+    for (s, text) in ["bits:10", "rel:1e-3", "abs:0.01"].iter().enumerate() {
+        let spec: Spec = format!("ae:{text}:{}", model.id()).parse().unwrap();
+        let code = |member: usize, src: &[u8], context: &[&[f64]]| -> Vec<u8> {
+            let coding = ObjectCoding { model: &model, member, first_entry: 1000, entries: n as u64, context };
+            let mut block = Vec::new();
+            encode_block_in_context(src, &[Segment::new(SegmentKind::F32, src.len() as u32)], &spec, &coding, &mut block).unwrap();
+            block
+        };
+        let context: Vec<Vec<f64>> = (0..3).map(|j| decode_block_floats(&code(j, &basket(&p.iter().map(|v| v[j]).collect::<Vec<_>>()), &[])).unwrap()).collect();
+        let slices: Vec<&[f64]> = context.iter().map(Vec::as_slice).collect();
+        let block = code(3, &basket(&energies), &slices);
+        assert!(block_context(&block).unwrap().is_some(), "{text}: E is coded with its context");
+        let body = &model.bytes()[..model.bytes().len() - 16]; // the target appends the hash
+        let mut input = Vec::new();
+        input.extend_from_slice(&(body.len() as u16).to_le_bytes());
+        input.extend_from_slice(body);
+        input.push(context.len() as u8);
+        input.extend_from_slice(&(n as u16).to_le_bytes());
+        input.extend(context.iter().flatten().flat_map(|v| v.to_le_bytes()));
+        input.extend_from_slice(&block);
+        std::fs::write(dir.join(format!("muon-E-{s}")), input).unwrap();
     }
 }

@@ -21,9 +21,9 @@ TARGETS=$(cargo fuzz list)
 N_TARGETS=$(echo "$TARGETS" | wc -w)
 PER_TARGET=$(( (3 * SECS + N_TARGETS - 1) / N_TARGETS ))
 cargo fuzz build --release
-# seed the decoder target with valid blocks of every codec
-mkdir -p fuzz/corpus/decode_block
-cargo run --quiet --release --example fuzz_seeds -- fuzz/corpus/decode_block
+# seed the decoder targets with valid blocks of every codec, and object-model members with
+# their model and context
+cargo run --quiet --release --example fuzz_seeds -- fuzz/corpus
 # the autoencoder decoder target starts from the committed fixture blocks of both section
 # layouts (tags 17 and 18; their model is built in)
 mkdir -p fuzz/corpus/decode_ae_block fuzz/corpus/parse_model
