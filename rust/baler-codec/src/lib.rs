@@ -348,7 +348,9 @@ pub fn block_context(block: &[u8]) -> Result<Option<BlockContext>, CodecError> {
 
 /// Decodes a block that needs no model or context (a carrier's, say) and returns its float
 /// values as f64, in layout order: the context an object model's member is coded with. A block
-/// with both float kinds has no single column of values and is refused.
+/// with both float kinds has no single column of values and is refused. It allocates the decoded
+/// length the header states, as [`decode_block`]'s caller does: check [`decoded_len`] against what
+/// the block should hold (the plugin: the basket's length in its key) before calling.
 pub fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>, CodecError> {
     let mut dst = vec![0u8; decoded_len(block)?];
     let (segs, totals) = block_layout(block, dst.len())?;

@@ -34,11 +34,12 @@ fuzz_target!(|input: &[u8]| {
     let context: Vec<&[f64]> = context_values.chunks(per_member.max(1)).take(members).collect();
 
     let recorded = block_context(block);
-    let _ = decode_block_floats(block);
-    let (Ok(model), Ok(n)) = (ObjectModel::parse(&sealed), decoded_len(block)) else { return };
+    let Ok(n) = decoded_len(block) else { return };
     if n > 1 << 20 {
-        return;
+        return; // every decoder allocates the length the header states: its caller bounds it
     }
+    let _ = decode_block_floats(block);
+    let Ok(model) = ObjectModel::parse(&sealed) else { return };
     // The member the block names (as the plugin looks it up), else every member in turn.
     let named = match &recorded {
         Ok(Some(ctx)) => model.member(&ctx.member),
