@@ -9,7 +9,7 @@ use proptest::prelude::*;
 fn any_f32() -> impl Strategy<Value = f32> {
     prop_oneof![
         3 => any::<u32>().prop_map(f32::from_bits), // every bit pattern: NaN payloads, subnormals, Inf
-        3 => (-1e6f32..1e6f32),
+        3 => -1e6f32..1e6f32,
         1 => prop::sample::select(specials32()),
         1 => (1u32..0x0080_0000).prop_map(f32::from_bits),     // subnormals
         1 => (0x7f00_0000u32..0x7f80_0000).prop_map(f32::from_bits), // near MAX
@@ -20,7 +20,7 @@ fn any_f32() -> impl Strategy<Value = f32> {
 fn any_f64() -> impl Strategy<Value = f64> {
     prop_oneof![
         3 => any::<u64>().prop_map(f64::from_bits),
-        3 => (-1e6f64..1e6f64),
+        3 => -1e6f64..1e6f64,
         1 => prop::sample::select(specials64()),
         1 => (1u64..0x0010_0000_0000_0000).prop_map(f64::from_bits),
         1 => (0x7fe0_0000_0000_0000u64..0x7ff0_0000_0000_0000).prop_map(f64::from_bits),
