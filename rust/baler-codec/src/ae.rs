@@ -11,7 +11,7 @@
 //! refuses (NaN, ±Inf, -0.0, subnormals, ...) are exceptions, stored exactly.
 
 use crate::error::{corrupt, CodecError};
-use crate::float::{self, get_exceptions, get_signs, pco_config, put_signs, Exceptions, Flt};
+use crate::float::{self, get_exceptions, get_signs, pco_config, sign_at, Exceptions, Flt, SignSplitter};
 use crate::layout::SegmentKind;
 use crate::model::{InferScratch, Model, ModelId, TILE_ROWS};
 use crate::quantiser::{self, Choice, Quantiser};
@@ -129,8 +129,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     // column-major: latent dimension (or column) j of row r at j * n_rows + r
     let mut latent_codes = scratch::zeroed::<i32>(l * n_rows);
     let mut residuals = scratch::zeroed::<i64>(k * n_rows);
-    let mut negative = scratch::zeroed::<u8>((k * n_rows).div_ceil(8));
-    let mut any_negative = false;
+    let mut signs = SignSplitter::new(k * n_rows);
     let mut exceptions = Exceptions::default();
     let mut exception_list: Vec<(usize, T)> = Vec::new();
     let mut s = InferScratch::default();
@@ -158,13 +157,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
                 match quant.quantise(x) {
                     Some((code, xr)) => {
                         recon[start + j] = xr;
-                        let code = if Q::SIGNS_APART && code < 0 {
-                            negative[at >> 3] |= 1 << (at & 7);
-                            any_negative = true;
-                            -code
-                        } else {
-                            code
-                        };
+                        let code = if Q::SIGNS_APART { signs.magnitude(at, code) } else { code };
                         residuals[at] = code.wrapping_sub(prediction_code(quant, p));
                     }
                     None => exception_list.push((at, x)),
@@ -174,7 +167,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     }
     put_columns(&latent_codes, n_rows, out)?;
     if Q::SIGNS_APART {
-        put_signs(&negative, any_negative, out)?;
+        signs.put(out)?;
     }
     put_columns(&residuals, n_rows, out)?;
     exception_list.sort_unstable_by_key(|e| e.0);
@@ -366,9 +359,9 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
             }
         }
     }
-    if let Some(signs) = &signs {
+    if signs.is_some() {
         for (at, x) in in_rows.iter_mut().enumerate() {
-            if (signs[at >> 3] >> (at & 7)) & 1 != 0 {
+            if sign_at(&signs, at) {
                 *x = T::from_bits(x.bits() | T::SIGN);
             }
         }

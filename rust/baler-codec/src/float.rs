@@ -55,8 +55,38 @@ pub(crate) fn get_signs(r: &mut Reader<'_>, n: usize) -> Result<Option<Vec<u8>>,
     }
 }
 
+/// A sign stream being written ([`put_signs`]): each negative code is recorded at its index and
+/// replaced by its magnitude, for the quantisers that keep signs apart.
+pub(crate) struct SignSplitter {
+    neg: scratch::Scratch<u8>,
+    any: bool,
+}
+
+impl SignSplitter {
+    pub(crate) fn new(n: usize) -> Self {
+        SignSplitter { neg: scratch::zeroed::<u8>(n.div_ceil(8)), any: false }
+    }
+
+    /// The magnitude of `code`, recording its sign as value `i`'s.
+    #[inline(always)]
+    pub(crate) fn magnitude(&mut self, i: usize, code: i64) -> i64 {
+        if code < 0 {
+            self.neg[i >> 3] |= 1 << (i & 7);
+            self.any = true;
+            -code
+        } else {
+            code
+        }
+    }
+
+    pub(crate) fn put(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        put_signs(&self.neg, self.any, out)
+    }
+}
+
+/// Whether value `i` is negative in a sign stream read by [`get_signs`].
 #[inline(always)]
-fn sign_at(signs: &Option<Vec<u8>>, i: usize) -> bool {
+pub(crate) fn sign_at(signs: &Option<Vec<u8>>, i: usize) -> bool {
     match signs {
         Some(s) => (s[i >> 3] >> (i & 7)) & 1 != 0,
         None => false,
@@ -322,17 +352,14 @@ fn encode_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, out: &mut Vec<u8
 
 /// Writes the sign stream of `codes` and replaces each code by its magnitude.
 pub(crate) fn put_signs_of_codes<T: Flt>(codes: &mut [T::Q], out: &mut Vec<u8>) -> Result<(), CodecError> {
-    let mut neg = scratch::zeroed::<u8>(codes.len().div_ceil(8));
-    let mut any = false;
+    let mut signs = SignSplitter::new(codes.len());
     for (i, q) in codes.iter_mut().enumerate() {
         let v: i64 = (*q).into();
         if v < 0 {
-            neg[i >> 3] |= 1 << (i & 7);
-            any = true;
-            *q = T::q(-v);
+            *q = T::q(signs.magnitude(i, v));
         }
     }
-    put_signs(&neg, any, out)
+    signs.put(out)
 }
 
 /// Values stored exactly, by position.

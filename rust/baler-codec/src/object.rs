@@ -12,7 +12,7 @@
 
 use crate::ae::{float_kind_byte, per_value_spec, prediction_code};
 use crate::error::{corrupt, CodecError};
-use crate::float::{self, get_exceptions, get_signs, pco_config, put_signs, Exceptions, Flt};
+use crate::float::{self, get_exceptions, get_signs, pco_config, sign_at, Exceptions, Flt, SignSplitter};
 use crate::model::ModelId;
 use crate::object_model::{ObjectModel, Predictor};
 use crate::quantiser::{self, Choice, Quantiser};
@@ -91,21 +91,14 @@ fn encode_values<T: Flt, Q: Quantiser<T>>(vals: &[T], predictor: &Predictor, con
     recon.clear();
     recon.extend_from_slice(vals);
     let mut residuals = scratch::zeroed::<i64>(n);
-    let mut negative = scratch::zeroed::<u8>(n.div_ceil(8));
-    let mut any_negative = false;
+    let mut signs = SignSplitter::new(n);
     let mut exceptions = Exceptions::default();
     let mut c = vec![0.0; context.len()];
     for (i, &x) in vals.iter().enumerate() {
         match quant.quantise(x) {
             Some((code, xr)) => {
                 recon[i] = xr;
-                let code = if Q::SIGNS_APART && code < 0 {
-                    negative[i >> 3] |= 1 << (i & 7);
-                    any_negative = true;
-                    -code
-                } else {
-                    code
-                };
+                let code = if Q::SIGNS_APART { signs.magnitude(i, code) } else { code };
                 for (ci, column) in c.iter_mut().zip(context) {
                     *ci = column[i];
                 }
@@ -115,7 +108,7 @@ fn encode_values<T: Flt, Q: Quantiser<T>>(vals: &[T], predictor: &Predictor, con
         }
     }
     if Q::SIGNS_APART {
-        put_signs(&negative, any_negative, out)?;
+        signs.put(out)?;
     }
     put_nums(&residuals, &pco_config(false), out)?;
     exceptions.put::<T>(out);
@@ -198,10 +191,8 @@ fn decode_values<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, predictor: &Predic
         }
         let code = prediction_code(quant, predictor.predict(&c)).wrapping_add(residuals[i]);
         let mut x = quant.reconstruct(code);
-        if let Some(signs) = &signs {
-            if (signs[i >> 3] >> (i & 7)) & 1 != 0 {
-                x = T::from_bits(x.bits() | T::SIGN);
-            }
+        if sign_at(&signs, i) {
+            x = T::from_bits(x.bits() | T::SIGN);
         }
         *d = x;
     }
