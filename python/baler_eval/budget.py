@@ -14,7 +14,7 @@ import numpy as np
 from .command import run_baler
 
 DEFAULT_LADDER = ("lossless", "bits:6", "bits:8", "bits:10", "bits:12", "bits:14", "bits:16",
-                  "rel:1e-2", "rel:1e-3", "rel:1e-4", "abs:1e-1", "abs:1e-2", "abs:1e-3")
+                  "rel:1e-2", "rel:1e-3", "rel:1e-4", "abs:1e-1", "abs:1e-2", "abs:1e-3", "ae:bits:10")
 
 
 @dataclass

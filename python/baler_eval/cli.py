@@ -1,6 +1,7 @@
 """`baler eval ORIGINAL.root COMPRESSED.root [--tree NAME] [--branches GLOB] [--analysis NAME]... [--out DIR]`"""
 
 import argparse
+import fnmatch
 import sys
 import tempfile
 from pathlib import Path
@@ -42,7 +43,10 @@ def parser():
                         "fraction of a second)")
     p.add_argument("--ladder", nargs="?", const=",".join(DEFAULT_LADDER), metavar="SPEC,...",
                    help="also compress ORIGINAL at each spec (default ladder: " + ",".join(DEFAULT_LADDER)
-                        + ") with `baler compress` and evaluate the analyses at each: where a bound starts to matter")
+                        + ") with `baler compress` and evaluate the analyses at each: where a bound starts to matter. "
+                        "ae:BOUND trains an object model for each collection of float branches (Jet_Px, Jet_Py, "
+                        "...: `baler train`) and uses it where it pays, BOUND elsewhere; ae:BOUND:MODEL uses MODEL; "
+                        "both are written by ROOT with the plugin, which codes a member with its collection's values")
     return p
 
 
@@ -54,6 +58,7 @@ def run(args):
         raise EvalError("ORIGINAL.root and COMPRESSED.root are the same file")
     # Imported only now: matplotlib alone takes a second, so `--help` and bad arguments answer at once.
     from .evaluate import evaluate
+    from .model_rung import Rung, is_model_spec, write_model_rung
     from .plots import branch_figure, budget_figure, file_name, physics_figure
     from .progress import Progress
     from .report import html_report, text_summary
@@ -65,15 +70,24 @@ def run(args):
                        original_rows=original_rows)
 
     ladders = {result.tree: [(args.compressed.name, result)] for result in results}
+    ladder_notes = []
     if args.ladder:
         specs = [s.strip() for s in args.ladder.split(",") if s.strip()]
+        trees = [r.tree for r in results]
         with tempfile.TemporaryDirectory(prefix="baler-eval-ladder-") as folder:
             for spec in specs:
                 output = Path(folder) / "ladder.root"
-                compress(args.original, output, spec, args.tree, args.branches)
-                for result in evaluate(args.original, output, [r.tree for r in results], args.branches,
+                if is_model_spec(spec):
+                    rung = write_model_rung(args.original, output, spec, trees,
+                                            _float_branches(original_rows, trees, args.branches), Path(folder))
+                else:
+                    compress(args.original, output, spec, args.tree, args.branches)
+                    rung = Rung(spec)
+                ladder_notes += rung.notes
+                for result in evaluate(args.original, output, trees, args.branches,
                                        args.analysis, progress, compare_branches=False, original_rows=original_rows):
-                    ladders[result.tree].append((spec, result))
+                    result.bytes_compressed += rung.model_bytes
+                    ladders[result.tree].append((rung.label, result))
     original_label = f"original ({_dominant_codec(original_rows)})"
     all_budgets = [b for result in results for b in budgets(result.tree, original_label, ladders[result.tree])]
 
@@ -94,9 +108,10 @@ def run(args):
         figures[id(budget)] = file_name(f"budget_{budget.tree}_{budget.analysis.name}")
         budget_figure(budget, args.out / figures[id(budget)])
     report = args.out / "report.html"
-    report.write_text(html_report(args.original, args.compressed, results, all_budgets, figures, unplotted))
+    report.write_text(html_report(args.original, args.compressed, results, all_budgets, figures, unplotted,
+                                  ladder_notes))
 
-    sys.stdout.write(text_summary(args.original, args.compressed, results, all_budgets))
+    sys.stdout.write(text_summary(args.original, args.compressed, results, all_budgets, ladder_notes))
     print(f"\nreport: {report}")
     if unplotted:
         print(f"plotted {len(to_plot) - unplotted} of the {len(to_plot)} float branches whose values changed "
@@ -105,6 +120,13 @@ def run(args):
     if broken:
         raise EvalError(f"{len(broken)} branches differ from the original beyond what their codec allows "
                         f"({', '.join(broken[:5])}{', ...' if len(broken) > 5 else ''}); see {report}")
+
+
+def _float_branches(rows, trees, branch_globs):
+    """{tree: [float branches that --branches selects]}: what a ladder rung codes lossily."""
+    return {tree: [name for (t, name), info in rows.items() if t == tree and info.holds_floats
+                   and (not branch_globs or any(fnmatch.fnmatchcase(name, g) for g in branch_globs))]
+            for tree in trees}
 
 
 def _dominant_codec(rows):

@@ -73,7 +73,7 @@ def text_table(columns, rows):
     return "\n".join([line(columns), line("-" * w for w in widths)] + [line(r) for r in rows]) + "\n"
 
 
-def text_summary(original, compressed, results, budgets):
+def text_summary(original, compressed, results, budgets, ladder_notes=()):
     out = [f"baler eval: {original} -> {compressed}\n"]
     for result in results:
         out.append(f"\ntree {result.tree}: {result.entries} entries, {result.bytes_original} -> "
@@ -93,6 +93,8 @@ def text_summary(original, compressed, results, budgets):
                    f"budget = the bytes of {budget.reference.label}):\n")
         out.append(text_table(BUDGET_COLUMNS, [budget_row(budget, r) for r in budget.rows]))
         out.append(budget_conclusion(budget) + "\n")
+    if ladder_notes:
+        out.append("\nhow the ladder's model rungs were made:\n" + "".join(f"  {note}\n" for note in ladder_notes))
     return "".join(out)
 
 
@@ -119,7 +121,7 @@ img { max-width: 100%; }
 """
 
 
-def html_report(original, compressed, results, budgets, figures, unplotted=0):
+def html_report(original, compressed, results, budgets, figures, unplotted=0, ladder_notes=()):
     """figures: {object id: PNG file name} for branches, physics comparisons and budgets."""
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>baler eval</title><style>{_STYLE}</style>"
              f"</head><body><h1>baler eval</h1><p>original: <code>{html.escape(str(original))}</code><br>"
@@ -159,5 +161,8 @@ def html_report(original, compressed, results, budgets, figures, unplotted=0):
                                  bad=lambda row: row[-1] == "NO"))
         parts.append(f"<p><b>{html.escape(budget_conclusion(budget))}</b></p>")
         parts.append(f"<img src='{figures[id(budget)]}' alt='budget {html.escape(budget.analysis.name)}'>")
+    if ladder_notes:
+        parts.append("<h3>how the ladder's model rungs were made</h3><ul>" +
+                     "".join(f"<li>{html.escape(note)}</li>" for note in ladder_notes) + "</ul>")
     parts.append("</body></html>\n")
     return "".join(parts)

@@ -125,14 +125,14 @@ class TreeReader:
         try:
             self._reader = self._root.BalerEval.FlatReader(self.tree, names)
         except Exception as error:  # cppyy turns std::runtime_error into a Python exception
-            raise EvalError(f"{self._file.GetName()}: {_cpp_message(error)}") from error
+            raise EvalError(f"{self._file.GetName()}: {cpp_message(error)}") from error
 
     def read(self, first, last):
         """{branch: (values, counts)} for entries [first, last); both arrays are copies."""
         try:
             self._reader.Read(first, last)
         except Exception as error:
-            raise EvalError(f"{self._file.GetName()}: {_cpp_message(error)}") from error
+            raise EvalError(f"{self._file.GetName()}: {cpp_message(error)}") from error
         chunk = {}
         for i, name in enumerate(self.branch_names):
             chunk[name] = (_to_numpy(self._reader.Values(i), np.float64), _to_numpy(self._reader.Counts(i), np.int32))
@@ -148,7 +148,7 @@ def _to_numpy(vector, dtype):
     return np.frombuffer(vector.data(), dtype=dtype, count=vector.size()).copy()
 
 
-def _cpp_message(error):
+def cpp_message(error):
     """The what() of a C++ exception, without cppyy's call-site prefix."""
     text = str(error).strip().splitlines()[-1]
     return text.split("exception: ")[-1] if "exception: " in text else text
