@@ -15,7 +15,6 @@
 #include "ROOT/RNTupleWriter.hxx"
 #include "TBranch.h"
 #include "TFile.h"
-#include "TKey.h"
 #include "TLeaf.h"
 #include "TTree.h"
 #include "ROOT/RVec.hxx"
@@ -361,19 +360,6 @@ inline std::vector<double> ReadRNTupleField(const std::string &path, const std::
             values.push_back(v);
    }
    return values;
-}
-
-/// Bytes on disk of the Baler models stored in a file (keys baler_model_<id>, keys included).
-inline Long64_t ModelKeyBytes(const std::string &path)
-{
-   std::unique_ptr<TFile> file(TFile::Open(path.c_str(), "READ"));
-   if (!file)
-      throw std::runtime_error("cannot open " + path);
-   Long64_t bytes = 0;
-   for (auto *key : TRangeDynCast<TKey>(file->GetListOfKeys()))
-      if (TString(key->GetName()).BeginsWith("baler_model_"))
-         bytes += key->GetNbytes();
-   return bytes;
 }
 
 } // namespace RateDistortion

@@ -52,6 +52,7 @@ import numpy as np
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "python"))
 from baler_eval.command import run_baler  # noqa: E402
+from baler_eval.model_rung import model_key_bytes  # noqa: E402
 from baler_eval.rootio import TreeReader, inspect_branches, root  # noqa: E402
 from vector_codecs import sz3_pair, zfp_pair  # noqa: E402  (bench/, this script's folder)
 
@@ -201,7 +202,7 @@ class Study:
         RD = self.ROOT.RateDistortion
         RD.RewriteTree(str(self.d.path), str(path), self.d.tree, self.only, settings, getattr(RD.FloatStorage, storage),
                        bits, quantisation or self.no_quantisation, codecs or self.no_codecs)
-        models = int(RD.ModelKeyBytes(str(path)))  # the ae: models the file stores, counted with its floats
+        models = model_key_bytes(path)  # the ae: models the file stores, counted with its floats
         return tree_float_bytes(path, self.d.tree, self.d.branches) + models, read_columns(path, self.d.tree, self.d.branches, "TTree")
 
     def rntuple_file(self, label, truncated=0, quantisation=None):
