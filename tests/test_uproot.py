@@ -207,9 +207,9 @@ def test_decoder_binding_refuses_bad_buffers():
 DAMAGED_BRANCH = "Muon_Px"
 
 
-def first_block(data: bytes, path, branch: str) -> int:
+def first_block(data: bytes, path, branch: str, tree: str = "events") -> int:
     """Offset of the ROOT block header of the branch's first basket (which must be Baler's)."""
-    seek = int(uproot.open(path)["events"][branch].member("fBasketSeek")[0])
+    seek = int(uproot.open(path)[tree][branch].member("fBasketSeek")[0])
     key_length = int.from_bytes(data[seek + 14:seek + 16], "big")  # TKey: Nbytes, Version, ObjLen, Datime, KeyLen
     block = seek + key_length
     assert data[block:block + 3] == b"BA\x01", data[block:block + 9]
