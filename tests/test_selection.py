@@ -169,6 +169,18 @@ def test_policy_reaches_a_tree_in_a_subdirectory(tmp_path):
     compare_trees(reference, out, "sub/Events", "x=bits:8").assert_exact_set_changed("x")
 
 
+def test_a_basket_too_small_to_gain_still_holds_values_rounded_by_its_spec(tmp_path):
+    """A handful of values, whose Baler block is not smaller than they are: ROOT stores that basket
+    uncompressed, and its values must still be the spec's (bits:8 rounds them), as in a basket
+    Baler coded; before the zip hook rounded them in place they kept every bit."""
+    reference, out = tmp_path / "few_ref.root", tmp_path / "few.root"
+    run_macro("small_tree", reference, "Events", 5)
+    run_macro("small_tree", out, "Events", 5, env=preload_env("Events/x=bits:8"))
+    result = compare_trees(reference, out, "Events", "x=bits:8")
+    result.assert_exact_set_changed("x")
+    assert result.branches["x"].changed >= 4
+
+
 def test_policy_rule_that_matches_nothing_leaves_the_others_working(small_reference, tmp_path):
     out = tmp_path / "small.root"
     output = run_macro("small_tree", out, "Events", SMALL_ENTRIES,

@@ -222,6 +222,11 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
                                                    src, static_cast<std::size_t>(*srcsize),
                                                    reinterpret_cast<unsigned char *>(tgt),
                                                    static_cast<std::size_t>(*tgtsize), &RootZstd));
+      if (*srcsize == tWriting.basket->GetObjlen() && (*irep == 0 || *irep >= *srcsize))
+         // ROOT stores this basket as it is (a few values, whose Baler block is not smaller than
+         // they are): `src` is the basket's own buffer, so give its values the spec's rounding
+         // first, as the file's other baskets have it, instead of more precision than asked.
+         ApplySpecInPlace(*tWriting.basket, *tWriting.spec, tWriting.model.get());
       NoteModelIfUsed(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep));
       KeepCarrierValues(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep),
                         static_cast<std::size_t>(*srcsize));
