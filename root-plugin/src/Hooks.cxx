@@ -4,8 +4,9 @@
 // libraries make to R__zipMultipleAlgorithm, R__unzip_header and R__unzip, and wraps
 // TBasket::WriteBuffer / ReadBasketBuffers to know which basket is being (de)compressed (see
 // docs/design.md); ReadBasketBuffers and LoadBasketBuffers also check a basket's key before ROOT
-// parses it (BasketKeyCheck.h). Calls for other algorithms, and blocks that are not Baler's, go to ROOT's own
-// functions. Nothing may throw out of these functions: ROOT calls them through C interfaces.
+// parses it (BasketKeyCheck.h); a Baler basket that fails to read stops a TTree::Draw running over it.
+// Calls for other algorithms, and blocks that are not Baler's, go to ROOT's own functions. Nothing
+// may throw out of these functions: ROOT calls them through C interfaces.
 #include "Baler/Baler.h"
 #include "Baler/FileMarker.h"
 #include "BasketCodec.h"
@@ -19,10 +20,12 @@
 #include "RZip.h"
 #include "TBasket.h"
 #include "TBranch.h"
+#include "TChain.h"
 #include "TClass.h"
 #include "TError.h"
 #include "TFile.h"
 #include "TROOT.h"
+#include "TSelector.h"
 #include "TTree.h"
 #include "TTreeCacheUnzip.h"
 #include "TVirtualMutex.h"
@@ -264,6 +267,40 @@ std::string DescribeReadingBasket()
    return where;
 }
 
+/// The TSelectorDraw of a TTree::Draw running over `tree`, or over the TChain whose current tree
+/// it is; null when none runs. TTreePlayer::Process makes the selector the notify object of the
+/// tree or chain it loops over, for the loop only; every TChain is in gROOT's list of specials.
+TSelector *DrawingSelector(const TTree &tree)
+{
+   const auto drawing = [](const TTree &drawn) -> TSelector * {
+      TObject *notified = drawn.GetNotify();
+      return notified && notified->InheritsFrom("TSelectorDraw") ? static_cast<TSelector *>(notified) : nullptr;
+   };
+   if (TSelector *selector = drawing(tree))
+      return selector;
+   R__LOCKGUARD(gROOTMutex);
+   for (TObject *special : *gROOT->GetListOfSpecials()) {
+      const auto *chain = dynamic_cast<const TChain *>(special);
+      if (chain && chain->GetTree() == &tree)
+         if (TSelector *selector = drawing(*chain))
+            return selector;
+   }
+   return nullptr;
+}
+
+/// TTree::Draw never looks at a failed read: it evaluates the branch's stale buffer for the failed
+/// entries and counts them as read. Aborting its selector ends the loop instead, and Draw returns
+/// -1. Other readers see the failure themselves (GetEntry's -1) and are left alone, user
+/// selectors too. Called on the reading thread, after the error that says why.
+void StopDrawOverFailedBasket(const TBasket *basket)
+{
+   const TBranch *branch = basket ? basket->GetBranch() : nullptr;
+   const TTree *tree = branch ? branch->GetTree() : nullptr;
+   if (TSelector *selector = tree ? DrawingSelector(*tree) : nullptr)
+      selector->Abort(
+         ("Baler: a basket of branch " + DescribeBranch(branch) + " cannot be read (see the error above)").c_str());
+}
+
 extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, unsigned char *tgt, int *irep)
 {
    if (!IsBalerBlock(src)) {
@@ -284,6 +321,8 @@ extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, 
    } catch (const std::exception &e) {
       Error("Baler", "corrupt Baler block in %s: %s", DescribeReadingBasket().c_str(), e.what());
    }
+   if (*irep == 0)
+      StopDrawOverFailedBasket(tReading.basket);
 }
 
 /// Reads `bytes.size()` bytes of `file` at `pos` (through its read cache, under the lock ROOT's own
@@ -321,6 +360,7 @@ bool RefuseDamagedKey(TFile *file, Long64_t pos, Int_t len)
    const bool inBranch = tReading.basket && tReading.basket->GetBranch();
    const std::string where = inBranch ? DescribeReadingBasket() : std::string("a basket of ") + file->GetName();
    Error("Baler", "cannot read %s: its record at byte %lld is damaged: %s", where.c_str(), pos, damage.c_str());
+   StopDrawOverFailedBasket(tReading.basket);
    return true;
 }
 
