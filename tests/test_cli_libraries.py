@@ -3,6 +3,7 @@ only what coding and decoding need; the command line's ROOT I/O (rewriter, inspe
 generator, CommandApi.h) is libBalerROOTTools, which only `baler` loads. And a reader without
 libBalerROOT on its library path is told which library is missing and what to set."""
 import re
+import shutil
 
 from conftest import BUILD_LIB, baler, env_without_plugin, run_baler, run_command  # noqa: F401 (baler: a fixture)
 from test_cli import sample  # noqa: F401 (a fixture)
@@ -53,3 +54,17 @@ def test_reading_without_the_plugin_names_the_library_and_the_variable_first(bal
         "Warning in <TClass::Init>: no dictionary for class Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH "
         "is available",
     ]
+
+
+def test_baler_without_its_library_names_it_and_the_fixes(baler, sample, tmp_path):
+    """The command itself, copied away from its ../lib and with neither BALER_LIB nor the build's
+    library folder set: one error naming the library and where it is looked for, no crash."""
+    lonely = tmp_path / "bin" / "baler"
+    lonely.parent.mkdir()
+    shutil.copy(baler, lonely)
+    env = {key: value for key, value in env_without_plugin().items() if key != "BALER_LIB"}
+    proc = run_command([lonely, "inspect", sample], env=env, check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
+    assert proc.returncode == 1 and len(errors) == 1, proc.stderr
+    assert errors[0].startswith("baler: error: cannot load libBalerROOTTools.so (set BALER_LIB, put it in ../lib "
+                                "next to `baler`, or source build/env.sh)"), errors
