@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import MACROS, compare_trees, preload_env, run_baler, run_macro, run_python
+from conftest import BUILD_LIB, MACROS, compare_trees, preload_env, run_baler, run_macro, run_python
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +105,36 @@ def test_object_file_reads_the_per_value_values(baler, muon_model, per_value, ob
     energy, energy_per_value = branch_bytes(baler, object_file)["Muon_E"], branch_bytes(baler, per_value[0])["Muon_E"]
     assert f"ae:bits:10:{model_id}" in energy["codec"], energy
     assert energy["compressed"] < 0.5 * energy_per_value["compressed"], (energy, energy_per_value)
+
+
+CONTEXT_FETCHES = """
+import ctypes, ROOT
+f = ROOT.TFile.Open(PATH)
+t = f.Get('events')
+t.SetBranchStatus('*', 0)
+t.SetBranchStatus(GLOB, 1)
+for entry in range(t.GetEntries()):
+    t.GetEntry(entry)
+count = ctypes.CDLL(LIB).BalerDiagnosticCount
+count.restype, count.argtypes = ctypes.c_longlong, [ctypes.c_char_p]
+print('baskets:', t.GetBranch('Muon_E').GetWriteBasket(), 'fetched:', count(b'context_baskets_fetched'))
+"""
+
+
+def context_fetches(path, glob):
+    """(Muon_E's baskets, context baskets the plugin read and decoded itself) reading `glob`."""
+    output = run_python(f"PATH, LIB, GLOB = '{path}', '{BUILD_LIB / 'libBalerROOT.so'}', '{glob}'\n" + CONTEXT_FETCHES)
+    return tuple(int(x) for x in re.search(r"^baskets: (\d+) fetched: (-?\d+)$", output, re.M).groups())
+
+
+def test_whole_collection_decodes_each_carrier_basket_once(object_file):
+    """Muon_E read alone fetches its three carriers' baskets for each of its baskets. Reading the
+    whole collection, ROOT decodes the carriers' baskets anyway: once Muon_E's first block has
+    named its context, the later ones take ROOT's decoded values instead of reading and decoding
+    the carriers' baskets a second time (only the first entry range's three are fetched)."""
+    baskets, fetched = context_fetches(object_file, "Muon_E")
+    assert baskets >= 2 and fetched == 3 * baskets, (baskets, fetched)
+    assert context_fetches(object_file, "Muon_*") == (baskets, 3)
 
 
 def test_written_under_imt(shared_data, muon_model, per_value, tmp_path):

@@ -184,6 +184,15 @@ std::vector<double> DecodeFloats(const std::uint8_t *block, std::size_t blockLen
    });
 }
 
+std::vector<double> FloatsOfDecoded(const std::uint8_t *block, std::size_t blockLen, const std::uint8_t *decoded,
+                                    std::size_t decodedLen)
+{
+   return Translate([&] {
+      const auto values = bridge::decoded_block_floats(ByteSlice(block, blockLen), ByteSlice(decoded, decodedLen));
+      return std::vector<double>(values.begin(), values.end());
+   });
+}
+
 void DecodeInContext(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,
                      const Model &model, const MemberContext &context)
 {

@@ -77,10 +77,17 @@ struct WritingBasket {
 };
 thread_local WritingBasket tWriting;
 
-/// The basket whose ReadBasketBuffers runs on this thread (for error messages only).
+/// The basket whose ReadBasketBuffers runs on this thread (for error messages and object models'
+/// context).
 struct ReadingBasket {
    TBasket *basket = nullptr;
    Long64_t seek = 0;
+   /// The basket is a carrier that members have been read with (IsReadContext): the unzip hook
+   /// keeps its decoded float values, for KeepReadCarrier once ROOT has read the basket.
+   bool keepCarrier = false;
+   int balerBlocks = 0; ///< Baler blocks decoded for this basket
+   std::size_t decodedBytes = 0;
+   ContextValues carrierValues;
 };
 thread_local ReadingBasket tReading;
 
@@ -301,6 +308,26 @@ void StopDrawOverFailedBasket(const TBasket *basket)
          ("Baler: a basket of branch " + DescribeBranch(branch) + " cannot be read (see the error above)").c_str());
 }
 
+/// The float values of a carrier's block that ROOT decoded for the basket being read (its
+/// decoded bytes `tgt`), kept in tReading for ReadBasketBuffersHook: the members read next take
+/// them as their context instead of decoding the carrier's basket again.
+void KeepCarrierDecoded(const unsigned char *src, std::size_t srcSize, const unsigned char *tgt, std::size_t decoded)
+{
+   if (!tReading.keepCarrier)
+      return;
+   ++tReading.balerBlocks;
+   tReading.decodedBytes = decoded;
+   tReading.carrierValues = nullptr;
+   if (tReading.balerBlocks != 1) // a basket of several blocks: no one block holds its values
+      return;
+   try {
+      tReading.carrierValues = std::make_shared<const std::vector<double>>(
+         baler::codec::FloatsOfDecoded(src + kRootHeaderSize, srcSize - kRootHeaderSize, tgt, decoded));
+   } catch (const std::exception &) {
+      // (floats and doubles in one basket: no column of values) the members fetch what they need
+   }
+}
+
 extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, unsigned char *tgt, int *irep)
 {
    if (!IsBalerBlock(src)) {
@@ -310,10 +337,12 @@ extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, 
    // A bad block reads as failed (0 bytes), like any ROOT read error; the process goes on.
    *irep = 0;
    try {
-      const ReadingBasket reading = tReading;
+      TBasket *basket = tReading.basket;
+      const Long64_t seek = tReading.seek;
       *irep = static_cast<int>(DecompressBalerBlock(
          src, static_cast<std::size_t>(*srcsize), tgt, static_cast<std::size_t>(*tgtsize),
-         [&reading](const baler::codec::BlockContext &needs) { return FetchContext(reading.basket, reading.seek, needs); }));
+         [basket, seek](const baler::codec::BlockContext &needs) { return FetchContext(basket, seek, needs); }));
+      KeepCarrierDecoded(src, static_cast<std::size_t>(*srcsize), tgt, static_cast<std::size_t>(*irep));
    } catch (const ContextUnavailable &e) {
       Error("Baler", "cannot read %s: %s", DescribeReadingBasket().c_str(), e.what());
    } catch (const MissingModel &e) {
@@ -389,19 +418,28 @@ bool ReadThroughParallelUnzip(TBasket *basket, TFile *file)
 
 Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *file)
 {
-   ReadingBasket outer = tReading;
+   ReadingBasket outer = std::move(tReading);
    tReading = ReadingBasket{basket, pos};
    if (!ReadThroughParallelUnzip(basket, file) && RefuseDamagedKey(file, pos, len)) {
-      tReading = outer;
+      tReading = std::move(outer);
       return 1;
    }
    // Models are fetched here, on the thread that reads the file, so that decoding (perhaps in
    // TTreeCacheUnzip's tasks, without this context) never does I/O.
    TBranch *branch = basket ? basket->GetBranch() : nullptr;
-   if (file && branch && branch->GetCompressionAlgorithm() == kAlgorithm)
+   const bool baler = file && branch && branch->GetCompressionAlgorithm() == kAlgorithm;
+   if (baler)
       LoadModelsOf(*file);
+   tReading.keepCarrier = baler && IsReadContext(*branch);
    Int_t result = gRootReadBasketBuffers(basket, pos, len, file);
-   tReading = outer;
+   if (result == 0 && tReading.carrierValues && tReading.balerBlocks == 1) {
+      try {
+         KeepReadCarrier(*basket, pos, tReading.decodedBytes, std::move(tReading.carrierValues));
+      } catch (const std::exception &) {
+         // (out of memory) the members fetch what they need
+      }
+   }
+   tReading = std::move(outer);
    return result;
 }
 
@@ -511,8 +549,9 @@ const Installer gInstaller;
 } // namespace Baler::Internal
 
 /// Diagnostics for the tests, not an API: "zip_call_sites" (calls to ROOT's compressor redirected
-/// to Baler, tests/test_hooks.py) or "blocks_off_loading_thread" (Baler blocks compressed on
-/// worker threads, tests/test_concurrency.py); -1 for another name.
+/// to Baler, tests/test_hooks.py), "blocks_off_loading_thread" (Baler blocks compressed on
+/// worker threads, tests/test_concurrency.py) or "context_baskets_fetched" (carrier baskets an
+/// object member's read decoded itself, tests/test_objects.py); -1 for another name.
 extern "C" long long BalerDiagnosticCount(const char *name)
 {
    using namespace Baler::Internal;
@@ -522,5 +561,7 @@ extern "C" long long BalerDiagnosticCount(const char *name)
    }
    if (std::strcmp(name, "blocks_off_loading_thread") == 0)
       return gBlocksOffLoadingThread.load();
+   if (std::strcmp(name, "context_baskets_fetched") == 0)
+      return ContextBasketsFetched();
    return -1;
 }

@@ -6,14 +6,17 @@
 #include "TBasket.h"
 #include "TBranch.h"
 #include "TFile.h"
+#include "TMath.h"
 #include "TObjArray.h"
 #include "TTree.h"
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
-#include <fcntl.h>
 #include <map>
 #include <mutex>
+#include <set>
+#include <shared_mutex>
 #include <unistd.h>
 
 namespace Baler::Internal {
@@ -81,6 +84,49 @@ ContextCache &TheCache()
    return *cache;
 }
 
+/// The branches (tree name and branch name) that members' blocks have been read with as their
+/// context in this process. Learnt from the members' blocks, so that a process that reads no
+/// member caches nothing, and one that does pays for decoding its carriers twice on the first
+/// entry range only.
+class ReadContextBranches {
+public:
+   bool Contains(const TBranch &branch)
+   {
+      if (!fAny.load(std::memory_order_acquire))
+         return false;
+      std::shared_lock<std::shared_mutex> lock(fMutex);
+      return fNames.count(Name(*branch.GetTree(), branch.GetName())) != 0;
+   }
+
+   void Add(const TTree &tree, const std::string &branch)
+   {
+      std::string name = Name(tree, branch);
+      {
+         std::shared_lock<std::shared_mutex> lock(fMutex);
+         if (fNames.count(name))
+            return;
+      }
+      std::unique_lock<std::shared_mutex> lock(fMutex);
+      fNames.insert(std::move(name));
+      fAny.store(true, std::memory_order_release);
+   }
+
+private:
+   static std::string Name(const TTree &tree, const std::string &branch) { return std::string(tree.GetName()) + '\n' + branch; }
+
+   std::atomic<bool> fAny{false};
+   std::shared_mutex fMutex;
+   std::set<std::string> fNames;
+};
+
+std::atomic<long long> gContextBasketsFetched{0};
+
+ReadContextBranches &TheReadContext()
+{
+   static auto *branches = new ReadContextBranches;
+   return *branches;
+}
+
 std::string CacheKey(TFile &file, const TTree &tree, const std::string &branch, Long64_t first, Long64_t entries)
 {
    return std::string(file.GetUUID().AsString()) + '\n' + tree.GetName() + '\n' + branch + '\n' + std::to_string(first) + '+' +
@@ -95,16 +141,17 @@ std::uint32_t ReadBE(const unsigned char *at, int bytes)
    return v;
 }
 
-/// The bytes of the key at `seek` (`nbytes` long) of the local file `file`, read with a file
-/// descriptor of our own so that ROOT's TFile (its offset, caches, counters) is left alone.
+/// The bytes of the key at `seek` (`nbytes` long) of the local file `file`, read with `pread` on
+/// the file's own descriptor: `pread` moves no file offset, so ROOT's TFile (its offset, caches,
+/// counters) is left alone, and no file is opened per basket.
 std::vector<unsigned char> ReadKeyBytes(TFile &file, Long64_t seek, Int_t nbytes)
 {
    if (file.IsA() != TFile::Class())
       throw Error(std::string("context baskets are read from local files; ") + file.GetName() + " is a " +
                   file.IsA()->GetName());
-   const int fd = ::open(file.GetName(), O_RDONLY | O_CLOEXEC);
+   const int fd = file.GetFd();
    if (fd < 0)
-      throw Error(std::string("cannot open ") + file.GetName() + " to read a context basket");
+      throw Error(std::string("file ") + file.GetName() + " is not open to read a context basket from");
    std::vector<unsigned char> bytes(static_cast<std::size_t>(nbytes));
    std::size_t done = 0;
    while (done < bytes.size()) {
@@ -113,7 +160,6 @@ std::vector<unsigned char> ReadKeyBytes(TFile &file, Long64_t seek, Int_t nbytes
          break;
       done += static_cast<std::size_t>(got);
    }
-   ::close(fd);
    if (done != bytes.size())
       throw Error("cannot read " + std::to_string(nbytes) + " bytes at " + std::to_string(seek) + " of " + file.GetName());
    return bytes;
@@ -142,6 +188,10 @@ std::vector<double> DecodeCarrierKey(const std::vector<unsigned char> &key, cons
 
 Int_t BasketIndexAt(const TBranch &branch, Long64_t seek)
 {
+   // TBranch::GetEntry sets the basket it reads before reading it: checked, not trusted
+   const Int_t reading = branch.GetReadBasket();
+   if (reading >= 0 && reading < branch.GetWriteBasket() && branch.GetBasketSeek(reading) == seek)
+      return reading;
    for (Int_t i = 0; i < branch.GetWriteBasket(); ++i)
       if (branch.GetBasketSeek(i) == seek)
          return i;
@@ -195,6 +245,32 @@ void FinishCarrierWrite(const MemberWrite &write, const std::vector<double> *dec
       TheCache().Erase(write.cacheKey);
 }
 
+long long ContextBasketsFetched()
+{
+   return gContextBasketsFetched.load();
+}
+
+bool IsReadContext(const TBranch &branch)
+{
+   return TheReadContext().Contains(branch);
+}
+
+void KeepReadCarrier(const TBasket &basket, Long64_t seek, std::size_t objlen, ContextValues values)
+{
+   TBranch *branch = basket.GetBranch();
+   TFile *file = branch ? branch->GetFile() : nullptr;
+   // one block that decoded the whole basket, at a seek of this branch: exactly what a member's
+   // fetch would decode (DecodeCarrierKey)
+   if (!file || objlen != static_cast<std::size_t>(basket.GetObjlen()))
+      return;
+   const Int_t index = BasketIndexAt(*branch, seek);
+   if (index < 0)
+      return;
+   const Long64_t first = branch->GetBasketEntry()[index];
+   TheCache().Put(CacheKey(*file, *branch->GetTree(), branch->GetName(), first, BasketEndEntry(*branch, index) - first),
+                  std::move(values));
+}
+
 std::vector<ContextValues> FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs)
 {
    TBranch *branch = reading ? reading->GetBranch() : nullptr;
@@ -224,14 +300,16 @@ std::vector<ContextValues> FetchContext(TBasket *reading, Long64_t seek, const b
       TBranch *carrier = tree.GetBranch(name.c_str());
       if (!carrier)
          throw Error(what + ": no such branch in tree " + tree.GetName());
-      Int_t k = 0;
-      while (k < carrier->GetWriteBasket() &&
-             !(carrier->GetBasketEntry()[k] == first && BasketEndEntry(*carrier, k) == first + entries))
-         ++k;
-      if (k == carrier->GetWriteBasket())
+      TheReadContext().Add(tree, name);
+      // a branch's first entries ascend with its baskets
+      const Long64_t k = carrier->GetWriteBasket() > 0
+                            ? TMath::BinarySearch(Long64_t(carrier->GetWriteBasket()), carrier->GetBasketEntry(), first)
+                            : -1;
+      if (k < 0 || carrier->GetBasketEntry()[k] != first || BasketEndEntry(*carrier, Int_t(k)) != first + entries)
          throw Error(what + ": no basket of entries " + std::to_string(first) + "+" + std::to_string(entries));
       auto values = std::make_shared<const std::vector<double>>(
          DecodeCarrierKey(ReadKeyBytes(*file, carrier->GetBasketSeek(k), carrier->GetBasketBytes()[k]), what));
+      gContextBasketsFetched.fetch_add(1, std::memory_order_relaxed);
       TheCache().Put(key, values);
       context.push_back(std::move(values));
    }

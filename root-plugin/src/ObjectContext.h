@@ -6,8 +6,10 @@
 // context from there, and is coded without context when it is not there (yet): always correct.
 // Reading: the plugin fetches the context baskets itself, by the branches' own basket tables and
 // a read of its own from the file (no TFile, TTreeCache or basket state of ROOT's is touched),
-// decodes them through the same codec and caches them. Context members are carriers, coded
-// without context, so reading a member fetches at most one level of other baskets.
+// decodes them through the same codec and caches them; once a member has named a branch as its
+// context, ROOT's own decoding of that branch's baskets fills the cache too (KeepReadCarrier), so
+// that reading a whole collection decodes each carrier basket once. Context members are carriers,
+// coded without context, so reading a member fetches at most one level of other baskets.
 #ifndef BALER_OBJECTCONTEXT_H
 #define BALER_OBJECTCONTEXT_H
 
@@ -56,6 +58,20 @@ void FinishCarrierWrite(const MemberWrite &write, const std::vector<double> *dec
 /// `reading` read from file offset `seek` on this thread: the decoded values of each context
 /// member's basket for the same entries. Throws baler::codec::Error naming what is missing.
 std::vector<ContextValues> FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs);
+
+/// Whether a member's block has been read, in this process, with the decoded values of `branch`
+/// as its context: then ROOT's own decoding of that branch's baskets is worth keeping
+/// (KeepReadCarrier), so that the members read next find their context without decoding it again.
+bool IsReadContext(const TBranch &branch);
+
+/// Called once ROOT has read `basket` (at file offset `seek`, `objlen` decoded bytes) of a branch
+/// IsReadContext() names, from one Baler block whose float values are `values`: caches them as the
+/// context of the members' baskets of the same entries.
+void KeepReadCarrier(const TBasket &basket, Long64_t seek, std::size_t objlen, ContextValues values);
+
+/// How many context baskets FetchContext has read from files and decoded in this process (a
+/// diagnostic for the tests: a whole collection read decodes each carrier's basket once, by ROOT).
+long long ContextBasketsFetched();
 
 /// The index of the basket at file offset `seek` among `branch`'s baskets, or -1.
 Int_t BasketIndexAt(const TBranch &branch, Long64_t seek);

@@ -124,6 +124,11 @@ BlockContext ReadBlockContext(const std::uint8_t *block, std::size_t blockLen);
 /// layout order, as doubles: the context of the object members coded with it.
 std::vector<double> DecodeFloats(const std::uint8_t *block, std::size_t blockLen);
 
+/// DecodeFloats() from `decoded`, the bytes Decode() gave for `block` (its decoded length): a
+/// reader that decoded a carrier's block anyway takes its values without decoding it again.
+std::vector<double> FloatsOfDecoded(const std::uint8_t *block, std::size_t blockLen, const std::uint8_t *decoded,
+                                    std::size_t decodedLen);
+
 /// Decode() for an object member's block, with the `model` and context ReadBlockContext names.
 void DecodeInContext(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,
                      const Model &model, const MemberContext &context);

@@ -71,6 +71,9 @@ mod ffi {
         /// Decodes a block that needs no model or context and returns its float values in layout
         /// order (the context an object member's block is coded with).
         fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>>;
+        /// The float values of `decoded`, the bytes `decode_block` gave for `block`, as
+        /// `decode_block_floats` returns them (without decoding the block again).
+        fn decoded_block_floats(block: &[u8], decoded: &[u8]) -> Result<Vec<f64>>;
         /// Decodes an object member's block with its context (as in `encode_block_in_context`).
         #[allow(clippy::too_many_arguments)]
         fn decode_block_in_context(
@@ -255,6 +258,10 @@ fn block_context(block: &[u8]) -> Result<ffi::BlockContextInfo, String> {
 
 fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>, String> {
     baler_codec::decode_block_floats(block).map_err(|e| e.to_string())
+}
+
+fn decoded_block_floats(block: &[u8], decoded: &[u8]) -> Result<Vec<f64>, String> {
+    baler_codec::decoded_floats(block, decoded).map_err(|e| e.to_string())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -353,11 +353,23 @@ pub fn block_context(block: &[u8]) -> Result<Option<BlockContext>, CodecError> {
 /// the block should hold (the plugin: the basket's length in its key) before calling.
 pub fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>, CodecError> {
     let mut dst = vec![0u8; decoded_len(block)?];
-    let (segs, totals) = block_layout(block, dst.len())?;
     decode_block(block, &mut dst)?;
+    decoded_floats(block, &dst)
+}
+
+/// The float values of `decoded`, the bytes [`decode_block`] returned for `block`, as
+/// [`decode_block_floats`] gives them: so that a reader who decoded a carrier's block anyway
+/// (ROOT reading its basket) gets its context values without decoding it again. Only the
+/// block's layout section is read.
+pub fn decoded_floats(block: &[u8], decoded: &[u8]) -> Result<Vec<f64>, CodecError> {
+    let expected = decoded_len(block)?;
+    if decoded.len() != expected {
+        return Err(CodecError::LengthMismatch { expected, got: decoded.len() });
+    }
+    let (segs, totals) = block_layout(block, decoded.len())?;
     match (totals.f32, totals.f64) {
-        (0, n) => Ok(gather::<f64>(&dst, &segs, SegmentKind::F64, n / 8).to_vec()),
-        (n, 0) => Ok(gather::<f32>(&dst, &segs, SegmentKind::F32, n / 4).iter().map(|&x| x as f64).collect()),
+        (0, n) => Ok(gather::<f64>(decoded, &segs, SegmentKind::F64, n / 8).to_vec()),
+        (n, 0) => Ok(gather::<f32>(decoded, &segs, SegmentKind::F32, n / 4).iter().map(|&x| x as f64).collect()),
         _ => Err(CodecError::InvalidArgument("a block with float and double values is no object model's context".into())),
     }
 }

@@ -202,7 +202,7 @@ fn decode_values<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, predictor: &Predic
 #[cfg(test)]
 mod tests {
     use crate::object_model::{Member, ObjectModel, Predictor};
-    use crate::{block_context, block_spec, decode_block, decode_block_floats, decode_block_in_context, encode_block, encode_block_in_context, f32_within_spec, CodecError, ObjectCoding, Segment, SegmentKind, Spec};
+    use crate::{block_context, block_spec, decode_block, decode_block_floats, decode_block_in_context, decoded_floats, encode_block, encode_block_in_context, f32_within_spec, CodecError, ObjectCoding, Segment, SegmentKind, Spec};
 
     fn model() -> ObjectModel {
         let carrier = |n: &str| Member { name: n.into(), predictor: Predictor::Carrier };
@@ -295,6 +295,26 @@ mod tests {
             let short = ObjectCoding { context: &context[..2], ..coding };
             assert!(decode_block_in_context(&block, &mut dst, &short).is_err());
         }
+    }
+
+    /// A reader that decoded a carrier's block anyway (ROOT reading the basket) takes its context
+    /// from those bytes: the same values as decoding the block for them, and only from bytes of
+    /// the block's own decoded length.
+    #[test]
+    fn decoded_floats_are_the_blocks_context() {
+        let m = model();
+        let cols = four_vectors(500);
+        let spec: Spec = "ae:bits:10:m".parse().unwrap();
+        let (src, layout) = basket(&cols[0]);
+        let mut block = Vec::new();
+        let coding = ObjectCoding { model: &m, member: 0, first_entry: 0, entries: 6, context: &[] };
+        encode_block_in_context(&src, &layout, &spec, &coding, &mut block).unwrap();
+        let mut decoded = vec![0u8; src.len()];
+        decode_block(&block, &mut decoded).unwrap();
+        let values = decoded_floats(&block, &decoded).unwrap();
+        assert_eq!(values.len(), cols[0].len());
+        assert_eq!(values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), decode_block_floats(&block).unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert!(matches!(decoded_floats(&block, &decoded[1..]), Err(CodecError::LengthMismatch { .. })));
     }
 
     /// Context of another length (baskets of different entry ranges): coded per value, readable
