@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 /// Bumped whenever a signature or a struct below changes; the CLI checks it after loading.
-#define BALER_COMMAND_API_VERSION 3
+#define BALER_COMMAND_API_VERSION 4
 
 /// One branch of one tree.
 typedef struct BalerBranchRow {
@@ -61,6 +61,9 @@ typedef struct BalerCompressOptions {
    /// NULL or "": none. A rule that selects no float or double branch is reported as a warning,
    /// like a glob of `globs`.
    const char *policy;
+   /// Threads that code baskets, the calling one included; 0: one per core, at most 4. The output
+   /// is the same for any number.
+   int threads;
 } BalerCompressOptions;
 
 /// BALER_COMMAND_API_VERSION of the library.

@@ -22,10 +22,11 @@
 #include "TVirtualStreamerInfo.h"
 
 #include <algorithm>
-#include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -121,7 +122,7 @@ struct StoredBasket {
 struct BasketSlot {
    const StoredBasket *stored = nullptr;
    RecodingBasket key;
-   TBasket *decoded = nullptr; ///< owned by the input branch
+   std::unique_ptr<TBasket> decoded; ///< taken from the input branch (BranchAccess::TakeBasket)
    baler::codec::Layout layout; ///< of `decoded`, described on the reading thread (it reads ROOT's metadata)
    std::vector<unsigned char> blocks;
    std::size_t size = 0; ///< of the blocks coded; 0: the stored payload stays
@@ -129,11 +130,58 @@ struct BasketSlot {
    std::string error;
 };
 
-/// At most this many baskets, and about this many decoded bytes, are held at a time; their coding
-/// is shared among this many threads (including the one reading and writing).
+/// At most this many baskets, and about this many decoded bytes, are held at a time.
 constexpr std::size_t kWindowBaskets = 64;
 constexpr std::size_t kWindowBytes = std::size_t(64) << 20;
-const unsigned kCodingThreads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+
+/// Threads that code a window's baskets when the caller does not say (BalerCompressOptions::threads),
+/// the one reading and writing included: one per core, at most 4.
+unsigned DefaultCodingThreads()
+{
+   return std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+}
+
+/// The slots of a window handed to the coding threads as the reading thread fills them, so that
+/// coding overlaps reading.
+class CodingQueue {
+public:
+   /// Slots [0, filled) are ready to be coded.
+   void Publish(std::size_t filled)
+   {
+      {
+         std::lock_guard<std::mutex> lock(fMutex);
+         fFilled = filled;
+      }
+      fReady.notify_one();
+   }
+
+   /// No slot comes after the published ones.
+   void Close()
+   {
+      {
+         std::lock_guard<std::mutex> lock(fMutex);
+         fClosed = true;
+      }
+      fReady.notify_all();
+   }
+
+   /// The next slot to code, waiting for one to be published; none once closed and all taken.
+   std::optional<std::size_t> Take()
+   {
+      std::unique_lock<std::mutex> lock(fMutex);
+      fReady.wait(lock, [this] { return fTaken < fFilled || fClosed; });
+      if (fTaken < fFilled)
+         return fTaken++;
+      return std::nullopt;
+   }
+
+private:
+   std::mutex fMutex;
+   std::condition_variable fReady;
+   std::size_t fFilled = 0;
+   std::size_t fTaken = 0;
+   bool fClosed = false;
+};
 
 std::string Where(const std::string &path, TBranch &branch, Int_t basket)
 {
@@ -144,6 +192,28 @@ std::string Where(const std::string &path, TBranch &branch, Int_t basket)
 class TreeAccess : public TTree {
 public:
    static void ImportClusterRanges(TTree &to, TTree &from) { static_cast<TreeAccess &>(to).TTree::ImportClusterRanges(&from); }
+};
+
+/// TBranch::GetBasket keeps the basket it reads in the branch's list, and under TTree's default
+/// memory limit (none set: "full") reads the next basket into that same object. A basket taken
+/// out of the list belongs to the caller, so that a window can hold several of one branch.
+class BranchAccess : public TBranch {
+public:
+   static std::unique_ptr<TBasket> TakeBasket(TBranch &branch, Int_t index)
+   {
+      auto &self = static_cast<BranchAccess &>(branch);
+      TBasket *basket = self.GetBasket(index);
+      if (!basket || self.fBaskets.At(index) != basket)
+         return nullptr;
+      self.fBaskets.RemoveAt(index);
+      --self.fNBaskets;
+      if (self.fCurrentBasket == basket) {
+         self.fCurrentBasket = nullptr;
+         self.fFirstBasketEntry = -1;
+         self.fNextBasketEntry = -1;
+      }
+      return std::unique_ptr<TBasket>(basket);
+   }
 };
 
 /// Puts Baler's marker class (and, through its member, the class that names the fix) into the
@@ -164,6 +234,7 @@ struct Rewriter {
    std::vector<BranchGlob> globs;     ///< none: every float branch
    std::vector<std::string> trees;
    std::set<std::string> rewritten; ///< the --tree names that matched a tree
+   unsigned threads = DefaultCodingThreads(); ///< coding a window's baskets, this one included
    BalerRowCallback onRow = nullptr;
    BalerProgressCallback onProgress = nullptr;
    void *user = nullptr;
@@ -339,53 +410,14 @@ struct Rewriter {
       if (onProgress)
          onProgress(path.c_str(), 0, entries, user);
       Long64_t reached = 0;
-      // Baskets go through in windows: read in order on this thread, coded in parallel (coding is
-      // most of the work), written in order. A window holds at most one basket of a branch, since
-      // TBranch::GetBasket may reuse (drop) another decoded basket of the same branch.
+      // Baskets go through in windows: read in order on this thread, coded on `threads` threads as
+      // soon as each is read (coding is most of the work), written in order once all are coded.
       std::vector<BasketSlot> slots(kWindowBaskets);
-      std::vector<bool> inWindow(inBranches.size(), false);
       for (std::size_t next = 0; next < baskets.size();) {
-         std::size_t filled = 0, windowBytes = 0;
-         while (next < baskets.size() && filled < slots.size() && windowBytes < kWindowBytes) {
-            const StoredBasket &stored = baskets[next];
-            TBranch &from = *inBranches[stored.branch];
-            if (inWindow[stored.branch] || (stored.seek == 0 && filled > 0))
-               break;
-            ++next;
-            if (stored.seek == 0) {
-               // A basket in memory that is not the last one (old files): as TTreeCloner, flushed.
-               TBasket *inMemory = from.GetBasket(stored.index);
-               TBranch &to = *outBranches[stored.branch];
-               if (inMemory && inMemory->GetNevBuf() > 0) {
-                  auto *clone = static_cast<TBasket *>(inMemory->Clone());
-                  clone->SetBranch(&to);
-                  to.AddBasket(*clone, false, stored.firstEntry);
-                  to.FlushOneBasket(to.GetWriteBasket());
-               }
-               continue;
-            }
-            BasketSlot &slot = slots[filled++];
-            slot.stored = &stored;
-            slot.decoded = nullptr;
-            slot.key.Load(*inFile, tree, stored.seek, from.GetBasketBytes()[stored.index],
-                          from.GetBasketEntry()[stored.index + 1] - stored.firstEntry, Where(path, from, stored.index));
-            if (specs[stored.branch]) {
-               slot.decoded = from.GetBasket(stored.index);
-               if (!slot.decoded)
-                  throw Failure(Where(path, from, stored.index) + " could not be read");
-               inWindow[stored.branch] = true;
-               windowBytes += slot.decoded->GetObjlen();
-               slot.layout = Internal::DescribeBasket(*slot.decoded);
-               // Only a strictly smaller payload replaces the stored one: both hold values within the spec.
-               const Int_t storedPayload = slot.key.GetNbytes() - slot.key.GetKeylen();
-               slot.blocks.resize(storedPayload > 1 ? storedPayload - 1 : 0);
-            }
-         }
-
-         std::atomic<std::size_t> claimed{0};
+         CodingQueue queue;
          auto code = [&] {
-            for (std::size_t k; (k = claimed++) < filled;) {
-               BasketSlot &slot = slots[k];
+            while (const auto k = queue.Take()) {
+               BasketSlot &slot = slots[*k];
                slot.size = 0;
                slot.usedModel = false;
                slot.error.clear();
@@ -400,12 +432,61 @@ struct Rewriter {
                }
             }
          };
-         std::vector<std::thread> helpers;
-         for (unsigned t = 1; t < kCodingThreads && t < filled; ++t)
-            helpers.emplace_back(code);
-         code();
-         for (auto &helper : helpers)
-            helper.join();
+         // Joined on every way out, a failed read included: the helpers finish the slots published.
+         struct Helpers {
+            CodingQueue &queue;
+            std::vector<std::thread> threads;
+            ~Helpers()
+            {
+               queue.Close();
+               for (auto &thread : threads)
+                  thread.join();
+            }
+         } helpers{queue, {}};
+         for (unsigned t = 1; t < threads; ++t)
+            helpers.threads.emplace_back(code);
+
+         std::size_t filled = 0, windowBytes = 0;
+         while (next < baskets.size() && filled < slots.size() && windowBytes < kWindowBytes) {
+            const StoredBasket &stored = baskets[next];
+            TBranch &from = *inBranches[stored.branch];
+            if (stored.seek == 0 && filled > 0)
+               break;
+            ++next;
+            if (stored.seek == 0) {
+               // A basket in memory that is not the last one (old files): as TTreeCloner, flushed.
+               TBasket *inMemory = from.GetBasket(stored.index);
+               TBranch &to = *outBranches[stored.branch];
+               if (inMemory && inMemory->GetNevBuf() > 0) {
+                  auto *clone = static_cast<TBasket *>(inMemory->Clone());
+                  clone->SetBranch(&to);
+                  to.AddBasket(*clone, false, stored.firstEntry);
+                  to.FlushOneBasket(to.GetWriteBasket());
+               }
+               continue;
+            }
+            BasketSlot &slot = slots[filled];
+            slot.stored = &stored;
+            slot.decoded.reset();
+            slot.key.Load(*inFile, tree, stored.seek, from.GetBasketBytes()[stored.index],
+                          from.GetBasketEntry()[stored.index + 1] - stored.firstEntry, Where(path, from, stored.index));
+            if (specs[stored.branch]) {
+               slot.decoded = BranchAccess::TakeBasket(from, stored.index);
+               if (!slot.decoded)
+                  throw Failure(Where(path, from, stored.index) + " could not be read");
+               windowBytes += slot.decoded->GetObjlen();
+               slot.layout = Internal::DescribeBasket(*slot.decoded);
+               // Only a strictly smaller payload replaces the stored one: both hold values within the spec.
+               const Int_t storedPayload = slot.key.GetNbytes() - slot.key.GetKeylen();
+               slot.blocks.resize(storedPayload > 1 ? storedPayload - 1 : 0);
+            }
+            queue.Publish(++filled);
+         }
+         queue.Close();
+         code(); // this thread too, once it has read the window
+         for (auto &thread : helpers.threads)
+            thread.join();
+         helpers.threads.clear();
 
          for (std::size_t k = 0; k < filled; ++k) {
             BasketSlot &slot = slots[k];
@@ -425,10 +506,7 @@ struct Rewriter {
             if (slot.key.CopyTo(outFile) < 0)
                throw Failure(Where(path, from, stored.index) + " could not be written");
             to.AddBasket(slot.key, true, stored.firstEntry);
-            if (slot.decoded) {
-               from.DropBaskets("all"); // only this window's decoded baskets are in memory
-               inWindow[stored.branch] = false;
-            }
+            slot.decoded.reset();
             reached = std::max(reached, stored.firstEntry);
          }
          if (onProgress)
@@ -530,6 +608,10 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          rewriter.globs.push_back({options->globs[i]});
       for (int i = 0; i < options->nTrees; ++i)
          rewriter.trees.emplace_back(options->trees[i]);
+      if (options->threads < 0)
+         throw Failure("the number of threads must be 0 (one per core) or more");
+      if (options->threads > 0)
+         rewriter.threads = static_cast<unsigned>(options->threads);
       rewriter.onRow = onRow;
       rewriter.onProgress = onProgress;
       rewriter.user = user;

@@ -108,9 +108,11 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
     report(&tasks, &outcomes, &unmatched, out_dir)
 }
 
-/// The single-file options, passed on to every child as given.
+/// The single-file options, passed on to every child as given, and the child's coding threads:
+/// one unless --threads says otherwise, so that --jobs N keeps N cores busy, not N times 4
+/// threads on them (files side by side scale better than the threads of one file).
 fn child_options(args: &CompressArgs) -> Vec<String> {
-    let mut options = Vec::new();
+    let mut options = vec!["--threads".to_string(), args.threads.unwrap_or(1).to_string()];
     if let Some(codec) = &args.codec {
         options.extend(["--codec".to_string(), codec.clone()]);
     }

@@ -20,7 +20,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use json::Json;
-use plugin::{Plugin, Selection};
+use plugin::{Plugin, Selection, Threads};
 
 /// Events in the embedded default sample: about 10^6 float values.
 const DEFAULT_EVENTS: i64 = 10_000;
@@ -88,6 +88,10 @@ struct CompressArgs {
     /// Per-branch codecs, BALER_POLICY grammar: TREE/BRANCHGLOB=SPEC,... (first match wins, before --codec)
     #[arg(long, value_name = "RULES", value_parser = NonEmptyStringValueParser::new())]
     policy: Option<String>,
+    /// Threads that code baskets [default: one per core, at most 4; with --out-dir: 1 per file,
+    /// since --jobs files run at a time]. The output is the same for any number
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
     /// Print the table as JSON
     #[arg(long)]
     json: bool,
@@ -256,7 +260,7 @@ fn compress(args: CompressArgs) -> Result<(), Stop> {
     let selection = args.selection();
     let (input, output) = match <[PathBuf; 2]>::try_from(args.paths) {
         Ok([input, output]) => (input, output),
-        Err(paths) if paths.is_empty() => return compress_default_sample(&selection, args.json),
+        Err(paths) if paths.is_empty() => return compress_default_sample(&selection, &Threads(args.threads), args.json),
         Err(paths) if paths.len() == 1 => {
             return Err(Stop::Error("missing OUT.root (give IN.root OUT.root, or neither to compress a generated sample)".into()))
         }
@@ -264,14 +268,14 @@ fn compress(args: CompressArgs) -> Result<(), Stop> {
     };
     require_input(&input)?;
     let plugin = Plugin::load()?;
-    compress_and_report(&plugin, &input, &output, &selection, args.json)
+    compress_and_report(&plugin, &input, &output, &selection, &Threads(args.threads), args.json)
 }
 
-fn compress_and_report(plugin: &Plugin, input: &Path, output: &Path, selection: &Selection, json: bool) -> Result<(), Stop> {
+fn compress_and_report(plugin: &Plugin, input: &Path, output: &Path, selection: &Selection, threads: &Threads, json: bool) -> Result<(), Stop> {
     let mut bars = Bars::new();
     let result = {
         let mut progress = |what: &str, done: i64, total: i64| bars.update(what, done, total);
-        plugin.compress(input, output, selection, Some(&mut progress))
+        plugin.compress(input, output, selection, threads, Some(&mut progress))
     };
     bars.finish();
     let compressed = result?;
@@ -319,7 +323,7 @@ fn compress_and_report(plugin: &Plugin, input: &Path, output: &Path, selection: 
     ))
 }
 
-fn compress_default_sample(selection: &Selection, json: bool) -> Result<(), Stop> {
+fn compress_default_sample(selection: &Selection, threads: &Threads, json: bool) -> Result<(), Stop> {
     let dir = tempfile::Builder::new()
         .prefix("baler-sample-")
         .tempdir()
@@ -332,7 +336,7 @@ fn compress_default_sample(selection: &Selection, json: bool) -> Result<(), Stop
     let note = |text: String| if json { eprintln!("{text}"); Ok(()) } else { emit(&format!("{text}\n")) };
     note(format!("baler: generating the default sample ({DEFAULT_EVENTS} events, seed {DEFAULT_SEED}) into {}", dir.display()))?;
     generate_with_progress(&plugin, &input, Sample::Physics, DEFAULT_EVENTS, DEFAULT_SEED)?;
-    compress_and_report(&plugin, &input, &output, selection, json)?;
+    compress_and_report(&plugin, &input, &output, selection, threads, json)?;
     note(format!("files are in {}: sample.root (input, ZSTD-505), sample.baler.root (Baler)", dir.display()))
 }
 
@@ -438,6 +442,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(args).map_err(Stop::Error),
         None => compress_default_sample(
             &Selection { codec: Some(DEFAULT_CODEC.to_string()), globs: Vec::new(), trees: Vec::new(), policy: None },
+            &Threads(None),
             false,
         ),
     };

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
 /// BALER_COMMAND_API_VERSION of the header this crate was written against.
-const API_VERSION: c_int = 3;
+const API_VERSION: c_int = 4;
 const LIBRARY: &str = "libBalerROOTTools.so";
 const ERROR_SIZE: usize = 2048;
 
@@ -36,6 +36,7 @@ struct RawCompressOptions {
     trees: *const *const c_char,
     n_trees: c_int,
     policy: *const c_char,
+    threads: c_int,
 }
 
 type RowCallback = extern "C" fn(*const RawRow, *mut c_void);
@@ -91,6 +92,10 @@ pub struct Selection {
     /// BALER_POLICY grammar, first match wins, before `codec`.
     pub policy: Option<String>,
 }
+
+/// How `compress` runs: threads that code baskets, the calling one included (None: one per core,
+/// at most 4). The output does not depend on it.
+pub struct Threads(pub Option<u32>);
 
 /// What `compress` reports: one row per branch, and the warnings (selections that matched nothing).
 pub struct Compressed {
@@ -257,6 +262,7 @@ impl Plugin {
         input: &Path,
         output: &Path,
         selection: &Selection,
+        threads: &Threads,
         progress: Option<Progress>,
     ) -> Result<Compressed, String> {
         let (input, output) = (c_path(input)?, c_path(output)?);
@@ -275,6 +281,7 @@ impl Plugin {
             trees: tree_ptrs.as_ptr(),
             n_trees: tree_ptrs.len() as c_int,
             policy: policy.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+            threads: threads.0.map_or(0, |n| n.min(c_int::MAX as u32) as c_int),
         };
         let mut context = Context::new(progress);
         let mut error = vec![0u8; ERROR_SIZE];
