@@ -180,6 +180,23 @@ print("named", b["meta/generator"].member("fTitle"))
     assert "named baler generate --events 3000 --seed 11" in output, output
 
 
+def test_commands_run_none_of_roots_start_up_probes(baler, sample, tmp_path):
+    """At the interpreter's start ROOT and cling run `ls` (under LD_DEBUG, twice) and `c++ -E -v`
+    to learn the linker's and the compiler's search paths: `baler` hands them the answers found at
+    build time instead. Stand-ins for ls and c++ first on PATH record any call; none comes."""
+    calls, bin_dir = tmp_path / "calls", tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("ls", "c++"):
+        stand_in = bin_dir / tool
+        stand_in.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{calls}"\nexec /usr/bin/{tool} "$@"\n')
+        stand_in.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    for name in ("ROOT_LDSYSPATH", "CLING_LDSYSPATH", "CLING_CPPSYSINCL"):
+        env.pop(name, None)
+    run_baler(baler, "compress", sample, tmp_path / "out.root", env=env)
+    assert not calls.exists(), calls.read_text()
+
+
 def test_compress_only_named_trees(baler, sample, tmp_path):
     out = tmp_path / "copied.root"
     proc = run_baler(baler, "compress", sample, out, "--tree", "Events", "--codec", "lossless")

@@ -6,14 +6,17 @@
 #include "TBranch.h"
 #include "TBranchElement.h"
 #include "TError.h"
+#include "TFile.h"
 #include "TLeaf.h"
 #include "TObjArray.h"
 #include "TTree.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fnmatch.h>
 #include <sys/stat.h>
@@ -241,6 +244,33 @@ std::string DescribeSettings(int settings)
    static const char *const names[] = {"zlib", "zlib", "lzma", "old", "lz4", "zstd"};
    const std::string name = algorithm >= 0 && algorithm <= 5 ? names[algorithm] : "algorithm " + std::to_string(algorithm);
    return name + " " + std::to_string(level);
+}
+
+void PresetRootStartup()
+{
+   const std::string includes = BALER_CPPSYSINCL;
+   bool includesExist = includes.find_first_not_of(':') != std::string::npos;
+   for (std::size_t begin = 0; includesExist && begin < includes.size();) {
+      const std::size_t end = std::min(includes.find(':', begin), includes.size());
+      struct stat folder {};
+      if (end > begin && (stat(includes.substr(begin, end - begin).c_str(), &folder) != 0 || !S_ISDIR(folder.st_mode)))
+         includesExist = false;
+      begin = end + 1;
+   }
+   if (includesExist)
+      setenv("CLING_CPPSYSINCL", includes.c_str(), /*overwrite=*/0);
+   if (*BALER_LDSYSPATH) {
+      setenv("ROOT_LDSYSPATH", BALER_LDSYSPATH, 0);
+      setenv("CLING_LDSYSPATH", BALER_LDSYSPATH, 0);
+   }
+}
+
+std::unique_ptr<TFile> OpenFile(const std::string &path, const char *mode, const char *title, int compression)
+{
+   const int settings = compression < 0 ? ROOT::RCompressionSetting::EDefaults::kUseCompiledDefault : compression;
+   if (path.find("://") != std::string::npos)
+      return std::unique_ptr<TFile>(TFile::Open(path.c_str(), mode, title, settings));
+   return std::make_unique<TFile>(path.c_str(), mode, title, settings);
 }
 
 bool GlobMatch(const std::string &pattern, const std::string &name)

@@ -5,11 +5,13 @@
 #include "Baler/CommandApi.h"
 
 #include <cstddef>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 class TBranch;
+class TFile;
 class TTree;
 
 namespace Baler::Cli {
@@ -61,6 +63,19 @@ private:
    bool fCommitted = false;
 };
 
+/// Opens `path` with `mode` ("READ", "RECREATE") as TFile::Open does, with `compression` for a
+/// new file (-1: ROOT's default). A local path is opened directly: TFile::Open first loads ROOT's
+/// handlers for remote protocols, a macro each run by the interpreter, which costs a command
+/// about a tenth of a second; a URL (`proto://`) goes through TFile::Open. Null when it fails.
+std::unique_ptr<TFile> OpenFile(const std::string &path, const char *mode, const char *title = "", int compression = -1);
+
+/// Hands ROOT and cling, before their interpreter starts, the answers to the three commands they
+/// would run to learn the linker's search path and the C++ compiler's include folders (about a
+/// tenth of a second): those found when this library was built (root-plugin/CMakeLists.txt), in
+/// ROOT_LDSYSPATH, CLING_LDSYSPATH and CLING_CPPSYSINCL. A variable already set is kept, and the
+/// include folders are handed only while each of them exists (else ROOT asks the compiler).
+void PresetRootStartup();
+
 /// Runs `body`, turning exceptions and ROOT errors into the C ABI's return value and message.
 template <typename Body>
 int Guarded(char *error, std::size_t errorSize, Body &&body);
@@ -90,6 +105,7 @@ template <typename Body>
 int Guarded(char *error, std::size_t errorSize, Body &&body)
 {
    WriteError(error, errorSize, "");
+   PresetRootStartup();
    RootMessages messages;
    try {
       body();

@@ -617,11 +617,11 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       rewriter.user = user;
 
       OutputFile output(outPath, {inPath});
-      std::unique_ptr<TFile> in(TFile::Open(inPath, "READ"));
+      std::unique_ptr<TFile> in(OpenFile(inPath, "READ"));
       if (!in || in->IsZombie())
          throw Failure(std::string("cannot open '") + inPath + "' as a ROOT file");
       // Declared after `output`: on failure the file is closed before its temporary is removed.
-      std::unique_ptr<TFile> out(TFile::Open(output.TemporaryPath().c_str(), "RECREATE"));
+      std::unique_ptr<TFile> out(OpenFile(output.TemporaryPath(), "RECREATE"));
       if (!out || out->IsZombie())
          throw Failure("cannot create a temporary file for '" + std::string(outPath) + "'");
       // Keys that are not trees (histograms, the trees' own headers) keep the input's compression.
