@@ -443,7 +443,7 @@ struct Rewriter {
                   thread.join();
             }
          } helpers{queue, {}};
-         for (unsigned t = 1; t < threads; ++t)
+         for (unsigned t = 1; t < threads && t < kWindowBaskets; ++t) // more would find no basket to code
             helpers.threads.emplace_back(code);
 
          std::size_t filled = 0, windowBytes = 0;
