@@ -5,7 +5,7 @@
 #
 # 1. the CMS HZZ tutorial tree and 2. the real 2012 CMS dimuon events, each compressed with
 # bits:10 on every float branch and evaluated with `baler eval --ladder` (hzz4l / dimuon analyses,
-# the bound ladder, what a bound buys); 3. `baler eval` on a generated sample of 10^7 float values,
+# the bound ladder with its ae:bits:10 rung of object models, what a bound buys); 3. `baler eval` on a generated sample of 10^7 float values,
 # timed; 4. the rate-distortion study (bench/rate_distortion.py: bytes per value against the
 # bound, Baler against ROOT's own lossy storage, NanoAOD rounding, SZ3, ZFP, pcodec, and Baler's
 # published autoencoder run by bench/baler_published_ae.py in its own environment, given as

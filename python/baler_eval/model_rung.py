@@ -80,7 +80,7 @@ def write_model_rung(original, output, spec, trees, float_branches, folder):
                                   "a prefix) to train an object model for")
             for prefix, members in groups.items():
                 path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', tree)}.{prefix}.balm"
-                used, note = _train_collection(original, tree, prefix, members, bound, path)
+                used, note = train_collection(original, tree, prefix, members, bound, path)
                 rung.notes.append(f"{rung.label}, tree {tree}: {note}")
                 if used:
                     chosen.update((name, f"ae:{bound}:{path}") for name in members)
@@ -99,8 +99,9 @@ def write_model_rung(original, output, spec, trees, float_branches, folder):
     return rung
 
 
-def _train_collection(original, tree, prefix, members, bound, path):
-    """(whether the collection takes the model, what the report says) after `baler train`."""
+def train_collection(original, tree, prefix, members, bound, path):
+    """`baler train` of an object model of `members` into `path`: (whether the collection takes
+    it, what the report says about it)."""
     what = f"{prefix} ({', '.join(members)})"
     try:
         printed = run_baler("train", original, "--tree", tree, "--branches", f"{prefix}_*", "--bound", bound,
