@@ -95,7 +95,7 @@ def physics_figure(physics, path):
     plt.close(fig)
 
 
-_FAMILY_COLOURS = {"bits": "Blues", "rel": "Greens", "abs": "Oranges"}
+_FAMILY_COLOURS = {"bits": "Blues", "rel": "Greens", "abs": "Oranges", "ae": "Purples"}
 
 
 def _budget_styles(budget):
