@@ -108,7 +108,8 @@ def _budget_styles(budget):
             families.setdefault(family, []).append(row)
     styles = {}
     for family, rows in families.items():
-        shades = plt.get_cmap(_FAMILY_COLOURS[family])(np.linspace(0.45, 0.95, len(rows)))
+        # a family of one (the usual ae rung) in a dark shade: the lightest is hard to see
+        shades = plt.get_cmap(_FAMILY_COLOURS[family])(np.linspace(0.45 if len(rows) > 1 else 0.8, 0.95, len(rows)))
         for row, shade in zip(rows, shades):
             styles[id(row)] = dict(color=shade, linestyle="--", linewidth=1.2)
     for row in budget.rows:
