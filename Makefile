@@ -147,8 +147,8 @@ $(BALER_AE_VENV)/.installed: requirements-baler-ae.txt
 .PHONY: baler-ae-env
 baler-ae-env: $(BALER_AE_VENV)/.installed
 
-# docs/results.md's tables and figures, into docs/results/ (bench/results.sh; 12m33s on 2 shared cores,
-# plus the first installs): baler eval's ladders, the 10^7-value timing, the rate-distortion study.
+# docs/results.md's tables and figures, into docs/results/ (bench/results.sh; 16m54s on 2 shared cores
+# at load 10 to 16, plus the first installs): baler eval's ladders, the 10^7-value timing, the rate-distortion study.
 .PHONY: results
 results: cli train bench-setup baler-ae-env $(COLUMNS)/.ready
 	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) \

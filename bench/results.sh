@@ -10,7 +10,7 @@
 # bound, Baler against ROOT's own lossy storage, NanoAOD rounding, SZ3, ZFP, pcodec, and Baler's
 # published autoencoder run by bench/baler_published_ae.py in its own environment, given as
 # BALER_AE_PYTHON with BALER_COLUMNS_DIR, the columns of tests/tools/extract_columns.py; `make
-# results` sets both). Took 12m33s on the shared 2-core machine (load 7 to 13).
+# results` sets both). Took 16m54s on the shared 2-core machine (load 10 to 16).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
