@@ -11,7 +11,7 @@
 //! refuses (NaN, ±Inf, -0.0, subnormals, ...) are exceptions, stored exactly.
 
 use crate::error::{corrupt, CodecError};
-use crate::float::{self, get_exceptions, get_signs, pco_config, sign_at, Exceptions, Flt, SignSplitter};
+use crate::float::{self, apply_signs, get_exceptions, get_signs, pco_config, Exceptions, Flt, SignSplitter};
 use crate::layout::SegmentKind;
 use crate::model::{InferScratch, Model, ModelId, TILE_ROWS};
 use crate::quantiser::{self, Choice, Quantiser};
@@ -359,12 +359,8 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
             }
         }
     }
-    if signs.is_some() {
-        for (at, x) in in_rows.iter_mut().enumerate() {
-            if sign_at(&signs, at) {
-                *x = T::from_bits(x.bits() | T::SIGN);
-            }
-        }
+    if let Some(signs) = &signs {
+        apply_signs(signs, &mut in_rows);
     }
     get_exceptions(r, &mut in_rows)?;
     for (row, &start) in rows.starts.iter().enumerate() {
