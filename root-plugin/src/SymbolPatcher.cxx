@@ -80,30 +80,60 @@ bool IsHandledType(unsigned type)
    return type == R_X86_64_JUMP_SLOT || type == R_X86_64_GLOB_DAT || type == R_X86_64_64;
 }
 
-int PatchRelocations(const dl_phdr_info *info, const DynamicInfo &dyn, const ElfW(Rela) *rel, std::size_t bytes,
-                     std::vector<Redirect> &redirects)
+/// Which redirect a dynamic symbol names, by the symbol's index in one object's symbol table:
+/// relocations name the same symbols over and over (every vtable refers to TObject's methods), so
+/// each symbol's name is compared with the redirects' once per object, not once per relocation
+/// (8 strcmp per relocation made the walk a visible part of loading the plugin).
+class RedirectBySymbol {
+public:
+   RedirectBySymbol(const DynamicInfo &dyn, const std::vector<Redirect> &redirects) : fDyn(dyn), fRedirects(redirects) {}
+
+   /// The index in the redirects of symbol `symbol`'s name, or -1.
+   int Find(std::size_t symbol)
+   {
+      if (symbol >= fFound.size())
+         fFound.resize(symbol + 1, kNotLooked);
+      if (fFound[symbol] == kNotLooked) {
+         const char *name = fDyn.strtab + fDyn.symtab[symbol].st_name;
+         fFound[symbol] = kNone;
+         for (std::size_t i = 0; i < fRedirects.size(); ++i)
+            if (std::strcmp(name, fRedirects[i].symbol) == 0)
+               fFound[symbol] = static_cast<int>(i);
+      }
+      return fFound[symbol];
+   }
+
+private:
+   static constexpr int kNotLooked = -2;
+   static constexpr int kNone = -1;
+   const DynamicInfo &fDyn;
+   const std::vector<Redirect> &fRedirects;
+   std::vector<int> fFound;
+};
+
+int PatchRelocations(const dl_phdr_info *info, const ElfW(Rela) *rel, std::size_t bytes, std::vector<Redirect> &redirects,
+                     RedirectBySymbol &bySymbol)
 {
    int rewritten = 0;
-   if (!rel || !dyn.symtab || !dyn.strtab)
+   if (!rel)
       return 0;
    for (std::size_t i = 0; i < bytes / sizeof(ElfW(Rela)); ++i) {
       const auto &r = rel[i];
       if (!IsHandledType(ELF64_R_TYPE(r.r_info)) || ELF64_R_SYM(r.r_info) == 0)
          continue;
-      const char *name = dyn.strtab + dyn.symtab[ELF64_R_SYM(r.r_info)].st_name;
-      for (auto &redirect : redirects) {
-         if (std::strcmp(name, redirect.symbol) != 0)
-            continue;
-         auto **slot = reinterpret_cast<void **>(info->dlpi_addr + r.r_offset);
-         // A PLT slot is always the call to this symbol (bound or still lazy, pointing into the
-         // object's own PLT). A data slot is ours only if it holds exactly the original address.
-         bool isCall = ELF64_R_TYPE(r.r_info) == R_X86_64_JUMP_SLOT;
-         bool isOriginal = r.r_addend == 0 && *slot == redirect.original;
-         if ((isCall || isOriginal) && *slot != redirect.replacement) {
-            WriteSlot(slot, redirect.replacement);
-            ++redirect.patched;
-            ++rewritten;
-         }
+      const int which = bySymbol.Find(ELF64_R_SYM(r.r_info));
+      if (which < 0)
+         continue;
+      Redirect &redirect = redirects[which];
+      auto **slot = reinterpret_cast<void **>(info->dlpi_addr + r.r_offset);
+      // A PLT slot is always the call to this symbol (bound or still lazy, pointing into the
+      // object's own PLT). A data slot is ours only if it holds exactly the original address.
+      bool isCall = ELF64_R_TYPE(r.r_info) == R_X86_64_JUMP_SLOT;
+      bool isOriginal = r.r_addend == 0 && *slot == redirect.original;
+      if ((isCall || isOriginal) && *slot != redirect.replacement) {
+         WriteSlot(slot, redirect.replacement);
+         ++redirect.patched;
+         ++rewritten;
       }
    }
    return rewritten;
@@ -127,8 +157,11 @@ int VisitObject(dl_phdr_info *info, size_t, void *data)
       return 0;
    ctx->patched->push_back(key);
    DynamicInfo dyn = ReadDynamic(info);
-   ctx->rewritten += PatchRelocations(info, dyn, dyn.jmprel, dyn.pltIsRela ? dyn.jmprelSize : 0, *ctx->redirects);
-   ctx->rewritten += PatchRelocations(info, dyn, dyn.rela, dyn.relaSize, *ctx->redirects);
+   if (!dyn.symtab || !dyn.strtab)
+      return 0;
+   RedirectBySymbol bySymbol(dyn, *ctx->redirects);
+   ctx->rewritten += PatchRelocations(info, dyn.jmprel, dyn.pltIsRela ? dyn.jmprelSize : 0, *ctx->redirects, bySymbol);
+   ctx->rewritten += PatchRelocations(info, dyn.rela, dyn.relaSize, *ctx->redirects, bySymbol);
    return 0;
 }
 
