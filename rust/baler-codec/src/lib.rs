@@ -76,15 +76,6 @@ fn put_section(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
-/// How much smaller than the per-value section's estimate ([`float::estimated_size`]) the
-/// autoencoder section must be to be kept without coding the per-value section. The estimate
-/// came within -3.7% and +3.0% of the true size on every sample measured (its test), so a section
-/// kept this way was smaller than the per-value one on all of them; an estimate 5.2% too high
-/// would be needed for it to be 1% larger (the limit). Closer calls code both and keep
-/// the smaller, exactly. This is a measured margin, not a proof: pcodec's size is known only by
-/// running it, which is what this skips.
-const AE_MARGIN_PERCENT: usize = 4;
-
 /// The values of every `kind` segment of `src`, in layout order.
 fn gather<T: stream::Num>(src: &[u8], segs: &[(SegmentKind, usize)], kind: SegmentKind, n: usize) -> scratch::Scratch<T> {
     let mut v = scratch::with_capacity(n);
@@ -101,8 +92,7 @@ fn gather<T: stream::Num>(src: &[u8], segs: &[(SegmentKind, usize)], kind: Segme
 /// Codes the values of every `kind` segment as one float section. When the spec changed any
 /// value, `decoded` becomes the buffer the decoder will produce, so the checksum covers it.
 /// Under `ae:` the section goes through the model when that is smaller than the per-value
-/// section of the same values (model id included; see [`AE_MARGIN_PERCENT`] for when the
-/// per-value section is estimated instead of coded), and is the per-value section otherwise; the
+/// section of the same values (model id included), and is the per-value section otherwise; the
 /// same for an object model's member coded with its context (`object`).
 #[allow(clippy::too_many_arguments)]
 fn encode_float_section<T: float::Flt>(
@@ -120,28 +110,16 @@ fn encode_float_section<T: float::Flt>(
     let vals = gather::<T>(src, segs, kind, n);
     let mut recon = scratch::with_capacity(n);
     let mut sec = scratch::with_capacity(n * T::SIZE / 2);
+    float::encode(&vals, spec, &mut sec, &mut recon)?;
     let mut tag = section_tag;
-    let through_model = match (spec, model) {
-        (Spec::Ae { bound, .. }, Some(model)) => ae::encode(&vals, segs, kind, bound, model, &mut sec, &mut recon)?,
-        _ => false,
-    };
-    if through_model {
-        tag = tag::AE;
-        // the per-value section is coded (the slower half of the work) only where its estimate
-        // leaves any doubt that the model's is smaller
-        let clearly_larger = float::estimated_size(&vals, spec)?.is_some_and(|estimate| sec.len() * 100 <= estimate * (100 - AE_MARGIN_PERCENT));
-        if !clearly_larger {
-            let mut per_value = scratch::with_capacity(sec.len());
-            let mut per_value_recon = scratch::with_capacity(n);
-            float::encode(&vals, spec, &mut per_value, &mut per_value_recon)?;
-            if per_value.len() <= sec.len() {
-                std::mem::swap(&mut sec, &mut per_value);
-                std::mem::swap(&mut recon, &mut per_value_recon);
-                tag = section_tag;
-            }
+    if let (Spec::Ae { bound, .. }, Some(model)) = (spec, model) {
+        let mut ae_sec = scratch::with_capacity(sec.len());
+        let mut ae_recon = scratch::with_capacity(n);
+        if ae::encode(&vals, segs, kind, bound, model, &mut ae_sec, &mut ae_recon)? && ae_sec.len() < sec.len() {
+            std::mem::swap(&mut sec, &mut ae_sec);
+            std::mem::swap(&mut recon, &mut ae_recon);
+            tag = tag::AE;
         }
-    } else {
-        float::encode(&vals, spec, &mut sec, &mut recon)?;
     }
     if let (Spec::Ae { bound, .. }, Some(coding)) = (spec, object) {
         let mut obj_sec = scratch::with_capacity(sec.len());

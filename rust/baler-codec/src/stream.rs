@@ -94,26 +94,12 @@ fn pco_internal(e: pco::errors::PcoError) -> CodecError {
 /// the framing live in our stream header, so the standalone format's magic, type byte, counts
 /// and footer (about 13 bytes per stream, 5% of a 200-value NanoAOD basket) are not repeated.
 fn pco_wrapped_compress<T: Num>(vals: &[T], cfg: &ChunkConfig) -> Result<Vec<u8>, CodecError> {
-    pco_wrapped_parts(vals, cfg).map(|(bytes, _)| bytes)
-}
-
-/// [`pco_wrapped_compress`]'s bytes and where its page starts (after the file header and the
-/// chunk's metadata).
-fn pco_wrapped_parts<T: Num>(vals: &[T], cfg: &ChunkConfig) -> Result<(Vec<u8>, usize), CodecError> {
     let cfg = cfg.clone().with_paging_spec(pco::PagingSpec::Exact(vec![vals.len()]));
     let file = pco::wrapped::FileCompressor::default();
     let mut c = file.write_header(Vec::new()).map_err(pco_internal)?;
     let mut chunk = file.chunk_compressor(vals, &cfg).map_err(pco_internal)?;
     c = chunk.write_meta(c).map_err(pco_internal)?;
-    let page_at = c.len();
-    Ok((chunk.write_page(0, c).map_err(pco_internal)?, page_at))
-}
-
-/// The bytes of a wrapped pcodec stream of `vals` (not written): its header and metadata, and its
-/// page. Of a sample of a larger stream of like values, only the page grows with the count.
-pub(crate) fn pco_wrapped_sizes<T: Num>(vals: &[T], cfg: &ChunkConfig) -> Result<(usize, usize), CodecError> {
-    let (bytes, page_at) = pco_wrapped_parts(vals, cfg)?;
-    Ok((page_at, bytes.len() - page_at))
+    chunk.write_page(0, c).map_err(pco_internal)
 }
 
 thread_local! {
