@@ -68,3 +68,4 @@ def test_baler_without_its_library_names_it_and_the_fixes(baler, sample, tmp_pat
     assert proc.returncode == 1 and len(errors) == 1, proc.stderr
     assert errors[0].startswith("baler: error: cannot load libBalerROOTTools.so (set BALER_LIB, put it in ../lib "
                                 "next to `baler`, or source build/env.sh)"), errors
+    assert "cannot open shared object file" in errors[0], errors  # the loader's reason, not only "dlopen failed"

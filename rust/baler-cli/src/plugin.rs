@@ -216,6 +216,15 @@ fn candidates() -> Vec<PathBuf> {
     paths
 }
 
+/// libloading's message is only "dlopen failed"; the loader's own reason (which file, why) is the
+/// error's source.
+fn with_cause(error: &libloading::Error) -> String {
+    match std::error::Error::source(error) {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
+}
+
 impl Plugin {
     pub fn load() -> Result<Plugin, String> {
         let mut failures = Vec::new();
@@ -224,7 +233,7 @@ impl Plugin {
             // SAFETY: loading the library runs ROOT's and the plugin's initialisers, made for this.
             match unsafe { Library::open(Some(path.as_os_str()), RTLD_NOW | RTLD_GLOBAL) } {
                 Ok(library) => return Self::bind(library, &path),
-                Err(error) => failures.push(error.to_string()),
+                Err(error) => failures.push(with_cause(&error)),
             }
         }
         Err(format!(
