@@ -97,6 +97,17 @@ def test_physlite_element_links_keep_their_bytes(baler, shared_data, tmp_path):
     assert out.stat().st_size < source.stat().st_size
 
 
+def test_inspect_names_the_class_of_objects_the_file_has_no_streamer_info_for(baler, shared_data, tmp_path):
+    """Like hadd, the rewrite keeps no StreamerInfo for PHYSLITE's DataVector<xAOD::...> (no dictionary
+    here), so ROOT gives their branches no type name: `baler inspect` (and `baler eval`, which calls
+    it) used to stop with "basic_string: construction from null"; it reports their class instead."""
+    out = tmp_path / "physlite.root"
+    run_baler(baler, "compress", shared_data / "atlas" / "PHYSLITE_example.root", out, "--codec", "bits:10")
+    rows = {(r["tree"], r["branch"]): r for r in json.loads(run_baler(baler, "inspect", out, "--json").stdout)["branches"]}
+    electrons = rows[("CollectionTree", "AnalysisElectrons")]
+    assert electrons["type"] == "DataVector<xAOD::Electron_v1>", electrons
+
+
 def test_only_the_selected_branch_is_recoded(baler, tmp_path):
     """A policy that selects one branch of the generated sample: that branch's baskets are
     recoded, every other branch keeps its stored baskets, and the values read back as the spec says."""

@@ -202,10 +202,10 @@ bool HoldsData(TBranch &branch)
 std::string TypeName(TBranch &branch)
 {
    if (auto *element = dynamic_cast<TBranchElement *>(&branch)) {
-      std::string type = element->GetTypeName();
-      if (type.empty())
-         type = element->GetClassName();
-      return type;
+      // null for an object of a class the file has no StreamerInfo for (hadd and TTreeCloner leave
+      // those out for classes without a dictionary, e.g. ATLAS's DataVector<xAOD::...>)
+      const char *type = element->GetTypeName();
+      return type && *type ? type : element->GetClassName();
    }
    auto *leaf = static_cast<TLeaf *>(branch.GetListOfLeaves()->At(0));
    if (!leaf)
