@@ -14,7 +14,7 @@ import uproot
 
 import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
 
-from conftest import baler, compare_trees, run_baler, run_macro, run_python  # noqa: F401 (fixtures)
+from conftest import baler, compare_trees, run_baler, run_command, run_macro, run_python  # noqa: F401 (fixtures)
 
 
 def stored_layout(path, tree):
@@ -97,12 +97,29 @@ def test_physlite_element_links_keep_their_bytes(baler, shared_data, tmp_path):
     assert out.stat().st_size < source.stat().st_size
 
 
+def test_every_streamer_info_record_of_the_input_is_kept(baler, shared_data, tmp_path):
+    """The baskets are copied as stored, so the StreamerInfo records that describe their bytes must
+    come along. ROOT writes only those of what it streamed: PHYSLITE's DataVector<xAOD::...> records
+    (no dictionary here) were dropped, and a reader without ATLAS's dictionaries needs them. The
+    std::vector records are the exception, as in hadd's output: readers rebuild them from the name."""
+    source, out = shared_data / "atlas" / "PHYSLITE_example.root", tmp_path / "physlite.root"
+    run_baler(baler, "compress", source, out, "--codec", "bits:10")
+    with uproot.open(source) as before, uproot.open(out) as after:
+        records = lambda f: {(name, version) for name, versions in f.file.streamers.items() for version in versions}
+        kept, had = records(after), records(before)
+        assert any(name.startswith("DataVector<xAOD::") for name, _ in had)
+        lost = {(name, version) for name, version in had - kept if not name.startswith("vector<")}
+        assert not lost, sorted(lost)[:5]
+        electrons = lambda f: str(f["CollectionTree"]["AnalysisElectrons"].interpretation)
+        assert electrons(after) == electrons(before)
+
+
 def test_inspect_names_the_class_of_objects_the_file_has_no_streamer_info_for(baler, shared_data, tmp_path):
-    """Like hadd, the rewrite keeps no StreamerInfo for PHYSLITE's DataVector<xAOD::...> (no dictionary
-    here), so ROOT gives their branches no type name: `baler inspect` (and `baler eval`, which calls
-    it) used to stop with "basic_string: construction from null"; it reports their class instead."""
+    """hadd keeps no StreamerInfo for PHYSLITE's DataVector<xAOD::...> (no dictionary here), so ROOT
+    gives their branches no type name: `baler inspect` (and `baler eval`, which calls it) used to
+    stop with "basic_string: construction from null"; it reports their class instead."""
     out = tmp_path / "physlite.root"
-    run_baler(baler, "compress", shared_data / "atlas" / "PHYSLITE_example.root", out, "--codec", "bits:10")
+    run_command(["hadd", "-f505", out, shared_data / "atlas" / "PHYSLITE_example.root"])
     rows = {(r["tree"], r["branch"]): r for r in json.loads(run_baler(baler, "inspect", out, "--json").stdout)["branches"]}
     electrons = rows[("CollectionTree", "AnalysisElectrons")]
     assert electrons["type"] == "DataVector<xAOD::Electron_v1>", electrons

@@ -8,15 +8,19 @@
 #include "CodecSelection.h"
 #include "ModelStore.h"
 
+#include "TArrayC.h"
 #include "TBasket.h"
 #include "TBranch.h"
 #include "TBranchRef.h"
+#include "TBufferFile.h"
 #include "TClass.h"
 #include "TDirectory.h"
 #include "TFile.h"
 #include "TKey.h"
 #include "TList.h"
 #include "TNamed.h"
+#include "TROOT.h"
+#include "TSeqCollection.h"
 #include "TTree.h"
 #include "TTreeCloner.h"
 #include "TVirtualStreamerInfo.h"
@@ -222,6 +226,30 @@ public:
 void MarkForAutoload(TFile &file)
 {
    Baler::Requires_libBalerROOT::Class()->GetStreamerInfo()->ForceWriteInfo(&file, true);
+}
+
+/// Marks every StreamerInfo record of `in` for writing into `out`. The baskets are copied as they
+/// are, so the records that describe their bytes must travel with them. ROOT writes only the records
+/// of what it streamed, and ForceWriteInfo skips collections: PHYSLITE's 14 DataVector<xAOD::...>
+/// records were dropped, and a reader without the experiment's dictionaries (uproot, plain ROOT)
+/// needs them to interpret those objects. ReadStreamerInfo registered each record of the input in
+/// gROOT's list under the number the input's class index marks; tagging it through a buffer whose
+/// parent is `out` is how ROOT notes a record to write. The input's std::vector records are not
+/// registered, so they are not kept (as hadd does not): every reader rebuilds them from the name.
+void KeepStreamerInfos(TFile &in, TFile &out)
+{
+   const TArrayC *inIndex = in.GetClassIndex();
+   TSeqCollection *registered = gROOT->GetListOfStreamerInfo();
+   if (!inIndex || !out.GetClassIndex() || !registered)
+      return;
+   if (out.GetClassIndex()->GetSize() < registered->GetSize())
+      out.GetClassIndex()->Set(registered->GetSize());
+   TBufferFile tagger(TBuffer::kWrite);
+   tagger.SetParent(&out);
+   for (Int_t number = 1; number < inIndex->GetSize() && number < registered->GetSize(); ++number)
+      if (inIndex->At(number))
+         if (auto *info = dynamic_cast<TVirtualStreamerInfo *>(registered->At(number)))
+            tagger.TagStreamerInfo(info);
 }
 
 /// Recorded in the output tree's UserInfo, one TNamed per branch stored with a codec that its
@@ -631,6 +659,7 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       for (const auto &t : rewriter.trees)
          if (!rewriter.rewritten.count(t))
             throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
+      KeepStreamerInfos(*in, *out);
       out->Write(nullptr, TObject::kOverwrite);
       out->Close();
       if (!RootMessages::FirstError().empty())
