@@ -93,30 +93,17 @@ std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layo
    return written;
 }
 
-bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model)
+bool ApplySpecToObject(TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
+                       const baler::codec::Model *model)
 {
-   // The layout and the coder read the object length, which a basket in memory does not keep.
-   struct ObjectLength : TBasket {
-      static Int_t Swap(TBasket &b, Int_t length) { return std::exchange(static_cast<ObjectLength &>(b).fObjlen, length); }
-   };
-   const Int_t dataLength = basket.GetLast() - basket.GetKeylen();
-   if (dataLength <= 0 || !basket.GetBufferRef() || basket.GetBufferRef()->BufferSize() < basket.GetLast())
-      return false;
-   const Int_t savedLength = ObjectLength::Swap(basket, dataLength);
-   std::vector<unsigned char> blocks(2 * std::size_t(dataLength) + 4096);
+   const std::size_t objectSize = basket.GetObjlen();
+   std::vector<unsigned char> blocks(2 * objectSize + 4096);
    bool usedModel = false;
-   std::size_t size = 0;
-   try {
-      size = RecodeBasket(basket, DescribeBasket(basket), spec, model, blocks.data(), blocks.size(), usedModel);
-   } catch (...) {
-      ObjectLength::Swap(basket, savedLength);
-      throw;
-   }
-   ObjectLength::Swap(basket, savedLength);
+   const std::size_t size = RecodeBasket(basket, layout, spec, model, blocks.data(), blocks.size(), usedModel);
    if (size == 0)
       return false;
    unsigned char *data = reinterpret_cast<unsigned char *>(basket.GetBufferRef()->Buffer() + basket.GetKeylen());
-   std::vector<unsigned char> decoded(dataLength);
+   std::vector<unsigned char> decoded(objectSize);
    std::size_t decodedSize = 0;
    for (std::size_t at = 0; at < size;) {
       const std::size_t block = kRootHeaderSize + PayloadSize(blocks.data() + at);
@@ -131,6 +118,27 @@ bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const bal
       return false;
    std::memcpy(data, decoded.data(), decoded.size());
    return true;
+}
+
+bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model)
+{
+   // The layout and the coder read the object length, which a basket in memory does not keep.
+   struct ObjectLength : TBasket {
+      static Int_t Swap(TBasket &b, Int_t length) { return std::exchange(static_cast<ObjectLength &>(b).fObjlen, length); }
+   };
+   const Int_t dataLength = basket.GetLast() - basket.GetKeylen();
+   if (dataLength <= 0 || !basket.GetBufferRef() || basket.GetBufferRef()->BufferSize() < basket.GetLast())
+      return false;
+   const Int_t savedLength = ObjectLength::Swap(basket, dataLength);
+   bool changed = false;
+   try {
+      changed = ApplySpecToObject(basket, DescribeBasket(basket), spec, model);
+   } catch (...) {
+      ObjectLength::Swap(basket, savedLength);
+      throw;
+   }
+   ObjectLength::Swap(basket, savedLength);
+   return changed;
 }
 
 std::string DescribeBalerBlock(const unsigned char *src, std::size_t srcSize)

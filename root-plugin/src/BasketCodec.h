@@ -50,10 +50,15 @@ std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layo
                          const baler::codec::Model *model, unsigned char *tgt, std::size_t tgtCapacity,
                          bool &usedModel);
 
-/// Gives the float and double values of a basket that was never written (kept in memory, e.g. inside
-/// its tree's key: its data ends at fLast, its entry offsets are in memory) exactly the values a
-/// Baler block of `spec` would decode to, in place; every other byte stays. Returns true when a
-/// byte changed. A basket that Baler cannot code (no floats, no gain) is left as it is.
+/// Gives the float and double values of `basket`'s object (as read from a file: its object length is
+/// known; `layout` from DescribeBasket) exactly the values a Baler block of `spec` would decode to,
+/// in place; every other byte stays. Returns true when a byte changed. Touches no ROOT metadata.
+bool ApplySpecToObject(TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
+                       const baler::codec::Model *model);
+
+/// The same for a basket that was never written (kept in memory, e.g. inside its tree's key: its
+/// data ends at fLast, its entry offsets are in memory). A basket that Baler cannot code (no
+/// floats) is left as it is.
 bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model);
 
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.

@@ -7,7 +7,9 @@
 #include "BasketLayout.h"
 #include "CodecSelection.h"
 #include "ModelStore.h"
+#include "RootBlockHeader.h"
 
+#include "RZip.h"
 #include "TArrayC.h"
 #include "TBasket.h"
 #include "TBranch.h"
@@ -26,6 +28,7 @@
 #include "TVirtualStreamerInfo.h"
 
 #include <algorithm>
+#include <climits>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -102,16 +105,51 @@ public:
          throw Failure(where + " is damaged: its key header does not match the branch's record of it");
    }
 
-   /// Replaces the stored payload by `size` bytes of blocks; `size` must be smaller than the stored
+   /// Replaces the stored payload by `size` bytes of blocks; `size` must be no larger than the stored
    /// payload (it then fits the buffer read). The header (object length, entries, fLast) stays.
    void ReplacePayload(const unsigned char *blocks, std::size_t size)
    {
-      if (static_cast<Long64_t>(size) >= fNbytes - fKeylen)
-         throw Failure("a recoded basket must be smaller than the stored one");
+      if (static_cast<Long64_t>(size) > fNbytes - fKeylen)
+         throw Failure("a recoded basket must not be larger than the stored one");
       std::memcpy(fBufferRef->Buffer() + fKeylen, blocks, size);
       fNbytes = fKeylen + static_cast<Int_t>(size);
    }
+
+   /// Whether the payload is the object itself: ROOT stores a basket uncompressed where zipping
+   /// does not make it smaller (or at compression level 0).
+   bool StoredRaw() const { return fNbytes - fKeylen == fObjlen; }
+
+   /// Replaces the object of a basket stored raw by `object` (fObjlen bytes).
+   void ReplaceRawObject(const char *object)
+   {
+      if (!StoredRaw())
+         throw Failure("only a basket stored uncompressed can take its object back uncompressed");
+      std::memcpy(fBufferRef->Buffer() + fKeylen, object, fObjlen);
+   }
 };
+
+/// `size` bytes zipped as TBasket::WriteBuffer zips a basket with compression `settings` (blocks of
+/// at most 16 MiB each) into `tgt`; 0 when the settings do not compress or the blocks do not fit
+/// (give room to spare: zstd fails a target smaller than its bound even where the result would fit).
+std::size_t ZipAsRoot(const char *src, std::size_t size, int settings, unsigned char *tgt, std::size_t capacity)
+{
+   const int level = settings % 100;
+   if (settings < 0 || level == 0)
+      return 0;
+   const auto algorithm = static_cast<ROOT::RCompressionSetting::EAlgorithm::EValues>(settings / 100);
+   std::size_t written = 0;
+   for (std::size_t begin = 0; begin < size; begin += Internal::kMaxRootBlockSize) {
+      int srcSize = static_cast<int>(std::min(Internal::kMaxRootBlockSize, size - begin));
+      int tgtSize = static_cast<int>(std::min<std::size_t>(capacity - written, INT_MAX));
+      int zipped = 0;
+      R__zipMultipleAlgorithm(level, &srcSize, const_cast<char *>(src + begin), &tgtSize,
+                              reinterpret_cast<char *>(tgt + written), &zipped, algorithm);
+      if (zipped <= 0)
+         return 0;
+      written += zipped;
+   }
+   return written;
+}
 
 /// A basket on file of one branch of the tree being copied.
 struct StoredBasket {
@@ -130,6 +168,8 @@ struct BasketSlot {
    baler::codec::Layout layout; ///< of `decoded`, described on the reading thread (it reads ROOT's metadata)
    std::vector<unsigned char> blocks;
    std::size_t size = 0; ///< of the blocks coded; 0: the stored payload stays
+   bool balerBlocks = false; ///< `blocks` are Baler's; else the rounded object zipped as the input was
+   bool roundedRaw = false;  ///< the stored payload is the raw object: it takes the rounded values
    bool usedModel = false;
    std::string error;
 };
@@ -368,8 +408,9 @@ struct Rewriter {
    /// without streaming a single object: no class needs a dictionary, and entry boundaries, clusters,
    /// branch structure and every stored byte stay as they are. Only the baskets of branches that a
    /// spec selects (when `recode`) are decoded and coded again with Baler, and kept only where the
-   /// new key is smaller than the stored one. Baskets kept in the input tree's own key (never
-   /// flushed) stay in the output tree's key, as compact as they were.
+   /// new key is smaller than the stored one; where it is not, the stored basket takes the values
+   /// Baler's blocks would give, zipped again as it was unless that is larger. Baskets kept in the
+   /// input tree's own key (never flushed) stay in the output tree's key, as compact as they were.
    void CopyBaskets(TTree &tree, TDirectory &out, const std::string &path, bool recode)
    {
       out.cd();
@@ -431,6 +472,9 @@ struct Rewriter {
             if (specs[i] && chosen[i]->spec.rfind("ae:", 0) == 0) // the codec's own accessor is not exported
                models[i] = Internal::ModelForSpec(*specs[i]);
          }
+      std::vector<int> storedSettings(inBranches.size());
+      for (std::size_t i = 0; i < inBranches.size(); ++i)
+         storedSettings[i] = inBranches[i]->GetCompressionSettings();
       std::vector<bool> recoded(outBranches.size(), false); ///< a basket took the branch's spec
       bool anyBalerBlock = false;                             ///< the file needs the plugin to be read
 
@@ -447,14 +491,33 @@ struct Rewriter {
             while (const auto k = queue.Take()) {
                BasketSlot &slot = slots[*k];
                slot.size = 0;
+               slot.balerBlocks = slot.roundedRaw = false;
                slot.usedModel = false;
                slot.error.clear();
                if (!slot.decoded)
                   continue;
                try {
-                  slot.size = Internal::RecodeBasket(*slot.decoded, slot.layout, *specs[slot.stored->branch],
-                                                     models[slot.stored->branch].get(), slot.blocks.data(),
-                                                     slot.blocks.size(), slot.usedModel);
+                  const std::size_t branch = slot.stored->branch;
+                  // Only strictly smaller blocks replace the stored payload: both hold values within the spec.
+                  slot.size = Internal::RecodeBasket(*slot.decoded, slot.layout, *specs[branch], models[branch].get(),
+                                                     slot.blocks.data(), std::max<std::size_t>(slot.blocks.size(), 1) - 1,
+                                                     slot.usedModel);
+                  slot.balerBlocks = slot.size > 0;
+                  // Baler's blocks are not smaller than the stored basket (a few values): the stored
+                  // basket takes the values they would give, as a basket written through the plugin
+                  // does, zipped as it was where that is no larger.
+                  if (!slot.balerBlocks &&
+                      Internal::ApplySpecToObject(*slot.decoded, slot.layout, *specs[branch], models[branch].get())) {
+                     const char *object = slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen();
+                     const std::size_t objectSize = slot.decoded->GetObjlen();
+                     std::vector<unsigned char> zipped(objectSize + objectSize / 8 + 1024);
+                     const std::size_t size = ZipAsRoot(object, objectSize, storedSettings[branch], zipped.data(), zipped.size());
+                     if (size > 0 && size <= slot.blocks.size()) {
+                        std::memcpy(slot.blocks.data(), zipped.data(), size);
+                        slot.size = size;
+                     }
+                     slot.roundedRaw = slot.size == 0 && slot.key.StoredRaw();
+                  }
                } catch (const std::exception &e) {
                   slot.error = e.what();
                }
@@ -504,9 +567,7 @@ struct Rewriter {
                   throw Failure(Where(path, from, stored.index) + " could not be read");
                windowBytes += slot.decoded->GetObjlen();
                slot.layout = Internal::DescribeBasket(*slot.decoded);
-               // Only a strictly smaller payload replaces the stored one: both hold values within the spec.
-               const Int_t storedPayload = slot.key.GetNbytes() - slot.key.GetKeylen();
-               slot.blocks.resize(storedPayload > 1 ? storedPayload - 1 : 0);
+               slot.blocks.resize(slot.key.GetNbytes() - slot.key.GetKeylen());
             }
             queue.Publish(++filled);
          }
@@ -523,8 +584,11 @@ struct Rewriter {
             TBranch &to = *outBranches[stored.branch];
             if (!slot.error.empty())
                throw Failure(Where(path, from, stored.index) + ": " + slot.error);
-            if (slot.size > 0) {
+            if (slot.size > 0)
                slot.key.ReplacePayload(slot.blocks.data(), slot.size);
+            else if (slot.roundedRaw)
+               slot.key.ReplaceRawObject(slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen());
+            if (slot.balerBlocks) {
                recoded[stored.branch] = anyBalerBlock = true;
                if (slot.usedModel)
                   Internal::NoteModelUsed(*outFile, models[stored.branch]);
