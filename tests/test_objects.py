@@ -10,6 +10,7 @@ import re
 import pytest
 
 from conftest import BUILD_LIB, MACROS, compare_trees, preload_env, run_baler, run_macro, run_python
+from test_basket_rewrite import stored_layout
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +122,10 @@ print('baskets:', t.GetBranch('Muon_E').GetWriteBasket(), 'fetched:', count(b'co
 """
 
 
-def context_fetches(path, glob):
-    """(Muon_E's baskets, context baskets the plugin read and decoded itself) reading `glob`."""
-    output = run_python(f"PATH, LIB, GLOB = '{path}', '{BUILD_LIB / 'libBalerROOT.so'}', '{glob}'\n" + CONTEXT_FETCHES)
+def context_fetches(path, glob, member="Muon_E"):
+    """(`member`'s baskets, context baskets the plugin read and decoded itself) reading `glob`."""
+    output = run_python(f"PATH, LIB, GLOB = '{path}', '{BUILD_LIB / 'libBalerROOT.so'}', '{glob}'\n" +
+                        CONTEXT_FETCHES.replace("'Muon_E'", repr(member)))
     return tuple(int(x) for x in re.search(r"^baskets: (\d+) fetched: (-?\d+)$", output, re.M).groups())
 
 
@@ -164,3 +166,117 @@ def test_uproot_says_what_an_object_member_needs(muon_model, object_file):
         "try:\n    t['Muon_E'].array()\nexcept baler_root.BalerDecodeError as e:\n    print('error:', e)\n")
     assert "px ok: 2421" in output, output
     assert re.search(rf"error: .*Muon_E.*object model {model_id}.*Muon_Px, Muon_Py, Muon_Pz", output), output
+
+
+COLLECTIONS = ("Jet", "Muon", "Electron", "Photon")
+
+
+@pytest.fixture(scope="module")
+def collection_models(baler, shared_data, muon_model, tmp_path_factory):
+    """{collection: (model path, model id)}: object models of HZZ's Jet, Muon, Electron and Photon
+    floats (each E predicted from Px, Py, Pz)."""
+    folder = tmp_path_factory.mktemp("collections")
+    models = {"Muon": muon_model[:2]}
+    for collection in COLLECTIONS:
+        if collection not in models:
+            model = folder / f"{collection}.balm"
+            proc = run_baler(baler, "train", shared_data / "uproot-HZZ.root", "--branches", f"{collection}_*", "--tree",
+                             "events", "--bound", "bits:10", "--out", model)
+            models[collection] = (model, re.search(r"^model ([0-9a-f]+) ", proc.stdout, re.M).group(1))
+    return models
+
+
+def collections_policy(models):
+    return ",".join(f"events/{collection}_*=ae:bits:10:{path}" for collection, (path, _) in models.items())
+
+
+@pytest.fixture(scope="module")
+def compressed(baler, shared_data, collection_models, tmp_path_factory):
+    """HZZ through `baler compress`: at bits:10 (bits10.root), and with the four collections'
+    object models and bits:10 on the other floats, on 1 and on 4 threads (objects1/4.root)."""
+    folder = tmp_path_factory.mktemp("compressed")
+    source = shared_data / "uproot-HZZ.root"
+    run_baler(baler, "compress", source, folder / "bits10.root", "--codec", "bits:10")
+    for threads in (1, 4):
+        run_baler(baler, "compress", source, folder / f"objects{threads}.root", "--policy",
+                  collections_policy(collection_models), "--codec", "bits:10", "--threads", threads)
+    return folder
+
+
+def test_compress_codes_members_with_their_context(baler, collection_models, compressed):
+    """`baler compress` codes each collection's E with the decoded momenta of the carriers' baskets
+    of the same entries, coded in the same run (the same window of baskets): every E basket of HZZ
+    is a member block with its context, so that E read alone fetches its three carriers' baskets for
+    each of its baskets, and it is smaller than at bits:10. Before, the rewriter coded every member
+    per value (bits:10 blocks, nothing to fetch)."""
+    objects = compressed / "objects1.root"
+    rows, per_value = branch_bytes(baler, objects), branch_bytes(baler, compressed / "bits10.root")
+    for collection, (_, model_id) in collection_models.items():
+        member = f"{collection}_E"
+        assert rows[member]["codec"] == f"baler ae:bits:10:{model_id}", rows[member]
+        assert rows[member]["compressed"] < per_value[member]["compressed"], (rows[member], per_value[member])
+        baskets, fetched = context_fetches(objects, member, member)
+        assert baskets >= 1 and fetched == 3 * baskets, (member, baskets, fetched)
+        for carrier in ("Px", "Py", "Pz"):
+            assert rows[f"{collection}_{carrier}"]["codec"] == "baler bits:10", rows[f"{collection}_{carrier}"]
+
+
+def test_compress_with_context_reads_the_per_value_values(compressed, per_value):
+    """The compressed file with object members holds exactly the values of `baler compress --codec
+    bits:10` and of the file ROOT wrote through the plugin at bits:10, read whole, and a member
+    alone with IMT (the plugin fetching its context)."""
+    objects, bits10 = compressed / "objects1.root", compressed / "bits10.root"
+    for reference in (bits10, per_value[0]):
+        same = compare_trees(reference, objects, "events")
+        assert same.plugin_loaded and same.total.bad == 0 and same.total.changed == 0, same.output
+    assert read_member_alone(objects, "Muon_E", imt=True) == per_value[1]
+    assert read_member_alone(objects, "Jet_E", imt=True) == read_member_alone(bits10, "Jet_E")
+
+
+def test_compress_with_context_gives_the_same_file_at_any_thread_count(compressed):
+    """Members are coded after their carriers' baskets of the window are coded and their values
+    kept, whichever thread codes them: 1 and 4 threads store the same bytes in every basket."""
+    assert stored_layout(compressed / "objects1.root", "events") == stored_layout(compressed / "objects4.root", "events")
+
+
+def test_compress_codes_members_as_the_hook_does(baler, muon_model, per_value, object_file, tmp_path):
+    """`baler compress` of the bits:10 file that ROOT wrote through the plugin, with the muon model:
+    its baskets are those of the file ROOT wrote with SetCodec(ae:bits:10:MODEL) (the same macro),
+    and every muon basket comes out byte for byte as the hook wrote it, the members' blocks with
+    their context included. The carriers' stored blocks are not smaller when coded again and stay
+    as they are: being Baler blocks, a reader fetches them, so they serve as context too."""
+    model, _, _ = muon_model
+    out = tmp_path / "recompressed.root"
+    run_baler(baler, "compress", per_value[0], out, "--policy", f"events/Muon_*=ae:bits:10:{model}", "--codec", "bits:10")
+    hook, recompressed = stored_layout(object_file, "events"), stored_layout(out, "events")
+    muons = {name: baskets for name, baskets in hook[0].items() if name.startswith("Muon_")}
+    assert muons and all(recompressed[0][name] == baskets for name, baskets in muons.items()), (muons, recompressed[0])
+    assert recompressed[1:] == hook[1:]
+
+
+UPROOT_READS = """
+import awkward as ak, uproot, baler_root
+objects, reference = uproot.open(OBJECTS)['events'], uproot.open(REFERENCE)['events']
+for name in reference.keys():
+    if name in MEMBERS:
+        try:
+            objects[name].array()
+            print('member read:', name)
+        except baler_root.BalerDecodeError as e:
+            print('member error:', name, e)
+    elif ak.to_list(objects[name].array()) != ak.to_list(reference[name].array()):
+        print('differs:', name)
+print('done')
+"""
+
+
+def test_uproot_reads_the_compressed_file_but_the_members(collection_models, compressed):
+    """uproot (baler_root) reads every branch of the compressed file as in the bits:10 one, but the
+    members coded with their context: it says what each needs, as for a file ROOT wrote."""
+    members = [f"{collection}_E" for collection in COLLECTIONS]
+    output = run_python(f"OBJECTS, REFERENCE, MEMBERS = '{compressed / 'objects1.root'}', "
+                        f"'{compressed / 'bits10.root'}', {members!r}\n" + UPROOT_READS)
+    assert "done" in output and "differs:" not in output and "member read:" not in output, output
+    for collection, (_, model_id) in collection_models.items():
+        context = ", ".join(f"{collection}_{carrier}" for carrier in ("Px", "Py", "Pz"))
+        assert re.search(rf"member error: {collection}_E .*object model {model_id}.*{context}", output), output

@@ -71,8 +71,8 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
 }
 
 std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
-                         const baler::codec::Model *model, unsigned char *tgt, std::size_t tgtCapacity,
-                         bool &usedModel)
+                         const baler::codec::Model *model, const baler::codec::MemberContext *member,
+                         unsigned char *tgt, std::size_t tgtCapacity, bool &usedModel)
 {
    usedModel = false;
    if (!HasFloats(layout))
@@ -82,8 +82,7 @@ std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layo
    std::size_t written = 0;
    for (std::size_t begin = 0; begin < objectSize; begin += kMaxRootBlockSize) {
       const std::size_t size = std::min(kMaxRootBlockSize, objectSize - begin);
-      // (an object model's member without its context: per value, always correct)
-      const std::size_t block = EncodeBalerBlock(spec, model, nullptr, SliceLayout(layout, begin, begin + size),
+      const std::size_t block = EncodeBalerBlock(spec, model, member, SliceLayout(layout, begin, begin + size),
                                                  object + begin, size, tgt + written, tgtCapacity - written);
       if (block == 0)
          return 0;
@@ -99,7 +98,8 @@ bool ApplySpecToObject(TBasket &basket, const baler::codec::Layout &layout, cons
    const std::size_t objectSize = basket.GetObjlen();
    std::vector<unsigned char> blocks(2 * objectSize + 4096);
    bool usedModel = false;
-   const std::size_t size = RecodeBasket(basket, layout, spec, model, blocks.data(), blocks.size(), usedModel);
+   // per value: an object member's values are those of the per-value codec whatever its context
+   const std::size_t size = RecodeBasket(basket, layout, spec, model, nullptr, blocks.data(), blocks.size(), usedModel);
    if (size == 0)
       return false;
    unsigned char *data = reinterpret_cast<unsigned char *>(basket.GetBufferRef()->Buffer() + basket.GetKeylen());

@@ -45,10 +45,12 @@ using ContextFetcher = std::function<std::vector<ContextValues>(const baler::cod
 /// without streaming their objects. Returns the bytes written into `tgt`, or 0 when the basket has no
 /// float or double values to code (nothing to gain over the stored basket) or the blocks do not fit
 /// in `tgtCapacity`. `usedModel` is set when a block was coded through `model` (the file must then
-/// carry it). Touches no ROOT metadata (the layout carries what is needed): safe on any thread.
+/// carry it). `member`, for a branch that is a member of that (object) model, the basket's entries
+/// and context, as CompressBasketBlock takes it (nullptr: coded per value). Touches no ROOT
+/// metadata (the layout carries what is needed): safe on any thread.
 std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
-                         const baler::codec::Model *model, unsigned char *tgt, std::size_t tgtCapacity,
-                         bool &usedModel);
+                         const baler::codec::Model *model, const baler::codec::MemberContext *member,
+                         unsigned char *tgt, std::size_t tgtCapacity, bool &usedModel);
 
 /// Gives the float and double values of `basket`'s object (as read from a file: its object length is
 /// known; `layout` from DescribeBasket) exactly the values a Baler block of `spec` would decode to,

@@ -189,15 +189,8 @@ std::size_t RootZstd(const char *src, std::size_t srcSize, unsigned char *tgt, s
 void KeepCarrierValues(const unsigned char *block, std::size_t size, std::size_t srcSize)
 {
    tWriting.carrierValues = nullptr;
-   if (!tWriting.member || !tWriting.member->carrier || size <= kRootHeaderSize || !IsBalerBlock(block) ||
-       srcSize != static_cast<std::size_t>(tWriting.basket->GetObjlen()))
-      return;
-   try {
-      tWriting.carrierValues =
-         std::make_unique<std::vector<double>>(baler::codec::DecodeFloats(block + kRootHeaderSize, PayloadSize(block)));
-   } catch (const std::exception &) {
-      // (floats and doubles in one basket: no column of values) the other members go without
-   }
+   if (tWriting.member && srcSize == static_cast<std::size_t>(tWriting.basket->GetObjlen()))
+      tWriting.carrierValues = CarrierValues(*tWriting.member, block, size, srcSize);
 }
 
 /// A file carries a model only when one of its blocks was coded through it: `ae:` falls back to

@@ -209,23 +209,29 @@ std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::co
    TFile *file = branch ? branch->GetFile() : nullptr;
    if (!file || !model.IsObjectModel())
       return nullptr;
-   auto write = std::make_unique<MemberWrite>();
-   std::vector<std::string> contextNames;
-   write->context.member = branch->GetName();
-   if (!model.ObjectMemberContext(write->context.member, contextNames))
-      return nullptr;
    const Int_t where = branch->GetListOfBaskets()->IndexOf(&basket);
    if (where < 0)
       return nullptr;
-   const Long64_t first = branch->GetBasketEntry()[where];
-   const Long64_t entries = basket.GetNevBuf();
+   return PrepareMemberWrite(*file, *branch->GetTree(), branch->GetName(), branch->GetBasketEntry()[where],
+                             basket.GetNevBuf(), model);
+}
+
+std::unique_ptr<MemberWrite> PrepareMemberWrite(TFile &file, const TTree &tree, const std::string &branch,
+                                                Long64_t first, Long64_t entries, const baler::codec::Model &model)
+{
+   if (!model.IsObjectModel())
+      return nullptr;
+   auto write = std::make_unique<MemberWrite>();
+   std::vector<std::string> contextNames;
+   write->context.member = branch;
+   if (!model.ObjectMemberContext(write->context.member, contextNames))
+      return nullptr;
    write->context.firstEntry = static_cast<std::uint64_t>(first);
    write->context.entries = static_cast<std::uint64_t>(entries);
-   const TTree &tree = *branch->GetTree();
    write->carrier = contextNames.empty();
-   write->cacheKey = CacheKey(*file, tree, write->context.member, first, entries);
+   write->cacheKey = CacheKey(file, tree, write->context.member, first, entries);
    for (const auto &name : contextNames) {
-      ContextValues values = TheCache().Find(CacheKey(*file, tree, name, first, entries));
+      ContextValues values = TheCache().Find(CacheKey(file, tree, name, first, entries));
       if (!values) { // not written (yet, under IMT) or not as one Baler block: no context
          write->held.clear();
          break;
@@ -235,6 +241,27 @@ std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::co
    for (const auto &values : write->held)
       write->context.values.push_back(values.get());
    return write;
+}
+
+std::vector<std::string> WriteContextBranches(const baler::codec::Model &model, const std::string &branch)
+{
+   std::vector<std::string> names;
+   if (!model.IsObjectModel() || !model.ObjectMemberContext(branch, names))
+      names.clear();
+   return names;
+}
+
+std::unique_ptr<std::vector<double>> CarrierValues(const MemberWrite &write, const unsigned char *blocks,
+                                                   std::size_t size, std::size_t objlen)
+{
+   if (!write.carrier || size <= kRootHeaderSize || !IsBalerBlock(blocks) ||
+       kRootHeaderSize + PayloadSize(blocks) != size || DecodedSize(blocks) != objlen)
+      return nullptr;
+   try {
+      return std::make_unique<std::vector<double>>(baler::codec::DecodeFloats(blocks + kRootHeaderSize, PayloadSize(blocks)));
+   } catch (const std::exception &) {
+      return nullptr; // (floats and doubles in one basket: no column of values)
+   }
 }
 
 void FinishCarrierWrite(const MemberWrite &write, const std::vector<double> *decodedValues)

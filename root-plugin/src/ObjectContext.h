@@ -24,6 +24,8 @@
 
 class TBasket;
 class TBranch;
+class TFile;
+class TTree;
 
 namespace Baler::Internal {
 
@@ -47,6 +49,24 @@ struct MemberWrite {
 /// nullptr when the branch is not one of its members. The context values are those cached for the
 /// same entries; a member whose context is not (all) cached gets none and is coded per value.
 std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::codec::Model &model);
+
+/// The same for the basket of entries first+entries of branch `branch` of `tree`, being written
+/// into `file` by other means than TBasket::WriteBuffer (`baler compress` copies baskets read from
+/// another file): `file` and `tree` are the ones readers will fetch the context from.
+std::unique_ptr<MemberWrite> PrepareMemberWrite(TFile &file, const TTree &tree, const std::string &branch,
+                                                Long64_t first, Long64_t entries, const baler::codec::Model &model);
+
+/// The branches whose baskets' cached values PrepareMemberWrite may give the coding of `branch`'s
+/// basket of the same entries under `model` (empty for a carrier or a branch that is no member): a
+/// writer that codes several baskets at once (`baler compress`) codes and finishes those first.
+std::vector<std::string> WriteContextBranches(const baler::codec::Model &model, const std::string &branch);
+
+/// A carrier's decoded values, from what its basket (`objlen` decoded bytes) was coded into: `size`
+/// bytes at `blocks`, ROOT's header included. Null (the other members go without) unless that is
+/// one Baler block holding the whole basket, as a member's reader will fetch it, with one column
+/// of values. For FinishCarrierWrite.
+std::unique_ptr<std::vector<double>> CarrierValues(const MemberWrite &write, const unsigned char *blocks,
+                                                   std::size_t size, std::size_t objlen);
 
 /// Called once ROOT has written a carrier's basket: caches `decodedValues` (its Baler block's
 /// decoded floats) when the basket was stored as that one block, and otherwise (null) forgets any

@@ -32,6 +32,8 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -171,6 +173,11 @@ struct BasketSlot {
    bool balerBlocks = false; ///< `blocks` are Baler's; else the rounded object zipped as the input was
    bool roundedRaw = false;  ///< the stored payload is the raw object: it takes the rounded values
    bool usedModel = false;
+   /// The order of its coding in the window: after the baskets of the branches its context comes
+   /// from (Rewriter::CodingStages)
+   unsigned stage = 0;
+   std::unique_ptr<Internal::MemberWrite> member; ///< its coding as an object model's member
+   std::unique_ptr<std::vector<double>> carrierValues; ///< a carrier's decoded values, if they serve as context
    std::string error;
 };
 
@@ -348,6 +355,45 @@ struct Rewriter {
       return chosen;
    }
 
+   /// The stage in which each branch's baskets are coded in a window: 0, or for an object model's
+   /// member, one past the stages of the branches whose decoded values it is coded with
+   /// (WriteContextBranches). A window's stages are coded one after the other, and the carriers'
+   /// values of each are cached (FinishCarrierWrite) before the next, in the window's order: a
+   /// member gets its context exactly when its carriers' baskets of the same entries took Baler
+   /// blocks in this window or an earlier one, at any number of threads.
+   static std::vector<unsigned> CodingStages(const std::vector<TBranch *> &branches,
+                                             const std::vector<Internal::ModelPtr> &models)
+   {
+      std::map<std::string, std::size_t> byName;
+      for (std::size_t i = 0; i < branches.size(); ++i)
+         byName.emplace(branches[i]->GetName(), i);
+      std::vector<std::vector<std::size_t>> needs(branches.size());
+      std::vector<unsigned> stages(branches.size(), 0);
+      for (std::size_t i = 0; i < branches.size(); ++i) {
+         if (!models[i])
+            continue;
+         for (const auto &name : Internal::WriteContextBranches(*models[i], branches[i]->GetName())) {
+            stages[i] = 1;
+            const auto found = byName.find(name);
+            if (found != byName.end() && found->second != i)
+               needs[i].push_back(found->second);
+         }
+      }
+      // a model's members depend on each other without cycles; the bound only keeps a bad one finite
+      for (std::size_t round = 0; round < branches.size(); ++round) {
+         bool changed = false;
+         for (std::size_t i = 0; i < branches.size(); ++i)
+            for (const std::size_t j : needs[i])
+               if (stages[i] <= stages[j] && stages[j] < branches.size()) {
+                  stages[i] = stages[j] + 1;
+                  changed = true;
+               }
+         if (!changed)
+            break;
+      }
+      return stages;
+   }
+
    void CopyDirectory(TDirectory &in, TDirectory &out, const std::string &prefix)
    {
       std::set<std::string> done;
@@ -472,6 +518,8 @@ struct Rewriter {
             if (specs[i] && chosen[i]->spec.rfind("ae:", 0) == 0) // the codec's own accessor is not exported
                models[i] = Internal::ModelForSpec(*specs[i]);
          }
+      const std::vector<unsigned> stages = CodingStages(outBranches, models);
+      const unsigned lastStage = stages.empty() ? 0 : *std::max_element(stages.begin(), stages.end());
       std::vector<int> storedSettings(inBranches.size());
       for (std::size_t i = 0; i < inBranches.size(); ++i)
          storedSettings[i] = inBranches[i]->GetCompressionSettings();
@@ -484,98 +532,131 @@ struct Rewriter {
       Long64_t reached = 0;
       // Baskets go through in windows: read in order on this thread, coded on `threads` threads as
       // soon as each is read (coding is most of the work), written in order once all are coded.
+      // Object members whose context comes from other baskets of the window wait for a later stage.
       std::vector<BasketSlot> slots(kWindowBaskets);
-      for (std::size_t next = 0; next < baskets.size();) {
-         CodingQueue queue;
-         auto code = [&] {
-            while (const auto k = queue.Take()) {
-               BasketSlot &slot = slots[*k];
-               slot.size = 0;
-               slot.balerBlocks = slot.roundedRaw = false;
-               slot.usedModel = false;
-               slot.error.clear();
-               if (!slot.decoded)
-                  continue;
-               try {
-                  const std::size_t branch = slot.stored->branch;
-                  // Only strictly smaller blocks replace the stored payload: both hold values within the spec.
-                  slot.size = Internal::RecodeBasket(*slot.decoded, slot.layout, *specs[branch], models[branch].get(),
-                                                     slot.blocks.data(), std::max<std::size_t>(slot.blocks.size(), 1) - 1,
-                                                     slot.usedModel);
-                  slot.balerBlocks = slot.size > 0;
-                  // Baler's blocks are not smaller than the stored basket (a few values): the stored
-                  // basket takes the values they would give, as a basket written through the plugin
-                  // does, zipped as it was where that is no larger.
-                  if (!slot.balerBlocks &&
-                      Internal::ApplySpecToObject(*slot.decoded, slot.layout, *specs[branch], models[branch].get())) {
-                     const char *object = slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen();
-                     const std::size_t objectSize = slot.decoded->GetObjlen();
-                     std::vector<unsigned char> zipped(objectSize + objectSize / 8 + 1024);
-                     const std::size_t size = ZipAsRoot(object, objectSize, storedSettings[branch], zipped.data(), zipped.size());
-                     if (size > 0 && size <= slot.blocks.size()) {
-                        std::memcpy(slot.blocks.data(), zipped.data(), size);
-                        slot.size = size;
-                     }
-                     slot.roundedRaw = slot.size == 0 && slot.key.StoredRaw();
-                  }
-               } catch (const std::exception &e) {
-                  slot.error = e.what();
+      auto codeSlot = [&](BasketSlot &slot) {
+         slot.size = 0;
+         slot.balerBlocks = slot.roundedRaw = false;
+         slot.usedModel = false;
+         slot.member.reset();
+         slot.carrierValues.reset();
+         slot.error.clear();
+         if (!slot.decoded)
+            return;
+         try {
+            const std::size_t branch = slot.stored->branch;
+            const Internal::ModelPtr &model = models[branch];
+            if (model) // (null for a branch that is not an object model's member)
+               slot.member = Internal::PrepareMemberWrite(*outFile, *copy, outBranches[branch]->GetName(),
+                                                          slot.stored->firstEntry, slot.key.GetNevBuf(), *model);
+            // Only strictly smaller blocks replace the stored payload: both hold values within the spec.
+            slot.size = Internal::RecodeBasket(*slot.decoded, slot.layout, *specs[branch], model.get(),
+                                               slot.member ? &slot.member->context : nullptr, slot.blocks.data(),
+                                               std::max<std::size_t>(slot.blocks.size(), 1) - 1, slot.usedModel);
+            slot.balerBlocks = slot.size > 0;
+            // Baler's blocks are not smaller than the stored basket (a few values): the stored
+            // basket takes the values they would give, as a basket written through the plugin
+            // does, zipped as it was where that is no larger.
+            if (!slot.balerBlocks && Internal::ApplySpecToObject(*slot.decoded, slot.layout, *specs[branch], model.get())) {
+               const char *object = slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen();
+               const std::size_t objectSize = slot.decoded->GetObjlen();
+               std::vector<unsigned char> zipped(objectSize + objectSize / 8 + 1024);
+               const std::size_t size = ZipAsRoot(object, objectSize, storedSettings[branch], zipped.data(), zipped.size());
+               if (size > 0 && size <= slot.blocks.size()) {
+                  std::memcpy(slot.blocks.data(), zipped.data(), size);
+                  slot.size = size;
                }
+               slot.roundedRaw = slot.size == 0 && slot.key.StoredRaw();
             }
-         };
-         // Joined on every way out, a failed read included: the helpers finish the slots published.
-         struct Helpers {
-            CodingQueue &queue;
-            std::vector<std::thread> threads;
-            ~Helpers()
-            {
-               queue.Close();
-               for (auto &thread : threads)
-                  thread.join();
+            // A carrier's values serve as context as a reader will fetch them: decoded from the one
+            // Baler block the output key holds (Baler's new blocks, or the stored payload where it
+            // stays and is one, e.g. written by Baler at the same spec), else from none.
+            if (slot.member && slot.member->carrier) {
+               const bool stored = slot.size == 0 && !slot.key.StoredRaw();
+               const auto *payload = stored ? reinterpret_cast<const unsigned char *>(slot.key.GetBufferRef()->Buffer() +
+                                                                                      slot.key.GetKeylen())
+                                            : slot.blocks.data();
+               const std::size_t payloadSize = stored ? slot.key.GetNbytes() - slot.key.GetKeylen() : slot.size;
+               slot.carrierValues = Internal::CarrierValues(*slot.member, payload, payloadSize, slot.decoded->GetObjlen());
             }
-         } helpers{queue, {}};
-         for (unsigned t = 1; t < threads && t < kWindowBaskets; ++t) // more would find no basket to code
-            helpers.threads.emplace_back(code);
-
-         std::size_t filled = 0, windowBytes = 0;
-         while (next < baskets.size() && filled < slots.size() && windowBytes < kWindowBytes) {
-            const StoredBasket &stored = baskets[next];
-            TBranch &from = *inBranches[stored.branch];
-            if (stored.seek == 0 && filled > 0)
-               break;
-            ++next;
-            if (stored.seek == 0) {
-               // A basket in memory that is not the last one (old files): as TTreeCloner, flushed.
-               TBasket *inMemory = from.GetBasket(stored.index);
-               TBranch &to = *outBranches[stored.branch];
-               if (inMemory && inMemory->GetNevBuf() > 0) {
-                  auto *clone = static_cast<TBasket *>(inMemory->Clone());
-                  clone->SetBranch(&to);
-                  to.AddBasket(*clone, false, stored.firstEntry);
-                  to.FlushOneBasket(to.GetWriteBasket());
-               }
-               continue;
-            }
-            BasketSlot &slot = slots[filled];
-            slot.stored = &stored;
-            slot.decoded.reset();
-            slot.key.Load(*inFile, tree, stored.seek, from.GetBasketBytes()[stored.index],
-                          from.GetBasketEntry()[stored.index + 1] - stored.firstEntry, Where(path, from, stored.index));
-            if (specs[stored.branch]) {
-               slot.decoded = BranchAccess::TakeBasket(from, stored.index);
-               if (!slot.decoded)
-                  throw Failure(Where(path, from, stored.index) + " could not be read");
-               windowBytes += slot.decoded->GetObjlen();
-               slot.layout = Internal::DescribeBasket(*slot.decoded);
-               slot.blocks.resize(slot.key.GetNbytes() - slot.key.GetKeylen());
-            }
-            queue.Publish(++filled);
+         } catch (const std::exception &e) {
+            slot.error = e.what();
          }
-         queue.Close();
-         code(); // this thread too, once it has read the window
-         for (auto &thread : helpers.threads)
-            thread.join();
-         helpers.threads.clear();
+      };
+      for (std::size_t next = 0; next < baskets.size();) {
+         std::size_t filled = 0, windowBytes = 0;
+         // Codes the window's slots of `stage` as `publish` hands them over, on `threads` threads
+         // (this one too, once `publish` returns); then caches its carriers' values in slot order.
+         auto codeStage = [&](unsigned stage, const std::function<void(CodingQueue &)> &publish) {
+            CodingQueue queue;
+            auto code = [&] {
+               while (const auto k = queue.Take())
+                  if (slots[*k].stage == stage)
+                     codeSlot(slots[*k]);
+            };
+            // Joined on every way out, a failed read included: the helpers finish the slots published.
+            struct Helpers {
+               CodingQueue &queue;
+               std::vector<std::thread> threads;
+               ~Helpers()
+               {
+                  queue.Close();
+                  for (auto &thread : threads)
+                     thread.join();
+               }
+            } helpers{queue, {}};
+            for (unsigned t = 1; t < threads && t < kWindowBaskets; ++t) // more would find no basket to code
+               helpers.threads.emplace_back(code);
+            publish(queue);
+            queue.Close();
+            code();
+            for (auto &thread : helpers.threads)
+               thread.join();
+            helpers.threads.clear();
+            for (std::size_t k = 0; k < filled; ++k)
+               if (slots[k].stage == stage && slots[k].member && slots[k].member->carrier)
+                  Internal::FinishCarrierWrite(*slots[k].member, slots[k].carrierValues.get());
+         };
+
+         codeStage(0, [&](CodingQueue &queue) {
+            while (next < baskets.size() && filled < slots.size() && windowBytes < kWindowBytes) {
+               const StoredBasket &stored = baskets[next];
+               TBranch &from = *inBranches[stored.branch];
+               if (stored.seek == 0 && filled > 0)
+                  break;
+               ++next;
+               if (stored.seek == 0) {
+                  // A basket in memory that is not the last one (old files): as TTreeCloner, flushed.
+                  TBasket *inMemory = from.GetBasket(stored.index);
+                  TBranch &to = *outBranches[stored.branch];
+                  if (inMemory && inMemory->GetNevBuf() > 0) {
+                     auto *clone = static_cast<TBasket *>(inMemory->Clone());
+                     clone->SetBranch(&to);
+                     to.AddBasket(*clone, false, stored.firstEntry);
+                     to.FlushOneBasket(to.GetWriteBasket());
+                  }
+                  continue;
+               }
+               BasketSlot &slot = slots[filled];
+               slot.stored = &stored;
+               slot.decoded.reset();
+               slot.stage = 0;
+               slot.key.Load(*inFile, tree, stored.seek, from.GetBasketBytes()[stored.index],
+                             from.GetBasketEntry()[stored.index + 1] - stored.firstEntry, Where(path, from, stored.index));
+               if (specs[stored.branch]) {
+                  slot.decoded = BranchAccess::TakeBasket(from, stored.index);
+                  if (!slot.decoded)
+                     throw Failure(Where(path, from, stored.index) + " could not be read");
+                  windowBytes += slot.decoded->GetObjlen();
+                  slot.layout = Internal::DescribeBasket(*slot.decoded);
+                  slot.blocks.resize(slot.key.GetNbytes() - slot.key.GetKeylen());
+                  slot.stage = stages[stored.branch];
+               }
+               queue.Publish(++filled);
+            }
+         });
+         for (unsigned stage = 1; stage <= lastStage; ++stage)
+            codeStage(stage, [&](CodingQueue &queue) { queue.Publish(filled); });
 
          for (std::size_t k = 0; k < filled; ++k) {
             BasketSlot &slot = slots[k];
