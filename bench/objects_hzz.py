@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Issue 13 on HZZ: object models on the Jet, Muon, Electron and Photon collections (`baler train
 --branches 'Jet_*'` ..., each a 4-vector plus btag or Iso) and bits:10 on every other float, against
-bits:10 alone; then the read time of one member alone and of a whole collection, against bits:10.
+bits:10 alone; the same through `baler compress`, and its time with and without the models; then the
+read time of one member alone and of a whole collection, against bits:10.
 
-    source build/env.sh && .venv/bin/python bench/objects_hzz.py [../shared/data] [--copies N] [--repeat R]
+    source build/env.sh && .venv/bin/python bench/objects_hzz.py [../shared/data] [--copies N] [--repeat R] [--no-read]
 
 Sizes: HZZ's `events` tree rewritten by ROOT (tests/macros/rewrite_tree.C) at bits:10, the
 collections by BALER_POLICY with `ae:bits:10:MODEL`; float-branch bytes are the float branches'
 GetZipBytes() (tests/macros/float_branch_bytes.C), and the object file's are counted with the
-models it stores (its `baler_model_*` keys). Read times: the tree repeated N times (a TChain of N
+models it stores (its `baler_model_*` keys). `baler compress` rewrites HZZ basket by basket (its own
+baskets, not the macro's) with `--policy` for the collections and `--codec bits:10`, against
+`--codec bits:10` alone; its time is that of the command on the N copies below, with and without the
+models, the two interleaved, best of R. Read times: the tree repeated N times (a TChain of N
 copies of HZZ, rewritten the same way, so there are many baskets), each read by a fresh
 `root.exe` (bench/objects_read.C: every other branch off, GetEntry over every entry), the two files
 interleaved, best of R; the ratio is objects / bits:10.
@@ -19,6 +23,7 @@ import pathlib
 import re
 import subprocess
 import tempfile
+import time
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 MACROS = REPO / "tests" / "macros"
@@ -51,6 +56,12 @@ def rewrite(source, out, policy=None):
     root_macro(MACROS / "rewrite_tree.C", source, out, "events", 4210, env=env)
 
 
+def compress_seconds(source, out, *args):
+    start = time.perf_counter()
+    subprocess.run(["baler", "compress", source, out, *args], capture_output=True, text=True, check=True)
+    return time.perf_counter() - start
+
+
 def read_seconds(path, glob):
     out = root_macro(REPO / "bench" / "objects_read.C", path, "events", glob)
     return float(re.search(r"objects_read: ([\d.]+) s", out).group(1))
@@ -61,6 +72,7 @@ def main():
     parser.add_argument("data", nargs="?", default=REPO.parent / "shared" / "data", type=pathlib.Path)
     parser.add_argument("--copies", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-read", action="store_true", help="sizes and `baler compress` only")
     args = parser.parse_args()
     source = args.data / "uproot-HZZ.root"
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,9 +96,30 @@ def main():
         print(f"{'object models + bits:10':<28}{obj_bytes:>12}{values:>8}{obj_bytes / values:>9.3f}")
         print(f"{'  with its models (keys)':<28}{obj_bytes + models:>12}{values:>8}{(obj_bytes + models) / values:>9.3f}")
 
-        # read time, on N copies of the tree (many baskets per branch)
+        # the same through `baler compress` (the input's own baskets)
+        with_models = ["--policy", policy, "--codec", "bits:10"]
+        cmp_pv, cmp_obj = tmp / "compress_bits10.root", tmp / "compress_objects.root"
+        compress_seconds(source, cmp_pv, "--codec", "bits:10")
+        compress_seconds(source, cmp_obj, *with_models)
+        pv_bytes, values = float_bytes(cmp_pv)
+        obj_bytes, _ = float_bytes(cmp_obj)
+        models = model_key_bytes(cmp_obj)
+        print(f"{'baler compress bits:10':<28}{pv_bytes:>12}{values:>8}{pv_bytes / values:>9.3f}")
+        print(f"{'baler compress objects':<28}{obj_bytes:>12}{values:>8}{obj_bytes / values:>9.3f}")
+        print(f"{'  with its models (keys)':<28}{obj_bytes + models:>12}{values:>8}{(obj_bytes + models) / values:>9.3f}")
+
         chain = tmp / "chain.root"
         root_macro(REPO / "bench" / "objects_read.C", source, "events", "", args.copies, chain)
+        best = {"pv": float("inf"), "obj": float("inf")}
+        for _ in range(args.repeat):
+            best["pv"] = min(best["pv"], compress_seconds(chain, tmp / "chain_bits10.root", "--codec", "bits:10"))
+            best["obj"] = min(best["obj"], compress_seconds(chain, tmp / "chain_objects.root", *with_models))
+        print(f"\nbaler compress, {args.copies} copies of the tree, best of {args.repeat}, interleaved: "
+              f"bits:10 {best['pv']:.3f} s, object models {best['obj']:.3f} s, ratio {best['obj'] / best['pv']:.2f}")
+        if args.no_read:
+            return
+
+        # read time, on N copies of the tree (many baskets per branch)
         big_pv, big_obj = tmp / "big_bits10.root", tmp / "big_objects.root"
         rewrite(chain, big_pv)
         rewrite(chain, big_obj, policy)
