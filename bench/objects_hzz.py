@@ -56,6 +56,16 @@ def rewrite(source, out, policy=None):
     root_macro(MACROS / "rewrite_tree.C", source, out, "events", 4210, env=env)
 
 
+def print_sizes(prefix, per_value, objects):
+    """The rows of the size table: the float bytes of `per_value` and `objects`, then with its models."""
+    pv_bytes, values = float_bytes(per_value)
+    obj_bytes, _ = float_bytes(objects)
+    models = model_key_bytes(objects)
+    for name, size in ((prefix + "bits:10", pv_bytes), (prefix + ("objects" if prefix else "object models + bits:10"), obj_bytes),
+                       ("  with its models (keys)", obj_bytes + models)):
+        print(f"{name:<28}{size:>12}{values:>8}{size / values:>9.3f}")
+
+
 def compress_seconds(source, out, *args):
     start = time.perf_counter()
     subprocess.run(["baler", "compress", source, out, *args], capture_output=True, text=True, check=True)
@@ -88,25 +98,15 @@ def main():
         per_value, objects = tmp / "bits10.root", tmp / "objects.root"
         rewrite(source, per_value)
         rewrite(source, objects, policy)
-        pv_bytes, values = float_bytes(per_value)
-        obj_bytes, _ = float_bytes(objects)
-        models = model_key_bytes(objects)
         print(f"\n{'file':<28}{'float bytes':>12}{'values':>8}{'B/value':>9}")
-        print(f"{'bits:10':<28}{pv_bytes:>12}{values:>8}{pv_bytes / values:>9.3f}")
-        print(f"{'object models + bits:10':<28}{obj_bytes:>12}{values:>8}{obj_bytes / values:>9.3f}")
-        print(f"{'  with its models (keys)':<28}{obj_bytes + models:>12}{values:>8}{(obj_bytes + models) / values:>9.3f}")
+        print_sizes("", per_value, objects)
 
         # the same through `baler compress` (the input's own baskets)
         with_models = ["--policy", policy, "--codec", "bits:10"]
         cmp_pv, cmp_obj = tmp / "compress_bits10.root", tmp / "compress_objects.root"
         compress_seconds(source, cmp_pv, "--codec", "bits:10")
         compress_seconds(source, cmp_obj, *with_models)
-        pv_bytes, values = float_bytes(cmp_pv)
-        obj_bytes, _ = float_bytes(cmp_obj)
-        models = model_key_bytes(cmp_obj)
-        print(f"{'baler compress bits:10':<28}{pv_bytes:>12}{values:>8}{pv_bytes / values:>9.3f}")
-        print(f"{'baler compress objects':<28}{obj_bytes:>12}{values:>8}{obj_bytes / values:>9.3f}")
-        print(f"{'  with its models (keys)':<28}{obj_bytes + models:>12}{values:>8}{(obj_bytes + models) / values:>9.3f}")
+        print_sizes("baler compress ", cmp_pv, cmp_obj)
 
         chain = tmp / "chain.root"
         root_macro(REPO / "bench" / "objects_read.C", source, "events", "", args.copies, chain)

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from conftest import BUILD_LIB, MACROS, compare_trees, preload_env, run_baler, run_macro, run_python
-from test_basket_rewrite import stored_layout
+from test_basket_rewrite import compress_json, stored_layout
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +280,27 @@ def test_uproot_reads_the_compressed_file_but_the_members(collection_models, com
     for collection, (_, model_id) in collection_models.items():
         context = ", ".join(f"{collection}_{carrier}" for carrier in ("Px", "Py", "Pz"))
         assert re.search(rf"member error: {collection}_E .*object model {model_id}.*{context}", output), output
+
+
+def test_compress_never_keeps_a_member_block_whose_context_changes(baler, compressed, tmp_path):
+    """A member's stored block is decoded with its carriers' baskets in the output file. Coding the
+    carriers again (bits:8) while copying Jet_E's block as it is wrote a file whose Jet_E could not
+    be read (its checksum fails against the new carriers): now Jet_E is coded again too, in a key
+    larger than the stored one if need be, or the command refuses when Jet_E is not selected. At
+    the same spec the carriers keep their stored blocks, and so does Jet_E."""
+    objects = compressed / "objects1.root"
+    refused = run_baler(baler, "compress", objects, tmp_path / "refused.root", "--codec", "bits:8", "--branches",
+                        "Jet_Px", check=False)
+    assert refused.returncode != 0 and "Jet_E" in refused.stderr and "Jet_Px" in refused.stderr, refused.stderr
+    coarser = tmp_path / "bits8.root"
+    rows = compress_json(baler, objects, coarser, "--codec", "bits:8", "--branches", "Jet_*")
+    assert rows["Jet_E"]["codec_after"] == "baler bits:8", rows["Jet_E"]
+    assert rows["Jet_E"]["bytes_after"] > rows["Jet_E"]["bytes_before"], rows["Jet_E"]
+    same = compare_trees(objects, coarser, "events", "Jet_*=bits:8")
+    assert same.plugin_loaded and same.total.bad == 0 and same.branches["Jet_E"].must > 0, same.output
+    assert read_member_alone(coarser, "Jet_E") == read_member_alone(coarser, "Jet_E", imt=True)
+    kept = tmp_path / "kept.root"
+    rows = compress_json(baler, objects, kept, "--codec", "bits:10", "--branches", "Jet_*")
+    assert rows["Jet_E"]["bytes_after"] == rows["Jet_E"]["bytes_before"], rows["Jet_E"]
+    same = compare_trees(objects, kept, "events")
+    assert same.total.bad == 0 and same.total.changed == 0, same.output

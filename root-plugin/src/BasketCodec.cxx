@@ -141,6 +141,27 @@ bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const bal
    return changed;
 }
 
+std::vector<std::string> StoredContextBranches(const unsigned char *payload, std::size_t size)
+{
+   std::vector<std::string> names;
+   for (std::size_t at = 0; at + kRootHeaderSize <= size && IsBalerBlock(payload + at);) {
+      const std::size_t block = PayloadSize(payload + at);
+      if (block > size - at - kRootHeaderSize)
+         break;
+      try {
+         const auto needs = baler::codec::ReadBlockContext(payload + at + kRootHeaderSize, block);
+         if (needs.needed)
+            for (const auto &name : needs.context)
+               if (std::find(names.begin(), names.end(), name) == names.end())
+                  names.push_back(name);
+      } catch (const std::exception &) {
+         break;
+      }
+      at += kRootHeaderSize + block;
+   }
+   return names;
+}
+
 std::string DescribeBalerBlock(const unsigned char *src, std::size_t srcSize)
 {
    if (srcSize < kRootHeaderSize || !IsBalerBlock(src))

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 class TBasket;
 
@@ -62,6 +63,11 @@ bool ApplySpecToObject(TBasket &basket, const baler::codec::Layout &layout, cons
 /// data ends at fLast, its entry offsets are in memory). A basket that Baler cannot code (no
 /// floats) is left as it is.
 bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const baler::codec::Model *model);
+
+/// The branches whose baskets of the same entries the Baler blocks of a stored basket's payload
+/// (`size` bytes, ROOT's block headers included) are decoded with: an object member's context
+/// members; empty for any other payload (a damaged one included: its reader says what is wrong).
+std::vector<std::string> StoredContextBranches(const unsigned char *payload, std::size_t size);
 
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.
 /// A block coded through a model gets it from ModelStore (the model's absence is an error naming it);

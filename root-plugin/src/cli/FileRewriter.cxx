@@ -108,11 +108,18 @@ public:
    }
 
    /// Replaces the stored payload by `size` bytes of blocks; `size` must be no larger than the stored
-   /// payload (it then fits the buffer read). The header (object length, entries, fLast) stays.
-   void ReplacePayload(const unsigned char *blocks, std::size_t size)
+   /// payload unless `mayGrow` (a stored block that must not stay). The header (object length,
+   /// entries, fLast) stays.
+   void ReplacePayload(const unsigned char *blocks, std::size_t size, bool mayGrow)
    {
-      if (static_cast<Long64_t>(size) > fNbytes - fKeylen)
-         throw Failure("a recoded basket must not be larger than the stored one");
+      if (static_cast<Long64_t>(size) > fNbytes - fKeylen) {
+         if (!mayGrow)
+            throw Failure("a recoded basket must not be larger than the stored one");
+         if (size > static_cast<std::size_t>(INT_MAX - fKeylen))
+            throw Failure("a recoded basket is too large for a key");
+         if (fBufferRef->BufferSize() < fKeylen + static_cast<Int_t>(size))
+            fBufferRef->Expand(fKeylen + static_cast<Int_t>(size));
+      }
       std::memcpy(fBufferRef->Buffer() + fKeylen, blocks, size);
       fNbytes = fKeylen + static_cast<Int_t>(size);
    }
@@ -178,6 +185,9 @@ struct BasketSlot {
    unsigned stage = 0;
    std::unique_ptr<Internal::MemberWrite> member; ///< its coding as an object model's member
    std::unique_ptr<std::vector<double>> carrierValues; ///< a carrier's decoded values, if they serve as context
+   /// The stored payload is an object member's block whose context comes from these branches (by
+   /// index), which this run codes again: it may not stay as it is unless their baskets do.
+   std::vector<std::size_t> storedContext;
    std::string error;
 };
 
@@ -519,6 +529,11 @@ struct Rewriter {
                models[i] = Internal::ModelForSpec(*specs[i]);
          }
       const std::vector<unsigned> stages = CodingStages(outBranches, models);
+      std::map<std::string, std::size_t> branchIndex;
+      for (std::size_t i = 0; i < outBranches.size(); ++i)
+         branchIndex.emplace(outBranches[i]->GetName(), i);
+      /// Whether the basket of a selected branch (index, first entry) was written with its stored payload.
+      std::map<std::pair<std::size_t, Long64_t>, bool> keptStored;
       const unsigned lastStage = stages.empty() ? 0 : *std::max_element(stages.begin(), stages.end());
       std::vector<int> storedSettings(inBranches.size());
       for (std::size_t i = 0; i < inBranches.size(); ++i)
@@ -549,10 +564,12 @@ struct Rewriter {
             if (model) // (null for a branch that is not an object model's member)
                slot.member = Internal::PrepareMemberWrite(*outFile, *copy, outBranches[branch]->GetName(),
                                                           slot.stored->firstEntry, slot.key.GetNevBuf(), *model);
-            // Only strictly smaller blocks replace the stored payload: both hold values within the spec.
+            // Only strictly smaller blocks replace the stored payload: both hold values within the spec
+            // (any blocks, where the stored one may not stay).
+            const bool mustChange = !slot.storedContext.empty();
             slot.size = Internal::RecodeBasket(*slot.decoded, slot.layout, *specs[branch], model.get(),
                                                slot.member ? &slot.member->context : nullptr, slot.blocks.data(),
-                                               std::max<std::size_t>(slot.blocks.size(), 1) - 1, slot.usedModel);
+                                               std::max<std::size_t>(slot.blocks.size(), 1) - !mustChange, slot.usedModel);
             slot.balerBlocks = slot.size > 0;
             // Baler's blocks are not smaller than the stored basket (a few values): the stored
             // basket takes the values they would give, as a basket written through the plugin
@@ -568,6 +585,9 @@ struct Rewriter {
                }
                slot.roundedRaw = slot.size == 0 && slot.key.StoredRaw();
             }
+            if (mustChange && slot.size == 0)
+               throw Failure("its stored block needs the context of baskets this command codes again, and it "
+                             "could not be coded again");
             // A carrier's values serve as context as a reader will fetch them: decoded from the one
             // Baler block the output key holds (Baler's new blocks, or the stored payload where it
             // stays and is one, e.g. written by Baler at the same spec), else from none.
@@ -643,13 +663,31 @@ struct Rewriter {
                slot.stage = 0;
                slot.key.Load(*inFile, tree, stored.seek, from.GetBasketBytes()[stored.index],
                              from.GetBasketEntry()[stored.index + 1] - stored.firstEntry, Where(path, from, stored.index));
+               // An object member's stored block is decoded with its context members' baskets of the
+               // same entries in the output file: it stays only while they do (those of a branch that
+               // no spec selects are copied as they are).
+               slot.storedContext.clear();
+               if (!slot.key.StoredRaw())
+                  for (const auto &name : Internal::StoredContextBranches(
+                          reinterpret_cast<const unsigned char *>(slot.key.GetBufferRef()->Buffer() + slot.key.GetKeylen()),
+                          slot.key.GetNbytes() - slot.key.GetKeylen())) {
+                     const auto found = branchIndex.find(name);
+                     if (found == branchIndex.end() || found->second == stored.branch || !specs[found->second])
+                        continue;
+                     if (!specs[stored.branch])
+                        throw Failure(Where(path, from, stored.index) + " is an object member's block, decoded with the "
+                                      "values of branch " + name + ", which this command codes again: select " +
+                                      from.GetName() + " too (e.g. --branches or a --policy rule for its whole collection)");
+                     slot.storedContext.push_back(found->second);
+                  }
                if (specs[stored.branch]) {
                   slot.decoded = BranchAccess::TakeBasket(from, stored.index);
                   if (!slot.decoded)
                      throw Failure(Where(path, from, stored.index) + " could not be read");
                   windowBytes += slot.decoded->GetObjlen();
                   slot.layout = Internal::DescribeBasket(*slot.decoded);
-                  slot.blocks.resize(slot.key.GetNbytes() - slot.key.GetKeylen());
+                  slot.blocks.resize(slot.storedContext.empty() ? slot.key.GetNbytes() - slot.key.GetKeylen()
+                                                                : 2 * std::size_t(slot.decoded->GetObjlen()) + 4096);
                   slot.stage = stages[stored.branch];
                }
                queue.Publish(++filled);
@@ -658,6 +696,26 @@ struct Rewriter {
          for (unsigned stage = 1; stage <= lastStage; ++stage)
             codeStage(stage, [&](CodingQueue &queue) { queue.Publish(filled); });
 
+         // A member's stored block that had to be coded again stays after all where the baskets of its
+         // context came out as they were stored (in this window or an earlier one), and no member of
+         // this run took its context from the new blocks.
+         for (std::size_t k = 0; k < filled; ++k)
+            if (slots[k].decoded)
+               keptStored[{slots[k].stored->branch, slots[k].stored->firstEntry}] = slots[k].size == 0 && !slots[k].roundedRaw;
+         for (std::size_t k = 0; k < filled; ++k) {
+            BasketSlot &slot = slots[k];
+            if (slot.storedContext.empty() || !slot.error.empty() || slot.carrierValues)
+               continue;
+            const bool contextKept = std::all_of(slot.storedContext.begin(), slot.storedContext.end(), [&](std::size_t j) {
+               const auto found = keptStored.find({j, slot.stored->firstEntry});
+               return found != keptStored.end() && found->second;
+            });
+            if (contextKept) {
+               slot.size = 0;
+               slot.balerBlocks = slot.roundedRaw = slot.usedModel = false;
+               keptStored[{slot.stored->branch, slot.stored->firstEntry}] = true;
+            }
+         }
          for (std::size_t k = 0; k < filled; ++k) {
             BasketSlot &slot = slots[k];
             const StoredBasket &stored = *slot.stored;
@@ -666,7 +724,7 @@ struct Rewriter {
             if (!slot.error.empty())
                throw Failure(Where(path, from, stored.index) + ": " + slot.error);
             if (slot.size > 0)
-               slot.key.ReplacePayload(slot.blocks.data(), slot.size);
+               slot.key.ReplacePayload(slot.blocks.data(), slot.size, !slot.storedContext.empty());
             else if (slot.roundedRaw)
                slot.key.ReplaceRawObject(slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen());
             if (slot.balerBlocks) {
