@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import BUILD_LIB, MACROS, compare_trees, preload_env, run_baler, run_macro, run_python
+from conftest import BUILD_LIB, MACROS, REPO, compare_trees, preload_env, run_baler, run_macro, run_python
 from test_basket_rewrite import compress_json, stored_layout
 
 
@@ -304,3 +304,21 @@ def test_compress_never_keeps_a_member_block_whose_context_changes(baler, compre
     assert rows["Jet_E"]["bytes_after"] == rows["Jet_E"]["bytes_before"], rows["Jet_E"]
     same = compare_trees(objects, kept, "events")
     assert same.total.bad == 0 and same.total.changed == 0, same.output
+
+
+def test_compress_with_context_over_many_windows(baler, shared_data, collection_models, tmp_path):
+    """10 copies of HZZ's tree (bench/objects_read.C; 570 baskets, at least 9 windows of 64): each
+    member's basket meets its carriers' baskets of the same entries in its window or an earlier one,
+    and is coded with them, and 1 and 4 threads store the same bytes in every basket."""
+    chain = tmp_path / "chain.root"
+    run_macro("objects_read", shared_data / "uproot-HZZ.root", "events", "", 10, chain, folder=REPO / "bench")
+    layouts = []
+    for threads in (1, 4):
+        out = tmp_path / f"objects{threads}.root"
+        run_baler(baler, "compress", chain, out, "--policy", collections_policy(collection_models), "--codec", "bits:10",
+                  "--threads", threads)
+        layouts.append(stored_layout(out, "events"))
+    assert sum(len(baskets) for baskets in layouts[0][0].values()) > 6 * 64, "too few baskets for several windows"
+    assert layouts[0] == layouts[1]
+    baskets, fetched = context_fetches(tmp_path / "objects4.root", "Muon_E")
+    assert baskets == 20 and fetched == 3 * baskets, (baskets, fetched)
