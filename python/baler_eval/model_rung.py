@@ -6,9 +6,9 @@ measures a gain with the model's own bytes counted; every other float branch get
 `ae:BOUND:MODEL` gives every float branch `ae:BOUND:MODEL`: the plugin codes the model's members
 (or rows) with it and every other value per value at BOUND.
 
-`baler compress` rewrites baskets one at a time, with no other branch's values at hand, so it codes
-an object model's members per value. These rungs are therefore written by ROOT entry by entry with
-the plugin (plugin_writer.h), which has the carriers' decoded values when it writes the members.
+These rungs are written by ROOT entry by entry with the plugin (plugin_writer.h), which has the
+carriers' decoded values when it writes the members. (They were chosen before `baler compress`
+coded members with their context; it now does, with the input's baskets, docs/design.md.)
 The same tree is also written that way with BOUND alone, so the models' gain is told apart from
 the difference between the two ways of writing a file.
 """
