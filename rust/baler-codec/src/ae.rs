@@ -11,7 +11,7 @@
 //! refuses (NaN, ±Inf, -0.0, subnormals, ...) are exceptions, stored exactly.
 
 use crate::error::{corrupt, CodecError};
-use crate::float::{self, apply_signs, get_exceptions, get_signs, pco_config, Exceptions, Flt, SignSplitter};
+use crate::float::{self, get_signs, pco_config, Exceptions, Flt, SignSplitter};
 use crate::layout::SegmentKind;
 use crate::model::{InferScratch, Model, ModelId, TILE_ROWS};
 use crate::quantiser::{self, Choice, Quantiser};
@@ -344,7 +344,7 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
     let mut s = InferScratch::default();
     let mut latent = Vec::with_capacity(l * TILE_ROWS.min(n_rows));
     let mut predicted = Vec::with_capacity(k * TILE_ROWS.min(n_rows));
-    let mut in_rows = scratch::zeroed::<T>(k * n_rows);
+    // value j of row r: code j * n_rows + r of the sections' column-major order, dst[starts[r] + j]
     for first in (0..n_rows).step_by(TILE_ROWS) {
         let n = TILE_ROWS.min(n_rows - first);
         latent.clear();
@@ -352,22 +352,26 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
             latent.extend(codes[first..first + n].iter().map(|&c| c as i64));
         }
         model.decode_tile(&latent, n, &mut predicted, &mut s);
+        let starts = &rows.starts[first..first + n];
         for (j, column) in predicted.chunks_exact(n).enumerate() {
             let at = j * n_rows + first;
-            for ((x, &p), &residual) in in_rows[at..at + n].iter_mut().zip(column).zip(&residuals[at..at + n]) {
-                *x = quant.reconstruct(prediction_code(quant, p).wrapping_add(residual));
+            let residuals = &residuals[at..at + n];
+            match &signs {
+                Some(signs) => {
+                    for (r, ((&start, &p), &residual)) in starts.iter().zip(column).zip(residuals).enumerate() {
+                        let x = quant.reconstruct(prediction_code(quant, p).wrapping_add(residual));
+                        dst[start + j] = T::from_bits(x.bits() | float::sign_bit_at::<T>(signs, at + r));
+                    }
+                }
+                None => {
+                    for ((&start, &p), &residual) in starts.iter().zip(column).zip(residuals) {
+                        dst[start + j] = quant.reconstruct(prediction_code(quant, p).wrapping_add(residual));
+                    }
+                }
             }
         }
     }
-    if let Some(signs) = &signs {
-        apply_signs(signs, &mut in_rows);
-    }
-    get_exceptions(r, &mut in_rows)?;
-    for (row, &start) in rows.starts.iter().enumerate() {
-        for (j, x) in dst[start..start + k].iter_mut().enumerate() {
-            *x = in_rows[j * n_rows + row];
-        }
-    }
+    float::read_exceptions::<T>(r, k * n_rows, |at, x| dst[rows.starts[at % n_rows] + at / n_rows] = x)?;
     if !rows.rest.is_empty() {
         let mut rest = scratch::zeroed::<T>(rows.rest.len());
         float::decode(r, &mut rest)?;

@@ -392,7 +392,12 @@ impl Exceptions {
 
 /// Reads exceptions for `dst` (written by [`Exceptions::put`]) and overwrites their positions.
 pub(crate) fn get_exceptions<T: Flt>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), CodecError> {
-    let n = dst.len();
+    read_exceptions(r, dst.len(), |p, x| dst[p] = x)
+}
+
+/// Reads exceptions (written by [`Exceptions::put`]) for `n` values and hands each to `put` as
+/// (position, value), positions checked to be below `n` and increasing.
+pub(crate) fn read_exceptions<T: Flt>(r: &mut Reader<'_>, n: usize, mut put: impl FnMut(usize, T)) -> Result<(), CodecError> {
     let n_exc = r.len_at_most(n, "exception count")?;
     let mut pos: Vec<usize> = Vec::with_capacity(n_exc);
     let mut next: u64 = 0;
@@ -404,7 +409,7 @@ pub(crate) fn get_exceptions<T: Flt>(r: &mut Reader<'_>, dst: &mut [T]) -> Resul
     }
     let raw = r.bytes(n_exc.checked_mul(T::SIZE).ok_or(CodecError::Corrupt("exception size overflow".into()))?)?;
     for (&p, c) in pos.iter().zip(raw.chunks_exact(T::SIZE)) {
-        dst[p] = T::get_le(c);
+        put(p, T::get_le(c));
     }
     Ok(())
 }
@@ -521,6 +526,12 @@ fn set_signs<T: Flt>(byte: u8, values: &mut [T]) {
     for (bit, d) in values.iter_mut().enumerate() {
         *d = T::from_bits(d.bits() | sign_bit::<T>(byte, bit));
     }
+}
+
+/// `T`'s sign bit if value `i`'s bit is set in the sign stream `signs`, else 0 (no branch).
+#[inline(always)]
+pub(crate) fn sign_bit_at<T: Flt>(signs: &[u8], i: usize) -> u64 {
+    sign_bit::<T>(signs[i >> 3], i & 7)
 }
 
 /// `T`'s sign bit if bit `bit` of the sign-stream byte `byte` is set, else 0 (no branch).
