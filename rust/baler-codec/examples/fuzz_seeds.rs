@@ -3,7 +3,7 @@
 //! model and context (decode_object_block). usage: fuzz_seeds CORPUS_DIR (one folder per target)
 use std::path::Path;
 
-use baler_codec::{block_context, decode_block_floats, encode_block, encode_block_in_context, Member, ObjectCoding, ObjectModel, Predictor, Segment, SegmentKind, Spec};
+use baler_codec::{block_context, decode_context_block, encode_block, encode_block_in_context, Member, ObjectCoding, ObjectModel, Predictor, Segment, SegmentKind, Spec};
 
 fn main() {
     let corpus = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: fuzz_seeds CORPUS_DIR"));
@@ -42,8 +42,9 @@ fn write_block_seeds(dir: &Path) {
 }
 
 /// A muon-like collection (E predicted from px, py, pz), its carriers coded first and their
-/// decoded values the context of E's block, as the plugin does; each seed is the input layout
-/// the decode_object_block target reads.
+/// decoded values the context of E's block, as the plugin does, every basket with ROOT's entry
+/// offsets (Py, Pz and E derive theirs from Px's); each seed is the input layout the
+/// decode_object_block target reads.
 fn write_object_seeds(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     let carrier = |n: &str| Member { name: n.into(), predictor: Predictor::Carrier };
@@ -57,19 +58,29 @@ fn write_object_seeds(dir: &Path) {
     let n = 64;
     let p: Vec<[f32; 3]> = (0..n).map(|i| [((i * 37) % 101) as f32 - 50.3, ((i * 53) % 97) as f32 * 0.7 - 30.1, ((i * 71) % 89) as f32 * 3.1 - 130.0]).collect();
     let energies: Vec<f32> = p.iter().map(|v| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2] + 0.011).sqrt()).collect();
-    let basket = |vals: &[f32]| -> Vec<u8> { vals.iter().flat_map(|v| v.to_be_bytes()).collect() };
+    // ROOT's offset tail of 32 entries of 2 values each, key length from the branch name
+    let tail = |member: usize| -> Vec<i32> {
+        let keylen = 60 + model.members()[member].name.len() as i32;
+        std::iter::once(33).chain((0..32).map(|e| keylen + 8 * e)).chain([0]).collect()
+    };
+    let basket = |vals: &[f32], member: usize| -> Vec<u8> { vals.iter().flat_map(|v| v.to_be_bytes()).chain(tail(member).iter().flat_map(|i| i.to_be_bytes())).collect() };
+    let source = tail(0);
     for (s, text) in ["bits:10", "rel:1e-3", "abs:0.01"].iter().enumerate() {
         let spec: Spec = format!("ae:{text}:{}", model.id()).parse().unwrap();
         let code = |member: usize, src: &[u8], context: &[&[f64]]| -> Vec<u8> {
-            let coding = ObjectCoding { model: &model, member, first_entry: 1000, entries: n as u64, context };
+            let coding = ObjectCoding { model: &model, member, first_entry: 1000, entries: 32, context, offsets: (member > 0).then_some(source.as_slice()) };
             let mut block = Vec::new();
-            encode_block_in_context(src, &[Segment::new(SegmentKind::F32, src.len() as u32)], &spec, &coding, &mut block).unwrap();
+            let layout = [Segment::new(SegmentKind::F32, 4 * n as u32), Segment::new(SegmentKind::I32, 4 * 34)];
+            encode_block_in_context(src, &layout, &spec, &coding, &mut block).unwrap();
             block
         };
-        let context: Vec<Vec<f64>> = (0..3).map(|j| decode_block_floats(&code(j, &basket(&p.iter().map(|v| v[j]).collect::<Vec<_>>()), &[])).unwrap()).collect();
+        let context: Vec<Vec<f64>> = (0..3)
+            .map(|j| decode_context_block(&code(j, &basket(&p.iter().map(|v| v[j]).collect::<Vec<_>>(), j), &[]), (j > 0).then_some(source.as_slice())).unwrap().floats)
+            .collect();
         let slices: Vec<&[f64]> = context.iter().map(Vec::as_slice).collect();
-        let block = code(3, &basket(&energies), &slices);
-        assert!(block_context(&block).unwrap().is_some(), "{text}: E is coded with its context");
+        let block = code(3, &basket(&energies, 3), &slices);
+        let recorded = block_context(&block).unwrap().expect("E is coded with its context");
+        assert_eq!(recorded.offsets_from.as_deref(), Some("Muon_Px"), "{text}: E derives its offsets");
         let body = &model.bytes()[..model.bytes().len() - 16]; // the target appends the hash
         let mut input = Vec::new();
         input.extend_from_slice(&(body.len() as u16).to_le_bytes());
@@ -77,6 +88,8 @@ fn write_object_seeds(dir: &Path) {
         input.push(context.len() as u8);
         input.extend_from_slice(&(n as u16).to_le_bytes());
         input.extend(context.iter().flatten().flat_map(|v| v.to_le_bytes()));
+        input.extend_from_slice(&(source.len() as u16).to_le_bytes());
+        input.extend(source.iter().flat_map(|v| v.to_le_bytes()));
         input.extend_from_slice(&block);
         std::fs::write(dir.join(format!("muon-E-{s}")), input).unwrap();
     }

@@ -22,6 +22,7 @@ mod model;
 mod object;
 mod object_fit;
 mod object_model;
+mod offsets;
 mod quantiser;
 mod scratch;
 mod spec;
@@ -63,6 +64,9 @@ pub(crate) mod tag {
     /// A float section of an object model's member, coded with the decoded values of its context
     /// members (`object.rs`), instead of tag F32 or F64.
     pub const OBJECT: u8 = 19;
+    /// The I32 values (entry offsets) of an object model's member derived from those of another
+    /// member's basket for the same entries (`offsets.rs`), instead of tag I32.
+    pub const OFFSETS: u8 = 20;
     pub const OPTIONAL: u8 = 0x80;
 }
 
@@ -210,6 +214,20 @@ pub fn encode_block_in_context(src: &[u8], layout: &[Segment], spec: &Spec, codi
     written
 }
 
+/// The derived-offsets section of a member's I32 values `own`, when its coding carries its offsets
+/// source's values and an affine map derives `own` from them (verified exactly: `offsets::encode`).
+fn derived_offsets(own: &[i32], coding: &ObjectCoding<'_>) -> Option<Vec<u8>> {
+    let source = coding.model.offsets_source(coding.member)?;
+    let record = offsets::OffsetsRecord {
+        model: coding.model.id(),
+        member: coding.model.members()[coding.member].name.clone(),
+        first_entry: coding.first_entry,
+        entries: coding.entries,
+        source: coding.model.members()[source].name.clone(),
+    };
+    offsets::encode(own, coding.offsets?, &record)
+}
+
 fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: &Spec, model: Option<&Model>, object: Option<&ObjectCoding<'_>>, out: &mut Vec<u8>) -> Result<(), CodecError> {
     // The header goes first, with the checksum patched in once the decoded bytes are known.
     out.extend_from_slice(&MAGIC);
@@ -245,7 +263,10 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
         sec.clear();
         let config = pco::ChunkConfig::default().with_compression_level(float::PCO_LEVEL);
         stream::put_nums(&v, &config, &mut sec)?;
-        put_section(body, tag::I32, &sec);
+        match object.and_then(|coding| derived_offsets(&v, coding)).filter(|derived| derived.len() < sec.len()) {
+            Some(derived) => put_section(body, tag::OFFSETS, &derived),
+            None => put_section(body, tag::I32, &sec),
+        }
     }
     if totals.f32 > 0 {
         encode_float_section::<f32>(src, segs, SegmentKind::F32, totals.f32 / 4, spec, model, object, tag::F32, body, &mut decoded)?;
@@ -343,7 +364,25 @@ pub fn block_model_id(block: &[u8]) -> Result<Option<ModelId>, CodecError> {
 /// entry range), or None when it needs no context: what a reader must fetch before
 /// [`decode_block_in_context`].
 pub fn block_context(block: &[u8]) -> Result<Option<BlockContext>, CodecError> {
-    find_section(block, &[tag::OBJECT])?.map(object::section_context).transpose()
+    let object = find_section(block, &[tag::OBJECT])?.map(object::section_context).transpose()?;
+    let Some(derived) = find_section(block, &[tag::OFFSETS])? else {
+        return Ok(object);
+    };
+    let record = offsets::read_record(&mut Reader::new(derived))?;
+    match object {
+        None => Ok(Some(BlockContext {
+            model: record.model,
+            member: record.member,
+            context: Vec::new(),
+            first_entry: record.first_entry,
+            entries: record.entries,
+            offsets_from: Some(record.source),
+        })),
+        Some(c) if (&c.model, &c.member, c.first_entry, c.entries) == (&record.model, &record.member, record.first_entry, record.entries) => {
+            Ok(Some(BlockContext { offsets_from: Some(record.source), ..c }))
+        }
+        Some(_) => corrupt("the object and derived-offsets sections record different members or entries"),
+    }
 }
 
 /// Decodes a block that needs no model or context (a carrier's, say) and returns its float
@@ -372,6 +411,32 @@ pub fn decoded_floats(block: &[u8], decoded: &[u8]) -> Result<Vec<f64>, CodecErr
         (n, 0) => Ok(gather::<f32>(decoded, &segs, SegmentKind::F32, n / 4).iter().map(|&x| x as f64).collect()),
         _ => Err(CodecError::InvalidArgument("a block with float and double values is no object model's context".into())),
     }
+}
+
+/// A basket's values as the context of other members' baskets: its float values (as f64, in
+/// layout order) and its I32 values (ROOT's entry offsets), in layout order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContextValues {
+    pub floats: Vec<f64>,
+    pub ints: Vec<i32>,
+}
+
+/// [`decode_block_floats`] with the block's I32 values too, for a carrier's block that needs no
+/// context or only derived offsets (`offsets`: the I32 values of the basket
+/// [`BlockContext::offsets_from`] names; None for a block that needs none).
+pub fn decode_context_block(block: &[u8], offsets: Option<&[i32]>) -> Result<ContextValues, CodecError> {
+    let mut dst = vec![0u8; decoded_len(block)?];
+    decode_block_through(block, &mut dst, None, None, offsets)?;
+    decoded_context(block, &dst)
+}
+
+/// [`decoded_floats`] with the I32 values too: the context values of `decoded`, the bytes a
+/// decoder returned for `block`. Only the block's layout section is read.
+pub fn decoded_context(block: &[u8], decoded: &[u8]) -> Result<ContextValues, CodecError> {
+    let floats = decoded_floats(block, decoded)?;
+    let (segs, totals) = block_layout(block, decoded.len())?;
+    let ints = gather::<i32>(decoded, &segs, SegmentKind::I32, totals.i32 / 4).to_vec();
+    Ok(ContextValues { floats, ints })
 }
 
 /// The layout section of a block, checked against `decoded_len`.
@@ -406,7 +471,7 @@ pub fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
 /// [`decode_block`] with the model [`block_model_id`] names. A block that needs a model other
 /// than `model` (or none was given) is [`CodecError::MissingModel`], naming the id.
 pub fn decode_block_with_model(block: &[u8], dst: &mut [u8], model: Option<&Model>) -> Result<(), CodecError> {
-    decode_block_through(block, dst, model, None)
+    decode_block_through(block, dst, model, None, None)
 }
 
 /// [`decode_block`] for a block of an object model's member, with the context [`block_context`]
@@ -414,10 +479,19 @@ pub fn decode_block_with_model(block: &[u8], dst: &mut [u8], model: Option<&Mode
 /// coded without context decodes too. A block that needs other context is
 /// [`CodecError::MissingContext`]; a context of the right shape but wrong values fails the checksum.
 pub fn decode_block_in_context(block: &[u8], dst: &mut [u8], coding: &ObjectCoding<'_>) -> Result<(), CodecError> {
-    decode_block_through(block, dst, None, Some(coding))
+    decode_block_through(block, dst, None, Some(coding), coding.offsets)
 }
 
-fn decode_block_through(block: &[u8], dst: &mut [u8], model: Option<&Model>, object: Option<&ObjectCoding<'_>>) -> Result<(), CodecError> {
+/// [`decode_block`] for a block whose only context is derived entry offsets (a carrier of an
+/// object model other than its offsets source: [`BlockContext::offsets_from`], no float
+/// context), given the I32 values of that source's basket for the same entries: what a reader
+/// without the object model (uproot) needs. A block with float context is
+/// [`CodecError::MissingContext`]; wrong values fail the checksum.
+pub fn decode_block_with_offsets(block: &[u8], dst: &mut [u8], offsets: &[i32]) -> Result<(), CodecError> {
+    decode_block_through(block, dst, None, None, Some(offsets))
+}
+
+fn decode_block_through(block: &[u8], dst: &mut [u8], model: Option<&Model>, object: Option<&ObjectCoding<'_>>, offsets: Option<&[i32]>) -> Result<(), CodecError> {
     let mut r = Reader::new(block);
     let h = read_header(&mut r)?;
     if h.decoded_len != dst.len() {
@@ -466,12 +540,21 @@ fn decode_block_through(block: &[u8], dst: &mut [u8], model: Option<&Model>, obj
                     off += l;
                 }
             }
-            tag::I32 => {
+            tag::I32 | tag::OFFSETS => {
                 if totals.i32 == 0 {
                     return corrupt("i32 section without i32 segments");
                 }
                 let mut v = scratch::zeroed::<i32>(totals.i32 / 4);
-                stream::get_nums(&mut pr, &mut v)?;
+                if t == tag::OFFSETS {
+                    // counts as the I32 section for the duplicate and missing checks
+                    if seen[tag::I32 as usize] {
+                        return corrupt("duplicate section 3");
+                    }
+                    seen[tag::I32 as usize] = true;
+                    offsets::decode(&mut pr, offsets, &mut v)?;
+                } else {
+                    stream::get_nums(&mut pr, &mut v)?;
+                }
                 scatter(&v, segs, SegmentKind::I32, dst);
             }
             tag::F32 => decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, Through::PerValue, dst)?,

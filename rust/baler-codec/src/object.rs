@@ -34,6 +34,10 @@ pub struct ObjectCoding<'a> {
     /// The decoded float values of each context member's basket for the same entries, in the
     /// order of the member's context (`ObjectModel::context_names`).
     pub context: &'a [&'a [f64]],
+    /// The I32 values (ROOT's entry offsets) of the basket of the member's offsets source
+    /// (`ObjectModel::offsets_source`) for the same entries, when at hand: the block's own I32
+    /// values are then stored as derived from them where that holds exactly and is smaller.
+    pub offsets: Option<&'a [i32]>,
 }
 
 /// What an object section says it was coded with (read from the block, before any decoding).
@@ -45,9 +49,12 @@ pub struct BlockContext {
     pub context: Vec<String>,
     pub first_entry: u64,
     pub entries: u64,
+    /// The member whose basket's I32 values (entry offsets) for the same entries the block's
+    /// I32 values are derived from, if they are.
+    pub offsets_from: Option<String>,
 }
 
-fn put_name(out: &mut Vec<u8>, name: &str) {
+pub(crate) fn put_name(out: &mut Vec<u8>, name: &str) {
     put_uvarint(out, name.len() as u64);
     out.extend_from_slice(name.as_bytes());
 }
@@ -115,7 +122,7 @@ fn encode_values<T: Flt, Q: Quantiser<T>>(vals: &[T], predictor: &Predictor, con
     Ok(())
 }
 
-fn get_name(r: &mut Reader<'_>) -> Result<String, CodecError> {
+pub(crate) fn get_name(r: &mut Reader<'_>) -> Result<String, CodecError> {
     let len = r.len_at_most(r.remaining(), "name length")?;
     std::str::from_utf8(r.bytes(len)?).map(str::to_string).map_err(|_| CodecError::Corrupt("object section: a name is not UTF-8".into()))
 }
@@ -130,7 +137,7 @@ pub(crate) fn read_context(r: &mut Reader<'_>) -> Result<(u8, BlockContext), Cod
     let entries = r.uvarint()?;
     let count = r.len_at_most(crate::object_model::MAX_MEMBERS, "context members")?;
     let context = (0..count).map(|_| get_name(r)).collect::<Result<Vec<_>, _>>()?;
-    Ok((kind, BlockContext { model: ModelId(id), member, context, first_entry, entries }))
+    Ok((kind, BlockContext { model: ModelId(id), member, context, first_entry, entries, offsets_from: None }))
 }
 
 /// The context an object section payload records.
@@ -202,7 +209,7 @@ fn decode_values<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, predictor: &Predic
 #[cfg(test)]
 mod tests {
     use crate::object_model::{Member, ObjectModel, Predictor};
-    use crate::{block_context, block_spec, decode_block, decode_block_floats, decode_block_in_context, decoded_floats, encode_block, encode_block_in_context, f32_within_spec, CodecError, ObjectCoding, Segment, SegmentKind, Spec};
+    use crate::{block_context, block_spec, decode_block, decode_block_floats, decode_block_in_context, decode_block_with_offsets, decode_context_block, decoded_floats, encode_block, encode_block_in_context, f32_within_spec, CodecError, ObjectCoding, Segment, SegmentKind, Spec};
 
     fn model() -> ObjectModel {
         let carrier = |n: &str| Member { name: n.into(), predictor: Predictor::Carrier };
@@ -242,7 +249,7 @@ mod tests {
             .map(|j| {
                 let (src, layout) = basket(&cols[j]);
                 let mut block = Vec::new();
-                let coding = ObjectCoding { model: m, member: j, first_entry: 100, entries: 6, context: &[] };
+                let coding = ObjectCoding { model: m, member: j, first_entry: 100, entries: 6, context: &[], offsets: None };
                 encode_block_in_context(&src, &layout, spec, &coding, &mut block).unwrap();
                 assert_eq!(block_context(&block).unwrap(), None, "a carrier is coded without context");
                 decode_block_floats(&block).unwrap()
@@ -258,7 +265,7 @@ mod tests {
             let spec: Spec = spec_text.parse().unwrap();
             let ctx = carriers(&cols, &spec, &m);
             let context: Vec<&[f64]> = ctx.iter().map(|c| c.as_slice()).collect();
-            let coding = ObjectCoding { model: &m, member: 3, first_entry: 100, entries: 6, context: &context };
+            let coding = ObjectCoding { model: &m, member: 3, first_entry: 100, entries: 6, context: &context, offsets: None };
             let (src, layout) = basket(&cols[3]);
             let mut block = Vec::new();
             encode_block_in_context(&src, &layout, &spec, &coding, &mut block).unwrap();
@@ -307,7 +314,7 @@ mod tests {
         let spec: Spec = "ae:bits:10:m".parse().unwrap();
         let (src, layout) = basket(&cols[0]);
         let mut block = Vec::new();
-        let coding = ObjectCoding { model: &m, member: 0, first_entry: 0, entries: 6, context: &[] };
+        let coding = ObjectCoding { model: &m, member: 0, first_entry: 0, entries: 6, context: &[], offsets: None };
         encode_block_in_context(&src, &layout, &spec, &coding, &mut block).unwrap();
         let mut decoded = vec![0u8; src.len()];
         decode_block(&block, &mut decoded).unwrap();
@@ -315,6 +322,85 @@ mod tests {
         assert_eq!(values.len(), cols[0].len());
         assert_eq!(values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), decode_block_floats(&block).unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>());
         assert!(matches!(decoded_floats(&block, &decoded[1..]), Err(CodecError::LengthMismatch { .. })));
+    }
+
+    /// ROOT's offset tail of a basket of `name` (key length from the name) for per-entry counts.
+    fn tail(name: &str, counts: &[i32]) -> Vec<i32> {
+        let keylen = 60 + name.len() as i32;
+        let mut v = vec![counts.len() as i32 + 1];
+        let mut at = keylen;
+        for &c in counts {
+            v.push(at);
+            at += 4 * c;
+        }
+        v.push(0);
+        v
+    }
+
+    fn jagged(vals: &[f32], tail: &[i32]) -> (Vec<u8>, Vec<Segment>) {
+        let mut src: Vec<u8> = vals.iter().flat_map(|v| v.to_be_bytes()).collect();
+        let floats = src.len() as u32;
+        src.extend(tail.iter().flat_map(|i| i.to_be_bytes()));
+        (src, vec![Segment::new(SegmentKind::F32, floats), Segment::new(SegmentKind::I32, 4 * tail.len() as u32)])
+    }
+
+    /// Every member but the model's first carrier stores its entry offsets as derived from that
+    /// carrier's basket (carriers too, which have no float context), records where from, reads
+    /// back only with those offsets, and is smaller than with its own offset table.
+    #[test]
+    fn members_derive_their_entry_offsets_from_the_first_carrier() {
+        let m = model();
+        let cols = four_vectors(3000);
+        let counts: Vec<i32> = (0..1000).map(|i| ((i * 7) % 5) as i32 + (i % 2) as i32).collect();
+        let total: i32 = counts.iter().sum();
+        let cols: Vec<Vec<f32>> = cols.iter().map(|c| c[..total as usize].to_vec()).collect();
+        let spec: Spec = "ae:bits:10:m".parse().unwrap();
+        let names = ["Px", "Py", "Pz", "E"];
+        let source = tail(names[0], &counts);
+        assert_eq!(m.offsets_source(0), None);
+        let mut context_values = Vec::new();
+        for j in 0..3 {
+            let (src, layout) = jagged(&cols[j], &tail(names[j], &counts));
+            let mut block = Vec::new();
+            let offsets = (j > 0).then_some(source.as_slice());
+            encode_block_in_context(&src, &layout, &spec, &ObjectCoding { model: &m, member: j, first_entry: 40, entries: 1000, context: &[], offsets }, &mut block).unwrap();
+            let decoded = if j == 0 {
+                assert_eq!(block_context(&block).unwrap(), None, "the source derives nothing");
+                decode_context_block(&block, None).unwrap()
+            } else {
+                let recorded = block_context(&block).unwrap().expect("derived offsets need their source");
+                assert_eq!((recorded.member.as_str(), recorded.offsets_from.as_deref(), recorded.context.len()), (names[j], Some("Px"), 0));
+                assert_eq!((recorded.first_entry, recorded.entries, recorded.model), (40, 1000, m.id()));
+                let mut own_table = Vec::new();
+                encode_block_in_context(&src, &layout, &spec, &ObjectCoding { model: &m, member: j, first_entry: 40, entries: 1000, context: &[], offsets: None }, &mut own_table).unwrap();
+                assert!(block.len() + 100 < own_table.len(), "{} bytes derived, {} with the table", block.len(), own_table.len());
+                let mut dst = vec![0u8; src.len()];
+                assert!(matches!(decode_block(&block, &mut dst), Err(CodecError::MissingContext(e)) if e.contains("Px")));
+                let mut other = source.clone();
+                other[9] += 4;
+                assert_eq!(decode_block_with_offsets(&block, &mut dst, &other), Err(CodecError::Checksum));
+                decode_block_with_offsets(&block, &mut dst, &source).unwrap();
+                let mut expected = vec![0u8; src.len()];
+                decode_block(&own_table, &mut expected).unwrap();
+                assert_eq!(dst, expected);
+                decode_context_block(&block, Some(&source)).unwrap()
+            };
+            assert_eq!(decoded.ints, tail(names[j], &counts));
+            context_values.push(decoded.floats);
+        }
+        // the predicted member: float context and derived offsets in one block
+        let context: Vec<&[f64]> = context_values.iter().map(|c| c.as_slice()).collect();
+        let (src, layout) = jagged(&cols[3], &tail(names[3], &counts));
+        let coding = ObjectCoding { model: &m, member: 3, first_entry: 40, entries: 1000, context: &context, offsets: Some(&source) };
+        let mut block = Vec::new();
+        encode_block_in_context(&src, &layout, &spec, &coding, &mut block).unwrap();
+        let recorded = block_context(&block).unwrap().unwrap();
+        assert_eq!((recorded.context.len(), recorded.offsets_from.as_deref()), (3, Some("Px")));
+        let mut dst = vec![0u8; src.len()];
+        decode_block_in_context(&block, &mut dst, &coding).unwrap();
+        assert_eq!(&dst[src.len() - 4 * (counts.len() + 2)..], &src[src.len() - 4 * (counts.len() + 2)..]);
+        let without = ObjectCoding { offsets: None, ..coding };
+        assert!(matches!(decode_block_in_context(&block, &mut dst, &without), Err(CodecError::MissingContext(_))));
     }
 
     /// Context of another length (baskets of different entry ranges): coded per value, readable
@@ -326,7 +412,7 @@ mod tests {
         let spec: Spec = "ae:bits:10:m".parse().unwrap();
         let ctx = carriers(&cols, &spec, &m);
         let context: Vec<&[f64]> = ctx.iter().map(|c| &c[..299]).collect();
-        let coding = ObjectCoding { model: &m, member: 3, first_entry: 0, entries: 6, context: &context };
+        let coding = ObjectCoding { model: &m, member: 3, first_entry: 0, entries: 6, context: &context, offsets: None };
         let (src, layout) = basket(&cols[3]);
         let mut block = Vec::new();
         encode_block_in_context(&src, &layout, &spec, &coding, &mut block).unwrap();

@@ -102,7 +102,7 @@ impl<'a, T: Flt> Fitter<'a, T> {
         let members: Vec<Member> = self.names.iter().enumerate().map(|(i, n)| Member { name: n.clone(), predictor: if i == j { predictor.clone() } else { Predictor::Carrier } }).collect();
         let model = ObjectModel::new(members)?;
         let context: Vec<&[f64]> = predictor.context().iter().map(|&c| self.decoded[c].as_slice()).collect();
-        let coding = ObjectCoding { model: &model, member: j, first_entry: 0, entries: 0, context: &context };
+        let coding = ObjectCoding { model: &model, member: j, first_entry: 0, entries: 0, context: &context, offsets: None };
         let (mut out, mut recon) = (Vec::new(), Vec::new());
         let coded = object::encode(&self.columns[j], &self.bound, &coding, &mut out, &mut recon)?;
         Ok(if coded { out.len().min(self.per_value[j]) } else { self.per_value[j] })

@@ -220,6 +220,15 @@ impl ObjectModel {
     pub fn context_names(&self, i: usize) -> Vec<&str> {
         self.members[i].predictor.context().iter().map(|&c| self.members[c].name.as_str()).collect()
     }
+
+    /// The member whose basket's I32 values (ROOT's entry offsets: every member's basket stores
+    /// those of the shared counter) member `i`'s block may derive its own from: the model's first
+    /// carrier, which never derives its own (so a reader fetches at most one more basket, which
+    /// needs nothing), or None for that carrier itself (and a model without carriers).
+    pub fn offsets_source(&self, i: usize) -> Option<usize> {
+        let source = self.members.iter().position(|m| m.predictor == Predictor::Carrier)?;
+        (source != i).then_some(source)
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,191 @@
+//! The derived-offsets section (section tag 20, docs/format.md): the I32 values of an object
+//! model's member (ROOT's entry offsets) derived from those of another member's basket for the
+//! same entries, instead of an I32 section.
+//!
+//! Every member of a collection shares one counter, so every member's basket stores the same
+//! per-entry counts as entry offsets: absolute byte positions that include the basket's key
+//! length (which depends on the branch name) and scale with the element size. Member m's offsets
+//! are then an affine function of its source's: `v = (mul·u + add) >> shift` for all but a few
+//! positions (ROOT's count word and its trailing zero), which are stored as exceptions. The
+//! section records what it was derived from (model, member, entry range, source member), so a
+//! reader fetches exactly that basket, and the block's checksum fails on any other.
+
+use crate::error::{corrupt, CodecError};
+use crate::model::ModelId;
+use crate::object::{get_name, put_name};
+use crate::varint::{put_uvarint, Reader};
+
+/// What a derived-offsets section says it was derived from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OffsetsRecord {
+    pub model: ModelId,
+    pub member: String,
+    pub first_entry: u64,
+    pub entries: u64,
+    pub source: String,
+}
+
+/// Candidate ratios of element sizes (own / source): (mul, shift).
+const RATIOS: [(i64, u8); 7] = [(1, 0), (2, 0), (1, 1), (4, 0), (1, 2), (8, 0), (1, 3)];
+
+fn put_zigzag(out: &mut Vec<u8>, v: i64) {
+    put_uvarint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+fn get_zigzag(r: &mut Reader<'_>) -> Result<i64, CodecError> {
+    let u = r.uvarint()?;
+    Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+}
+
+#[inline]
+fn derive(u: i32, mul: i64, add: i64, shift: u8) -> i32 {
+    (mul.wrapping_mul(u as i64).wrapping_add(add) >> shift) as i32
+}
+
+/// The section payload deriving `own` from `source` (the same count), or None when no affine map
+/// holds for most positions (the caller then keeps the I32 section, and compares sizes).
+pub(crate) fn encode(own: &[i32], source: &[i32], record: &OffsetsRecord) -> Option<Vec<u8>> {
+    let n = own.len();
+    if n != source.len() || n < 2 {
+        return None;
+    }
+    // The map from the first position where it is not the count word (ROOT's first offset, the
+    // key length): position 1, else 0.
+    let at = if n > 2 { 1 } else { 0 };
+    let mut best: Option<(usize, i64, i64, u8)> = None;
+    for (mul, shift) in RATIOS {
+        let add = ((own[at] as i64) << shift).wrapping_sub(mul.wrapping_mul(source[at] as i64));
+        let misses = own.iter().zip(source).filter(|&(&v, &u)| derive(u, mul, add, shift) != v).count();
+        if best.is_none_or(|b| misses < b.0) {
+            best = Some((misses, mul, add, shift));
+        }
+    }
+    let (misses, mul, add, shift) = best?;
+    if misses > n / 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(64 + 5 * misses);
+    out.extend_from_slice(&record.model.0);
+    put_name(&mut out, &record.member);
+    put_uvarint(&mut out, record.first_entry);
+    put_uvarint(&mut out, record.entries);
+    put_name(&mut out, &record.source);
+    put_uvarint(&mut out, n as u64);
+    put_zigzag(&mut out, mul);
+    out.push(shift);
+    put_zigzag(&mut out, add);
+    let exceptions: Vec<usize> = (0..n).filter(|&i| derive(source[i], mul, add, shift) != own[i]).collect();
+    put_uvarint(&mut out, exceptions.len() as u64);
+    let mut next = 0;
+    for &p in &exceptions {
+        put_uvarint(&mut out, (p - next) as u64);
+        next = p + 1;
+    }
+    for &p in &exceptions {
+        out.extend_from_slice(&own[p].to_le_bytes());
+    }
+    Some(out)
+}
+
+/// Reads the section's record of what it was derived from.
+pub(crate) fn read_record(r: &mut Reader<'_>) -> Result<OffsetsRecord, CodecError> {
+    let mut id = [0u8; 16];
+    id.copy_from_slice(r.bytes(16)?);
+    let member = get_name(r)?;
+    let first_entry = r.uvarint()?;
+    let entries = r.uvarint()?;
+    let source = get_name(r)?;
+    Ok(OffsetsRecord { model: ModelId(id), member, first_entry, entries, source })
+}
+
+/// Decodes the section into `dst` (the block's I32 values, n of them) from `source`, the I32
+/// values of the recorded source member's basket, which the caller fetched.
+pub(crate) fn decode(r: &mut Reader<'_>, source: Option<&[i32]>, dst: &mut [i32]) -> Result<(), CodecError> {
+    let record = read_record(r)?;
+    let n = dst.len();
+    let stored = r.uvarint()?;
+    if stored != n as u64 {
+        return corrupt(format!("derived-offsets section holds {stored} values, the layout {n}"));
+    }
+    let Some(source) = source.filter(|s| s.len() == n) else {
+        return Err(CodecError::MissingContext(format!(
+            "member {} derives its {n} entry offsets from those of {} for entries {}..{}{}",
+            record.member,
+            record.source,
+            record.first_entry,
+            record.first_entry.saturating_add(record.entries),
+            source.map(|s| format!(" ({} given)", s.len())).unwrap_or_default()
+        )));
+    };
+    let mul = get_zigzag(r)?;
+    let shift = r.u8()?;
+    if shift > 63 {
+        return corrupt(format!("derived-offsets shift {shift}"));
+    }
+    let add = get_zigzag(r)?;
+    for (d, &u) in dst.iter_mut().zip(source) {
+        *d = derive(u, mul, add, shift);
+    }
+    let count = r.len_at_most(n, "offset exception count")?;
+    let mut pos = Vec::with_capacity(count);
+    let mut next: u64 = 0;
+    for _ in 0..count {
+        let p = next.checked_add(r.uvarint()?).filter(|&p| p < n as u64).ok_or(CodecError::Corrupt("offset exception position out of range".into()))?;
+        pos.push(p as usize);
+        next = p + 1;
+    }
+    for p in pos {
+        dst[p] = i32::from_le_bytes(r.bytes(4)?.try_into().expect("4 bytes"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> OffsetsRecord {
+        OffsetsRecord { model: ModelId([7; 16]), member: "Jet_Py".into(), first_entry: 10, entries: 5, source: "Jet_Px".into() }
+    }
+
+    /// ROOT's tail: the count word, offsets from the key length, the trailing zero.
+    fn root_offsets(keylen: i32, size: i32, counts: &[i32]) -> Vec<i32> {
+        let mut v = vec![counts.len() as i32 + 1];
+        let mut at = keylen;
+        for &c in counts {
+            v.push(at);
+            at += c * size;
+        }
+        v.push(0);
+        v
+    }
+
+    #[test]
+    fn affine_offsets_round_trip_with_their_source_only() {
+        let counts = [3, 0, 5, 1, 2];
+        let source = root_offsets(70, 4, &counts);
+        for (keylen, size) in [(72, 4), (64, 4), (75, 8), (66, 2), (90, 1)] {
+            let own = root_offsets(keylen, size, &counts);
+            let payload = encode(&own, &source, &record()).expect("affine");
+            let mut dst = vec![0; own.len()];
+            decode(&mut Reader::new(&payload), Some(&source), &mut dst).unwrap();
+            assert_eq!(dst, own, "keylen {keylen} size {size}");
+            // two exceptions at most: the count word and the trailing zero
+            assert!(payload.len() < 16 + 7 + 3 + 7 + 1 + 3 + 1 + 4 + 1 + 2 + 8 + 2, "{} bytes", payload.len());
+            let mut r = Reader::new(&payload);
+            assert_eq!(read_record(&mut r).unwrap(), record());
+            // without the source, an error naming it
+            let err = decode(&mut Reader::new(&payload), None, &mut dst).unwrap_err();
+            assert!(matches!(&err, CodecError::MissingContext(m) if m.contains("Jet_Px") && m.contains("10..15")), "{err}");
+            assert!(decode(&mut Reader::new(&payload), Some(&source[1..]), &mut dst).is_err());
+        }
+    }
+
+    #[test]
+    fn unrelated_offsets_are_not_derived() {
+        let source = root_offsets(70, 4, &[3, 0, 5, 1, 2, 4, 4, 1]);
+        let own = root_offsets(70, 4, &[1, 1, 1, 1, 9, 0, 0, 3]);
+        assert!(encode(&own, &source, &record()).is_none());
+        assert!(encode(&own[1..], &source, &record()).is_none());
+    }
+}
