@@ -19,6 +19,19 @@ auto Translate(F &&call) -> decltype(call())
    }
 }
 
+rust::Slice<const std::int32_t> IntSlice(const std::vector<std::int32_t> *values)
+{
+   return values ? rust::Slice<const std::int32_t>(values->data(), values->size()) : rust::Slice<const std::int32_t>();
+}
+
+ContextBasket FromBridge(bridge::ContextBasket &&values)
+{
+   ContextBasket basket;
+   basket.floats.assign(values.floats.begin(), values.floats.end());
+   basket.ints.assign(values.ints.begin(), values.ints.end());
+   return basket;
+}
+
 rust::Slice<const std::uint8_t> ByteSlice(const std::uint8_t *data, std::size_t len)
 {
    return {data, len};
@@ -118,7 +131,7 @@ std::size_t Spec::EncodeInContext(const std::uint8_t *src, std::size_t srcLen, c
       return bridge::encode_block_in_context(
          *fImpl->spec, *model.Parsed().model, rust::Str(context.member.data(), context.member.size()),
          context.firstEntry, context.entries, rust::Slice<const double>(flat.data(), flat.size()), perMember,
-         ByteSlice(src, srcLen), rust::Slice<const bridge::LayoutRun>(runs.data(), runs.size()),
+         IntSlice(context.offsets), context.offsets != nullptr, ByteSlice(src, srcLen), rust::Slice<const bridge::LayoutRun>(runs.data(), runs.size()),
          rust::Slice<std::uint8_t>(dst, dstCapacity));
    });
 }
@@ -143,6 +156,11 @@ bool Model::ObjectMemberContext(const std::string &member, std::vector<std::stri
    for (const auto &name : names)
       context.emplace_back(std::string(name));
    return known;
+}
+
+std::string Model::ObjectOffsetsSource(const std::string &member) const
+{
+   return std::string(bridge::object_offsets_source(*fImpl->model, rust::Str(member.data(), member.size())));
 }
 
 std::shared_ptr<const Model> Model::Parse(const std::uint8_t *bytes, std::size_t len)
@@ -172,25 +190,22 @@ BlockContext ReadBlockContext(const std::uint8_t *block, std::size_t blockLen)
          context.context.emplace_back(std::string(name));
       context.firstEntry = info.first_entry;
       context.entries = info.entries;
+      context.offsetsFrom = std::string(info.offsets_from);
       return context;
    });
 }
 
-std::vector<double> DecodeFloats(const std::uint8_t *block, std::size_t blockLen)
+ContextBasket DecodeContextBasket(const std::uint8_t *block, std::size_t blockLen, const std::vector<std::int32_t> *offsets)
 {
-   return Translate([&] {
-      const auto values = bridge::decode_block_floats(ByteSlice(block, blockLen));
-      return std::vector<double>(values.begin(), values.end());
-   });
+   return Translate(
+      [&] { return FromBridge(bridge::decode_context_block(ByteSlice(block, blockLen), IntSlice(offsets), offsets != nullptr)); });
 }
 
-std::vector<double> FloatsOfDecoded(const std::uint8_t *block, std::size_t blockLen, const std::uint8_t *decoded,
-                                    std::size_t decodedLen)
+ContextBasket ContextOfDecoded(const std::uint8_t *block, std::size_t blockLen, const std::uint8_t *decoded,
+                               std::size_t decodedLen)
 {
-   return Translate([&] {
-      const auto values = bridge::decoded_block_floats(ByteSlice(block, blockLen), ByteSlice(decoded, decodedLen));
-      return std::vector<double>(values.begin(), values.end());
-   });
+   return Translate(
+      [&] { return FromBridge(bridge::decoded_context(ByteSlice(block, blockLen), ByteSlice(decoded, decodedLen))); });
 }
 
 void DecodeInContext(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,
@@ -203,6 +218,7 @@ void DecodeInContext(const std::uint8_t *block, std::size_t blockLen, std::uint8
       bridge::decode_block_in_context(ByteSlice(block, blockLen), *model.Parsed().model,
                                       rust::Str(context.member.data(), context.member.size()), context.firstEntry,
                                       context.entries, rust::Slice<const double>(flat.data(), flat.size()), perMember,
+                                      IntSlice(context.offsets), context.offsets != nullptr,
                                       rust::Slice<std::uint8_t>(dst, dstLen));
    });
 }

@@ -142,10 +142,27 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
         payload = cursor.bytes(chunk, payload_size, context)
         out = output[filled : filled + decoded_size]
         try:
-            try:
-                _codec.decode_block(payload, out)
-            except _codec.MissingModelError:
-                _codec.decode_block(payload, out, _model(_codec.block_model_id(bytes(payload)), file_path))
+            needs = _codec.block_context(bytes(payload))
+            if needs is not None and needs["context"]:
+                first, stop = needs["first_entry"], needs["first_entry"] + needs["entries"]
+                derived = f", its entry offsets from {needs['offsets_from']}'s" if needs["offsets_from"] else ""
+                raise BalerDecodeError(
+                    f"member {needs['member']} is coded with object model {needs['model']} and the decoded values of "
+                    f"{', '.join(needs['context'])} for entries {first}..{stop}{derived}: baler_root does not fetch "
+                    "other members' values; read this branch with ROOT and libBalerROOT",
+                    file_path,
+                )
+            if needs is not None and needs["offsets_from"]:
+                # a member whose entry offsets derive from its model's first carrier's basket
+                _codec.decode_block(payload, out, offsets=_source_offsets(needs, file_path))
+            else:
+                try:
+                    _codec.decode_block(payload, out)
+                except _codec.MissingModelError:
+                    _codec.decode_block(payload, out, _model(_codec.block_model_id(bytes(payload)), file_path))
+            captured = getattr(_reading, "capture", None)
+            if captured is not None:
+                captured.append((bytes(payload), out.tobytes()))
         except _codec.UnsupportedBlockError as err:
             raise BalerDecodeError(f"{err}; written by a newer Baler? Upgrade baler_root", file_path) from None
         except _codec.BlockError as err:
@@ -158,6 +175,48 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
             f"the blocks decode to {filled} bytes but the basket's key says {uncompressed_bytes}", file_path
         )
     return uproot.source.chunk.Chunk.wrap(chunk.source, output)
+
+
+# The entry offsets (I32 values) of the offsets sources' baskets read so far, by file, tree, branch
+# and entry range: a few members of one collection derive theirs from the same basket.
+_source_offsets_cache = {}
+_SOURCE_OFFSETS_KEPT = 64
+
+
+def _source_offsets(needs, file_path):
+    """The I32 values of the basket a member's block derives its entry offsets from (`needs`, the
+    block's record): that member's basket of the same entries in the same tree, read by uproot (and
+    so decoded here; it must be one Baler block that needs nothing itself)."""
+    basket = getattr(_reading, "basket", None)
+    name, first, entries = needs["offsets_from"], needs["first_entry"], needs["entries"]
+    what = f"member {needs['member']} derives its entry offsets from {name}'s basket of entries {first}+{entries}"
+    if basket is None:
+        raise BalerDecodeError(f"{what}, and the basket being read names no tree to find it in", file_path)
+    tree = basket.parent.tree
+    key = (file_path, tree.name, name, first, entries)
+    if key in _source_offsets_cache:
+        return _source_offsets_cache[key]
+    if name == needs["member"] or name not in tree.keys(recursive=False):
+        raise BalerDecodeError(f"{what}: tree {tree.name!r} has no such other branch", file_path)
+    source = tree[name]
+    for k in range(source.num_baskets):
+        if source.basket_entry_start_stop(k) == (first, first + entries):
+            break
+    else:
+        raise BalerDecodeError(f"{what}: {name} has no basket of these entries", file_path)
+    outer = getattr(_reading, "capture", None)
+    _reading.capture = captured = []
+    try:
+        source.basket(k)
+    finally:
+        _reading.capture = outer
+    if len(captured) != 1 or _codec.block_context(captured[0][0]) is not None:
+        raise BalerDecodeError(f"{what}: that basket is not one Baler block that needs nothing", file_path)
+    offsets = _codec.block_ints(*captured[0])
+    if len(_source_offsets_cache) >= _SOURCE_OFFSETS_KEPT:
+        _source_offsets_cache.pop(next(iter(_source_offsets_cache)))
+    _source_offsets_cache[key] = offsets
+    return offsets
 
 
 # Models of the ae: codec found so far, by id: parsed once per process.
@@ -243,7 +302,9 @@ def _read_basket_members(self, chunk, cursor, context, file):
     """``Model_TBasket.read_members`` that names the basket in a BalerDecodeError (and tells the
     model lookup which file is being read)."""
     outer = getattr(_reading, "file", None)
+    outer_basket = getattr(_reading, "basket", None)
     _reading.file = file
+    _reading.basket = self
     try:
         return _uproot_read_basket_members(self, chunk, cursor, context, file)
     except BalerDecodeError as err:
@@ -252,6 +313,7 @@ def _read_basket_members(self, chunk, cursor, context, file):
         raise BalerDecodeError(err.cause, err.file_path, _describe_basket(self, context)) from None
     finally:
         _reading.file = outer
+        _reading.basket = outer_basket
 
 
 def _check_signature(function, expected):

@@ -150,10 +150,15 @@ std::vector<std::string> StoredContextBranches(const unsigned char *payload, std
          break;
       try {
          const auto needs = baler::codec::ReadBlockContext(payload + at + kRootHeaderSize, block);
-         if (needs.needed)
+         if (needs.needed) {
             for (const auto &name : needs.context)
                if (std::find(names.begin(), names.end(), name) == names.end())
                   names.push_back(name);
+            // the basket its entry offsets derive from
+            if (!needs.offsetsFrom.empty() &&
+                std::find(names.begin(), names.end(), needs.offsetsFrom) == names.end())
+               names.push_back(needs.offsetsFrom);
+         }
       } catch (const std::exception &) {
          break;
       }
@@ -190,10 +195,12 @@ std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, 
       if (!fetchContext)
          throw ContextUnavailable("an object member's block decoded without a basket to fetch its context for");
       const auto needs = baler::codec::ReadBlockContext(src + kRootHeaderSize, payload);
-      const std::vector<ContextValues> values = fetchContext(needs);
+      const FetchedContext fetched = fetchContext(needs);
       baler::codec::MemberContext member{needs.member, needs.firstEntry, needs.entries, {}};
-      for (const auto &column : values)
-         member.values.push_back(column.get());
+      for (const auto &column : fetched.values)
+         member.values.push_back(&column->floats);
+      if (fetched.offsets)
+         member.offsets = &fetched.offsets->ints;
       baler::codec::DecodeInContext(src + kRootHeaderSize, payload, tgt, decoded, *model, member);
       return decoded;
    }

@@ -38,7 +38,7 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
                                 StandardCompressor standard);
 
 /// Fetches the context an object member's block needs (ObjectContext.h's FetchContext).
-using ContextFetcher = std::function<std::vector<ContextValues>(const baler::codec::BlockContext &)>;
+using ContextFetcher = std::function<FetchedContext(const baler::codec::BlockContext &)>;
 
 /// Codes a whole basket as read from a file (`basket` holds its decoded object buffer, e.g. from
 /// TBranch::GetBasket), described by `layout` (DescribeBasket), into Baler blocks, one per ROOT block

@@ -73,7 +73,7 @@ struct WritingBasket {
    ModelPtr model;                      ///< the model an `ae:` spec names
    std::unique_ptr<MemberWrite> member; ///< the basket's coding as an object model's member
    /// A carrier's decoded values, when its basket became one Baler block (set by the zip hook).
-   std::unique_ptr<std::vector<double>> carrierValues;
+   std::unique_ptr<baler::codec::ContextBasket> carrierValues;
 };
 thread_local WritingBasket tWriting;
 
@@ -314,8 +314,8 @@ void KeepCarrierDecoded(const unsigned char *src, std::size_t srcSize, const uns
    if (tReading.balerBlocks != 1) // a basket of several blocks: no one block holds its values
       return;
    try {
-      tReading.carrierValues = std::make_shared<const std::vector<double>>(
-         baler::codec::FloatsOfDecoded(src + kRootHeaderSize, srcSize - kRootHeaderSize, tgt, decoded));
+      tReading.carrierValues = std::make_shared<const baler::codec::ContextBasket>(
+         baler::codec::ContextOfDecoded(src + kRootHeaderSize, srcSize - kRootHeaderSize, tgt, decoded));
    } catch (const std::exception &) {
       // (floats and doubles in one basket: no column of values) the members fetch what they need
    }

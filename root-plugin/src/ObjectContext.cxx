@@ -10,6 +10,7 @@
 #include "TObjArray.h"
 #include "TTree.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <utility>
 #include <unistd.h>
 
 namespace Baler::Internal {
@@ -40,7 +42,7 @@ public:
    {
       std::lock_guard<std::mutex> lock(fMutex);
       EraseLocked(key);
-      fDoubles += values->size();
+      fDoubles += Size(*values);
       fValues.emplace(key, std::move(values));
       fOrder.push_back(key);
       while (fOrder.size() > kMaxEntries || fDoubles > kMaxDoubles)
@@ -57,12 +59,14 @@ private:
    static constexpr std::size_t kMaxEntries = 4096;
    static constexpr std::size_t kMaxDoubles = std::size_t(32) << 20; // 256 MiB
 
+   static std::size_t Size(const baler::codec::ContextBasket &values) { return values.floats.size() + values.ints.size() / 2; }
+
    void EraseLocked(const std::string &key)
    {
       auto it = fValues.find(key);
       if (it == fValues.end())
          return;
-      fDoubles -= it->second->size();
+      fDoubles -= Size(*it->second);
       fValues.erase(it);
       for (auto at = fOrder.begin(); at != fOrder.end(); ++at)
          if (*at == key) {
@@ -165,9 +169,9 @@ std::vector<unsigned char> ReadKeyBytes(TFile &file, Long64_t seek, Int_t nbytes
    return bytes;
 }
 
-/// The decoded floats of the basket stored as the key `key`: one Baler block holding the whole
-/// basket, as a carrier's basket is when a member is coded with it.
-std::vector<double> DecodeCarrierKey(const std::vector<unsigned char> &key, const std::string &what)
+/// The Baler block of the basket stored as the key `key`: one block holding the whole basket, as a
+/// carrier's basket is when a member is coded with it (pointer into `key`, and its payload size).
+std::pair<const unsigned char *, std::size_t> CarrierBlock(const std::vector<unsigned char> &key, const std::string &what)
 {
    // TKey header: Nbytes(4) Version(2) ObjLen(4) Datime(4) KeyLen(2) ..., big-endian
    const std::string damage = CheckBasketKey(key.data(), key.size(), static_cast<long long>(key.size()));
@@ -181,7 +185,49 @@ std::vector<double> DecodeCarrierKey(const std::vector<unsigned char> &key, cons
    const unsigned char *block = key.data() + keylen;
    if (!IsBalerBlock(block) || kRootHeaderSize + PayloadSize(block) != nbytes - keylen || DecodedSize(block) != objlen)
       throw Error(what + ": not stored as one Baler block");
-   return baler::codec::DecodeFloats(block + kRootHeaderSize, PayloadSize(block));
+   return {block + kRootHeaderSize, PayloadSize(block)};
+}
+
+/// The values of `name`'s basket of entries first+entries in `tree` (cached, or read from `file`
+/// and decoded), as the context of `member`. Its block may derive its entry offsets from another
+/// member's basket only when `mayDerive` (a context basket of a member's block), and that basket
+/// must need nothing: the fetch never goes deeper than that.
+ContextValues FetchCarrier(TFile &file, TTree &tree, const std::string &name, Long64_t first, Long64_t entries,
+                           const std::string &member, bool mayDerive)
+{
+   const std::string key = CacheKey(file, tree, name, first, entries);
+   if (ContextValues values = TheCache().Find(key))
+      return values;
+   const std::string what = "context branch " + name + " of " + member;
+   TBranch *carrier = tree.GetBranch(name.c_str());
+   if (!carrier)
+      throw Error(what + ": no such branch in tree " + tree.GetName());
+   TheReadContext().Add(tree, name);
+   // a branch's first entries ascend with its baskets
+   const Long64_t k = carrier->GetWriteBasket() > 0
+                         ? TMath::BinarySearch(Long64_t(carrier->GetWriteBasket()), carrier->GetBasketEntry(), first)
+                         : -1;
+   if (k < 0 || carrier->GetBasketEntry()[k] != first || BasketEndEntry(*carrier, Int_t(k)) != first + entries)
+      throw Error(what + ": no basket of entries " + std::to_string(first) + "+" + std::to_string(entries));
+   const auto key_bytes = ReadKeyBytes(file, carrier->GetBasketSeek(k), carrier->GetBasketBytes()[k]);
+   const auto [block, size] = CarrierBlock(key_bytes, what);
+   const baler::codec::BlockContext needs = baler::codec::ReadBlockContext(block, size);
+   ContextValues source;
+   if (needs.needed) {
+      // a carrier's block needs at most the entry offsets of its model's first carrier
+      if (!mayDerive || !needs.context.empty() || needs.offsetsFrom.empty() || needs.offsetsFrom == name ||
+          needs.member != name || needs.firstEntry != static_cast<std::uint64_t>(first) ||
+          needs.entries != static_cast<std::uint64_t>(entries))
+         throw Error(what + ": its block needs the context of member " + needs.member + " (" +
+                     (needs.context.empty() ? "entry offsets of " + needs.offsetsFrom : "other members' values") +
+                     "), not a basket " + (mayDerive ? "a context basket may need" : "whose offsets others derive"));
+      source = FetchCarrier(file, tree, needs.offsetsFrom, first, entries, name, false);
+   }
+   auto values = std::make_shared<const baler::codec::ContextBasket>(
+      baler::codec::DecodeContextBasket(block, size, source ? &source->ints : nullptr));
+   gContextBasketsFetched.fetch_add(1, std::memory_order_relaxed);
+   TheCache().Put(key, values);
+   return values;
 }
 
 } // namespace
@@ -239,35 +285,49 @@ std::unique_ptr<MemberWrite> PrepareMemberWrite(TFile &file, const TTree &tree, 
       write->held.push_back(std::move(values));
    }
    for (const auto &values : write->held)
-      write->context.values.push_back(values.get());
+      write->context.values.push_back(&values->floats);
+   // every member but the model's first carrier derives its entry offsets from that carrier's
+   // basket of the same entries, when it was kept as one Baler block (the same rule as above)
+   const std::string source = model.ObjectOffsetsSource(write->context.member);
+   if (!source.empty())
+      write->offsetsSource = TheCache().Find(CacheKey(file, tree, source, first, entries));
+   if (write->offsetsSource)
+      write->context.offsets = &write->offsetsSource->ints;
    return write;
 }
 
 std::vector<std::string> WriteContextBranches(const baler::codec::Model &model, const std::string &branch)
 {
    std::vector<std::string> names;
-   if (!model.IsObjectModel() || !model.ObjectMemberContext(branch, names))
+   if (!model.IsObjectModel() || !model.ObjectMemberContext(branch, names)) {
       names.clear();
+      return names;
+   }
+   // the basket its entry offsets derive from, too
+   const std::string source = model.ObjectOffsetsSource(branch);
+   if (!source.empty() && std::find(names.begin(), names.end(), source) == names.end())
+      names.push_back(source);
    return names;
 }
 
-std::unique_ptr<std::vector<double>> CarrierValues(const MemberWrite &write, const unsigned char *blocks,
-                                                   std::size_t size, std::size_t objlen)
+std::unique_ptr<baler::codec::ContextBasket> CarrierValues(const MemberWrite &write, const unsigned char *blocks,
+                                                           std::size_t size, std::size_t objlen)
 {
    if (!write.carrier || size <= kRootHeaderSize || !IsBalerBlock(blocks) ||
        kRootHeaderSize + PayloadSize(blocks) != size || DecodedSize(blocks) != objlen)
       return nullptr;
    try {
-      return std::make_unique<std::vector<double>>(baler::codec::DecodeFloats(blocks + kRootHeaderSize, PayloadSize(blocks)));
+      return std::make_unique<baler::codec::ContextBasket>(
+         baler::codec::DecodeContextBasket(blocks + kRootHeaderSize, PayloadSize(blocks), write.context.offsets));
    } catch (const std::exception &) {
       return nullptr; // (floats and doubles in one basket: no column of values)
    }
 }
 
-void FinishCarrierWrite(const MemberWrite &write, const std::vector<double> *decodedValues)
+void FinishCarrierWrite(const MemberWrite &write, const baler::codec::ContextBasket *decodedValues)
 {
    if (decodedValues)
-      TheCache().Put(write.cacheKey, std::make_shared<const std::vector<double>>(*decodedValues));
+      TheCache().Put(write.cacheKey, std::make_shared<const baler::codec::ContextBasket>(*decodedValues));
    else
       TheCache().Erase(write.cacheKey);
 }
@@ -287,7 +347,7 @@ void KeepReadCarrier(const TBasket &basket, Long64_t seek, std::size_t objlen, C
    TBranch *branch = basket.GetBranch();
    TFile *file = branch ? branch->GetFile() : nullptr;
    // one block that decoded the whole basket, at a seek of this branch: exactly what a member's
-   // fetch would decode (DecodeCarrierKey)
+   // fetch would decode (FetchCarrier)
    if (!file || objlen != static_cast<std::size_t>(basket.GetObjlen()))
       return;
    const Int_t index = BasketIndexAt(*branch, seek);
@@ -298,7 +358,7 @@ void KeepReadCarrier(const TBasket &basket, Long64_t seek, std::size_t objlen, C
                   std::move(values));
 }
 
-std::vector<ContextValues> FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs)
+FetchedContext FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs)
 {
    TBranch *branch = reading ? reading->GetBranch() : nullptr;
    TFile *file = branch ? branch->GetFile() : nullptr;
@@ -316,29 +376,17 @@ std::vector<ContextValues> FetchContext(TBasket *reading, Long64_t seek, const b
                   std::to_string(needs.entries) + ", in the basket of branch " + branch->GetName() + ", entries " +
                   std::to_string(first) + "+" + std::to_string(entries));
    TTree &tree = *branch->GetTree();
-   std::vector<ContextValues> context;
+   FetchedContext context;
+   // the offsets source first: the context baskets that derive their offsets find it cached
+   if (!needs.offsetsFrom.empty()) {
+      if (needs.offsetsFrom == needs.member)
+         throw Error("member " + needs.member + " derives its entry offsets from itself");
+      context.offsets = FetchCarrier(*file, tree, needs.offsetsFrom, first, entries, needs.member, false);
+   }
    for (const auto &name : needs.context) {
-      const std::string key = CacheKey(*file, tree, name, first, entries);
-      if (ContextValues values = TheCache().Find(key)) {
-         context.push_back(std::move(values));
-         continue;
-      }
-      const std::string what = "context branch " + name + " of " + needs.member;
-      TBranch *carrier = tree.GetBranch(name.c_str());
-      if (!carrier)
-         throw Error(what + ": no such branch in tree " + tree.GetName());
-      TheReadContext().Add(tree, name);
-      // a branch's first entries ascend with its baskets
-      const Long64_t k = carrier->GetWriteBasket() > 0
-                            ? TMath::BinarySearch(Long64_t(carrier->GetWriteBasket()), carrier->GetBasketEntry(), first)
-                            : -1;
-      if (k < 0 || carrier->GetBasketEntry()[k] != first || BasketEndEntry(*carrier, Int_t(k)) != first + entries)
-         throw Error(what + ": no basket of entries " + std::to_string(first) + "+" + std::to_string(entries));
-      auto values = std::make_shared<const std::vector<double>>(
-         DecodeCarrierKey(ReadKeyBytes(*file, carrier->GetBasketSeek(k), carrier->GetBasketBytes()[k]), what));
-      gContextBasketsFetched.fetch_add(1, std::memory_order_relaxed);
-      TheCache().Put(key, values);
-      context.push_back(std::move(values));
+      if (name == needs.member)
+         throw Error("member " + needs.member + " is its own context");
+      context.values.push_back(FetchCarrier(*file, tree, name, first, entries, needs.member, true));
    }
    return context;
 }

@@ -29,7 +29,16 @@ class TTree;
 
 namespace Baler::Internal {
 
-using ContextValues = std::shared_ptr<const std::vector<double>>;
+/// A carrier basket's decoded values: its floats (the float context of predicted members) and its
+/// I32 values (ROOT's entry offsets, from which the other members' baskets derive theirs).
+using ContextValues = std::shared_ptr<const baler::codec::ContextBasket>;
+
+/// What an object member's block needs, fetched: each context member's values (in the block's
+/// order) and the basket its entry offsets derive from (null when they are stored).
+struct FetchedContext {
+   std::vector<ContextValues> values;
+   ContextValues offsets;
+};
 
 /// The context an object member's block needs cannot be fetched: not a damaged block.
 class ContextUnavailable : public baler::codec::Error {
@@ -41,6 +50,7 @@ public:
 struct MemberWrite {
    baler::codec::MemberContext context; ///< member name, entries, pointers into `held`
    std::vector<ContextValues> held;     ///< keeps the context values alive while coding
+   ContextValues offsetsSource;         ///< the offsets source's basket, when cached
    bool carrier = false;                ///< a member without context: others may use its values
    std::string cacheKey;                ///< where a carrier's decoded values go
 };
@@ -57,7 +67,8 @@ std::unique_ptr<MemberWrite> PrepareMemberWrite(TFile &file, const TTree &tree, 
                                                 Long64_t first, Long64_t entries, const baler::codec::Model &model);
 
 /// The branches whose baskets' cached values PrepareMemberWrite may give the coding of `branch`'s
-/// basket of the same entries under `model` (empty for a carrier or a branch that is no member): a
+/// basket of the same entries under `model` (its float context, and the offsets source its entry
+/// offsets derive from; empty for the model's first carrier or a branch that is no member): a
 /// writer that codes several baskets at once (`baler compress`) codes and finishes those first.
 std::vector<std::string> WriteContextBranches(const baler::codec::Model &model, const std::string &branch);
 
@@ -65,19 +76,21 @@ std::vector<std::string> WriteContextBranches(const baler::codec::Model &model, 
 /// bytes at `blocks`, ROOT's header included. Null (the other members go without) unless that is
 /// one Baler block holding the whole basket, as a member's reader will fetch it, with one column
 /// of values. For FinishCarrierWrite.
-std::unique_ptr<std::vector<double>> CarrierValues(const MemberWrite &write, const unsigned char *blocks,
-                                                   std::size_t size, std::size_t objlen);
+std::unique_ptr<baler::codec::ContextBasket> CarrierValues(const MemberWrite &write, const unsigned char *blocks,
+                                                           std::size_t size, std::size_t objlen);
 
 /// Called once ROOT has written a carrier's basket: caches `decodedValues` (its Baler block's
-/// decoded floats) when the basket was stored as that one block, and otherwise (null) forgets any
+/// decoded values) when the basket was stored as that one block, and otherwise (null) forgets any
 /// values cached for the same entries, so that no member is ever coded with values a reader
 /// would not find.
-void FinishCarrierWrite(const MemberWrite &write, const std::vector<double> *decodedValues);
+void FinishCarrierWrite(const MemberWrite &write, const baler::codec::ContextBasket *decodedValues);
 
 /// Fetches the context an object member's block needs (`needs`, from the block), for the basket
 /// `reading` read from file offset `seek` on this thread: the decoded values of each context
-/// member's basket for the same entries. Throws baler::codec::Error naming what is missing.
-std::vector<ContextValues> FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs);
+/// member's basket for the same entries, and of the basket its entry offsets derive from. A
+/// context basket whose own offsets derive from another's fetches that one too (which must need
+/// nothing: at most two levels). Throws baler::codec::Error naming what is missing.
+FetchedContext FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs);
 
 /// Whether a member's block has been read, in this process, with the decoded values of `branch`
 /// as its context: then ROOT's own decoding of that branch's baskets is worth keeping

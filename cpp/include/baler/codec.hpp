@@ -38,6 +38,16 @@ struct MemberContext {
    std::uint64_t firstEntry = 0;
    std::uint64_t entries = 0;
    std::vector<const std::vector<double> *> values;
+   /// The I32 values (entry offsets) of the basket of the member's offsets source
+   /// (Model::ObjectOffsetsSource) for the same entries; null when not at hand.
+   const std::vector<std::int32_t> *offsets = nullptr;
+};
+
+/// A basket's values as other members' context: its float values (as doubles) and its I32 values
+/// (ROOT's entry offsets), in layout order.
+struct ContextBasket {
+   std::vector<double> floats;
+   std::vector<std::int32_t> ints;
 };
 
 /// What a block of an object model's member needs before it can be decoded (`needed` false for
@@ -49,6 +59,9 @@ struct BlockContext {
    std::vector<std::string> context;
    std::uint64_t firstEntry = 0;
    std::uint64_t entries = 0;
+   /// The member whose basket's I32 values for the same entries the block's are derived from
+   /// (empty: stored in the block).
+   std::string offsetsFrom;
 };
 
 /// A parsed codec spec; a value type (copyable, comparable through ToString()).
@@ -102,6 +115,9 @@ public:
    /// Whether `member` is a member of this object model; `context` gets the names of the members
    /// whose decoded values it is coded with (empty for a carrier).
    bool ObjectMemberContext(const std::string &member, std::vector<std::string> &context) const;
+   /// The member whose basket's entry offsets `member`'s may be derived from (the model's first
+   /// carrier); empty for that carrier, a name the model does not know, or another kind of model.
+   std::string ObjectOffsetsSource(const std::string &member) const;
 
    struct Impl;
    const Impl &Parsed() const { return *fImpl; }
@@ -120,14 +136,17 @@ std::string BlockModelId(const std::uint8_t *block, std::size_t blockLen);
 /// What a block needs to be decoded besides its bytes, when it is an object member's.
 BlockContext ReadBlockContext(const std::uint8_t *block, std::size_t blockLen);
 
-/// Decodes a block that needs no model or context (a carrier's) and returns its float values in
-/// layout order, as doubles: the context of the object members coded with it.
-std::vector<double> DecodeFloats(const std::uint8_t *block, std::size_t blockLen);
+/// Decodes a block that needs no float context (a carrier's; `offsets`: the I32 values of the
+/// basket its BlockContext::offsetsFrom names, null when it names none) and returns its values:
+/// the context of the object members coded with it.
+ContextBasket DecodeContextBasket(const std::uint8_t *block, std::size_t blockLen,
+                                  const std::vector<std::int32_t> *offsets = nullptr);
 
-/// DecodeFloats() from `decoded`, the bytes Decode() gave for `block` (its decoded length): a
-/// reader that decoded a carrier's block anyway takes its values without decoding it again.
-std::vector<double> FloatsOfDecoded(const std::uint8_t *block, std::size_t blockLen, const std::uint8_t *decoded,
-                                    std::size_t decodedLen);
+/// DecodeContextBasket() from `decoded`, the bytes a decoder gave for `block` (its decoded
+/// length): a reader that decoded a carrier's block anyway takes its values without decoding it
+/// again.
+ContextBasket ContextOfDecoded(const std::uint8_t *block, std::size_t blockLen, const std::uint8_t *decoded,
+                               std::size_t decodedLen);
 
 /// Decode() for an object member's block, with the `model` and context ReadBlockContext names.
 void DecodeInContext(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,

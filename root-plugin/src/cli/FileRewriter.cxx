@@ -184,7 +184,7 @@ struct BasketSlot {
    /// from (Rewriter::CodingStages)
    unsigned stage = 0;
    std::unique_ptr<Internal::MemberWrite> member; ///< its coding as an object model's member
-   std::unique_ptr<std::vector<double>> carrierValues; ///< a carrier's decoded values, if they serve as context
+   std::unique_ptr<baler::codec::ContextBasket> carrierValues; ///< a carrier's decoded values, if they serve as context
    /// The stored payload is an object member's block whose context comes from these branches (by
    /// index), which this run codes again: it may not stay as it is unless their baskets do.
    std::vector<std::size_t> storedContext;

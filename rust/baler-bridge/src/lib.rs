@@ -25,6 +25,15 @@ mod ffi {
         context: Vec<String>,
         first_entry: u64,
         entries: u64,
+        /// The member whose basket's I32 values (entry offsets) for the same entries the block's
+        /// are derived from; empty when they are stored.
+        offsets_from: String,
+    }
+
+    /// A basket's values as other members' context: its floats and its I32 values.
+    struct ContextBasket {
+        floats: Vec<f64>,
+        ints: Vec<i32>,
     }
 
     extern "Rust" {
@@ -50,9 +59,13 @@ mod ffi {
         /// Whether `member` is one of the object model's members, and the names of the members
         /// whose decoded values it is coded with (empty for a carrier).
         fn object_member_context(model: &CodecModel, member: &str, context: &mut Vec<String>) -> bool;
+        /// The member whose basket's entry offsets `member`'s may be derived from (the model's
+        /// first carrier); empty for that carrier and for a name the model does not know.
+        fn object_offsets_source(model: &CodecModel, member: &str) -> String;
         /// Encodes a basket of an object model's member with the decoded values of its context
         /// members for the same entries (`context`: their values one member after the other, each
-        /// `per_member` long; empty: code without context). Returns as `encode_block`.
+        /// `per_member` long; empty: code without context), and, when `has_offsets`, the I32
+        /// values of its offsets source's basket for the same entries. Returns as `encode_block`.
         #[allow(clippy::too_many_arguments)]
         fn encode_block_in_context(
             spec: &CodecSpec,
@@ -62,18 +75,21 @@ mod ffi {
             entries: u64,
             context: &[f64],
             per_member: usize,
+            offsets: &[i32],
+            has_offsets: bool,
             src: &[u8],
             layout: &[LayoutRun],
             dst: &mut [u8],
         ) -> Result<usize>;
         /// What an object member's block needs to be decoded.
         fn block_context(block: &[u8]) -> Result<BlockContextInfo>;
-        /// Decodes a block that needs no model or context and returns its float values in layout
-        /// order (the context an object member's block is coded with).
-        fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>>;
-        /// The float values of `decoded`, the bytes `decode_block` gave for `block`, as
-        /// `decode_block_floats` returns them (without decoding the block again).
-        fn decoded_block_floats(block: &[u8], decoded: &[u8]) -> Result<Vec<f64>>;
+        /// Decodes a block that needs no float context (and, when `has_offsets`, derives its entry
+        /// offsets from `offsets`) and returns its float and I32 values in layout order (the
+        /// context an object member's block is coded with).
+        fn decode_context_block(block: &[u8], offsets: &[i32], has_offsets: bool) -> Result<ContextBasket>;
+        /// The values of `decoded`, the bytes a decoder gave for `block`, as
+        /// `decode_context_block` returns them (without decoding the block again).
+        fn decoded_context(block: &[u8], decoded: &[u8]) -> Result<ContextBasket>;
         /// Decodes an object member's block with its context (as in `encode_block_in_context`).
         #[allow(clippy::too_many_arguments)]
         fn decode_block_in_context(
@@ -84,6 +100,8 @@ mod ffi {
             entries: u64,
             context: &[f64],
             per_member: usize,
+            offsets: &[i32],
+            has_offsets: bool,
             dst: &mut [u8],
         ) -> Result<()>;
 
@@ -168,6 +186,11 @@ fn object_member_context(model: &CodecModel, member: &str, context: &mut Vec<Str
     true
 }
 
+fn object_offsets_source(model: &CodecModel, member: &str) -> String {
+    let CodecModel::Object(m) = model else { return String::new() };
+    m.member(member).and_then(|i| m.offsets_source(i)).map(|s| m.members()[s].name.clone()).unwrap_or_default()
+}
+
 /// The per-value spec an `ae:BOUND:MODEL` spec codes with where its model does not apply.
 fn bound_spec(spec: &Spec) -> Spec {
     match spec {
@@ -232,6 +255,8 @@ fn encode_block_in_context(
     entries: u64,
     context: &[f64],
     per_member: usize,
+    offsets: &[i32],
+    has_offsets: bool,
     src: &[u8],
     layout: &[ffi::LayoutRun],
     dst: &mut [u8],
@@ -244,24 +269,36 @@ fn encode_block_in_context(
         return encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block(src, segments, &bound_spec(&spec.0), out));
     };
     let columns = context_columns(context, per_member)?;
-    let coding = ObjectCoding { model: m, member: i, first_entry, entries, context: &columns };
+    let coding = ObjectCoding { model: m, member: i, first_entry, entries, context: &columns, offsets: has_offsets.then_some(offsets) };
     encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block_in_context(src, segments, &spec.0, &coding, out))
 }
 
 fn block_context(block: &[u8]) -> Result<ffi::BlockContextInfo, String> {
     let context = baler_codec::block_context(block).map_err(|e| e.to_string())?;
     Ok(match context {
-        None => ffi::BlockContextInfo { needed: false, model_id: String::new(), member: String::new(), context: Vec::new(), first_entry: 0, entries: 0 },
-        Some(c) => ffi::BlockContextInfo { needed: true, model_id: c.model.to_string(), member: c.member, context: c.context, first_entry: c.first_entry, entries: c.entries },
+        None => ffi::BlockContextInfo { needed: false, model_id: String::new(), member: String::new(), context: Vec::new(), first_entry: 0, entries: 0, offsets_from: String::new() },
+        Some(c) => ffi::BlockContextInfo {
+            needed: true,
+            model_id: c.model.to_string(),
+            member: c.member,
+            context: c.context,
+            first_entry: c.first_entry,
+            entries: c.entries,
+            offsets_from: c.offsets_from.unwrap_or_default(),
+        },
     })
 }
 
-fn decode_block_floats(block: &[u8]) -> Result<Vec<f64>, String> {
-    baler_codec::decode_block_floats(block).map_err(|e| e.to_string())
+fn context_basket(values: baler_codec::ContextValues) -> ffi::ContextBasket {
+    ffi::ContextBasket { floats: values.floats, ints: values.ints }
 }
 
-fn decoded_block_floats(block: &[u8], decoded: &[u8]) -> Result<Vec<f64>, String> {
-    baler_codec::decoded_floats(block, decoded).map_err(|e| e.to_string())
+fn decode_context_block(block: &[u8], offsets: &[i32], has_offsets: bool) -> Result<ffi::ContextBasket, String> {
+    baler_codec::decode_context_block(block, has_offsets.then_some(offsets)).map(context_basket).map_err(|e| e.to_string())
+}
+
+fn decoded_context(block: &[u8], decoded: &[u8]) -> Result<ffi::ContextBasket, String> {
+    baler_codec::decoded_context(block, decoded).map(context_basket).map_err(|e| e.to_string())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -273,6 +310,8 @@ fn decode_block_in_context(
     entries: u64,
     context: &[f64],
     per_member: usize,
+    offsets: &[i32],
+    has_offsets: bool,
     dst: &mut [u8],
 ) -> Result<(), String> {
     let CodecModel::Object(m) = model else {
@@ -280,7 +319,7 @@ fn decode_block_in_context(
     };
     let i = m.member(member).ok_or_else(|| format!("object model {} has no member {member}", m.id()))?;
     let columns = context_columns(context, per_member)?;
-    let coding = ObjectCoding { model: m, member: i, first_entry, entries, context: &columns };
+    let coding = ObjectCoding { model: m, member: i, first_entry, entries, context: &columns, offsets: has_offsets.then_some(offsets) };
     baler_codec::decode_block_in_context(block, dst, &coding).map_err(|e| e.to_string())
 }
 

@@ -66,6 +66,30 @@ fn block_model_id(block: &[u8]) -> PyResult<Option<String>> {
     baler_codec::block_model_id(block).map(|id| id.map(|id| id.to_string())).map_err(block_error)
 }
 
+/// What the block of an object model's member needs besides its bytes, or None: a dict with
+/// `model` (id), `member`, `context` (the members whose decoded values it is coded with),
+/// `first_entry`, `entries` and `offsets_from` (the member whose basket's entry offsets for the
+/// same entries its own derive from, or None).
+#[pyfunction]
+fn block_context<'py>(py: Python<'py>, block: &[u8]) -> PyResult<Option<Bound<'py, pyo3::types::PyDict>>> {
+    let Some(c) = baler_codec::block_context(block).map_err(block_error)? else { return Ok(None) };
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("model", c.model.to_string())?;
+    d.set_item("member", c.member)?;
+    d.set_item("context", c.context)?;
+    d.set_item("first_entry", c.first_entry)?;
+    d.set_item("entries", c.entries)?;
+    d.set_item("offsets_from", c.offsets_from)?;
+    Ok(Some(d))
+}
+
+/// The I32 values (ROOT's entry offsets) of `decoded`, the bytes a block decoded to, in layout
+/// order: what the blocks that derive their entry offsets from this basket need.
+#[pyfunction]
+fn block_ints(block: &[u8], decoded: &[u8]) -> PyResult<Vec<i32>> {
+    baler_codec::decoded_context(block, decoded).map(|c| c.ints).map_err(block_error)
+}
+
 /// The C-contiguous memory of a byte buffer (a numpy uint8 array, bytes, bytearray, memoryview).
 fn contiguous(buffer: &PyBuffer<u8>, what: &str) -> PyResult<NonNull<[u8]>> {
     buffer
@@ -82,10 +106,12 @@ fn overlap(a: NonNull<[u8]>, b: NonNull<[u8]>) -> bool {
 /// Decodes one Baler block (the bytes after ROOT's 9-byte header) into `out`, whose length must be
 /// the block's decoded length; an ae: block needs its `model`. Raises `BlockError`
 /// (`UnsupportedBlockError` for a newer format, `MissingModelError` without the block's model)
-/// with the codec's one-line cause; `out` then holds no meaningful values.
+/// with the codec's one-line cause; `out` then holds no meaningful values. A block whose entry
+/// offsets derive from another member's basket (`block_context`'s `offsets_from`) needs that
+/// basket's I32 values as `offsets`.
 #[pyfunction]
-#[pyo3(signature = (block, out, model=None))]
-fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>, model: Option<&Bound<'_, Model>>) -> PyResult<()> {
+#[pyo3(signature = (block, out, model=None, offsets=None))]
+fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>, model: Option<&Bound<'_, Model>>, offsets: Option<Vec<i32>>) -> PyResult<()> {
     if out.readonly() {
         return Err(PyValueError::new_err("the output buffer is read-only"));
     }
@@ -102,13 +128,19 @@ fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>, model: O
     // Decoding is pure Rust on memory Python does not touch: let other threads (uproot's
     // decompression executor) run meanwhile.
     let model = model.map(|model| &model.get().0);
-    py.detach(|| baler_codec::decode_block_with_model(block_bytes, out_bytes, model)).map_err(block_error)
+    match offsets {
+        Some(offsets) => py.detach(|| baler_codec::decode_block_with_offsets(block_bytes, out_bytes, &offsets)),
+        None => py.detach(|| baler_codec::decode_block_with_model(block_bytes, out_bytes, model)),
+    }
+    .map_err(block_error)
 }
 
 #[pymodule]
 fn _codec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_block, m)?)?;
     m.add_function(wrap_pyfunction!(block_model_id, m)?)?;
+    m.add_function(wrap_pyfunction!(block_context, m)?)?;
+    m.add_function(wrap_pyfunction!(block_ints, m)?)?;
     m.add_class::<Model>()?;
     m.add("MissingModelError", m.py().get_type::<MissingModelError>())?;
     m.add("ModelError", m.py().get_type::<ModelError>())?;
