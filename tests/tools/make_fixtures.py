@@ -9,8 +9,16 @@ existing set would hide exactly the incompatibility it is there to catch.
 Into the folder: every basket layout (tests/macros/layout_trees.C's groups, nested_trees.C's nested
 vectors) written with bits:10, each first checked value by value against an uncompressed copy
 (layout_check.C, nested_check.C: every float within the bound, everything else bit for bit);
-specs.root (fixture_specs.C: every spec, `ae:` with its model stored in the file); and digests.json, the MD5 of every branch's decompressed baskets as
-ROOT reads them right after writing (basket_digests.C).
+specs.root (fixture_specs.C: every spec, `ae:` with its model stored in the file); objects.root
+(a collection's four-vector coded with an object model trained on it: predicted members and
+entry offsets derived from the first carrier's, format sections 19 and 20); and digests.json,
+the MD5 of every branch's decompressed baskets as ROOT reads them right after writing
+(basket_digests.C).
+
+    .venv/bin/python tests/tools/make_fixtures.py tests/fixtures/v1 --only objects.root
+
+adds one fixture (made after the set) to an existing folder, leaving the others and their digests
+as they are.
 """
 import json
 import pathlib
@@ -18,7 +26,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-from conftest import REPO, baler_settings, basket_digests, branch_tallies, macro_value, run_macro  # noqa: E402
+from conftest import REPO, baler_settings, basket_digests, branch_tallies, macro_value, run_baler, run_macro, run_python  # noqa: E402
 
 ENTRIES = 60
 NESTED_ENTRIES = 4  # entries of nested vectors are large: a few baskets' worth is enough
@@ -44,6 +52,44 @@ def check_values(path, output: str, tag: str, entries: int = ENTRIES) -> None:
     assert not bad, f"{path}: values out of bound: {bad}"
 
 
+OBJECTS_SOURCE = """
+import math, numpy as np, ROOT
+f = ROOT.TFile(PATH, 'RECREATE')
+f.SetCompressionSettings(0)
+t = ROOT.TTree('events', 'a collection of four-vectors')
+n = np.zeros(1, np.int32)
+cols = {c: np.zeros(16, np.float32) for c in ('Px', 'Py', 'Pz', 'E')}
+t.Branch('nObj', n, 'nObj/I')
+for c, a in cols.items():
+    t.Branch('Obj_' + c, a, f'Obj_{c}[nObj]/F')
+t.SetBasketSize('*', 2000)
+for e in range(ENTRIES):
+    n[0] = (e * 7) % 5
+    for j in range(n[0]):
+        i = 5 * e + j
+        px, py, pz = ((i * 37) % 101) - 50.3, ((i * 53) % 97) * 0.7 - 30.1, ((i * 71) % 89) * 3.1 - 130.0
+        cols['Px'][j], cols['Py'][j], cols['Pz'][j] = px, py, pz
+        cols['E'][j] = math.sqrt(px * px + py * py + pz * pz + 0.011)
+    t.Fill()
+t.Write()
+f.Close()
+"""
+
+
+def write_objects(folder: pathlib.Path, scratch: pathlib.Path) -> pathlib.Path:
+    """objects.root: a synthetic collection (Obj_Px, Obj_Py, Obj_Pz, Obj_E of nObj objects), the object
+    model `baler train` makes of it, and the tree rewritten with ae:bits:10:MODEL on Obj_* (the model
+    stored in the file)."""
+    source, model, path = scratch / "objects-source.root", scratch / "objects.balm", folder / "objects.root"
+    run_python(f"PATH, ENTRIES = '{source}', 300\n" + OBJECTS_SOURCE)
+    baler = REPO / "build" / "bin" / "baler"
+    run_baler(baler, "train", source, "--tree", "events", "--branches", "Obj_*", "--bound", "bits:10", "--out", model)
+    run_python("import ROOT\n"
+               f"ROOT.gROOT.ProcessLine('.L {REPO / 'tests' / 'macros' / 'rewrite_tree.C'}')\n"
+               f"assert ROOT.rewrite_tree('{source}', '{path}', 'events', 4210, 'Obj_*', 'ae:bits:10:{model}') == 0\n")
+    return path
+
+
 def main(folder: pathlib.Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="baler-fixtures-"))
@@ -63,11 +109,26 @@ def main(folder: pathlib.Path) -> None:
     path = folder / "specs.root"
     run_macro("fixture_specs", path, AE_FIXTURES / "ae-model.balm", AE_FIXTURES / "ae-decoded.bin")
     files.append(path)
+    files.append(write_objects(folder, scratch))
     recorded = {path.name: digests(path) for path in files}
     (folder / "digests.json").write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
     for path in files:
         print(f"{path}: {path.stat().st_size} bytes, {len(recorded[path.name])} branches")
 
 
+def add_one(folder: pathlib.Path, name: str) -> None:
+    """Adds fixture `name` (only objects.root so far) and its digests to an existing set."""
+    if name != "objects.root" or (folder / name).exists():
+        raise SystemExit(f"{folder / name}: only a new objects.root can be added")
+    path = write_objects(folder, pathlib.Path(tempfile.mkdtemp(prefix="baler-fixtures-")))
+    recorded = json.loads((folder / "digests.json").read_text())
+    recorded[name] = digests(path)
+    (folder / "digests.json").write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+    print(f"{path}: {path.stat().st_size} bytes, {len(recorded[name])} branches")
+
+
 if __name__ == "__main__":
-    main(pathlib.Path(sys.argv[1]))
+    if len(sys.argv) == 4 and sys.argv[2] == "--only":
+        add_one(pathlib.Path(sys.argv[1]), sys.argv[3])
+    else:
+        main(pathlib.Path(sys.argv[1]))
