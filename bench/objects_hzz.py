@@ -125,7 +125,7 @@ def main():
         rewrite(chain, big_obj, policy)
         print(f"\nread time, {args.copies} copies of the tree, best of {args.repeat} fresh processes, interleaved")
         print(f"{'branches read':<22}{'bits:10 s':>10}{'objects s':>10}{'ratio':>7}")
-        for glob in ["Muon_E", "Jet_E", "Muon_*", "Jet_*", "Muon_Px"]:
+        for glob in ["Muon_E", "Jet_E", "Muon_*", "Jet_*", "Muon_Px", "Muon_Py"]:
             best = {"pv": float("inf"), "obj": float("inf")}
             for _ in range(args.repeat):
                 best["pv"] = min(best["pv"], read_seconds(big_pv, glob))

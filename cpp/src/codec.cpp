@@ -223,6 +223,14 @@ void DecodeInContext(const std::uint8_t *block, std::size_t blockLen, std::uint8
    });
 }
 
+void DecodeWithOffsets(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,
+                       const std::vector<std::int32_t> &offsets)
+{
+   Translate([&] {
+      bridge::decode_block_with_offsets(ByteSlice(block, blockLen), IntSlice(&offsets), rust::Slice<std::uint8_t>(dst, dstLen));
+   });
+}
+
 std::string DescribeBlock(const std::uint8_t *block, std::size_t blockLen)
 {
    return Translate([&] { return std::string(bridge::describe_block(ByteSlice(block, blockLen))); });

@@ -189,14 +189,14 @@ def _source_offsets(needs, file_path):
     so decoded here; it must be one Baler block that needs nothing itself)."""
     basket = getattr(_reading, "basket", None)
     name, first, entries = needs["offsets_from"], needs["first_entry"], needs["entries"]
-    what = f"member {needs['member']} derives its entry offsets from {name}'s basket of entries {first}+{entries}"
+    what = f"the block derives its entry offsets from {name}'s basket of entries {first}+{entries}"
     if basket is None:
         raise BalerDecodeError(f"{what}, and the basket being read names no tree to find it in", file_path)
     tree = basket.parent.tree
     key = (file_path, tree.name, name, first, entries)
     if key in _source_offsets_cache:
         return _source_offsets_cache[key]
-    if name == needs["member"] or name not in tree.keys(recursive=False):
+    if name == basket.parent.name or name not in tree.keys(recursive=False):
         raise BalerDecodeError(f"{what}: tree {tree.name!r} has no such other branch", file_path)
     source = tree[name]
     for k in range(source.num_baskets):

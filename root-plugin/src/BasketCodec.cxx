@@ -204,6 +204,19 @@ std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, 
       baler::codec::DecodeInContext(src + kRootHeaderSize, payload, tgt, decoded, *model, member);
       return decoded;
    }
+   if (!model) {
+      // a carrier whose entry offsets derive from its model's first carrier's basket
+      const auto needs = baler::codec::ReadBlockContext(src + kRootHeaderSize, payload);
+      if (needs.needed) {
+         if (!fetchContext)
+            throw ContextUnavailable("a block with derived entry offsets decoded without a basket to fetch them for");
+         const FetchedContext fetched = fetchContext(needs);
+         if (!fetched.offsets || !fetched.values.empty())
+            throw ContextUnavailable("the block needs the entry offsets of " + needs.offsetsFrom);
+         baler::codec::DecodeWithOffsets(src + kRootHeaderSize, payload, tgt, decoded, fetched.offsets->ints);
+         return decoded;
+      }
+   }
    baler::codec::Decode(src + kRootHeaderSize, payload, tgt, decoded, model.get());
    return decoded;
 }

@@ -215,12 +215,14 @@ ContextValues FetchCarrier(TFile &file, TTree &tree, const std::string &name, Lo
    ContextValues source;
    if (needs.needed) {
       // a carrier's block needs at most the entry offsets of its model's first carrier
-      if (!mayDerive || !needs.context.empty() || needs.offsetsFrom.empty() || needs.offsetsFrom == name ||
-          needs.member != name || needs.firstEntry != static_cast<std::uint64_t>(first) ||
-          needs.entries != static_cast<std::uint64_t>(entries))
-         throw Error(what + ": its block needs the context of member " + needs.member + " (" +
-                     (needs.context.empty() ? "entry offsets of " + needs.offsetsFrom : "other members' values") +
-                     "), not a basket " + (mayDerive ? "a context basket may need" : "whose offsets others derive"));
+      if (!mayDerive || !needs.modelId.empty() || needs.offsetsFrom.empty() || needs.offsetsFrom == name ||
+          needs.firstEntry != static_cast<std::uint64_t>(first) || needs.entries != static_cast<std::uint64_t>(entries))
+         throw Error(what + ": its block needs " +
+                     (needs.modelId.empty() ? "the entry offsets of " + needs.offsetsFrom + " for entries " +
+                                                 std::to_string(needs.firstEntry) + "+" + std::to_string(needs.entries)
+                                           : "other members' values") +
+                     ", not what a basket " + (mayDerive ? "of a member's context" : "whose offsets others derive") +
+                     " may need");
       source = FetchCarrier(file, tree, needs.offsetsFrom, first, entries, name, false);
    }
    auto values = std::make_shared<const baler::codec::ContextBasket>(
@@ -370,7 +372,8 @@ FetchedContext FetchContext(TBasket *reading, Long64_t seek, const baler::codec:
       throw Error("the basket at " + std::to_string(seek) + " is not among branch " + branch->GetName() + "'s");
    const Long64_t first = branch->GetBasketEntry()[index];
    const Long64_t entries = BasketEndEntry(*branch, index) - first;
-   if (needs.member != branch->GetName() || needs.firstEntry != static_cast<std::uint64_t>(first) ||
+   // (a block that only derives its entry offsets names no member)
+   if ((!needs.member.empty() && needs.member != branch->GetName()) || needs.firstEntry != static_cast<std::uint64_t>(first) ||
        needs.entries != static_cast<std::uint64_t>(entries))
       throw Error("block of member " + needs.member + ", entries " + std::to_string(needs.firstEntry) + "+" +
                   std::to_string(needs.entries) + ", in the basket of branch " + branch->GetName() + ", entries " +
@@ -379,9 +382,9 @@ FetchedContext FetchContext(TBasket *reading, Long64_t seek, const baler::codec:
    FetchedContext context;
    // the offsets source first: the context baskets that derive their offsets find it cached
    if (!needs.offsetsFrom.empty()) {
-      if (needs.offsetsFrom == needs.member)
-         throw Error("member " + needs.member + " derives its entry offsets from itself");
-      context.offsets = FetchCarrier(*file, tree, needs.offsetsFrom, first, entries, needs.member, false);
+      if (needs.offsetsFrom == branch->GetName())
+         throw Error(std::string("branch ") + branch->GetName() + " derives its entry offsets from itself");
+      context.offsets = FetchCarrier(*file, tree, needs.offsetsFrom, first, entries, branch->GetName(), false);
    }
    for (const auto &name : needs.context) {
       if (name == needs.member)

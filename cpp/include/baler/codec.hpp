@@ -51,7 +51,9 @@ struct ContextBasket {
 };
 
 /// What a block of an object model's member needs before it can be decoded (`needed` false for
-/// every other block): the model, the member, the context members (branch names), the entries.
+/// every other block): the model, the member, the context members (branch names), the entries,
+/// and the member whose basket its entry offsets derive from. A block that derives its entry
+/// offsets only (a carrier's) names no model or member: DecodeWithOffsets().
 struct BlockContext {
    bool needed = false;
    std::string modelId;
@@ -147,6 +149,11 @@ ContextBasket DecodeContextBasket(const std::uint8_t *block, std::size_t blockLe
 /// again.
 ContextBasket ContextOfDecoded(const std::uint8_t *block, std::size_t blockLen, const std::uint8_t *decoded,
                                std::size_t decodedLen);
+
+/// Decode() for a block whose only context is derived entry offsets (ReadBlockContext: no model,
+/// `offsetsFrom` set), with the I32 values of that basket.
+void DecodeWithOffsets(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,
+                       const std::vector<std::int32_t> &offsets);
 
 /// Decode() for an object member's block, with the `model` and context ReadBlockContext names.
 void DecodeInContext(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,

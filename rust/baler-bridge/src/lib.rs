@@ -16,7 +16,8 @@ mod ffi {
         len: u32,
     }
 
-    /// What a block of an object model's member was coded with (`needed` false: no context).
+    /// What a block of an object model's member was coded with (`needed` false: no context;
+    /// `model_id` and `member` empty: only entry offsets derived from `offsets_from`'s basket).
     struct BlockContextInfo {
         needed: bool,
         model_id: String,
@@ -83,6 +84,9 @@ mod ffi {
         ) -> Result<usize>;
         /// What an object member's block needs to be decoded.
         fn block_context(block: &[u8]) -> Result<BlockContextInfo>;
+        /// Decodes a block whose only context is derived entry offsets (`offsets`: the I32 values
+        /// of the basket `block_context` names as `offsets_from`).
+        fn decode_block_with_offsets(block: &[u8], offsets: &[i32], dst: &mut [u8]) -> Result<()>;
         /// Decodes a block that needs no float context (and, when `has_offsets`, derives its entry
         /// offsets from `offsets`) and returns its float and I32 values in layout order (the
         /// context an object member's block is coded with).
@@ -275,6 +279,19 @@ fn encode_block_in_context(
 
 fn block_context(block: &[u8]) -> Result<ffi::BlockContextInfo, String> {
     let context = baler_codec::block_context(block).map_err(|e| e.to_string())?;
+    if context.is_none() {
+        if let Some(o) = baler_codec::block_offsets_source(block).map_err(|e| e.to_string())? {
+            return Ok(ffi::BlockContextInfo {
+                needed: true,
+                model_id: String::new(),
+                member: String::new(),
+                context: Vec::new(),
+                first_entry: o.first_entry,
+                entries: o.entries,
+                offsets_from: o.source,
+            });
+        }
+    }
     Ok(match context {
         None => ffi::BlockContextInfo { needed: false, model_id: String::new(), member: String::new(), context: Vec::new(), first_entry: 0, entries: 0, offsets_from: String::new() },
         Some(c) => ffi::BlockContextInfo {
@@ -287,6 +304,10 @@ fn block_context(block: &[u8]) -> Result<ffi::BlockContextInfo, String> {
             offsets_from: c.offsets_from.unwrap_or_default(),
         },
     })
+}
+
+fn decode_block_with_offsets(block: &[u8], offsets: &[i32], dst: &mut [u8]) -> Result<(), String> {
+    baler_codec::decode_block_with_offsets(block, dst, offsets).map_err(|e| e.to_string())
 }
 
 fn context_basket(values: baler_codec::ContextValues) -> ffi::ContextBasket {

@@ -35,6 +35,7 @@ pub use inspect::block_spec;
 pub use layout::{Segment, SegmentKind};
 pub use model::{fit_linear, DenseLayer, Model, ModelId, ModelParts, Transform, MODEL_MAGIC, MODEL_VERSION};
 pub use object::{BlockContext, ObjectCoding};
+pub use offsets::OffsetsSource;
 pub use object_fit::{fit_object_model, object_model_costs, MemberCost};
 pub use object_model::{Member, ObjectModel, Predictor, OBJECT_MODEL_MAGIC, OBJECT_MODEL_VERSION};
 pub use spec::{Bound, Spec, SpecError, GRAMMAR};
@@ -218,13 +219,7 @@ pub fn encode_block_in_context(src: &[u8], layout: &[Segment], spec: &Spec, codi
 /// source's values and an affine map derives `own` from them (verified exactly: `offsets::encode`).
 fn derived_offsets(own: &[i32], coding: &ObjectCoding<'_>) -> Option<Vec<u8>> {
     let source = coding.model.offsets_source(coding.member)?;
-    let record = offsets::OffsetsRecord {
-        model: coding.model.id(),
-        member: coding.model.members()[coding.member].name.clone(),
-        first_entry: coding.first_entry,
-        entries: coding.entries,
-        source: coding.model.members()[source].name.clone(),
-    };
+    let record = OffsetsSource { source: coding.model.members()[source].name.clone(), first_entry: coding.first_entry, entries: coding.entries };
     offsets::encode(own, coding.offsets?, &record)
 }
 
@@ -364,25 +359,22 @@ pub fn block_model_id(block: &[u8]) -> Result<Option<ModelId>, CodecError> {
 /// entry range), or None when it needs no context: what a reader must fetch before
 /// [`decode_block_in_context`].
 pub fn block_context(block: &[u8]) -> Result<Option<BlockContext>, CodecError> {
-    let object = find_section(block, &[tag::OBJECT])?.map(object::section_context).transpose()?;
-    let Some(derived) = find_section(block, &[tag::OFFSETS])? else {
-        return Ok(object);
+    let Some(object) = find_section(block, &[tag::OBJECT])?.map(object::section_context).transpose()? else {
+        return Ok(None);
     };
-    let record = offsets::read_record(&mut Reader::new(derived))?;
-    match object {
-        None => Ok(Some(BlockContext {
-            model: record.model,
-            member: record.member,
-            context: Vec::new(),
-            first_entry: record.first_entry,
-            entries: record.entries,
-            offsets_from: Some(record.source),
-        })),
-        Some(c) if (&c.model, &c.member, c.first_entry, c.entries) == (&record.model, &record.member, record.first_entry, record.entries) => {
-            Ok(Some(BlockContext { offsets_from: Some(record.source), ..c }))
-        }
-        Some(_) => corrupt("the object and derived-offsets sections record different members or entries"),
+    match block_offsets_source(block)? {
+        None => Ok(Some(object)),
+        Some(o) if (o.first_entry, o.entries) == (object.first_entry, object.entries) => Ok(Some(BlockContext { offsets_from: Some(o.source), ..object })),
+        Some(_) => corrupt("the object and derived-offsets sections record different entries"),
     }
+}
+
+/// The basket whose I32 values (entry offsets) the block's derive from (section 20), or None
+/// when the block stores its own: what a reader must fetch before [`decode_block_with_offsets`]
+/// (for a block without an object section; [`block_context`] names it beside the float context
+/// otherwise). Needs no model.
+pub fn block_offsets_source(block: &[u8]) -> Result<Option<OffsetsSource>, CodecError> {
+    find_section(block, &[tag::OFFSETS])?.map(|payload| offsets::read_record(&mut Reader::new(payload))).transpose()
 }
 
 /// Decodes a block that needs no model or context (a carrier's, say) and returns its float

@@ -6,23 +6,22 @@
 //! per-entry counts as entry offsets: absolute byte positions that include the basket's key
 //! length (which depends on the branch name) and scale with the element size. Member m's offsets
 //! are then an affine function of its source's: `v = (mul·u + add) >> shift` for all but a few
-//! positions (ROOT's count word and its trailing zero), which are stored as exceptions. The
-//! section records what it was derived from (model, member, entry range, source member), so a
-//! reader fetches exactly that basket, and the block's checksum fails on any other.
+//! positions (ROOT's count word and its trailing zero), which are stored as exceptions (their
+//! difference to the source's value). The section records what it was derived from (the source
+//! member and the entry range), so a reader fetches exactly that basket, and the block's checksum
+//! fails on any other. No model: the derivation does not depend on one.
 
 use crate::error::{corrupt, CodecError};
-use crate::model::ModelId;
 use crate::object::{get_name, put_name};
 use crate::varint::{put_uvarint, Reader};
 
-/// What a derived-offsets section says it was derived from.
+/// What a derived-offsets section says it was derived from: the I32 values of the basket of
+/// member `source` (a branch of the same tree) for entries `first_entry`.. +`entries`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct OffsetsRecord {
-    pub model: ModelId,
-    pub member: String,
+pub struct OffsetsSource {
+    pub source: String,
     pub first_entry: u64,
     pub entries: u64,
-    pub source: String,
 }
 
 /// Candidate ratios of element sizes (own / source): (mul, shift).
@@ -44,7 +43,7 @@ fn derive(u: i32, mul: i64, add: i64, shift: u8) -> i32 {
 
 /// The section payload deriving `own` from `source` (the same count), or None when no affine map
 /// holds for most positions (the caller then keeps the I32 section, and compares sizes).
-pub(crate) fn encode(own: &[i32], source: &[i32], record: &OffsetsRecord) -> Option<Vec<u8>> {
+pub(crate) fn encode(own: &[i32], source: &[i32], record: &OffsetsSource) -> Option<Vec<u8>> {
     let n = own.len();
     if n != source.len() || n < 2 {
         return None;
@@ -65,8 +64,6 @@ pub(crate) fn encode(own: &[i32], source: &[i32], record: &OffsetsRecord) -> Opt
         return None;
     }
     let mut out = Vec::with_capacity(64 + 5 * misses);
-    out.extend_from_slice(&record.model.0);
-    put_name(&mut out, &record.member);
     put_uvarint(&mut out, record.first_entry);
     put_uvarint(&mut out, record.entries);
     put_name(&mut out, &record.source);
@@ -82,20 +79,19 @@ pub(crate) fn encode(own: &[i32], source: &[i32], record: &OffsetsRecord) -> Opt
         next = p + 1;
     }
     for &p in &exceptions {
-        out.extend_from_slice(&own[p].to_le_bytes());
+        // the difference to the source's value: ROOT's count word and trailing zero are the same
+        // in every member's basket, one byte each
+        put_zigzag(&mut out, own[p] as i64 - source[p] as i64);
     }
     Some(out)
 }
 
 /// Reads the section's record of what it was derived from.
-pub(crate) fn read_record(r: &mut Reader<'_>) -> Result<OffsetsRecord, CodecError> {
-    let mut id = [0u8; 16];
-    id.copy_from_slice(r.bytes(16)?);
-    let member = get_name(r)?;
+pub(crate) fn read_record(r: &mut Reader<'_>) -> Result<OffsetsSource, CodecError> {
     let first_entry = r.uvarint()?;
     let entries = r.uvarint()?;
     let source = get_name(r)?;
-    Ok(OffsetsRecord { model: ModelId(id), member, first_entry, entries, source })
+    Ok(OffsetsSource { source, first_entry, entries })
 }
 
 /// Decodes the section into `dst` (the block's I32 values, n of them) from `source`, the I32
@@ -109,8 +105,7 @@ pub(crate) fn decode(r: &mut Reader<'_>, source: Option<&[i32]>, dst: &mut [i32]
     }
     let Some(source) = source.filter(|s| s.len() == n) else {
         return Err(CodecError::MissingContext(format!(
-            "member {} derives its {n} entry offsets from those of {} for entries {}..{}{}",
-            record.member,
+            "the block derives its {n} entry offsets from those of {} for entries {}..{}{}",
             record.source,
             record.first_entry,
             record.first_entry.saturating_add(record.entries),
@@ -135,7 +130,7 @@ pub(crate) fn decode(r: &mut Reader<'_>, source: Option<&[i32]>, dst: &mut [i32]
         next = p + 1;
     }
     for p in pos {
-        dst[p] = i32::from_le_bytes(r.bytes(4)?.try_into().expect("4 bytes"));
+        dst[p] = (source[p] as i64).wrapping_add(get_zigzag(r)?) as i32;
     }
     Ok(())
 }
@@ -144,8 +139,8 @@ pub(crate) fn decode(r: &mut Reader<'_>, source: Option<&[i32]>, dst: &mut [i32]
 mod tests {
     use super::*;
 
-    fn record() -> OffsetsRecord {
-        OffsetsRecord { model: ModelId([7; 16]), member: "Jet_Py".into(), first_entry: 10, entries: 5, source: "Jet_Px".into() }
+    fn record() -> OffsetsSource {
+        OffsetsSource { source: "Jet_Px".into(), first_entry: 10, entries: 5 }
     }
 
     /// ROOT's tail: the count word, offsets from the key length, the trailing zero.
@@ -171,7 +166,8 @@ mod tests {
             decode(&mut Reader::new(&payload), Some(&source), &mut dst).unwrap();
             assert_eq!(dst, own, "keylen {keylen} size {size}");
             // two exceptions at most: the count word and the trailing zero
-            assert!(payload.len() < 16 + 7 + 3 + 7 + 1 + 3 + 1 + 4 + 1 + 2 + 8 + 2, "{} bytes", payload.len());
+            // record 9, n 1, map 4 to 5, two exceptions at 2 bytes each
+            assert!(payload.len() <= 9 + 1 + 5 + 1 + 4 + 2, "{} bytes", payload.len());
             let mut r = Reader::new(&payload);
             assert_eq!(read_record(&mut r).unwrap(), record());
             // without the source, an error naming it

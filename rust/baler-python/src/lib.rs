@@ -67,13 +67,23 @@ fn block_model_id(block: &[u8]) -> PyResult<Option<String>> {
 }
 
 /// What the block of an object model's member needs besides its bytes, or None: a dict with
-/// `model` (id), `member`, `context` (the members whose decoded values it is coded with),
+/// `model` (id; None for a block that only derives its entry offsets, as `member`), `member`, `context` (the members whose decoded values it is coded with),
 /// `first_entry`, `entries` and `offsets_from` (the member whose basket's entry offsets for the
 /// same entries its own derive from, or None).
 #[pyfunction]
 fn block_context<'py>(py: Python<'py>, block: &[u8]) -> PyResult<Option<Bound<'py, pyo3::types::PyDict>>> {
-    let Some(c) = baler_codec::block_context(block).map_err(block_error)? else { return Ok(None) };
     let d = pyo3::types::PyDict::new(py);
+    let Some(c) = baler_codec::block_context(block).map_err(block_error)? else {
+        // a block that derives only its entry offsets names no model or member
+        let Some(o) = baler_codec::block_offsets_source(block).map_err(block_error)? else { return Ok(None) };
+        d.set_item("model", py.None())?;
+        d.set_item("member", py.None())?;
+        d.set_item("context", Vec::<String>::new())?;
+        d.set_item("first_entry", o.first_entry)?;
+        d.set_item("entries", o.entries)?;
+        d.set_item("offsets_from", o.source)?;
+        return Ok(Some(d));
+    };
     d.set_item("model", c.model.to_string())?;
     d.set_item("member", c.member)?;
     d.set_item("context", c.context)?;

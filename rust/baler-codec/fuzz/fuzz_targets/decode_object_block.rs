@@ -8,7 +8,7 @@
 //! (i32 LE), then the block. `fuzz_seeds` writes
 //! valid inputs of this shape.
 #![no_main]
-use baler_codec::{block_context, decode_block_floats, decode_block_in_context, decode_block_with_offsets, decode_context_block, decoded_len, ObjectCoding, ObjectModel};
+use baler_codec::{block_context, block_offsets_source, decode_block_floats, decode_block_in_context, decode_block_with_offsets, decode_context_block, decoded_len, ObjectCoding, ObjectModel};
 use libfuzzer_sys::fuzz_target;
 
 /// Splits `n` bytes off the front of `data`.
@@ -39,6 +39,7 @@ fuzz_target!(|input: &[u8]| {
     let context: Vec<&[f64]> = context_values.chunks(per_member.max(1)).take(members).collect();
 
     let recorded = block_context(block);
+    let _ = block_offsets_source(block);
     let Ok(n) = decoded_len(block) else { return };
     if n > 1 << 20 {
         return; // every decoder allocates the length the header states: its caller bounds it
