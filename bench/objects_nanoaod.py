@@ -15,12 +15,15 @@ when a block names it, and blocks that only derive their entry offsets name none
 import argparse
 import json
 import os
-import re
 import pathlib
 import subprocess
+import sys
 import tempfile
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from objects_hzz import model_key_bytes  # noqa: E402 (the models a file stores, as its keys)
+
 COLLECTIONS = ["Jet", "Muon", "Electron"]
 
 
@@ -30,13 +33,6 @@ def rewrite(source, out, policy=None):
     proc = subprocess.run(["root.exe", "-l", "-b", "-q", call], capture_output=True, text=True, env=env)
     if proc.returncode != 0 or "Error in <Baler>" in proc.stdout + proc.stderr:
         raise SystemExit(f"{call} failed:\n{proc.stdout}\n{proc.stderr}")
-
-
-def model_key_bytes(path):
-    code = ("import ROOT, sys\nf = ROOT.TFile.Open(sys.argv[1])\n"
-            "print('models:', sum(k.GetNbytes() for k in f.GetListOfKeys() if k.GetName().startswith('baler_model_')))")
-    out = subprocess.run([REPO / ".venv" / "bin" / "python", "-c", code, path], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"models: (\d+)", out).group(1))
 
 
 def float_branches(path):
