@@ -66,7 +66,8 @@ bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const bal
 
 /// The branches whose baskets of the same entries the Baler blocks of a stored basket's payload
 /// (`size` bytes, ROOT's block headers included) are decoded with: an object member's context
-/// members; empty for any other payload (a damaged one included: its reader says what is wrong).
+/// members and the member its entry offsets derive from; empty for any other payload (a damaged
+/// one included: its reader says what is wrong).
 std::vector<std::string> StoredContextBranches(const unsigned char *payload, std::size_t size);
 
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.
