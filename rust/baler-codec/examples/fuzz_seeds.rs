@@ -38,6 +38,11 @@ fn write_block_seeds(dir: &Path) {
         let mut b = Vec::new();
         encode_block(&plain, &[Segment { kind: SegmentKind::F32, len: plain.len() as u32 }], &spec, &mut b).unwrap();
         std::fs::write(dir.join(format!("plain-{i}")), &b).unwrap();
+        // sentinels (-3000 and -999, 1 in 8 values each): the lossy specs write a sentinel table
+        let with_sentinels: Vec<u8> = vals.iter().enumerate().map(|(j, &v)| match j % 8 { 1 => -3000.0, 5 => -999.0, _ => v }).flat_map(|v: f32| v.to_be_bytes()).collect();
+        let mut b = Vec::new();
+        encode_block(&with_sentinels, &[Segment { kind: SegmentKind::F32, len: with_sentinels.len() as u32 }], &spec, &mut b).unwrap();
+        std::fs::write(dir.join(format!("sentinels-{i}")), &b).unwrap();
     }
 }
 

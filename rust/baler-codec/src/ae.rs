@@ -11,7 +11,7 @@
 //! refuses (NaN, ±Inf, -0.0, subnormals, ...) are exceptions, stored exactly.
 
 use crate::error::{corrupt, CodecError};
-use crate::float::{self, get_signs, pco_config, Exceptions, Flt, SignSplitter};
+use crate::float::{self, get_signs, pco_config, Exceptions, Flt, Sentinels, SignSplitter};
 use crate::layout::SegmentKind;
 use crate::model::{InferScratch, Model, ModelId, TILE_ROWS};
 use crate::quantiser::{self, Choice, Quantiser};
@@ -122,7 +122,9 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     recon: &mut Vec<T>,
 ) -> Result<(), CodecError> {
     let (k, l, n_rows) = (model.features(), model.latent(), rows.starts.len());
-    float::put_quantiser_header(choice, out);
+    // sentinels among the values in rows; the rest values' section keeps them too
+    let sentinels = if rows.rest.is_empty() { Sentinels::find(vals, quant, &[]) } else { Sentinels::find(&row_values(vals, rows, k), quant, &[]) };
+    float::put_quantiser_header(choice, sentinels.flag(), out);
     put_uvarint(out, n_rows as u64);
     recon.clear();
     recon.extend_from_slice(vals);
@@ -156,7 +158,10 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
                 let at = j * n_rows + first + r;
                 match quant.quantise(x) {
                     Some((code, xr)) => {
-                        recon[start + j] = xr;
+                        match sentinels.resolve(quant, x, xr) {
+                            Some(y) => recon[start + j] = y,
+                            None => exception_list.push((at, x)),
+                        }
                         let code = if Q::SIGNS_APART { signs.magnitude(at, code) } else { code };
                         residuals[at] = code.wrapping_sub(prediction_code(quant, p));
                     }
@@ -170,6 +175,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
         signs.put(out)?;
     }
     put_columns(&residuals, n_rows, out)?;
+    sentinels.put(out);
     exception_list.sort_unstable_by_key(|e| e.0);
     for (at, x) in exception_list {
         exceptions.push(at, x);
@@ -178,12 +184,17 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     if !rows.rest.is_empty() {
         let rest: Vec<T> = rows.rest.iter().map(|&i| vals[i]).collect();
         let mut rest_recon = Vec::with_capacity(rest.len());
-        float::encode(&rest, spec, out, &mut rest_recon)?;
+        float::encode_with_sentinels(&rest, spec, sentinels.values(), out, &mut rest_recon)?;
         for (&i, &v) in rows.rest.iter().zip(&rest_recon) {
             recon[i] = v;
         }
     }
     Ok(())
+}
+
+/// The values in rows (in layout order), without the rest values.
+fn row_values<T: Flt>(vals: &[T], rows: &Rows, k: usize) -> Vec<T> {
+    rows.starts.iter().flat_map(|&start| vals[start..start + k].iter().copied()).collect()
 }
 
 /// The model id an autoencoder section names (its first bytes after the kind).
@@ -216,11 +227,11 @@ pub(crate) fn decode<T: Flt>(
         other => return Err(CodecError::MissingModel { needed: needed.to_string(), given: other.map(|m| m.id().to_string()) }),
     };
     let rows = rows_of(segs, kind, model.features());
-    let codec = r.u8()?;
+    let (codec, sentinels) = float::split_codec_byte(r.u8()?);
     match float::read_quantiser_header::<T>(codec, r)? {
-        Choice::Bits(q) => decode_rows(r, streams, &rows, &q, model, dst),
-        Choice::Rel(q) => decode_rows(r, streams, &rows, &q, model, dst),
-        Choice::Abs(q) => decode_rows(r, streams, &rows, &q, model, dst),
+        Choice::Bits(q) => decode_rows(r, streams, &rows, &q, sentinels, model, dst),
+        Choice::Rel(q) => decode_rows(r, streams, &rows, &q, sentinels, model, dst),
+        Choice::Abs(q) => decode_rows(r, streams, &rows, &q, sentinels, model, dst),
         Choice::Lossless => corrupt("autoencoder section with a lossless codec"),
     }
 }
@@ -329,7 +340,7 @@ fn get_columns<T: Num>(r: &mut Reader<'_>, streams: Streams, n_rows: usize, dst:
     }
 }
 
-fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, rows: &Rows, quant: &Q, model: &Model, dst: &mut [T]) -> Result<(), CodecError> {
+fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, rows: &Rows, quant: &Q, sentinels: bool, model: &Model, dst: &mut [T]) -> Result<(), CodecError> {
     let (k, l, n_rows) = (model.features(), model.latent(), rows.starts.len());
     let stored_rows = r.uvarint()?;
     if stored_rows != n_rows as u64 {
@@ -369,6 +380,12 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
                     }
                 }
             }
+        }
+    }
+    if sentinels {
+        let table = Sentinels::get(r, quant)?;
+        for &start in &rows.starts {
+            table.apply(&mut dst[start..start + k]);
         }
     }
     float::read_exceptions::<T>(r, k * n_rows, |at, x| dst[rows.starts[at % n_rows] + at / n_rows] = x)?;
@@ -416,7 +433,7 @@ mod tests {
 
     /// Forces the model's section (whatever its size) and checks every value against the bound:
     /// a model that predicts garbage costs bytes, never accuracy.
-    fn check<T: Flt>(vals: &[T], spec_text: &str, transform: Transform, within: impl Fn(&Spec, T, T) -> bool) {
+    fn check<T: Flt>(vals: &[T], spec_text: &str, transform: Transform, within: impl Fn(&Spec, T, T) -> bool) -> (Vec<T>, u8) {
         let spec: Spec = spec_text.parse().unwrap();
         let Spec::Ae { bound, .. } = &spec else { panic!() };
         let k = 5;
@@ -434,6 +451,38 @@ mod tests {
         for ((x, y), z) in vals.iter().zip(&dst).zip(&recon) {
             assert_eq!(y.bits(), z.bits(), "{spec_text}: decoder and encoder disagree");
             assert!(within(&spec, *x, *y), "{spec_text}: {:e} -> {:e}", x.to_f64(), y.to_f64());
+        }
+        (dst, out[17])
+    }
+
+    /// -3000 and -999 among the rows (1 in 17 and 1 in 23 values), which bits:7, these rel and abs
+    /// bounds move, come back exactly, in the rows and among the rest values; the section says
+    /// it has a sentinel table.
+    #[test]
+    fn sentinels_come_back_exactly_in_rows() {
+        fn sentinels<T: Flt>(n: usize) -> Vec<T> {
+            let mut v = values::<T>(n, &[]);
+            for (i, x) in v.iter_mut().enumerate() {
+                if i % 17 == 5 || i + 2 == n {
+                    *x = T::from_f64(-3000.0);
+                } else if i % 23 == 9 || i + 1 == n {
+                    *x = T::from_f64(-999.0);
+                }
+            }
+            v
+        }
+        for (spec, transform) in [("ae:bits:7:m", Transform::Log2Magnitude), ("ae:rel:1e-2:m", Transform::Log2Magnitude), ("ae:abs:0.7:m", Transform::Linear)] {
+            let v32 = sentinels::<f32>(1003);
+            let (d32, codec32) = check(&v32, spec, transform, f32_within_spec);
+            let v64 = sentinels::<f64>(1003);
+            let (d64, codec64) = check(&v64, spec, transform, f64_within_spec);
+            assert_eq!((codec32 & float::SENTINEL_FLAG, codec64 & float::SENTINEL_FLAG), (float::SENTINEL_FLAG, float::SENTINEL_FLAG), "{spec}");
+            for (i, x) in v32.iter().enumerate() {
+                if *x == -3000.0 || *x == -999.0 {
+                    assert_eq!(d32[i], *x, "{spec}: f32 value {i}");
+                    assert_eq!(d64[i], v64[i], "{spec}: f64 value {i}");
+                }
+            }
         }
     }
 

@@ -221,6 +221,12 @@ fn already_coarser<T: Flt>(vals: &[T], quant: &Choice<T>) -> bool {
 /// Encodes a float section (without tag/length) for `vals`; writes the values
 /// the decoder will produce into `recon`.
 pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
+    encode_with_sentinels(vals, spec, &[], out, recon)
+}
+
+/// [`encode`], keeping the sentinels `known` of an enclosing section exact too wherever they occur
+/// (the rest values of an autoencoder section: too few to find its sentinels among them).
+pub(crate) fn encode_with_sentinels<T: Flt>(vals: &[T], spec: &Spec, known: &[T], out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
     let mut quant = quantiser::choose::<T>(spec)?;
     recon.clear();
     if already_coarser(vals, &quant) {
@@ -228,42 +234,46 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
     }
     match &quant {
         Choice::Lossless => encode_lossless(vals, out, recon),
-        Choice::Bits(q) => {
-            put_quantiser_header(&quant, out);
-            encode_codes(vals, q, out, recon)
-        }
-        Choice::Rel(q) => {
-            put_quantiser_header(&quant, out);
-            encode_codes(vals, q, out, recon)
-        }
-        Choice::Abs(q) => {
-            put_quantiser_header(&quant, out);
-            encode_codes(vals, q, out, recon)
-        }
+        Choice::Bits(q) => encode_codes(vals, &quant, q, known, out, recon),
+        Choice::Rel(q) => encode_codes(vals, &quant, q, known, out, recon),
+        Choice::Abs(q) => encode_codes(vals, &quant, q, known, out, recon),
     }
 }
 
 /// The codec id and parameters of a lossy quantiser, as the float section (and the autoencoder
-/// section) store them: `bits` and `rel` with their signs apart (codecs 4 and 5), `abs` (3).
-pub(crate) fn put_quantiser_header<T: Flt>(quant: &Choice<T>, out: &mut Vec<u8>) {
+/// and object sections) store them: `bits` and `rel` with their signs apart (codecs 4 and 5),
+/// `abs` (3); `flag` ([`SENTINEL_FLAG`] or 0) is or-ed into the codec id.
+pub(crate) fn put_quantiser_header<T: Flt>(quant: &Choice<T>, flag: u8, out: &mut Vec<u8>) {
     match quant {
         Choice::Bits(q) => {
-            out.push(CODEC_BITS_SPLIT);
+            out.push(CODEC_BITS_SPLIT | flag);
             out.push(q.kept_bits() as u8);
         }
         Choice::Rel(q) => {
-            out.push(CODEC_LOG_SPLIT);
+            out.push(CODEC_LOG_SPLIT | flag);
             put_uvarint(out, q.levels());
         }
         Choice::Abs(q) => {
-            out.push(CODEC_ABS);
+            out.push(CODEC_ABS | flag);
             out.extend_from_slice(&q.step().to_le_bytes());
         }
         Choice::Lossless => unreachable!("lossless has no quantiser"),
     }
 }
 
-/// Reads the parameters of lossy codec `codec` (1 to 5) and builds its quantiser.
+/// The codec id of a codec byte and whether it has [`SENTINEL_FLAG`] (only lossy codecs 1 to 5
+/// take the flag; any other byte comes back as it is, to be refused as an unknown codec).
+pub(crate) fn split_codec_byte(byte: u8) -> (u8, bool) {
+    let base = byte & !SENTINEL_FLAG;
+    if byte & SENTINEL_FLAG != 0 && (CODEC_BITS..=CODEC_LOG_SPLIT).contains(&base) {
+        (base, true)
+    } else {
+        (byte, false)
+    }
+}
+
+/// Reads the parameters of lossy codec `codec` (1 to 5, without [`SENTINEL_FLAG`]) and builds its
+/// quantiser.
 pub(crate) fn read_quantiser_header<T: Flt>(codec: u8, r: &mut Reader<'_>) -> Result<Choice<T>, CodecError> {
     Ok(match codec {
         CODEC_BITS | CODEC_BITS_SPLIT => {
@@ -320,9 +330,12 @@ let start = out.len();
     Ok(())
 }
 
-/// Quantises every value and writes the codes (for quantisers with `SIGNS_APART`, a sign stream
-/// and the magnitudes) and the exceptions.
-fn encode_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
+/// Quantises every value and writes the section from its codec byte on: the quantiser's header,
+/// the codes (for quantisers with `SIGNS_APART`, a sign stream and the magnitudes), the
+/// sentinels and the exceptions.
+fn encode_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], choice: &Choice<T>, quant: &Q, known: &[T], out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
+    let sentinels = Sentinels::find(vals, quant, known);
+    put_quantiser_header(choice, sentinels.flag(), out);
     let mut qs = scratch::with_capacity::<T::Q>(vals.len());
     let mut exceptions = Exceptions::default();
     recon.reserve(vals.len());
@@ -332,8 +345,14 @@ fn encode_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, out: &mut Vec<u8
         match quant.quantise(x) {
             Some((q, xr)) => {
                 qs.push(T::q(q));
-                recon.push(xr);
                 prev = q;
+                match sentinels.resolve(quant, x, xr) {
+                    Some(y) => recon.push(y),
+                    None => {
+                        recon.push(x);
+                        exceptions.push(i, x);
+                    }
+                }
             }
             None => {
                 qs.push(T::q(prev));
@@ -346,6 +365,7 @@ fn encode_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, out: &mut Vec<u8
         put_signs_of_codes::<T>(&mut qs, out)?;
     }
     put_nums(&qs, &pco_config(false), out)?;
+    sentinels.put(out);
     exceptions.put::<T>(out);
     Ok(())
 }
@@ -360,6 +380,201 @@ pub(crate) fn put_signs_of_codes<T: Flt>(codes: &mut [T::Q], out: &mut Vec<u8>) 
         }
     }
     signs.put(out)
+}
+
+/// Bit 6 of the codec byte of a lossy float, autoencoder or object section: the section carries a
+/// sentinel table ([`Sentinels`]) just before its exceptions (docs/format.md). Readers that predate
+/// it reject the codec id as unsupported.
+pub(crate) const SENTINEL_FLAG: u8 = 0x40;
+
+/// Most sentinels one section keeps (the decoder compares every value with each).
+pub(crate) const MAX_SENTINELS: usize = 8;
+
+/// A value is a sentinel when it is at least this fraction (1/SENTINEL_SHARE) of the values the
+/// writer samples (docs/design.md gives the measurement behind 1/64).
+const SENTINEL_SHARE: usize = 64;
+
+/// Values the writer looks at to find sentinels: all of a section up to this many, else this many
+/// spread over it by a fixed pseudo-random sequence (no stride that could alias with a row width).
+const SENTINEL_SAMPLE: usize = 256;
+
+/// Values that repeat in a section (sentinels such as -999 or -3000, constants) and that the
+/// quantiser would not return exactly: each comes back exactly. A sentinel s is stored once; the
+/// decoder computes r, the reconstruction of the code the quantiser predicts for s (which is s's
+/// code), and gives s for every value that decodes to r. The writer checks every value that
+/// quantises to r: it takes s when s is within its bound, else it is an exception.
+pub(crate) struct Sentinels<T> {
+    /// Bit patterns of the reconstructions r, and the sentinels s they stand for.
+    recon: Vec<u64>,
+    exact: Vec<T>,
+}
+
+/// r for the sentinel `s`: the reconstruction of the predicted code of s (of |s| with s's sign for
+/// the quantisers that keep signs apart), exactly as the decoder of the section reconstructs it.
+fn sentinel_recon<T: Flt, Q: Quantiser<T>>(quant: &Q, s: T) -> T {
+    if Q::SIGNS_APART {
+        let sign = s.bits() & T::SIGN;
+        let magnitude = quant.reconstruct(quant.predicted_code(T::from_bits(s.bits() & !T::SIGN)));
+        T::from_bits(magnitude.bits() | sign)
+    } else {
+        quant.reconstruct(quant.predicted_code(s))
+    }
+}
+
+impl<T: Flt> Sentinels<T> {
+    pub(crate) fn none() -> Self {
+        Sentinels { recon: Vec::new(), exact: Vec::new() }
+    }
+
+    /// The sentinels of `vals` under `quant`: bit patterns that make up at least 1/64 of a sample
+    /// of the values (and occur twice), most frequent first, then those of `known` (the sentinels
+    /// of the section this one is part of) that occur in `vals`; of these, those the quantiser
+    /// codes (finite, normal) but does not return exactly, and not as zero, at most
+    /// [`MAX_SENTINELS`], one per reconstruction.
+    pub(crate) fn find<Q: Quantiser<T>>(vals: &[T], quant: &Q, known: &[T]) -> Self {
+        let mut found = Self::none();
+        let n = vals.len();
+        let mut candidates: Vec<u64> = Vec::new();
+        if n >= 2 {
+            Self::sample_candidates(vals, &mut candidates);
+        }
+        candidates.extend(known.iter().map(|s| s.bits()).filter(|&b| vals.iter().any(|x| x.bits() == b)));
+        for b in candidates {
+            let s = T::from_bits(b);
+            let Some((_, xr)) = quant.quantise(s) else { continue };
+            let r = sentinel_recon(quant, s).bits();
+            // zeros come back exactly: a sentinel never stands for a code that reconstructs to 0
+            if xr.bits() == b || xr.bits() != r || r & !T::SIGN == 0 || found.recon.contains(&r) {
+                continue;
+            }
+            found.recon.push(r);
+            found.exact.push(s);
+            if found.recon.len() == MAX_SENTINELS {
+                break;
+            }
+        }
+        found
+    }
+
+    /// The exact values, for a section inside this one ([`Sentinels::find`]'s `known`).
+    pub(crate) fn values(&self) -> &[T] {
+        &self.exact
+    }
+
+    /// Bit patterns that make up at least 1/[`SENTINEL_SHARE`] of a sample of `vals` (n >= 2)
+    /// and occur at least twice in it, most frequent first.
+    fn sample_candidates(vals: &[T], candidates: &mut Vec<u64>) {
+        let n = vals.len();
+        let mut space = [0u64; SENTINEL_SAMPLE];
+        let sample = &mut space[..n.min(SENTINEL_SAMPLE)];
+        if n <= SENTINEL_SAMPLE {
+            for (b, x) in sample.iter_mut().zip(vals) {
+                *b = x.bits();
+            }
+        } else {
+            let mut state = n as u64;
+            for b in sample.iter_mut() {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                *b = vals[(((state >> 32) * n as u64) >> 32) as usize].bits();
+            }
+        }
+        sample.sort_unstable();
+        let least = (sample.len().div_ceil(SENTINEL_SHARE)).max(2);
+        let mut runs: Vec<(usize, u64)> = Vec::new();
+        let mut i = 0;
+        while i < sample.len() {
+            let run = sample[i..].iter().take_while(|&&b| b == sample[i]).count();
+            if run >= least {
+                runs.push((run, sample[i]));
+            }
+            i += run;
+        }
+        runs.sort_unstable_by(|a, b| b.cmp(a));
+        candidates.extend(runs.into_iter().map(|(_, b)| b));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.recon.is_empty()
+    }
+
+    /// [`SENTINEL_FLAG`] when there is a table to write, else 0.
+    pub(crate) fn flag(&self) -> u8 {
+        if self.is_empty() {
+            0
+        } else {
+            SENTINEL_FLAG
+        }
+    }
+
+    /// What the decoder gives `x`, which the quantiser reconstructs as `xr`: `xr`, or the sentinel
+    /// that `xr` stands for when it is within `x`'s bound; None when `x` must be an exception.
+    #[inline(always)]
+    pub(crate) fn resolve<Q: Quantiser<T>>(&self, quant: &Q, x: T, xr: T) -> Option<T> {
+        if self.recon.is_empty() {
+            return Some(xr);
+        }
+        match self.recon.iter().position(|&r| r == xr.bits()) {
+            None => Some(xr),
+            Some(k) => {
+                let s = self.exact[k];
+                (s.bits() == x.bits() || quant.within_bound(x, s)).then_some(s)
+            }
+        }
+    }
+
+    /// count, then the sentinels as raw little-endian values (docs/format.md); nothing when empty.
+    pub(crate) fn put(&self, out: &mut Vec<u8>) {
+        if self.is_empty() {
+            return;
+        }
+        put_uvarint(out, self.exact.len() as u64);
+        for s in &self.exact {
+            s.put_le(out);
+        }
+    }
+
+    /// Reads a table written by [`Sentinels::put`] for a section coded with `quant`.
+    pub(crate) fn get<Q: Quantiser<T>>(r: &mut Reader<'_>, quant: &Q) -> Result<Self, CodecError> {
+        let count = r.len_at_most(MAX_SENTINELS, "sentinel count")?;
+        if count == 0 {
+            return corrupt("an empty sentinel table");
+        }
+        let raw = r.bytes(count * T::SIZE)?;
+        let mut table = Self::none();
+        for c in raw.chunks_exact(T::SIZE) {
+            let s = T::get_le(c);
+            if quantiser::is_special::<T>(s.bits()) || s.bits() == 0 {
+                return corrupt("a sentinel that is not a finite normal value");
+            }
+            let r = sentinel_recon(quant, s).bits();
+            if r & !T::SIGN == 0 {
+                return corrupt("a sentinel in place of zero");
+            }
+            table.recon.push(r);
+            table.exact.push(s);
+        }
+        Ok(table)
+    }
+
+    /// Gives every value that decoded to a sentinel's reconstruction the sentinel (the first in
+    /// the table whose reconstruction it is).
+    pub(crate) fn apply(&self, dst: &mut [T]) {
+        for d in dst.iter_mut() {
+            let b = d.bits();
+            if let Some(k) = self.recon.iter().position(|&r| r == b) {
+                *d = self.exact[k];
+            }
+        }
+    }
+}
+
+/// The end of a lossy section's values, once every code is reconstructed into `dst` (signs
+/// applied): the sentinel table when the codec byte has [`SENTINEL_FLAG`], then the exceptions.
+pub(crate) fn get_sentinels_and_exceptions<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, quant: &Q, sentinels: bool, dst: &mut [T]) -> Result<(), CodecError> {
+    if sentinels {
+        Sentinels::get(r, quant)?.apply(dst);
+    }
+    get_exceptions(r, dst)
 }
 
 /// Values stored exactly, by position.
@@ -458,24 +673,31 @@ pub(crate) fn decode<T: Flt>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), Co
         }
         return Ok(());
     }
+    let (codec, sentinels) = split_codec_byte(codec);
     let split = codec == CODEC_BITS_SPLIT || codec == CODEC_LOG_SPLIT;
     let quant = read_quantiser_header::<T>(codec, r)?;
     let signs = if split { get_signs(r, n)? } else { None };
     let mut qs = scratch::zeroed::<T::Q>(n);
     get_nums(r, &mut qs)?;
     match &quant {
-        Choice::Bits(q) => reconstruct_each(q, &qs, signs.as_deref(), dst),
+        Choice::Bits(q) => {
+            reconstruct_each(q, &qs, signs.as_deref(), dst);
+            get_sentinels_and_exceptions(r, q, sentinels, dst)
+        }
         // the log quantiser's reconstruction (a division and a table read) costs several lookups
         Choice::Rel(q) => {
             reconstruct_through_lookup(&qs, dst, |c| q.reconstruct(c));
             if let Some(s) = &signs {
                 apply_signs(s, dst);
             }
+            get_sentinels_and_exceptions(r, q, sentinels, dst)
         }
-        Choice::Abs(q) => reconstruct_each(q, &qs, signs.as_deref(), dst),
+        Choice::Abs(q) => {
+            reconstruct_each(q, &qs, signs.as_deref(), dst);
+            get_sentinels_and_exceptions(r, q, sentinels, dst)
+        }
         Choice::Lossless => unreachable!("lossless codecs returned above"),
     }
-    get_exceptions(r, dst)
 }
 
 /// Writes `recon(q)` for every code, with the sign bit set where the sign stream `signs` (of the
@@ -551,6 +773,107 @@ mod tests {
 
     fn negative(signs: &[u8], i: usize) -> bool {
         (signs[i / 8] >> (i % 8)) & 1 == 1
+    }
+
+    /// Ordinary values with sentinels among them (-3000 and -999, each 1 in 20, and a rare -99.3
+    /// at 1 in 200, below the share a sentinel needs), and neighbours of -3000 that quantise like
+    /// it: one within the bound of -3000 and one beyond it.
+    fn with_sentinels<T: Flt>(n: usize) -> Vec<T> {
+        (0..n)
+            .map(|i| match i % 20 {
+                3 => -3000.0,
+                11 => -999.0,
+                17 if i % 200 == 17 => -99.3,
+                7 if i % 400 == 7 => -3005.0,
+                7 if i % 400 == 27 => -3015.0,
+                _ => ((i * 7919) % 1013) as f64 * 0.37 - 150.0,
+            })
+            .map(T::from_f64)
+            .collect()
+    }
+
+    /// Encodes `vals` as one float section under `spec`, decodes it, and checks that the decoder
+    /// gives what the encoder said, every value within the spec; returns the decoded values.
+    fn round_trip<T: Flt>(vals: &[T], spec: &str, within: impl Fn(&Spec, T, T) -> bool) -> (Vec<T>, u8) {
+        let spec: Spec = spec.parse().unwrap();
+        let (mut out, mut recon) = (Vec::new(), Vec::new());
+        encode(vals, &spec, &mut out, &mut recon).unwrap();
+        let mut dst = vec![T::from_f64(0.0); vals.len()];
+        let mut r = Reader::new(&out);
+        decode(&mut r, &mut dst).unwrap();
+        assert!(r.is_empty());
+        for ((x, y), z) in vals.iter().zip(&dst).zip(&recon) {
+            assert_eq!(y.bits(), z.bits(), "{spec}: decoder and encoder disagree");
+            assert!(within(&spec, *x, *y), "{spec}: {:e} -> {:e}", x.to_f64(), y.to_f64());
+        }
+        (dst, out[0])
+    }
+
+    fn check_sentinels<T: Flt>(within: impl Fn(&Spec, T, T) -> bool + Copy) {
+        let vals = with_sentinels::<T>(4000);
+        for spec in ["bits:7", "bits:4", "rel:1e-2", "rel:1e-4", "abs:0.7", "abs:2"] {
+            let (dst, codec) = round_trip(&vals, spec, within);
+            assert_eq!(codec & SENTINEL_FLAG, SENTINEL_FLAG, "{spec}: no sentinel table (codec {codec})");
+            // the quantiser alone would not keep them
+            let quant = quantiser::choose::<T>(&spec.parse().unwrap()).unwrap();
+            let kept = |x: T| match &quant {
+                Choice::Bits(q) => q.quantise(x).unwrap().1.bits() == x.bits(),
+                Choice::Rel(q) => q.quantise(x).unwrap().1.bits() == x.bits(),
+                Choice::Abs(q) => q.quantise(x).unwrap().1.bits() == x.bits(),
+                Choice::Lossless => true,
+            };
+            assert!(!kept(T::from_f64(-3000.0)) || !kept(T::from_f64(-999.0)), "{spec}: the test needs sentinels the quantiser moves");
+            for (x, y) in vals.iter().zip(&dst) {
+                let v = x.to_f64();
+                if v == -3000.0 || v == -999.0 {
+                    assert_eq!(y.to_f64(), v, "{spec}: sentinel {v} came back as {}", y.to_f64());
+                }
+            }
+        }
+        // bits:7 moves -3000 to -3008 and -999 to -1000 without the table
+        let (dst, _) = round_trip(&vals, "bits:7", within);
+        assert_eq!(dst[3].to_f64(), -3000.0);
+        assert_eq!(dst[11].to_f64(), -999.0);
+        // a neighbour within the bound of -3000 gets -3000, one beyond it is kept exactly
+        assert_eq!(dst[7].to_f64(), -3000.0);
+        assert_eq!(dst[27].to_f64(), -3015.0);
+        // a value rarer than a sentinel keeps its quantised value
+        assert_ne!(dst[17].bits(), T::from_f64(-99.3).bits(), "-99.3 at 1 in 200 is not a sentinel");
+    }
+
+    /// Sentinels come back exactly under every lossy spec; every other value within its bound.
+    #[test]
+    fn sentinels_come_back_exactly_f32() {
+        check_sentinels::<f32>(crate::f32_within_spec);
+    }
+
+    #[test]
+    fn sentinels_come_back_exactly_f64() {
+        check_sentinels::<f64>(crate::f64_within_spec);
+    }
+
+    /// A constant column and a block of one sentinel come back exactly; without repeats there is
+    /// no table (and no byte more).
+    #[test]
+    fn constants_come_back_exactly_and_plain_data_has_no_table() {
+        for v in [-3000.0f32, 0.10565837, 1777.0] {
+            let (dst, codec) = round_trip(&vec![v; 500], "bits:7", crate::f32_within_spec);
+            assert!(dst.iter().all(|y| y.to_bits() == v.to_bits()), "{v}");
+            assert_eq!(codec & SENTINEL_FLAG, SENTINEL_FLAG);
+        }
+        let plain: Vec<f32> = (0..3000).map(|i| ((i * 7919) % 100003) as f32 / 37.0 - 1000.0).collect();
+        let (_, codec) = round_trip(&plain, "bits:7", crate::f32_within_spec);
+        assert_eq!(codec, CODEC_BITS_SPLIT);
+    }
+
+    /// A corrupt table is an error, not a panic or other values: empty, too long, or a sentinel
+    /// that is not a finite normal value.
+    #[test]
+    fn bad_sentinel_tables_are_errors() {
+        let quant = Bits::<f32>::new(7);
+        for (bytes, why) in [(vec![0u8], "empty"), (vec![MAX_SENTINELS as u8 + 1], "too long"), (vec![1, 0, 0, 0x80, 0x7f], "infinite"), (vec![1, 0, 0, 0, 0], "zero"), (vec![2, 0, 0, 0x3b, 0xc5], "short")] {
+            assert!(Sentinels::<f32>::get(&mut Reader::new(&bytes), &quant).is_err(), "{why} table accepted");
+        }
     }
 
     /// The branch-free sign setting, on whole groups of 8 values and on a remainder, sets the sign

@@ -15,7 +15,7 @@ fn stored_bound<T: Flt>(codec: u8, r: &mut Reader<'_>) -> Result<Option<Bound>, 
     if codec == CODEC_LOSSLESS || codec == CODEC_LOSSLESS_SPLIT {
         return Ok(None);
     }
-    Ok(match float::read_quantiser_header::<T>(codec, r)? {
+    Ok(match float::read_quantiser_header::<T>(float::split_codec_byte(codec).0, r)? {
         Choice::Bits(q) => Some(Bound::Bits(q.kept_bits() as u8)),
         Choice::Rel(q) => Some(Bound::Rel((0.5 / q.levels() as f64).exp2() - 1.0)),
         Choice::Abs(q) => Some(Bound::Abs(q.step() / 2.0)),

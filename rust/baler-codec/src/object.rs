@@ -12,7 +12,7 @@
 
 use crate::ae::{float_kind_byte, per_value_spec, prediction_code};
 use crate::error::{corrupt, CodecError};
-use crate::float::{self, get_exceptions, get_signs, pco_config, sign_at, Exceptions, Flt, SignSplitter};
+use crate::float::{self, get_sentinels_and_exceptions, get_signs, pco_config, sign_at, Exceptions, Flt, Sentinels, SignSplitter};
 use crate::model::ModelId;
 use crate::object_model::{ObjectModel, Predictor};
 use crate::quantiser::{self, Choice, Quantiser};
@@ -82,19 +82,21 @@ pub(crate) fn encode<T: Flt>(vals: &[T], bound: &Bound, coding: &ObjectCoding<'_
     for name in names {
         put_name(out, name);
     }
-    float::put_quantiser_header(&quant, out);
-    put_uvarint(out, vals.len() as u64);
     match &quant {
-        Choice::Bits(q) => encode_values(vals, predictor, coding.context, q, out, recon)?,
-        Choice::Rel(q) => encode_values(vals, predictor, coding.context, q, out, recon)?,
-        Choice::Abs(q) => encode_values(vals, predictor, coding.context, q, out, recon)?,
+        Choice::Bits(q) => encode_values(vals, predictor, coding.context, &quant, q, out, recon)?,
+        Choice::Rel(q) => encode_values(vals, predictor, coding.context, &quant, q, out, recon)?,
+        Choice::Abs(q) => encode_values(vals, predictor, coding.context, &quant, q, out, recon)?,
         Choice::Lossless => unreachable!("checked above"),
     }
     Ok(true)
 }
 
-fn encode_values<T: Flt, Q: Quantiser<T>>(vals: &[T], predictor: &Predictor, context: &[&[f64]], quant: &Q, out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
+/// Writes the section from its codec byte on.
+fn encode_values<T: Flt, Q: Quantiser<T>>(vals: &[T], predictor: &Predictor, context: &[&[f64]], choice: &Choice<T>, quant: &Q, out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
     let n = vals.len();
+    let sentinels = Sentinels::find(vals, quant, &[]);
+    float::put_quantiser_header(choice, sentinels.flag(), out);
+    put_uvarint(out, n as u64);
     recon.clear();
     recon.extend_from_slice(vals);
     let mut residuals = scratch::zeroed::<i64>(n);
@@ -104,7 +106,10 @@ fn encode_values<T: Flt, Q: Quantiser<T>>(vals: &[T], predictor: &Predictor, con
     for (i, &x) in vals.iter().enumerate() {
         match quant.quantise(x) {
             Some((code, xr)) => {
-                recon[i] = xr;
+                match sentinels.resolve(quant, x, xr) {
+                    Some(y) => recon[i] = y,
+                    None => exceptions.push(i, x),
+                }
                 let code = if Q::SIGNS_APART { signs.magnitude(i, code) } else { code };
                 for (ci, column) in c.iter_mut().zip(context) {
                     *ci = column[i];
@@ -118,6 +123,7 @@ fn encode_values<T: Flt, Q: Quantiser<T>>(vals: &[T], predictor: &Predictor, con
         signs.put(out)?;
     }
     put_nums(&residuals, &pco_config(false), out)?;
+    sentinels.put(out);
     exceptions.put::<T>(out);
     Ok(())
 }
@@ -170,16 +176,16 @@ pub(crate) fn decode<T: Flt>(r: &mut Reader<'_>, coding: Option<&ObjectCoding<'_
     if (coding.first_entry, coding.entries) != (recorded.first_entry, recorded.entries) {
         return corrupt(format!("object section of entries {}+{}, context given for {}+{}", recorded.first_entry, recorded.entries, coding.first_entry, coding.entries));
     }
-    let codec = r.u8()?;
+    let (codec, sentinels) = float::split_codec_byte(r.u8()?);
     match float::read_quantiser_header::<T>(codec, r)? {
-        Choice::Bits(q) => decode_values(r, &member.predictor, coding.context, &q, dst),
-        Choice::Rel(q) => decode_values(r, &member.predictor, coding.context, &q, dst),
-        Choice::Abs(q) => decode_values(r, &member.predictor, coding.context, &q, dst),
+        Choice::Bits(q) => decode_values(r, &member.predictor, coding.context, &q, sentinels, dst),
+        Choice::Rel(q) => decode_values(r, &member.predictor, coding.context, &q, sentinels, dst),
+        Choice::Abs(q) => decode_values(r, &member.predictor, coding.context, &q, sentinels, dst),
         Choice::Lossless => corrupt("object section with a lossless codec"),
     }
 }
 
-fn decode_values<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, predictor: &Predictor, context: &[&[f64]], quant: &Q, dst: &mut [T]) -> Result<(), CodecError> {
+fn decode_values<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, predictor: &Predictor, context: &[&[f64]], quant: &Q, sentinels: bool, dst: &mut [T]) -> Result<(), CodecError> {
     let n = dst.len();
     let stored = r.uvarint()?;
     if stored != n as u64 {
@@ -203,7 +209,7 @@ fn decode_values<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, predictor: &Predic
         }
         *d = x;
     }
-    get_exceptions(r, dst)
+    get_sentinels_and_exceptions(r, quant, sentinels, dst)
 }
 
 #[cfg(test)]
@@ -301,6 +307,40 @@ mod tests {
             assert_eq!(decode_block_in_context(&block, &mut dst, &wrong_coding).unwrap_err(), CodecError::Checksum);
             let short = ObjectCoding { context: &context[..2], ..coding };
             assert!(decode_block_in_context(&block, &mut dst, &short).is_err());
+        }
+    }
+
+    /// A predicted member holding sentinels (-999 and -3000, 1 in 10 each, which these bounds
+    /// move) gives them back exactly, the other values within the bound.
+    #[test]
+    fn sentinels_of_a_predicted_member_come_back_exactly() {
+        let m = model();
+        let mut cols = four_vectors(3000);
+        for (i, e) in cols[3].iter_mut().enumerate() {
+            match i % 10 {
+                2 => *e = -999.0,
+                6 => *e = -3000.0,
+                _ => {}
+            }
+        }
+        for spec_text in ["ae:bits:7:m", "ae:rel:1e-2:m", "ae:abs:0.7:m"] {
+            let spec: Spec = spec_text.parse().unwrap();
+            let ctx = carriers(&cols, &spec, &m);
+            let context: Vec<&[f64]> = ctx.iter().map(|c| c.as_slice()).collect();
+            let coding = ObjectCoding { model: &m, member: 3, first_entry: 100, entries: 6, context: &context };
+            let (src, layout) = basket(&cols[3]);
+            let mut block = Vec::new();
+            encode_block_in_context(&src, &layout, &spec, &coding, &mut block).unwrap();
+            assert!(block_context(&block).unwrap().is_some(), "{spec_text}: coded per value");
+            let mut dst = vec![0u8; src.len()];
+            decode_block_in_context(&block, &mut dst, &coding).unwrap();
+            for (x, y) in cols[3].iter().zip(dst.chunks_exact(4)) {
+                let y = f32::from_be_bytes(y.try_into().unwrap());
+                if *x == -999.0 || *x == -3000.0 {
+                    assert_eq!(y, *x, "{spec_text}");
+                }
+                assert!(f32_within_spec(&spec, *x, y), "{spec_text}: {x} -> {y}");
+            }
         }
     }
 

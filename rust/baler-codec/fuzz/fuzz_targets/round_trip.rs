@@ -17,13 +17,20 @@ fuzz_target!(|data: &[u8]| {
     };
     let f64_mode = data[2] & 1 == 1;
     let body = &data[3..];
-    let (src, layout) = if f64_mode {
-        let n = body.len() / 8 * 8;
-        (body[..n].to_vec(), vec![Segment { kind: SegmentKind::F64, len: n as u32 }])
-    } else {
-        let n = body.len() / 4 * 4;
-        (body[..n].to_vec(), vec![Segment { kind: SegmentKind::F32, len: n as u32 }])
-    };
+    let size = if f64_mode { 8 } else { 4 };
+    let n = body.len() / size * size;
+    let mut src = body[..n].to_vec();
+    // with bit 1 of data[2]: the first value repeated as a sentinel every (data[1] % 7 + 2)
+    // values, so the sentinel table is written, decoded, and then corrupted below
+    if data[2] & 2 != 0 && n >= 2 * size {
+        let every = (data[1] % 7 + 2) as usize;
+        let first = src[..size].to_vec();
+        for value in src.chunks_exact_mut(size).step_by(every) {
+            value.copy_from_slice(&first);
+        }
+    }
+    let kind = if f64_mode { SegmentKind::F64 } else { SegmentKind::F32 };
+    let layout = vec![Segment { kind, len: n as u32 }];
     let mut block = Vec::new();
     if encode_block(&src, &layout, &spec, &mut block).is_err() {
         assert!(matches!(spec, Spec::Bits(n) if n > 23 && !f64_mode), "encode failed for {spec}");
@@ -47,4 +54,12 @@ fuzz_target!(|data: &[u8]| {
     let i = data[1] as usize % block.len();
     block[i] ^= data[2] | 1;
     let _ = decode_block(&block, &mut dst);
+    // the flip undone, a corrupted byte near the end instead, where the sentinel table and the
+    // exceptions lie
+    if block.len() > 2 {
+        block[i] ^= data[2] | 1;
+        let j = block.len() - 1 - (data[1] as usize % block.len().min(24));
+        block[j] = block[j].wrapping_add(data[0] | 1);
+        let _ = decode_block(&block, &mut dst);
+    }
 });

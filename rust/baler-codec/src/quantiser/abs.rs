@@ -47,6 +47,11 @@ impl<T: Flt> Quantiser<T> for Abs<T> {
     }
 
     #[inline(always)]
+    fn within_bound(&self, x: T, y: T) -> bool {
+        !is_special::<T>(x.bits()) && within(x.to_f64(), y.to_f64(), self.bound)
+    }
+
+    #[inline(always)]
     fn predicted_code(&self, x: T) -> i64 {
         let qf = (x.to_f64() / self.step).round();
         if qf.is_nan() {

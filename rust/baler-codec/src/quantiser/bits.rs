@@ -44,6 +44,11 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
     }
 
     #[inline(always)]
+    fn within_bound(&self, x: T, y: T) -> bool {
+        relative_candidate(x).is_some_and(|xf| within(xf, y.to_f64(), self.rel * xf.abs()))
+    }
+
+    #[inline(always)]
     fn predicted_code(&self, x: T) -> i64 {
         let b = x.bits();
         if b & T::EXP_MASK == T::EXP_MASK {

@@ -33,6 +33,11 @@ pub(crate) trait Quantiser<T: Flt> {
     /// The value of code `q`: exactly what the decoder computes. Total: any code gives some value.
     fn reconstruct(&self, q: i64) -> T;
 
+    /// Whether `y` is within the encoder's bound of `x` (a value this quantiser accepted): the
+    /// check a value takes before it is given another value than its own reconstruction (a
+    /// sentinel's, `float::Sentinels`).
+    fn within_bound(&self, x: T, y: T) -> bool;
+
     /// A code near `x` (a prediction, not a value to store): any code is correct, a near one is
     /// cheap. It must depend only on what a decoder knows (the section's parameters, not the
     /// encoder's bound) and use only operations that give the same bits everywhere (no libm),

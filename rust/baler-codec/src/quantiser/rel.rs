@@ -160,6 +160,11 @@ impl<T: Flt> Quantiser<T> for Rel<T> {
         None
     }
 
+    #[inline(always)]
+    fn within_bound(&self, x: T, y: T) -> bool {
+        relative_candidate(x).is_some_and(|xf| within(xf, y.to_f64(), self.bound * xf.abs()))
+    }
+
     /// The level whose reconstruction mantissa is nearest to x's (compared as bit patterns, which
     /// order like the values within a binade), in x's binade: integer operations only.
     #[inline(always)]
