@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bounds import Spec, Tally, must_change, unrounded, within_spec
-from conftest import macro_values, run_macro
+from conftest import MACROS, macro_values, run_macro
 
 F32, F64 = np.float32, np.float64
 
@@ -112,3 +112,30 @@ def test_tally_counts_the_exact_set_that_must_change():
     assert not Tally().add(bits10, x, partial).exact_set_changed
     ints = np.arange(5, dtype=np.int32)
     assert Tally().add(bits10, ints, ints[::-1].copy()) == Tally(5, 4, 0, 4, 0)
+
+
+def test_tally_takes_a_repeated_value_kept_exactly_for_a_sentinel(tmp_path):
+    """A value bits:N must round that comes back exactly is unrounded once; kept so twice or more
+    (a sentinel such as -3000 at bits:7, or a constant), it is neither required to change nor
+    unrounded, in tests/bounds.py and in baler_bounds.h alike."""
+    bits7 = Spec.parse("bits:7")
+    x = np.array([-3000.0, 12.3456, -3000.0, -3000.0, 7.0, -999.0], dtype=F32)
+    y = np.array([-3000.0, 12.375, -3000.0, -3000.0, 7.0, -999.0], dtype=F32)
+    # -3000 kept three times: a sentinel; -999 kept once: unrounded
+    assert Tally().add(bits7, x, y) == Tally(6, 1, 2, 0, 1)
+    assert Tally().add(bits7, x[:4], y[:4]).exact_set_changed
+    macro = tmp_path / "sentinel_tally.C"
+    macro.write_text(f"""#include "{MACROS / 'baler_bounds.h'}"
+#include <cstdio>
+int sentinel_tally() {{
+   const float v[] = {{{", ".join(f"{a!r}f, {b!r}f" for a, b in zip(x.tolist(), y.tolist()))}}};
+   BalerTest::Tally t, head;
+   const auto spec = BalerTest::Spec::Parse("bits:7");
+   for (int i = 0; i < 6; ++i) t.Add(spec, v[2 * i], v[2 * i + 1]);
+   for (int i = 0; i < 4; ++i) head.Add(spec, v[2 * i], v[2 * i + 1]);
+   std::printf("sentinel_tally: %s | %s\\n", t.Numbers().c_str(), head.Numbers().c_str());
+   return 0;
+}}
+""")
+    output = run_macro("sentinel_tally", folder=tmp_path)
+    assert "sentinel_tally: 6 1 2 0 1 | 4 1 1 0 0" in output, output

@@ -8,6 +8,7 @@ A format change that breaks old files fails here: never regenerate these files t
 import hashlib
 import json
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ import pathlib
 import baler_root  # noqa: F401 (teaches uproot to decode Baler blocks)
 from baler_root import _codec
 from conftest import REPO, basket_digests, run_baler, baler  # noqa: F401 (baler: a fixture)
+
+sys.path.insert(0, str(REPO / "tests" / "tools"))
 
 FIXTURES = REPO / "tests" / "fixtures" / "v1"
 RECORDED = json.loads((FIXTURES / "digests.json").read_text())
@@ -48,7 +51,7 @@ def uproot_digests(path) -> dict:
 
 def test_the_fixtures_cover_every_layout_and_spec():
     assert FILES == ["layout-class.root", "layout-clones.root", "layout-leaf.root", "layout-vector.root",
-                     "nested.root", "objects.root", "specs.root"]
+                     "nested.root", "objects.root", "sentinels.root", "specs.root"]
     assert all((FIXTURES / name).stat().st_size < 64_000 for name in FILES)
 
 
@@ -140,6 +143,24 @@ def test_specs_values_are_what_each_spec_promises():
     assert rows.shape == (entries, 6)
     assert np.array_equal(bits(arrays["cov"]), bits(rounded_to_bits(rows, 10)))
     assert np.count_nonzero(arrays["cov"] != rows) > rows.size // 2
+
+
+def test_sentinels_values_are_exact_and_the_rest_rounded():
+    """sentinels.root (bits:7 with sentinel tables): -3000 and -999 exactly; every other value
+    its bits:7 rounding, or the sentinel whose rounding that is (d's -1000.0 reads as -999, within
+    its bound: docs/format.md)."""
+    from make_fixtures import sentinel_values
+    arrays = uproot.open(FIXTURES / "sentinels.root")["t"].arrays(library="np")
+    for name, x in sentinel_values().items():
+        sentinel = (x == -3000.0) | (x == -999.0)
+        assert sentinel.sum() > len(x) // 8
+        assert np.array_equal(bits(arrays[name][sentinel]), bits(x[sentinel])), name
+        expected = rounded_to_bits(x, 7)
+        for s in (-3000.0, -999.0):
+            s = x.dtype.type(s)
+            expected[bits(expected) == bits(rounded_to_bits(np.array([s]), 7))[0]] = s
+        assert np.array_equal(bits(arrays[name]), bits(expected)), name
+        assert not np.array_equal(rounded_to_bits(x[sentinel], 7), x[sentinel])  # bits:7 alone moves them
 
 
 def test_baler_inspect_names_the_spec_of_every_branch(baler):

@@ -7,7 +7,10 @@
 //    lossless  y == x bit for bit
 //    bits:N    |y-x| <= 2^-(N+1)|x|, and y is x rounded to N mantissa bits: a value with more
 //              than N mantissa bits MUST change, one with N or fewer must not (unless rounding
-//              would overflow to Inf, where x is kept)
+//              would overflow to Inf, where x is kept), and a sentinel may stay: a value that
+//              came back exactly whose bit pattern came back exactly at least twice in one
+//              Tally (values repeated in a block, such as -999 or a constant, are kept exactly:
+//              docs/format.md, sentinel table)
 //    rel:E     |y-x| <= E|x|
 //    abs:E     |y-x| <= E
 // A bare number E is read as rel:E.
@@ -17,6 +20,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <type_traits>
 
@@ -134,9 +138,12 @@ bool Unrounded(const Spec &spec, T x, T y)
 
 /// Per-branch counts: VALUES, CHANGED (y differs from x), MUST (values the spec requires to
 /// change), BAD (outside the bound, or not bit-exact where nothing may change) and UNROUNDED
-/// (bits:N values that came back with more than N mantissa bits: stored raw, not rounded).
+/// (bits:N values that came back with more than N mantissa bits: stored raw, not rounded). A
+/// sentinel (see the top) is neither in MUST nor UNROUNDED.
 struct Tally {
    long long values = 0, changed = 0, must = 0, bad = 0, unrounded = 0;
+   /// How often each bit pattern (by value size) that bits:N had to change came back exactly.
+   std::map<std::pair<std::size_t, unsigned long long>, long long> kept;
 
    /// Adds one float or double value; returns false when it is BAD or UNROUNDED.
    template <typename T>
@@ -144,6 +151,22 @@ struct Tally {
    {
       ++values;
       changed += !SameBits(x, y);
+      if (MustChange(spec, x) && SameBits(x, y)) {
+         // unrounded the first time; from the second on a sentinel, neither required to change
+         // nor unrounded (the first one's counts taken back)
+         long long &seen = kept[{sizeof(T), static_cast<unsigned long long>(FloatBits<T>::Of(x))}];
+         ++seen;
+         if (seen == 1) {
+            ++must;
+            ++unrounded;
+            return false;
+         }
+         if (seen == 2) {
+            --must;
+            --unrounded;
+         }
+         return true;
+      }
       must += MustChange(spec, x);
       const bool bad_ = !WithinSpec(spec, x, y);
       const bool unrounded_ = !bad_ && Unrounded(spec, x, y);

@@ -11,11 +11,13 @@ vectors) written with bits:10, each first checked value by value against an unco
 (layout_check.C, nested_check.C: every float within the bound, everything else bit for bit);
 specs.root (fixture_specs.C: every spec, `ae:` with its model stored in the file); objects.root
 (a collection's four-vector coded with an object model trained on it: predicted members and
-entry offsets derived from the first carrier's, format sections 19 and 20); and digests.json,
+entry offsets derived from the first carrier's, format sections 19 and 20); sentinels.root
+(sentinel_values(): float and double columns with -3000 and -999 sentinels, `baler compress` with
+bits:7, which writes sentinel tables); and digests.json,
 the MD5 of every branch's decompressed baskets as ROOT reads them right after writing
 (basket_digests.C).
 
-    .venv/bin/python tests/tools/make_fixtures.py tests/fixtures/v1 --only objects.root
+    .venv/bin/python tests/tools/make_fixtures.py tests/fixtures/v1 --only objects.root   (or sentinels.root)
 
 adds one fixture (made after the set) to an existing folder, leaving the others and their digests
 as they are.
@@ -90,6 +92,30 @@ def write_objects(folder: pathlib.Path, scratch: pathlib.Path) -> pathlib.Path:
     return path
 
 
+def sentinel_values(entries: int = 400) -> dict:
+    """sentinels.root's columns before compression: ordinary values with -3000 (1 in 8) and -999
+    (1 in 13) among them."""
+    import numpy as np
+    i = np.arange(entries)
+    x = (((i * 7919) % 1013) * 0.37 - 150.0).astype(np.float32)
+    d = ((i * 104729) % 100003) / 37.0 - 1000.0
+    for column in (x, d):
+        column[i % 8 == 3] = -3000.0
+        column[i % 13 == 5] = -999.0
+    return {"x": x, "d": d}
+
+
+def write_sentinels(folder: pathlib.Path) -> pathlib.Path:
+    import subprocess
+    import uproot
+    path, plain = folder / "sentinels.root", pathlib.Path(tempfile.mkdtemp(prefix="baler-fixtures-")) / "plain.root"
+    with uproot.recreate(plain) as f:  # a TTree (a plain assignment writes an RNTuple)
+        f.mktree("t", {name: a.dtype for name, a in sentinel_values().items()})
+        f["t"].extend(sentinel_values())
+    subprocess.run([REPO / "build" / "bin" / "baler", "compress", plain, path, "--codec", "bits:7"], check=True)
+    return path
+
+
 def main(folder: pathlib.Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="baler-fixtures-"))
@@ -110,6 +136,7 @@ def main(folder: pathlib.Path) -> None:
     run_macro("fixture_specs", path, AE_FIXTURES / "ae-model.balm", AE_FIXTURES / "ae-decoded.bin")
     files.append(path)
     files.append(write_objects(folder, scratch))
+    files.append(write_sentinels(folder))
     recorded = {path.name: digests(path) for path in files}
     (folder / "digests.json").write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
     for path in files:
@@ -117,10 +144,14 @@ def main(folder: pathlib.Path) -> None:
 
 
 def add_one(folder: pathlib.Path, name: str) -> None:
-    """Adds fixture `name` (only objects.root so far) and its digests to an existing set."""
-    if name != "objects.root" or (folder / name).exists():
-        raise SystemExit(f"{folder / name}: only a new objects.root can be added")
-    path = write_objects(folder, pathlib.Path(tempfile.mkdtemp(prefix="baler-fixtures-")))
+    """Adds fixture `name` (objects.root or sentinels.root, made after the set) and its digests to an
+    existing set."""
+    if name not in ("objects.root", "sentinels.root") or (folder / name).exists():
+        raise SystemExit(f"{folder / name}: only a new objects.root or sentinels.root can be added")
+    if name == "objects.root":
+        path = write_objects(folder, pathlib.Path(tempfile.mkdtemp(prefix="baler-fixtures-")))
+    else:
+        path = write_sentinels(folder)
     recorded = json.loads((folder / "digests.json").read_text())
     recorded[name] = digests(path)
     (folder / "digests.json").write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")

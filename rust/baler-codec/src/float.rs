@@ -394,6 +394,10 @@ pub(crate) const MAX_SENTINELS: usize = 8;
 /// writer samples (docs/design.md gives the measurement behind 1/64).
 const SENTINEL_SHARE: usize = 64;
 
+/// A sentinel is dropped when more than 1/CROWD_SHARE as many other values would become
+/// exceptions beside it ([`Sentinels::drop_crowded`]).
+const CROWD_SHARE: usize = 8;
+
 /// Values the writer looks at to find sentinels: all of a section up to this many, else this many
 /// spread over it by a fixed pseudo-random sequence (no stride that could alias with a row width).
 const SENTINEL_SAMPLE: usize = 256;
@@ -453,7 +457,43 @@ impl<T: Flt> Sentinels<T> {
                 break;
             }
         }
+        found.drop_crowded(vals, quant);
         found
+    }
+
+    /// Drops the sentinels that do not stand apart from the data: those for which more than
+    /// 1/[`CROWD_SHARE`] as many other values quantise alike but lie beyond the bound of the
+    /// sentinel (each of them would be an exception). Discrete data that merely repeats
+    /// (measured: HZZ's EventWeight at bits:7, its repeated weights among near ones) is left to
+    /// the quantiser; a sentinel such as -999 has no such neighbours.
+    fn drop_crowded<Q: Quantiser<T>>(&mut self, vals: &[T], quant: &Q) {
+        if self.is_empty() {
+            return;
+        }
+        let mut own = [0usize; MAX_SENTINELS];
+        let mut crowd = [0usize; MAX_SENTINELS];
+        for &x in vals {
+            let Some((_, xr)) = quant.quantise(x) else { continue };
+            if let Some(k) = self.recon.iter().position(|&r| r == xr.bits()) {
+                if x.bits() == self.exact[k].bits() {
+                    own[k] += 1;
+                } else if !quant.within_bound(x, self.exact[k]) {
+                    crowd[k] += 1;
+                }
+            }
+        }
+        let mut k = 0;
+        let mut kept = 0;
+        self.recon.retain(|_| {
+            let keep = crowd[k] * CROWD_SHARE <= own[k];
+            k += 1;
+            keep
+        });
+        self.exact.retain(|_| {
+            let keep = crowd[kept] * CROWD_SHARE <= own[kept];
+            kept += 1;
+            keep
+        });
     }
 
     /// The exact values, for a section inside this one ([`Sentinels::find`]'s `known`).
