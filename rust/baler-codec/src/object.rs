@@ -327,12 +327,15 @@ mod tests {
             let spec: Spec = spec_text.parse().unwrap();
             let ctx = carriers(&cols, &spec, &m);
             let context: Vec<&[f64]> = ctx.iter().map(|c| c.as_slice()).collect();
-            let coding = ObjectCoding { model: &m, member: 3, first_entry: 100, entries: 6, context: &context };
-            let (src, layout) = basket(&cols[3]);
-            let mut block = Vec::new();
-            encode_block_in_context(&src, &layout, &spec, &coding, &mut block).unwrap();
+            let coding = ObjectCoding { model: &m, member: 3, first_entry: 0, entries: 30, context: &context };
+            let src = basket(&cols[3]);
+            let block = {
+                let mut b = Vec::new();
+                encode_block_in_context(&src.0, &src.1, &spec, &coding, &mut b).unwrap();
+                b
+            };
             assert!(block_context(&block).unwrap().is_some(), "{spec_text}: coded per value");
-            let mut dst = vec![0u8; src.len()];
+            let mut dst = vec![0u8; src.0.len()];
             decode_block_in_context(&block, &mut dst, &coding).unwrap();
             for (x, y) in cols[3].iter().zip(dst.chunks_exact(4)) {
                 let y = f32::from_be_bytes(y.try_into().unwrap());
