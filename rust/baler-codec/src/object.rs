@@ -327,7 +327,7 @@ mod tests {
             let spec: Spec = spec_text.parse().unwrap();
             let ctx = carriers(&cols, &spec, &m);
             let context: Vec<&[f64]> = ctx.iter().map(|c| c.as_slice()).collect();
-            let coding = ObjectCoding { model: &m, member: 3, first_entry: 0, entries: 30, context: &context };
+            let coding = ObjectCoding { model: &m, member: 3, first_entry: 0, entries: 30, context: &context, offsets: None };
             let src = basket(&cols[3]);
             let block = {
                 let mut b = Vec::new();
