@@ -438,8 +438,13 @@ impl<T: Flt> Sentinels<T> {
         if n >= 2 {
             Self::sample_candidates(vals, &mut candidates);
         }
+        let sampled = candidates.len();
         candidates.extend(known.iter().map(|s| s.bits()).filter(|&b| vals.iter().any(|x| x.bits() == b)));
-        for b in candidates {
+        // a sampled candidate must make up 1/SENTINEL_SHARE of the section and occur twice, counted
+        // exactly (the sample, drawn with replacement, may draw one value several times)
+        let mut least = [1usize; MAX_SENTINELS];
+        let share = n.div_ceil(SENTINEL_SHARE).max(2);
+        for (i, b) in candidates.into_iter().enumerate() {
             let s = T::from_bits(b);
             let Some((_, xr)) = quant.quantise(s) else { continue };
             let r = sentinel_recon(quant, s).bits();
@@ -447,13 +452,16 @@ impl<T: Flt> Sentinels<T> {
             if xr.bits() == b || xr.bits() != r || r & !T::SIGN == 0 || found.recon.contains(&r) {
                 continue;
             }
+            if i < sampled {
+                least[found.recon.len()] = share;
+            }
             found.recon.push(r);
             found.exact.push(s);
             if found.recon.len() == MAX_SENTINELS {
                 break;
             }
         }
-        found.drop_crowded(vals, quant);
+        found.drop_crowded(vals, quant, &least);
         found
     }
 
@@ -464,15 +472,19 @@ impl<T: Flt> Sentinels<T> {
     /// that merely repeats (measured: HZZ's EventWeight at bits:7, its repeated weights among
     /// near ones, 1654 -> 3043 bytes) is left to the quantiser; a sentinel such as -999 has no
     /// such neighbours.
-    fn drop_crowded<Q: Quantiser<T>>(&mut self, vals: &[T], quant: &Q) {
+    /// Also drops sentinel k when it occurs fewer than `least[k]` times.
+    fn drop_crowded<Q: Quantiser<T>>(&mut self, vals: &[T], quant: &Q, least: &[usize; MAX_SENTINELS]) {
         if self.is_empty() {
             return;
         }
+        let mut own = [0usize; MAX_SENTINELS];
         let mut crowd = [0usize; MAX_SENTINELS];
         for &x in vals {
             let Some((_, xr)) = quant.quantise(x) else { continue };
             if let Some(k) = self.recon.iter().position(|&r| r == xr.bits()) {
-                if x.bits() != self.exact[k].bits() {
+                if x.bits() == self.exact[k].bits() {
+                    own[k] += 1;
+                } else {
                     crowd[k] += 1;
                 }
             }
@@ -480,12 +492,12 @@ impl<T: Flt> Sentinels<T> {
         let mut k = 0;
         let mut kept = 0;
         self.recon.retain(|_| {
-            let keep = crowd[k] == 0;
+            let keep = crowd[k] == 0 && own[k] >= least[k];
             k += 1;
             keep
         });
         self.exact.retain(|_| {
-            let keep = crowd[kept] == 0;
+            let keep = crowd[kept] == 0 && own[kept] >= least[kept];
             kept += 1;
             keep
         });
