@@ -370,13 +370,11 @@ struct Rewriter {
    /// (WriteContextBranches). A window's stages are coded one after the other, and the carriers'
    /// values of each are cached (FinishCarrierWrite) before the next, in the window's order: a
    /// member gets its context exactly when its carriers' baskets of the same entries took Baler
-   /// blocks in this window or an earlier one, at any number of threads.
+   /// blocks in this window or an earlier one, at any number of threads. `byName`: each branch's index.
    static std::vector<unsigned> CodingStages(const std::vector<TBranch *> &branches,
+                                             const std::map<std::string, std::size_t> &byName,
                                              const std::vector<Internal::ModelPtr> &models)
    {
-      std::map<std::string, std::size_t> byName;
-      for (std::size_t i = 0; i < branches.size(); ++i)
-         byName.emplace(branches[i]->GetName(), i);
       std::vector<std::vector<std::size_t>> needs(branches.size());
       std::vector<unsigned> stages(branches.size(), 0);
       for (std::size_t i = 0; i < branches.size(); ++i) {
@@ -528,10 +526,10 @@ struct Rewriter {
             if (specs[i] && chosen[i]->spec.rfind("ae:", 0) == 0) // the codec's own accessor is not exported
                models[i] = Internal::ModelForSpec(*specs[i]);
          }
-      const std::vector<unsigned> stages = CodingStages(outBranches, models);
       std::map<std::string, std::size_t> branchIndex;
       for (std::size_t i = 0; i < outBranches.size(); ++i)
          branchIndex.emplace(outBranches[i]->GetName(), i);
+      const std::vector<unsigned> stages = CodingStages(outBranches, branchIndex, models);
       /// Whether the basket of a selected branch (index, first entry) was written with its stored payload.
       std::map<std::pair<std::size_t, Long64_t>, bool> keptStored;
       const unsigned lastStage = stages.empty() ? 0 : *std::max_element(stages.begin(), stages.end());
