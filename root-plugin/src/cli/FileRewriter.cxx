@@ -191,6 +191,26 @@ struct BasketSlot {
    std::string error;
 };
 
+/// A basket whose Baler blocks would not be smaller than its stored payload (a few values) still
+/// takes the values those blocks would give, as a basket written through the plugin does: its
+/// rounded object is zipped as the input was (`storedSettings`) where that fits in the room of
+/// `slot.blocks`, else, stored raw, it is rounded in place (`roundedRaw`); otherwise it stays.
+void RoundWithoutBalerBlocks(BasketSlot &slot, const baler::codec::Spec &spec, const baler::codec::Model *model,
+                             int storedSettings)
+{
+   if (!Internal::ApplySpecToObject(*slot.decoded, slot.layout, spec, model))
+      return;
+   const char *object = slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen();
+   const std::size_t objectSize = slot.decoded->GetObjlen();
+   std::vector<unsigned char> zipped(objectSize + objectSize / 8 + 1024);
+   const std::size_t size = ZipAsRoot(object, objectSize, storedSettings, zipped.data(), zipped.size());
+   if (size > 0 && size <= slot.blocks.size()) {
+      std::memcpy(slot.blocks.data(), zipped.data(), size);
+      slot.size = size;
+   }
+   slot.roundedRaw = slot.size == 0 && slot.key.StoredRaw();
+}
+
 /// At most this many baskets, and about this many decoded bytes, are held at a time.
 constexpr std::size_t kWindowBaskets = 64;
 constexpr std::size_t kWindowBytes = std::size_t(64) << 20;
@@ -569,20 +589,8 @@ struct Rewriter {
                                                slot.member ? &slot.member->context : nullptr, slot.blocks.data(),
                                                std::max<std::size_t>(slot.blocks.size(), 1) - !mustChange, slot.usedModel);
             slot.balerBlocks = slot.size > 0;
-            // Baler's blocks are not smaller than the stored basket (a few values): the stored
-            // basket takes the values they would give, as a basket written through the plugin
-            // does, zipped as it was where that is no larger.
-            if (!slot.balerBlocks && Internal::ApplySpecToObject(*slot.decoded, slot.layout, *specs[branch], model.get())) {
-               const char *object = slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen();
-               const std::size_t objectSize = slot.decoded->GetObjlen();
-               std::vector<unsigned char> zipped(objectSize + objectSize / 8 + 1024);
-               const std::size_t size = ZipAsRoot(object, objectSize, storedSettings[branch], zipped.data(), zipped.size());
-               if (size > 0 && size <= slot.blocks.size()) {
-                  std::memcpy(slot.blocks.data(), zipped.data(), size);
-                  slot.size = size;
-               }
-               slot.roundedRaw = slot.size == 0 && slot.key.StoredRaw();
-            }
+            if (!slot.balerBlocks)
+               RoundWithoutBalerBlocks(slot, *specs[branch], model.get(), storedSettings[branch]);
             if (mustChange && slot.size == 0)
                throw Failure("its stored block needs the context of baskets this command codes again, and it "
                              "could not be coded again");
