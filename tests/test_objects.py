@@ -5,12 +5,17 @@ back exactly as the per-value codec at the bound gives it: these tests hold the 
 the bits:10 file, through readers that read the whole collection, one member alone (the plugin
 fetches the context baskets itself), with and without implicit multi-threading."""
 import json
+import pathlib
 import re
 
 import pytest
+import uproot
 
-from conftest import BUILD_LIB, MACROS, REPO, compare_trees, preload_env, run_baler, run_macro, run_python
+import baler_root
+from baler_root import _uproot
+from conftest import BUILD_LIB, MACROS, REPO, basket_digests, compare_trees, preload_env, run_baler, run_macro, run_python
 from test_basket_rewrite import compress_json, stored_layout
+from test_fixtures import uproot_digests
 
 
 @pytest.fixture(scope="module")
@@ -176,23 +181,131 @@ def test_policy_writes_object_members(baler, shared_data, muon_model, per_value,
     assert f"ae:bits:10:{model_id}" in branch_bytes(baler, objects)["Muon_E"]["codec"]
 
 
-def test_uproot_says_what_an_object_member_needs(muon_model, per_value, object_file):
-    _, model_id, _ = muon_model
-    output = run_python(
-        "import uproot, baler_root, numpy as np\n"
-        f"t = uproot.open('{object_file}')['events']\n"
-        f"r = uproot.open('{per_value[0]}')['events']\n"
-        "print('px ok:', len(t['Muon_Px'].array()))\n"
-        # carriers whose entry offsets derive from Muon_Px's basket: uproot fetches that basket
-        "for b in ('Muon_Py', 'Muon_Pz', 'Muon_Iso'):\n"
-        "    a, ref = t[b].array(library='np'), r[b].array(library='np')\n"
-        "    same = len(a) == len(ref) and all(np.array_equal(x.view(np.uint32), y.view(np.uint32)) for x, y in zip(a, ref))\n"
-        "    print(b, 'same:', same)\n"
-        "try:\n    t['Muon_E'].array()\nexcept baler_root.BalerDecodeError as e:\n    print('error:', e)\n")
-    assert "px ok: 2421" in output, output
-    for member in ("Muon_Py", "Muon_Pz", "Muon_Iso"):
-        assert f"{member} same: True" in output, output
-    assert re.search(rf"error: .*Muon_E.*object model {model_id}.*Muon_Px, Muon_Py, Muon_Pz", output), output
+UPROOT_READS = """
+import hashlib, awkward as ak, uproot, baler_root
+from baler_root import _uproot
+objects, reference = uproot.open(OBJECTS)['events'], uproot.open(REFERENCE)['events']
+flat = lambda array: ak.to_numpy(ak.flatten(array, axis=None))  # noqa: E731
+# the whole tree first, in this fresh process: every branch as in the per-value file, bit for bit
+whole = objects.arrays()
+for name in reference.keys():
+    x, y = whole[name], reference[name].array()
+    counts = x.ndim == 1 or ak.to_list(ak.num(x, axis=1)) == ak.to_list(ak.num(y, axis=1))
+    if not counts or flat(x).tobytes() != flat(y).tobytes():
+        print('differs:', name)
+print('whole:', len(reference.keys()), 'fetched:', _uproot._context_baskets_fetched)
+# then each member alone, with nothing cached: baler_root fetches its context baskets itself
+for name in ALONE:
+    _uproot._context_cache.clear()
+    _uproot._context_branches.clear()
+    fetched = _uproot._context_baskets_fetched
+    digests = [hashlib.sha1(flat(tree[name].array()).tobytes()).hexdigest() for tree in (objects, reference)]
+    print('alone:', name, digests[0] == digests[1], objects[name].num_baskets, _uproot._context_baskets_fetched - fetched)
+"""
+
+
+def uproot_reads(objects, reference, alone):
+    """uproot (baler_root) in a fresh process: {name: (same values as `reference`, baskets, context
+    baskets fetched)} of each branch of `alone` read by itself; asserts that the whole tree reads as
+    `reference` does and that doing so fetched no context basket (the carriers that the file's object
+    models name are kept as uproot decodes them, before their members)."""
+    output = run_python(f"OBJECTS, REFERENCE, ALONE = '{objects}', '{reference}', {list(alone)!r}\n" + UPROOT_READS)
+    assert "differs:" not in output and re.search(r"^whole: \d+ fetched: 0$", output, re.M), output
+    found = {name: (same == "True", int(baskets), int(fetched))
+             for name, same, baskets, fetched in re.findall(r"^alone: (\S+) (\w+) (\d+) (\d+)$", output, re.M)}
+    assert sorted(found) == sorted(alone), output
+    return found
+
+
+def test_uproot_reads_object_members_as_root_does(object_file, per_value):
+    """uproot (baler_root) reads the file ROOT wrote with the muon model as ROOT reads it: every
+    basket of every branch to ROOT's bytes (each branch read alone, basket by basket), the whole tree
+    to the per-value file's values, and Muon_E alone, fetching its three carriers' baskets for each
+    of its baskets (as the plugin does); Muon_Py alone fetches Muon_Px's (its entry offsets). Before,
+    Muon_E raised BalerDecodeError: baler_root did not fetch other members' values."""
+    assert uproot_digests(object_file) == basket_digests(object_file)
+    found = uproot_reads(object_file, per_value[0], ["Muon_E", "Muon_Py"])
+    baskets = found["Muon_E"][1]
+    assert baskets >= 2 and found["Muon_E"] == (True, baskets, 3 * baskets), found
+    assert found["Muon_Py"] == (True, baskets, baskets), found
+
+
+@pytest.fixture
+def fresh_context():
+    """baler_root's context cache emptied before and after a test that reads in this process."""
+    def empty():
+        for name in ("_context_cache", "_context_branches"):
+            getattr(_uproot, name, set()).clear()  # (a baler_root without them fetches nothing)
+    empty()
+    yield
+    empty()
+
+
+def damage(path, out, branch, basket, at):
+    """A copy of `path` as `out` with one byte of `branch`'s basket `basket` flipped: `at` bytes into
+    its Baler block's payload, or -`at` bytes into its key (TKey header) when `at` is negative."""
+    data = bytearray(pathlib.Path(path).read_bytes())
+    with uproot.open(path) as file:
+        source = file["events"][branch]
+        start = int(source.member("fBasketSeek")[basket])
+        size = int(source.member("fBasketBytes")[basket])
+    key_length = int.from_bytes(data[start + 14:start + 16], "big")  # TKey: Nbytes, Version, ObjLen, Datime, KeyLen
+    offset = start - at if at < 0 else start + key_length + 9 + at
+    assert start <= offset < start + size
+    data[offset] ^= 0x5A
+    out.write_bytes(bytes(data))
+    return out
+
+
+# Where a carrier basket is damaged (bytes into its Baler payload, or -bytes into its key), and what
+# the member's error then says of it.
+CARRIER_FAULTS = {
+    "payload": (200, "decoded: checksum mismatch"),  # the pcodec streams: decode to other bytes
+    "objlen": (-8, "decoded: block 1 decodes to"),  # the key's decoded length (bytes 6-9)
+    "keylen": (-15, "read: ValueError: unrecognized compression algorithm"),  # uproot's own error
+}
+
+
+@pytest.mark.parametrize("fault", sorted(CARRIER_FAULTS))
+def test_uproot_damaged_carrier_basket_is_one_clear_error(object_file, tmp_path, fresh_context, fault):
+    """A member whose context basket is damaged (its Baler block, the decoded length its key records,
+    or the key's length, which uproot itself then fails on) raises BalerDecodeError naming the
+    member's basket and which context basket failed why; the other baskets still read."""
+    at, cause = CARRIER_FAULTS[fault]
+    with uproot.open(object_file) as file:
+        entries = file["events"]["Muon_Px"].basket_entry_start_stop(0)[1]
+    damaged = damage(object_file, tmp_path / "damaged.root", "Muon_Px", 0, at)
+    tree = uproot.open(damaged)["events"]
+    with pytest.raises(baler_root.BalerDecodeError) as raised:
+        tree["Muon_E"].basket(0)
+    message = str(raised.value)
+    assert message.startswith("cannot decode a Baler block in branch 'Muon_E' of tree 'events', basket 0 "), message
+    assert f"Muon_E's context: branch Muon_Px's basket of entries 0+{entries} cannot be {cause}" in message, message
+    assert str(damaged) in message, message
+    assert tree["Muon_E"].basket(1).data.size > 0
+
+
+def test_uproot_refuses_context_of_other_entries(object_file, fresh_context, monkeypatch):
+    """The context must be that of the entries the member's block records: carriers' baskets of other
+    entries (their count differs) or a block found in a basket of other entries are a BalerDecodeError
+    naming the member, its entries and the cause, never other values."""
+    tree = uproot.open(object_file)["events"]
+    branch = tree["Muon_E"]
+    (first, stop), (other_first, other_stop) = branch.basket_entry_start_stop(0), branch.basket_entry_start_stop(1)
+    fetch = _uproot._carrier
+    monkeypatch.setattr(_uproot, "_carrier", lambda name, _first, _entries, member, file_path:
+                        fetch(name, other_first, other_stop - other_first, member, file_path))
+    with pytest.raises(baler_root.BalerDecodeError) as raised:
+        branch.basket(0)
+    message = str(raised.value)
+    assert "in branch 'Muon_E' of tree 'events', basket 0 " in message, message
+    assert f"decoded with the values of Muon_Px, Muon_Py, Muon_Pz for entries {first}+{stop - first}" in message, message
+    monkeypatch.setattr(_uproot, "_carrier", fetch)
+    monkeypatch.setattr(branch, "basket_entry_start_stop", lambda k: (first + 1, stop))
+    with pytest.raises(baler_root.BalerDecodeError, match=re.escape(
+            f"the block of member Muon_E, entries {first}+{stop - first}, is in the basket of branch Muon_E, "
+            f"entries {first + 1}+{stop - first - 1}: damaged")):
+        branch.basket(0)
 
 
 COLLECTIONS = ("Jet", "Muon", "Electron", "Photon")
@@ -292,32 +405,18 @@ def test_compress_codes_members_as_the_hook_does(baler, muon_model, per_value, o
     assert recompressed[1:] == hook[1:]
 
 
-UPROOT_READS = """
-import awkward as ak, uproot, baler_root
-objects, reference = uproot.open(OBJECTS)['events'], uproot.open(REFERENCE)['events']
-for name in reference.keys():
-    if name in MEMBERS:
-        try:
-            objects[name].array()
-            print('member read:', name)
-        except baler_root.BalerDecodeError as e:
-            print('member error:', name, e)
-    elif ak.to_list(objects[name].array()) != ak.to_list(reference[name].array()):
-        print('differs:', name)
-print('done')
-"""
-
-
-def test_uproot_reads_the_compressed_file_but_the_members(collection_models, compressed):
-    """uproot (baler_root) reads every branch of the compressed file as in the bits:10 one, but the
-    members coded with their context: it says what each needs, as for a file ROOT wrote."""
+def test_uproot_reads_the_compressed_file_as_root_does(compressed):
+    """uproot (baler_root) reads the file `baler compress` wrote with the four collections' object
+    models as ROOT reads it: every basket of every branch to ROOT's bytes, the whole tree to the
+    values of `baler compress --codec bits:10`, and each collection's E alone (its context fetched).
+    Before, the members raised BalerDecodeError."""
+    objects = compressed / "objects1.root"
+    assert uproot_digests(objects) == basket_digests(objects)
     members = [f"{collection}_E" for collection in COLLECTIONS]
-    output = run_python(f"OBJECTS, REFERENCE, MEMBERS = '{compressed / 'objects1.root'}', "
-                        f"'{compressed / 'bits10.root'}', {members!r}\n" + UPROOT_READS)
-    assert "done" in output and "differs:" not in output and "member read:" not in output, output
-    for collection, (_, model_id) in collection_models.items():
-        context = ", ".join(f"{collection}_{carrier}" for carrier in ("Px", "Py", "Pz"))
-        assert re.search(rf"member error: {collection}_E .*object model {model_id}.*{context}", output), output
+    found = uproot_reads(objects, compressed / "bits10.root", members)
+    for member in members:
+        same, baskets, fetched = found[member]
+        assert same and baskets >= 1 and fetched == 3 * baskets, (member, found)
 
 
 def test_compress_never_keeps_a_member_block_whose_context_changes(baler, compressed, tmp_path):

@@ -9,8 +9,11 @@ libBalerROOT writes (magic ``BA\\x01`` in ROOT's block header), with the same Ru
 plugin uses. Without the import, uproot stops at the first Baler basket with
 ``ValueError: unrecognized compression algorithm: b'BA'``.
 
-Blocks of the ``ae:`` codec need their model: its ``.balm`` file is looked up by id in the
-folders of ``BALER_MODEL_PATH`` (reading models stored in the ROOT file itself is not implemented).
+Blocks of the ``ae:`` codec need their model: the one the ROOT file stores (key
+``baler_model_<id>``), else its ``.balm`` file, looked up by id in the folders of
+``BALER_MODEL_PATH``. A member of an object model (a collection's branch coded with the decoded
+values of other members of the same entries) is decoded with those members' baskets, which
+baler_root reads through uproot itself from the same tree (and caches, bounded).
 
 A block that cannot be decoded raises :class:`BalerDecodeError` (a ``ValueError``) naming the
 branch, the basket's entries, the file and the cause; no value of that basket is returned.

@@ -12,6 +12,7 @@ branch's ``compression`` property says Baler(level) instead of raising.
 """
 
 import base64
+import bisect
 import inspect
 import os
 import pathlib
@@ -143,26 +144,32 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
         out = output[filled : filled + decoded_size]
         try:
             needs = _codec.block_context(bytes(payload))
-            if needs is not None and needs["context"]:
-                first, stop = needs["first_entry"], needs["first_entry"] + needs["entries"]
-                derived = f", its entry offsets from {needs['offsets_from']}'s" if needs["offsets_from"] else ""
-                raise BalerDecodeError(
-                    f"member {needs['member']} is coded with object model {needs['model']} and the decoded values of "
-                    f"{', '.join(needs['context'])} for entries {first}..{stop}{derived}: baler_root does not fetch "
-                    "other members' values; read this branch with ROOT and libBalerROOT",
-                    file_path,
-                )
-            if needs is not None and needs["offsets_from"]:
+            if needs is not None and needs["model"] is not None:
+                # an object model's member, coded with the decoded values of its context members'
+                # baskets of the same entries (and its entry offsets maybe derived from another's)
+                model = _model(needs["model"], file_path)
+                member, first, entries = _member_basket(needs, file_path)
+                offsets = _carrier(needs["offsets_from"], first, entries, member, file_path) if needs["offsets_from"] else None
+                context = [_carrier(name, first, entries, member, file_path) for name in needs["context"]]
+                try:
+                    _codec.decode_block(payload, out, model, offsets=offsets, context=context, member=member,
+                                        first_entry=first, entries=entries)
+                except _codec.BlockError as err:
+                    raise type(err)(
+                        f"{err} (member {member} of object model {needs['model']}, decoded with the values of "
+                        f"{', '.join(needs['context'])} for entries {first}+{entries})"
+                    ) from None
+            elif needs is not None and needs["offsets_from"]:
                 # a member whose entry offsets derive from its model's first carrier's basket
-                _codec.decode_block(payload, out, offsets=_source_offsets(needs, file_path))
+                member, first, entries = _member_basket(needs, file_path)
+                _codec.decode_block(payload, out, offsets=_carrier(needs["offsets_from"], first, entries, member, file_path))
             else:
                 try:
                     _codec.decode_block(payload, out)
                 except _codec.MissingModelError:
                     _codec.decode_block(payload, out, _model(_codec.block_model_id(bytes(payload)), file_path))
-            captured = getattr(_reading, "capture", None)
-            if captured is not None:
-                captured.append((bytes(payload), out.tobytes()))
+            if decoded_size == uncompressed_bytes:
+                _keep_carrier(payload, out)
         except _codec.UnsupportedBlockError as err:
             raise BalerDecodeError(f"{err}; written by a newer Baler? Upgrade baler_root", file_path) from None
         except _codec.BlockError as err:
@@ -177,49 +184,204 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
     return uproot.source.chunk.Chunk.wrap(chunk.source, output)
 
 
-# The entry offsets (I32 values) of the offsets sources' baskets read so far, by file, tree, branch
-# and entry range: a few members of one collection derive theirs from the same basket.
-_source_offsets_cache = {}
-_SOURCE_OFFSETS_KEPT = 64
+# How deep one member's context may go: a member's context basket may itself derive its entry
+# offsets from another basket (two levels, as the ROOT plugin fetches); a deeper chain, or one that
+# comes back to a basket being read, is refused rather than followed.
+_MAX_CONTEXT_DEPTH = 4
 
 
-def _source_offsets(needs, file_path):
-    """The I32 values of the basket a member's block derives its entry offsets from (`needs`, the
-    block's record): that member's basket of the same entries in the same tree, read by uproot (and
-    so decoded here; it must be one Baler block that needs nothing itself)."""
+class _ContextCache:
+    """Decoded values of carrier baskets (ContextBasket), by file, tree, branch and entry range:
+    a collection's members use the same baskets of their carriers. Bounded, as the ROOT plugin's
+    (ObjectContext.cxx): the oldest go first past 4096 baskets or 64 MiB of values."""
+
+    MAX_ENTRIES = 4096
+    MAX_BYTES = 64 << 20
+
+    def __init__(self):
+        self._values = {}  # insertion order: the oldest first
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            return self._values.get(key)
+
+    def put(self, key, values):
+        with self._lock:
+            self._erase(key)
+            self._values[key] = values
+            self._bytes += values.nbytes
+            while len(self._values) > self.MAX_ENTRIES or self._bytes > self.MAX_BYTES:
+                self._erase(next(iter(self._values)))
+
+    def _erase(self, key):
+        values = self._values.pop(key, None)
+        if values is not None:
+            self._bytes -= values.nbytes
+
+    def clear(self):
+        with self._lock:
+            self._values.clear()
+            self._bytes = 0
+
+
+_context_cache = _ContextCache()
+
+# The branches (file, tree, branch) that members' blocks have named as their context or offsets
+# source in this process: uproot's own decoding of their baskets is kept in the cache, so that
+# the members read next find their context without reading and decoding it again.
+_context_branches = set()
+
+# How many context baskets _carrier has read and decoded itself in this process (a diagnostic for
+# the tests, as the plugin's context_baskets_fetched).
+_context_baskets_fetched = 0
+
+
+def _tree_key(branch):
+    """(file path, uproot's key of the tree: the file's UUID, directory, name and cycle): where a
+    branch's baskets are, for the cache keys."""
+    return (branch.file.file_path, branch.tree.cache_key)
+
+
+def _basket_entries(basket):
+    """(first entry, entries) of the basket being read."""
+    start, stop = basket.parent.basket_entry_start_stop(basket.basket_num)
+    return int(start), int(stop - start)
+
+
+def _member_basket(needs, file_path):
+    """(branch name, first entry, entries) of the basket being read, checked against what its
+    block records (`needs`): a block that records other entries, or another member, is damaged or
+    was moved into another basket."""
     basket = getattr(_reading, "basket", None)
-    name, first, entries = needs["offsets_from"], needs["first_entry"], needs["entries"]
-    what = f"the block derives its entry offsets from {name}'s basket of entries {first}+{entries}"
-    if basket is None:
-        raise BalerDecodeError(f"{what}, and the basket being read names no tree to find it in", file_path)
+    if basket is None or basket.basket_num is None:
+        raise BalerDecodeError(
+            "the block needs other branches' baskets (object model), and the basket being read names no "
+            "tree to find them in",
+            file_path,
+        )
+    name = basket.parent.name
+    first, entries = _basket_entries(basket)
+    if (needs["member"] is not None and needs["member"] != name) or (needs["first_entry"], needs["entries"]) != (first, entries):
+        member = needs["member"] if needs["member"] is not None else "with derived entry offsets"
+        raise BalerDecodeError(
+            f"the block of member {member}, entries {needs['first_entry']}+{needs['entries']}, is in the basket "
+            f"of branch {name}, entries {first}+{entries}: damaged",
+            file_path,
+        )
+    return name, first, entries
+
+
+def _carrier(name, first, entries, member, file_path):
+    """The decoded values (ContextBasket) of branch `name`'s basket of entries first+entries in the
+    tree being read, as the context of `member`'s basket: cached, or read through uproot (and so
+    decoded here, with whatever it needs in turn, at most _MAX_CONTEXT_DEPTH levels deep). It must
+    be one Baler block holding the whole basket, as the writer codes a member only with such."""
+    basket = _reading.basket  # set: _member_basket checked it
     tree = basket.parent.tree
-    key = (file_path, tree.name, name, first, entries)
-    if key in _source_offsets_cache:
-        return _source_offsets_cache[key]
-    if name == basket.parent.name or name not in tree.keys(recursive=False):
-        raise BalerDecodeError(f"{what}: tree {tree.name!r} has no such other branch", file_path)
+    where = _tree_key(basket.parent)
+    key = (*where, name, first, entries)
+    _context_branches.add((*where, name))
+    values = _context_cache.get(key)
+    if values is not None:
+        return values
+    what = f"{member}'s context: branch {name}'s basket of entries {first}+{entries}"
+    if name == member:
+        raise BalerDecodeError(f"{what}: the branch itself (damaged block)", file_path)
+    chain = getattr(_reading, "chain", ())
+    if (name, first, entries) in chain or len(chain) >= _MAX_CONTEXT_DEPTH:
+        path = " -> ".join(f"{n} {f}+{e}" for n, f, e in (*chain, (name, first, entries)))
+        raise BalerDecodeError(f"{what}: the context of the context goes too deep or in a circle ({path})", file_path)
+    if name not in tree.keys(recursive=False):
+        raise BalerDecodeError(f"{what}: tree {tree.name!r} has no such branch", file_path)
     source = tree[name]
-    for k in range(source.num_baskets):
-        if source.basket_entry_start_stop(k) == (first, first + entries):
-            break
-    else:
+    starts = source.entry_offsets
+    k = bisect.bisect_left(starts, first)
+    if k >= source.num_baskets or starts[k] != first or starts[k + 1] != first + entries:
         raise BalerDecodeError(f"{what}: {name} has no basket of these entries", file_path)
-    outer = getattr(_reading, "capture", None)
+    outer_capture = getattr(_reading, "capture", None)
     _reading.capture = captured = []
+    _reading.chain = (*chain, (member, first, entries))
     try:
-        source.basket(k)
+        read = source.basket(k)
+    except BalerDecodeError as err:
+        raise BalerDecodeError(f"{what} cannot be decoded: {err.cause}", file_path) from None
+    except Exception as err:  # uproot's own errors on a damaged basket (key, ROOT block)
+        raise BalerDecodeError(f"{what} cannot be read: {type(err).__name__}: {err}", file_path) from err
     finally:
-        _reading.capture = outer
-    if len(captured) != 1 or _codec.block_context(captured[0][0]) is not None:
-        raise BalerDecodeError(f"{what}: that basket is not one Baler block that needs nothing", file_path)
-    offsets = _codec.block_ints(*captured[0])
-    if len(_source_offsets_cache) >= _SOURCE_OFFSETS_KEPT:
-        _source_offsets_cache.pop(next(iter(_source_offsets_cache)))
-    _source_offsets_cache[key] = offsets
-    return offsets
+        _reading.capture = outer_capture
+        _reading.chain = chain
+    if len(captured) != 1 or len(captured[0][1]) != read.member("fObjlen"):
+        raise BalerDecodeError(f"{what} is not stored as one Baler block", file_path)
+    try:
+        values = _codec.context_basket(*captured[0])
+    except _codec.BlockError as err:
+        raise BalerDecodeError(f"{what} holds no column of values: {err}", file_path) from None
+    global _context_baskets_fetched
+    _context_baskets_fetched += 1
+    _context_cache.put(key, values)
+    return values
+
+
+def _keep_carrier(payload, out):
+    """A block that decoded the whole basket being read: its values are kept as context when its
+    branch is a context member (a member's block has named it, or an object model stored in the
+    file does), so that the members read next, or later, need not read and decode it again; and
+    captured when it is being fetched as context (`_carrier`)."""
+    captured = getattr(_reading, "capture", None)
+    if captured is not None:
+        captured.append((payload, out))
+        return
+    basket = getattr(_reading, "basket", None)
+    if basket is None or basket.basket_num is None:
+        return
+    branch = basket.parent
+    where = _tree_key(branch)
+    if (*where, branch.name) not in _context_branches and branch.name not in _file_context_members(branch.file):
+        return
+    try:
+        values = _codec.context_basket(payload, out)
+    except _codec.BlockError:
+        return  # both float kinds: no member's context
+    _context_cache.put((*where, branch.name, *_basket_entries(basket)), values)
+
+
+# The context members of the object models each file read so far stores (by path and UUID): their
+# baskets are kept as uproot decodes them. Bounded: one small set per file, the oldest dropped.
+_file_context = {}
+_FILE_CONTEXT_KEPT = 256
+
+
+def _file_context_members(file):
+    """The branch names the object models stored in `file` (keys baler_model_<id>) name as context;
+    read once per file. A model that cannot be read names none here (its members' reads say why)."""
+    key = (file.file_path, file.hex_uuid)
+    names = _file_context.get(key)
+    if names is not None:
+        return names
+    names = set()
+    outer = getattr(_reading, "file", None)
+    _reading.file = file
+    try:
+        for name in file.root_directory.keys(recursive=False, cycle=False):
+            if name.startswith(_MODEL_KEY_PREFIX):
+                try:
+                    model = _model_in_file(name[len(_MODEL_KEY_PREFIX):])
+                except BalerDecodeError:
+                    continue
+                if model is not None and model.is_object:
+                    names.update(model.context_members())
+    finally:
+        _reading.file = outer
+    if len(_file_context) >= _FILE_CONTEXT_KEPT:
+        _file_context.pop(next(iter(_file_context)))
+    _file_context[key] = names = frozenset(names)
+    return names
 
 
 # Models of the ae: codec found so far, by id: parsed once per process.
+_MODEL_KEY_PREFIX = "baler_model_"
 _models = {}
 
 
@@ -232,7 +394,7 @@ def _model_in_file(model_id):
     """The model stored in the file being read, as the ROOT plugin writes it: the top-level key
     baler_model_<id>, a TObjString holding the .balm bytes in base64; None when it is not there."""
     file = getattr(_reading, "file", None)
-    key = f"baler_model_{model_id}"
+    key = f"{_MODEL_KEY_PREFIX}{model_id}"
     if file is None or key not in file.root_directory:
         return None
     try:

@@ -41,22 +41,85 @@ fn block_error(err: CodecError) -> PyErr {
     }
 }
 
-/// A parsed `.balm` model of the ae: codec, immutable, for decoding the blocks coded with it.
+/// Either kind of parsed `.balm` model: the ae: codec's autoencoder, or an object model (whose
+/// members' blocks also need their context members' decoded values).
+enum Parsed {
+    Autoencoder(baler_codec::Model),
+    Object(baler_codec::ObjectModel),
+}
+
+/// A parsed `.balm` model, immutable, for decoding the blocks coded with it: an ae: autoencoder
+/// or an object model (the file's magic says which, as for the ROOT plugin).
 #[pyclass(frozen, module = "baler_root._codec")]
-struct Model(baler_codec::Model);
+struct Model(Parsed);
 
 #[pymethods]
 impl Model {
     /// Parses and verifies the bytes of a `.balm` file; raises ModelError when they are not one.
     #[new]
     fn new(bytes: &[u8]) -> PyResult<Self> {
-        baler_codec::Model::parse(bytes).map(Model).map_err(|err| ModelError::new_err(err.to_string()))
+        let parsed = if bytes.starts_with(&baler_codec::OBJECT_MODEL_MAGIC) {
+            baler_codec::ObjectModel::parse(bytes).map(Parsed::Object)
+        } else {
+            baler_codec::Model::parse(bytes).map(Parsed::Autoencoder)
+        };
+        parsed.map(Model).map_err(|err| ModelError::new_err(err.to_string()))
     }
 
     /// The model's id (32 hex digits), as blocks coded with it name it.
     #[getter]
     fn id(&self) -> String {
-        self.0.id().to_string()
+        match &self.0 {
+            Parsed::Autoencoder(m) => m.id().to_string(),
+            Parsed::Object(m) => m.id().to_string(),
+        }
+    }
+
+    /// Whether this is an object model (a collection's members coded with each other's values).
+    #[getter]
+    fn is_object(&self) -> bool {
+        matches!(self.0, Parsed::Object(_))
+    }
+
+    /// The members whose decoded values an object model's other members are coded with (its
+    /// carriers that some member names as context); empty for an autoencoder.
+    fn context_members(&self) -> Vec<String> {
+        let Parsed::Object(m) = &self.0 else { return Vec::new() };
+        let mut names: Vec<String> = Vec::new();
+        for i in 0..m.members().len() {
+            for name in m.context_names(i) {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_string());
+                }
+            }
+        }
+        names
+    }
+}
+
+/// A basket's decoded values as the context of other members' blocks (what the ROOT plugin
+/// caches per carrier basket): its float values as f64 and its I32 values (ROOT's entry offsets).
+#[pyclass(frozen, module = "baler_root._codec")]
+struct ContextBasket(baler_codec::ContextValues);
+
+#[pymethods]
+impl ContextBasket {
+    /// The number of float values (a member's context column).
+    #[getter]
+    fn floats(&self) -> usize {
+        self.0.floats.len()
+    }
+
+    /// The number of I32 values (entry offsets).
+    #[getter]
+    fn ints(&self) -> usize {
+        self.0.ints.len()
+    }
+
+    /// The memory the values take, in bytes.
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.0.floats.len() * 8 + self.0.ints.len() * 4
     }
 }
 
@@ -93,11 +156,17 @@ fn block_context<'py>(py: Python<'py>, block: &[u8]) -> PyResult<Option<Bound<'p
     Ok(Some(d))
 }
 
-/// The I32 values (ROOT's entry offsets) of `decoded`, the bytes a block decoded to, in layout
-/// order: what the blocks that derive their entry offsets from this basket need.
+/// The context values of `decoded`, the bytes a block decoded to: its float values (one kind, in
+/// layout order) and its I32 values, as the blocks coded with this basket as context (or deriving
+/// their entry offsets from it) need them. Raises BlockError for a block with both float kinds.
 #[pyfunction]
-fn block_ints(block: &[u8], decoded: &[u8]) -> PyResult<Vec<i32>> {
-    baler_codec::decoded_context(block, decoded).map(|c| c.ints).map_err(block_error)
+fn context_basket(block: PyBuffer<u8>, decoded: PyBuffer<u8>) -> PyResult<ContextBasket> {
+    let block_ptr = contiguous(&block, "the block")?;
+    let decoded_ptr = contiguous(&decoded, "the decoded bytes")?;
+    // SAFETY: both buffers are exported by their owners and held until this function returns,
+    // which only reads them (holding the GIL: no Python code runs meanwhile).
+    let (block_bytes, decoded_bytes) = unsafe { (block_ptr.as_ref(), decoded_ptr.as_ref()) };
+    baler_codec::decoded_context(block_bytes, decoded_bytes).map(ContextBasket).map_err(block_error)
 }
 
 /// The C-contiguous memory of a byte buffer (a numpy uint8 array, bytes, bytearray, memoryview).
@@ -118,10 +187,24 @@ fn overlap(a: NonNull<[u8]>, b: NonNull<[u8]>) -> bool {
 /// (`UnsupportedBlockError` for a newer format, `MissingModelError` without the block's model)
 /// with the codec's one-line cause; `out` then holds no meaningful values. A block whose entry
 /// offsets derive from another member's basket (`block_context`'s `offsets_from`) needs that
-/// basket's I32 values as `offsets`.
+/// basket's values as `offsets` (a ContextBasket). An object model's member (`block_context`'s
+/// `context`) needs its object `model`, the ContextBasket of each context member in the block's
+/// order as `context`, and the basket being read: its branch `member` and its entries
+/// `first_entry`+`entries` (the codec checks them against what the block records).
 #[pyfunction]
-#[pyo3(signature = (block, out, model=None, offsets=None))]
-fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>, model: Option<&Bound<'_, Model>>, offsets: Option<Vec<i32>>) -> PyResult<()> {
+#[pyo3(signature = (block, out, model=None, offsets=None, context=None, member=None, first_entry=0, entries=0))]
+#[allow(clippy::too_many_arguments)]
+fn decode_block(
+    py: Python<'_>,
+    block: PyBuffer<u8>,
+    out: PyBuffer<u8>,
+    model: Option<&Bound<'_, Model>>,
+    offsets: Option<&Bound<'_, ContextBasket>>,
+    context: Option<Vec<Bound<'_, ContextBasket>>>,
+    member: Option<String>,
+    first_entry: u64,
+    entries: u64,
+) -> PyResult<()> {
     if out.readonly() {
         return Err(PyValueError::new_err("the output buffer is read-only"));
     }
@@ -135,12 +218,28 @@ fn decode_block(py: Python<'_>, block: PyBuffer<u8>, out: PyBuffer<u8>, model: O
     // (checked above) and `out` is writable. The caller (baler_root._uproot) passes a view of the
     // file's bytes and a freshly allocated array that no other code holds.
     let (block_bytes, out_bytes) = unsafe { (block_ptr.as_ref(), &mut *out_ptr.as_ptr()) };
-    // Decoding is pure Rust on memory Python does not touch: let other threads (uproot's
-    // decompression executor) run meanwhile.
     let model = model.map(|model| &model.get().0);
-    match offsets {
-        Some(offsets) => py.detach(|| baler_codec::decode_block_with_offsets(block_bytes, out_bytes, &offsets)),
-        None => py.detach(|| baler_codec::decode_block_with_model(block_bytes, out_bytes, model)),
+    let offsets = offsets.map(|o| o.get().0.ints.as_slice());
+    // Decoding is pure Rust on memory Python does not touch (the context values are immutable,
+    // held by `context`): let other threads (uproot's decompression executor) run meanwhile.
+    if let Some(context) = context {
+        let Some(Parsed::Object(object)) = model else {
+            // (a crafted block can name the id of an ae: model the reader holds)
+            return Err(BlockError::new_err("a block decoded with context needs an object model"));
+        };
+        let member = member.ok_or_else(|| PyValueError::new_err("a block decoded with context needs its member's name"))?;
+        let index = object
+            .member(&member)
+            .ok_or_else(|| BlockError::new_err(format!("object model {} has no member {member}", object.id())))?;
+        let columns: Vec<&[f64]> = context.iter().map(|c| c.get().0.floats.as_slice()).collect();
+        let coding = baler_codec::ObjectCoding { model: object, member: index, first_entry, entries, context: &columns, offsets };
+        return py.detach(|| baler_codec::decode_block_in_context(block_bytes, out_bytes, &coding)).map_err(block_error);
+    }
+    match (offsets, model) {
+        (Some(offsets), _) => py.detach(|| baler_codec::decode_block_with_offsets(block_bytes, out_bytes, offsets)),
+        (None, Some(Parsed::Autoencoder(m))) => py.detach(|| baler_codec::decode_block_with_model(block_bytes, out_bytes, Some(m))),
+        // an object member's block without its context: the codec names what it needs
+        (None, _) => py.detach(|| baler_codec::decode_block(block_bytes, out_bytes)),
     }
     .map_err(block_error)
 }
@@ -150,8 +249,9 @@ fn _codec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_block, m)?)?;
     m.add_function(wrap_pyfunction!(block_model_id, m)?)?;
     m.add_function(wrap_pyfunction!(block_context, m)?)?;
-    m.add_function(wrap_pyfunction!(block_ints, m)?)?;
+    m.add_function(wrap_pyfunction!(context_basket, m)?)?;
     m.add_class::<Model>()?;
+    m.add_class::<ContextBasket>()?;
     m.add("MissingModelError", m.py().get_type::<MissingModelError>())?;
     m.add("ModelError", m.py().get_type::<ModelError>())?;
     m.add("BlockError", m.py().get_type::<BlockError>())?;
