@@ -27,7 +27,7 @@ from baler_root import _uproot
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 COLLECTIONS = ["Jet", "Muon", "Electron", "Photon"]
-READS = ["Muon_E", "Muon_*", "Jet_E", "Jet_*", "Muon_Py", "*"]
+READS = ["Muon_E", "Muon_*", "Jet_E", "Jet_*", "Muon_Px", "Muon_Py", "*"]
 
 
 def read_seconds(path, glob):
