@@ -77,6 +77,18 @@ def read_seconds(path, glob):
     return float(re.search(r"objects_read: ([\d.]+) s", out).group(1))
 
 
+def train_collection_models(source, folder):
+    """`baler train` of an object model per collection of COLLECTIONS on `source` into `folder`:
+    (the BALER_POLICY rules that code each collection with its model, {collection: train output})."""
+    rules, outputs = [], {}
+    for c in COLLECTIONS:
+        model = folder / f"{c}.balm"
+        outputs[c] = subprocess.run(["baler", "train", source, "--tree", "events", "--branches", f"{c}_*", "--bound",
+                                     "bits:10", "--out", model], capture_output=True, text=True, check=True).stdout
+        rules.append(f"events/{c}_*=ae:bits:10:{model}")
+    return ",".join(rules), outputs
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("data", nargs="?", default=REPO.parent / "shared" / "data", type=pathlib.Path)
@@ -87,14 +99,9 @@ def main():
     source = args.data / "uproot-HZZ.root"
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        policy = []
-        for c in COLLECTIONS:
-            model = tmp / f"{c}.balm"
-            out = subprocess.run(["baler", "train", source, "--tree", "events", "--branches", f"{c}_*", "--bound", "bits:10",
-                                  "--out", model], capture_output=True, text=True, check=True).stdout
+        policy, outputs = train_collection_models(source, tmp)
+        for c, out in outputs.items():
             print(f"{c}: " + "; ".join(line.strip() for line in out.splitlines() if "norm of" in line or "linear in" in line))
-            policy.append(f"events/{c}_*=ae:bits:10:{model}")
-        policy = ",".join(policy)
         per_value, objects = tmp / "bits10.root", tmp / "objects.root"
         rewrite(source, per_value)
         rewrite(source, objects, policy)

@@ -24,9 +24,7 @@ import uproot
 
 import baler_root  # noqa: F401 (teaches uproot to read Baler blocks)
 from baler_root import _uproot
-
-REPO = pathlib.Path(__file__).resolve().parent.parent
-COLLECTIONS = ["Jet", "Muon", "Electron", "Photon"]
+from objects_hzz import REPO, root_macro, train_collection_models
 READS = ["Muon_E", "Muon_*", "Jet_E", "Jet_*", "Muon_Px", "Muon_Py", "*"]
 
 
@@ -48,18 +46,12 @@ def main():
     source = args.data / "uproot-HZZ.root"
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        policy = []
-        for c in COLLECTIONS:
-            model = tmp / f"{c}.balm"
-            subprocess.run(["baler", "train", source, "--tree", "events", "--branches", f"{c}_*", "--bound", "bits:10",
-                            "--out", model], capture_output=True, check=True)
-            policy.append(f"events/{c}_*=ae:bits:10:{model}")
+        policy, _ = train_collection_models(source, tmp)
         chain = tmp / "chain.root"
-        call = f'{REPO / "bench" / "objects_read.C"}("{source}", "events", "", {args.copies}, "{chain}")'
-        subprocess.run(["root.exe", "-l", "-b", "-q", call], capture_output=True, check=True)
+        root_macro(REPO / "bench" / "objects_read.C", source, "events", "", args.copies, chain)
         files = {"bits:10": tmp / "bits10.root", "objects": tmp / "objects.root"}
         subprocess.run(["baler", "compress", chain, files["bits:10"], "--codec", "bits:10"], capture_output=True, check=True)
-        subprocess.run(["baler", "compress", chain, files["objects"], "--policy", ",".join(policy), "--codec", "bits:10"],
+        subprocess.run(["baler", "compress", chain, files["objects"], "--policy", policy, "--codec", "bits:10"],
                        capture_output=True, check=True)
         tree = uproot.open(files["objects"])["events"]
         print(f"{args.copies} copies of HZZ's tree: {tree.num_entries} entries, Muon_E {tree['Muon_E'].num_baskets} "

@@ -287,6 +287,25 @@ def test_uproot_damaged_carrier_basket_is_one_clear_error(object_file, tmp_path,
     assert tree["Muon_E"].basket(1).data.size > 0
 
 
+def test_uproot_context_chain_is_bounded(object_file, per_value, fresh_context, monkeypatch):
+    """With nothing cached, Muon_E's basket fetches Muon_Py's, whose block derives its entry offsets
+    from Muon_Px's basket: a chain of two fetches, read right. A chain longer than the bound
+    (_MAX_CONTEXT_DEPTH, lowered to 1 here) is refused with a BalerDecodeError that names it,
+    never followed (a crafted block could name a chain without end, or a circle)."""
+    monkeypatch.setattr(_uproot._ContextCache, "MAX_ENTRIES", 0)  # every context basket fetched anew
+    expected = uproot.open(per_value[0])["events"]["Muon_E"].basket(0).data.tobytes()
+    assert uproot.open(object_file)["events"]["Muon_E"].basket(0).data.tobytes() == expected
+    monkeypatch.setattr(_uproot, "_MAX_CONTEXT_DEPTH", 1)
+    branch = uproot.open(object_file)["events"]["Muon_E"]
+    first, stop = branch.basket_entry_start_stop(0)
+    entries = f"{first}+{stop - first}"
+    with pytest.raises(baler_root.BalerDecodeError) as raised:
+        branch.basket(0)
+    assert (f"Muon_E's context: branch Muon_Py's basket of entries {entries} cannot be decoded: Muon_Py's context: "
+            f"branch Muon_Px's basket of entries {entries}: the context of the context goes too deep or in a circle "
+            f"(Muon_E {entries} -> Muon_Px {entries})") in str(raised.value), raised.value
+
+
 def test_uproot_refuses_context_of_other_entries(object_file, fresh_context, monkeypatch):
     """The context must be that of the entries the member's block records: carriers' baskets of other
     entries (their count differs) or a block found in a basket of other entries are a BalerDecodeError
