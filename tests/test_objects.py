@@ -306,6 +306,26 @@ def test_uproot_context_chain_is_bounded(object_file, per_value, fresh_context, 
             f"(Muon_E {entries} -> Muon_Px {entries})") in str(raised.value), raised.value
 
 
+def test_uproot_context_memory_is_bounded(object_file, per_value, fresh_context, monkeypatch):
+    """baler_root's context cache drops its oldest baskets past its count or its bytes, and its set
+    of context branch names starts again past its bound: a read still gets the right values."""
+    cache = _uproot._ContextCache()
+    cache.MAX_ENTRIES, cache.MAX_BYTES = 3, 100
+    values = type("Values", (), {"nbytes": 40})
+    for key in range(5):
+        cache.put(key, values())
+    assert list(cache._values) == [3, 4] and cache._bytes == 80  # 3 x 40 > 100
+    cache.MAX_BYTES = 1000
+    for key in range(5, 9):
+        cache.put(key, values())
+    assert list(cache._values) == [6, 7, 8] and cache._bytes == 120
+    monkeypatch.setattr(_uproot, "_CONTEXT_BRANCHES_KEPT", 2)
+    expected = uproot.open(per_value[0])["events"]["Muon_E"].array(library="np")
+    got = uproot.open(object_file)["events"]["Muon_E"].array(library="np")
+    assert len(got) == len(expected) and all(a.tobytes() == b.tobytes() for a, b in zip(got, expected))
+    assert 1 <= len(_uproot._context_branches) <= 2, _uproot._context_branches
+
+
 def test_uproot_refuses_context_of_other_entries(object_file, fresh_context, monkeypatch):
     """The context must be that of the entries the member's block records: carriers' baskets of other
     entries (their count differs) or a block found in a basket of other entries are a BalerDecodeError

@@ -230,8 +230,10 @@ _context_cache = _ContextCache()
 
 # The branches (file, tree, branch) that members' blocks have named as their context or offsets
 # source in this process: uproot's own decoding of their baskets is kept in the cache, so that
-# the members read next find their context without reading and decoding it again.
+# the members read next find their context without reading and decoding it again. Bounded: past
+# 4096 names it starts again (names are learnt anew from the next members' blocks).
 _context_branches = set()
+_CONTEXT_BRANCHES_KEPT = 4096
 
 # How many context baskets _carrier has read and decoded itself in this process (a diagnostic for
 # the tests, as the plugin's context_baskets_fetched).
@@ -283,7 +285,10 @@ def _carrier(name, first, entries, member, file_path):
     tree = basket.parent.tree
     where = _tree_key(basket.parent)
     key = (*where, name, first, entries)
-    _context_branches.add((*where, name))
+    if (*where, name) not in _context_branches:
+        if len(_context_branches) >= _CONTEXT_BRANCHES_KEPT:
+            _context_branches.clear()
+        _context_branches.add((*where, name))
     values = _context_cache.get(key)
     if values is not None:
         return values
