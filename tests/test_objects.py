@@ -5,15 +5,18 @@ back exactly as the per-value codec at the bound gives it: these tests hold the 
 the bits:10 file, through readers that read the whole collection, one member alone (the plugin
 fetches the context baskets itself), with and without implicit multi-threading."""
 import json
+import os
 import pathlib
 import re
+import sys
 
 import pytest
 import uproot
 
 import baler_root
 from baler_root import _uproot
-from conftest import BUILD_LIB, MACROS, REPO, basket_digests, compare_trees, preload_env, run_baler, run_macro, run_python
+from conftest import (BUILD_LIB, MACROS, REPO, basket_digests, compare_trees, preload_env, run_baler, run_command,
+                      run_macro, run_python)
 from test_basket_rewrite import compress_json, stored_layout
 from test_fixtures import uproot_digests
 
@@ -324,6 +327,35 @@ def test_uproot_context_memory_is_bounded(object_file, per_value, fresh_context,
     got = uproot.open(object_file)["events"]["Muon_E"].array(library="np")
     assert len(got) == len(expected) and all(a.tobytes() == b.tobytes() for a, b in zip(got, expected))
     assert 1 <= len(_uproot._context_branches) <= 2, _uproot._context_branches
+
+
+UPROOT_MEMBER = """
+import sys, uproot, baler_root
+tree = uproot.open(sys.argv[1])['events']
+try:
+    print('read:', b''.join(v.tobytes() for v in tree['Muon_E'].array(library='np')).hex())
+except baler_root.BalerDecodeError as error:
+    print('raised:', error)
+"""
+
+
+def test_uproot_finds_the_object_model_in_baler_model_path(muon_model, per_value, object_file, tmp_path):
+    """A file without its object model (its baler_model_<id> key deleted) reads Muon_E with the
+    model's .balm file in a folder of BALER_MODEL_PATH, and without it raises BalerDecodeError naming
+    the model (each in a fresh process: baler_root keeps the models it has seen)."""
+    model, model_id, _ = muon_model
+    stripped = tmp_path / "without_model.root"
+    stripped.write_bytes(object_file.read_bytes())
+    run_python(f"import ROOT\nf = ROOT.TFile.Open('{stripped}', 'UPDATE')\nf.Delete('baler_model_{model_id};*')\nf.Close()\n")
+    with uproot.open(stripped) as file:
+        assert not [key for key in file.keys() if key.startswith("baler_model_")]
+    expected = b"".join(v.tobytes() for v in uproot.open(per_value[0])["events"]["Muon_E"].array(library="np")).hex()
+    env = {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
+    output = run_command([sys.executable, "-c", UPROOT_MEMBER, stripped], env=env).stdout
+    assert "raised: cannot decode a Baler block in branch 'Muon_E' of tree 'events', basket 0 " in output, output
+    assert f"model {model_id}, which the file does not hold, and BALER_MODEL_PATH is not set" in output, output
+    output = run_command([sys.executable, "-c", UPROOT_MEMBER, stripped], env={**env, "BALER_MODEL_PATH": model.parent}).stdout
+    assert output.strip() == f"read: {expected}", output[:500]
 
 
 def test_uproot_refuses_context_of_other_entries(object_file, fresh_context, monkeypatch):
