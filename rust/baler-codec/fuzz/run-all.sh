@@ -21,8 +21,9 @@ TARGETS=$(cargo fuzz list)
 N_TARGETS=$(echo "$TARGETS" | wc -w)
 PER_TARGET=$(( (3 * SECS + N_TARGETS - 1) / N_TARGETS ))
 cargo fuzz build --release
-# seed the decoder targets with valid blocks of every codec, and object-model members with
-# their model and context
+# seed the decoder targets with valid blocks of every codec (sentinel tables in per-value, AE and
+# object sections among them), and object-model members with their model and context (carriers and
+# members whose entry offsets derive from the first carrier's: section 20)
 cargo run --quiet --release --example fuzz_seeds -- fuzz/corpus
 # the autoencoder decoder target starts from the committed fixture blocks of both section
 # layouts (tags 17 and 18; their model is built in)

@@ -1,6 +1,7 @@
 //! Hostile autoencoder blocks: decoding with the committed fixture model (hidden layers, so the
 //! whole inference runs) returns Err or Ok, never panics. Seeded with the committed fixture blocks (both
-//! section layouts).
+//! section layouts) and `fuzz_seeds`' blocks of that model with sentinel tables (in the AE section
+//! and in its rest values' float section).
 #![no_main]
 use std::sync::OnceLock;
 
