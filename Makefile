@@ -195,8 +195,8 @@ test-fuzz: $(CARGO_FUZZ)
 # process of the tests runs with the ASan runtime preloaded (root.exe and python are not
 # instrumented), and every report goes to a file under build-sanitize/findings/: the target fails
 # when the tests fail or when any report was written, even by a process whose failure a test
-# expected. Not part of `make test` (it roughly doubles the time of the suites it runs); CI runs it
-# as its own job.
+# expected. Not part of `make test` (it roughly doubles the time of the suites it runs); CI (.ci/run)
+# runs it after `make test`.
 SANITIZE_BUILD := build-sanitize
 SANITIZE_FINDINGS = $(abspath $(SANITIZE_BUILD))/findings
 SANITIZE_TESTS ?= tests/test_faults.py tests/test_fixtures.py tests/test_walking_skeleton.py tests/test_selection.py \
