@@ -93,20 +93,63 @@ def must_change(spec: Spec, x: np.ndarray) -> np.ndarray:
         np.zeros(np.shape(x), dtype=bool)
 
 
+# A sentinel of a block makes up at least 1/SENTINEL_SHARE of its values (docs/format.md).
+SENTINEL_SHARE = 64
+
+
+def _sentinel_groups(q: np.ndarray) -> bool:
+    """Whether the positions q (increasing) at which one bit pattern came back exactly can be the
+    sentinel values of whole blocks: split into groups of consecutive positions, each of at least
+    2 and at least 1/64 of the values it spans (a block where the pattern is a sentinel gives
+    such a group)."""
+    m = len(q)
+    if m < 2:
+        return False
+    if q[-1] - q[0] + 1 <= SENTINEL_SHARE * m:
+        return True
+    ok = np.zeros(m + 1, dtype=bool)  # ok[j]: q[:j] splits so
+    ok[0] = True
+    for j in range(2, m + 1):
+        i = np.arange(j - 1)
+        ok[j] = bool((ok[: j - 1] & (q[j - 1] - q[: j - 1] + 1 <= SENTINEL_SHARE * (j - i))).any())
+    return bool(ok[m])
+
+
 def sentinels(spec: Spec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per value: a sentinel that bits:N kept exactly. Values that repeat in a block (sentinels
-    such as -999, constants) come back exactly under every spec (docs/format.md, sentinel table),
-    so a value bits:N would round that came back bit for bit, with its bit pattern kept so at least
-    twice among the values compared, is not required to change and is not unrounded."""
+    """Per value: a sentinel that bits:N kept exactly. Values that make up 1/64 of a block
+    (sentinels such as -999, constants) come back exactly under every spec (docs/format.md,
+    sentinel table): a value bits:N would round that came back bit for bit at its own position is
+    not required to change and is not unrounded when the values that came back so with its bit
+    pattern split into groups as the writer's tables would keep them: each group with none of
+    that pattern rounded between its values, at least 2 of them, and at least 1/64 of the values
+    from its first to its last. A value repeated a few times among many and left unrounded is
+    unrounded. x and y hold the values of one branch, in order (the twin of baler_bounds.h)."""
     shape = np.shape(x)
     x, y = np.asarray(x).reshape(-1), np.asarray(y).reshape(-1)
-    kept = must_change(spec, x) & (_bits(x) == _bits(y))
+    must = must_change(spec, x)
+    kept = must & (_bits(x) == _bits(y))
+    result = np.zeros(x.shape, dtype=bool)
     if not kept.any():
-        return kept.reshape(shape)
-    _, inverse, counts = np.unique(_bits(x)[kept], return_inverse=True, return_counts=True)
-    repeated = np.zeros(x.shape, dtype=bool)
-    repeated[np.flatnonzero(kept)] = counts[inverse.reshape(-1)] >= 2
-    return repeated.reshape(shape)
+        return result.reshape(shape)
+    patterns, counts = np.unique(_bits(x)[kept], return_counts=True)
+    candidates = set(patterns[counts >= 2].tolist())
+    # every value that must change, by bit pattern, in order within each pattern
+    at = np.flatnonzero(must)
+    keys = _bits(x)[at]
+    order = np.argsort(keys, kind="stable")
+    at, keys = at[order], keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    for start, end in zip(starts, np.r_[starts[1:], len(keys)]):
+        if int(keys[start]) not in candidates:
+            continue
+        positions, exact = at[start:end], kept[at[start:end]]
+        # runs of values kept exactly, split where the pattern came back rounded
+        run_id = np.cumsum(~exact)
+        for r in np.unique(run_id[exact]):
+            run = positions[exact & (run_id == r)]
+            if _sentinel_groups(run):
+                result[run] = True
+    return result.reshape(shape)
 
 
 @dataclasses.dataclass

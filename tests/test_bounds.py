@@ -139,3 +139,71 @@ int sentinel_tally() {{
 """)
     output = run_macro("sentinel_tally", folder=tmp_path)
     assert "sentinel_tally: 6 1 2 0 1 | 4 1 1 0 0" in output, output
+
+
+def rounded_to_bits(x: np.ndarray, bits: int) -> np.ndarray:
+    """float32 values rounded to `bits` mantissa bits (to nearest, ties away from zero)."""
+    shift = np.uint32(23 - bits)
+    magnitude = np.abs(x).view(np.uint32)
+    magnitude = ((magnitude + (np.uint32(1) << (shift - np.uint32(1)))) >> shift) << shift
+    return np.copysign(magnitude.view(np.float32), x)
+
+
+def cpp_tally(tmp_path, spec: str, x: np.ndarray, y: np.ndarray) -> Tally:
+    """baler_bounds.h's Tally over float32 pairs (x, y), through a macro."""
+    table = tmp_path / "pairs.txt"
+    table.write_text("".join(f"{a:x} {b:x}\n" for a, b in zip(x.view(np.uint32).tolist(), y.view(np.uint32).tolist())))
+    macro = tmp_path / "pairs_tally.C"
+    macro.write_text(f"""#include "{MACROS / 'baler_bounds.h'}"
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+int pairs_tally() {{
+   std::ifstream in("{table}");
+   BalerTest::Tally t;
+   const auto spec = BalerTest::Spec::Parse("{spec}");
+   unsigned a, b;
+   while (in >> std::hex >> a >> b) {{
+      float x, y;
+      std::memcpy(&x, &a, 4);
+      std::memcpy(&y, &b, 4);
+      t.Add(spec, x, y);
+   }}
+   std::printf("pairs_tally: %s\\n", t.Numbers().c_str());
+   return 0;
+}}
+""")
+    return Tally.parse(macro_values(run_macro("pairs_tally", folder=tmp_path), "pairs_tally")[-1])
+
+
+def test_tally_catches_planted_violations_beside_sentinels(tmp_path):
+    """Issue 11's review of the sentinel rule, with violations planted among 1000 values rounded
+    to bits:10: a value that occurs 4 times, came back rounded once and unrounded 3 times, far
+    apart (no block the writer codes keeps a value exactly that is not 1/64 of its values, and
+    all of them), counts as UNROUNDED 3 times, and a wrong value that happens to equal an input
+    value (a sentinel, at two other positions) as BAD twice. Neither is a sentinel: one value 20
+    times over all 1000 values (over 1/64), and one 3 times in each of two stretches of 30
+    values far apart (two blocks' sentinel), kept exactly. Both checkers agree."""
+    bits10 = Spec.parse("bits:10")
+    rng = np.random.default_rng(11)
+    x = rng.normal(0.0, 100.0, 1000).astype(F32)
+    sentinel, local = F32(-3000.125), F32(-999.375)  # more than 10 mantissa bits: bits:10 moves them
+    x[rng.choice(np.arange(10, 1000, 7), 20, replace=False)] = sentinel
+    x[[101, 115, 130, 851, 866, 880]] = local
+    repeated = [2, 300, 600, 900]
+    x[repeated] = x[2]
+    assert must_change(bits10, x[[2]])[0]
+    y = rounded_to_bits(x, 10)
+    y[(x == sentinel) | (x == local)] = x[(x == sentinel) | (x == local)]
+    clean = y.copy()
+    y[[2, 600, 900]] = x[2]  # unrounded 3 times, rounded at 300
+    wrong = np.flatnonzero((x != sentinel) & (x != local) & (np.abs(x) < 500))[-3:-1]
+    assert not set(wrong) & set(repeated)
+    y[wrong] = sentinel  # a wrong value equal to an input value, twice
+    must = int(must_change(bits10, x).sum()) - 26
+    expected = Tally(1000, int((x.view(np.uint32) != y.view(np.uint32)).sum()), must, 2, 3)
+    assert Tally().add(bits10, x, y) == expected
+    assert not Tally().add(bits10, x, y).exact_set_changed
+    assert Tally().add(bits10, x, clean).exact_set_changed  # the sentinels alone are fine
+    assert cpp_tally(tmp_path, "bits:10", x, y) == expected
+    assert cpp_tally(tmp_path, "bits:10", x, clean) == Tally().add(bits10, x, clean)

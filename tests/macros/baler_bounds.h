@@ -8,9 +8,13 @@
 //    bits:N    |y-x| <= 2^-(N+1)|x|, and y is x rounded to N mantissa bits: a value with more
 //              than N mantissa bits MUST change, one with N or fewer must not (unless rounding
 //              would overflow to Inf, where x is kept), and a sentinel may stay: a value that
-//              came back exactly whose bit pattern came back exactly at least twice in one
-//              Tally (values repeated in a block, such as -999 or a constant, are kept exactly:
-//              docs/format.md, sentinel table)
+//              came back exactly at its own position, when the values that came back so with its
+//              bit pattern split into groups as the writer's sentinel tables would keep them
+//              (docs/format.md: a sentinel makes up at least 1/64 of its block's values, occurs
+//              twice, and all of its values in that block come back exactly), each group of
+//              such values with none of that pattern rounded between them, at least 2 of them,
+//              and at least 1/64 of the values the Tally saw from the group's first to its last.
+//              A value repeated a few times among many and left unrounded is UNROUNDED.
 //    rel:E     |y-x| <= E|x|
 //    abs:E     |y-x| <= E
 // A bare number E is read as rel:E.
@@ -21,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <vector>
 #include <string>
 #include <type_traits>
 
@@ -136,43 +141,84 @@ bool Unrounded(const Spec &spec, T x, T y)
    return MustRound(spec, x) && HasMoreThanBits(y, spec.bits);
 }
 
+/// A sentinel of a block makes up at least 1/kSentinelShare of its values (docs/format.md).
+constexpr long long kSentinelShare = 64;
+
+/// Whether the positions `q` (increasing value numbers of one Tally) at which one bit pattern came
+/// back exactly can be the sentinel values of whole blocks: split into groups of consecutive
+/// positions, each of at least 2 and at least 1/64 of the values it spans (a block where the
+/// pattern is a sentinel gives such a group).
+inline bool SentinelGroups(const std::vector<long long> &q)
+{
+   const long long m = q.size();
+   if (m < 2)
+      return false;
+   if (q[m - 1] - q[0] + 1 <= kSentinelShare * m)
+      return true;
+   std::vector<char> ok(m + 1, 0); // ok[j]: q[0..j) splits so
+   ok[0] = 1;
+   for (long long j = 2; j <= m; ++j)
+      for (long long i = 0; i + 2 <= j && !ok[j]; ++i)
+         ok[j] = ok[i] && q[j - 1] - q[i] + 1 <= kSentinelShare * (j - i);
+   return ok[m];
+}
+
 /// Per-branch counts: VALUES, CHANGED (y differs from x), MUST (values the spec requires to
 /// change), BAD (outside the bound, or not bit-exact where nothing may change) and UNROUNDED
 /// (bits:N values that came back with more than N mantissa bits: stored raw, not rounded). A
-/// sentinel (see the top) is neither in MUST nor UNROUNDED.
+/// sentinel (see the top) is neither in MUST nor UNROUNDED. Values that bits:N had to change and
+/// that came back exactly are judged once all are in: Numbers() and Merge() do, before which MUST
+/// and UNROUNDED leave them out. One Tally sees the values of one branch, in order.
 struct Tally {
-   long long values = 0, changed = 0, must = 0, bad = 0, unrounded = 0;
-   /// How often each bit pattern (by value size) that bits:N had to change came back exactly.
-   std::map<std::pair<std::size_t, unsigned long long>, long long> kept;
+   using Key = std::pair<std::size_t, unsigned long long>;
+   mutable long long values = 0, changed = 0, must = 0, bad = 0, unrounded = 0;
+   /// For each bit pattern that bits:N had to change and that came back exactly: the value
+   /// numbers where it did, and -1 where it came back changed after that (not yet judged).
+   mutable std::map<Key, std::vector<long long>> kept;
 
-   /// Adds one float or double value; returns false when it is BAD or UNROUNDED.
+   /// Adds one float or double value; returns false when it is BAD or UNROUNDED (a value kept
+   /// exactly is judged later, with the others of its pattern: true).
    template <typename T>
    bool Add(const Spec &spec, T x, T y)
    {
-      ++values;
+      const long long at = values++;
       changed += !SameBits(x, y);
-      if (MustChange(spec, x) && SameBits(x, y)) {
-         // unrounded the first time; from the second on a sentinel, neither required to change
-         // nor unrounded (the first one's counts taken back)
-         long long &seen = kept[{sizeof(T), static_cast<unsigned long long>(FloatBits<T>::Of(x))}];
-         ++seen;
-         if (seen == 1) {
-            ++must;
-            ++unrounded;
-            return false;
+      const bool mustChange = MustChange(spec, x);
+      if (mustChange) {
+         const Key key{sizeof(T), static_cast<unsigned long long>(FloatBits<T>::Of(x))};
+         if (SameBits(x, y)) {
+            kept[key].push_back(at);
+            return true;
          }
-         if (seen == 2) {
-            --must;
-            --unrounded;
-         }
-         return true;
+         const auto it = kept.find(key);
+         if (it != kept.end() && it->second.back() != -1)
+            it->second.push_back(-1); // rounded here: no block keeps it as a sentinel across this
       }
-      must += MustChange(spec, x);
+      must += mustChange;
       const bool bad_ = !WithinSpec(spec, x, y);
       const bool unrounded_ = !bad_ && Unrounded(spec, x, y);
       bad += bad_;
       unrounded += unrounded_;
       return !bad_ && !unrounded_;
+   }
+   /// Judges the values kept exactly: those that cannot be sentinels are MUST and UNROUNDED.
+   void Resolve() const
+   {
+      for (const auto &[key, positions] : kept) {
+         std::vector<long long> run;
+         for (size_t i = 0; i <= positions.size(); ++i) {
+            if (i < positions.size() && positions[i] != -1) {
+               run.push_back(positions[i]);
+               continue;
+            }
+            if (!SentinelGroups(run)) {
+               must += run.size();
+               unrounded += run.size();
+            }
+            run.clear();
+         }
+      }
+      kept.clear();
    }
    /// Adds one value that must come back byte for byte (`size` bytes at a and b).
    bool AddExact(const void *a, const void *b, std::size_t size)
@@ -185,6 +231,7 @@ struct Tally {
    }
    void Merge(const Tally &other)
    {
+      other.Resolve();
       values += other.values;
       changed += other.changed;
       must += other.must;
@@ -194,6 +241,7 @@ struct Tally {
    /// "VALUES CHANGED MUST BAD UNROUNDED", the numbers tests/conftest.py's Tally reads.
    std::string Numbers() const
    {
+      Resolve();
       return std::to_string(values) + " " + std::to_string(changed) + " " + std::to_string(must) + " " +
              std::to_string(bad) + " " + std::to_string(unrounded);
    }
