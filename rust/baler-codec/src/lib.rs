@@ -256,8 +256,7 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
     if totals.i32 > 0 {
         let v = gather::<i32>(src, segs, SegmentKind::I32, totals.i32 / 4);
         sec.clear();
-        let config = pco::ChunkConfig::default().with_compression_level(float::PCO_LEVEL);
-        stream::put_nums(&v, &config, &mut sec)?;
+        stream::put_nums(&v, &stream::i32_config(&v), &mut sec)?;
         match object.and_then(|coding| derived_offsets(&v, coding)).filter(|derived| derived.len() < sec.len()) {
             Some(derived) => put_section(body, tag::OFFSETS, &derived),
             None => put_section(body, tag::I32, &sec),
