@@ -9,19 +9,9 @@
 
 use std::time::Instant;
 
-/// (decoded length, stored record) of each basket.
-fn load(path: &str) -> Vec<(usize, Vec<u8>)> {
-    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let le32 = |at: usize| u32::from_le_bytes(raw[at..at + 4].try_into().expect("4 bytes")) as usize;
-    let mut records = Vec::new();
-    let mut at = 0;
-    while at < raw.len() {
-        let (decoded, stored) = (le32(at), le32(at + 4));
-        records.push((decoded, raw[at + 8..at + 8 + stored].to_vec()));
-        at += 8 + stored;
-    }
-    records
-}
+#[path = "support/baskets.rs"]
+mod baskets;
+use baskets::load;
 
 fn le24(b: &[u8]) -> usize {
     b[0] as usize | (b[1] as usize) << 8 | (b[2] as usize) << 16

@@ -10,21 +10,11 @@
 
 use std::time::Instant;
 
-use baler_codec::{decode_block, encode_block, f32_within_spec, Segment, SegmentKind, Spec};
+#[path = "support/baskets.rs"]
+mod baskets;
+use baskets::load;
 
-/// (data length, decoded basket) of each basket.
-fn load(path: &str) -> Vec<(usize, Vec<u8>)> {
-    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let le32 = |at: usize| u32::from_le_bytes(raw[at..at + 4].try_into().expect("4 bytes")) as usize;
-    let mut baskets = Vec::new();
-    let mut at = 0;
-    while at < raw.len() {
-        let (data, decoded) = (le32(at), le32(at + 4));
-        baskets.push((data, raw[at + 8..at + 8 + decoded].to_vec()));
-        at += 8 + decoded;
-    }
-    baskets
-}
+use baler_codec::{decode_block, encode_block, f32_within_spec, Segment, SegmentKind, Spec};
 
 /// The layout the plugin describes for a basket of a Float_t leaf (root-plugin/src/BasketLayout.cxx).
 fn layout(data: usize, decoded: usize) -> Vec<Segment> {
