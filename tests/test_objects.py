@@ -19,6 +19,7 @@ from conftest import (BUILD_LIB, MACROS, REPO, basket_digests, compare_trees, pr
                       run_macro, run_python)
 from test_basket_rewrite import compress_json, stored_layout
 from test_fixtures import uproot_digests
+from test_uproot import wrong_checksum
 
 
 @pytest.fixture(scope="module")
@@ -247,17 +248,19 @@ def fresh_context():
 
 
 def damage(path, out, branch, basket, at):
-    """A copy of `path` as `out` with one byte of `branch`'s basket `basket` flipped: `at` bytes into
-    its Baler block's payload, or -`at` bytes into its key (TKey header) when `at` is negative."""
+    """A copy of `path` as `out` with one byte of `branch`'s basket `basket` flipped: the checksum of
+    its Baler block when `at` is None, -`at` bytes into its key (TKey header) when `at` is negative."""
     data = bytearray(pathlib.Path(path).read_bytes())
     with uproot.open(path) as file:
         source = file["events"][branch]
         start = int(source.member("fBasketSeek")[basket])
         size = int(source.member("fBasketBytes")[basket])
     key_length = int.from_bytes(data[start + 14:start + 16], "big")  # TKey: Nbytes, Version, ObjLen, Datime, KeyLen
-    offset = start - at if at < 0 else start + key_length + 9 + at
-    assert start <= offset < start + size
-    data[offset] ^= 0x5A
+    if at is None:
+        wrong_checksum(data, start + key_length)
+    else:
+        assert start <= start - at < start + size
+        data[start - at] ^= 0x5A
     out.write_bytes(bytes(data))
     return out
 
@@ -265,7 +268,10 @@ def damage(path, out, branch, basket, at):
 # Where a carrier basket is damaged (bytes into its Baler payload, or -bytes into its key), and what
 # the member's error then says of it.
 CARRIER_FAULTS = {
-    "payload": (200, "decoded: checksum mismatch"),  # the pcodec streams: decode to other bytes
+    # (a flipped byte inside the pcodec streams fails as a corrupt stream or as a checksum mismatch
+    # depending on where it lands, which the writer's stream choices move: the checksum itself is the
+    # damage whose cause is known)
+    "checksum": (None, "decoded: checksum mismatch"),
     "objlen": (-8, "decoded: block 1 decodes to"),  # the key's decoded length (bytes 6-9)
     "keylen": (-15, "read: ValueError: unrecognized compression algorithm"),  # uproot's own error
 }
