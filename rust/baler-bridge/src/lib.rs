@@ -4,7 +4,7 @@
 //! standard C++ types and exceptions; the ROOT plugin only ever sees that wrapper.
 //! Errors cross the bridge as `Result::Err` (a C++ `rust::Error`); nothing here may panic.
 
-use baler_codec::{Model, ObjectCoding, ObjectModel, Segment, SegmentKind, Spec};
+use baler_codec::{AnyModel, ObjectCoding, Segment, SegmentKind, Spec};
 
 #[cxx::bridge(namespace = "baler::bridge")]
 mod ffi {
@@ -156,42 +156,31 @@ fn spec_model_reference(spec: &CodecSpec) -> String {
     }
 }
 
-/// Either kind of `.balm` model; the file's magic says which.
-pub enum CodecModel {
-    Autoencoder(Model),
-    Object(ObjectModel),
-}
+/// Either kind of `.balm` model (the codec's [`AnyModel`]), opaque to C++.
+pub struct CodecModel(AnyModel);
 
 fn parse_model(bytes: &[u8]) -> Result<Box<CodecModel>, String> {
-    let model = if bytes.starts_with(&baler_codec::OBJECT_MODEL_MAGIC) {
-        ObjectModel::parse(bytes).map(CodecModel::Object)
-    } else {
-        Model::parse(bytes).map(CodecModel::Autoencoder)
-    };
-    model.map(Box::new).map_err(|e| e.to_string())
+    AnyModel::parse(bytes).map(|m| Box::new(CodecModel(m))).map_err(|e| e.to_string())
 }
 
 fn model_id(model: &CodecModel) -> String {
-    match model {
-        CodecModel::Autoencoder(m) => m.id().to_string(),
-        CodecModel::Object(m) => m.id().to_string(),
-    }
+    model.0.id().to_string()
 }
 
 fn model_is_object(model: &CodecModel) -> bool {
-    matches!(model, CodecModel::Object(_))
+    matches!(model.0, AnyModel::Object(_))
 }
 
 fn object_member_context(model: &CodecModel, member: &str, context: &mut Vec<String>) -> bool {
     context.clear();
-    let CodecModel::Object(m) = model else { return false };
+    let AnyModel::Object(m) = &model.0 else { return false };
     let Some(i) = m.member(member) else { return false };
     context.extend(m.context_names(i).into_iter().map(String::from));
     true
 }
 
 fn object_offsets_source(model: &CodecModel, member: &str) -> String {
-    let CodecModel::Object(m) = model else { return String::new() };
+    let AnyModel::Object(m) = &model.0 else { return String::new() };
     m.member(member).and_then(|i| m.offsets_source(i)).map(|s| m.members()[s].name.clone()).unwrap_or_default()
 }
 
@@ -265,7 +254,7 @@ fn encode_block_in_context(
     layout: &[ffi::LayoutRun],
     dst: &mut [u8],
 ) -> Result<usize, String> {
-    let CodecModel::Object(m) = model else {
+    let AnyModel::Object(m) = &model.0 else {
         return Err(format!("model {} is not an object model", model_id(model)));
     };
     let Some(i) = m.member(member) else {
@@ -335,7 +324,7 @@ fn decode_block_in_context(
     has_offsets: bool,
     dst: &mut [u8],
 ) -> Result<(), String> {
-    let CodecModel::Object(m) = model else {
+    let AnyModel::Object(m) = &model.0 else {
         return Err(format!("model {} is not an object model", model_id(model)));
     };
     let i = m.member(member).ok_or_else(|| format!("object model {} has no member {member}", m.id()))?;
@@ -345,10 +334,10 @@ fn decode_block_in_context(
 }
 
 fn encode_into(spec: &CodecSpec, model: Option<&CodecModel>, src: &[u8], layout: &[ffi::LayoutRun], dst: &mut [u8]) -> Result<usize, String> {
-    match model {
+    match model.map(|m| &m.0) {
         // an object model's member without its name and context: per value, always correct
-        Some(CodecModel::Object(_)) => encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block(src, segments, &bound_spec(&spec.0), out)),
-        Some(CodecModel::Autoencoder(m)) => encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block_with_model(src, segments, &spec.0, Some(m), out)),
+        Some(AnyModel::Object(_)) => encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block(src, segments, &bound_spec(&spec.0), out)),
+        Some(AnyModel::Autoencoder(m)) => encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block_with_model(src, segments, &spec.0, Some(m), out)),
         None => encode_with(src, layout, dst, |src, segments, out| baler_codec::encode_block_with_model(src, segments, &spec.0, None, out)),
     }
 }
@@ -390,10 +379,10 @@ fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<(), String> {
 }
 
 fn decode_block_with_model(block: &[u8], model: &CodecModel, dst: &mut [u8]) -> Result<(), String> {
-    match model {
-        CodecModel::Autoencoder(m) => baler_codec::decode_block_with_model(block, dst, Some(m)),
+    match &model.0 {
+        AnyModel::Autoencoder(m) => baler_codec::decode_block_with_model(block, dst, Some(m)),
         // an object member's block needs its context: decode_block_in_context
-        CodecModel::Object(_) => baler_codec::decode_block(block, dst),
+        AnyModel::Object(_) => baler_codec::decode_block(block, dst),
     }
     .map_err(|e| e.to_string())
 }

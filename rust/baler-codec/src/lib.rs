@@ -14,6 +14,7 @@
 //! ```
 
 mod ae;
+mod any_model;
 mod error;
 mod float;
 mod inspect;
@@ -30,6 +31,7 @@ mod stream;
 mod varint;
 
 pub use ae::per_value_spec;
+pub use any_model::AnyModel;
 pub use error::CodecError;
 pub use inspect::block_spec;
 pub use layout::{Segment, SegmentKind};

@@ -6,7 +6,7 @@
 
 use std::ptr::NonNull;
 
-use baler_codec::CodecError;
+use baler_codec::{AnyModel, CodecError};
 use pyo3::buffer::PyBuffer;
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
@@ -41,50 +41,33 @@ fn block_error(err: CodecError) -> PyErr {
     }
 }
 
-/// Either kind of parsed `.balm` model: the ae: codec's autoencoder, or an object model (whose
-/// members' blocks also need their context members' decoded values).
-enum Parsed {
-    Autoencoder(baler_codec::Model),
-    Object(baler_codec::ObjectModel),
-}
-
-/// A parsed `.balm` model, immutable, for decoding the blocks coded with it: an ae: autoencoder
-/// or an object model (the file's magic says which, as for the ROOT plugin).
 #[pyclass(frozen, module = "baler_root._codec")]
-struct Model(Parsed);
+struct Model(AnyModel);
 
 #[pymethods]
 impl Model {
     /// Parses and verifies the bytes of a `.balm` file; raises ModelError when they are not one.
     #[new]
     fn new(bytes: &[u8]) -> PyResult<Self> {
-        let parsed = if bytes.starts_with(&baler_codec::OBJECT_MODEL_MAGIC) {
-            baler_codec::ObjectModel::parse(bytes).map(Parsed::Object)
-        } else {
-            baler_codec::Model::parse(bytes).map(Parsed::Autoencoder)
-        };
-        parsed.map(Model).map_err(|err| ModelError::new_err(err.to_string()))
+        AnyModel::parse(bytes).map(Model).map_err(|err| ModelError::new_err(err.to_string()))
     }
 
     /// The model's id (32 hex digits), as blocks coded with it name it.
     #[getter]
     fn id(&self) -> String {
-        match &self.0 {
-            Parsed::Autoencoder(m) => m.id().to_string(),
-            Parsed::Object(m) => m.id().to_string(),
-        }
+        self.0.id().to_string()
     }
 
     /// Whether this is an object model (a collection's members coded with each other's values).
     #[getter]
     fn is_object(&self) -> bool {
-        matches!(self.0, Parsed::Object(_))
+        matches!(self.0, AnyModel::Object(_))
     }
 
     /// The members whose decoded values an object model's other members are coded with (its
     /// carriers that some member names as context); empty for an autoencoder.
     fn context_members(&self) -> Vec<String> {
-        let Parsed::Object(m) = &self.0 else { return Vec::new() };
+        let AnyModel::Object(m) = &self.0 else { return Vec::new() };
         let mut names: Vec<String> = Vec::new();
         for i in 0..m.members().len() {
             for name in m.context_names(i) {
@@ -223,7 +206,7 @@ fn decode_block(
     // Decoding is pure Rust on memory Python does not touch (the context values are immutable,
     // held by `context`): let other threads (uproot's decompression executor) run meanwhile.
     if let Some(context) = context {
-        let Some(Parsed::Object(object)) = model else {
+        let Some(AnyModel::Object(object)) = model else {
             // (a crafted block can name the id of an ae: model the reader holds)
             return Err(BlockError::new_err("a block decoded with context needs an object model"));
         };
@@ -237,7 +220,7 @@ fn decode_block(
     }
     match (offsets, model) {
         (Some(offsets), _) => py.detach(|| baler_codec::decode_block_with_offsets(block_bytes, out_bytes, offsets)),
-        (None, Some(Parsed::Autoencoder(m))) => py.detach(|| baler_codec::decode_block_with_model(block_bytes, out_bytes, Some(m))),
+        (None, Some(AnyModel::Autoencoder(m))) => py.detach(|| baler_codec::decode_block_with_model(block_bytes, out_bytes, Some(m))),
         // an object member's block without its context: the codec names what it needs
         (None, _) => py.detach(|| baler_codec::decode_block(block_bytes, out_bytes)),
     }
