@@ -110,7 +110,7 @@ def test_output_that_is_a_folder_is_refused(baler, sample, tmp_path, content):
 
 @pytest.fixture(scope="module")
 def big_sample(baler, tmp_path_factory):
-    """A sample that takes baler compress a few seconds (40 MB)."""
+    """A sample that takes baler compress about 0.6 s after its temporary file appears (40 MB)."""
     path = tmp_path_factory.mktemp("big") / "big.root"
     run_baler(baler, "generate", path, "--events", 100000)
     return path
@@ -128,9 +128,13 @@ def test_interrupted_compress_leaves_nothing_behind(baler, big_sample, tmp_path,
     deadline = time.monotonic() + 120
     while not any(p.name.startswith(".out.root.baler-") for p in tmp_path.iterdir()):
         assert proc.poll() is None and time.monotonic() < deadline, "no temporary file appeared"
-        time.sleep(0.02)
-    time.sleep(0.2)
+        time.sleep(0.002)
+    # Stopped first, so the signal lands mid-rewrite however fast this machine codes the sample
+    # (about 0.6 s of work is left when the temporary file appears); it is delivered on SIGCONT.
+    proc.send_signal(signal.SIGSTOP)
+    assert proc.poll() is None, "compress finished before it could be interrupted: make big_sample larger"
     proc.send_signal(getattr(signal, signal_name))
+    proc.send_signal(signal.SIGCONT)
     proc.communicate(timeout=120)
     assert proc.returncode == -getattr(signal, signal_name)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.root"]
