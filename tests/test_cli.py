@@ -180,6 +180,44 @@ print("named", b["meta/generator"].member("fTitle"))
     assert "named baler generate --events 3000 --seed 11" in output, output
 
 
+def test_objects_beside_trees_are_copied_as_stored(baler, tmp_path):
+    """Objects beside the trees come out of `baler compress` as they went in: their keys' stored
+    bytes, not streamed again (which needs their class's library: here libPhysics's TLorentzVector,
+    a library `baler` does not link; none at all for an experiment's own metadata classes) and
+    compressed with the output file's setting (the TObjString's key stays LZMA, as written)."""
+    path, out = tmp_path / "with_objects.root", tmp_path / "out.root"
+    run_python(f"""
+import ROOT
+f = ROOT.TFile.Open("{path}", "RECREATE")
+f.SetCompressionSettings(208)  # LZMA 8 for these objects' keys; the tree below is written at ZSTD
+f.WriteObject(ROOT.TLorentzVector(1.5, -2.0, 30.0, 40.0), "beam")  # small: stored uncompressed
+f.WriteObject(ROOT.TObjString("run 273158, " * 40), "summary")
+f.SetCompressionSettings(505)
+tree = ROOT.TTree("Events", "")
+x = ROOT.std.vector("float")()
+tree.Branch("x", x)
+for i in range(2000):
+    x.clear()
+    x.push_back(i * 0.25)
+    tree.Fill()
+f.Write()
+f.Close()
+""")
+    run_baler(baler, "compress", path, out)
+    output = run_python(f"""
+import uproot
+def stored(path, name):
+    key = uproot.open(path).key(name)
+    with open(path, "rb") as raw:
+        raw.seek(key.data_cursor.index)
+        return key.data_compressed_bytes < key.data_uncompressed_bytes, raw.read(key.data_compressed_bytes)
+for name in ("beam", "summary"):
+    (zipped, a), (_, b) = stored("{path}", name), stored("{out}", name)
+    print(name, zipped, a == b)
+""")
+    assert "beam False True" in output and "summary True True" in output, output
+
+
 def test_commands_run_none_of_roots_start_up_probes(baler, sample, tmp_path):
     """At the interpreter's start ROOT and cling run `ls` (under LD_DEBUG, twice) and `c++ -E -v`
     to learn the linker's and the compiler's search paths: `baler` hands them the answers found at

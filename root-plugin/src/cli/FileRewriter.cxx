@@ -431,21 +431,21 @@ struct Rewriter {
          TKey *key = in.GetKey(listed->GetName()); // the highest cycle
          const std::string name = key->GetName();
          const std::string path = prefix.empty() ? name : prefix + "/" + name;
-         TClass *cls = TClass::GetClass(key->GetClassName());
-         if (!cls)
-            throw Failure("object '" + path + "' has class " + key->GetClassName() + ", unknown to ROOT");
+         // Without loading a library: the classes this command opens (directories, trees) are
+         // loaded already, and any other object is copied as its stored bytes.
+         TClass *cls = TClass::GetClass(key->GetClassName(), /*load=*/false, /*silent=*/true);
          // An RNTuple's anchor refers to its pages by file offset: copying the anchor alone would
          // write a file that has the name and none of the data. Refuse rather than lose it.
          if (std::string(key->GetClassName()).find("RNTuple") != std::string::npos)
             throw Failure("object '" + path + "' is an RNTuple (" + key->GetClassName() +
                           "): baler compress rewrites TTrees and cannot copy an RNTuple's pages");
-         if (cls->InheritsFrom(TDirectory::Class())) {
+         if (cls && cls->InheritsFrom(TDirectory::Class())) {
             auto *sub = in.GetDirectory(name.c_str());
             TDirectory *target = out.mkdir(name.c_str(), key->GetTitle());
             if (!sub || !target)
                throw Failure("cannot copy directory '" + path + "'");
             CopyDirectory(*sub, *target, path);
-         } else if (cls->InheritsFrom(TTree::Class())) {
+         } else if (cls && cls->InheritsFrom(TTree::Class())) {
             auto *tree = dynamic_cast<TTree *>(key->ReadObj());
             if (!tree)
                throw Failure("cannot read tree '" + path + "'");
@@ -454,20 +454,14 @@ struct Rewriter {
             else
                CopyTree(*tree, out, path);
             delete tree;
-         } else if (cls->InheritsFrom(TObject::Class())) {
-            std::unique_ptr<TObject> object(key->ReadObj());
-            if (!object)
-               throw Failure("cannot read object '" + path + "'");
-            if (out.WriteTObject(object.get(), name.c_str(), "") <= 0)
-               throw Failure("cannot write object '" + path + "'");
          } else {
-            void *object = key->ReadObjectAny(cls);
-            if (!object)
-               throw Failure("cannot read object '" + path + "' of class " + key->GetClassName());
-            const int written = out.WriteObjectAny(object, cls, name.c_str(), "");
-            cls->Destructor(object);
-            if (written <= 0)
-               throw Failure("cannot write object '" + path + "' of class " + key->GetClassName());
+            // Its key as stored, with a header for the output directory: no object is streamed, so
+            // no class needs a library (an experiment's metadata classes have none here) and the
+            // object keeps its compression. The output directory owns the new key.
+            auto *copied = new TKey(&out, *key, 0);
+            if (!RootMessages::FirstError().empty() || copied->WriteFile(0) < 0)
+               throw Failure("cannot copy object '" + path + "' of class " + key->GetClassName() +
+                             (RootMessages::FirstError().empty() ? "" : ": " + RootMessages::FirstError()));
          }
       }
    }
