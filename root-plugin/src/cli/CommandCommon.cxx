@@ -10,6 +10,7 @@
 #include "TLeaf.h"
 #include "TObjArray.h"
 #include "TTree.h"
+#include "TVirtualMonitoring.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -97,6 +98,41 @@ void KeepOnSignal()
    gTemporaryPath[0] = '\0';
 }
 
+/// TFile with TFile::WriteBuffer's write, its write cache and error reporting included, and
+/// without its SIG_IGN around the write (OutputFile::Create says why). A write cut short by a
+/// signal leaves a partial temporary file, removed with the rest as the signal ends the run.
+class InterruptibleFile : public TFile {
+public:
+   using TFile::TFile;
+
+   Bool_t WriteBuffer(const char *buffer, Int_t length) override
+   {
+      if (!IsOpen() || !IsWritable())
+         return kTRUE;
+      if (const Int_t cached = WriteBufferViaCache(buffer, length))
+         return cached == 2;
+      Int_t written;
+      while ((written = SysWrite(fD, buffer, length)) < 0 && errno == EINTR)
+         errno = 0;
+      if (written < 0) {
+         SetBit(kWriteError);
+         SetWritable(kFALSE);
+         SysError("WriteBuffer", "error writing to file %s (%d)", GetName(), written);
+         return kTRUE;
+      }
+      if (written != length) {
+         SetBit(kWriteError);
+         Error("WriteBuffer", "error writing all requested bytes to file %s, wrote %d of %d", GetName(), written, length);
+         return kTRUE;
+      }
+      fBytesWrite += written;
+      fgBytesWrite += written;
+      if (gMonitoringWriter)
+         gMonitoringWriter->SendFileWriteProgress(this);
+      return kFALSE;
+   }
+};
+
 void Walk(TBranch &branch, std::vector<TBranch *> &out)
 {
    out.push_back(&branch);
@@ -162,6 +198,12 @@ OutputFile::~OutputFile()
    KeepOnSignal();
    if (!fCommitted)
       unlink(fTemporary.c_str());
+}
+
+std::unique_ptr<TFile> OutputFile::Create(const char *title, int compression) const
+{
+   const int settings = compression < 0 ? ROOT::RCompressionSetting::EDefaults::kUseCompiledDefault : compression;
+   return std::make_unique<InterruptibleFile>(fTemporary.c_str(), "RECREATE", title, settings);
 }
 
 void OutputFile::Commit()
@@ -265,12 +307,11 @@ void PresetRootStartup()
    }
 }
 
-std::unique_ptr<TFile> OpenFile(const std::string &path, const char *mode, const char *title, int compression)
+std::unique_ptr<TFile> OpenForReading(const std::string &path)
 {
-   const int settings = compression < 0 ? ROOT::RCompressionSetting::EDefaults::kUseCompiledDefault : compression;
    if (path.find("://") != std::string::npos)
-      return std::unique_ptr<TFile>(TFile::Open(path.c_str(), mode, title, settings));
-   return std::make_unique<TFile>(path.c_str(), mode, title, settings);
+      return std::unique_ptr<TFile>(TFile::Open(path.c_str(), "READ"));
+   return std::make_unique<TFile>(path.c_str(), "READ");
 }
 
 bool GlobMatch(const std::string &pattern, const std::string &name)

@@ -52,8 +52,13 @@ public:
    ~OutputFile();
    OutputFile(const OutputFile &) = delete;
    OutputFile &operator=(const OutputFile &) = delete;
-   /// Where to write; close every handle on it before Commit().
-   const std::string &TemporaryPath() const { return fTemporary; }
+   /// A new ROOT file at the temporary path (a zombie if it could not be created), to write and
+   /// close before Commit(). It writes as TFile does, but a Ctrl-C during a write is not lost: TFile
+   /// ignores SIGINT around each write (TFile::WriteBuffer sets SIG_IGN, then puts the handler
+   /// back), the kernel drops a signal that comes while it is ignored, and a run interrupted inside
+   /// one of its writes (a few percent of a rewrite's time) went on to replace OUT. Still exposed:
+   /// the file's header and first key, which TFile's constructor writes with TFile's own method.
+   std::unique_ptr<TFile> Create(const char *title = "", int compression = -1) const;
    /// Renames the temporary file to the final path, replacing what was there.
    void Commit();
 
@@ -63,11 +68,11 @@ private:
    bool fCommitted = false;
 };
 
-/// Opens `path` with `mode` ("READ", "RECREATE") as TFile::Open does, with `compression` for a
-/// new file (-1: ROOT's default). A local path is opened directly: TFile::Open first loads ROOT's
-/// handlers for remote protocols, a macro each run by the interpreter, which costs a command
-/// about a tenth of a second; a URL (`proto://`) goes through TFile::Open. Null when it fails.
-std::unique_ptr<TFile> OpenFile(const std::string &path, const char *mode, const char *title = "", int compression = -1);
+/// Opens `path` for reading as TFile::Open does. A local path is opened directly: TFile::Open
+/// first loads ROOT's handlers for remote protocols, a macro each run by the interpreter, which
+/// costs a command about a tenth of a second; a URL (`proto://`) goes through TFile::Open. Null
+/// when it fails.
+std::unique_ptr<TFile> OpenForReading(const std::string &path);
 
 /// Hands ROOT and cling, before their interpreter starts, the answers to the three commands they
 /// would run to learn the linker's search path and the C++ compiler's include folders (about a

@@ -848,11 +848,11 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       rewriter.user = user;
 
       OutputFile output(outPath, {inPath});
-      std::unique_ptr<TFile> in(OpenFile(inPath, "READ"));
+      std::unique_ptr<TFile> in(OpenForReading(inPath));
       if (!in || in->IsZombie())
          throw Failure(std::string("cannot open '") + inPath + "' as a ROOT file");
       // Declared after `output`: on failure the file is closed before its temporary is removed.
-      std::unique_ptr<TFile> out(OpenFile(output.TemporaryPath(), "RECREATE"));
+      std::unique_ptr<TFile> out(output.Create());
       if (!out || out->IsZombie())
          throw Failure("cannot create a temporary file for '" + std::string(outPath) + "'");
       // Keys that are not trees (histograms, the trees' own headers) keep the input's compression.

@@ -125,7 +125,7 @@ extern "C" int baler_inspect_file(const char *path, BalerRowCallback onRow, void
    return Guarded(error, errorSize, [&] {
       if (!path)
          throw Failure("missing file path");
-      std::unique_ptr<TFile> file(OpenFile(path, "READ"));
+      std::unique_ptr<TFile> file(OpenForReading(path));
       if (!file || file->IsZombie())
          throw Failure(std::string("cannot open '") + path + "' as a ROOT file");
       InspectDirectory(*file, *file, "", onRow, user);

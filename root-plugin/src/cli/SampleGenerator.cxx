@@ -262,7 +262,7 @@ void WriteSample(const char *outPath, Long64_t events, const std::string &comman
                  BalerProgressCallback onProgress, void *user)
 {
    OutputFile output(outPath, {});
-   std::unique_ptr<TFile> file(OpenFile(output.TemporaryPath(), "RECREATE", "baler synthetic sample", 505));
+   std::unique_ptr<TFile> file(output.Create("baler synthetic sample", 505));
    if (!file || file->IsZombie())
       throw Failure("cannot create a temporary file for '" + std::string(outPath) + "'");
    auto *tree = new TTree("Events", kind.treeTitle);
