@@ -315,6 +315,24 @@ def test_uproot_context_chain_is_bounded(object_file, per_value, fresh_context, 
             f"(Muon_E {entries} -> Muon_Px {entries})") in str(raised.value), raised.value
 
 
+@pytest.mark.parametrize("source", ["file read directly", "uproot's source"])
+def test_uproot_carriers_fetched_without_uproots_basket_reading(object_file, per_value, fresh_context, monkeypatch,
+                                                               source):
+    """Muon_E read alone fetches its carriers' stored blocks itself (_stored_block), from the file
+    (local) or through uproot's source (any other), not through uproot's reading of a basket, which
+    cost more than the decoding: every carrier came that way, and the values are the per-value
+    file's."""
+    if source == "uproot's source":
+        monkeypatch.setattr(_uproot.os.path, "isfile", lambda path: False)
+    stored = []
+    fetch = _uproot._stored_block
+    monkeypatch.setattr(_uproot, "_stored_block", lambda *args: stored.append(fetch(*args)) or stored[-1])
+    expected = uproot.open(per_value[0])["events"]["Muon_E"].array(library="np")
+    values = uproot.open(object_file)["events"]["Muon_E"].array(library="np")
+    assert len(values) == len(expected) and all((a == b).all() for a, b in zip(values, expected))
+    assert stored and all(block is not None for block in stored), [block is None for block in stored]
+
+
 def test_uproot_context_memory_is_bounded(object_file, per_value, fresh_context, monkeypatch):
     """baler_root's context cache drops its oldest baskets past its count or its bytes, and its set
     of context branch names starts again past its bound: a read still gets the right values."""
