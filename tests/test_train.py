@@ -12,10 +12,10 @@ COV = "InDetTrackParticlesAuxDyn.definingParametersCovMatrix"
 
 
 def validation_gain(stdout, bound):
-    """The validation line's "N% smaller" for `bound`."""
-    match = re.search(rf"validation at {re.escape(bound)}: .*: (-?[\d.]+)% smaller", stdout)
+    """The validation line's gain for `bound`: N for "N% smaller", -N for "N% larger"."""
+    match = re.search(rf"validation at {re.escape(bound)}: .*: ([\d.]+)% (smaller|larger)", stdout)
     assert match, stdout
-    return float(match.group(1))
+    return float(match.group(1)) * (1 if match.group(2) == "smaller" else -1)
 
 
 def written_model(stdout, path):

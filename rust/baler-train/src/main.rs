@@ -175,8 +175,8 @@ fn run(args: &Args) -> Result<(), String> {
     print_bytes("validation", &args.bound, &val);
     print_bytes("training", &args.bound, &train);
     println!(
-        "all rows, model included: {:.1}% smaller than the per-value codec ({} + {} bytes against {})",
-        100.0 * all.gain(model.bytes().len()),
+        "all rows, model included: {} than the per-value codec ({} + {} bytes against {})",
+        relative_size(all.gain(model.bytes().len())),
         all.through_model,
         model.bytes().len(),
         all.per_value
@@ -213,8 +213,8 @@ fn train_object_model(args: &Args, bound: &Bound, data: &dataset::Dataset) -> Re
     print_member_costs("validation", &args.bound, &val);
     let (per_value, fitted): (usize, usize) = all.iter().fold((0, 0), |(p, f), c| (p + c.per_value_bytes, f + c.fitted_bytes));
     println!(
-        "all rows, model included: {:.1}% smaller than the per-value codec ({} + {} bytes against {})",
-        100.0 * (1.0 - (fitted + model.bytes().len()) as f64 / per_value.max(1) as f64),
+        "all rows, model included: {} than the per-value codec ({} + {} bytes against {})",
+        relative_size(1.0 - (fitted + model.bytes().len()) as f64 / per_value.max(1) as f64),
         fitted,
         model.bytes().len(),
         per_value
@@ -244,10 +244,10 @@ fn print_member_costs(what: &str, bound: &str, costs: &[MemberCost]) {
         fitted += c.fitted_bytes;
     }
     println!(
-        "{what:>10} at {bound}: per-value codec {:.4} B/value, object model {:.4} B/value: {:.1}% smaller ({values} values)",
+        "{what:>10} at {bound}: per-value codec {:.4} B/value, object model {:.4} B/value: {} ({values} values)",
         per_value as f64 / values.max(1) as f64,
         fitted as f64 / values.max(1) as f64,
-        100.0 * (1.0 - fitted as f64 / per_value.max(1) as f64)
+        relative_size(1.0 - fitted as f64 / per_value.max(1) as f64)
     );
 }
 
@@ -263,12 +263,22 @@ fn write_model(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// "12.3% smaller", or "4.5% larger" for a model that does not pay (the codec then keeps the
+/// per-value coding of those blocks, so the file does not grow).
+fn relative_size(gain: f64) -> String {
+    if gain >= 0.0 {
+        format!("{:.1}% smaller", 100.0 * gain)
+    } else {
+        format!("{:.1}% larger", -100.0 * gain)
+    }
+}
+
 fn print_bytes(what: &str, bound: &str, b: &Bytes) {
     println!(
-        "{what:>10} at {bound}: per-value codec {:.4} B/value, ae {:.4} B/value: {:.1}% smaller ({} values)",
+        "{what:>10} at {bound}: per-value codec {:.4} B/value, ae {:.4} B/value: {} ({} values)",
         b.per_value_bpv(),
         b.through_model_bpv(),
-        100.0 * b.gain(0),
+        relative_size(b.gain(0)),
         b.values
     );
 }
