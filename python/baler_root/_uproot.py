@@ -75,8 +75,11 @@ class Baler(uproot.compression.Compression):
         )
 
 
-def _le24(header, at):
-    return int(header[at]) | int(header[at + 1]) << 8 | int(header[at + 2]) << 16
+def _block_header(header):
+    """(magic, method, payload bytes, decoded bytes) of a block header's 9 bytes."""
+    def le24(at):
+        return int(header[at]) | int(header[at + 1]) << 8 | int(header[at + 2]) << 16
+    return bytes(header[:2]), int(header[2]), le24(3), le24(6)
 
 
 def _block_magics(chunk, cursor, context, compressed_bytes):
@@ -86,8 +89,9 @@ def _block_magics(chunk, cursor, context, compressed_bytes):
     offset = 0
     while offset + _HEADER_SIZE <= compressed_bytes:
         header = chunk.get(cursor.index + offset, cursor.index + offset + _HEADER_SIZE, cursor, context)
-        magics.append(bytes(header[:2]))
-        offset += _HEADER_SIZE + _le24(header, 3)
+        magic, _, payload_size, _ = _block_header(header)
+        magics.append(magic)
+        offset += _HEADER_SIZE + payload_size
     return magics
 
 
@@ -107,9 +111,7 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
         if remaining < _HEADER_SIZE:
             raise BalerDecodeError(f"the basket ends inside a block header ({remaining} of 9 bytes)", file_path)
         header = cursor.bytes(chunk, _HEADER_SIZE, context, move=False)
-        magic = bytes(header[:2])
-        payload_size = _le24(header, 3)
-        decoded_size = _le24(header, 6)
+        magic, method, payload_size, decoded_size = _block_header(header)
         if magic != _BALER_MAGIC and magic not in _ROOT_MAGICS:
             raise BalerDecodeError(
                 f"block {block_number} of the basket starts with {magic!r}, neither a Baler nor a ROOT block "
@@ -133,9 +135,9 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
             output[filled : filled + decoded_size] = block.raw_data
             filled += decoded_size
             continue
-        if header[2] != _BALER_METHOD:
+        if method != _BALER_METHOD:
             raise BalerDecodeError(
-                f"unknown Baler block method {header[2]} (this baler_root reads method {_BALER_METHOD}): "
+                f"unknown Baler block method {method} (this baler_root reads method {_BALER_METHOD}): "
                 "written by a newer Baler? Upgrade baler_root",
                 file_path,
             )
@@ -365,10 +367,10 @@ def _stored_block(source, k, what, chain, file_path):
         return None
     nbytes, objlen, keylen = (int.from_bytes(raw[a:b].tobytes(), "big") for a, b in ((0, 4), (6, 10), (14, 16)))
     start = keylen + _HEADER_SIZE
-    if nbytes != size or start > size or bytes(raw[keylen : keylen + 2]) != _BALER_MAGIC:
+    if nbytes != size or start > size:
         return None
-    header = raw[keylen:start]
-    if header[2] != _BALER_METHOD or _HEADER_SIZE + _le24(header, 3) != size - keylen or _le24(header, 6) != objlen:
+    magic, method, payload_size, decoded_size = _block_header(raw[keylen:start])
+    if magic != _BALER_MAGIC or method != _BALER_METHOD or start + payload_size != size or decoded_size != objlen:
         return None
     payload = raw[start:size].tobytes()
     needs = _codec.block_context(payload)
