@@ -358,13 +358,13 @@ def _stored_block(source, k, what, chain, file_path):
     its carriers: Muon_E of 40 HZZ copies read 2.6x the time of the per-value file, each of its
     baskets fetching three carriers' (bench/uproot_objects_read.py)."""
     seek, size = int(source.member("fBasketSeek")[k]), int(source.member("fBasketBytes")[k])
+    if size < 18:  # not even the key's header below: uproot's reading says what is wrong
+        return None
     try:
         raw = _read_bytes(source.file, seek, size)
     except Exception as err:  # a truncated file
         raise BalerDecodeError(f"{what} cannot be read: {type(err).__name__}: {err}", file_path) from err
     # The key (ROOT's TKey): fNbytes, fVersion, fObjlen, fDatime, fKeylen, big-endian; then the block.
-    if size < 18:
-        return None
     nbytes, objlen, keylen = (int.from_bytes(raw[a:b].tobytes(), "big") for a, b in ((0, 4), (6, 10), (14, 16)))
     start = keylen + _HEADER_SIZE
     if nbytes != size or start > size:
