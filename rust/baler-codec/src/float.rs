@@ -6,7 +6,7 @@
 //! violate the bound go to an exact exception channel.
 
 use crate::error::{corrupt, CodecError};
-use crate::quantiser::{self, Abs, Bits, Choice, Quantiser, Rel, MAX_LOG_LEVELS};
+use crate::quantiser::{self, Abs, Bits, Choice, Quantiser, Rel, MAX_LOG_LEVELS, RUN};
 use crate::scratch;
 use crate::spec::Spec;
 use crate::stream::{get_nums, put_nums, Num};
@@ -348,23 +348,36 @@ fn encode_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], choice: &Choice<T>, quant: 
     recon.reserve(vals.len());
     // an exception repeats the previous code, which costs the number stream least
     let mut prev: i64 = 0;
-    for (i, &x) in vals.iter().enumerate() {
-        match quant.quantise(x) {
-            Some((q, xr)) => {
-                qs.push(T::q(q));
-                prev = q;
-                match sentinels.resolve(quant, x, xr) {
-                    Some(y) => recon.push(y),
-                    None => {
-                        recon.push(x);
-                        exceptions.push(i, x);
+    // Runs of values none of which is refused or a sentinel's take the quantiser's run path;
+    // any other run goes value by value.
+    let by_runs = sentinels.is_empty();
+    let (mut run_codes, mut run_recon) = ([0i64; RUN], [T::from_bits(0); RUN]);
+    for (r, run) in vals.chunks(RUN).enumerate() {
+        if by_runs && quant.quantise_run(run, &mut run_codes, &mut run_recon) {
+            qs.extend(run_codes[..run.len()].iter().map(|&q| T::q(q)));
+            recon.extend_from_slice(&run_recon[..run.len()]);
+            prev = run_codes[run.len() - 1];
+            continue;
+        }
+        for (j, &x) in run.iter().enumerate() {
+            let i = r * RUN + j;
+            match quant.quantise(x) {
+                Some((q, xr)) => {
+                    qs.push(T::q(q));
+                    prev = q;
+                    match sentinels.resolve(quant, x, xr) {
+                        Some(y) => recon.push(y),
+                        None => {
+                            recon.push(x);
+                            exceptions.push(i, x);
+                        }
                     }
                 }
-            }
-            None => {
-                qs.push(T::q(prev));
-                recon.push(x);
-                exceptions.push(i, x);
+                None => {
+                    qs.push(T::q(prev));
+                    recon.push(x);
+                    exceptions.push(i, x);
+                }
             }
         }
     }

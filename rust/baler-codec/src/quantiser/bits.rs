@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::{relative_candidate, within, Quantiser};
+use super::{is_special, relative_candidate, within, Quantiser, RUN};
 use crate::float::Flt;
 
 pub(crate) struct Bits<T> {
@@ -41,6 +41,27 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
         let q = if b & T::SIGN != 0 { -qm } else { qm };
         let xr = self.reconstruct(q);
         within(xf, xr.to_f64(), self.rel * xf.abs()).then_some((q, xr))
+    }
+
+    /// `quantise` of each value, every step computed for all of the run and the refusals or-ed
+    /// together: the per-value branches of `quantise` (special values, the bound check) cost more
+    /// than its arithmetic, and almost every run of a block has no value to refuse.
+    #[inline(always)]
+    fn quantise_run(&self, xs: &[T], codes: &mut [i64; RUN], recon: &mut [T; RUN]) -> bool {
+        let mut accepted = true;
+        for (k, &x) in xs.iter().enumerate() {
+            let b = x.bits();
+            let xf = x.to_f64();
+            let mag = b & !T::SIGN;
+            let qm = ((mag + self.half) >> self.shift) as i64;
+            let q = if b & T::SIGN != 0 { -qm } else { qm };
+            let xr = self.reconstruct(q);
+            // relative_candidate and within, as quantise applies them
+            accepted &= !is_special::<T>(b) & (xf.abs() >= T::MIN_REL) & within(xf, xr.to_f64(), self.rel * xf.abs());
+            codes[k] = q;
+            recon[k] = xr;
+        }
+        accepted
     }
 
     #[inline(always)]

@@ -33,6 +33,20 @@ pub(crate) trait Quantiser<T: Flt> {
     /// The value of code `q`: exactly what the decoder computes. Total: any code gives some value.
     fn reconstruct(&self, q: i64) -> T;
 
+    /// [`Quantiser::quantise`] of each value of `xs` (at most [`RUN`] values) into `codes` and
+    /// `recon`, when every one of them is accepted; false when some value must be stored exactly
+    /// (the contents of `codes` and `recon` are then meaningless). A quantiser can compute a run
+    /// without a branch per value; this default is the value-by-value loop.
+    #[inline(always)]
+    fn quantise_run(&self, xs: &[T], codes: &mut [i64; RUN], recon: &mut [T; RUN]) -> bool {
+        for (k, &x) in xs.iter().enumerate() {
+            let Some((q, xr)) = self.quantise(x) else { return false };
+            codes[k] = q;
+            recon[k] = xr;
+        }
+        true
+    }
+
     /// Whether `y` is within the encoder's bound of `x` (a value this quantiser accepted): the
     /// check a value takes before it is given another value than its own reconstruction (a
     /// sentinel's, `float::Sentinels`).
@@ -44,6 +58,9 @@ pub(crate) trait Quantiser<T: Flt> {
     /// because the decoder of the autoencoder section recomputes it. 0 for non-finite `x`.
     fn predicted_code(&self, x: T) -> i64;
 }
+
+/// Values per [`Quantiser::quantise_run`]: a run's codes and reconstructions stay in registers.
+pub(crate) const RUN: usize = 8;
 
 /// The quantiser a spec asks for, for one float type.
 pub(crate) enum Choice<T: Flt> {
@@ -138,7 +155,9 @@ mod tests {
     use crate::f64_within_spec;
 
     /// The interface's contract on values spread over every binade and the specials: an accepted
-    /// value's reconstruction equals `reconstruct(code)` and is within the spec; specials are refused.
+    /// value's reconstruction equals `reconstruct(code)` and is within the spec; specials are refused;
+    /// `quantise_run` accepts a run exactly when `quantise` accepts each of its values, with the same
+    /// codes and reconstructions.
     fn contract<T: Flt, Q: Quantiser<T>>(q: &Q, spec: &Spec, vals: &[T]) {
         let mut refused = 0;
         let ordinary = vals.iter().filter(|x| (1e-3..=1e3).contains(&x.to_f64().abs())).count();
@@ -162,6 +181,16 @@ mod tests {
                         refused += 1;
                     }
                 }
+            }
+        }
+        // a run is accepted exactly when each of its values is, with the codes and values of quantise
+        for run in vals.chunks(RUN) {
+            let (mut codes, mut recon) = ([0i64; RUN], [T::from_bits(0); RUN]);
+            let each: Option<Vec<(i64, T)>> = run.iter().map(|&x| q.quantise(x)).collect();
+            let accepted = q.quantise_run(run, &mut codes, &mut recon);
+            assert_eq!(accepted, each.is_some(), "{spec}: run of {:x?}", run.iter().map(|x| x.bits()).collect::<Vec<_>>());
+            for (k, (code, xr)) in each.into_iter().flatten().enumerate() {
+                assert_eq!((codes[k], recon[k].bits()), (code, xr.bits()), "{spec}: value {k} of a run");
             }
         }
         // refusing is always safe, but these specs have a code for nearly every ordinary value
