@@ -135,9 +135,9 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     let mut exceptions = Exceptions::default();
     let mut exception_list: Vec<(usize, T)> = Vec::new();
     let mut s = InferScratch::default();
-    let mut tile = Vec::with_capacity(k * TILE_ROWS.min(n_rows));
-    let mut latent = Vec::with_capacity(l * TILE_ROWS.min(n_rows));
-    let mut predicted = Vec::with_capacity(k * TILE_ROWS.min(n_rows));
+    let mut tile = scratch::with_capacity::<f64>(k * TILE_ROWS.min(n_rows));
+    let mut latent = scratch::with_capacity::<i64>(l * TILE_ROWS.min(n_rows));
+    let mut predicted = scratch::with_capacity::<f64>(k * TILE_ROWS.min(n_rows));
     for first in (0..n_rows).step_by(TILE_ROWS) {
         let starts = &rows.starts[first..n_rows.min(first + TILE_ROWS)];
         let n = starts.len();
@@ -353,8 +353,8 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
     let mut residuals = scratch::zeroed::<i64>(k * n_rows);
     get_columns(r, streams, n_rows, &mut residuals)?;
     let mut s = InferScratch::default();
-    let mut latent = Vec::with_capacity(l * TILE_ROWS.min(n_rows));
-    let mut predicted = Vec::with_capacity(k * TILE_ROWS.min(n_rows));
+    let mut latent = scratch::with_capacity::<i64>(l * TILE_ROWS.min(n_rows));
+    let mut predicted = scratch::with_capacity::<f64>(k * TILE_ROWS.min(n_rows));
     // value j of row r: code j * n_rows + r of the sections' column-major order, dst[starts[r] + j]
     for first in (0..n_rows).step_by(TILE_ROWS) {
         let n = TILE_ROWS.min(n_rows - first);

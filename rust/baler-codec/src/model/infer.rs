@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 
 use super::{Layer, Model, Transform, FRAC_BITS};
 use crate::quantiser::det_exp2;
+use crate::scratch as pool;
 
 /// Activations are clamped to this magnitude (2^18 in real units): with int16 weights and at
 /// most 4096 inputs every partial sum stays below 2^62, so no order of summation overflows.
@@ -36,13 +37,20 @@ pub(crate) const TILE_ROWS: usize = 256;
 /// [`floor_exact`] needs magnitudes below 2^51.
 const F64_SUM_LIMIT: u64 = 1 << 51;
 
-/// Work buffers for one tile, reused across tiles and blocks.
-#[derive(Default)]
+/// Work buffers for one tile, reused across tiles, and across blocks through the thread's pool:
+/// a tile of wide rows takes hundreds of kB per buffer, which the allocator would map afresh
+/// (and the kernel zero page by page) for every block.
 pub(crate) struct Scratch {
-    a: Vec<f64>,
-    b: Vec<f64>,
+    a: pool::Scratch<f64>,
+    b: pool::Scratch<f64>,
     /// The i64 layer's accumulators.
-    acc: Vec<i64>,
+    acc: pool::Scratch<i64>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch { a: pool::with_capacity(0), b: pool::with_capacity(0), acc: pool::with_capacity(0) }
+    }
 }
 
 /// How a layer's multiply-adds are computed: both give the same integers (tested).
@@ -423,8 +431,8 @@ mod tests {
         for size in [1e3, 1e9, (1i64 << 34) as f64] {
             let x: Vec<f64> = (0..m.features() * n).map(|i| ((i * 7919 % 1013) as f64 - 506.0) / 506.0 * size).map(f64::round).collect();
             let (mut wide, mut portable) = (Scratch::default(), Scratch::default());
-            wide.a = x.clone();
-            portable.a = x;
+            wide.a.clone_from(&x);
+            portable.a.clone_from(&x);
             // SAFETY: AVX2 checked above
             unsafe { run_avx2(&m.layers, n, &mut wide) };
             run_portable(&m.layers, n, &mut portable);
