@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::{is_special, relative_candidate, within, Quantiser, RUN};
+use super::{is_special, within, Quantiser, RUN};
 use crate::float::Flt;
 
 pub(crate) struct Bits<T> {
@@ -23,6 +23,18 @@ impl<T: Flt> Bits<T> {
         Bits { shift, half: 1u64 << (shift - 1), rel: (-((n + 1) as f64)).exp2(), ty: PhantomData }
     }
 
+    /// The code of the value with bit pattern `b`: its magnitude rounded to N bits (to nearest,
+    /// ties away from zero), with its sign.
+    #[inline(always)]
+    fn code(&self, b: u64) -> i64 {
+        let magnitude = (((b & !T::SIGN) + self.half) >> self.shift) as i64;
+        if b & T::SIGN != 0 {
+            -magnitude
+        } else {
+            magnitude
+        }
+    }
+
     /// N, as stored in the section header.
     pub(crate) fn kept_bits(&self) -> u32 {
         T::MBITS - self.shift
@@ -34,39 +46,31 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
 
     #[inline(always)]
     fn quantise(&self, x: T) -> Option<(i64, T)> {
-        let xf = relative_candidate(x)?;
-        let b = x.bits();
-        let mag = b & !T::SIGN;
-        let qm = ((mag + self.half) >> self.shift) as i64;
-        let q = if b & T::SIGN != 0 { -qm } else { qm };
+        let q = self.code(x.bits());
         let xr = self.reconstruct(q);
-        within(xf, xr.to_f64(), self.rel * xf.abs()).then_some((q, xr))
+        self.within_bound(x, xr).then_some((q, xr))
     }
 
-    /// `quantise` of each value, every step computed for all of the run and the refusals or-ed
-    /// together: the per-value branches of `quantise` (special values, the bound check) cost more
-    /// than its arithmetic, and almost every run of a block has no value to refuse.
+    /// `quantise` of each value, the refusals or-ed together rather than a branch per value:
+    /// the branches cost more than the arithmetic, and almost every run of a block has no value
+    /// to refuse.
     #[inline(always)]
     fn quantise_run(&self, xs: &[T], codes: &mut [i64; RUN], recon: &mut [T; RUN]) -> bool {
         let mut accepted = true;
         for (k, &x) in xs.iter().enumerate() {
-            let b = x.bits();
-            let xf = x.to_f64();
-            let mag = b & !T::SIGN;
-            let qm = ((mag + self.half) >> self.shift) as i64;
-            let q = if b & T::SIGN != 0 { -qm } else { qm };
-            let xr = self.reconstruct(q);
-            // relative_candidate and within, as quantise applies them
-            accepted &= !is_special::<T>(b) & (xf.abs() >= T::MIN_REL) & within(xf, xr.to_f64(), self.rel * xf.abs());
-            codes[k] = q;
-            recon[k] = xr;
+            codes[k] = self.code(x.bits());
+            recon[k] = self.reconstruct(codes[k]);
+            accepted &= self.within_bound(x, recon[k]);
         }
         accepted
     }
 
+    /// Special values and magnitudes below `T::MIN_REL` are never within (as
+    /// `relative_candidate` refuses them); computed without a branch, for `quantise_run`.
     #[inline(always)]
     fn within_bound(&self, x: T, y: T) -> bool {
-        relative_candidate(x).is_some_and(|xf| within(xf, y.to_f64(), self.rel * xf.abs()))
+        let xf = x.to_f64();
+        !is_special::<T>(x.bits()) & (xf.abs() >= T::MIN_REL) & within(xf, y.to_f64(), self.rel * xf.abs())
     }
 
     #[inline(always)]
@@ -75,12 +79,7 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
         if b & T::EXP_MASK == T::EXP_MASK {
             return 0;
         }
-        let qm = (((b & !T::SIGN) + self.half) >> self.shift) as i64;
-        if b & T::SIGN != 0 {
-            -qm
-        } else {
-            qm
-        }
+        self.code(b)
     }
 
     #[inline(always)]
