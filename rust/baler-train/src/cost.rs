@@ -27,11 +27,6 @@ impl Bytes {
     pub fn through_model_bpv(&self) -> f64 {
         self.through_model as f64 / self.values.max(1) as f64
     }
-
-    /// Fraction saved against the per-value codec, with `extra` bytes (the model) on the model's side.
-    pub fn gain(&self, extra: usize) -> f64 {
-        1.0 - (self.through_model + extra) as f64 / self.per_value.max(1) as f64
-    }
 }
 
 /// Codes `rows` both ways.

@@ -176,7 +176,7 @@ fn run(args: &Args) -> Result<(), String> {
     print_bytes("training", &args.bound, &train);
     println!(
         "all rows, model included: {} than the per-value codec ({} + {} bytes against {})",
-        relative_size(all.gain(model.bytes().len())),
+        relative_size(all.through_model + model.bytes().len(), all.per_value),
         all.through_model,
         model.bytes().len(),
         all.per_value
@@ -214,7 +214,7 @@ fn train_object_model(args: &Args, bound: &Bound, data: &dataset::Dataset) -> Re
     let (per_value, fitted): (usize, usize) = all.iter().fold((0, 0), |(p, f), c| (p + c.per_value_bytes, f + c.fitted_bytes));
     println!(
         "all rows, model included: {} than the per-value codec ({} + {} bytes against {})",
-        relative_size(1.0 - (fitted + model.bytes().len()) as f64 / per_value.max(1) as f64),
+        relative_size(fitted + model.bytes().len(), per_value),
         fitted,
         model.bytes().len(),
         per_value
@@ -247,7 +247,7 @@ fn print_member_costs(what: &str, bound: &str, costs: &[MemberCost]) {
         "{what:>10} at {bound}: per-value codec {:.4} B/value, object model {:.4} B/value: {} ({values} values)",
         per_value as f64 / values.max(1) as f64,
         fitted as f64 / values.max(1) as f64,
-        relative_size(1.0 - fitted as f64 / per_value.max(1) as f64)
+        relative_size(fitted, per_value)
     );
 }
 
@@ -263,9 +263,11 @@ fn write_model(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// "12.3% smaller", or "4.5% larger" for a model that does not pay (the codec then keeps the
-/// per-value coding of those blocks, so the file does not grow).
-fn relative_size(gain: f64) -> String {
+/// `coded` bytes against the per-value codec's `per_value`: "12.3% smaller", or "4.5% larger" for
+/// a model that does not pay (the codec then keeps the per-value coding of those blocks, so the
+/// file does not grow).
+fn relative_size(coded: usize, per_value: usize) -> String {
+    let gain = 1.0 - coded as f64 / per_value.max(1) as f64;
     if gain >= 0.0 {
         format!("{:.1}% smaller", 100.0 * gain)
     } else {
@@ -278,7 +280,7 @@ fn print_bytes(what: &str, bound: &str, b: &Bytes) {
         "{what:>10} at {bound}: per-value codec {:.4} B/value, ae {:.4} B/value: {} ({} values)",
         b.per_value_bpv(),
         b.through_model_bpv(),
-        relative_size(b.gain(0)),
+        relative_size(b.through_model, b.per_value),
         b.values
     );
 }
