@@ -13,7 +13,7 @@
 
 use crate::error::{corrupt, CodecError};
 use crate::object::{get_name, put_name};
-use crate::varint::{put_uvarint, Reader};
+use crate::varint::{put_uvarint, put_zigzag, Reader};
 
 /// What a derived-offsets section says it was derived from: the I32 values of the basket of
 /// member `source` (a branch of the same tree) for entries `first_entry`.. +`entries`.
@@ -26,15 +26,6 @@ pub struct OffsetsSource {
 
 /// Candidate ratios of element sizes (own / source): (mul, shift).
 const RATIOS: [(i64, u8); 7] = [(1, 0), (2, 0), (1, 1), (4, 0), (1, 2), (8, 0), (1, 3)];
-
-fn put_zigzag(out: &mut Vec<u8>, v: i64) {
-    put_uvarint(out, ((v << 1) ^ (v >> 63)) as u64);
-}
-
-fn get_zigzag(r: &mut Reader<'_>) -> Result<i64, CodecError> {
-    let u = r.uvarint()?;
-    Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
-}
 
 #[inline]
 fn derive(u: i32, mul: i64, add: i64, shift: u8) -> i32 {
@@ -112,12 +103,12 @@ pub(crate) fn decode(r: &mut Reader<'_>, source: Option<&[i32]>, dst: &mut [i32]
             source.map(|s| format!(" ({} given)", s.len())).unwrap_or_default()
         )));
     };
-    let mul = get_zigzag(r)?;
+    let mul = r.zigzag()?;
     let shift = r.u8()?;
     if shift > 63 {
         return corrupt(format!("derived-offsets shift {shift}"));
     }
-    let add = get_zigzag(r)?;
+    let add = r.zigzag()?;
     for (d, &u) in dst.iter_mut().zip(source) {
         *d = derive(u, mul, add, shift);
     }
@@ -130,7 +121,7 @@ pub(crate) fn decode(r: &mut Reader<'_>, source: Option<&[i32]>, dst: &mut [i32]
         next = p + 1;
     }
     for p in pos {
-        dst[p] = (source[p] as i64).wrapping_add(get_zigzag(r)?) as i32;
+        dst[p] = (source[p] as i64).wrapping_add(r.zigzag()?) as i32;
     }
     Ok(())
 }

@@ -10,6 +10,12 @@ pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// A signed integer as the varint of its zigzag code (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...), so
+/// small magnitudes of either sign take few bytes.
+pub(crate) fn put_zigzag(out: &mut Vec<u8>, v: i64) {
+    put_uvarint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
 /// Bounds-checked cursor over an untrusted byte slice. Every read returns
 /// `Err(Corrupt)` instead of panicking when the input is too short.
 pub(crate) struct Reader<'a> {
@@ -65,6 +71,11 @@ impl<'a> Reader<'a> {
         }
         corrupt("varint too long")
     }
+    /// A signed integer written by [`put_zigzag`].
+    pub(crate) fn zigzag(&mut self) -> Result<i64, CodecError> {
+        let u = self.uvarint()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
     /// A varint that must fit in `usize` and be at most `max`.
     pub(crate) fn len_at_most(&mut self, max: usize, what: &str) -> Result<usize, CodecError> {
         let v = self.uvarint()?;
@@ -90,5 +101,16 @@ mod tests {
         }
         // 11 continuation bytes: too long
         assert!(Reader::new(&[0xff; 11]).uvarint().is_err());
+    }
+
+    /// Zigzag varints round-trip at both ends of i64, and small magnitudes take one byte.
+    #[test]
+    fn zigzag_round_trip() {
+        for &v in &[0i64, -1, 1, -64, 63, i32::MIN as i64, i64::MIN, i64::MAX] {
+            let mut b = Vec::new();
+            put_zigzag(&mut b, v);
+            assert_eq!(Reader::new(&b).zigzag().unwrap(), v);
+            assert_eq!(b.len() == 1, (-64..64).contains(&v), "{v}");
+        }
     }
 }

@@ -270,30 +270,43 @@ fn section_tags(block: &[u8]) -> Vec<u8> {
     tags
 }
 
-/// The committed fixtures (a model; a block coded with it in each section layout a writer has
-/// produced: tag 17, one number stream per latent dimension and per column, and tag 18, grouped
-/// streams; the bytes both decode to) decode to exactly those
-/// bytes on this machine and build. Regenerate the tag-18 block (only on a deliberate format
-/// change; the tag-17 block was written by an earlier version and stays as it is) with
+/// The committed fixtures decode to exactly the recorded bytes (`ae-decoded.bin`: the bound's
+/// per-value values, whatever the model) on this machine and build:
+/// - `ae-model.balm`, `.balm` version 1 (16-bit weights, float32 normalisation), with a block in
+///   each section layout a writer has produced: `ae-block.bin` (tag 17, one number stream per
+///   latent dimension and per column) and `ae-block-grouped.bin` (tag 18, grouped streams);
+/// - `ae-model-v2.balm`, version 2 (7-bit packed weights, bfloat16 normalisation, varint
+///   biases), with `ae-block-v2.bin` (tag 18).
+///
+/// Files written by earlier versions stay as they are. Rewrite the version-2 pair (only on a
+/// deliberate format change) with
 /// `BALER_WRITE_AE_FIXTURE=1 cargo test -p baler-codec --test ae committed_fixture`.
 #[test]
 fn committed_fixtures_decode_bit_for_bit() {
     let dir = fixture_dir();
-    let model = Model::parse(&std::fs::read(dir.join("ae-model.balm")).unwrap()).unwrap();
     let want = std::fs::read(dir.join("ae-decoded.bin")).unwrap();
     if std::env::var_os("BALER_WRITE_AE_FIXTURE").is_some() {
         let vals = covariance_like_rows(400, 11);
         let src = be(&vals);
         let spec: Spec = "bits:10".parse().unwrap();
-        assert_eq!(model.id(), with_hidden_layers(&model_for(&vals, &spec)).id(), "the committed model is no longer what the test fits");
-        std::fs::write(dir.join("ae-block-grouped.bin"), encode_ae(&src, &one_segment(&src), &spec, &model)).unwrap();
+        let model = Model::from_parts_with_weight_bits(&with_hidden_layers(&model_for(&vals, &spec)).to_parts(), 7).unwrap();
+        std::fs::write(dir.join("ae-model-v2.balm"), model.bytes()).unwrap();
+        std::fs::write(dir.join("ae-block-v2.bin"), encode_ae(&src, &one_segment(&src), &spec, &model)).unwrap();
     }
-    for (file, tag) in [("ae-block.bin", 17u8), ("ae-block-grouped.bin", 18)] {
-        let block = std::fs::read(dir.join(file)).unwrap();
-        assert_eq!(section_tags(&block), [1, tag], "{file}: a layout section, then the AE section");
-        assert_eq!(block_model_id(&block).unwrap(), Some(model.id()), "{file}");
-        assert_eq!(block_spec(&block).unwrap(), format!("f32 ae:bits:10:{}", model.id()), "{file}");
-        assert_eq!(decode_with(&block, want.len(), Some(&model)).unwrap(), want, "{file}");
+    for (model_file, version, bits, blocks) in [
+        ("ae-model.balm", 1u8, 16u8, &[("ae-block.bin", 17u8), ("ae-block-grouped.bin", 18)][..]),
+        ("ae-model-v2.balm", 2, 7, &[("ae-block-v2.bin", 18)][..]),
+    ] {
+        let bytes = std::fs::read(dir.join(model_file)).unwrap();
+        let model = Model::parse(&bytes).unwrap();
+        assert_eq!((bytes[4], model.weight_bits()), (version, bits), "{model_file}: version and weight width");
+        for &(file, tag) in blocks {
+            let block = std::fs::read(dir.join(file)).unwrap();
+            assert_eq!(section_tags(&block), [1, tag], "{file}: a layout section, then the AE section");
+            assert_eq!(block_model_id(&block).unwrap(), Some(model.id()), "{file}");
+            assert_eq!(block_spec(&block).unwrap(), format!("f32 ae:bits:10:{}", model.id()), "{file}");
+            assert_eq!(decode_with(&block, want.len(), Some(&model)).unwrap(), want, "{file}");
+        }
     }
 }
 

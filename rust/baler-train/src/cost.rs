@@ -4,7 +4,7 @@
 //! codec's own fallback to per-value coding where the model does not pay), in blocks of about a
 //! basket's size. The model's own bytes are counted apart: a file stores it once.
 
-use baler_codec::{encode_block, encode_block_with_model, per_value_spec, Bound, Model, Segment, SegmentKind, Spec};
+use baler_codec::{encode_block, encode_block_with_model, per_value_spec, Bound, Model, ModelParts, Segment, SegmentKind, Spec};
 
 use crate::dataset::Dataset;
 
@@ -51,4 +51,66 @@ pub fn measure(model: &Model, bound: &Bound, rows: &Dataset) -> Result<Bytes, St
         bytes.through_model += out.len();
     }
     Ok(bytes)
+}
+
+/// Stored weight widths tried, widest first: below 3 bits the predictions of every model measured
+/// so far were too coarse to pay.
+const WEIGHT_BITS: [u8; 9] = [16, 12, 10, 8, 7, 6, 5, 4, 3];
+
+/// The stored form of `parts` whose own bytes plus the bytes of `rows` coded through it are
+/// fewest, over the weight widths of [`WEIGHT_BITS`]. Fewer bits shrink the model and coarsen its
+/// prediction (the bound holds either way); on files of a few thousand rows the model's bytes
+/// weigh as much as the prediction, so the width is chosen on the codec's real output.
+pub fn smallest_storage(parts: &ModelParts, bound: &Bound, rows: &Dataset) -> Result<Model, String> {
+    let mut best: Option<(usize, Model)> = None;
+    let mut refused = String::new();
+    for bits in WEIGHT_BITS {
+        let model = match Model::from_parts_with_weight_bits(parts, bits) {
+            Ok(model) => model,
+            Err(e) => {
+                refused = e.to_string(); // e.g. a weight too large for this width
+                continue;
+            }
+        };
+        let total = measure(&model, bound, rows)?.through_model + model.bytes().len();
+        if best.as_ref().is_none_or(|(fewest, _)| total < *fewest) {
+            best = Some((total, model));
+        }
+    }
+    best.map(|(_, model)| model).ok_or_else(|| format!("the trained model cannot be stored: {refused}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baler_codec::{fit_linear, Transform};
+
+    /// 300 rows of 6 positive values driven by 2 factors, as covariance elements are: few rows,
+    /// so the model's own bytes matter.
+    fn few_correlated_rows() -> Dataset {
+        let n = 300;
+        let values = (0..n)
+            .flat_map(|i| {
+                let (a, b) = ((i * 37 % 101) as f64 / 25.0, (i * 53 % 89) as f64 / 20.0);
+                [a, b, a + b, a - b, 0.5 * a + 0.01 * (i % 7) as f64, 2.0 * b].map(|t| t.exp2() as f32 as f64)
+            })
+            .collect();
+        Dataset { values, k: 6, names: vec![], entry: (0..n as i64).collect(), is_f32: true, skipped: 0, collection: false }
+    }
+
+    /// The stored width is the one with the fewest bytes in all, and on few rows that is not 16
+    /// bits: the narrower model costs less than the finer prediction it gives up.
+    #[test]
+    fn the_width_with_the_fewest_bytes_in_all_is_kept() {
+        let rows = few_correlated_rows();
+        let bound = Bound::Bits(7);
+        let parts = fit_linear(&rows.values, rows.k, 2, Transform::Log2Magnitude, 0.5).unwrap().to_parts();
+        let total = |m: &Model| measure(m, &bound, &rows).unwrap().through_model + m.bytes().len();
+        let chosen = smallest_storage(&parts, &bound, &rows).unwrap();
+        assert!(chosen.weight_bits() < 16, "kept {} bits", chosen.weight_bits());
+        for bits in WEIGHT_BITS {
+            let other = Model::from_parts_with_weight_bits(&parts, bits).unwrap();
+            assert!(total(&chosen) <= total(&other), "{} bits: {} bytes, {} bits: {}", chosen.weight_bits(), total(&chosen), bits, total(&other));
+        }
+    }
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use baler_codec::{fit_object_model, object_model_costs, Bound, MemberCost, Model, ObjectModel, Predictor, Spec};
+use baler_codec::{fit_object_model, object_model_costs, Bound, MemberCost, ObjectModel, Predictor, Spec};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use tch::Device;
@@ -168,7 +168,7 @@ fn run(args: &Args) -> Result<(), String> {
         report.best_val_bits
     );
 
-    let model = Model::from_parts(&net.parts(&norm)).map_err(|e| format!("the trained model cannot be stored: {e}"))?;
+    let model = cost::smallest_storage(&net.parts(&norm), &bound, &train_rows)?;
     let val = cost::measure(&model, &bound, &val_rows)?;
     let train = cost::measure(&model, &bound, &train_rows)?;
     let all = cost::measure(&model, &bound, &data)?;
@@ -182,7 +182,7 @@ fn run(args: &Args) -> Result<(), String> {
         all.per_value
     );
     write_model(&args.out, model.bytes())?;
-    println!("model {} ({} bytes) written to {}", model.id(), model.bytes().len(), args.out.display());
+    println!("model {} ({} bytes, weights of {} bits) written to {}", model.id(), model.bytes().len(), model.weight_bits(), args.out.display());
     Ok(())
 }
 

@@ -16,7 +16,7 @@
 
 use std::ops::Range;
 
-use baler_codec::{Bound, DenseLayer, ModelParts, Transform};
+use baler_codec::{stored_normalisation, Bound, DenseLayer, ModelParts, Transform};
 use indicatif::{ProgressBar, ProgressStyle};
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
@@ -77,7 +77,9 @@ impl Normalisation {
                 scale[j] += (feature(transform, x) - offset[j]).powi(2) / n;
             }
         }
-        let scale = scale.into_iter().map(|v| if v > 1e-24 { v.sqrt() } else { 1.0 }).collect();
+        // rounded to what the model file stores, so that training sees the features a reader computes
+        let offset = offset.into_iter().map(stored_normalisation).collect();
+        let scale = scale.into_iter().map(|v| if v > 1e-24 { stored_normalisation(v.sqrt()) } else { 1.0 }).collect();
         Normalisation { transform, offset, scale }
     }
 

@@ -1,7 +1,7 @@
 //! A linear model fitted to data: principal components of the normalised features. It needs no
 //! training run, so it is the baseline a trained model must beat, and the tests' model.
 
-use super::{DenseLayer, Model, ModelParts, Transform};
+use super::{stored_normalisation, DenseLayer, Model, ModelParts, Transform};
 use crate::error::CodecError;
 
 /// The feature of `x`, or None where the transform cannot take it (non-finite values; zeros and
@@ -75,9 +75,9 @@ pub fn fit_linear(rows: &[f64], k: usize, latent: usize, transform: Transform, l
         }
         let mean = f.iter().sum::<f64>() / f.len() as f64;
         let var = f.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / f.len() as f64;
-        offset[j] = mean;
+        offset[j] = stored_normalisation(mean);
         if var.sqrt() > 1e-12 {
-            scale[j] = var.sqrt();
+            scale[j] = stored_normalisation(var.sqrt());
         }
     }
     let mut cov = vec![0.0; k * k];

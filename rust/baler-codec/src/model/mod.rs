@@ -1,7 +1,8 @@
 //! `.balm` models of the `ae:` codec: parsing, writing, and deterministic fixed-point inference.
 //!
 //! A model is a multilayer perceptron K -> ... -> L -> ... -> K over normalised features of one
-//! row of K values: dense layers with 16-bit integer weights (a power-of-two scale per layer),
+//! row of K values: dense layers with integer weights of 2 to 16 bits (a power-of-two scale per
+//! layer),
 //! leaky ReLU of slope 1/8 between layers (not after the latent or the output), and activations
 //! in 64-bit fixed point with 16 fractional bits. Integer arithmetic gives the same bits on every
 //! machine, build and thread count, whatever the floating-point environment (flush-to-zero,
@@ -10,6 +11,7 @@
 
 mod fit;
 mod infer;
+mod packing;
 
 pub use fit::fit_linear;
 pub(crate) use infer::{Scratch as InferScratch, TILE_ROWS};
@@ -17,12 +19,14 @@ pub(crate) use infer::{Scratch as InferScratch, TILE_ROWS};
 use std::fmt;
 
 use crate::error::CodecError;
-use crate::varint::{put_uvarint, Reader};
+use crate::varint::{put_uvarint, put_zigzag, Reader};
+use packing::{get_weights, largest_weight, put_weights, MAX_WEIGHT_BITS, MIN_WEIGHT_BITS};
 
 /// First four bytes of every `.balm` file.
 pub const MODEL_MAGIC: [u8; 4] = *b"BALM";
-/// `.balm` format version written by this crate.
-pub const MODEL_VERSION: u8 = 1;
+/// `.balm` format version written by this crate. Version 1 (16-bit weights, float32
+/// normalisation, 32-bit biases) is still read.
+pub const MODEL_VERSION: u8 = 2;
 /// Fractional bits of the fixed-point activations.
 pub(crate) const FRAC_BITS: u32 = 16;
 /// Most values per row (K) a model may take.
@@ -115,6 +119,8 @@ pub(crate) struct Layer {
     pub inputs: usize,
     pub outputs: usize,
     pub shift: u8,
+    /// Stored width of each weight (16 in version 1 files).
+    pub bits: u8,
     pub weights: Vec<i16>,
     /// In activation units (FRAC_BITS fractional bits).
     pub bias: Vec<i32>,
@@ -155,14 +161,19 @@ impl Model {
         self.transform
     }
 
+    /// Stored width of the weights: the widest layer's.
+    pub fn weight_bits(&self) -> u8 {
+        self.layers.iter().map(|l| l.bits).max().unwrap_or(MAX_WEIGHT_BITS)
+    }
+
     /// The canonical `.balm` bytes (what a file stores; the id is their hash).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
 
     /// The model in floating point, as stored (weights and biases dequantised):
-    /// `Model::from_parts(&m.to_parts())` gives back the same model while every bias is below
-    /// 256 in magnitude (f32 holds those exactly).
+    /// `Model::from_parts_with_weight_bits(&m.to_parts(), m.weight_bits())` gives back the same
+    /// model (a version 2 one) while every bias is below 256 in magnitude (f32 holds those exactly).
     pub fn to_parts(&self) -> ModelParts {
         let unit = (FRAC_BITS as f64).exp2();
         let layers = self
@@ -181,9 +192,20 @@ impl Model {
         ModelParts { transform: self.transform, offset: self.offset.clone(), scale: self.scale.clone(), layers, encoder_layers: self.encoder_layers }
     }
 
-    /// Quantises a floating-point model to the stored form: each layer's weights to int16 with
-    /// the finest power-of-two scale that holds its largest weight, biases to fixed point.
+    /// [`Model::from_parts_with_weight_bits`] at 16 bits a weight.
     pub fn from_parts(parts: &ModelParts) -> Result<Model, CodecError> {
+        Model::from_parts_with_weight_bits(parts, MAX_WEIGHT_BITS)
+    }
+
+    /// Quantises a floating-point model to the stored form: each layer's weights to integers of
+    /// `weight_bits` bits (2 to 16) with the finest power-of-two scale that holds its largest
+    /// weight, biases to fixed point, the normalisation to [`stored_normalisation`]. Fewer bits
+    /// make a smaller model and a coarser prediction; the bound holds either way.
+    pub fn from_parts_with_weight_bits(parts: &ModelParts, weight_bits: u8) -> Result<Model, CodecError> {
+        if !(MIN_WEIGHT_BITS..=MAX_WEIGHT_BITS).contains(&weight_bits) {
+            return Err(CodecError::InvalidArgument(format!("{weight_bits} bits a weight (from {MIN_WEIGHT_BITS} to {MAX_WEIGHT_BITS})")));
+        }
+        let top = largest_weight(weight_bits) as f64;
         let mut layers = Vec::with_capacity(parts.layers.len());
         for (i, l) in parts.layers.iter().enumerate() {
             if l.weights.len() != l.inputs.saturating_mul(l.outputs) || l.bias.len() != l.outputs {
@@ -193,11 +215,11 @@ impl Model {
                 return invalid(format!("layer {i}: a weight is not finite"));
             }
             let max = l.weights.iter().fold(0f64, |m, w| m.max((*w as f64).abs()));
-            if max > i16::MAX as f64 {
-                return invalid(format!("layer {i}: weight magnitude {max} is not storable (at most 32767)"));
+            if max > top {
+                return invalid(format!("layer {i}: weight magnitude {max} is not storable in {weight_bits} bits (at most {top})"));
             }
             let mut shift = 0u8;
-            while shift < MAX_SHIFT && max * ((shift + 1) as f64).exp2() <= i16::MAX as f64 {
+            while shift < MAX_SHIFT && max * ((shift + 1) as f64).exp2() <= top {
                 shift += 1;
             }
             let scale = (shift as f64).exp2();
@@ -211,7 +233,7 @@ impl Model {
                 }
                 bias.push(v as i32);
             }
-            layers.push(Layer { inputs: l.inputs, outputs: l.outputs, shift, weights, bias });
+            layers.push(Layer { inputs: l.inputs, outputs: l.outputs, shift, bits: weight_bits, weights, bias });
         }
         let mut bytes = Vec::new();
         write_body(parts.transform, &parts.offset, &parts.scale, &layers, parts.encoder_layers, &mut bytes);
@@ -233,8 +255,8 @@ impl Model {
             return invalid("bad magic (not a .balm model)");
         }
         let version = r.u8().map_err(model_err)?;
-        if version != MODEL_VERSION {
-            return Err(CodecError::Unsupported(format!(".balm version {version} (this reader knows {MODEL_VERSION})")));
+        if !(1..=MODEL_VERSION).contains(&version) {
+            return Err(CodecError::Unsupported(format!(".balm version {version} (this reader knows 1 to {MODEL_VERSION})")));
         }
         let flags = r.u8().map_err(model_err)?;
         if flags != 0 {
@@ -263,8 +285,11 @@ impl Model {
         let mut offset = Vec::with_capacity(k);
         let mut scale = Vec::with_capacity(k);
         for j in 0..k {
-            let o = f32::from_le_bytes(r.bytes(4).map_err(model_err)?.try_into().expect("4 bytes")) as f64;
-            let s = f32::from_le_bytes(r.bytes(4).map_err(model_err)?.try_into().expect("4 bytes")) as f64;
+            let (o, s) = if version == 1 {
+                (get_f32(&mut r)?, get_f32(&mut r)?)
+            } else {
+                (get_bf16(&mut r)?, get_bf16(&mut r)?)
+            };
             if !(o.is_finite() && s.abs() >= 1.0 / SCALE_LIMIT && s.abs() <= SCALE_LIMIT) {
                 return invalid(format!("column {j}: normalisation offset {o}, scale {s} out of range"));
             }
@@ -288,11 +313,25 @@ impl Model {
             if shift > MAX_SHIFT {
                 return invalid(format!("layer {i}: weight shift {shift} (at most {MAX_SHIFT})"));
             }
-            let w = r.bytes(inputs * outputs * 2).map_err(model_err)?;
-            let weights = w.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
-            let b = r.bytes(outputs * 4).map_err(model_err)?;
-            let bias = b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-            layers.push(Layer { inputs, outputs, shift, weights, bias });
+            let (bits, weights, bias) = if version == 1 {
+                let w = r.bytes(inputs * outputs * 2).map_err(model_err)?;
+                let weights = w.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+                let b = r.bytes(outputs * 4).map_err(model_err)?;
+                (MAX_WEIGHT_BITS, weights, b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+            } else {
+                let bits = r.u8().map_err(model_err)?;
+                if !(MIN_WEIGHT_BITS..=MAX_WEIGHT_BITS).contains(&bits) {
+                    return invalid(format!("layer {i}: {bits} bits a weight (from {MIN_WEIGHT_BITS} to {MAX_WEIGHT_BITS})"));
+                }
+                let weights = get_weights(&mut r, inputs * outputs, bits).map_err(model_err)?;
+                let mut bias = Vec::with_capacity(outputs);
+                for _ in 0..outputs {
+                    let b = r.zigzag().map_err(model_err)?;
+                    bias.push(i32::try_from(b).or_else(|_| invalid(format!("layer {i}: bias {b} exceeds 32 bits")))?);
+                }
+                (bits, weights, bias)
+            };
+            layers.push(Layer { inputs, outputs, shift, bits, weights, bias });
             width = outputs;
         }
         if width != k {
@@ -308,6 +347,33 @@ impl Model {
         }
         Ok(Model { id, bytes: bytes.to_vec(), transform, offset, scale, layers, encoder_layers })
     }
+}
+
+/// Rounds a normalisation offset or scale to what `.balm` stores (bfloat16: float32's sign,
+/// exponent and top 7 mantissa bits, rounded to nearest even). A trainer normalises with these
+/// values so that the model it fits sees the features a reader computes.
+pub fn stored_normalisation(v: f64) -> f64 {
+    bf16_value(bf16_bits(v))
+}
+
+fn bf16_bits(v: f64) -> u16 {
+    let b = (v as f32).to_bits();
+    if (v as f32).is_nan() {
+        return (b >> 16) as u16 | 0x40; // stays a NaN (refused on parsing)
+    }
+    ((b + 0x7fff + ((b >> 16) & 1)) >> 16) as u16
+}
+
+fn bf16_value(h: u16) -> f64 {
+    f32::from_bits((h as u32) << 16) as f64
+}
+
+fn get_f32(r: &mut Reader<'_>) -> Result<f64, CodecError> {
+    Ok(f32::from_le_bytes(r.bytes(4).map_err(model_err)?.try_into().expect("4 bytes")) as f64)
+}
+
+fn get_bf16(r: &mut Reader<'_>) -> Result<f64, CodecError> {
+    Ok(bf16_value(u16::from_le_bytes(r.bytes(2).map_err(model_err)?.try_into().expect("2 bytes"))))
 }
 
 fn model_err(e: CodecError) -> CodecError {
@@ -327,18 +393,17 @@ fn write_body(transform: Transform, offset: &[f64], scale: &[f64], layers: &[Lay
     put_uvarint(out, layers.len() as u64);
     put_uvarint(out, encoder_layers as u64);
     for (o, s) in offset.iter().zip(scale) {
-        out.extend_from_slice(&(*o as f32).to_le_bytes());
-        out.extend_from_slice(&(*s as f32).to_le_bytes());
+        out.extend_from_slice(&bf16_bits(*o).to_le_bytes());
+        out.extend_from_slice(&bf16_bits(*s).to_le_bytes());
     }
     for l in layers {
         put_uvarint(out, l.inputs as u64);
         put_uvarint(out, l.outputs as u64);
         out.push(l.shift);
-        for w in &l.weights {
-            out.extend_from_slice(&w.to_le_bytes());
-        }
-        for b in &l.bias {
-            out.extend_from_slice(&b.to_le_bytes());
+        out.push(l.bits);
+        put_weights(&l.weights, l.bits, out);
+        for &b in &l.bias {
+            put_zigzag(out, b as i64);
         }
     }
 }
@@ -378,18 +443,62 @@ mod tests {
 
     #[test]
     fn every_truncation_and_bit_flip_is_an_error() {
-        let m = Model::from_parts(&small_parts()).unwrap();
-        let b = m.bytes();
-        for n in 0..b.len() {
-            assert!(Model::parse(&b[..n]).is_err(), "truncated to {n}");
-        }
-        for i in 0..b.len() {
-            for bit in 0..8 {
-                let mut c = b.to_vec();
-                c[i] ^= 1 << bit;
-                assert!(Model::parse(&c).is_err(), "byte {i} bit {bit}");
+        for bits in [16, 5] {
+            let m = Model::from_parts_with_weight_bits(&small_parts(), bits).unwrap();
+            let b = m.bytes();
+            for n in 0..b.len() {
+                assert!(Model::parse(&b[..n]).is_err(), "{bits} bits, truncated to {n}");
+            }
+            for i in 0..b.len() {
+                for bit in 0..8 {
+                    let mut c = b.to_vec();
+                    c[i] ^= 1 << bit;
+                    assert!(Model::parse(&c).is_err(), "{bits} bits, byte {i} bit {bit}");
+                }
             }
         }
+    }
+
+    /// Fewer bits a weight make a smaller model that round-trips through its parts, each weight
+    /// within half a step (the finest power of two that holds the layer's largest weight) of the
+    /// float one. Widths outside 2..16, and weights too large for the width, are refused.
+    #[test]
+    fn narrow_weights_make_smaller_models() {
+        let p = small_parts();
+        let wide = Model::from_parts(&p).unwrap();
+        let narrow = Model::from_parts_with_weight_bits(&p, 4).unwrap();
+        assert_eq!((wide.weight_bits(), narrow.weight_bits()), (16, 4));
+        assert!(narrow.bytes().len() < wide.bytes().len(), "{} against {}", narrow.bytes().len(), wide.bytes().len());
+        assert_eq!(Model::from_parts_with_weight_bits(&narrow.to_parts(), 4).unwrap().bytes(), narrow.bytes());
+        for (float, stored) in p.layers.iter().zip(narrow.to_parts().layers) {
+            let max = float.weights.iter().fold(0f32, |m, w| m.max(w.abs()));
+            for (w, s) in float.weights.iter().zip(&stored.weights) {
+                assert!((w - s).abs() <= max / 7.0, "{w} stored as {s} (largest {max})");
+            }
+        }
+        for bits in [0, 1, 17] {
+            assert!(Model::from_parts_with_weight_bits(&p, bits).is_err(), "{bits} bits");
+        }
+        assert!(Model::from_parts_with_weight_bits(&p, 2).is_err(), "a weight of -3 in 2 bits (at most 1)");
+    }
+
+    /// The normalisation is stored as bfloat16, rounded to nearest even; what a trainer gets from
+    /// `stored_normalisation` is what a reader parses.
+    #[test]
+    fn normalisation_is_stored_to_bfloat16() {
+        let one_ulp = (-7f64).exp2();
+        assert_eq!(stored_normalisation(1.0 + one_ulp / 2.0), 1.0, "a tie goes to the even mantissa");
+        assert_eq!(stored_normalisation(1.0 + 1.5 * one_ulp), 1.0 + 2.0 * one_ulp);
+        let small = stored_normalisation(-3.0e-5);
+        assert_eq!((small as f32).to_bits() & 0xffff, 0, "float32's low 16 bits are not stored");
+        assert!((small / -3.0e-5 - 1.0).abs() <= 1.0 / 256.0, "{small}");
+        assert!(stored_normalisation(f64::NAN).is_nan());
+        let mut p = small_parts();
+        p.offset[0] = 1.3;
+        p.scale[2] = 0.3;
+        let m = Model::from_parts(&p).unwrap();
+        assert_eq!((m.offset[0], m.scale[2]), (stored_normalisation(1.3), stored_normalisation(0.3)));
+        assert_ne!(stored_normalisation(1.3), 1.3);
     }
 
     #[test]
