@@ -40,7 +40,8 @@ void LoadModelsOf(TFile &file);
 /// the next time ROOT writes the file's StreamerInfo (on Write and Close).
 void NoteModelUsed(TFile &file, const ModelPtr &model);
 
-/// Writes the models noted for `file` that it does not hold yet. Called from the WriteStreamerInfo hook.
+/// Writes the models noted for `file` that it does not hold yet. Called from the WriteStreamerInfo hook,
+/// and by a writer before TFile::Write so that the list of keys is written once, with the models in it.
 void WritePendingModels(TFile &file);
 
 /// The key name a model is stored under.

@@ -868,6 +868,10 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          if (!rewriter.rewritten.count(t))
             throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
       KeepStreamerInfos(*in, *out);
+      // The models go in before TFile::Write writes the list of keys: written from its StreamerInfo
+      // hook, after that list, they make Close write the list again and leave a hole where the first
+      // one was (about 550 bytes, measured on atlas/uproot-issue-123b.root).
+      Baler::Internal::WritePendingModels(*out);
       out->Write(nullptr, TObject::kOverwrite);
       out->Close();
       if (!RootMessages::FirstError().empty())
