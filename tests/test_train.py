@@ -20,7 +20,7 @@ def validation_gain(stdout, bound):
 
 def written_model(stdout, path):
     """The id printed for the model written to `path`, after checking the file is a .balm of that size."""
-    match = re.search(r"model ([0-9a-f]{32}) \((\d+) bytes(?:, weights of \d+ bits)?\) written to (.*)", stdout)
+    match = re.search(r"model ([0-9a-f]{32}) \((\d+) bytes(?:, weights of [\d, ]+ bits)?\) written to (.*)", stdout)
     assert match and match.group(3) == str(path), stdout
     data = path.read_bytes()
     assert data[:4] == b"BALM" and len(data) == int(match.group(2))

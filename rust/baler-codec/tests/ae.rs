@@ -289,7 +289,7 @@ fn committed_fixtures_decode_bit_for_bit() {
         let vals = covariance_like_rows(400, 11);
         let src = be(&vals);
         let spec: Spec = "bits:10".parse().unwrap();
-        let model = Model::from_parts_with_weight_bits(&with_hidden_layers(&model_for(&vals, &spec)).to_parts(), 7).unwrap();
+        let model = Model::from_parts_with_weight_bits(&with_hidden_layers(&model_for(&vals, &spec)).to_parts(), &[7; 4]).unwrap();
         std::fs::write(dir.join("ae-model-v2.balm"), model.bytes()).unwrap();
         std::fs::write(dir.join("ae-block-v2.bin"), encode_ae(&src, &one_segment(&src), &spec, &model)).unwrap();
     }
@@ -297,6 +297,7 @@ fn committed_fixtures_decode_bit_for_bit() {
         ("ae-model.balm", 1u8, 16u8, &[("ae-block.bin", 17u8), ("ae-block-grouped.bin", 18)][..]),
         ("ae-model-v2.balm", 2, 7, &[("ae-block-v2.bin", 18)][..]),
     ] {
+        let bits = vec![bits; 4];
         let bytes = std::fs::read(dir.join(model_file)).unwrap();
         let model = Model::parse(&bytes).unwrap();
         assert_eq!((bytes[4], model.weight_bits()), (version, bits), "{model_file}: version and weight width");

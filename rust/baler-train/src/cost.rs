@@ -58,26 +58,46 @@ pub fn measure(model: &Model, bound: &Bound, rows: &Dataset) -> Result<Bytes, St
 const WEIGHT_BITS: [u8; 9] = [16, 12, 10, 8, 7, 6, 5, 4, 3];
 
 /// The stored form of `parts` whose own bytes plus the bytes of `rows` coded through it are
-/// fewest, over the weight widths of [`WEIGHT_BITS`]. Fewer bits shrink the model and coarsen its
-/// prediction (the bound holds either way); on files of a few thousand rows the model's bytes
-/// weigh as much as the prediction, so the width is chosen on the codec's real output.
+/// fewest. Fewer bits shrink the model and coarsen its prediction (the bound holds either way);
+/// on files of a few thousand rows the model's bytes weigh as much as the prediction, so the
+/// widths are chosen on the codec's real output: the best width for every layer alike, then each
+/// layer in turn narrowed while the total falls (an encoder's error only moves the latent, which
+/// the latent's own rounding already does, so it often takes fewer bits than the decoder).
 pub fn smallest_storage(parts: &ModelParts, bound: &Bound, rows: &Dataset) -> Result<Model, String> {
-    let mut best: Option<(usize, Model)> = None;
+    let layers = parts.layers.len();
     let mut refused = String::new();
-    for bits in WEIGHT_BITS {
-        let model = match Model::from_parts_with_weight_bits(parts, bits) {
-            Ok(model) => model,
+    let mut total_for = |widths: &[u8]| -> Result<Option<(usize, Model)>, String> {
+        match Model::from_parts_with_weight_bits(parts, widths) {
+            Ok(model) => Ok(Some((measure(&model, bound, rows)?.through_model + model.bytes().len(), model))),
             Err(e) => {
                 refused = e.to_string(); // e.g. a weight too large for this width
-                continue;
+                Ok(None)
             }
-        };
-        let total = measure(&model, bound, rows)?.through_model + model.bytes().len();
-        if best.as_ref().is_none_or(|(fewest, _)| total < *fewest) {
-            best = Some((total, model));
+        }
+    };
+    let mut best: Option<(usize, Model)> = None;
+    for bits in WEIGHT_BITS {
+        if let Some((total, model)) = total_for(&vec![bits; layers])? {
+            if best.as_ref().is_none_or(|(fewest, _)| total < *fewest) {
+                best = Some((total, model));
+            }
         }
     }
-    best.map(|(_, model)| model).ok_or_else(|| format!("the trained model cannot be stored: {refused}"))
+    let Some((mut fewest, mut model)) = best else {
+        return Err(format!("the trained model cannot be stored: {refused}"));
+    };
+    for layer in 0..layers {
+        let mut widths = model.weight_bits();
+        let kept = widths[layer];
+        for &narrower in WEIGHT_BITS.iter().filter(|&&b| b < kept) {
+            widths[layer] = narrower;
+            match total_for(&widths)? {
+                Some((total, narrowed)) if total < fewest => (fewest, model) = (total, narrowed),
+                _ => break,
+            }
+        }
+    }
+    Ok(model)
 }
 
 #[cfg(test)]
@@ -98,8 +118,9 @@ mod tests {
         Dataset { values, k: 6, names: vec![], entry: (0..n as i64).collect(), is_f32: true, skipped: 0, collection: false }
     }
 
-    /// The stored width is the one with the fewest bytes in all, and on few rows that is not 16
-    /// bits: the narrower model costs less than the finer prediction it gives up.
+    /// The stored widths make fewer bytes in all than any one width for both layers, and on few
+    /// rows they are below 16 bits: the narrower model costs less than the finer prediction it
+    /// gives up.
     #[test]
     fn the_width_with_the_fewest_bytes_in_all_is_kept() {
         let rows = few_correlated_rows();
@@ -107,10 +128,10 @@ mod tests {
         let parts = fit_linear(&rows.values, rows.k, 2, Transform::Log2Magnitude, 0.5).unwrap().to_parts();
         let total = |m: &Model| measure(m, &bound, &rows).unwrap().through_model + m.bytes().len();
         let chosen = smallest_storage(&parts, &bound, &rows).unwrap();
-        assert!(chosen.weight_bits() < 16, "kept {} bits", chosen.weight_bits());
+        assert!(chosen.weight_bits().iter().all(|&b| b < 16), "kept {:?} bits", chosen.weight_bits());
         for bits in WEIGHT_BITS {
-            let other = Model::from_parts_with_weight_bits(&parts, bits).unwrap();
-            assert!(total(&chosen) <= total(&other), "{} bits: {} bytes, {} bits: {}", chosen.weight_bits(), total(&chosen), bits, total(&other));
+            let other = Model::from_parts_with_weight_bits(&parts, &[bits, bits]).unwrap();
+            assert!(total(&chosen) <= total(&other), "{:?} bits: {} bytes, {bits} bits: {}", chosen.weight_bits(), total(&chosen), total(&other));
         }
     }
 }

@@ -182,7 +182,8 @@ fn run(args: &Args) -> Result<(), String> {
         all.per_value
     );
     write_model(&args.out, model.bytes())?;
-    println!("model {} ({} bytes, weights of {} bits) written to {}", model.id(), model.bytes().len(), model.weight_bits(), args.out.display());
+    let widths = model.weight_bits().iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", ");
+    println!("model {} ({} bytes, weights of {widths} bits) written to {}", model.id(), model.bytes().len(), args.out.display());
     Ok(())
 }
 

@@ -161,9 +161,9 @@ impl Model {
         self.transform
     }
 
-    /// Stored width of the weights: the widest layer's.
-    pub fn weight_bits(&self) -> u8 {
-        self.layers.iter().map(|l| l.bits).max().unwrap_or(MAX_WEIGHT_BITS)
+    /// Stored width of each layer's weights.
+    pub fn weight_bits(&self) -> Vec<u8> {
+        self.layers.iter().map(|l| l.bits).collect()
     }
 
     /// The canonical `.balm` bytes (what a file stores; the id is their hash).
@@ -172,7 +172,7 @@ impl Model {
     }
 
     /// The model in floating point, as stored (weights and biases dequantised):
-    /// `Model::from_parts_with_weight_bits(&m.to_parts(), m.weight_bits())` gives back the same
+    /// `Model::from_parts_with_weight_bits(&m.to_parts(), &m.weight_bits())` gives back the same
     /// model (a version 2 one) while every bias is below 256 in magnitude (f32 holds those exactly).
     pub fn to_parts(&self) -> ModelParts {
         let unit = (FRAC_BITS as f64).exp2();
@@ -192,22 +192,25 @@ impl Model {
         ModelParts { transform: self.transform, offset: self.offset.clone(), scale: self.scale.clone(), layers, encoder_layers: self.encoder_layers }
     }
 
-    /// [`Model::from_parts_with_weight_bits`] at 16 bits a weight.
+    /// [`Model::from_parts_with_weight_bits`] at 16 bits a weight in every layer.
     pub fn from_parts(parts: &ModelParts) -> Result<Model, CodecError> {
-        Model::from_parts_with_weight_bits(parts, MAX_WEIGHT_BITS)
+        Model::from_parts_with_weight_bits(parts, &vec![MAX_WEIGHT_BITS; parts.layers.len()])
     }
 
-    /// Quantises a floating-point model to the stored form: each layer's weights to integers of
-    /// `weight_bits` bits (2 to 16) with the finest power-of-two scale that holds its largest
+    /// Quantises a floating-point model to the stored form: layer i's weights to integers of
+    /// `weight_bits[i]` bits (2 to 16) with the finest power-of-two scale that holds its largest
     /// weight, biases to fixed point, the normalisation to [`stored_normalisation`]. Fewer bits
     /// make a smaller model and a coarser prediction; the bound holds either way.
-    pub fn from_parts_with_weight_bits(parts: &ModelParts, weight_bits: u8) -> Result<Model, CodecError> {
-        if !(MIN_WEIGHT_BITS..=MAX_WEIGHT_BITS).contains(&weight_bits) {
-            return Err(CodecError::InvalidArgument(format!("{weight_bits} bits a weight (from {MIN_WEIGHT_BITS} to {MAX_WEIGHT_BITS})")));
+    pub fn from_parts_with_weight_bits(parts: &ModelParts, weight_bits: &[u8]) -> Result<Model, CodecError> {
+        if weight_bits.len() != parts.layers.len() || weight_bits.iter().any(|b| !(MIN_WEIGHT_BITS..=MAX_WEIGHT_BITS).contains(b)) {
+            return Err(CodecError::InvalidArgument(format!(
+                "weight widths {weight_bits:?} for {} layers (one each, from {MIN_WEIGHT_BITS} to {MAX_WEIGHT_BITS} bits)",
+                parts.layers.len()
+            )));
         }
-        let top = largest_weight(weight_bits) as f64;
         let mut layers = Vec::with_capacity(parts.layers.len());
-        for (i, l) in parts.layers.iter().enumerate() {
+        for ((i, l), &weight_bits) in parts.layers.iter().enumerate().zip(weight_bits) {
+            let top = largest_weight(weight_bits) as f64;
             if l.weights.len() != l.inputs.saturating_mul(l.outputs) || l.bias.len() != l.outputs {
                 return invalid(format!("layer {i}: {} weights and {} biases for {} inputs and {} outputs", l.weights.len(), l.bias.len(), l.inputs, l.outputs));
             }
@@ -444,7 +447,7 @@ mod tests {
     #[test]
     fn every_truncation_and_bit_flip_is_an_error() {
         for bits in [16, 5] {
-            let m = Model::from_parts_with_weight_bits(&small_parts(), bits).unwrap();
+            let m = Model::from_parts_with_weight_bits(&small_parts(), &[bits, 16]).unwrap();
             let b = m.bytes();
             for n in 0..b.len() {
                 assert!(Model::parse(&b[..n]).is_err(), "{bits} bits, truncated to {n}");
@@ -466,20 +469,21 @@ mod tests {
     fn narrow_weights_make_smaller_models() {
         let p = small_parts();
         let wide = Model::from_parts(&p).unwrap();
-        let narrow = Model::from_parts_with_weight_bits(&p, 4).unwrap();
-        assert_eq!((wide.weight_bits(), narrow.weight_bits()), (16, 4));
+        let narrow = Model::from_parts_with_weight_bits(&p, &[4, 5]).unwrap();
+        assert_eq!((wide.weight_bits(), narrow.weight_bits()), (vec![16, 16], vec![4, 5]));
         assert!(narrow.bytes().len() < wide.bytes().len(), "{} against {}", narrow.bytes().len(), wide.bytes().len());
-        assert_eq!(Model::from_parts_with_weight_bits(&narrow.to_parts(), 4).unwrap().bytes(), narrow.bytes());
-        for (float, stored) in p.layers.iter().zip(narrow.to_parts().layers) {
+        assert_eq!(Model::from_parts_with_weight_bits(&narrow.to_parts(), &[4, 5]).unwrap().bytes(), narrow.bytes());
+        for ((float, stored), top) in p.layers.iter().zip(narrow.to_parts().layers).zip([7.0, 15.0]) {
             let max = float.weights.iter().fold(0f32, |m, w| m.max(w.abs()));
             for (w, s) in float.weights.iter().zip(&stored.weights) {
-                assert!((w - s).abs() <= max / 7.0, "{w} stored as {s} (largest {max})");
+                assert!((w - s).abs() <= max / top, "{w} stored as {s} (largest {max})");
             }
         }
-        for bits in [0, 1, 17] {
-            assert!(Model::from_parts_with_weight_bits(&p, bits).is_err(), "{bits} bits");
+        for bits in [[0, 16], [1, 16], [16, 17]] {
+            assert!(Model::from_parts_with_weight_bits(&p, &bits).is_err(), "{bits:?} bits");
         }
-        assert!(Model::from_parts_with_weight_bits(&p, 2).is_err(), "a weight of -3 in 2 bits (at most 1)");
+        assert!(Model::from_parts_with_weight_bits(&p, &[16]).is_err(), "one width for two layers");
+        assert!(Model::from_parts_with_weight_bits(&p, &[16, 2]).is_err(), "a weight of -3 in 2 bits (at most 1)");
     }
 
     /// The normalisation is stored as bfloat16, rounded to nearest even; what a trainer gets from
