@@ -42,6 +42,8 @@ pub const MAX_WEIGHTS: usize = 1 << 22;
 const SCALE_LIMIT: f64 = 18446744073709551616.0; // 2^64
 /// Largest weight shift: weights are w_int * 2^-shift.
 const MAX_SHIFT: u8 = 30;
+/// Largest bias shift: biases are b_int * 2^bias_shift activation units.
+const MAX_BIAS_SHIFT: u8 = 16;
 
 /// Content hash of a model's canonical bytes: xxh3-128 of everything before the trailer. It
 /// names the model in blocks and files and catches corruption; it is not a defence against a
@@ -124,6 +126,8 @@ pub(crate) struct Layer {
     pub weights: Vec<i16>,
     /// In activation units (FRAC_BITS fractional bits).
     pub bias: Vec<i32>,
+    /// Every bias is a multiple of 2^bias_shift (stored divided by it; 0 in version 1 files).
+    pub bias_shift: u8,
 }
 
 /// A parsed, verified `.balm` model. Immutable; share it between threads.
@@ -227,16 +231,19 @@ impl Model {
             }
             let scale = (shift as f64).exp2();
             let weights = l.weights.iter().map(|w| (*w as f64 * scale).round() as i16).collect();
-            let unit = (FRAC_BITS as f64).exp2();
+            // biases hardly finer than the weights: steps of 2^-bits activation units (2^-16, the
+            // activations' own, at 16 bits); finer ones cost bytes and predict no better
+            let bias_shift = FRAC_BITS as u8 - weight_bits;
+            let step = ((FRAC_BITS - bias_shift as u32) as f64).exp2();
             let mut bias = Vec::with_capacity(l.outputs);
             for b in &l.bias {
-                let v = (*b as f64 * unit).round();
+                let v = (*b as f64 * step).round() * (bias_shift as f64).exp2();
                 if v.is_nan() || v.abs() > i32::MAX as f64 {
                     return invalid(format!("layer {i}: bias {b} is not storable"));
                 }
                 bias.push(v as i32);
             }
-            layers.push(Layer { inputs: l.inputs, outputs: l.outputs, shift, bits: weight_bits, weights, bias });
+            layers.push(Layer { inputs: l.inputs, outputs: l.outputs, shift, bits: weight_bits, weights, bias, bias_shift });
         }
         let mut bytes = Vec::new();
         write_body(parts.transform, &parts.offset, &parts.scale, &layers, parts.encoder_layers, &mut bytes);
@@ -316,25 +323,30 @@ impl Model {
             if shift > MAX_SHIFT {
                 return invalid(format!("layer {i}: weight shift {shift} (at most {MAX_SHIFT})"));
             }
-            let (bits, weights, bias) = if version == 1 {
+            let (bits, weights, bias, bias_shift) = if version == 1 {
                 let w = r.bytes(inputs * outputs * 2).map_err(model_err)?;
                 let weights = w.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
                 let b = r.bytes(outputs * 4).map_err(model_err)?;
-                (MAX_WEIGHT_BITS, weights, b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+                (MAX_WEIGHT_BITS, weights, b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(), 0)
             } else {
                 let bits = r.u8().map_err(model_err)?;
                 if !(MIN_WEIGHT_BITS..=MAX_WEIGHT_BITS).contains(&bits) {
                     return invalid(format!("layer {i}: {bits} bits a weight (from {MIN_WEIGHT_BITS} to {MAX_WEIGHT_BITS})"));
                 }
                 let weights = get_weights(&mut r, inputs * outputs, bits).map_err(model_err)?;
+                let bias_shift = r.u8().map_err(model_err)?;
+                if bias_shift > MAX_BIAS_SHIFT {
+                    return invalid(format!("layer {i}: bias shift {bias_shift} (at most {MAX_BIAS_SHIFT})"));
+                }
                 let mut bias = Vec::with_capacity(outputs);
                 for _ in 0..outputs {
                     let b = r.zigzag().map_err(model_err)?;
-                    bias.push(i32::try_from(b).or_else(|_| invalid(format!("layer {i}: bias {b} exceeds 32 bits")))?);
+                    let scaled = b.checked_mul(1 << bias_shift).and_then(|v| i32::try_from(v).ok());
+                    bias.push(scaled.map_or_else(|| invalid(format!("layer {i}: bias {b} << {bias_shift} exceeds 32 bits")), Ok)?);
                 }
-                (bits, weights, bias)
+                (bits, weights, bias, bias_shift)
             };
-            layers.push(Layer { inputs, outputs, shift, bits, weights, bias });
+            layers.push(Layer { inputs, outputs, shift, bits, weights, bias, bias_shift });
             width = outputs;
         }
         if width != k {
@@ -405,8 +417,9 @@ fn write_body(transform: Transform, offset: &[f64], scale: &[f64], layers: &[Lay
         out.push(l.shift);
         out.push(l.bits);
         put_weights(&l.weights, l.bits, out);
+        out.push(l.bias_shift);
         for &b in &l.bias {
-            put_zigzag(out, b as i64);
+            put_zigzag(out, (b >> l.bias_shift) as i64);
         }
     }
 }
@@ -473,12 +486,17 @@ mod tests {
         assert_eq!((wide.weight_bits(), narrow.weight_bits()), (vec![16, 16], vec![4, 5]));
         assert!(narrow.bytes().len() < wide.bytes().len(), "{} against {}", narrow.bytes().len(), wide.bytes().len());
         assert_eq!(Model::from_parts_with_weight_bits(&narrow.to_parts(), &[4, 5]).unwrap().bytes(), narrow.bytes());
-        for ((float, stored), top) in p.layers.iter().zip(narrow.to_parts().layers).zip([7.0, 15.0]) {
+        for ((float, stored), (top, bits)) in p.layers.iter().zip(narrow.to_parts().layers).zip([(7.0, 4), (15.0, 5)]) {
             let max = float.weights.iter().fold(0f32, |m, w| m.max(w.abs()));
             for (w, s) in float.weights.iter().zip(&stored.weights) {
                 assert!((w - s).abs() <= max / top, "{w} stored as {s} (largest {max})");
             }
+            // biases in steps of 2^-bits: within half a step
+            for (b, s) in float.bias.iter().zip(&stored.bias) {
+                assert!((b - s).abs() <= 0.5 * (-(bits as f32)).exp2(), "bias {b} stored as {s}");
+            }
         }
+        assert_ne!(narrow.to_parts().layers[0].bias, p.layers[0].bias, "0.1 and -0.2 are not multiples of 2^-4");
         for bits in [[0, 16], [1, 16], [16, 17]] {
             assert!(Model::from_parts_with_weight_bits(&p, &bits).is_err(), "{bits:?} bits");
         }
