@@ -373,7 +373,7 @@ mod tests {
         for (inputs, outputs, weight_limit, shift) in [(5, 15, 32767, 14), (256, 32, 32767, 3), (7, 9, 300, 0), (4096, 2, 32767, 30)] {
             let weights: Vec<i16> = (0..inputs * outputs).map(|_| next(weight_limit) as i16).collect();
             let bias: Vec<i32> = (0..outputs).map(|_| next(i32::MAX as i64) as i32).collect();
-            let l = Layer { inputs, outputs, shift, bits: 16, weights, bias, bias_shift: 0 };
+            let l = Layer { inputs, outputs, shift, bits: 16, weights, bias };
             let largest_row = l.weights.chunks_exact(inputs).map(|r| r.iter().map(|w| w.unsigned_abs() as i64).sum::<i64>()).max().unwrap();
             let admitted = ((F64_SUM_LIMIT as i64 - (1 << 30) - 1) / largest_row).min(ACTIVATION_LIMIT);
             for limit in [admitted, admitted / 3, 1 << 16] {
@@ -405,7 +405,7 @@ mod tests {
     fn a_sum_f64_would_round_runs_in_i64() {
         let mut weights = vec![1i16 << 14; 64];
         weights.push(1);
-        let l = Layer { inputs: 65, outputs: 1, shift: 20, bits: 16, weights, bias: vec![0], bias_shift: 0 };
+        let l = Layer { inputs: 65, outputs: 1, shift: 20, bits: 16, weights, bias: vec![0] };
         let mut x = vec![(1i64 << 34) as f64; 63];
         x.push(((1i64 << 34) - 609) as f64);
         x.push(16383.0);

@@ -126,8 +126,13 @@ pub(crate) struct Layer {
     pub weights: Vec<i16>,
     /// In activation units (FRAC_BITS fractional bits).
     pub bias: Vec<i32>,
-    /// Every bias is a multiple of 2^bias_shift (stored divided by it; 0 in version 1 files).
-    pub bias_shift: u8,
+}
+
+/// The writer's bias step for weights of `bits` bits: biases are multiples of 2^bias_shift
+/// activation units, steps of 2^-bits (2^-16, the activations' own, at 16 bits). Biases hardly
+/// finer than the weights; finer ones cost bytes and predict no better.
+fn bias_shift(bits: u8) -> u8 {
+    FRAC_BITS as u8 - bits
 }
 
 /// A parsed, verified `.balm` model. Immutable; share it between threads.
@@ -231,19 +236,16 @@ impl Model {
             }
             let scale = (shift as f64).exp2();
             let weights = l.weights.iter().map(|w| (*w as f64 * scale).round() as i16).collect();
-            // biases hardly finer than the weights: steps of 2^-bits activation units (2^-16, the
-            // activations' own, at 16 bits); finer ones cost bytes and predict no better
-            let bias_shift = FRAC_BITS as u8 - weight_bits;
-            let step = ((FRAC_BITS - bias_shift as u32) as f64).exp2();
+            let step = (weight_bits as f64).exp2();
             let mut bias = Vec::with_capacity(l.outputs);
             for b in &l.bias {
-                let v = (*b as f64 * step).round() * (bias_shift as f64).exp2();
+                let v = (*b as f64 * step).round() * (bias_shift(weight_bits) as f64).exp2();
                 if v.is_nan() || v.abs() > i32::MAX as f64 {
                     return invalid(format!("layer {i}: bias {b} is not storable"));
                 }
                 bias.push(v as i32);
             }
-            layers.push(Layer { inputs: l.inputs, outputs: l.outputs, shift, bits: weight_bits, weights, bias, bias_shift });
+            layers.push(Layer { inputs: l.inputs, outputs: l.outputs, shift, bits: weight_bits, weights, bias });
         }
         let mut bytes = Vec::new();
         write_body(parts.transform, &parts.offset, &parts.scale, &layers, parts.encoder_layers, &mut bytes);
@@ -323,11 +325,11 @@ impl Model {
             if shift > MAX_SHIFT {
                 return invalid(format!("layer {i}: weight shift {shift} (at most {MAX_SHIFT})"));
             }
-            let (bits, weights, bias, bias_shift) = if version == 1 {
+            let (bits, weights, bias) = if version == 1 {
                 let w = r.bytes(inputs * outputs * 2).map_err(model_err)?;
                 let weights = w.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
                 let b = r.bytes(outputs * 4).map_err(model_err)?;
-                (MAX_WEIGHT_BITS, weights, b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(), 0)
+                (MAX_WEIGHT_BITS, weights, b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
             } else {
                 let bits = r.u8().map_err(model_err)?;
                 if !(MIN_WEIGHT_BITS..=MAX_WEIGHT_BITS).contains(&bits) {
@@ -344,9 +346,9 @@ impl Model {
                     let scaled = b.checked_mul(1 << bias_shift).and_then(|v| i32::try_from(v).ok());
                     bias.push(scaled.map_or_else(|| invalid(format!("layer {i}: bias {b} << {bias_shift} exceeds 32 bits")), Ok)?);
                 }
-                (bits, weights, bias, bias_shift)
+                (bits, weights, bias)
             };
-            layers.push(Layer { inputs, outputs, shift, bits, weights, bias, bias_shift });
+            layers.push(Layer { inputs, outputs, shift, bits, weights, bias });
             width = outputs;
         }
         if width != k {
@@ -417,9 +419,11 @@ fn write_body(transform: Transform, offset: &[f64], scale: &[f64], layers: &[Lay
         out.push(l.shift);
         out.push(l.bits);
         put_weights(&l.weights, l.bits, out);
-        out.push(l.bias_shift);
+        // only models from_parts quantised are written: their biases are on the writer's step
+        let shift = bias_shift(l.bits);
+        out.push(shift);
         for &b in &l.bias {
-            put_zigzag(out, (b >> l.bias_shift) as i64);
+            put_zigzag(out, (b >> shift) as i64);
         }
     }
 }
