@@ -1,10 +1,10 @@
 //! What a model saves, measured with the codec itself: the rows' bytes under the per-value codec
-//! (`encode_block` with the bound's spec) against their bytes under `ae:BOUND:MODEL`
+//! (the bound's spec, no model) against their bytes under `ae:BOUND:MODEL`
 //! (`encode_block_with_model`: latent codes, residual codes, signs and exceptions, and the
 //! codec's own fallback to per-value coding where the model does not pay), in blocks of about a
 //! basket's size. The model's own bytes are counted apart: a file stores it once.
 
-use baler_codec::{encode_block, encode_block_with_model, per_value_spec, Bound, Model, ModelParts, Segment, SegmentKind, Spec};
+use baler_codec::{encode_block_with_model, per_value_spec, Bound, Model, ModelParts, Segment, SegmentKind, Spec};
 
 use crate::dataset::Dataset;
 
@@ -29,28 +29,47 @@ impl Bytes {
     }
 }
 
+/// The rows as the codec takes them: their values big-endian, one segment of `kind` a block.
+struct CodecInput {
+    src: Vec<u8>,
+    kind: SegmentKind,
+    block_bytes: usize,
+}
+
+impl CodecInput {
+    fn of(rows: &Dataset) -> CodecInput {
+        let block_values = (BLOCK_VALUES / rows.k).max(1) * rows.k;
+        let (src, kind): (Vec<u8>, _) = if rows.is_f32 {
+            (rows.values.iter().flat_map(|&x| (x as f32).to_be_bytes()).collect(), SegmentKind::F32)
+        } else {
+            (rows.values.iter().flat_map(|&x| x.to_be_bytes()).collect(), SegmentKind::F64)
+        };
+        CodecInput { src, kind, block_bytes: block_values * kind.elem_size() }
+    }
+
+    /// Bytes of the blocks coded with `spec` (through `model`, for an `ae:` spec).
+    fn coded_bytes(&self, spec: &Spec, model: Option<&Model>) -> Result<usize, String> {
+        let what = if model.is_some() { "ae codec" } else { "per-value codec" };
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for block in self.src.chunks(self.block_bytes) {
+            out.clear();
+            encode_block_with_model(block, &[Segment::new(self.kind, block.len() as u32)], spec, model, &mut out).map_err(|e| format!("{what}: {e}"))?;
+            bytes += out.len();
+        }
+        Ok(bytes)
+    }
+
+    /// Bytes of the blocks coded through `model` at `bound`.
+    fn through(&self, model: &Model, bound: &Bound) -> Result<usize, String> {
+        self.coded_bytes(&Spec::Ae { bound: bound.clone(), model: model.id().to_string() }, Some(model))
+    }
+}
+
 /// Codes `rows` both ways.
 pub fn measure(model: &Model, bound: &Bound, rows: &Dataset) -> Result<Bytes, String> {
-    let ae = Spec::Ae { bound: bound.clone(), model: model.id().to_string() };
-    let per_value = per_value_spec(bound);
-    let mut bytes = Bytes { values: rows.values.len(), ..Bytes::default() };
-    let block_values = (BLOCK_VALUES / rows.k).max(1) * rows.k;
-    let (src, kind): (Vec<u8>, _) = if rows.is_f32 {
-        (rows.values.iter().flat_map(|&x| (x as f32).to_be_bytes()).collect(), SegmentKind::F32)
-    } else {
-        (rows.values.iter().flat_map(|&x| x.to_be_bytes()).collect(), SegmentKind::F64)
-    };
-    let mut out = Vec::new();
-    for block in src.chunks(block_values * kind.elem_size()) {
-        let layout = [Segment::new(kind, block.len() as u32)];
-        out.clear();
-        encode_block(block, &layout, &per_value, &mut out).map_err(|e| format!("per-value codec: {e}"))?;
-        bytes.per_value += out.len();
-        out.clear();
-        encode_block_with_model(block, &layout, &ae, Some(model), &mut out).map_err(|e| format!("ae codec: {e}"))?;
-        bytes.through_model += out.len();
-    }
-    Ok(bytes)
+    let input = CodecInput::of(rows);
+    Ok(Bytes { values: rows.values.len(), per_value: input.coded_bytes(&per_value_spec(bound), None)?, through_model: input.through(model, bound)? })
 }
 
 /// Stored weight widths tried, widest first: below 3 bits the predictions of every model measured
@@ -65,10 +84,12 @@ const WEIGHT_BITS: [u8; 9] = [16, 12, 10, 8, 7, 6, 5, 4, 3];
 /// the latent's own rounding already does, so it often takes fewer bits than the decoder).
 pub fn smallest_storage(parts: &ModelParts, bound: &Bound, rows: &Dataset) -> Result<Model, String> {
     let layers = parts.layers.len();
+    // only the bytes through the model differ between widths: the per-value codec's are not coded
+    let input = CodecInput::of(rows);
     let mut refused = String::new();
     let mut total_for = |widths: &[u8]| -> Result<Option<(usize, Model)>, String> {
         match Model::from_parts_with_weight_bits(parts, widths) {
-            Ok(model) => Ok(Some((measure(&model, bound, rows)?.through_model + model.bytes().len(), model))),
+            Ok(model) => Ok(Some((input.through(&model, bound)? + model.bytes().len(), model))),
             Err(e) => {
                 refused = e.to_string(); // e.g. a weight too large for this width
                 Ok(None)
