@@ -45,11 +45,13 @@ pub(crate) struct Scratch {
     b: pool::Scratch<f64>,
     /// The i64 layer's accumulators.
     acc: pool::Scratch<i64>,
+    /// The f64 layer's weights, converted once per tile rather than once per block of rows.
+    weights: pool::Scratch<f64>,
 }
 
 impl Default for Scratch {
     fn default() -> Self {
-        Scratch { a: pool::with_capacity(0), b: pool::with_capacity(0), acc: pool::with_capacity(0) }
+        Scratch { a: pool::with_capacity(0), b: pool::with_capacity(0), acc: pool::with_capacity(0), weights: pool::with_capacity(0) }
     }
 }
 
@@ -100,32 +102,68 @@ fn finish(acc: i64, l: &Layer, bias: i32, hidden: bool) -> f64 {
     v as f64
 }
 
-/// One layer on the `n` rows of a tile: `input` column-major (inputs x n), `out` receives
-/// outputs x n.
+/// Rows whose sums the f64 kernel keeps in registers at once (four AVX2 vectors per output,
+/// two outputs at a time), summing over a layer's inputs without a store per multiply-add.
+const ROW_BLOCK: usize = 16;
+
+/// [`finish`] in f64, for layers whose sums stay below 2^51: (acc + round) >> shift is
+/// floor((acc + round) / 2^shift), both operations exact; v >> 3 is floor(v / 8). `FLOOR` says
+/// whether the processor rounds in one instruction (SSE4.1); otherwise [`floor_exact`], the same
+/// value in plain arithmetic.
+#[derive(Clone, Copy)]
+struct FinishF64 {
+    round: f64,
+    scale: f64,
+    bias: f64,
+    /// 1/8 after hidden layers (the leaky ReLU), 1 after the last (v is an integer, so
+    /// floor(v · 1) = v): a factor rather than a test, so that the rows vectorise.
+    negative_slope: f64,
+}
+
+impl FinishF64 {
+    fn new(l: &Layer, bias: i32, hidden: bool) -> Self {
+        let round = if l.shift > 0 { (1u64 << (l.shift - 1)) as f64 } else { 0.0 };
+        FinishF64 { round, scale: 1.0 / (1u64 << l.shift) as f64, bias: bias as f64, negative_slope: if hidden { 0.125 } else { 1.0 } }
+    }
+
+    #[inline(always)]
+    fn apply<const FLOOR: bool>(self, sum: f64) -> f64 {
+        let floor = |u: f64| if FLOOR { u.floor() } else { floor_exact(u) };
+        let limit = ACTIVATION_LIMIT as f64;
+        let v = (floor((sum + self.round) * self.scale) + self.bias).clamp(-limit, limit);
+        if v < 0.0 {
+            floor(v * self.negative_slope)
+        } else {
+            v
+        }
+    }
+}
+
+/// One layer on the `n` rows of a tile: its input column-major (inputs x n) in `s.a`, its output
+/// (outputs x n) into `s.b`.
 #[inline(always)]
-fn layer(l: &Layer, n: usize, input: &[f64], hidden: bool, arithmetic: Arithmetic, out: &mut Vec<f64>, acc: &mut Vec<i64>) {
-    out.clear();
+fn layer<const FLOOR: bool>(l: &Layer, n: usize, hidden: bool, arithmetic: Arithmetic, s: &mut Scratch) {
+    let Scratch { a: input, b: out, acc, weights } = s;
+    // every output is written below: what an earlier layer left in `out` need not be zeroed
     out.resize(l.outputs * n, 0.0);
-    for ((y, w_row), &bias) in out.chunks_exact_mut(n).zip(l.weights.chunks_exact(l.inputs)).zip(&l.bias) {
-        match arithmetic {
-            Arithmetic::F64 => {
-                for (&w, x) in w_row.iter().zip(input.chunks_exact(n)) {
-                    let w = w as f64;
-                    for (s, &x) in y.iter_mut().zip(x) {
-                        *s += w * x;
+    match arithmetic {
+        Arithmetic::F64 => {
+            weights.clear();
+            weights.extend(l.weights.iter().map(|&w| w as f64));
+            let mut outputs = out.chunks_exact_mut(n).zip(weights.chunks_exact(l.inputs)).zip(&l.bias);
+            loop {
+                match (outputs.next(), outputs.next()) {
+                    (Some(((y0, w0), &b0)), Some(((y1, w1), &b1))) => {
+                        let finish = [FinishF64::new(l, b0, hidden), FinishF64::new(l, b1, hidden)];
+                        outputs_f64::<2, FLOOR>([w0, w1], input, n, [y0, y1], finish)
                     }
-                }
-                // finish() in f64: (acc + round) >> shift is floor((acc + round) / 2^shift), both
-                // operations exact below 2^51; v >> 3 is floor(v / 8)
-                let round = if l.shift > 0 { (1u64 << (l.shift - 1)) as f64 } else { 0.0 };
-                let scale = 1.0 / (1u64 << l.shift) as f64;
-                let (bias, limit) = (bias as f64, ACTIVATION_LIMIT as f64);
-                for s in y.iter_mut() {
-                    let v = (floor_exact((*s + round) * scale) + bias).clamp(-limit, limit);
-                    *s = if hidden && v < 0.0 { floor_exact(v * 0.125) } else { v };
+                    (Some(((y, w), &b)), None) => outputs_f64::<1, FLOOR>([w], input, n, [y], [FinishF64::new(l, b, hidden)]),
+                    _ => break,
                 }
             }
-            Arithmetic::I64 => {
+        }
+        Arithmetic::I64 => {
+            for ((y, w_row), &bias) in out.chunks_exact_mut(n).zip(l.weights.chunks_exact(l.inputs)).zip(&l.bias) {
                 acc.clear();
                 acc.resize(n, 0);
                 for (&w, x) in w_row.iter().zip(input.chunks_exact(n)) {
@@ -138,6 +176,44 @@ fn layer(l: &Layer, n: usize, input: &[f64], hidden: bool, arithmetic: Arithmeti
                     *s = finish(a, l, bias, hidden);
                 }
             }
+        }
+    }
+}
+
+/// The sums of rows r..r + [`ROW_BLOCK`] for the M outputs whose weights are `w`.
+#[inline(always)]
+fn block_sums<const M: usize>(w: &[&[f64]; M], input: &[f64], n: usize, r: usize) -> [[f64; ROW_BLOCK]; M] {
+    let mut sums = [[0f64; ROW_BLOCK]; M];
+    for (i, column) in input.chunks_exact(n).enumerate() {
+        let x: &[f64; ROW_BLOCK] = column[r..r + ROW_BLOCK].try_into().expect("a block of rows");
+        for (sums, w) in sums.iter_mut().zip(w) {
+            let w = w[i];
+            for (s, &x) in sums.iter_mut().zip(x) {
+                *s += w * x;
+            }
+        }
+    }
+    sums
+}
+
+/// The M outputs whose weights are `w`, over the `n` rows, into `y`: each sum Σ_i w[i]·x[i][r]
+/// is an integer below 2^51 (so exact, in any order), then finished. [`ROW_BLOCK`] rows at a time
+/// in registers, each input column loaded once for all M outputs; the last rows one by one.
+#[inline(always)]
+fn outputs_f64<const M: usize, const FLOOR: bool>(w: [&[f64]; M], input: &[f64], n: usize, mut y: [&mut [f64]; M], finish: [FinishF64; M]) {
+    let blocked = n / ROW_BLOCK * ROW_BLOCK;
+    for r in (0..blocked).step_by(ROW_BLOCK) {
+        let sums = block_sums(&w, input, n, r);
+        for ((y, sums), f) in y.iter_mut().zip(&sums).zip(finish) {
+            for (y, &s) in y[r..r + ROW_BLOCK].iter_mut().zip(sums) {
+                *y = f.apply::<FLOOR>(s);
+            }
+        }
+    }
+    for ((w, y), f) in w.iter().zip(y.iter_mut()).zip(finish) {
+        for (r, y) in y.iter_mut().enumerate().skip(blocked) {
+            let sum = w.iter().zip(input.chunks_exact(n)).fold(0f64, |s, (&w, x)| s + w * x[r]);
+            *y = f.apply::<FLOOR>(sum);
         }
     }
 }
@@ -158,15 +234,21 @@ fn run(layers: &[Layer], n: usize, s: &mut Scratch) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn run_avx2(layers: &[Layer], n: usize, s: &mut Scratch) {
-    run_portable(layers, n, s)
+    run_with::<true>(layers, n, s)
 }
 
-#[inline(always)]
 fn run_portable(layers: &[Layer], n: usize, s: &mut Scratch) {
+    run_with::<false>(layers, n, s)
+}
+
+/// The layers, `FLOOR` saying whether the code may round with SSE4.1's instruction (which every
+/// AVX2 processor has; [`FinishF64`]).
+#[inline(always)]
+fn run_with<const FLOOR: bool>(layers: &[Layer], n: usize, s: &mut Scratch) {
     let last = layers.len() - 1;
     for (i, l) in layers.iter().enumerate() {
         let arithmetic = arithmetic_for(l, &s.a);
-        layer(l, n, &s.a, i != last, arithmetic, &mut s.b, &mut s.acc);
+        layer::<FLOOR>(l, n, i != last, arithmetic, s);
         std::mem::swap(&mut s.a, &mut s.b);
     }
 }
@@ -360,6 +442,14 @@ mod tests {
         }
     }
 
+    /// `l` on the `n` rows of `x` (column-major) in the given arithmetic.
+    fn one_layer<const FLOOR: bool>(l: &Layer, n: usize, x: &[f64], hidden: bool, arithmetic: Arithmetic) -> Vec<f64> {
+        let mut s = Scratch::default();
+        s.a.extend_from_slice(x);
+        layer::<FLOOR>(l, n, hidden, arithmetic, &mut s);
+        s.b.to_vec()
+    }
+
     /// Where the check admits f64 arithmetic, it gives the i64 results bit for bit, up to the
     /// largest inputs it admits (sums just below 2^51); past that the check falls back to i64.
     #[test]
@@ -384,11 +474,10 @@ mod tests {
                     x[i * n + 1] = -(limit as f64);
                 }
                 assert_eq!(arithmetic_for(&l, &x), Arithmetic::F64, "{inputs} inputs, limit {limit}");
-                let (mut by_f64, mut by_i64, mut acc) = (Vec::new(), Vec::new(), Vec::new());
                 for hidden in [false, true] {
-                    layer(&l, n, &x, hidden, Arithmetic::F64, &mut by_f64, &mut acc);
-                    layer(&l, n, &x, hidden, Arithmetic::I64, &mut by_i64, &mut acc);
-                    assert_eq!(by_f64, by_i64, "{inputs} inputs, limit {limit}, hidden {hidden}");
+                    let by_i64 = one_layer::<false>(&l, n, &x, hidden, Arithmetic::I64);
+                    assert_eq!(one_layer::<false>(&l, n, &x, hidden, Arithmetic::F64), by_i64, "{inputs} inputs, limit {limit}, hidden {hidden}");
+                    assert_eq!(one_layer::<true>(&l, n, &x, hidden, Arithmetic::F64), by_i64, "{inputs} inputs, limit {limit}, hidden {hidden}, floor()");
                 }
             }
             if admitted < ACTIVATION_LIMIT {
@@ -409,9 +498,7 @@ mod tests {
         let mut x = vec![(1i64 << 34) as f64; 63];
         x.push(((1i64 << 34) - 609) as f64);
         x.push(16383.0);
-        let (mut by_f64, mut by_i64, mut acc) = (Vec::new(), Vec::new(), Vec::new());
-        layer(&l, 1, &x, false, Arithmetic::F64, &mut by_f64, &mut acc);
-        layer(&l, 1, &x, false, Arithmetic::I64, &mut by_i64, &mut acc);
+        let (by_f64, by_i64) = (one_layer::<false>(&l, 1, &x, false, Arithmetic::F64), one_layer::<false>(&l, 1, &x, false, Arithmetic::I64));
         assert_eq!(by_i64, [((1i64 << 34) - 10) as f64]);
         assert_eq!(by_f64, [((1i64 << 34) - 9) as f64], "f64 rounds this sum");
         assert_eq!(arithmetic_for(&l, &x), Arithmetic::I64);
