@@ -53,14 +53,6 @@ pub fn per_value_spec(bound: &Bound) -> Spec {
     }
 }
 
-/// The code of a predicted value: for quantisers that keep signs apart the code of its
-/// magnitude.
-#[inline(always)]
-pub(crate) fn prediction_code<T: Flt, Q: Quantiser<T>>(quant: &Q, predicted: f64) -> i64 {
-    let p = if Q::SIGNS_APART { predicted.abs() } else { predicted };
-    quant.predicted_code(T::from_f64(p))
-}
-
 pub(crate) fn float_kind_byte<T: Flt>() -> u8 {
     if T::SIZE == 4 {
         SegmentKind::F32 as u8
@@ -163,7 +155,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
                             None => exception_list.push((at, x)),
                         }
                         let code = if Q::SIGNS_APART { signs.magnitude(at, code) } else { code };
-                        residuals[at] = code.wrapping_sub(prediction_code(quant, p));
+                        residuals[at] = code.wrapping_sub(quant.prediction_code(p));
                     }
                     None => exception_list.push((at, x)),
                 }
@@ -190,6 +182,23 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
         }
     }
     Ok(())
+}
+
+/// [`Quantiser::reconstruct_predicted`], with AVX2 where the processor has it (the same
+/// operations on four lanes).
+fn reconstruct_predicted<T: Flt, Q: Quantiser<T>>(quant: &Q, predicted: &[f64], residuals: &[i64], out: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above)
+        return unsafe { reconstruct_predicted_avx2(quant, predicted, residuals, out) };
+    }
+    quant.reconstruct_predicted(predicted, residuals, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn reconstruct_predicted_avx2<T: Flt, Q: Quantiser<T>>(quant: &Q, predicted: &[f64], residuals: &[i64], out: &mut [T]) {
+    quant.reconstruct_predicted(predicted, residuals, out)
 }
 
 /// The values in rows (in layout order), without the rest values.
@@ -355,6 +364,7 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
     let mut s = InferScratch::default();
     let mut latent = scratch::with_capacity::<i64>(l * TILE_ROWS.min(n_rows));
     let mut predicted = scratch::with_capacity::<f64>(k * TILE_ROWS.min(n_rows));
+    let mut tile_values = scratch::zeroed::<T>(k * TILE_ROWS.min(n_rows));
     // value j of row r: code j * n_rows + r of the sections' column-major order, dst[starts[r] + j]
     for first in (0..n_rows).step_by(TILE_ROWS) {
         let n = TILE_ROWS.min(n_rows - first);
@@ -363,22 +373,25 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
             latent.extend(codes[first..first + n].iter().map(|&c| c as i64));
         }
         model.decode_tile(&latent, n, &mut predicted, &mut s);
-        let starts = &rows.starts[first..first + n];
-        for (j, column) in predicted.chunks_exact(n).enumerate() {
+        // the tile's values column-major, then row by row into dst: stores k values apart, a
+        // cache line each, cost more than the reads that the transposition makes strided
+        let values = &mut tile_values[..k * n];
+        for (j, (column, values)) in predicted.chunks_exact(n).zip(values.chunks_exact_mut(n)).enumerate() {
             let at = j * n_rows + first;
             let residuals = &residuals[at..at + n];
             match &signs {
                 Some(signs) => {
-                    for (r, ((&start, &p), &residual)) in starts.iter().zip(column).zip(residuals).enumerate() {
-                        let x = quant.reconstruct(prediction_code(quant, p).wrapping_add(residual));
-                        dst[start + j] = T::from_bits(x.bits() | float::sign_bit_at::<T>(signs, at + r));
+                    for (r, ((y, &p), &residual)) in values.iter_mut().zip(column).zip(residuals).enumerate() {
+                        let x = quant.reconstruct(quant.prediction_code(p).wrapping_add(residual));
+                        *y = T::from_bits(x.bits() | float::sign_bit_at::<T>(signs, at + r));
                     }
                 }
-                None => {
-                    for ((&start, &p), &residual) in starts.iter().zip(column).zip(residuals) {
-                        dst[start + j] = quant.reconstruct(prediction_code(quant, p).wrapping_add(residual));
-                    }
-                }
+                None => reconstruct_predicted(quant, column, residuals, values),
+            }
+        }
+        for (r, &start) in rows.starts[first..first + n].iter().enumerate() {
+            for (y, column) in dst[start..start + k].iter_mut().zip(values.chunks_exact(n)) {
+                *y = column[r];
             }
         }
     }
@@ -404,6 +417,39 @@ mod tests {
     use super::*;
     use crate::model::{DenseLayer, ModelParts, Transform};
     use crate::{f32_within_spec, f64_within_spec};
+
+    /// The decoder's reconstruction of predicted values, as `abs` computes it a run at a time
+    /// (with AVX2 where there is, and without), equals the value-by-value loop: on predictions at
+    /// and around the half steps, past the code limit, non-finite, and on residuals that push the
+    /// sum past 2^51 (a corrupt block's), in runs of every length.
+    #[test]
+    fn predicted_reconstruction_by_runs_equals_value_by_value() {
+        fn check<T: Flt>() {
+            for step in [0.02, 2.0, 1e-30, 3.0e20] {
+                let quant = quantiser::Abs::<T>::with_step(step);
+                let mut predicted: Vec<f64> = (-700..700).flat_map(|i| [i as f64 * 0.25, (i as f64 + 0.5) * (1.0 + 1e-15), (i as f64 + 0.5) * (1.0 - 1e-15)]).map(|c| c * step).collect();
+                predicted.extend([0.0, -0.0, T::Q_LIMIT * step, -T::Q_LIMIT * step * 4.0, f64::MAX, f64::MIN, f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
+                let mut residuals: Vec<i64> = (0..predicted.len() as i64).map(|i| (i * 7919 % 201) - 100).collect();
+                // at most one large residual per run of 8, so that no run is recomputed for another's
+                for (at, r) in [(5, i64::MAX), (17, i64::MIN), (25, 1 << 51), (33, -(1 << 51)), (41, (1 << 51) - (1 << 30)), (49, (1 << 51) + (1 << 40)), (57, -(1 << 52) - (1 << 45)), (300, 1 << 62)] {
+                    residuals[at] = r;
+                }
+                for len in [predicted.len(), 1, 7, 8, 9, 37] {
+                    let (p, r) = (&predicted[..len], &residuals[..len]);
+                    let mut each = vec![T::from_bits(0); len];
+                    quantiser::reconstruct_predicted_each(&quant, p, r, &mut each);
+                    let (mut runs, mut dispatched) = (each.clone(), each.clone());
+                    quant.reconstruct_predicted(p, r, &mut runs);
+                    reconstruct_predicted(&quant, p, r, &mut dispatched);
+                    let bits = |v: &[T]| v.iter().map(|x| x.bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&runs), bits(&each), "{} step {step:e}, {len} values", T::NAME);
+                    assert_eq!(bits(&dispatched), bits(&each), "{} step {step:e}, {len} values, AVX2 where present", T::NAME);
+                }
+            }
+        }
+        check::<f32>();
+        check::<f64>();
+    }
 
     /// A model with random weights (a hidden layer each side, so the activation runs too).
     fn random_model(k: usize, transform: Transform, seed: u64) -> Model {

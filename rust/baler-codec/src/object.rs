@@ -10,7 +10,7 @@
 //! and the entry range, so a reader fetches exactly that context (and a wrong one fails the
 //! block's checksum rather than giving other values).
 
-use crate::ae::{float_kind_byte, per_value_spec, prediction_code};
+use crate::ae::{float_kind_byte, per_value_spec};
 use crate::error::{corrupt, CodecError};
 use crate::float::{self, get_sentinels_and_exceptions, get_signs, pco_config, sign_at, Exceptions, Flt, Sentinels, SignSplitter};
 use crate::model::ModelId;
@@ -114,7 +114,7 @@ fn encode_values<T: Flt, Q: Quantiser<T>>(vals: &[T], predictor: &Predictor, con
                 for (ci, column) in c.iter_mut().zip(context) {
                     *ci = column[i];
                 }
-                residuals[i] = code.wrapping_sub(prediction_code(quant, predictor.predict(&c)));
+                residuals[i] = code.wrapping_sub(quant.prediction_code(predictor.predict(&c)));
             }
             None => exceptions.push(i, x),
         }
@@ -202,7 +202,7 @@ fn decode_values<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, predictor: &Predic
         for (ci, column) in c.iter_mut().zip(context) {
             *ci = column[i];
         }
-        let code = prediction_code(quant, predictor.predict(&c)).wrapping_add(residuals[i]);
+        let code = quant.prediction_code(predictor.predict(&c)).wrapping_add(residuals[i]);
         let mut x = quant.reconstruct(code);
         if sign_at(&signs, i) {
             x = T::from_bits(x.bits() | T::SIGN);

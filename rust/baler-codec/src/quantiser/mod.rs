@@ -57,6 +57,31 @@ pub(crate) trait Quantiser<T: Flt> {
     /// encoder's bound) and use only operations that give the same bits everywhere (no libm),
     /// because the decoder of the autoencoder section recomputes it. 0 for non-finite `x`.
     fn predicted_code(&self, x: T) -> i64;
+
+    /// The code of a model's prediction: [`Quantiser::predicted_code`] of the predicted value in
+    /// the float type, of its magnitude where the quantiser keeps signs apart.
+    #[inline(always)]
+    fn prediction_code(&self, predicted: f64) -> i64 {
+        let p = if Self::SIGNS_APART { predicted.abs() } else { predicted };
+        self.predicted_code(T::from_f64(p))
+    }
+
+    /// What the decoder of a predicted section computes for each value: the reconstruction of
+    /// the prediction's code plus the stored residual, `reconstruct(prediction_code(p) + r)`
+    /// (wrapping), into `out`. A quantiser can compute it without the integer conversions that
+    /// do not vectorise; this default is the value-by-value loop.
+    #[inline(always)]
+    fn reconstruct_predicted(&self, predicted: &[f64], residuals: &[i64], out: &mut [T]) {
+        reconstruct_predicted_each(self, predicted, residuals, out)
+    }
+}
+
+/// [`Quantiser::reconstruct_predicted`] value by value.
+#[inline(always)]
+pub(crate) fn reconstruct_predicted_each<T: Flt, Q: Quantiser<T> + ?Sized>(q: &Q, predicted: &[f64], residuals: &[i64], out: &mut [T]) {
+    for ((y, &p), &r) in out.iter_mut().zip(predicted).zip(residuals) {
+        *y = q.reconstruct(q.prediction_code(p).wrapping_add(r));
+    }
 }
 
 /// Values per [`Quantiser::quantise_run`]: a run's codes and reconstructions stay in registers.
