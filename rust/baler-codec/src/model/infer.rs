@@ -198,22 +198,33 @@ fn block_sums<const M: usize>(w: &[&[f64]; M], input: &[f64], n: usize, r: usize
 
 /// The M outputs whose weights are `w`, over the `n` rows, into `y`: each sum Σ_i w[i]·x[i][r]
 /// is an integer below 2^51 (so exact, in any order), then finished. [`ROW_BLOCK`] rows at a time
-/// in registers, each input column loaded once for all M outputs; the last rows one by one.
+/// in registers, each input column loaded once for all M outputs; where n is not a multiple of
+/// the block, the last block overlaps the one before (its rows computed twice, to the same bits)
+/// rather than leaving a tail to a loop that does not vectorise (a basket of showers has 31
+/// rows). Fewer rows than a block are summed in place.
 #[inline(always)]
 fn outputs_f64<const M: usize, const FLOOR: bool>(w: [&[f64]; M], input: &[f64], n: usize, mut y: [&mut [f64]; M], finish: [FinishF64; M]) {
-    let blocked = n / ROW_BLOCK * ROW_BLOCK;
-    for r in (0..blocked).step_by(ROW_BLOCK) {
+    if n < ROW_BLOCK {
+        for ((w, y), f) in w.iter().zip(y.iter_mut()).zip(finish) {
+            y.fill(0.0);
+            for (&w, x) in w.iter().zip(input.chunks_exact(n)) {
+                for (s, &x) in y.iter_mut().zip(x) {
+                    *s += w * x;
+                }
+            }
+            for s in y.iter_mut() {
+                *s = f.apply::<FLOOR>(*s);
+            }
+        }
+        return;
+    }
+    let overlapping_last = (n % ROW_BLOCK != 0).then_some(n - ROW_BLOCK);
+    for r in (0..n / ROW_BLOCK * ROW_BLOCK).step_by(ROW_BLOCK).chain(overlapping_last) {
         let sums = block_sums(&w, input, n, r);
         for ((y, sums), f) in y.iter_mut().zip(&sums).zip(finish) {
             for (y, &s) in y[r..r + ROW_BLOCK].iter_mut().zip(sums) {
                 *y = f.apply::<FLOOR>(s);
             }
-        }
-    }
-    for ((w, y), f) in w.iter().zip(y.iter_mut()).zip(finish) {
-        for (r, y) in y.iter_mut().enumerate().skip(blocked) {
-            let sum = w.iter().zip(input.chunks_exact(n)).fold(0f64, |s, (&w, x)| s + w * x[r]);
-            *y = f.apply::<FLOOR>(sum);
         }
     }
 }
