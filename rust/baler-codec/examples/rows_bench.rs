@@ -5,12 +5,16 @@
 //! Prints one JSON object per codec, for bench/vector_codecs.py.
 //!
 //! usage: rows_bench ROWS.be K SPEC [MODEL.balm]     (SPEC: bits:N, rel:E or abs:E)
+//!
+//! `ROWS_BENCH_BLOCK_VALUES=N` codes blocks of about N values instead (whole rows), for example
+//! the size of the branch's ROOT baskets.
 
 use std::time::{Duration, Instant};
 
 use baler_codec::{block_spec, decode_block_with_model, encode_block_with_model, f32_within_spec, Model, Segment, SegmentKind, Spec};
 
-/// Values per block: what `baler train` codes per block (about a ROOT basket).
+/// Values per block, unless ROWS_BENCH_BLOCK_VALUES says otherwise: what `baler train` codes per
+/// block (about a ROOT basket).
 const BLOCK_VALUES: usize = 1 << 15;
 /// Each timing repeats the whole data until this much time has passed (and at least 3 times); the
 /// best repetition counts (the machine is shared).
@@ -85,7 +89,8 @@ fn main() {
     let spec: Spec = args[3].parse().expect("SPEC: bits:N, rel:E or abs:E");
     let values: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect();
     assert!(values.len() % k == 0, "{} values are not rows of {k}", values.len());
-    let per_block = (BLOCK_VALUES / k).max(1) * k;
+    let block_values = std::env::var("ROWS_BENCH_BLOCK_VALUES").map_or(BLOCK_VALUES, |v| v.parse().expect("ROWS_BENCH_BLOCK_VALUES: a number of values"));
+    let per_block = (block_values / k).max(1) * k;
     let originals: Vec<&[f32]> = values.chunks(per_block).collect();
     let blocks: Vec<Vec<u8>> = originals.iter().map(|c| c.iter().flat_map(|v| v.to_be_bytes()).collect()).collect();
 
