@@ -379,14 +379,11 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
         for (j, (column, values)) in predicted.chunks_exact(n).zip(values.chunks_exact_mut(n)).enumerate() {
             let at = j * n_rows + first;
             let residuals = &residuals[at..at + n];
-            match &signs {
-                Some(signs) => {
-                    for (r, ((y, &p), &residual)) in values.iter_mut().zip(column).zip(residuals).enumerate() {
-                        let x = quant.reconstruct(quant.prediction_code(p).wrapping_add(residual));
-                        *y = T::from_bits(x.bits() | float::sign_bit_at::<T>(signs, at + r));
-                    }
+            reconstruct_predicted(quant, column, residuals, values);
+            if let Some(signs) = &signs {
+                for (r, y) in values.iter_mut().enumerate() {
+                    *y = T::from_bits(y.bits() | float::sign_bit_at::<T>(signs, at + r));
                 }
-                None => reconstruct_predicted(quant, column, residuals, values),
             }
         }
         for (r, &start) in rows.starts[first..first + n].iter().enumerate() {
