@@ -89,6 +89,31 @@ def test_compress_stores_the_model_without_leaving_a_hole(baler, trained, tmp_pa
     assert unused_bytes(out, tmp_path) == 0
 
 
+def test_compress_reports_what_the_model_coded(baler, trained, tmp_path):
+    """`baler compress` reports the codec a branch's blocks hold: `ae:` where the model coded its
+    baskets, the spec's bound where it coded none (`y` holds single floats, not rows of the model's
+    8). A model that coded no basket of the run is a warning naming it and the bound the branches
+    got. Before, the table said `ae:` for every branch given the spec, and nothing told the user
+    that the model had served none of them."""
+    reference, model, model_id = trained
+
+    def compress(name, *selection):
+        proc = run_baler(baler, "compress", reference, tmp_path / name, "--json", "--codec", f"ae:bits:10:{model}",
+                         *selection)
+        report = json.loads(proc.stdout)
+        return {r["branch"]: r["codec_after"] for r in report["branches"]}, report["warnings"], proc.stderr
+
+    codecs, warnings, _ = compress("all.root")
+    assert codecs["cov"].startswith("baler ae:bits:10:") and codecs["y"] == "baler bits:10", codecs
+    assert warnings == [], warnings
+    codecs, warnings, stderr = compress("y.root", "--branches", "y")
+    assert codecs["y"] == "baler bits:10" and codecs["cov"] == "zstd 5", codecs
+    assert len(warnings) == 1 and f"model {model_id} " in warnings[0] and "coded no basket" in warnings[0] and \
+        warnings[0].endswith("stored per value at bits:10"), warnings
+    assert f"baler: warning: {warnings[0]}" in stderr, stderr
+    assert model_keys(tmp_path / "y.root") == []
+
+
 def test_a_file_holds_no_model_when_no_block_used_it(trained, tmp_path):
     """`y` holds single floats, not rows of the model's 8: every basket is per-value, so the file
     needs no model and gets none."""

@@ -304,6 +304,19 @@ def test_policy_alone_leaves_other_float_branches_as_stored(baler, sample, tmp_p
     assert set(codecs.values()) == {"zstd 5"}  # the sample's own compression: baskets copied
 
 
+def test_compress_reports_the_codec_a_baler_input_holds(baler, sample, tmp_path):
+    """A Baler file compressed again: a branch it leaves as stored reports, before and after, what
+    its blocks hold, as `baler inspect` does. A spec chosen through SetCodec (rel:) leaves the
+    branch's compression setting at Baler lossless, and that is what the table said."""
+    first = tmp_path / "rel.root"
+    run_baler(baler, "compress", sample, first, "--branches", "MET_pt", "--codec", "rel:1e-3")
+    inspected = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", first, "--json").stdout)["branches"]}
+    assert inspected["MET_pt"].startswith("baler rel:"), inspected
+    report = json.loads(run_baler(baler, "compress", first, tmp_path / "again.root", "--json", "--branches", "Jet_pt").stdout)
+    met = next(r for r in report["branches"] if r["branch"] == "MET_pt")
+    assert met["codec_before"] == met["codec_after"] == inspected["MET_pt"], met
+
+
 def test_selection_that_matches_nothing_is_a_warning(baler, sample, tmp_path):
     proc = run_baler(baler, "compress", sample, tmp_path / "out.root", "--branches", "Jet_pt", "--branches", "Nope*",
                      "--branches", "nJet", "--policy", "Events/MET_*=bits:5,Other/*=bits:3,Events/MET_pt=bits:7")

@@ -1,6 +1,7 @@
 #include "CommandCommon.h"
 
 #include "Baler/Baler.h"
+#include "BasketCodec.h"
 #include "BasketLayout.h"
 
 #include "TBranch.h"
@@ -8,6 +9,7 @@
 #include "TError.h"
 #include "TFile.h"
 #include "TLeaf.h"
+#include "TList.h"
 #include "TObjArray.h"
 #include "TTree.h"
 #include "TVirtualMonitoring.h"
@@ -20,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fnmatch.h>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +30,50 @@ namespace Baler::Cli {
 namespace {
 
 std::string gFirstError;
+
+/// At most this many baskets of a branch are read to say how it is stored (spread over the branch).
+constexpr Int_t kBasketsDescribed = 64;
+
+/// The codec the branch's Baler blocks say they hold ("bits:10", "ae:bits:7:<model id>", several
+/// joined by " | " when baskets differ), or "" when none of the baskets read is a Baler block with
+/// floats. Reads the stored baskets' bytes; nothing is decoded.
+std::string StoredCodec(TBranch &branch, TFile &file)
+{
+   const Int_t baskets = branch.GetWriteBasket();
+   const Int_t *sizes = branch.GetBasketBytes();
+   std::set<std::string> found;
+   std::vector<char> key;
+   for (Int_t n = 0; sizes && n < std::min(baskets, kBasketsDescribed); ++n) {
+      const Int_t i = baskets <= kBasketsDescribed ? n : static_cast<Int_t>(Long64_t(n) * baskets / kBasketsDescribed);
+      const Long64_t seek = branch.GetBasketSeek(i);
+      constexpr Int_t kKeyLengthAt = 14; // TKey header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen
+      if (seek <= 0 || sizes[i] <= kKeyLengthAt + 2)
+         continue;
+      key.resize(sizes[i]);
+      if (file.ReadBuffer(key.data(), seek, sizes[i]))
+         continue;
+      const auto *bytes = reinterpret_cast<const unsigned char *>(key.data());
+      const Int_t keyLength = bytes[kKeyLengthAt] << 8 | bytes[kKeyLengthAt + 1];
+      if (keyLength + 2 > sizes[i] || bytes[keyLength] != 'B' || bytes[keyLength + 1] != 'A')
+         continue;
+      std::string held;
+      try {
+         held = Internal::DescribeBalerBlock(bytes + keyLength, sizes[i] - keyLength);
+      } catch (const std::exception &e) {
+         held = std::string("damaged block (") + e.what() + ")";
+      }
+      if (held == "none")
+         continue;
+      // One float kind is the usual case: "f32 bits:10" reads as "bits:10".
+      if (held.find(", ") == std::string::npos && (held.rfind("f32 ", 0) == 0 || held.rfind("f64 ", 0) == 0))
+         held = held.substr(4);
+      found.insert(held);
+   }
+   std::string joined;
+   for (const auto &held : found)
+      joined += (joined.empty() ? "" : " | ") + held;
+   return joined;
+}
 
 void CollectingHandler(int level, Bool_t abort, const char *location, const char *message)
 {
@@ -286,6 +333,18 @@ std::string DescribeSettings(int settings)
    static const char *const names[] = {"zlib", "zlib", "lzma", "old", "lz4", "zstd"};
    const std::string name = algorithm >= 0 && algorithm <= 5 ? names[algorithm] : "algorithm " + std::to_string(algorithm);
    return name + " " + std::to_string(level);
+}
+
+std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file)
+{
+   std::string codec = DescribeSettings(branch.GetCompressionSettings());
+   if (branch.GetCompressionAlgorithm() != kAlgorithm)
+      return codec;
+   if (tree.GetUserInfo())
+      if (auto *note = tree.GetUserInfo()->FindObject((std::string(kCodecNotePrefix) + branch.GetName()).c_str()))
+         codec = std::string("baler ") + note->GetTitle();
+   const std::string stored = StoredCodec(branch, file);
+   return stored.empty() ? codec : "baler " + stored;
 }
 
 void PresetRootStartup()

@@ -103,6 +103,15 @@ bool IsSinglePrecision(TBranch &branch);
 /// "baler bits:10", "baler lossless", "zstd 5", "zlib 1", "none", ...
 std::string DescribeSettings(int settings);
 
+/// Prefix of the notes in a tree's UserInfo, one TNamed per branch that `baler compress` stored
+/// with a codec its compression setting does not name (SetCodec), titled with the spec.
+constexpr const char *kCodecNotePrefix = "baler.codec:";
+
+/// How `branch` of `tree` is stored in `file`, as `baler inspect` says it: its compression
+/// setting; for a Baler branch, the spec noted in the tree's UserInfo, and above both what its
+/// stored Baler blocks say they hold (right whoever wrote the file).
+std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file);
+
 /// Shell-style glob match (fnmatch).
 bool GlobMatch(const std::string &pattern, const std::string &name);
 

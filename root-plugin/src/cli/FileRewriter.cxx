@@ -330,13 +330,28 @@ void KeepStreamerInfos(TFile &in, TFile &out)
             tagger.TagStreamerInfo(info);
 }
 
-/// Recorded in the output tree's UserInfo, one TNamed per branch stored with a codec that its
-/// compression setting does not name (SetCodec): `baler inspect` reads them back.
-constexpr const char *kCodecNotePrefix = "baler.codec:";
+/// How an `ae:` spec's model served the branches given to it in one run.
+struct ModelService {
+   std::string modelId;
+   std::string perValueBound; ///< the spec's BOUND: what a basket the model did not code holds
+   bool codedABasket = false;
+};
+
+/// The BOUND of a canonical `ae:BOUND:MODEL` spec: `bits:N`, `rel:E` or `abs:E`, each with one
+/// colon (a MODEL path may hold more).
+std::string PerValueBound(const std::string &aeSpec)
+{
+   const std::size_t start = std::string("ae:").size();
+   const std::size_t kindEnd = aeSpec.find(':', start);
+   return aeSpec.substr(start, aeSpec.find(':', kindEnd + 1) - start);
+}
 
 struct Rewriter {
    std::vector<PolicyChoice> policy;  ///< first match wins, before `codec`
    std::optional<CodecChoice> codec;  ///< for the float branches that `globs` select
+   /// Each `ae:` choice that some branch took: a model that codes none of their baskets (rows of
+   /// another width, or rows it does not make smaller) leaves them per-value, which is reported.
+   std::map<const CodecChoice *, ModelService> modelServices;
    std::vector<BranchGlob> globs;     ///< none: every float branch
    std::vector<std::string> trees;
    std::set<std::string> rewritten; ///< the --tree names that matched a tree
@@ -552,6 +567,7 @@ struct Rewriter {
       for (std::size_t i = 0; i < inBranches.size(); ++i)
          storedSettings[i] = inBranches[i]->GetCompressionSettings();
       std::vector<bool> recoded(outBranches.size(), false); ///< a basket took the branch's spec
+      std::vector<bool> modelCoded(outBranches.size(), false); ///< a basket took Baler blocks through the model
       bool anyBalerBlock = false;                             ///< the file needs the plugin to be read
 
       const Long64_t entries = tree.GetEntries();
@@ -730,8 +746,10 @@ struct Rewriter {
                slot.key.ReplaceRawObject(slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen());
             if (slot.balerBlocks) {
                recoded[stored.branch] = anyBalerBlock = true;
-               if (slot.usedModel)
+               if (slot.usedModel) {
                   Internal::NoteModelUsed(*outFile, models[stored.branch]);
+                  modelCoded[stored.branch] = true;
+               }
             }
             if (pidOffset)
                slot.key.IncrementPidOffset(pidOffset);
@@ -778,6 +796,13 @@ struct Rewriter {
       }
       if (anyBalerBlock)
          MarkForAutoload(*outFile);
+      for (std::size_t i = 0; i < outBranches.size(); ++i)
+         if (models[i]) {
+            ModelService &service = modelServices[chosen[i]];
+            service.modelId = models[i]->Id();
+            service.perValueBound = PerValueBound(chosen[i]->spec);
+            service.codedABasket = service.codedABasket || modelCoded[i];
+         }
 
       // Not TTree::Write, which would first flush the baskets kept in the tree's key into keys of their own.
       if (out.WriteTObject(copy.get(), copy->GetName(), "") <= 0)
@@ -791,8 +816,12 @@ struct Rewriter {
          if (after.IsA() == TBranchRef::Class() || (!HoldsData(before) && !HoldsData(after)))
             continue;
          const std::string type = TypeName(after);
-         const std::string codec = recoded[i] ? "baler " + chosen[i]->spec : DescribeSettings(after.GetCompressionSettings());
-         const std::string codecBefore = DescribeSettings(before.GetCompressionSettings());
+         // A branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per value.
+         const std::string held = models[i] && !modelCoded[i] ? PerValueBound(chosen[i]->spec)
+                                                              : chosen[i] ? chosen[i]->spec : "";
+         // A branch none of whose baskets took new blocks holds the input's, as they were stored.
+         const std::string codecBefore = DescribeStoredCodec(before, tree, *inFile);
+         const std::string codec = recoded[i] ? "baler " + held : codecBefore;
          BalerBranchRow row{path.c_str(),
                             after.GetName(),
                             type.c_str(),
@@ -889,5 +918,10 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          if (!g.used)
             warn("--branches '" + g.glob + "' selects no float or double branch" +
                  (rewriter.policy.empty() ? "" : " that no --policy rule takes"));
+      for (const auto &[choice, service] : rewriter.modelServices)
+         if (!service.codedABasket)
+            warn("model " + service.modelId + " (" + choice->spec + ") coded no basket: the branches it was given "
+                 "hold rows of another width, or rows it does not make smaller, and are stored per value at " +
+                 service.perValueBound);
    });
 }
