@@ -333,7 +333,6 @@ void KeepStreamerInfos(TFile &in, TFile &out)
 /// How an `ae:` spec's model served the branches given to it in one run.
 struct ModelService {
    std::string modelId;
-   std::string perValueBound; ///< the spec's BOUND: what a basket the model did not code holds
    bool codedABasket = false;
 };
 
@@ -800,7 +799,6 @@ struct Rewriter {
          if (models[i]) {
             ModelService &service = modelServices[chosen[i]];
             service.modelId = models[i]->Id();
-            service.perValueBound = PerValueBound(chosen[i]->spec);
             service.codedABasket = service.codedABasket || modelCoded[i];
          }
 
@@ -816,12 +814,12 @@ struct Rewriter {
          if (after.IsA() == TBranchRef::Class() || (!HoldsData(before) && !HoldsData(after)))
             continue;
          const std::string type = TypeName(after);
-         // A branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per value.
-         const std::string held = models[i] && !modelCoded[i] ? PerValueBound(chosen[i]->spec)
-                                                              : chosen[i] ? chosen[i]->spec : "";
-         // A branch none of whose baskets took new blocks holds the input's, as they were stored.
+         // A branch none of whose baskets took new blocks holds the input's, as they were stored; a
+         // branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per value.
          const std::string codecBefore = DescribeStoredCodec(before, tree, *inFile);
-         const std::string codec = recoded[i] ? "baler " + held : codecBefore;
+         const std::string codec = !recoded[i]                   ? codecBefore
+                                   : models[i] && !modelCoded[i] ? "baler " + PerValueBound(chosen[i]->spec)
+                                                                 : "baler " + chosen[i]->spec;
          BalerBranchRow row{path.c_str(),
                             after.GetName(),
                             type.c_str(),
@@ -922,6 +920,6 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          if (!service.codedABasket)
             warn("model " + service.modelId + " (" + choice->spec + ") coded no basket: the branches it was given "
                  "hold rows of another width, or rows it does not make smaller, and are stored per value at " +
-                 service.perValueBound);
+                 PerValueBound(choice->spec));
    });
 }
