@@ -49,7 +49,9 @@ def test_ae_returns_the_per_value_values_and_is_smaller(baler, trained, tmp_path
     reference, model, model_id = trained
     per_value, ae = tmp_path / "bits10.root", tmp_path / "ae.root"
     per_value_bytes = cov_bytes(write_tree(per_value, "bits:10"))
-    ae_bytes = cov_bytes(write_tree(ae, f"ae:bits:10:{model}"))
+    ae_output = write_tree(ae, f"ae:bits:10:{model}")
+    ae_bytes = cov_bytes(ae_output)
+    assert "coded no basket" not in ae_output, ae_output
     # The bound on every value, and exactly the values bits:10 must change did change ...
     compare_trees(reference, ae, "t", "cov=bits:10").assert_exact_set_changed("cov")
     # ... to the very bits the per-value codec gives (read in a fresh process, plugin autoloaded).
@@ -108,7 +110,7 @@ def test_compress_reports_what_the_model_coded(baler, trained, tmp_path):
     assert warnings == [], warnings
     codecs, warnings, stderr = compress("y.root", "--branches", "y")
     assert codecs["y"] == "baler bits:10" and codecs["cov"] == "zstd 5", codecs
-    assert len(warnings) == 1 and f"model {model_id} " in warnings[0] and "coded no basket" in warnings[0] and \
+    assert len(warnings) == 1 and f"model {model_id} " in warnings[0] and "coded no basket of y:" in warnings[0] and \
         warnings[0].endswith("stored per value at bits:10"), warnings
     assert f"baler: warning: {warnings[0]}" in stderr, stderr
     assert model_keys(tmp_path / "y.root") == []
@@ -116,12 +118,18 @@ def test_compress_reports_what_the_model_coded(baler, trained, tmp_path):
 
 def test_a_file_holds_no_model_when_no_block_used_it(trained, tmp_path):
     """`y` holds single floats, not rows of the model's 8: every basket is per-value, so the file
-    needs no model and gets none."""
-    reference, model, _ = trained
+    needs no model and gets none, and the writer is told once, when the file is written, which
+    model served nothing and what its branch holds instead. Before, the macro printed nothing."""
+    reference, model, model_id = trained
     out = tmp_path / "y.root"
-    run_macro("ae_tree", out, f"ae:bits:10:{model}", ENTRIES, "y")
+    output = run_macro("ae_tree", out, f"ae:bits:10:{model}", ENTRIES, "y")
     compare_trees(reference, out, "t", "y=bits:10").assert_exact_set_changed("y")
     assert model_keys(out) == []
+    warnings = [line for line in output.splitlines() if "coded no basket" in line]
+    assert len(warnings) == 1, output
+    assert warnings[0].startswith(f"Warning in <Baler>: {out}: model {model_id} (ae:bits:10:") and \
+        warnings[0].endswith("coded no basket of y: they hold rows of another width, or rows it does not make "
+                             "smaller, and are stored per value at bits:10"), warnings
 
 
 def test_policy_writes_ae_and_a_missing_model_stops_the_program(trained, tmp_path):

@@ -195,14 +195,16 @@ void KeepCarrierValues(const unsigned char *block, std::size_t size, std::size_t
 
 /// A file carries a model only when one of its blocks was coded through it: `ae:` falls back to
 /// the per-value codec where the model does not pay, and a file with no such block needs no model.
-void NoteModelIfUsed(const unsigned char *block, std::size_t size)
+/// A model that codes none of the baskets given to it is reported (ReportIdleModels).
+void NoteModelOutcome(const unsigned char *block, std::size_t size)
 {
-   if (!tWriting.model || size <= kRootHeaderSize || !IsBalerBlock(block))
+   TBranch *branch = tWriting.basket->GetBranch();
+   TFile *file = branch->GetFile();
+   if (!tWriting.model || !file)
       return;
-   if (baler::codec::BlockModelId(block + kRootHeaderSize, PayloadSize(block)).empty())
-      return;
-   if (TFile *file = tWriting.basket->GetBranch()->GetFile())
-      NoteModelUsed(*file, tWriting.model);
+   const bool coded = size > kRootHeaderSize && IsBalerBlock(block) &&
+                      !baler::codec::BlockModelId(block + kRootHeaderSize, PayloadSize(block)).empty();
+   NoteModelService(*file, tWriting.model, tWriting.spec->ToString(), branch->GetName(), coded);
 }
 
 extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize, char *tgt, int *irep,
@@ -230,7 +232,7 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
          // they are): `src` is the basket's own buffer, so give its values the spec's rounding
          // first, as the file's other baskets have it, instead of more precision than asked.
          ApplySpecInPlace(*tWriting.basket, *tWriting.spec, tWriting.model.get());
-      NoteModelIfUsed(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep));
+      NoteModelOutcome(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep));
       KeepCarrierValues(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep),
                         static_cast<std::size_t>(*srcsize));
    } catch (const std::exception &e) {
@@ -437,12 +439,15 @@ Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
 }
 
 /// Writes the models a file's baskets were coded with into the file, before ROOT writes its
-/// StreamerInfo (on TFile::Write and Close), so that the file carries each model once.
+/// StreamerInfo (on TFile::Write and Close), so that the file carries each model once; and says
+/// which models coded none of the baskets given to them.
 void WriteStreamerInfoHook(TFile *file)
 {
    try {
-      if (file)
+      if (file) {
          WritePendingModels(*file);
+         ReportIdleModels(*file);
+      }
    } catch (const std::exception &e) {
       Error("Baler", "%s: cannot write its models: %s", file->GetName(), e.what());
    }

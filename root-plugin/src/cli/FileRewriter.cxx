@@ -333,17 +333,9 @@ void KeepStreamerInfos(TFile &in, TFile &out)
 /// How an `ae:` spec's model served the branches given to it in one run.
 struct ModelService {
    std::string modelId;
+   std::vector<std::string> branches;
    bool codedABasket = false;
 };
-
-/// The BOUND of a canonical `ae:BOUND:MODEL` spec: `bits:N`, `rel:E` or `abs:E`, each with one
-/// colon (a MODEL path may hold more).
-std::string PerValueBound(const std::string &aeSpec)
-{
-   const std::size_t start = std::string("ae:").size();
-   const std::size_t kindEnd = aeSpec.find(':', start);
-   return aeSpec.substr(start, aeSpec.find(':', kindEnd + 1) - start);
-}
 
 struct Rewriter {
    std::vector<PolicyChoice> policy;  ///< first match wins, before `codec`
@@ -800,6 +792,9 @@ struct Rewriter {
             ModelService &service = modelServices[chosen[i]];
             service.modelId = models[i]->Id();
             service.codedABasket = service.codedABasket || modelCoded[i];
+            if (std::find(service.branches.begin(), service.branches.end(), outBranches[i]->GetName()) ==
+                service.branches.end())
+               service.branches.push_back(outBranches[i]->GetName());
          }
 
       // Not TTree::Write, which would first flush the baskets kept in the tree's key into keys of their own.
@@ -818,7 +813,7 @@ struct Rewriter {
          // branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per value.
          const std::string codecBefore = DescribeStoredCodec(before, tree, *inFile);
          const std::string codec = !recoded[i]                   ? codecBefore
-                                   : models[i] && !modelCoded[i] ? "baler " + PerValueBound(chosen[i]->spec)
+                                   : models[i] && !modelCoded[i] ? "baler " + Internal::AeBound(chosen[i]->spec)
                                                                  : "baler " + chosen[i]->spec;
          BalerBranchRow row{path.c_str(),
                             after.GetName(),
@@ -918,8 +913,6 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
                  (rewriter.policy.empty() ? "" : " that no --policy rule takes"));
       for (const auto &[choice, service] : rewriter.modelServices)
          if (!service.codedABasket)
-            warn("model " + service.modelId + " (" + choice->spec + ") coded no basket: the branches it was given "
-                 "hold rows of another width, or rows it does not make smaller, and are stored per value at " +
-                 PerValueBound(choice->spec));
+            warn(Baler::Internal::IdleModelWarning(service.modelId, choice->spec, service.branches));
    });
 }
