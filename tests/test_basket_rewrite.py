@@ -105,6 +105,19 @@ def test_physlite_element_links_keep_their_bytes(baler, shared_data, tmp_path):
     assert out.stat().st_size < source.stat().st_size
 
 
+def test_classes_without_a_dictionary_are_one_warning(baler, shared_data, tmp_path):
+    """ROOT warns once per class it has no dictionary for: 64 lines on PHYSLITE, before the table,
+    for classes that a basket-level rewrite never needs. They are one warning naming the count."""
+    source, out = shared_data / "atlas" / "PHYSLITE_example.root", tmp_path / "physlite.root"
+    stderr = run_baler(baler, "compress", source, out, "--codec", "bits:10").stderr
+    assert "no dictionary for class" not in stderr, stderr
+    summary = [line for line in stderr.splitlines() if "ROOT has no dictionary" in line]
+    assert len(summary) == 1, stderr
+    count = int(re.match(r"Warning in <baler>: ROOT has no dictionary for (\d+) classes of the input \(xAOD::",
+                         summary[0]).group(1))
+    assert count > 10 and summary[0].endswith("baler works on baskets and does not need them"), summary
+
+
 def test_every_streamer_info_record_of_the_input_is_kept(baler, shared_data, tmp_path):
     """The baskets are copied as stored, so the StreamerInfo records that describe their bytes must
     come along. ROOT writes only those of what it streamed: PHYSLITE's DataVector<xAOD::...> records

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fnmatch.h>
+#include <mutex>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,8 +76,54 @@ std::string StoredCodec(TBranch &branch, TFile &file)
    return joined;
 }
 
+/// The classes ROOT warned, during this call, that it has no dictionary for. The commands work on
+/// baskets and never stream an object, so they need none: one line names them all at the end of
+/// the call instead of one line each (64 on atlas/PHYSLITE_example.root).
+std::mutex gUndictionariedMutex;
+std::vector<std::string> gUndictionaried;
+
+/// Keeps the class of a "no dictionary" warning for the summary; false for every other message.
+/// Baler's own marker classes are never folded: their warning tells a reader without the plugin
+/// what to do (FileMarker.h).
+bool KeepUndictionaried(int level, const char *location, const char *message)
+{
+   static const std::string kPrefix = "no dictionary for class ";
+   if (level != kWarning || !location || !message || std::strcmp(location, "TClass::Init") != 0 ||
+       std::strncmp(message, kPrefix.c_str(), kPrefix.size()) != 0)
+      return false;
+   const char *name = message + kPrefix.size();
+   if (std::strncmp(name, "Baler::", 7) == 0)
+      return false;
+   std::lock_guard<std::mutex> lock(gUndictionariedMutex);
+   gUndictionaried.emplace_back(name, std::strcspn(name, " "));
+   return true;
+}
+
+/// One warning for the classes KeepUndictionaried kept, naming the first few.
+void ReportUndictionaried()
+{
+   constexpr std::size_t kNamed = 3;
+   std::vector<std::string> names;
+   {
+      std::lock_guard<std::mutex> lock(gUndictionariedMutex);
+      names.swap(gUndictionaried);
+   }
+   if (names.empty())
+      return;
+   std::string named;
+   for (std::size_t i = 0; i < std::min(names.size(), kNamed); ++i)
+      named += (i ? ", " : "") + names[i];
+   if (names.size() > kNamed)
+      named += " and " + std::to_string(names.size() - kNamed) + " more";
+   Warning("baler", "ROOT has no dictionary for %zu classes of the input (%s); baler works on baskets and does not "
+                    "need them",
+           names.size(), named.c_str());
+}
+
 void CollectingHandler(int level, Bool_t abort, const char *location, const char *message)
 {
+   if (KeepUndictionaried(level, location, message))
+      return;
    if (level >= kError && !abort) {
       if (gFirstError.empty())
          gFirstError = std::string(location ? location : "") + ": " + (message ? message : "");
@@ -202,6 +249,7 @@ RootMessages::RootMessages()
 RootMessages::~RootMessages()
 {
    SetErrorHandler(reinterpret_cast<ErrorHandlerFunc_t>(fPreviousHandler));
+   ReportUndictionaried();
    gErrorIgnoreLevel = fPreviousIgnoreLevel;
 }
 

@@ -22,7 +22,8 @@ struct Failure : std::runtime_error {
 };
 
 /// For the duration of one API call: ROOT's errors are collected instead of printed (the caller
-/// prints one line), ROOT's Info messages are silenced, warnings are printed as usual.
+/// prints one line), ROOT's Info messages are silenced, warnings are printed as usual except
+/// "no dictionary for class" ones, which become one warning at the end.
 class RootMessages {
 public:
    RootMessages();
