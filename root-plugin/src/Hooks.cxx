@@ -198,9 +198,11 @@ void KeepCarrierValues(const unsigned char *block, std::size_t size, std::size_t
 /// A model that codes none of the baskets given to it is reported (ReportIdleModels).
 void NoteModelOutcome(const unsigned char *block, std::size_t size)
 {
+   if (!tWriting.model)
+      return;
    TBranch *branch = tWriting.basket->GetBranch();
    TFile *file = branch->GetFile();
-   if (!tWriting.model || !file)
+   if (!file)
       return;
    const bool coded = size > kRootHeaderSize && IsBalerBlock(block) &&
                       !baler::codec::BlockModelId(block + kRootHeaderSize, PayloadSize(block)).empty();
