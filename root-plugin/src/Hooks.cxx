@@ -195,7 +195,7 @@ void KeepCarrierValues(const unsigned char *block, std::size_t size, std::size_t
 
 /// A file carries a model only when one of its blocks was coded through it: `ae:` falls back to
 /// the per-value codec where the model does not pay, and a file with no such block needs no model.
-/// A model that codes none of the baskets given to it is reported (ReportIdleModels).
+/// A model that codes none of the baskets given to it is named when the file is written.
 void NoteModelOutcome(const unsigned char *block, std::size_t size)
 {
    if (!tWriting.model)
@@ -448,7 +448,9 @@ void WriteStreamerInfoHook(TFile *file)
    try {
       if (file) {
          WritePendingModels(*file);
-         ReportIdleModels(*file);
+         // at the first StreamerInfo write (Write, AutoSave, Close) after the model served nothing
+         for (const auto &warning : TakeIdleModelWarnings(*file))
+            Warning("Baler", "%s: %s", file->GetName(), warning.c_str());
       }
    } catch (const std::exception &e) {
       Error("Baler", "%s: cannot write its models: %s", file->GetName(), e.what());

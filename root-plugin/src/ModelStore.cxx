@@ -35,7 +35,7 @@ struct Service {
    std::string modelId;
    std::vector<std::string> branches;
    bool coded = false;    ///< the model coded at least one of them
-   bool reported = false; ///< ReportIdleModels has warned of it
+   bool reported = false; ///< TakeIdleModelWarnings has named it
 };
 
 /// Never destroyed: ROOT closes files (and so writes models) from its exit handlers.
@@ -231,66 +231,7 @@ void LoadModelsOf(TFile &file)
 
 namespace {
 
-/// NoteModelUsed, with the store locked.
-void NoteModelUsedLocked(Store &store, const std::string &uuid, const ModelPtr &model)
-{
-   auto &pending = store.pendingByFile[uuid];
-   if (std::none_of(pending.begin(), pending.end(), [&](const ModelPtr &m) { return m->Id() == model->Id(); }))
-      pending.push_back(model);
-}
-
-} // namespace
-
-void NoteModelUsed(TFile &file, const ModelPtr &model)
-{
-   const std::string uuid = UuidOf(file);
-   Store &store = TheStore();
-   std::unique_lock<std::shared_mutex> lock(store.mutex);
-   NoteModelUsedLocked(store, uuid, model);
-}
-
-void NoteModelService(TFile &file, const ModelPtr &model, const std::string &aeSpec, const std::string &branch,
-                      bool coded)
-{
-   const std::string uuid = UuidOf(file);
-   Store &store = TheStore();
-   std::unique_lock<std::shared_mutex> lock(store.mutex);
-   if (coded)
-      NoteModelUsedLocked(store, uuid, model);
-   Service &service = store.servicesByFile[uuid][aeSpec];
-   service.modelId = model->Id();
-   service.coded = service.coded || coded;
-   if (std::find(service.branches.begin(), service.branches.end(), branch) == service.branches.end())
-      service.branches.push_back(branch);
-}
-
-void ReportIdleModels(TFile &file)
-{
-   std::vector<std::string> warnings;
-   {
-      Store &store = TheStore();
-      std::unique_lock<std::shared_mutex> lock(store.mutex);
-      auto found = store.servicesByFile.find(UuidOf(file));
-      if (found == store.servicesByFile.end())
-         return;
-      for (auto &[aeSpec, service] : found->second)
-         if (!service.coded && !service.reported) {
-            service.reported = true;
-            warnings.push_back(IdleModelWarning(service.modelId, aeSpec, service.branches));
-         }
-   }
-   for (const auto &warning : warnings)
-      ::Warning("Baler", "%s: %s", file.GetName(), warning.c_str());
-}
-
-std::string AeBound(const std::string &aeSpec)
-{
-   // `bits:N`, `rel:E` or `abs:E`, each with one colon (a MODEL path may hold more)
-   const std::size_t start = std::string("ae:").size();
-   const std::size_t kindEnd = aeSpec.find(':', start);
-   return aeSpec.substr(start, aeSpec.find(':', kindEnd + 1) - start);
-}
-
+/// The warning for an `ae:` spec whose model coded none of the baskets of `branches`.
 std::string IdleModelWarning(const std::string &modelId, const std::string &aeSpec,
                              const std::vector<std::string> &branches)
 {
@@ -300,6 +241,50 @@ std::string IdleModelWarning(const std::string &modelId, const std::string &aeSp
    return "model " + modelId + " (" + aeSpec + ") coded no basket of " + names +
           ": they hold rows of another width, or rows it does not make smaller, and are stored per value at " +
           AeBound(aeSpec);
+}
+
+} // namespace
+
+void NoteModelService(TFile &file, const ModelPtr &model, const std::string &aeSpec, const std::string &branch,
+                      bool coded)
+{
+   const std::string uuid = UuidOf(file);
+   Store &store = TheStore();
+   std::unique_lock<std::shared_mutex> lock(store.mutex);
+   if (coded) {
+      auto &pending = store.pendingByFile[uuid];
+      if (std::none_of(pending.begin(), pending.end(), [&](const ModelPtr &m) { return m->Id() == model->Id(); }))
+         pending.push_back(model);
+   }
+   Service &service = store.servicesByFile[uuid][aeSpec];
+   service.modelId = model->Id();
+   service.coded = service.coded || coded;
+   if (std::find(service.branches.begin(), service.branches.end(), branch) == service.branches.end())
+      service.branches.push_back(branch);
+}
+
+std::vector<std::string> TakeIdleModelWarnings(TFile &file)
+{
+   std::vector<std::string> warnings;
+   Store &store = TheStore();
+   std::unique_lock<std::shared_mutex> lock(store.mutex);
+   auto found = store.servicesByFile.find(UuidOf(file));
+   if (found == store.servicesByFile.end())
+      return warnings;
+   for (auto &[aeSpec, service] : found->second)
+      if (!service.coded && !service.reported) {
+         service.reported = true;
+         warnings.push_back(IdleModelWarning(service.modelId, aeSpec, service.branches));
+      }
+   return warnings;
+}
+
+std::string AeBound(const std::string &aeSpec)
+{
+   // `bits:N`, `rel:E` or `abs:E`, each with one colon (a MODEL path may hold more)
+   const std::size_t start = std::string("ae:").size();
+   const std::size_t kindEnd = aeSpec.find(':', start);
+   return aeSpec.substr(start, aeSpec.find(':', kindEnd + 1) - start);
 }
 
 void WritePendingModels(TFile &file)

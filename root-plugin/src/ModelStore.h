@@ -37,27 +37,19 @@ ModelPtr FindModel(const std::string &id);
 /// thread, e.g. under TTreeCacheUnzip) never does I/O.
 void LoadModelsOf(TFile &file);
 
-/// Remembers that a basket of `file` was written with `model`: the model is written into the file
-/// the next time ROOT writes the file's StreamerInfo (on Write and Close).
-void NoteModelUsed(TFile &file, const ModelPtr &model);
-
-/// Notes how `model` served a basket of `branch` written into `file` under the `ae:` spec `aeSpec`:
-/// a basket it coded is noted as NoteModelUsed does; one it did not code counts towards the warning
-/// of ReportIdleModels.
+/// Notes how `model` served a basket of `branch` written into `file` under the `ae:` spec `aeSpec`.
+/// A basket it coded puts the model on the list the file will carry, written the next time ROOT
+/// writes the file's StreamerInfo (on Write and Close); a model that codes none of the baskets
+/// given to it is named by TakeIdleModelWarnings.
 void NoteModelService(TFile &file, const ModelPtr &model, const std::string &aeSpec, const std::string &branch,
                       bool coded);
 
-/// Warns, once per `ae:` spec, when the model has coded none of the baskets of `file` given to it
-/// (NoteModelService). Called where ROOT writes the file's StreamerInfo (TFile::Write,
-/// TTree::AutoSave, TFile::Close), so a long job hears of it at its first AutoSave.
-void ReportIdleModels(TFile &file);
+/// A warning for each `ae:` spec whose model has coded none of the baskets of `file` given to it
+/// (NoteModelService), each given once: a later call leaves out the specs already named.
+std::vector<std::string> TakeIdleModelWarnings(TFile &file);
 
 /// The BOUND of a canonical `ae:BOUND:MODEL` spec: what its branches hold where the model coded nothing.
 std::string AeBound(const std::string &aeSpec);
-
-/// The warning for an `ae:` spec whose model coded none of the baskets of `branches`.
-std::string IdleModelWarning(const std::string &modelId, const std::string &aeSpec,
-                             const std::vector<std::string> &branches);
 
 /// Writes the models noted for `file` that it does not hold yet. Called from the WriteStreamerInfo hook,
 /// and by a writer before TFile::Write so that the list of keys is written once, with the models in it.

@@ -330,19 +330,12 @@ void KeepStreamerInfos(TFile &in, TFile &out)
             tagger.TagStreamerInfo(info);
 }
 
-/// How an `ae:` spec's model served the branches given to it in one run.
-struct ModelService {
-   std::string modelId;
-   std::vector<std::string> branches;
-   bool codedABasket = false;
-};
 
 struct Rewriter {
    std::vector<PolicyChoice> policy;  ///< first match wins, before `codec`
    std::optional<CodecChoice> codec;  ///< for the float branches that `globs` select
    /// Each `ae:` choice that some branch took: a model that codes none of their baskets (rows of
    /// another width, or rows it does not make smaller) leaves them per-value, which is reported.
-   std::map<const CodecChoice *, ModelService> modelServices;
    std::vector<BranchGlob> globs;     ///< none: every float branch
    std::vector<std::string> trees;
    std::set<std::string> rewritten; ///< the --tree names that matched a tree
@@ -737,10 +730,8 @@ struct Rewriter {
                slot.key.ReplaceRawObject(slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen());
             if (slot.balerBlocks) {
                recoded[stored.branch] = anyBalerBlock = true;
-               if (slot.usedModel) {
-                  Internal::NoteModelUsed(*outFile, models[stored.branch]);
+               if (slot.usedModel)
                   modelCoded[stored.branch] = true;
-               }
             }
             if (pidOffset)
                slot.key.IncrementPidOffset(pidOffset);
@@ -788,14 +779,8 @@ struct Rewriter {
       if (anyBalerBlock)
          MarkForAutoload(*outFile);
       for (std::size_t i = 0; i < outBranches.size(); ++i)
-         if (models[i]) {
-            ModelService &service = modelServices[chosen[i]];
-            service.modelId = models[i]->Id();
-            service.codedABasket = service.codedABasket || modelCoded[i];
-            if (std::find(service.branches.begin(), service.branches.end(), outBranches[i]->GetName()) ==
-                service.branches.end())
-               service.branches.push_back(outBranches[i]->GetName());
-         }
+         if (models[i])
+            Internal::NoteModelService(*outFile, models[i], chosen[i]->spec, outBranches[i]->GetName(), modelCoded[i]);
 
       // Not TTree::Write, which would first flush the baskets kept in the tree's key into keys of their own.
       if (out.WriteTObject(copy.get(), copy->GetName(), "") <= 0)
@@ -894,6 +879,8 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       // hook, after that list, they make Close write the list again and leave a hole where the first
       // one was (about 550 bytes, measured on atlas/uproot-issue-123b.root).
       Baler::Internal::WritePendingModels(*out);
+      // taken here, so the StreamerInfo hook does not name them too (as ROOT's warnings)
+      const auto idleModels = Baler::Internal::TakeIdleModelWarnings(*out);
       out->Write(nullptr, TObject::kOverwrite);
       out->Close();
       if (!RootMessages::FirstError().empty())
@@ -911,8 +898,7 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          if (!g.used)
             warn("--branches '" + g.glob + "' selects no float or double branch" +
                  (rewriter.policy.empty() ? "" : " that no --policy rule takes"));
-      for (const auto &[choice, service] : rewriter.modelServices)
-         if (!service.codedABasket)
-            warn(Baler::Internal::IdleModelWarning(service.modelId, choice->spec, service.branches));
+      for (const auto &idle : idleModels)
+         warn(idle);
    });
 }
