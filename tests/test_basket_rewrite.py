@@ -105,6 +105,22 @@ def test_physlite_element_links_keep_their_bytes(baler, shared_data, tmp_path):
     assert out.stat().st_size < source.stat().st_size
 
 
+def test_a_branch_rounded_without_baler_blocks_says_so(baler, shared_data, tmp_path):
+    """PHYSLITE's EventInfoAuxDyn.GenFiltMET is one basket of 100 floats that ZLIB stores in fewer
+    bytes than a Baler block, so it takes the bits:10 values zipped as it was. The table and
+    `baler inspect` called it `zlib 1`, as if exact, and `baler eval` then reported a broken bound
+    for a normal run; it is reported as `baler bits:10`, which its values meet."""
+    source, out, name = shared_data / "atlas" / "PHYSLITE_example.root", tmp_path / "physlite.root", \
+        "EventInfoAuxDyn.GenFiltMET"
+    row = compress_json(baler, source, out, "--codec", "bits:10")[name]
+    assert row["codec_before"] == "zlib 1" and row["codec_after"] == "baler bits:10", row
+    inspected = {r["branch"]: r for r in json.loads(run_baler(baler, "inspect", out, "--json").stdout)["branches"]}
+    assert inspected[name]["codec"] == "baler bits:10", inspected[name]
+    with uproot.open(source) as before, uproot.open(out) as after:
+        x, y = (f["CollectionTree"][name].array(library="np") for f in (before, after))
+    assert (x != y).any() and np.all(np.abs(y - x) <= 2.0 ** -11 * np.abs(x))
+
+
 def test_classes_without_a_dictionary_are_one_warning(baler, shared_data, tmp_path):
     """ROOT warns once per class it has no dictionary for: 64 lines on PHYSLITE, before the table,
     for classes that a basket-level rewrite never needs. They are one warning naming the count."""

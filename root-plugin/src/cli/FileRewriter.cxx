@@ -728,8 +728,12 @@ struct Rewriter {
                slot.key.ReplacePayload(slot.blocks.data(), slot.size, !slot.storedContext.empty());
             else if (slot.roundedRaw)
                slot.key.ReplaceRawObject(slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen());
+            // The basket holds the spec's values: in Baler's blocks, or rounded and zipped as it was
+            // (RoundWithoutBalerBlocks). Either way the branch is no longer exact and must say so.
+            if (slot.balerBlocks || slot.size > 0 || slot.roundedRaw)
+               recoded[stored.branch] = true;
             if (slot.balerBlocks) {
-               recoded[stored.branch] = anyBalerBlock = true;
+               anyBalerBlock = true;
                if (slot.usedModel)
                   modelCoded[stored.branch] = true;
             }
@@ -767,7 +771,7 @@ struct Rewriter {
       if (onProgress)
          onProgress(path.c_str(), entries, entries, user);
 
-      // A selected branch none of whose baskets took Baler's blocks says what it holds: the input's.
+      // A selected branch none of whose baskets took the spec's values says what it holds: the input's.
       // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &branch = *outBranches[i];
@@ -794,7 +798,7 @@ struct Rewriter {
          if (after.IsA() == TBranchRef::Class() || (!HoldsData(before) && !HoldsData(after)))
             continue;
          const std::string type = TypeName(after);
-         // A branch none of whose baskets took new blocks holds the input's, as they were stored; a
+         // A branch none of whose baskets took the spec's values holds the input's, as stored; a
          // branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per value.
          const std::string codecBefore = DescribeStoredCodec(before, tree, *inFile);
          const std::string codec = !recoded[i]                   ? codecBefore
