@@ -120,7 +120,7 @@ pub(crate) fn choose<T: Flt>(spec: &Spec) -> Result<Choice<T>, CodecError> {
             }
             let k = log_levels(e);
             if k <= MAX_LOG_LEVELS {
-                Choice::Rel(Rel::new(k as u32, e))
+                Choice::Rel(Rel::with_levels(k as u32))
             } else {
                 // very tight bound: mantissa rounding to the fewest bits that meet it
                 let mut n = 1u32;

@@ -113,18 +113,17 @@ pub(crate) struct Rel<T> {
 }
 
 impl<T: Flt> Rel<T> {
-    /// `k` levels per binade (1..=MAX_LOG_LEVELS: the caller checks), codes checked against the
-    /// relative bound `e`.
-    pub(crate) fn new(k: u32, e: f64) -> Self {
+    /// `k` levels per binade (1..=MAX_LOG_LEVELS: the caller checks). Codes are checked against
+    /// the levels' nominal worst case, 2^(1/(2k)) - 1: the bound a section with `k` levels
+    /// reports (`baler inspect`, `baler eval`), a hair under the E that chose `k`
+    /// ([`log_levels`]). A value whose reconstruction, rounded to T, lands past it (within a
+    /// rounding of the levels' midpoint) is an exception, so every value meets the bound the
+    /// block reports, not only the E the writer asked for.
+    pub(crate) fn with_levels(k: u32) -> Self {
         let k64 = k as u64;
         let magic = ((1u128 << 64) / k64 as u128).min(u64::MAX as u128) as u64;
-        Rel { k: k64, magic, table: log_table::<T>(k), log2: log2_table(), bound: e, ty: PhantomData }
-    }
-
-    /// The quantiser a section with `k` levels per binade was written with: for reconstruction
-    /// (its bound is the levels' nominal worst case, 2^(1/(2k)) - 1).
-    pub(crate) fn with_levels(k: u32) -> Self {
-        Self::new(k, (0.5 / k as f64).exp2() - 1.0)
+        let bound = (0.5 / k as f64).exp2() - 1.0;
+        Rel { k: k64, magic, table: log_table::<T>(k), log2: log2_table(), bound, ty: PhantomData }
     }
 
     /// K, as stored in the section header.
