@@ -122,6 +122,22 @@ def test_dimuon_at_bits10_is_negligible(baler, shared_data, tmp_path):
     assert list(table(proc.stdout, "branch")) == ["Muon_pt"]
 
 
+def test_an_analysis_that_selects_no_event_is_reported_as_such(baler, shared_data, tmp_path):
+    """The dimuon analysis selects no event of the NanoAOD ttbar sample (one event has two muons,
+    none of opposite charge). `baler eval` stopped with matplotlib's "Data cannot be log-scaled
+    because all values are <= 0", drawing the log-scaled mass figure and then the storage budget
+    of a peak that does not exist. It now says that no event was selected, draws the empty figure
+    on a linear axis, and makes no budget."""
+    original = shared_data / "nanoAOD_2015_CMS_Open_Data_ttbar.root"
+    compressed = tmp_path / "ttbar_bits10.root"
+    run_baler(baler, "compress", original, compressed, "--codec", "bits:10", "--branches", "Muon_*")
+    proc = evaluate(baler, original, compressed, tmp_path / "report", "--branches", "Muon_*", "--analysis", "dimuon")
+    row = physics_row(proc.stdout, "dimuon")
+    assert row["events"] == "0 / 0" and row[f"all shifts < {SHIFT_LIMIT} sigma, KS p > {KS_LIMIT}"] == "no event selected"
+    assert "what a bound buys" not in proc.stdout
+    assert (tmp_path / "report" / "physics_Events_dimuon.png").stat().st_size > 0
+
+
 def test_a_different_file_is_caught(baler, tmp_path):
     """Two generated samples with different seeds: same branches, other values."""
     first, second = tmp_path / "seed1.root", tmp_path / "seed2.root"

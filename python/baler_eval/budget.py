@@ -60,6 +60,8 @@ def budgets(tree, original_label, settings):
     first = settings[0][1]
     result = []
     for index, physics in enumerate(first.physics):
+        if physics.original.events == 0:
+            continue  # an analysis that selected no event has no peak for a budget to buy
         rows = [BudgetRow(original_label, first.bytes_original)]
         rows += [BudgetRow(label, tree_result.bytes_compressed, tree_result.physics[index])
                  for label, tree_result in settings]

@@ -46,7 +46,8 @@ def _overlay_with_ratio(fig, slot, edges, original, compressed, xlabel, log_x=Fa
     bottom.set_xlabel(xlabel)
     for axes in (top, bottom):
         axes.set_xlim(edges[0], edges[-1])
-        if log_x:
+        # binning() gives linear bins from 0 where there is nothing to bin, and wherever values <= 0
+        if log_x and edges[0] > 0:
             axes.set_xscale("log")
     return top
 

@@ -35,7 +35,7 @@ def physics_row(p):
     return (p.analysis.name, f"{p.original.events} / {p.compressed.events}", f"{_number(p.mean_shift, 2)} sigma",
             f"{_number(p.peak_shift, 2)} sigma", f"{_number(p.width_shift, 2)} sigma",
             f"{_number(100 * p.width_change, 2)}%", f"{p.chi2:.3g}/{p.ndf}", _number(p.chi2_p, 4),
-            _number(p.ks_p, 6), "yes" if p.negligible else "NO")
+            _number(p.ks_p, 6), "no event selected" if p.original.events == 0 else "yes" if p.negligible else "NO")
 
 
 BUDGET_COLUMNS = ("setting", "tree bytes", "vs reference", "events at the same bytes", "peak stat. error",
