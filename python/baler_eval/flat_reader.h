@@ -8,6 +8,9 @@
 #define BALER_EVAL_FLAT_READER_H
 
 #include <TBranch.h>
+#include <TBranchElement.h>
+#include <TClass.h>
+#include <TLeaf.h>
 #include <TError.h>
 #include <TTree.h>
 #include <TTreeFormula.h>
@@ -27,11 +30,37 @@ inline bool Readable(TTree *tree, const std::string &name)
    TBranch *branch = tree->GetBranch(name.c_str());
    if (!branch || branch->GetListOfBranches()->GetEntriesFast() > 0)
       return false;
+   // The count of a split collection (types 3, 4) without its members, whose class has no
+   // dictionary (ATLAS's DataVector<xAOD::...> in atlas/uproot-issue-123b.root, listed as Int_t):
+   // TTreeFormula reads numbers from it that differ between two byte-identical copies.
+   if (auto *element = dynamic_cast<TBranchElement *>(branch))
+      if ((element->GetType() == 3 || element->GetType() == 4) &&
+          (!element->GetClass() || !element->GetClass()->IsLoaded()))
+         return false;
    const Int_t previous = gErrorIgnoreLevel;
    gErrorIgnoreLevel = kFatal;
    const bool readable = TTreeFormula(name.c_str(), name.c_str(), tree).GetNdim() > 0;
    gErrorIgnoreLevel = previous;
    return readable;
+}
+
+/// Closing a file deletes its trees, and each branch element the objects ROOT made to read it.
+/// For a class without a dictionary here (emulated, as ATLAS's xAOD classes) that deletion can
+/// abort the process ("free(): invalid pointer" in TStreamerInfo::DestructorImpl, found closing
+/// atlas/uproot-issue-123b.root after reading it). Such objects are left to the end of the process.
+struct ObjectOwnership : TBranchElement {
+   /// The branch element no longer owns (and so never deletes) the object it reads into.
+   static void Disown(TBranchElement &element) { static_cast<ObjectOwnership &>(element).ResetBit(kDeleteObject); }
+};
+
+inline void KeepEmulatedObjects(TTree *tree)
+{
+   TIter next(tree->GetListOfLeaves());
+   while (auto *leaf = static_cast<TLeaf *>(next()))
+      for (TBranch *branch = leaf->GetBranch(); branch; branch = branch->GetMother() == branch ? nullptr : branch->GetMother())
+         if (auto *element = dynamic_cast<TBranchElement *>(branch))
+            if (TClass *cl = element->GetClass(); cl && !cl->IsLoaded())
+               ObjectOwnership::Disown(*element);
 }
 
 class FlatReader {

@@ -139,6 +139,8 @@ class TreeReader:
         return chunk
 
     def close(self):
+        self._reader = None  # its formulas go first, while their tree exists
+        self._root.BalerEval.KeepEmulatedObjects(self.tree)
         self._file.Close()
 
 
