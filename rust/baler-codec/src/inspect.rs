@@ -4,7 +4,7 @@ use crate::error::{corrupt, CodecError};
 use crate::float::{self, Flt, CODEC_LOSSLESS, CODEC_LOSSLESS_SPLIT};
 use crate::layout::SegmentKind;
 use crate::model::ModelId;
-use crate::quantiser::Choice;
+use crate::quantiser::{levels_bound, Choice};
 use crate::spec::{Bound, Spec};
 use crate::varint::Reader;
 use crate::{read_header, tag};
@@ -17,7 +17,7 @@ fn stored_bound<T: Flt>(codec: u8, r: &mut Reader<'_>) -> Result<Option<Bound>, 
     }
     Ok(match float::read_quantiser_header::<T>(float::split_codec_byte(codec).0, r)? {
         Choice::Bits(q) => Some(Bound::Bits(q.kept_bits() as u8)),
-        Choice::Rel(q) => Some(Bound::Rel((0.5 / q.levels() as f64).exp2() - 1.0)),
+        Choice::Rel(q) => Some(Bound::Rel(levels_bound(q.levels()))),
         Choice::Abs(q) => Some(Bound::Abs(q.step() / 2.0)),
         Choice::Lossless => None,
     })

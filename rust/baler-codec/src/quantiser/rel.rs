@@ -82,7 +82,13 @@ fn fast_log2_biased<T: Flt>(b: u64, tab: &[f64; 1025]) -> f64 {
     e - 1.0 + a + (b2 - a) * frac
 }
 
-/// Levels per binade needed for a relative bound `e` (max error 2^(1/(2k)) - 1 <= e).
+/// The worst relative error of `k` levels per binade, 2^(1/(2k)) - 1: the bound a section with
+/// `k` levels is coded to and reports.
+pub(crate) fn levels_bound(k: u64) -> f64 {
+    (0.5 / k as f64).exp2() - 1.0
+}
+
+/// Levels per binade needed for a relative bound `e` (max error [`levels_bound`] <= e).
 pub(crate) fn log_levels(e: f64) -> u64 {
     let k = (1.0 / (2.0 * (1.0 + e).log2())).ceil();
     // a bound so loose that one level meets it, or NaN from a NaN bound: one level
@@ -94,7 +100,7 @@ pub(crate) fn log_levels(e: f64) -> u64 {
     }
     let mut k = k as u64;
     // margin: keep the nominal worst case a hair below e
-    while (0.5 / k as f64).exp2() - 1.0 > e * (1.0 - 1e-6) {
+    while levels_bound(k) > e * (1.0 - 1e-6) {
         k += 1;
     }
     k
@@ -114,7 +120,7 @@ pub(crate) struct Rel<T> {
 
 impl<T: Flt> Rel<T> {
     /// `k` levels per binade (1..=MAX_LOG_LEVELS: the caller checks). Codes are checked against
-    /// the levels' nominal worst case, 2^(1/(2k)) - 1: the bound a section with `k` levels
+    /// the levels' nominal worst case, [`levels_bound`]: the bound a section with `k` levels
     /// reports (`baler inspect`, `baler eval`), a hair under the E that chose `k`
     /// ([`log_levels`]). A value whose reconstruction, rounded to T, lands past it (within a
     /// rounding of the levels' midpoint) is an exception, so every value meets the bound the
@@ -122,8 +128,7 @@ impl<T: Flt> Rel<T> {
     pub(crate) fn with_levels(k: u32) -> Self {
         let k64 = k as u64;
         let magic = ((1u128 << 64) / k64 as u128).min(u64::MAX as u128) as u64;
-        let bound = (0.5 / k as f64).exp2() - 1.0;
-        Rel { k: k64, magic, table: log_table::<T>(k), log2: log2_table(), bound, ty: PhantomData }
+        Rel { k: k64, magic, table: log_table::<T>(k), log2: log2_table(), bound: levels_bound(k64), ty: PhantomData }
     }
 
     /// K, as stored in the section header.
