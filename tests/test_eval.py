@@ -201,6 +201,31 @@ def test_only_numbers_are_compared(type_name, numbers, floats):
     assert (info.holds_numbers, info.holds_floats) == (numbers, floats)
 
 
+@pytest.mark.parametrize("codec, bound", [
+    ("baler bits:10", (0.0, 2.0 ** -11)), ("baler ae:bits:7:8ba15b4896e3aec8a046a6ceb1ccb588", (0.0, 2.0 ** -8)),
+    ("baler ae:rel:1e-3:ad8181ef56cf545da764789a59d7921d", (0.0, 1e-3)),
+    ("baler ae:abs:0.5:ad8181ef56cf545da764789a59d7921d", (0.5, 0.0)), ("zstd 5", (0.0, 0.0)),
+    ("baler bits:10:ad8181ef56cf545da764789a59d7921d", None), ("baler ae:bits:10", None), ("baler level 3", None),
+])
+def test_the_bound_each_codec_promises(codec, bound):
+    """What the table's verdict checks a branch against, from the codec `baler inspect` names."""
+    from baler_eval.branches import guarantee
+
+    assert guarantee(codec) == bound
+
+
+def test_an_ae_branch_is_held_to_its_bound(baler, shared_data, tmp_path):
+    """An object model codes Muon_E from the muons' momenta; `baler inspect` names it `ae:bits:10:ID`,
+    and the table checks it against bits:10 like every other lossy branch (it said `changed`)."""
+    original, compressed, model = shared_data / "uproot-HZZ.root", tmp_path / "ae.root", tmp_path / "muons.balm"
+    run_baler(baler, "train", original, "--tree", "events", "--branches", "Muon_*", "--bound", "bits:10", "--out", model)
+    run_baler(baler, "compress", original, compressed, "--codec", f"ae:bits:10:{model}")
+    proc = evaluate(baler, original, compressed, tmp_path / "report", "--branches", "Muon_*")
+    rows = table(proc.stdout, "branch")
+    assert rows["Muon_E"]["codec"].startswith("baler ae:bits:10:"), rows["Muon_E"]
+    assert rows["Muon_E"]["verdict"] == "within bound", rows["Muon_E"]
+
+
 def test_ladder_ae_rung_codes_collections_with_object_models(baler, shared_data, hzz_bits10, tmp_path):
     """`--ladder ae:bits:10` trains an object model for the muons (the only collection --branches
     selects) and has ROOT write the tree through the plugin, so Muon_E is coded with the muons'

@@ -8,13 +8,20 @@ import numpy as np
 from .histograms import Hist1D, Hist2D, central_range, symmetric_range
 
 _BALER_SPEC = re.compile(r"^baler (lossless|bits:(\d+)|rel:(\S+)|abs:(\S+))$")
+# `baler inspect` names an ae: branch by its bound and its model's id: the residual holds the bound on
+# every value whatever the model predicted, so the bound alone is the promise.
+_AE_SPEC = re.compile(r"^baler ae:(bits:\d+|rel:[^:\s]+|abs:[^:\s]+):\S+$")
 # ROOT's own algorithms are lossless: values must come back bit for bit.
 _ROOT_LOSSLESS = re.compile(r"^(zlib|lzma|lz4|zstd|old|uncompressed|none)\b", re.IGNORECASE)
 
 
 def guarantee(codec):
     """(abs_bound, rel_bound) promised by a codec description, (0, 0) for exact, None if unknown."""
-    match = _BALER_SPEC.match(codec.strip())
+    codec = codec.strip()
+    learned = _AE_SPEC.match(codec)
+    if learned:
+        codec = "baler " + learned.group(1)
+    match = _BALER_SPEC.match(codec)
     if match:
         lossless, bits, rel, absolute = match.groups()[0], match.group(2), match.group(3), match.group(4)
         if bits:
@@ -25,7 +32,7 @@ def guarantee(codec):
             return float(absolute), 0.0
         if lossless == "lossless":
             return 0.0, 0.0
-    if _ROOT_LOSSLESS.match(codec.strip()):
+    if _ROOT_LOSSLESS.match(codec):
         return 0.0, 0.0
     return None
 
