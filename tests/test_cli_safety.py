@@ -317,6 +317,18 @@ def test_compress_reports_the_codec_a_baler_input_holds(baler, sample, tmp_path)
     assert met["codec_before"] == met["codec_after"] == inspected["MET_pt"], met
 
 
+def test_inspect_reports_the_baskets_of_a_tree_copied_fast(baler, sample, tmp_path):
+    """ROOT's fast copy (CloneTree(-1, "fast")) keeps the baskets as stored under the setting of the
+    file it copies into: Baler blocks under ZLIB-101 said `zlib 1`, and `baler eval` then held
+    rounded values to an exact codec; ZSTD baskets said `zlib 1` too."""
+    baler_file, copied = tmp_path / "rel.root", tmp_path / "fast.root"
+    run_baler(baler, "compress", sample, baler_file, "--branches", "MET_pt", "--codec", "rel:1e-3")
+    run_macro("fast_copy", baler_file, copied, "Events", 101)
+    codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", copied, "--json").stdout)["branches"]}
+    assert codecs.pop("MET_pt").startswith("baler rel:"), codecs
+    assert set(codecs.values()) == {"zstd"}, codecs  # the sample's ZSTD-505 baskets, whose level no basket records
+
+
 def test_selection_that_matches_nothing_is_a_warning(baler, sample, tmp_path):
     proc = run_baler(baler, "compress", sample, tmp_path / "out.root", "--branches", "Jet_pt", "--branches", "Nope*",
                      "--branches", "nJet", "--policy", "Events/MET_*=bits:5,Other/*=bits:3,Events/MET_pt=bits:7")

@@ -35,31 +35,74 @@ std::string gFirstError;
 /// At most this many baskets of a branch are read to say how it is stored (spread over the branch).
 constexpr Int_t kBasketsDescribed = 64;
 
-/// The codec the branch's Baler blocks say they hold ("bits:10", "ae:bits:7:<model id>", several
-/// joined by " | " when baskets differ), or "" when none of the baskets read is a Baler block with
-/// floats. Reads the stored baskets' bytes; nothing is decoded.
-std::string StoredCodec(TBranch &branch, TFile &file)
+/// What a branch's stored baskets hold, read from their first bytes (nothing is decoded): the
+/// descriptions of its Baler blocks ("bits:10", "ae:bits:7:<model id>") and the names of the ROOT
+/// algorithms of its other compressed baskets ("zstd", "zlib", ...).
+struct StoredBaskets {
+   std::set<std::string> baler;
+   std::set<std::string> root;
+};
+
+/// ROOT's name of an algorithm of a compression setting (settings / 100), as DescribeSettings says it.
+std::string AlgorithmName(int algorithm)
 {
+   static const char *const names[] = {"zlib", "zlib", "lzma", "old", "lz4", "zstd"};
+   return algorithm >= 0 && algorithm <= 5 ? names[algorithm] : "algorithm " + std::to_string(algorithm);
+}
+
+/// The algorithm whose tag opens a compressed ROOT block (R__zip's header), "" for none ROOT writes.
+std::string RootAlgorithmOfTag(const unsigned char *tag)
+{
+   static const std::pair<const char *, const char *> tags[] = {
+      {"ZL", "zlib"}, {"XZ", "lzma"}, {"CS", "old"}, {"L4", "lz4"}, {"ZS", "zstd"}};
+   for (const auto &[bytes, name] : tags)
+      if (tag[0] == bytes[0] && tag[1] == bytes[1])
+         return name;
+   return "";
+}
+
+StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
+{
+   // TKey header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen (2); then the key's
+   // names, whose length KeyLen counts, and the data. A compressed block opens with a 2-byte tag.
+   constexpr Int_t kObjLenAt = 6, kKeyLengthAt = 14, kTagSize = 2;
+   constexpr Int_t kHeadRead = 1024; // covers the key of any branch name but the longest
    const Int_t baskets = branch.GetWriteBasket();
    const Int_t *sizes = branch.GetBasketBytes();
-   std::set<std::string> found;
+   StoredBaskets stored;
    std::vector<char> key;
    for (Int_t n = 0; sizes && n < std::min(baskets, kBasketsDescribed); ++n) {
       const Int_t i = baskets <= kBasketsDescribed ? n : static_cast<Int_t>(Long64_t(n) * baskets / kBasketsDescribed);
       const Long64_t seek = branch.GetBasketSeek(i);
-      constexpr Int_t kKeyLengthAt = 14; // TKey header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen
-      if (seek <= 0 || sizes[i] <= kKeyLengthAt + 2)
+      if (seek <= 0 || sizes[i] <= kKeyLengthAt + kTagSize)
          continue;
+      key.resize(std::min(sizes[i], kHeadRead));
+      if (file.ReadBuffer(key.data(), seek, static_cast<Int_t>(key.size())))
+         continue;
+      auto byte = [&key](Int_t at) { return static_cast<unsigned char>(key[at]); };
+      const Int_t keyLength = byte(kKeyLengthAt) << 8 | byte(kKeyLengthAt + 1);
+      const Int_t objectLength = byte(kObjLenAt) << 24 | byte(kObjLenAt + 1) << 16 | byte(kObjLenAt + 2) << 8 |
+                                 byte(kObjLenAt + 3);
+      if (keyLength + kTagSize > sizes[i] || objectLength == sizes[i] - keyLength) // stored uncompressed
+         continue;
+      if (keyLength + kTagSize > static_cast<Int_t>(key.size())) {
+         key.resize(keyLength + kTagSize);
+         if (file.ReadBuffer(key.data(), seek, static_cast<Int_t>(key.size())))
+            continue;
+      }
+      if (byte(keyLength) != 'B' || byte(keyLength + 1) != 'A') {
+         const std::string algorithm = RootAlgorithmOfTag(reinterpret_cast<const unsigned char *>(&key[keyLength]));
+         if (!algorithm.empty())
+            stored.root.insert(algorithm);
+         continue;
+      }
       key.resize(sizes[i]);
       if (file.ReadBuffer(key.data(), seek, sizes[i]))
          continue;
-      const auto *bytes = reinterpret_cast<const unsigned char *>(key.data());
-      const Int_t keyLength = bytes[kKeyLengthAt] << 8 | bytes[kKeyLengthAt + 1];
-      if (keyLength + 2 > sizes[i] || bytes[keyLength] != 'B' || bytes[keyLength + 1] != 'A')
-         continue;
       std::string held;
       try {
-         held = Internal::DescribeBalerBlock(bytes + keyLength, sizes[i] - keyLength);
+         held = Internal::DescribeBalerBlock(reinterpret_cast<const unsigned char *>(key.data()) + keyLength,
+                                             sizes[i] - keyLength);
       } catch (const std::exception &e) {
          held = std::string("damaged block (") + e.what() + ")";
       }
@@ -68,11 +111,16 @@ std::string StoredCodec(TBranch &branch, TFile &file)
       // One float kind is the usual case: "f32 bits:10" reads as "bits:10".
       if (held.find(", ") == std::string::npos && (held.rfind("f32 ", 0) == 0 || held.rfind("f64 ", 0) == 0))
          held = held.substr(4);
-      found.insert(held);
+      stored.baler.insert(held);
    }
+   return stored;
+}
+
+std::string Joined(const std::set<std::string> &parts)
+{
    std::string joined;
-   for (const auto &held : found)
-      joined += (joined.empty() ? "" : " | ") + held;
+   for (const auto &part : parts)
+      joined += (joined.empty() ? "" : " | ") + part;
    return joined;
 }
 
@@ -378,21 +426,27 @@ std::string DescribeSettings(int settings)
    }
    if (level == 0)
       return "none";
-   static const char *const names[] = {"zlib", "zlib", "lzma", "old", "lz4", "zstd"};
-   const std::string name = algorithm >= 0 && algorithm <= 5 ? names[algorithm] : "algorithm " + std::to_string(algorithm);
-   return name + " " + std::to_string(level);
+   return AlgorithmName(algorithm) + " " + std::to_string(level);
 }
 
 std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file)
 {
-   std::string codec = DescribeSettings(branch.GetCompressionSettings());
-   if (branch.GetCompressionAlgorithm() != kAlgorithm)
-      return codec;
-   if (tree.GetUserInfo())
-      if (auto *note = tree.GetUserInfo()->FindObject((std::string(kCodecNotePrefix) + branch.GetName()).c_str()))
-         codec = std::string("baler ") + note->GetTitle();
-   const std::string stored = StoredCodec(branch, file);
-   return stored.empty() ? codec : "baler " + stored;
+   const StoredBaskets stored = ReadStoredBaskets(branch, file);
+   if (!stored.baler.empty())
+      return "baler " + Joined(stored.baler);
+   const int settings = branch.GetCompressionSettings();
+   if (branch.GetCompressionAlgorithm() == kAlgorithm) {
+      if (tree.GetUserInfo())
+         if (auto *note = tree.GetUserInfo()->FindObject((std::string(kCodecNotePrefix) + branch.GetName()).c_str()))
+            return std::string("baler ") + note->GetTitle();
+      return DescribeSettings(settings);
+   }
+   // A tree copied fast (TTree::CloneTree(-1, "fast"), hadd without -O) keeps its baskets as they
+   // were stored, under the compression setting of the file it was copied into.
+   const bool settingNamesThem = settings % 100 != 0 && stored.root == std::set<std::string>{AlgorithmName(settings / 100)};
+   if (!stored.root.empty() && !settingNamesThem)
+      return Joined(stored.root);
+   return DescribeSettings(settings);
 }
 
 void PresetRootStartup()

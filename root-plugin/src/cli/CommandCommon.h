@@ -108,9 +108,10 @@ std::string DescribeSettings(int settings);
 /// with a codec its compression setting does not name (SetCodec), titled with the spec.
 constexpr const char *kCodecNotePrefix = "baler.codec:";
 
-/// How `branch` of `tree` is stored in `file`, as `baler inspect` says it: its compression
-/// setting; for a Baler branch, the spec noted in the tree's UserInfo, and above both what its
-/// stored Baler blocks say they hold (right whoever wrote the file).
+/// How `branch` of `tree` is stored in `file`, as `baler inspect` says it, right whoever wrote
+/// the file: what its stored Baler blocks say they hold; else, for a Baler branch, the spec noted
+/// in the tree's UserInfo; else its compression setting, or the ROOT algorithms its baskets were
+/// compressed with where the setting does not name them (a tree copied fast into another file).
 std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file);
 
 /// Shell-style glob match (fnmatch).
