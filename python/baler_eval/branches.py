@@ -16,7 +16,14 @@ _ROOT_LOSSLESS = re.compile(r"^(zlib|lzma|lz4|zstd|old|uncompressed|none)\b", re
 
 
 def guarantee(codec):
-    """(abs_bound, rel_bound) promised by a codec description, (0, 0) for exact, None if unknown."""
+    """(abs_bound, rel_bound) promised by a codec description, (0, 0) for exact, None if unknown.
+
+    A branch whose baskets differ (`baler abs:1 | ae:abs:1:ID`) is held to the loosest of them."""
+    if " | " in codec and codec.startswith("baler "):
+        parts = [guarantee("baler " + part) for part in codec[len("baler "):].split(" | ")]
+        if None in parts:
+            return None
+        return max(p[0] for p in parts), max(p[1] for p in parts)
     codec = codec.strip()
     learned = _AE_SPEC.match(codec)
     if learned:
