@@ -68,6 +68,21 @@ def test_ae_returns_the_per_value_values_and_is_smaller(baler, trained, tmp_path
     assert f"ae:bits:10:{model_id}" in codec, codec
 
 
+def test_a_tree_copied_fast_carries_its_model(trained, tmp_path):
+    """ROOT's fast copy (CloneTree(-1, "fast")) copies the stored baskets byte for byte, under the
+    setting of the file it copies into, and no other key: the copy lacked the model, and could not
+    be read without BALER_MODEL_PATH. The plugin (loaded to read the input) reads the copied
+    baskets back before ROOT writes the copy's StreamerInfo and stores their model in it; a reader
+    looks for models in the file whatever the branch's setting (here ZLIB-101)."""
+    _, model, model_id = trained
+    ae, copy = tmp_path / "ae.root", tmp_path / "copy.root"
+    write_tree(ae, f"ae:bits:10:{model}")
+    run_macro("fast_copy", ae, copy, "t", 101)
+    assert model_keys(copy) == [f"baler_model_{model_id}"]
+    same = compare_trees(ae, copy, "t")
+    assert same.plugin_loaded and same.total.bad == 0 and same.total.changed == 0, same.output
+
+
 def unused_bytes(path, scratch):
     """Bytes inside the file that no record uses (the free segments below its end, which ROOT reads
     when a file is opened for update: here a copy of it)."""

@@ -12,6 +12,7 @@
 #include "BasketCodec.h"
 #include "BasketKeyCheck.h"
 #include "CodecSelection.h"
+#include "CopiedBaskets.h"
 #include "ModelStore.h"
 #include "ObjectContext.h"
 #include "RootBlockHeader.h"
@@ -155,6 +156,8 @@ Int_t WriteBufferHook(TBasket *basket)
       tWriting.member = nullptr;
    }
    Int_t result = gRootWriteBuffer(basket);
+   if (branch && result > 0)
+      NoteBasketWritten(*branch, basket->GetSeekKey());
    if (tWriting.member && tWriting.member->carrier) {
       // other members may be coded with these values only if ROOT kept the Baler block
       const bool keptBlock = basket->GetNbytes() - basket->GetKeylen() < basket->GetObjlen();
@@ -422,12 +425,12 @@ Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
       return 1;
    }
    // Models are fetched here, on the thread that reads the file, so that decoding (perhaps in
-   // TTreeCacheUnzip's tasks, without this context) never does I/O.
+   // TTreeCacheUnzip's tasks, without this context) never does I/O. Whatever the branch's
+   // setting: a tree copied fast into a file keeps its Baler blocks under the file's setting.
    TBranch *branch = basket ? basket->GetBranch() : nullptr;
-   const bool baler = file && branch && branch->GetCompressionAlgorithm() == kAlgorithm;
-   if (baler)
+   if (file)
       LoadModelsOf(*file);
-   tReading.keepCarrier = baler && IsReadContext(*branch);
+   tReading.keepCarrier = file && branch && branch->GetCompressionAlgorithm() == kAlgorithm && IsReadContext(*branch);
    Int_t result = gRootReadBasketBuffers(basket, pos, len, file);
    if (result == 0 && tReading.carrierValues && tReading.balerBlocks == 1) {
       try {
@@ -447,6 +450,7 @@ void WriteStreamerInfoHook(TFile *file)
 {
    try {
       if (file) {
+         CarryModelsOfCopiedBaskets(*file);
          WritePendingModels(*file);
          // at the first StreamerInfo write (Write, AutoSave, Close) after the model served nothing
          for (const auto &warning : TakeIdleModelWarnings(*file))

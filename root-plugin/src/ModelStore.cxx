@@ -5,6 +5,9 @@
 #include "TFile.h"
 #include "TKey.h"
 #include "TObjString.h"
+#include "TROOT.h"
+#include "TSeqCollection.h"
+#include "TVirtualMutex.h"
 
 #include <algorithm>
 #include <cctype>
@@ -160,6 +163,11 @@ std::string ModelKeyName(const std::string &id)
    return kKeyPrefix + id;
 }
 
+bool IsModelKeyName(const std::string &name)
+{
+   return name.rfind(kKeyPrefix, 0) == 0;
+}
+
 ModelPtr FindModel(const std::string &id)
 {
    if (ModelPtr model = Cached(id))
@@ -176,6 +184,23 @@ ModelPtr FindModel(const std::string &id)
    for (const auto &reason : skipped)
       message += "; skipped " + reason;
    throw MissingModel(message);
+}
+
+ModelPtr FindModelInProcess(const std::string &id)
+{
+   if (ModelPtr model = Cached(id))
+      return model;
+   std::vector<TFile *> files;
+   {
+      R__LOCKGUARD(gROOTMutex);
+      if (TSeqCollection *open = gROOT->GetListOfFiles())
+         for (TObject *object : *open)
+            if (auto *file = dynamic_cast<TFile *>(object))
+               files.push_back(file);
+   }
+   for (TFile *file : files)
+      LoadModelsOf(*file);
+   return FindModel(id);
 }
 
 ModelPtr ModelForSpec(const baler::codec::Spec &spec)
@@ -206,7 +231,7 @@ void LoadModelsOf(TFile &file)
    std::vector<std::string> names;
    if (TList *keys = file.GetListOfKeys())
       for (TObject *key : *keys)
-         if (std::string(key->GetName()).rfind(kKeyPrefix, 0) == 0)
+         if (IsModelKeyName(key->GetName()))
             names.push_back(key->GetName());
    for (const auto &name : names) {
       const std::string id = name.substr(std::string(kKeyPrefix).size());
@@ -231,6 +256,12 @@ void LoadModelsOf(TFile &file)
 
 namespace {
 
+void AddPending(std::vector<ModelPtr> &pending, const ModelPtr &model)
+{
+   if (std::none_of(pending.begin(), pending.end(), [&](const ModelPtr &m) { return m->Id() == model->Id(); }))
+      pending.push_back(model);
+}
+
 /// The warning for an `ae:` spec whose model coded none of the baskets of `branches`.
 std::string IdleModelWarning(const std::string &modelId, const std::string &aeSpec,
                              const std::vector<std::string> &branches)
@@ -251,16 +282,21 @@ void NoteModelService(TFile &file, const ModelPtr &model, const std::string &aeS
    const std::string uuid = UuidOf(file);
    Store &store = TheStore();
    std::unique_lock<std::shared_mutex> lock(store.mutex);
-   if (coded) {
-      auto &pending = store.pendingByFile[uuid];
-      if (std::none_of(pending.begin(), pending.end(), [&](const ModelPtr &m) { return m->Id() == model->Id(); }))
-         pending.push_back(model);
-   }
+   if (coded)
+      AddPending(store.pendingByFile[uuid], model);
    Service &service = store.servicesByFile[uuid][aeSpec];
    service.modelId = model->Id();
    service.coded = service.coded || coded;
    if (std::find(service.branches.begin(), service.branches.end(), branch) == service.branches.end())
       service.branches.push_back(branch);
+}
+
+void NoteModelToCarry(TFile &file, const ModelPtr &model)
+{
+   const std::string uuid = UuidOf(file);
+   Store &store = TheStore();
+   std::unique_lock<std::shared_mutex> lock(store.mutex);
+   AddPending(store.pendingByFile[uuid], model);
 }
 
 std::vector<std::string> TakeIdleModelWarnings(TFile &file)

@@ -32,6 +32,10 @@ ModelPtr ModelForSpec(const baler::codec::Spec &spec);
 /// The model with this id, or throws MissingModel naming the id and where it was looked for.
 ModelPtr FindModel(const std::string &id);
 
+/// FindModel, after making the models of every open file known: where the input of a tree
+/// copied fast keeps the models of the baskets copied (CopiedBaskets.h).
+ModelPtr FindModelInProcess(const std::string &id);
+
 /// Makes the models stored in `file` known to FindModel (once per file). Called before a Baler basket
 /// of the file is read, on the thread that reads the file, so that decoding (possibly on another
 /// thread, e.g. under TTreeCacheUnzip) never does I/O.
@@ -43,6 +47,9 @@ void LoadModelsOf(TFile &file);
 /// given to it is named by TakeIdleModelWarnings.
 void NoteModelService(TFile &file, const ModelPtr &model, const std::string &aeSpec, const std::string &branch,
                       bool coded);
+
+/// Puts `model` on the list `file` will carry (WritePendingModels), unless it is there already.
+void NoteModelToCarry(TFile &file, const ModelPtr &model);
 
 /// A warning for each `ae:` spec whose model has coded none of the baskets of `file` given to it
 /// (NoteModelService), each given once: a later call leaves out the specs already named.
@@ -57,6 +64,9 @@ void WritePendingModels(TFile &file);
 
 /// The key name a model is stored under.
 std::string ModelKeyName(const std::string &id);
+
+/// Whether `name` is the name of a key that holds a model.
+bool IsModelKeyName(const std::string &name);
 
 } // namespace Baler::Internal
 

@@ -1,0 +1,156 @@
+#include "CopiedBaskets.h"
+
+#include "BasketLayout.h"
+#include "ModelStore.h"
+#include "RootBlockHeader.h"
+
+#include "TBranch.h"
+#include "TDirectory.h"
+#include "TError.h"
+#include "TFile.h"
+#include "TLeaf.h"
+#include "TTree.h"
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace Baler::Internal {
+namespace {
+
+/// What this process knows of one branch's baskets in one file.
+struct BranchBaskets {
+   std::unordered_set<Long64_t> written; ///< keys of baskets TBasket::WriteBuffer wrote, not yet passed
+   Int_t passed = 0;                     ///< baskets [0, passed) of the branch in the file are accounted for
+};
+
+/// Keyed by the file and the branch as they are in memory (compared, never dereferenced): a tree
+/// copied again into another file is another branch object. Never destroyed, as ModelStore's
+/// store: files close at exit.
+struct Ledger {
+   std::mutex mutex;
+   std::map<std::pair<const TFile *, const TBranch *>, BranchBaskets> branches;
+};
+
+Ledger &TheLedger()
+{
+   static auto *ledger = new Ledger;
+   return *ledger;
+}
+
+/// The ids of the models the Baler blocks of one stored basket (its key, then one or more
+/// compressed blocks) name.
+void CollectModelIds(const std::vector<char> &stored, Int_t keyLength, std::set<std::string> &ids)
+{
+   const auto *bytes = reinterpret_cast<const unsigned char *>(stored.data());
+   std::size_t at = static_cast<std::size_t>(keyLength);
+   while (at + kRootHeaderSize <= stored.size() && IsBalerBlock(bytes + at)) {
+      const std::size_t payload = PayloadSize(bytes + at);
+      if (at + kRootHeaderSize + payload > stored.size())
+         return;
+      std::string id = baler::codec::BlockModelId(bytes + at + kRootHeaderSize, payload);
+      if (!id.empty())
+         ids.insert(std::move(id));
+      at += kRootHeaderSize + payload;
+   }
+}
+
+/// Reads back the baskets of `branch` stored in `file` from `known.passed` on that
+/// TBasket::WriteBuffer did not write; stops at a basket not written yet, to go on at the next call.
+void ReadCopiedBaskets(TBranch &branch, TFile &file, BranchBaskets &known, std::set<std::string> &ids)
+{
+   // TKey header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen (2)
+   constexpr Int_t kKeyLengthAt = 14;
+   const Int_t *sizes = branch.GetBasketBytes();
+   const Int_t baskets = branch.GetWriteBasket();
+   std::vector<char> stored;
+   for (; sizes && known.passed < baskets; ++known.passed) {
+      const Int_t i = known.passed;
+      const Long64_t seek = branch.GetBasketSeek(i);
+      if (seek <= 0)
+         break;
+      if (known.written.erase(seek) || sizes[i] <= kKeyLengthAt + 2)
+         continue;
+      stored.resize(static_cast<std::size_t>(sizes[i]));
+      if (file.ReadBuffer(stored.data(), seek, sizes[i]))
+         continue;
+      const Int_t keyLength = static_cast<unsigned char>(stored[kKeyLengthAt]) << 8 |
+                              static_cast<unsigned char>(stored[kKeyLengthAt + 1]);
+      try {
+         CollectModelIds(stored, keyLength, ids);
+      } catch (const std::exception &) {
+         // a damaged block: its reader will say so, with the branch and entries
+      }
+   }
+}
+
+/// The trees `directory` and its subdirectories hold in memory.
+void TreesIn(TDirectory &directory, std::vector<TTree *> &trees)
+{
+   if (TList *objects = directory.GetList())
+      for (TObject *object : *objects) {
+         if (auto *tree = dynamic_cast<TTree *>(object))
+            trees.push_back(tree);
+         else if (auto *sub = dynamic_cast<TDirectory *>(object))
+            TreesIn(*sub, trees);
+      }
+}
+
+/// The branches of `tree` whose leaves hold floats: the only ones Baler codes lossily, and the
+/// only ones whose blocks name a model.
+std::set<TBranch *> FloatBranches(TTree &tree)
+{
+   std::set<TBranch *> branches;
+   if (TObjArray *leaves = tree.GetListOfLeaves())
+      for (TObject *object : *leaves)
+         if (TBranch *branch = static_cast<TLeaf *>(object)->GetBranch())
+            if (HasCodableFloatLeaf(*branch))
+               branches.insert(branch);
+   return branches;
+}
+
+} // namespace
+
+void NoteBasketWritten(TBranch &branch, Long64_t seekKey)
+{
+   Ledger &ledger = TheLedger();
+   std::lock_guard<std::mutex> lock(ledger.mutex);
+   ledger.branches[{branch.GetFile(), &branch}].written.insert(seekKey);
+}
+
+void CarryModelsOfCopiedBaskets(TFile &file)
+{
+   if (!file.IsWritable())
+      return;
+   std::vector<TTree *> trees;
+   TreesIn(file, trees);
+   std::set<std::string> ids;
+   {
+      Ledger &ledger = TheLedger();
+      std::lock_guard<std::mutex> lock(ledger.mutex);
+      std::set<const TBranch *> inMemory;
+      for (TTree *tree : trees)
+         for (TBranch *branch : FloatBranches(*tree))
+            if (branch->GetFile() == &file) {
+               inMemory.insert(branch);
+               ReadCopiedBaskets(*branch, file, ledger.branches[{&file, branch}], ids);
+            }
+      // A branch no longer in memory has been deleted: its records go (its pointer may be reused).
+      for (auto it = ledger.branches.lower_bound({&file, nullptr}); it != ledger.branches.end() && it->first.first == &file;)
+         it = inMemory.count(it->first.second) ? std::next(it) : ledger.branches.erase(it);
+   }
+   for (const auto &id : ids)
+      try {
+         NoteModelToCarry(file, FindModelInProcess(id));
+      } catch (const std::exception &e) {
+         Warning("Baler", "%s: baskets copied into it (a fast copy of a tree) were coded with a model it does not "
+                          "hold: %s; they will need BALER_MODEL_PATH to be read",
+                 file.GetName(), e.what());
+      }
+}
+
+} // namespace Baler::Internal
