@@ -10,7 +10,8 @@ from test_cli import sample  # noqa: F401 (a fixture)
 
 PLUGIN = BUILD_LIB / "libBalerROOT.so"
 TOOLS = BUILD_LIB / "libBalerROOTTools.so"
-COMMAND_API = {"baler_command_api_version", "baler_compress_file", "baler_inspect_file", "baler_generate_sample"}
+COMMAND_API = {"baler_command_api_version", "baler_compress_file", "baler_export_file", "baler_inspect_file",
+               "baler_generate_sample"}
 
 
 def loads(library) -> set:

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 /// Bumped whenever a signature or a struct below changes; the CLI checks it after loading.
-#define BALER_COMMAND_API_VERSION 4
+#define BALER_COMMAND_API_VERSION 5
 
 /// One branch of one tree.
 typedef struct BalerBranchRow {
@@ -78,6 +78,15 @@ int baler_command_api_version(void);
 int baler_compress_file(const char *inPath, const char *outPath, const BalerCompressOptions *options,
                         BalerRowCallback onRow, BalerProgressCallback onProgress, BalerWarningCallback onWarning,
                         void *user, char *error, size_t errorSize);
+
+/// The inverse of baler_compress_file, for sharing: rewrites `inPath` into `outPath` (the same
+/// safety: a temporary name, renamed on success) as a standard ROOT file that needs no plugin.
+/// Every basket that holds a Baler block is decoded and stored with ROOT's compression `settings`
+/// (algorithm * 100 + level, e.g. 505; uncompressed where that is not smaller), as are the trees'
+/// headers; every other basket and object is copied as stored. The file keeps no Baler model,
+/// note or marker class. `threads` as in BalerCompressOptions. One row per branch, as compress.
+int baler_export_file(const char *inPath, const char *outPath, int settings, int threads, BalerRowCallback onRow,
+                      BalerProgressCallback onProgress, void *user, char *error, size_t errorSize);
 
 /// One row per branch of every TTree in `path` (all directories), with its compression.
 int baler_inspect_file(const char *path, BalerRowCallback onRow, void *user, char *error, size_t errorSize);

@@ -129,6 +129,13 @@ public:
    /// does not make it smaller (or at compression level 0).
    bool StoredRaw() const { return fNbytes - fKeylen == fObjlen; }
 
+   /// Whether the payload opens with a Baler block (whatever the branch's setting says).
+   bool HoldsBalerBlock() const
+   {
+      return !StoredRaw() && fNbytes - fKeylen >= static_cast<Int_t>(Internal::kRootHeaderSize) &&
+             Internal::IsBalerBlock(reinterpret_cast<const unsigned char *>(fBufferRef->Buffer() + fKeylen));
+   }
+
    /// Replaces the object of a basket stored raw by `object` (fObjlen bytes).
    void ReplaceRawObject(const char *object)
    {
@@ -159,6 +166,32 @@ std::size_t ZipAsRoot(const char *src, std::size_t size, int settings, unsigned 
       written += zipped;
    }
    return written;
+}
+
+/// `baler export`: the object of `decoded` zipped with ROOT's compression `settings` into `out`
+/// (at least the object's size), or the object itself where that is not smaller, as
+/// TBasket::WriteBuffer stores a basket; returns the payload's size.
+std::size_t ZipDecodedForExport(TBasket &decoded, int settings, std::vector<unsigned char> &out)
+{
+   const char *object = decoded.GetBufferRef()->Buffer() + decoded.GetKeylen();
+   const std::size_t objectSize = decoded.GetObjlen();
+   const std::size_t zipped = ZipAsRoot(object, objectSize, settings, out.data(), out.size());
+   if (zipped > 0 && zipped < objectSize)
+      return zipped;
+   std::memcpy(out.data(), object, objectSize);
+   return objectSize;
+}
+
+/// `baler export`: drops the notes `baler compress` leaves in a tree's UserInfo (kCodecNotePrefix).
+void ForgetCodecNotes(TTree &tree)
+{
+   TList *notes = tree.GetUserInfo();
+   std::vector<TObject *> gone;
+   for (TObject *note : *notes)
+      if (std::string(note->GetName()).rfind(kCodecNotePrefix, 0) == 0)
+         gone.push_back(note);
+   for (TObject *note : gone)
+      delete notes->Remove(note);
 }
 
 /// A basket on file of one branch of the tree being copied.
@@ -306,6 +339,22 @@ void MarkForAutoload(TFile &file)
    Baler::Requires_libBalerROOT::Class()->GetStreamerInfo()->ForceWriteInfo(&file, true);
 }
 
+/// `baler export`: leaves out of `file`'s StreamerInfo the records of Baler's classes (the marker
+/// that makes a reader load libBalerROOT, tagged by KeepStreamerInfos and TTreeCloner as they copy
+/// the input's): the file holds no Baler block, and a reader without the plugin must not be told
+/// it needs it.
+void ForgetAutoloadMarks(TFile &file)
+{
+   TArrayC *index = file.GetClassIndex();
+   TSeqCollection *registered = gROOT->GetListOfStreamerInfo();
+   if (!index || !registered)
+      return;
+   for (Int_t number = 0; number < index->GetSize() && number < registered->GetSize(); ++number)
+      if (TObject *info = registered->At(number))
+         if (std::strncmp(info->GetName(), "Baler::", 7) == 0)
+            (*index)[number] = 0;
+}
+
 /// Marks every StreamerInfo record of `in` for writing into `out`. The baskets are copied as they
 /// are, so the records that describe their bytes must travel with them. ROOT writes only the records
 /// of what it streamed, and ForceWriteInfo skips collections: PHYSLITE's 14 DataVector<xAOD::...>
@@ -339,6 +388,9 @@ struct Rewriter {
    std::vector<BranchGlob> globs;     ///< none: every float branch
    std::vector<std::string> trees;
    std::set<std::string> rewritten; ///< the --tree names that matched a tree
+   /// `baler export`: every Baler block decoded and zipped with these ROOT compression settings
+   /// instead of coding anything with Baler.
+   std::optional<int> exportSettings;
    unsigned threads = DefaultCodingThreads(); ///< coding a window's baskets, this one included
    BalerRowCallback onRow = nullptr;
    BalerProgressCallback onProgress = nullptr;
@@ -454,6 +506,8 @@ struct Rewriter {
             else
                CopyTree(*tree, out, path);
             delete tree;
+         } else if (exportSettings && Internal::IsModelKeyName(name)) {
+            continue; // an exported file holds no Baler block that would need the model
          } else {
             // Its key as stored, with a header for the output directory: no object is streamed, so
             // no class needs a library (an experiment's metadata classes have none here) and the
@@ -464,6 +518,43 @@ struct Rewriter {
                              (RootMessages::FirstError().empty() ? "" : ": " + RootMessages::FirstError()));
          }
       }
+   }
+
+   /// Rewrites `inPath` into `outPath` (written under a temporary name, renamed on success);
+   /// returns the warnings for the `ae:` models that coded no basket.
+   std::vector<std::string> RewriteFile(const char *inPath, const char *outPath)
+   {
+      OutputFile output(outPath, {inPath});
+      std::unique_ptr<TFile> in(OpenForReading(inPath));
+      if (!in || in->IsZombie())
+         throw Failure(std::string("cannot open '") + inPath + "' as a ROOT file");
+      // Declared after `output`: on failure the file is closed before its temporary is removed.
+      std::unique_ptr<TFile> out(output.Create());
+      if (!out || out->IsZombie())
+         throw Failure("cannot create a temporary file for '" + std::string(outPath) + "'");
+      // The trees' own headers take the input's compression (export: the settings asked for);
+      // other objects are copied as stored.
+      out->SetCompressionSettings(exportSettings ? *exportSettings : in->GetCompressionSettings());
+      RootMessages::Clear(); // ROOT's errors from here on fail the command
+      CopyDirectory(*in, *out, "");
+      for (const auto &t : trees)
+         if (!rewritten.count(t))
+            throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
+      KeepStreamerInfos(*in, *out);
+      if (exportSettings)
+         ForgetAutoloadMarks(*out);
+      // The models go in before TFile::Write writes the list of keys: written from its StreamerInfo
+      // hook, after that list, they make Close write the list again and leave a hole where the first
+      // one was (about 550 bytes, measured on atlas/uproot-issue-123b.root).
+      Baler::Internal::WritePendingModels(*out);
+      // taken here, so the StreamerInfo hook does not name them too (as ROOT's warnings)
+      auto idleModels = Baler::Internal::TakeIdleModelWarnings(*out);
+      out->Write(nullptr, TObject::kOverwrite);
+      out->Close();
+      if (!RootMessages::FirstError().empty())
+         throw Failure(RootMessages::FirstError());
+      output.Commit();
+      return idleModels;
    }
 
    /// A tree left out by --tree: every basket copied as it is.
@@ -571,6 +662,10 @@ struct Rewriter {
          slot.error.clear();
          if (!slot.decoded)
             return;
+         if (exportSettings) {
+            slot.size = ZipDecodedForExport(*slot.decoded, *exportSettings, slot.blocks);
+            return;
+         }
          try {
             const std::size_t branch = slot.stored->branch;
             const Internal::ModelPtr &model = models[branch];
@@ -681,14 +776,16 @@ struct Rewriter {
                                       from.GetName() + " too (e.g. --branches or a --policy rule for its whole collection)");
                      slot.storedContext.push_back(found->second);
                   }
-               if (specs[stored.branch]) {
+               const bool exported = exportSettings && slot.key.HoldsBalerBlock();
+               if (specs[stored.branch] || exported) {
                   slot.decoded = BranchAccess::TakeBasket(from, stored.index);
                   if (!slot.decoded)
                      throw Failure(Where(path, from, stored.index) + " could not be read");
                   windowBytes += slot.decoded->GetObjlen();
                   slot.layout = Internal::DescribeBasket(*slot.decoded);
-                  slot.blocks.resize(slot.storedContext.empty() ? slot.key.GetNbytes() - slot.key.GetKeylen()
-                                                                : 2 * std::size_t(slot.decoded->GetObjlen()) + 4096);
+                  slot.blocks.resize(slot.storedContext.empty() && !exported
+                                        ? slot.key.GetNbytes() - slot.key.GetKeylen()
+                                        : 2 * std::size_t(slot.decoded->GetObjlen()) + 4096);
                   slot.stage = stages[stored.branch];
                }
                queue.Publish(++filled);
@@ -725,7 +822,7 @@ struct Rewriter {
             if (!slot.error.empty())
                throw Failure(Where(path, from, stored.index) + ": " + slot.error);
             if (slot.size > 0)
-               slot.key.ReplacePayload(slot.blocks.data(), slot.size, !slot.storedContext.empty());
+               slot.key.ReplacePayload(slot.blocks.data(), slot.size, exportSettings || !slot.storedContext.empty());
             else if (slot.roundedRaw)
                slot.key.ReplaceRawObject(slot.decoded->GetBufferRef()->Buffer() + slot.decoded->GetKeylen());
             // The basket holds the spec's values: in Baler's blocks, or rounded and zipped as it was
@@ -773,10 +870,16 @@ struct Rewriter {
 
       // A selected branch none of whose baskets took the spec's values says what it holds: the input's.
       // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
+      if (exportSettings)
+         ForgetCodecNotes(*copy);
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &branch = *outBranches[i];
-         branch.SetCompressionSettings(recoded[i] ? chosen[i]->settings : inBranches[i]->GetCompressionSettings());
-         if (recoded[i] && chosen[i]->viaSetCodec)
+         const int before = inBranches[i]->GetCompressionSettings();
+         if (exportSettings)
+            branch.SetCompressionSettings(recoded[i] || before / 100 == kAlgorithm ? *exportSettings : before);
+         else
+            branch.SetCompressionSettings(recoded[i] ? chosen[i]->settings : before);
+         if (recoded[i] && chosen[i] && chosen[i]->viaSetCodec)
             copy->GetUserInfo()->Add(
                new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), chosen[i]->spec.c_str()));
       }
@@ -802,6 +905,7 @@ struct Rewriter {
          // branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per value.
          const std::string codecBefore = DescribeStoredCodec(before, tree, *inFile);
          const std::string codec = !recoded[i]                   ? codecBefore
+                                   : exportSettings              ? DescribeSettings(*exportSettings)
                                    : models[i] && !modelCoded[i] ? "baler " + Internal::AeBound(chosen[i]->spec)
                                                                  : "baler " + chosen[i]->spec;
          BalerBranchRow row{path.c_str(),
@@ -863,33 +967,7 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       rewriter.onProgress = onProgress;
       rewriter.user = user;
 
-      OutputFile output(outPath, {inPath});
-      std::unique_ptr<TFile> in(OpenForReading(inPath));
-      if (!in || in->IsZombie())
-         throw Failure(std::string("cannot open '") + inPath + "' as a ROOT file");
-      // Declared after `output`: on failure the file is closed before its temporary is removed.
-      std::unique_ptr<TFile> out(output.Create());
-      if (!out || out->IsZombie())
-         throw Failure("cannot create a temporary file for '" + std::string(outPath) + "'");
-      // Keys that are not trees (histograms, the trees' own headers) keep the input's compression.
-      out->SetCompressionSettings(in->GetCompressionSettings());
-      RootMessages::Clear(); // ROOT's errors from here on fail the command
-      rewriter.CopyDirectory(*in, *out, "");
-      for (const auto &t : rewriter.trees)
-         if (!rewriter.rewritten.count(t))
-            throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
-      KeepStreamerInfos(*in, *out);
-      // The models go in before TFile::Write writes the list of keys: written from its StreamerInfo
-      // hook, after that list, they make Close write the list again and leave a hole where the first
-      // one was (about 550 bytes, measured on atlas/uproot-issue-123b.root).
-      Baler::Internal::WritePendingModels(*out);
-      // taken here, so the StreamerInfo hook does not name them too (as ROOT's warnings)
-      const auto idleModels = Baler::Internal::TakeIdleModelWarnings(*out);
-      out->Write(nullptr, TObject::kOverwrite);
-      out->Close();
-      if (!RootMessages::FirstError().empty())
-         throw Failure(RootMessages::FirstError());
-      output.Commit();
+      const auto idleModels = rewriter.RewriteFile(inPath, outPath);
       auto warn = [&](const std::string &message) {
          if (onWarning)
             onWarning(message.c_str(), user);
@@ -904,5 +982,30 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
                  (rewriter.policy.empty() ? "" : " that no --policy rule takes"));
       for (const auto &idle : idleModels)
          warn(idle);
+   });
+}
+
+extern "C" int baler_export_file(const char *inPath, const char *outPath, int settings, int threads,
+                                 BalerRowCallback onRow, BalerProgressCallback onProgress, void *user, char *error,
+                                 size_t errorSize)
+{
+   using namespace Baler::Cli;
+   return Guarded(error, errorSize, [&] {
+      if (!inPath || !outPath)
+         throw Failure("missing input or output path");
+      const int algorithm = settings / 100;
+      if (settings < 0 || algorithm == Baler::kAlgorithm || algorithm > 5 || settings % 100 > 22)
+         throw Failure("--setting " + std::to_string(settings) + " is not a ROOT compression setting "
+                       "(algorithm * 100 + level: 101 ZLIB-1, 207 LZMA-7, 404 LZ4-4, 505 ZSTD-5, 0 none)");
+      if (threads < 0)
+         throw Failure("the number of threads must be 0 (one per core) or more");
+      Rewriter rewriter;
+      rewriter.exportSettings = settings;
+      if (threads > 0)
+         rewriter.threads = static_cast<unsigned>(threads);
+      rewriter.onRow = onRow;
+      rewriter.onProgress = onProgress;
+      rewriter.user = user;
+      rewriter.RewriteFile(inPath, outPath);
    });
 }

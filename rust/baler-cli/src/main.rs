@@ -46,6 +46,8 @@ struct Cli {
 enum Command {
     /// Rewrite every TTree of a ROOT file with Baler; all other objects are copied
     Compress(CompressArgs),
+    /// Rewrite a Baler file as a standard ROOT file that any ROOT or uproot reads without the plugin
+    Export(ExportArgs),
     /// Per-branch codec, compressed and uncompressed bytes and ratio of a ROOT file
     Inspect(InspectArgs),
     /// Write a synthetic sample, physics-like or detector-like (deterministic for a seed)
@@ -108,6 +110,31 @@ impl CompressArgs {
             policy: self.policy.clone(),
         }
     }
+}
+
+#[derive(Args)]
+#[command(long_about = "Rewrite every TTree of IN.root into OUT.root as a standard ROOT file, for sharing: every \
+                        basket that holds a Baler block is decoded (the values as any reader of IN.root gets \
+                        them) and stored with ROOT's compression --setting; every other basket and object is \
+                        copied as stored. OUT.root holds no Baler model or marker: any ROOT or uproot reads it \
+                        without libBalerROOT or baler_root. Prints a table per branch, as `baler compress`.")]
+struct ExportArgs {
+    /// The Baler file (any ROOT file: baskets that hold no Baler block are copied as they are)
+    #[arg(value_name = "IN.root")]
+    input: PathBuf,
+    /// Output ROOT file, replaced only when the run succeeds (written under a temporary name first)
+    #[arg(value_name = "OUT.root")]
+    output: PathBuf,
+    /// ROOT compression setting for the decoded baskets: algorithm * 100 + level (101 ZLIB-1,
+    /// 207 LZMA-7, 404 LZ4-4, 505 ZSTD-5; 0: uncompressed)
+    #[arg(long, value_name = "N", default_value_t = 505, value_parser = clap::value_parser!(i32).range(0..))]
+    setting: i32,
+    /// Threads that decode and zip baskets [default: one per core, at most 4]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
+    /// Print the table as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -295,11 +322,7 @@ fn compress_and_report(plugin: &Plugin, input: &Path, output: &Path, selection: 
             ("policy", Json::optional_text(selection.policy.as_deref())),
             ("branches", branches),
             ("total", total),
-            ("file_size", Json::Object(vec![
-                ("before", Json::Int(before as i64)),
-                ("after", Json::Int(after as i64)),
-                ("ratio", table::json_ratio(before as i64, after as i64)),
-            ])),
+            ("file_size", file_size_json(before, after)),
             ("warnings", Json::texts(&compressed.warnings)),
         ]);
         return emit(&format!("{report}\n"));
@@ -314,12 +337,57 @@ fn compress_and_report(plugin: &Plugin, input: &Path, output: &Path, selection: 
     }
     what.push("lossless elsewhere".to_string());
     emit(&format!(
-        "baler compress: {} -> {} ({})\n{}file size: {before} -> {after} bytes (ratio {})\n",
+        "baler compress: {} -> {} ({})\n{}{}",
         input.display(),
         output.display(),
         what.join(", "),
         table::compress_table(rows),
-        table::ratio(before as i64, after as i64)
+        file_size_line(before, after)
+    ))
+}
+
+fn file_size_json(before: u64, after: u64) -> Json {
+    Json::Object(vec![
+        ("before", Json::Int(before as i64)),
+        ("after", Json::Int(after as i64)),
+        ("ratio", table::json_ratio(before as i64, after as i64)),
+    ])
+}
+
+fn file_size_line(before: u64, after: u64) -> String {
+    format!("file size: {before} -> {after} bytes (ratio {})\n", table::ratio(before as i64, after as i64))
+}
+
+fn export(args: ExportArgs) -> Result<(), Stop> {
+    require_input(&args.input)?;
+    let plugin = Plugin::load()?;
+    let mut bars = Bars::new();
+    let result = {
+        let mut progress = |what: &str, done: i64, total: i64| bars.update(what, done, total);
+        plugin.export(&args.input, &args.output, args.setting, &Threads(args.threads), Some(&mut progress))
+    };
+    bars.finish();
+    let rows = result?;
+    let (before, after) = (file_size(&args.input), file_size(&args.output));
+    if args.json {
+        let (branches, total) = table::compress_json(&rows);
+        let report = Json::Object(vec![
+            ("input", Json::text(args.input.display().to_string())),
+            ("output", Json::text(args.output.display().to_string())),
+            ("setting", Json::Int(args.setting as i64)),
+            ("branches", branches),
+            ("total", total),
+            ("file_size", file_size_json(before, after)),
+        ]);
+        return emit(&format!("{report}\n"));
+    }
+    emit(&format!(
+        "baler export: {} -> {} (Baler blocks decoded, stored with ROOT setting {}; no plugin needed to read it)\n{}{}",
+        args.input.display(),
+        args.output.display(),
+        args.setting,
+        table::compress_table(&rows),
+        file_size_line(before, after)
     ))
 }
 
@@ -436,6 +504,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Some(Command::Compress(args)) => compress(args),
+        Some(Command::Export(args)) => export(args),
         Some(Command::Inspect(args)) => inspect(args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Eval(args)) => eval::run(args).map_err(Stop::Error),

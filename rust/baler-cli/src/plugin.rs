@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
 /// BALER_COMMAND_API_VERSION of the header this crate was written against.
-const API_VERSION: c_int = 4;
+const API_VERSION: c_int = 5;
 const LIBRARY: &str = "libBalerROOTTools.so";
 const ERROR_SIZE: usize = 2048;
 
@@ -55,6 +55,17 @@ type CompressFn = unsafe extern "C" fn(
     *mut c_char,
     usize,
 ) -> c_int;
+type ExportFn = unsafe extern "C" fn(
+    *const c_char,
+    *const c_char,
+    c_int,
+    c_int,
+    Option<RowCallback>,
+    Option<ProgressCallback>,
+    *mut c_void,
+    *mut c_char,
+    usize,
+) -> c_int;
 type InspectFn = unsafe extern "C" fn(*const c_char, Option<RowCallback>, *mut c_void, *mut c_char, usize) -> c_int;
 type GenerateFn = unsafe extern "C" fn(
     *const c_char,
@@ -97,6 +108,13 @@ pub struct Selection {
 /// at most 4). The output does not depend on it.
 pub struct Threads(pub Option<u32>);
 
+impl Threads {
+    /// As CommandApi.h takes it: 0 for one per core.
+    fn as_c(&self) -> c_int {
+        self.0.map_or(0, |n| n.min(c_int::MAX as u32) as c_int)
+    }
+}
+
 /// What `compress` reports: one row per branch, and the warnings (selections that matched nothing).
 pub struct Compressed {
     pub rows: Vec<Row>,
@@ -110,6 +128,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, i64, i64);
 /// be unloaded).
 pub struct Plugin {
     compress: CompressFn,
+    export: ExportFn,
     inspect: InspectFn,
     generate: GenerateFn,
 }
@@ -258,6 +277,7 @@ impl Plugin {
             }
             Plugin {
                 compress: *library.get::<CompressFn>(b"baler_compress_file\0").map_err(missing)?,
+                export: *library.get::<ExportFn>(b"baler_export_file\0").map_err(missing)?,
                 inspect: *library.get::<InspectFn>(b"baler_inspect_file\0").map_err(missing)?,
                 generate: *library.get::<GenerateFn>(b"baler_generate_sample\0").map_err(missing)?,
             }
@@ -290,7 +310,7 @@ impl Plugin {
             trees: tree_ptrs.as_ptr(),
             n_trees: tree_ptrs.len() as c_int,
             policy: policy.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
-            threads: threads.0.map_or(0, |n| n.min(c_int::MAX as u32) as c_int),
+            threads: threads.as_c(),
         };
         let mut context = Context::new(progress);
         let mut error = vec![0u8; ERROR_SIZE];
@@ -310,6 +330,30 @@ impl Plugin {
         };
         result(status, &error)?;
         Ok(Compressed { rows: context.rows, warnings: context.warnings })
+    }
+
+    /// `baler export`: the Baler blocks of `input` decoded and stored with ROOT's compression
+    /// `settings` in `output`; one row per branch, as `compress`.
+    pub fn export(&self, input: &Path, output: &Path, settings: i32, threads: &Threads, progress: Option<Progress>) -> Result<Vec<Row>, String> {
+        let (input, output) = (c_path(input)?, c_path(output)?);
+        let mut context = Context::new(progress);
+        let mut error = vec![0u8; ERROR_SIZE];
+        // SAFETY: as in compress.
+        let status = unsafe {
+            (self.export)(
+                input.as_ptr(),
+                output.as_ptr(),
+                settings,
+                threads.as_c(),
+                Some(on_row),
+                Some(on_progress),
+                &mut context as *mut Context as *mut c_void,
+                error.as_mut_ptr() as *mut c_char,
+                error.len(),
+            )
+        };
+        result(status, &error)?;
+        Ok(context.rows)
     }
 
     pub fn inspect(&self, path: &Path) -> Result<Vec<Row>, String> {

@@ -1,0 +1,66 @@
+"""`baler export`: a Baler file back to a standard ROOT file, for sharing, that any ROOT or uproot
+reads without the plugin, with the values as the plugin decodes them."""
+import json
+
+from conftest import compare_trees, env_without_plugin, run_baler, run_macro, run_python
+from test_ae import model_keys, trained, write_tree  # noqa: F401 (trained: a fixture)
+
+# uproot alone reads the exported file; baler_root, imported after, reads the Baler file: every
+# branch the same, entry by entry.
+SAME_THROUGH_UPROOT = """
+import uproot, awkward as ak
+exported = uproot.open({exported!r})[{tree!r}].arrays()
+import baler_root
+original = uproot.open({original!r})[{tree!r}].arrays()
+differ = [f for f in original.fields if not ak.all(ak.ravel(exported[f] == original[f]))]
+print("uproot fields", len(original.fields), "differ", differ)
+"""
+
+
+def test_an_exported_file_reads_without_the_plugin_to_the_decoded_values(baler, hzz_bits10, tmp_path):
+    baler_file, exported = hzz_bits10[0], tmp_path / "exported.root"
+    report = json.loads(run_baler(baler, "export", baler_file, exported, "--json").stdout)
+    after = {row["branch"]: row["codec_after"] for row in report["branches"]}
+    assert after["Muon_Px"] == "zstd 5" and after["NMuon"] == "zlib 1", after  # the input's ZLIB baskets stay
+    same = compare_trees(baler_file, exported, "events")
+    assert same.entries == 2421 and same.total.bad == 0 and same.total.changed == 0, same.output
+    # Plain ROOT, without the plugin's folder on the library path: every branch read, and no word
+    # of Baler (no marker class telling the reader to load a plugin it does not need).
+    plain = run_macro("read_all_branches", exported, "events", env=env_without_plugin())
+    assert "read_all_branches: 51 0" in plain and "Baler" not in plain, plain
+    output = run_python(SAME_THROUGH_UPROOT.format(exported=str(exported), original=str(baler_file), tree="events"))
+    assert "uproot fields 51 differ []" in output, output
+    inspected = json.loads(run_baler(baler, "inspect", exported, "--json").stdout)["branches"]
+    assert not [row for row in inspected if row["codec"].startswith("baler")], inspected
+
+
+def test_an_exported_ae_file_keeps_the_values_and_drops_the_model(baler, trained, tmp_path):
+    _, model, model_id = trained
+    ae, exported = tmp_path / "ae.root", tmp_path / "exported.root"
+    write_tree(ae, f"ae:bits:10:{model}")
+    assert model_keys(ae) == [f"baler_model_{model_id}"]
+    run_baler(baler, "export", ae, exported, "--setting", "207")
+    assert model_keys(exported) == []
+    same = compare_trees(ae, exported, "t")
+    assert same.total.bad == 0 and same.total.changed == 0, same.output
+
+
+def test_a_tree_copied_fast_is_exported_too(baler, hzz_bits10, tmp_path):
+    """Baler blocks copied under a ZLIB setting (CloneTree(-1, "fast")) are found by their bytes."""
+    copied, exported = tmp_path / "fast.root", tmp_path / "exported.root"
+    run_macro("fast_copy", hzz_bits10[0], copied, "events", 101)
+    run_baler(baler, "export", copied, exported)
+    inspected = json.loads(run_baler(baler, "inspect", exported, "--json").stdout)["branches"]
+    assert not [row for row in inspected if row["codec"].startswith("baler")], inspected
+    same = compare_trees(hzz_bits10[0], exported, "events")
+    assert same.total.bad == 0 and same.total.changed == 0, same.output
+
+
+def test_a_setting_that_is_not_roots_is_refused_and_changes_nothing(baler, hzz_bits10, tmp_path):
+    kept = tmp_path / "kept.root"
+    kept.write_bytes(b"a file the failed run must leave as it is")
+    proc = run_baler(baler, "export", hzz_bits10[0], kept, "--setting", "4210", check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode != 0 and len(errors) == 1, proc.stderr
+    assert "--setting 4210 is not a ROOT compression setting" in errors[0], proc.stderr
+    assert kept.read_bytes() == b"a file the failed run must leave as it is"
