@@ -11,6 +11,7 @@
 #include "TLeaf.h"
 #include "TTree.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -64,7 +65,8 @@ void CollectModelIds(const std::vector<char> &stored, Int_t keyLength, std::set<
 void ReadCopiedBaskets(TBranch &branch, TFile &file, BranchBaskets &known, std::set<std::string> &ids)
 {
    // TKey header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen (2)
-   constexpr Int_t kKeyLengthAt = 14;
+   constexpr Int_t kObjLenAt = 6, kKeyLengthAt = 14;
+   constexpr Int_t kHeadRead = 1024; // the key of any but the longest branch names, and a block header
    const Int_t *sizes = branch.GetBasketBytes();
    const Int_t baskets = branch.GetWriteBasket();
    std::vector<char> stored;
@@ -75,11 +77,21 @@ void ReadCopiedBaskets(TBranch &branch, TFile &file, BranchBaskets &known, std::
          break;
       if (known.written.erase(seek) || sizes[i] <= kKeyLengthAt + 2)
          continue;
-      stored.resize(static_cast<std::size_t>(sizes[i]));
-      if (file.ReadBuffer(stored.data(), seek, sizes[i]))
+      // The key and the first block's header first: the whole basket only when it is Baler's.
+      auto read = [&](Int_t length) {
+         stored.resize(static_cast<std::size_t>(std::min(length, sizes[i])));
+         return !file.ReadBuffer(stored.data(), seek, static_cast<Int_t>(stored.size()));
+      };
+      if (!read(kHeadRead))
          continue;
-      const Int_t keyLength = static_cast<unsigned char>(stored[kKeyLengthAt]) << 8 |
-                              static_cast<unsigned char>(stored[kKeyLengthAt + 1]);
+      auto byte = [&stored](Int_t at) { return static_cast<unsigned char>(stored[at]); };
+      const Int_t keyLength = byte(kKeyLengthAt) << 8 | byte(kKeyLengthAt + 1);
+      const Int_t objectLength = byte(kObjLenAt) << 24 | byte(kObjLenAt + 1) << 16 | byte(kObjLenAt + 2) << 8 |
+                                 byte(kObjLenAt + 3);
+      const Int_t headerEnd = keyLength + static_cast<Int_t>(kRootHeaderSize);
+      if (objectLength == sizes[i] - keyLength || headerEnd > sizes[i] || // stored raw, or too short for a block (headerEnd > static_cast<Int_t>(stored.size()) && !read(headerEnd)) ||
+          !IsBalerBlock(reinterpret_cast<const unsigned char *>(stored.data()) + keyLength) || !read(sizes[i]))
+         continue;
       try {
          CollectModelIds(stored, keyLength, ids);
       } catch (const std::exception &) {
