@@ -23,7 +23,7 @@ def written_model(stdout, path):
     match = re.search(r"model ([0-9a-f]{32}) \((\d+) bytes(?:, weights of [\d, ]+ bits)?\) written to (.*)", stdout)
     assert match and match.group(3) == str(path), stdout
     data = path.read_bytes()
-    assert data[:4] == b"BALM" and len(data) == int(match.group(2))
+    assert data[:4] in (b"BALM", b"BALO") and len(data) == int(match.group(2))  # an autoencoder, an object model
     return match.group(1)
 
 
@@ -36,6 +36,22 @@ def test_atlas_covariances_shrink_through_the_trained_model(baler, shared_data, 
     # measured 20.7% (docs/benchmarks.md); an untrained or broken model leaves the codec on its
     # per-value fallback (0%)
     assert validation_gain(proc.stdout, "bits:7") > 5, proc.stdout
+
+
+def test_an_xaod_container_glob_trains_an_object_model_of_its_per_object_floats(baler, shared_data, tmp_path):
+    """`--branches 'AnalysisJetsAuxDyn.*'` also matches the jets' energies per calorimeter sampling
+    (a vector per jet) and their integers: those are left out, with a note, instead of stopping
+    the training ("mix numbers per entry and per object, or hold nested vectors")."""
+    out = tmp_path / "jets.balm"
+    proc = run_baler(baler, "train", shared_data / "atlas" / "PHYSLITE_example.root", "--branches",
+                     "AnalysisJetsAuxDyn.*", "--bound", "bits:10", "--out", out)
+    assert "leaving out branches that do not hold one number per object: AnalysisJetsAuxDyn.EnergyPerSampling" \
+        in proc.stderr, proc.stderr
+    assert "objects: 881 of 21 members" in proc.stdout, proc.stdout
+    # measured: the constituent-scale eta and phi predicted from the jet's own, 6.3% smaller in all
+    assert re.search(r"^  AnalysisJetsAuxDyn.JetConstitScaleMomentum_phi linear in AnalysisJetsAuxDyn.phi$",
+                     proc.stdout, re.M), proc.stdout
+    written_model(proc.stdout, out)
 
 
 def correlated_rows(n, seed):

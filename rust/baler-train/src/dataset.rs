@@ -171,6 +171,8 @@ fn rows_from_root(inputs: &[PathBuf], glob: &str, tree: Option<&str>) -> Result<
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");
         return Err(last.to_string());
     }
+    // its notes (the branches a collection's glob matched and training leaves out)
+    eprint!("{}", String::from_utf8_lossy(&run.stderr));
     read_npz(Path::new(&out))
 }
 

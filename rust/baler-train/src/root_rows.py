@@ -125,6 +125,14 @@ def main():
             branches, arrays = [branches[i] for i in floats], [arrays[i] for i in floats]
             if not branches:
                 fail(f"{path}: no branch matching '{glob}' holds floats")
+            # ... and one number per object, when some do: an xAOD container's glob also matches its
+            # nested vectors (AnalysisJetsAuxDyn.EnergyPerSampling), which cannot be a member
+            per_object = [i for i, a in enumerate(arrays) if a.ndim == 2]
+            left = [b for i, b in enumerate(branches) if i not in per_object]
+            if per_object and left:
+                if names is None:
+                    sys.stderr.write(f"leaving out branches that do not hold one number per object: {', '.join(left)}\n")
+                branches, arrays = [branches[i] for i in per_object], [arrays[i] for i in per_object]
         if names is not None and branches != names:
             fail(f"{path}: the matching branches differ from the first file's ({', '.join(names)})")
         names = branches
