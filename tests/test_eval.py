@@ -254,6 +254,35 @@ def test_ladder_ae_rung_codes_collections_with_object_models(baler, shared_data,
     assert "ae:bits:10:muons.balm" in report and "how the ladder's model rungs were made" in report
 
 
+def test_ladder_collections_are_nanoaod_prefixes_and_xaod_containers():
+    """The ae:BOUND rung trains one object model per collection: `Jet_*`, and for ATLAS's xAOD
+    `AnalysisJetsAuxDyn.*` (split at its first '_', JetConstitScaleMomentum_pt made a collection of
+    its own, and the jets' pt, eta, ... none)."""
+    from baler_eval.model_rung import collections
+
+    branches = ["Jet_pt", "Jet_eta", "MET_pt", "AnalysisJetsAuxDyn.pt", "AnalysisJetsAuxDyn.eta",
+                "AnalysisJetsAuxDyn.JetConstitScaleMomentum_pt", "genWeight"]
+    assert collections(branches) == {
+        "Jet_*": ["Jet_pt", "Jet_eta"],
+        "AnalysisJetsAuxDyn.*": ["AnalysisJetsAuxDyn.pt", "AnalysisJetsAuxDyn.eta",
+                                 "AnalysisJetsAuxDyn.JetConstitScaleMomentum_pt"]}
+
+
+def test_ladder_leaves_out_a_model_the_trainer_finds_larger(monkeypatch, tmp_path):
+    """`baler train` says "N% larger" for a model that does not pay (PHYSLITE's constituent-scale
+    jet momenta: 3.6%); the rung stopped the run with "printed no gain line"."""
+    from baler_eval import model_rung
+
+    printed = ("validation at bits:10: per-value codec 1.8469 B/value, object model 1.8469 B/value: 0.0% smaller\n"
+               "all rows, model included: 3.6% larger than the per-value codec (5911 + 212 bytes against 5911)\n")
+    monkeypatch.setattr(model_rung, "run_baler", lambda *args: printed)
+    used, note = model_rung.train_collection("in.root", "t", "Jet_*", ["Jet_pt", "Jet_eta"], "bits:10",
+                                             tmp_path / "m.balm")
+    assert not used
+    assert note == ("Jet (Jet_pt, Jet_eta): the object model would be 3.6% larger than bits:10 alone with its bytes "
+                    "counted (it predicts no member): not used"), note
+
+
 def test_ladder_rejects_an_ae_rung_without_a_bound(baler, shared_data, hzz_bits10, tmp_path):
     proc = evaluate(baler, shared_data / "uproot-HZZ.root", hzz_bits10[0], tmp_path / "report",
                     "--ladder", "ae:10", check=False)

@@ -1,8 +1,10 @@
 """The ladder's `ae:` rungs: learned models, written through the plugin.
 
 `ae:BOUND` trains an object model (`baler train --branches 'PREFIX_*'`) for each collection of
-float branches sharing a prefix (Jet_Px, Jet_Py, Jet_Pz, Jet_E, ...) and uses it where the trainer
-measures a gain with the model's own bytes counted; every other float branch gets BOUND.
+float branches sharing a prefix (NanoAOD's Jet_Px, Jet_Py, ...; an xAOD container's
+AnalysisJetsAuxDyn.pt, AnalysisJetsAuxDyn.eta, ...: `--branches 'AnalysisJetsAuxDyn.*'`) and uses
+it where the trainer measures a gain with the model's own bytes counted; every other float branch
+gets BOUND.
 `ae:BOUND:MODEL` gives every float branch `ae:BOUND:MODEL`: the plugin codes the model's members
 (or rows) with it and every other value per value at BOUND.
 
@@ -24,7 +26,7 @@ from .rootio import cpp_message, inspect_branches, root
 _HERE = Path(__file__).resolve().parent
 
 _BOUND = re.compile(r"^(bits|rel|abs):[^:]+$")
-_GAIN = re.compile(r"^all rows, model included: (-?[\d.]+)% smaller", re.M)
+_GAIN = re.compile(r"^all rows, model included: ([\d.]+)% (smaller|larger)", re.M)
 _PREDICTED = re.compile(r"^  (\S+) +((?:norm of|linear in) .*)$", re.M)
 
 
@@ -52,13 +54,22 @@ def parse_model_spec(spec):
     return bound, ":".join(parts[3:]) or None
 
 
+def collection_glob(name):
+    """The glob of the collection a branch belongs to, or None: an xAOD container's attributes are
+    CONTAINER.x (AnalysisJetsAuxDyn.pt), NanoAOD's objects' PREFIX_x (Jet_pt)."""
+    for separator in (".", "_"):
+        if separator in name:
+            return name.split(separator, 1)[0] + separator + "*"
+    return None
+
+
 def collections(float_branches):
-    """{prefix: [branches]} of the float branches named PREFIX_x that share their prefix with another."""
+    """{glob: [branches]} of the float branches that share their collection with another."""
     groups = {}
     for name in float_branches:
-        if "_" in name:
-            groups.setdefault(name.split("_", 1)[0], []).append(name)
-    return {prefix: names for prefix, names in groups.items() if len(names) > 1}
+        if (glob := collection_glob(name)) is not None:
+            groups.setdefault(glob, []).append(name)
+    return {glob: names for glob, names in groups.items() if len(names) > 1}
 
 
 def write_model_rung(original, output, spec, trees, float_branches, folder):
@@ -77,10 +88,10 @@ def write_model_rung(original, output, spec, trees, float_branches, folder):
             groups = collections(float_branches[tree])
             if not groups:
                 rung.notes.append(f"{rung.label}, tree {tree}: no collection of float branches (PREFIX_x sharing "
-                                  "a prefix) to train an object model for")
-            for prefix, members in groups.items():
-                path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', tree)}.{prefix}.balm"
-                used, note = train_collection(original, tree, prefix, members, bound, path)
+                                  "a prefix, or CONTAINER.x sharing a container) to train an object model for")
+            for glob, members in groups.items():
+                path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', tree)}.{glob[:-2]}.balm"
+                used, note = train_collection(original, tree, glob, members, bound, path)
                 rung.notes.append(f"{rung.label}, tree {tree}: {note}")
                 if used:
                     chosen.update((name, f"ae:{bound}:{path}") for name in members)
@@ -99,21 +110,20 @@ def write_model_rung(original, output, spec, trees, float_branches, folder):
     return rung
 
 
-def train_collection(original, tree, prefix, members, bound, path):
-    """`baler train` of an object model of `members` into `path`: (whether the collection takes
-    it, what the report says about it)."""
-    what = f"{prefix} ({', '.join(members)})"
+def train_collection(original, tree, glob, members, bound, path):
+    """`baler train` of an object model of `members` (the float branches `glob` matches) into
+    `path`: (whether the collection takes it, what the report says about it)."""
+    what = f"{glob[:-2]} ({', '.join(members)})"
     try:
-        printed = run_baler("train", original, "--tree", tree, "--branches", f"{prefix}_*", "--bound", bound,
-                            "--out", path)
+        printed = run_baler("train", original, "--tree", tree, "--branches", glob, "--bound", bound, "--out", path)
     except EvalError as error:
         return False, f"{what}: no model ({error}); {bound} alone"
     gain = _GAIN.search(printed)
     if gain is None:
         raise EvalError(f"`baler train` on {what} printed no gain line")
     predicted = "; ".join(f"{name} {how}" for name, how in _PREDICTED.findall(printed))
-    if float(gain.group(1)) <= 0:
-        return False, (f"{what}: the object model would be {-float(gain.group(1)):.1f}% larger than {bound} alone "
+    if gain.group(2) == "larger" or float(gain.group(1)) == 0:
+        return False, (f"{what}: the object model would be {gain.group(1)}% {gain.group(2)} than {bound} alone "
                        f"with its bytes counted ({predicted or 'it predicts no member'}): not used")
     return True, f"{what}: object model, {gain.group(1)}% smaller with its bytes counted ({predicted})"
 
