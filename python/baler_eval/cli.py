@@ -62,7 +62,7 @@ def run(args):
     from .plots import branch_figure, budget_figure, file_name, physics_figure
     from .progress import Progress
     from .report import html_report, text_summary
-    from .rootio import inspect_branches
+    from .rootio import inspect_branches, no_dictionary_warning
 
     progress = Progress()
     original_rows = inspect_branches(args.original)
@@ -111,6 +111,8 @@ def run(args):
     report.write_text(html_report(args.original, args.compressed, results, all_budgets, figures, unplotted,
                                   ladder_notes))
 
+    if (warning := no_dictionary_warning()) is not None:
+        print(f"baler: warning: {warning}", file=sys.stderr)
     sys.stdout.write(text_summary(args.original, args.compressed, results, all_budgets, ladder_notes))
     print(f"\nreport: {report}")
     if unplotted:

@@ -22,6 +22,34 @@
 
 namespace BalerEval {
 
+/// ROOT warns once per class of a file it has no dictionary for, as the file is opened: 64 lines
+/// on atlas/PHYSLITE_example.root. Eval reads numbers through TTreeFormula and needs none of them:
+/// the classes are kept here, and eval names them in one line (NoDictionaryClasses). Baler's marker
+/// classes still warn, since their warning names the library a reader lacks (Baler/FileMarker.h).
+inline std::vector<std::string> &NoDictionaryClasses()
+{
+   static std::vector<std::string> classes;
+   return classes;
+}
+
+inline void CollectNoDictionaryWarnings()
+{
+   static ErrorHandlerFunc_t rootHandler = nullptr;
+   if (rootHandler)
+      return;
+   rootHandler = SetErrorHandler([](int level, Bool_t abort, const char *location, const char *message) {
+      const std::string text = message ? message : "";
+      const std::string prefix = "no dictionary for class ";
+      if (level == kWarning && location && std::string(location) == "TClass::Init" && text.rfind(prefix, 0) == 0 &&
+          text.compare(prefix.size(), 7, "Baler::") != 0) {
+         const std::string name = text.substr(prefix.size());
+         NoDictionaryClasses().push_back(name.substr(0, name.find(' ')));
+         return;
+      }
+      rootHandler(level, abort, location, message);
+   });
+}
+
 /// Whether the branch holds its values itself (no sub-branches: a split object's data is in its
 /// sub-branches, which are compared one by one) and TTreeFormula can evaluate it, checked without
 /// ROOT printing why not.

@@ -33,8 +33,19 @@ def root():
         ROOT.gROOT.SetBatch(True)
         if not ROOT.gInterpreter.Declare(f'#include "{_HERE / "flat_reader.h"}"'):
             raise EvalError("cannot compile baler_eval's flat_reader.h with ROOT's interpreter")
+        ROOT.BalerEval.CollectNoDictionaryWarnings()
         _ROOT = ROOT
     return _ROOT
+
+
+def no_dictionary_warning():
+    """One line for the classes ROOT has no dictionary for in the files read so far, or None."""
+    if _ROOT is None or not _ROOT.BalerEval.NoDictionaryClasses().size():
+        return None
+    names = list(dict.fromkeys(str(n) for n in _ROOT.BalerEval.NoDictionaryClasses()))
+    named = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"ROOT has no dictionary for {len(names)} classes of the files ({named}); baler eval reads their "
+            "numbers without them")
 
 
 @dataclass
