@@ -277,7 +277,7 @@ def test_bad_arguments_give_one_line_error(baler, sample, tmp_path, args, messag
     assert not (tmp_path / "out.root").exists()
 
 
-@pytest.mark.parametrize("command", [[], ["compress"], ["export"], ["inspect"], ["generate"], ["eval"], ["train"]])
+@pytest.mark.parametrize("command", [[], ["compress"], ["export"], ["inspect"], ["generate"], ["eval"]])
 def test_help_on_every_command(baler, command):
     proc = run_baler(baler, *command, "--help")
     assert "usage: baler" in proc.stdout.lower() and "--help" in proc.stdout  # (eval's is argparse's, lower case)

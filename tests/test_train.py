@@ -27,6 +27,12 @@ def written_model(stdout, path):
     return match.group(1)
 
 
+def test_help(baler):
+    """(Here, not with the other commands' in test_cli.py: `make sanitize` runs that file without baler-train.)"""
+    proc = run_baler(baler, "train", "--help")
+    assert "Usage: baler-train" in proc.stdout and "--branches" in proc.stdout
+
+
 def test_atlas_covariances_shrink_through_the_trained_model(baler, shared_data, tmp_path):
     out = tmp_path / "cov.balm"
     proc = run_baler(baler, "train", shared_data / "atlas" / "uproot-issue-123b.root", "--branches", COV,
