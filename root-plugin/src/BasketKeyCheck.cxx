@@ -1,5 +1,10 @@
 #include "BasketKeyCheck.h"
 
+#include "RootBlockHeader.h"
+
+#include "TFile.h"
+
+#include <algorithm>
 #include <cstdint>
 
 namespace Baler::Internal {
@@ -66,6 +71,30 @@ std::size_t BasketKeyLength(const unsigned char *bytes, std::size_t available)
    if (available < 16)
       return 0;
    return static_cast<std::size_t>(static_cast<std::uint16_t>(bytes[14] << 8 | bytes[15]) & 0x7fff);
+}
+
+std::size_t ReadBasketRecordHead(TFile &file, long long seek, int recordBytes, std::vector<char> &record)
+{
+   auto read = [&](std::size_t length) {
+      record.resize(std::min(length, static_cast<std::size_t>(recordBytes)));
+      return !file.ReadBuffer(record.data(), seek, static_cast<Int_t>(record.size()));
+   };
+   if (seek <= 0 || recordBytes < static_cast<int>(kFixedKeyHeader) || !read(kBasketKeyProbe))
+      return 0;
+   const auto *bytes = reinterpret_cast<const unsigned char *>(record.data());
+   const std::size_t keyLength = BasketKeyLength(bytes, record.size());
+   const std::size_t blockStart = keyLength + kRootHeaderSize;
+   KeyReader header(bytes, kFixedKeyHeader);
+   header.Skip(6);
+   const std::uint32_t objectLength = header.Unsigned(4);
+   if (keyLength == 0 || blockStart > static_cast<std::size_t>(recordBytes) ||
+       objectLength == static_cast<std::size_t>(recordBytes) - keyLength)
+      return 0;
+   if (blockStart > record.size() && !read(blockStart))
+      return 0;
+   if (IsBalerBlock(reinterpret_cast<const unsigned char *>(record.data()) + keyLength) && !read(recordBytes))
+      return 0;
+   return keyLength;
 }
 
 std::string CheckBasketKey(const unsigned char *bytes, std::size_t available, long long recordBytes)

@@ -10,6 +10,9 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
+
+class TFile;
 
 namespace Baler::Internal {
 
@@ -26,6 +29,13 @@ std::size_t BasketKeyLength(const unsigned char *bytes, std::size_t available);
 /// its end of data (fLast) inside the decompressed basket. Otherwise what is wrong, for an error
 /// message. `available` must cover the key (min(recordBytes, BasketKeyLength)).
 std::string CheckBasketKey(const unsigned char *bytes, std::size_t available, long long recordBytes);
+
+/// Reads the basket record of `recordBytes` bytes at `seek` of `file` into `record` as far as a
+/// reader of its stored blocks needs (inspect, CopiedBaskets): its key and the 9-byte header of
+/// its first compressed block, and the whole record when that block is a Baler block. Returns the
+/// key length; 0 when the record cannot be read, holds no block header, or is stored uncompressed
+/// (its payload is then the object itself).
+std::size_t ReadBasketRecordHead(TFile &file, long long seek, int recordBytes, std::vector<char> &record);
 
 } // namespace Baler::Internal
 

@@ -1,5 +1,6 @@
 #include "CopiedBaskets.h"
 
+#include "BasketKeyCheck.h"
 #include "BasketLayout.h"
 #include "ModelStore.h"
 #include "RootBlockHeader.h"
@@ -11,7 +12,6 @@
 #include "TLeaf.h"
 #include "TTree.h"
 
-#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -43,15 +43,15 @@ Ledger &TheLedger()
    return *ledger;
 }
 
-/// The ids of the models the Baler blocks of one stored basket (its key, then one or more
+/// The ids of the models the Baler blocks of one stored basket record (its key, then one or more
 /// compressed blocks) name.
-void CollectModelIds(const std::vector<char> &stored, Int_t keyLength, std::set<std::string> &ids)
+void CollectModelIds(const std::vector<char> &record, std::size_t keyLength, std::set<std::string> &ids)
 {
-   const auto *bytes = reinterpret_cast<const unsigned char *>(stored.data());
-   std::size_t at = static_cast<std::size_t>(keyLength);
-   while (at + kRootHeaderSize <= stored.size() && IsBalerBlock(bytes + at)) {
+   const auto *bytes = reinterpret_cast<const unsigned char *>(record.data());
+   std::size_t at = keyLength;
+   while (at + kRootHeaderSize <= record.size() && IsBalerBlock(bytes + at)) {
       const std::size_t payload = PayloadSize(bytes + at);
-      if (at + kRootHeaderSize + payload > stored.size())
+      if (at + kRootHeaderSize + payload > record.size())
          return;
       std::string id = baler::codec::BlockModelId(bytes + at + kRootHeaderSize, payload);
       if (!id.empty())
@@ -64,36 +64,20 @@ void CollectModelIds(const std::vector<char> &stored, Int_t keyLength, std::set<
 /// TBasket::WriteBuffer did not write; stops at a basket not written yet, to go on at the next call.
 void ReadCopiedBaskets(TBranch &branch, TFile &file, BranchBaskets &known, std::set<std::string> &ids)
 {
-   // TKey header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen (2)
-   constexpr Int_t kObjLenAt = 6, kKeyLengthAt = 14;
-   constexpr Int_t kHeadRead = 1024; // the key of any but the longest branch names, and a block header
    const Int_t *sizes = branch.GetBasketBytes();
    const Int_t baskets = branch.GetWriteBasket();
-   std::vector<char> stored;
+   std::vector<char> record;
    for (; sizes && known.passed < baskets; ++known.passed) {
-      const Int_t i = known.passed;
-      const Long64_t seek = branch.GetBasketSeek(i);
+      const Long64_t seek = branch.GetBasketSeek(known.passed);
       if (seek <= 0)
          break;
-      if (known.written.erase(seek) || sizes[i] <= kKeyLengthAt + 2)
+      if (known.written.erase(seek))
          continue;
-      // The key and the first block's header first: the whole basket only when it is Baler's.
-      auto read = [&](Int_t length) {
-         stored.resize(static_cast<std::size_t>(std::min(length, sizes[i])));
-         return !file.ReadBuffer(stored.data(), seek, static_cast<Int_t>(stored.size()));
-      };
-      if (!read(kHeadRead))
-         continue;
-      auto byte = [&stored](Int_t at) { return static_cast<unsigned char>(stored[at]); };
-      const Int_t keyLength = byte(kKeyLengthAt) << 8 | byte(kKeyLengthAt + 1);
-      const Int_t objectLength = byte(kObjLenAt) << 24 | byte(kObjLenAt + 1) << 16 | byte(kObjLenAt + 2) << 8 |
-                                 byte(kObjLenAt + 3);
-      const Int_t headerEnd = keyLength + static_cast<Int_t>(kRootHeaderSize);
-      if (objectLength == sizes[i] - keyLength || headerEnd > sizes[i] || // stored raw, or too short for a block (headerEnd > static_cast<Int_t>(stored.size()) && !read(headerEnd)) ||
-          !IsBalerBlock(reinterpret_cast<const unsigned char *>(stored.data()) + keyLength) || !read(sizes[i]))
+      const std::size_t keyLength = ReadBasketRecordHead(file, seek, sizes[known.passed], record);
+      if (keyLength == 0)
          continue;
       try {
-         CollectModelIds(stored, keyLength, ids);
+         CollectModelIds(record, keyLength, ids); // none unless the first block is Baler's
       } catch (const std::exception &) {
          // a damaged block: its reader will say so, with the branch and entries
       }

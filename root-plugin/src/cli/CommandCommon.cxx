@@ -2,7 +2,9 @@
 
 #include "Baler/Baler.h"
 #include "BasketCodec.h"
+#include "BasketKeyCheck.h"
 #include "BasketLayout.h"
+#include "RootBlockHeader.h"
 
 #include "TBranch.h"
 #include "TBranchElement.h"
@@ -63,46 +65,25 @@ std::string RootAlgorithmOfTag(const unsigned char *tag)
 
 StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
 {
-   // TKey header: Nbytes (4), Version (2), ObjLen (4), Datime (4), KeyLen (2); then the key's
-   // names, whose length KeyLen counts, and the data. A compressed block opens with a 2-byte tag.
-   constexpr Int_t kObjLenAt = 6, kKeyLengthAt = 14, kTagSize = 2;
-   constexpr Int_t kHeadRead = 1024; // covers the key of any branch name but the longest
    const Int_t baskets = branch.GetWriteBasket();
    const Int_t *sizes = branch.GetBasketBytes();
    StoredBaskets stored;
-   std::vector<char> key;
+   std::vector<char> record;
    for (Int_t n = 0; sizes && n < std::min(baskets, kBasketsDescribed); ++n) {
       const Int_t i = baskets <= kBasketsDescribed ? n : static_cast<Int_t>(Long64_t(n) * baskets / kBasketsDescribed);
-      const Long64_t seek = branch.GetBasketSeek(i);
-      if (seek <= 0 || sizes[i] <= kKeyLengthAt + kTagSize)
+      const std::size_t keyLength = Internal::ReadBasketRecordHead(file, branch.GetBasketSeek(i), sizes[i], record);
+      if (keyLength == 0)
          continue;
-      key.resize(std::min(sizes[i], kHeadRead));
-      if (file.ReadBuffer(key.data(), seek, static_cast<Int_t>(key.size())))
-         continue;
-      auto byte = [&key](Int_t at) { return static_cast<unsigned char>(key[at]); };
-      const Int_t keyLength = byte(kKeyLengthAt) << 8 | byte(kKeyLengthAt + 1);
-      const Int_t objectLength = byte(kObjLenAt) << 24 | byte(kObjLenAt + 1) << 16 | byte(kObjLenAt + 2) << 8 |
-                                 byte(kObjLenAt + 3);
-      if (keyLength + kTagSize > sizes[i] || objectLength == sizes[i] - keyLength) // stored uncompressed
-         continue;
-      if (keyLength + kTagSize > static_cast<Int_t>(key.size())) {
-         key.resize(keyLength + kTagSize);
-         if (file.ReadBuffer(key.data(), seek, static_cast<Int_t>(key.size())))
-            continue;
-      }
-      if (byte(keyLength) != 'B' || byte(keyLength + 1) != 'A') {
-         const std::string algorithm = RootAlgorithmOfTag(reinterpret_cast<const unsigned char *>(&key[keyLength]));
+      const auto *block = reinterpret_cast<const unsigned char *>(record.data()) + keyLength;
+      if (!Internal::IsBalerBlock(block)) {
+         const std::string algorithm = RootAlgorithmOfTag(block);
          if (!algorithm.empty())
             stored.root.insert(algorithm);
          continue;
       }
-      key.resize(sizes[i]);
-      if (file.ReadBuffer(key.data(), seek, sizes[i]))
-         continue;
       std::string held;
       try {
-         held = Internal::DescribeBalerBlock(reinterpret_cast<const unsigned char *>(key.data()) + keyLength,
-                                             sizes[i] - keyLength);
+         held = Internal::DescribeBalerBlock(block, record.size() - keyLength);
       } catch (const std::exception &e) {
          held = std::string("damaged block (") + e.what() + ")";
       }
