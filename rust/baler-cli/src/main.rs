@@ -231,6 +231,17 @@ impl Bars {
     }
 }
 
+/// Runs `work` with a progress bar on stderr (when attached to a terminal), cleared when it ends.
+fn with_progress<T>(work: impl FnOnce(plugin::Progress) -> T) -> T {
+    let mut bars = Bars::new();
+    let result = {
+        let mut progress = |what: &str, done: i64, total: i64| bars.update(what, done, total);
+        work(&mut progress)
+    };
+    bars.finish();
+    result
+}
+
 fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
@@ -299,12 +310,7 @@ fn compress(args: CompressArgs) -> Result<(), Stop> {
 }
 
 fn compress_and_report(plugin: &Plugin, input: &Path, output: &Path, selection: &Selection, threads: &Threads, json: bool) -> Result<(), Stop> {
-    let mut bars = Bars::new();
-    let result = {
-        let mut progress = |what: &str, done: i64, total: i64| bars.update(what, done, total);
-        plugin.compress(input, output, selection, threads, Some(&mut progress))
-    };
-    bars.finish();
+    let result = with_progress(|progress| plugin.compress(input, output, selection, threads, Some(progress)));
     let compressed = result?;
     for warning in &compressed.warnings {
         warn(warning);
@@ -361,12 +367,7 @@ fn file_size_line(before: u64, after: u64) -> String {
 fn export(args: ExportArgs) -> Result<(), Stop> {
     require_input(&args.input)?;
     let plugin = Plugin::load()?;
-    let mut bars = Bars::new();
-    let result = {
-        let mut progress = |what: &str, done: i64, total: i64| bars.update(what, done, total);
-        plugin.export(&args.input, &args.output, args.setting, &Threads(args.threads), Some(&mut progress))
-    };
-    bars.finish();
+    let result = with_progress(|progress| plugin.export(&args.input, &args.output, args.setting, &Threads(args.threads), Some(progress)));
     let rows = result?;
     let (before, after) = (file_size(&args.input), file_size(&args.output));
     if args.json {
@@ -409,13 +410,7 @@ fn compress_default_sample(selection: &Selection, threads: &Threads, json: bool)
 }
 
 fn generate_with_progress(plugin: &Plugin, output: &Path, sample: Sample, events: i64, seed: u64) -> Result<(), String> {
-    let mut bars = Bars::new();
-    let result = {
-        let mut progress = |what: &str, done: i64, total: i64| bars.update(what, done, total);
-        plugin.generate(output, sample.name(), events, seed, Some(&mut progress))
-    };
-    bars.finish();
-    result
+    with_progress(|progress| plugin.generate(output, sample.name(), events, seed, Some(progress)))
 }
 
 fn inspect(args: InspectArgs) -> Result<(), Stop> {
