@@ -34,6 +34,24 @@ def test_an_exported_file_reads_without_the_plugin_to_the_decoded_values(baler, 
     assert not [row for row in inspected if row["codec"].startswith("baler")], inspected
 
 
+def test_an_exported_file_still_says_which_spec_its_values_came_through(baler, hzz_bits10, shared_data, tmp_path):
+    """The exported baskets are ZSTD's, but their values are bits:10's: with only the setting to go
+    by, `baler eval` against the original held every float branch to ZSTD's exactness and called
+    its bound broken. A note in the tree's UserInfo (a TNamed: plain ROOT reads it) keeps the spec
+    for `baler inspect` and `baler eval`, and a second export keeps it too."""
+    exported, again = tmp_path / "exported.root", tmp_path / "again.root"
+    run_baler(baler, "export", hzz_bits10[0], exported)
+    run_baler(baler, "export", exported, again)
+    for path in (exported, again):
+        inspected = json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]
+        codec = {row["branch"]: row["codec"] for row in inspected}
+        assert codec["Muon_Px"] == "zstd 5, from baler bits:10" and codec["NMuon"] == "zlib 1", codec
+    proc = run_baler(baler, "eval", shared_data / "uproot-HZZ.root", again, "--out", tmp_path / "report")
+    verdicts = {line.split()[0]: line.rsplit("  ", 1)[-1].strip() for line in proc.stdout.splitlines()
+                if line.startswith(("Muon_Px ", "NMuon "))}
+    assert verdicts == {"Muon_Px": "within bound", "NMuon": "exact"}, proc.stdout
+
+
 def test_an_exported_ae_file_keeps_the_values_and_drops_the_model(baler, trained, tmp_path):
     _, model, model_id = trained
     ae, exported = tmp_path / "ae.root", tmp_path / "exported.root"

@@ -11,6 +11,8 @@ _BALER_SPEC = re.compile(r"^baler (lossless|bits:(\d+)|rel:(\S+)|abs:(\S+))$")
 # `baler inspect` names an ae: branch by its bound and its model's id: the residual holds the bound on
 # every value whatever the model predicted, so the bound alone is the promise.
 _AE_SPEC = re.compile(r"^baler ae:(bits:\d+|rel:[^:\s]+|abs:[^:\s]+):\S+$")
+# `baler export` decodes Baler blocks into a ROOT algorithm's baskets: their values are the spec's.
+_EXPORTED = re.compile(r"^.*, from (baler .+)$")
 # ROOT's own algorithms are lossless: values must come back bit for bit.
 _ROOT_LOSSLESS = re.compile(r"^(zlib|lzma|lz4|zstd|old|uncompressed|none)\b", re.IGNORECASE)
 
@@ -18,7 +20,11 @@ _ROOT_LOSSLESS = re.compile(r"^(zlib|lzma|lz4|zstd|old|uncompressed|none)\b", re
 def guarantee(codec):
     """(abs_bound, rel_bound) promised by a codec description, (0, 0) for exact, None if unknown.
 
-    A branch whose baskets differ (`baler abs:1 | ae:abs:1:ID`) is held to the loosest of them."""
+    A branch whose baskets differ (`baler abs:1 | ae:abs:1:ID`) is held to the loosest of them, and
+    one exported from Baler blocks (`zstd 5, from baler bits:10`) to the spec they held."""
+    exported = _EXPORTED.match(codec.strip())
+    if exported:
+        return guarantee(exported.group(1))
     if " | " in codec and codec.startswith("baler "):
         parts = [guarantee("baler " + part) for part in codec[len("baler "):].split(" | ")]
         if None in parts:

@@ -81,28 +81,11 @@ StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
             stored.root.insert(algorithm);
          continue;
       }
-      std::string held;
-      try {
-         held = Internal::DescribeBalerBlock(block, record.size() - keyLength);
-      } catch (const std::exception &e) {
-         held = std::string("damaged block (") + e.what() + ")";
-      }
-      if (held == "none")
-         continue;
-      // One float kind is the usual case: "f32 bits:10" reads as "bits:10".
-      if (held.find(", ") == std::string::npos && (held.rfind("f32 ", 0) == 0 || held.rfind("f64 ", 0) == 0))
-         held = held.substr(4);
-      stored.baler.insert(held);
+      const std::string held = DescribeHeldValues(block, record.size() - keyLength);
+      if (!held.empty())
+         stored.baler.insert(held);
    }
    return stored;
-}
-
-std::string Joined(const std::set<std::string> &parts)
-{
-   std::string joined;
-   for (const auto &part : parts)
-      joined += (joined.empty() ? "" : " | ") + part;
-   return joined;
 }
 
 /// The classes ROOT warned, during this call, that it has no dictionary for. The commands work on
@@ -266,6 +249,30 @@ void Walk(TBranch &branch, std::vector<TBranch *> &out)
 
 } // namespace
 
+std::string DescribeHeldValues(const unsigned char *block, std::size_t size)
+{
+   std::string held;
+   try {
+      held = Internal::DescribeBalerBlock(block, size);
+   } catch (const std::exception &e) {
+      return std::string("damaged block (") + e.what() + ")";
+   }
+   if (held == "none")
+      return "";
+   // One float kind is the usual case: "f32 bits:10" reads as "bits:10".
+   if (held.find(", ") == std::string::npos && (held.rfind("f32 ", 0) == 0 || held.rfind("f64 ", 0) == 0))
+      held = held.substr(4);
+   return held;
+}
+
+std::string Joined(const std::set<std::string> &parts)
+{
+   std::string joined;
+   for (const auto &part : parts)
+      joined += (joined.empty() ? "" : " | ") + part;
+   return joined;
+}
+
 RootMessages::RootMessages()
    : fPreviousHandler(reinterpret_cast<void *>(SetErrorHandler(CollectingHandler))),
      fPreviousIgnoreLevel(gErrorIgnoreLevel)
@@ -416,18 +423,23 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file)
    if (!stored.baler.empty())
       return "baler " + Joined(stored.baler);
    const int settings = branch.GetCompressionSettings();
+   const auto note = [&tree, &branch](const char *prefix) -> const char * {
+      TObject *found = tree.GetUserInfo() ? tree.GetUserInfo()->FindObject((prefix + std::string(branch.GetName())).c_str())
+                                          : nullptr;
+      return found ? found->GetTitle() : nullptr;
+   };
    if (branch.GetCompressionAlgorithm() == kAlgorithm) {
-      if (tree.GetUserInfo())
-         if (auto *note = tree.GetUserInfo()->FindObject((std::string(kCodecNotePrefix) + branch.GetName()).c_str()))
-            return std::string("baler ") + note->GetTitle();
+      if (const char *spec = note(kCodecNotePrefix))
+         return std::string("baler ") + spec;
       return DescribeSettings(settings);
    }
    // A tree copied fast (TTree::CloneTree(-1, "fast"), hadd without -O) keeps its baskets as they
    // were stored, under the compression setting of the file it was copied into.
    const bool settingNamesThem = settings % 100 != 0 && stored.root == std::set<std::string>{AlgorithmName(settings / 100)};
-   if (!stored.root.empty() && !settingNamesThem)
-      return Joined(stored.root);
-   return DescribeSettings(settings);
+   const std::string described = !stored.root.empty() && !settingNamesThem ? Joined(stored.root) : DescribeSettings(settings);
+   if (const char *exported = note(kExportNotePrefix))
+      return described + ", from baler " + exported;
+   return described;
 }
 
 void PresetRootStartup()

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -108,10 +109,24 @@ std::string DescribeSettings(int settings);
 /// with a codec its compression setting does not name (SetCodec), titled with the spec.
 constexpr const char *kCodecNotePrefix = "baler.codec:";
 
+/// Prefix of the notes in a tree's UserInfo that `baler export` leaves, one TNamed per branch whose
+/// Baler blocks it decoded, titled with what they held ("bits:10"): the exported values are
+/// those of that spec, which `baler inspect` and `baler eval` still say.
+constexpr const char *kExportNotePrefix = "baler.exported:";
+
+/// What a Baler block (`size` bytes from its first) says it holds, as `baler inspect` names it:
+/// "bits:10", "ae:bits:7:<model id>", "f32 bits:10, f64 lossless", "damaged block (...)"; "" for
+/// a block that holds no float.
+std::string DescribeHeldValues(const unsigned char *block, std::size_t size);
+
+/// The parts, in order, joined by " | " (a branch whose baskets hold different specs).
+std::string Joined(const std::set<std::string> &parts);
+
 /// How `branch` of `tree` is stored in `file`, as `baler inspect` says it, right whoever wrote
 /// the file: what its stored Baler blocks say they hold; else, for a Baler branch, the spec noted
 /// in the tree's UserInfo; else its compression setting, or the ROOT algorithms its baskets were
-/// compressed with where the setting does not name them (a tree copied fast into another file).
+/// compressed with where the setting does not name them (a tree copied fast into another file),
+/// followed by ", from baler SPEC" for a branch `baler export` decoded from Baler blocks.
 std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file);
 
 /// Shell-style glob match (fnmatch).

@@ -182,14 +182,24 @@ std::size_t ZipDecodedForExport(TBasket &decoded, int settings, std::vector<unsi
    return objectSize;
 }
 
-/// `baler export`: drops the notes `baler compress` leaves in a tree's UserInfo (kCodecNotePrefix).
-void ForgetCodecNotes(TTree &tree)
+/// `baler export`: drops the notes `baler compress` leaves in a tree's UserInfo (kCodecNotePrefix),
+/// and notes for each branch whose Baler blocks it decoded what they held (kExportNotePrefix),
+/// in place of an earlier export's note.
+void NoteExportedValues(TTree &tree, const std::vector<TBranch *> &branches, const std::vector<std::set<std::string>> &held)
 {
    TList *notes = tree.GetUserInfo();
    std::vector<TObject *> gone;
    for (TObject *note : *notes)
       if (std::string(note->GetName()).rfind(kCodecNotePrefix, 0) == 0)
          gone.push_back(note);
+   for (std::size_t i = 0; i < branches.size(); ++i) {
+      if (held[i].empty())
+         continue;
+      const std::string name = kExportNotePrefix + std::string(branches[i]->GetName());
+      if (TObject *earlier = notes->FindObject(name.c_str()))
+         gone.push_back(earlier);
+      notes->Add(new TNamed(name.c_str(), Joined(held[i]).c_str()));
+   }
    for (TObject *note : gone)
       delete notes->Remove(note);
 }
@@ -643,6 +653,7 @@ struct Rewriter {
          storedSettings[i] = inBranches[i]->GetCompressionSettings();
       std::vector<bool> recoded(outBranches.size(), false); ///< a basket took the branch's spec
       std::vector<bool> modelCoded(outBranches.size(), false); ///< a basket took Baler blocks through the model
+      std::vector<std::set<std::string>> exportedHeld(outBranches.size()); ///< what the Baler blocks `baler export` decodes held
       bool anyBalerBlock = false;                             ///< the file needs the plugin to be read
 
       const Long64_t entries = tree.GetEntries();
@@ -777,6 +788,13 @@ struct Rewriter {
                      slot.storedContext.push_back(found->second);
                   }
                const bool exported = exportSettings && slot.key.HoldsBalerBlock();
+               if (exported) {
+                  const std::string held = DescribeHeldValues(
+                     reinterpret_cast<const unsigned char *>(slot.key.GetBufferRef()->Buffer() + slot.key.GetKeylen()),
+                     slot.key.GetNbytes() - slot.key.GetKeylen());
+                  if (!held.empty())
+                     exportedHeld[stored.branch].insert(held);
+               }
                if (specs[stored.branch] || exported) {
                   slot.decoded = BranchAccess::TakeBasket(from, stored.index);
                   if (!slot.decoded)
@@ -871,7 +889,7 @@ struct Rewriter {
       // A selected branch none of whose baskets took the spec's values says what it holds: the input's.
       // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
       if (exportSettings)
-         ForgetCodecNotes(*copy);
+         NoteExportedValues(*copy, outBranches, exportedHeld);
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &branch = *outBranches[i];
          const int before = inBranches[i]->GetCompressionSettings();
