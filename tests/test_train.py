@@ -93,7 +93,7 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
     else:
         np.savez(npz, data=correlated_rows(10, 2), names=np.array([f"x{i}" for i in range(6)]))
     args, message = {
-        "no branch": ([root, "--branches", "NoSuchBranch*"], "NoSuchBranch*"),
+        "no branch": ([root, "--branches", "NoSuchBranch*"], "no branch matches 'NoSuchBranch*' in its trees (MetaData, "),
         "bad bound": ([root, "--branches", COV, "--bound", "lossless"], "error bound"),
         "mixed inputs": ([root, npz, "--branches", "*"], "mix .npz and ROOT"),
         "npz without names": ([npz, "--branches", "*"], "no array `names`"),

@@ -39,10 +39,12 @@ def pick_tree(f, path, tree_name, glob):
         if not isinstance(tree, uproot.TTree):
             fail(f"{path}: '{tree_name}' is a {type(tree).__name__}, not a TTree")
         return tree
-    names = [n for n, t in f.items(filter_classname="TTree", cycle=False) if leaf_branches(t, glob)]
-    if len(names) != 1:
-        found = ", ".join(names) if names else "none"
-        fail(f"{path}: branches matching '{glob}' are in {len(names)} trees ({found}); name one with --tree")
+    trees = f.items(filter_classname="TTree", cycle=False)
+    names = [n for n, t in trees if leaf_branches(t, glob)]
+    if not names:
+        fail(f"{path}: no branch matches '{glob}' in its trees ({', '.join(n for n, _ in trees) or 'none'})")
+    if len(names) > 1:
+        fail(f"{path}: branches matching '{glob}' are in {len(names)} trees ({', '.join(names)}); name one with --tree")
     return f[names[0]]
 
 
