@@ -404,3 +404,10 @@ def test_a_file_with_an_rntuple_is_refused_not_half_copied(baler, shared_data, t
                      out, check=False)
     assert proc.returncode != 0 and "is an RNTuple" in proc.stderr, proc.stdout + proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_inspect_names_an_rntuple_it_does_not_describe(baler, shared_data):
+    """It said only "no TTree in this file", as for a file that holds no data at all."""
+    proc = run_baler(baler, "inspect", shared_data / "Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root")
+    assert "no TTree in this file" in proc.stdout, proc.stdout
+    assert "'Events' is an RNTuple (ROOT::RNTuple): baler describes TTrees only" in proc.stderr, proc.stderr

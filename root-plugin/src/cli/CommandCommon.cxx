@@ -367,6 +367,11 @@ std::vector<TBranch *> AllBranches(TTree &tree)
    return out;
 }
 
+bool IsRNTupleClass(const char *className)
+{
+   return std::string(className).find("RNTuple") != std::string::npos;
+}
+
 bool HoldsData(TBranch &branch)
 {
    return branch.GetListOfBranches()->GetEntriesFast() == 0 || branch.GetZipBytes() > 0;

@@ -92,6 +92,10 @@ void WriteError(char *error, std::size_t errorSize, const std::string &message);
 /// Every branch of `tree`, depth first (parents before their sub-branches).
 std::vector<TBranch *> AllBranches(TTree &tree);
 
+/// Whether a key's class is an RNTuple's anchor (ROOT::RNTuple, or ROOT::Experimental::RNTuple in
+/// files of ROOT 6.30 to 6.32), which the commands that walk TTrees cannot describe or copy.
+bool IsRNTupleClass(const char *className);
+
 /// True when a branch holds data of its own (a leaf branch, or any branch with baskets).
 bool HoldsData(TBranch &branch);
 

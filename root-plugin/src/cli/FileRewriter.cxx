@@ -498,7 +498,7 @@ struct Rewriter {
          TClass *cls = TClass::GetClass(key->GetClassName(), /*load=*/false, /*silent=*/true);
          // An RNTuple's anchor refers to its pages by file offset: copying the anchor alone would
          // write a file that has the name and none of the data. Refuse rather than lose it.
-         if (std::string(key->GetClassName()).find("RNTuple") != std::string::npos)
+         if (IsRNTupleClass(key->GetClassName()))
             throw Failure("object '" + path + "' is an RNTuple (" + key->GetClassName() +
                           "): baler compress rewrites TTrees and cannot copy an RNTuple's pages");
          if (cls && cls->InheritsFrom(TDirectory::Class())) {

@@ -4,6 +4,7 @@
 #include "TBranch.h"
 #include "TClass.h"
 #include "TDirectory.h"
+#include "TError.h"
 #include "TFile.h"
 #include "TKey.h"
 #include "TTree.h"
@@ -24,6 +25,10 @@ void InspectDirectory(TDirectory &dir, TFile &file, const std::string &prefix, B
       TKey *key = dir.GetKey(listed->GetName());
       const std::string name = key->GetName();
       const std::string path = prefix.empty() ? name : prefix + "/" + name;
+      if (IsRNTupleClass(key->GetClassName())) {
+         Warning("baler", "'%s' is an RNTuple (%s): baler describes TTrees only", path.c_str(), key->GetClassName());
+         continue;
+      }
       TClass *cls = TClass::GetClass(key->GetClassName());
       if (!cls)
          continue;
