@@ -190,6 +190,17 @@ def test_bad_arguments_give_one_line_error(baler, hzz_eval, shared_data, tmp_pat
     assert len(errors) == 1 and errors[0].startswith("baler: error: ") and message in errors[0], proc.stderr
 
 
+def test_an_out_that_is_a_file_is_one_line_before_any_work(baler, hzz_eval, shared_data, tmp_path):
+    """It was a Python traceback (FileExistsError), after the whole evaluation had run."""
+    kept = tmp_path / "notes.txt"
+    kept.write_text("the user's file")
+    proc = run_baler(baler, "eval", shared_data / "uproot-HZZ.root", hzz_eval[2], "--out", kept, check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode != 0 and len(errors) == 1, proc.stderr
+    assert errors[0] == f"baler: error: --out {kept}: cannot make the report's folder there (File exists)", proc.stderr
+    assert kept.read_text() == "the user's file" and proc.stdout == "", proc.stdout
+
+
 @pytest.mark.parametrize("type_name, numbers, floats", [
     ("Float_t", True, True), ("Float_t[]", True, True), ("Float_t[64]", True, True), ("Double32_t", True, True),
     ("vector<float>", True, True), ("ROOT::VecOps::RVec<float>", True, True), ("vector<vector<float> >", True, True),

@@ -56,6 +56,11 @@ def run(args):
             raise EvalError(f"cannot read input file '{path}': " + ("not a file" if path.exists() else "no such file"))
     if args.original.resolve() == args.compressed.resolve():
         raise EvalError("ORIGINAL.root and COMPRESSED.root are the same file")
+    # Before the work, not after it: the report's folder must be one this run can write into.
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise EvalError(f"--out {args.out}: cannot make the report's folder there ({error.strerror})") from None
     # Imported only now: matplotlib alone takes a second, so `--help` and bad arguments answer at once.
     from .evaluate import evaluate
     from .model_rung import Rung, is_model_spec, write_model_rung
@@ -91,7 +96,6 @@ def run(args):
     original_label = f"original ({_dominant_codec(original_rows)})"
     all_budgets = [b for result in results for b in budgets(result.tree, original_label, ladders[result.tree])]
 
-    args.out.mkdir(parents=True, exist_ok=True)
     figures = {}
     # Plots are for float values that changed: the table says all about exact or integer ones.
     to_plot = [(result.tree, c) for result in results for c in result.branches
