@@ -84,10 +84,12 @@ def test_npz_training_is_reproducible_for_a_seed(baler, tmp_path):
     assert models[0] != models[2], "another seed gave the same model"
 
 
-@pytest.mark.parametrize("case", ["no branch", "bad bound", "mixed inputs", "npz without names", "missing file"])
+@pytest.mark.parametrize("case", ["no branch", "bad bound", "mixed inputs", "npz without names", "missing file",
+                                  "not a ROOT file", "latent wider than a row", "no epoch"])
 def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, case):
     root = shared_data / "atlas" / "uproot-issue-123b.root"
-    npz = tmp_path / "rows.npz"
+    npz, text_file = tmp_path / "rows.npz", tmp_path / "notes.root"
+    text_file.write_text("not a ROOT file\n")
     if case == "npz without names":
         np.savez(npz, data=correlated_rows(10, 2))
     else:
@@ -98,6 +100,12 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
         "mixed inputs": ([root, npz, "--branches", "*"], "mix .npz and ROOT"),
         "npz without names": ([npz, "--branches", "*"], "no array `names`"),
         "missing file": ([tmp_path / "nowhere.root", "--branches", "*"], "no such file"),
+        # uproot's message spans lines, and only its last ("for file path ...)") reached the user
+        "not a ROOT file": ([text_file, "--branches", "*"], "cannot open as a ROOT file (expected Chunk"),
+        # it trained, then could not store the model ("weight magnitude ... is not storable")
+        "latent wider than a row": ([npz, "--branches", "*", "--latent", "7"], "--latent 7: the latent of rows of 6"),
+        # it said "training diverged (the validation loss is not finite)"
+        "no epoch": ([npz, "--branches", "*", "--epochs", "0"], "--epochs 0: training needs at least one pass"),
     }[case]
     out = tmp_path / "never.balm"
     proc = run_baler(baler, "train", *args, "--out", out, check=False)
@@ -105,3 +113,16 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("case", ["a folder", "a missing folder"])
+def test_an_out_that_cannot_be_written_stops_before_training(baler, tmp_path, case):
+    """It was found only when the trained model was written, after the training's minutes."""
+    npz = tmp_path / "rows.npz"
+    np.savez(npz, data=correlated_rows(10, 2), names=np.array([f"x{i}" for i in range(6)]))
+    out, message = {"a folder": (tmp_path, "is a folder; give the model's file name"),
+                    "a missing folder": (tmp_path / "nowhere" / "m.balm", "No such file or directory")}[case]
+    proc = run_baler(baler, "train", npz, "--branches", "*", "--out", out, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode != 0 and len(lines) == 1 and f"--out {out}: " in lines[0] and message in lines[0], proc.stderr
+    assert proc.stdout == "", proc.stdout  # nothing loaded, nothing trained

@@ -112,6 +112,10 @@ fn run(args: &Args) -> Result<(), String> {
     if !(args.validation > 0.0 && args.validation < 1.0) {
         return Err(format!("--validation {}: must be between 0 and 1", args.validation));
     }
+    if args.epochs == Some(0) {
+        return Err("--epochs 0: training needs at least one pass over the rows".into());
+    }
+    check_out(&args.out)?;
     let device = device(args.device)?;
     tch::set_num_threads(args.threads.max(1) as i32);
     tch::set_num_interop_threads(1);
@@ -121,6 +125,9 @@ fn run(args: &Args) -> Result<(), String> {
         return train_object_model(args, &bound, &data);
     }
     let k = data.k;
+    if let Some(latent) = args.latent.filter(|&l| l == 0 || l > k) {
+        return Err(format!("--latent {latent}: the latent of rows of {k} values has 1 to {k} numbers"));
+    }
     if data.is_f32 {
         if let Bound::Bits(n) = bound {
             if n >= 23 {
@@ -253,10 +260,27 @@ fn print_member_costs(what: &str, bound: &str, costs: &[MemberCost]) {
 }
 
 /// Writes under a temporary name and renames, so a failed run never leaves half a model.
+/// The folder a model at `path` is written into.
+fn folder_of(path: &std::path::Path) -> &std::path::Path {
+    path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."))
+}
+
+/// Before any training: `--out` names a file this run can write, in a folder that exists (a
+/// temporary file is made there and removed), so that minutes of training are not lost to it.
+fn check_out(path: &std::path::Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(format!("--out {}: is a folder; give the model's file name", path.display()));
+    }
+    tempfile::NamedTempFile::new_in(folder_of(path)).map(drop).map_err(|e| {
+        // the system's words, without the name of the temporary file
+        let cause = e.raw_os_error().map_or(e, std::io::Error::from_raw_os_error);
+        format!("--out {}: cannot write in {} ({cause})", path.display(), folder_of(path).display())
+    })
+}
+
 fn write_model(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(folder_of(path)).map_err(fail)?;
     std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
     // a model is shared like any data file (the temporary file was created private)
     std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(fail)?;

@@ -15,7 +15,8 @@ import numpy as np
 
 
 def fail(message):
-    sys.stderr.write(message + "\n")
+    # one line: baler-train reports the last line (uproot's messages span several)
+    sys.stderr.write(" ".join(message.split()) + "\n")
     sys.exit(2)
 
 
@@ -42,7 +43,9 @@ def pick_tree(f, path, tree_name, glob):
     trees = f.items(filter_classname="TTree", cycle=False)
     names = [n for n, t in trees if leaf_branches(t, glob)]
     if not names:
-        fail(f"{path}: no branch matches '{glob}' in its trees ({', '.join(n for n, _ in trees) or 'none'})")
+        rntuples = [n for n, c in f.classnames(cycle=False).items() if "RNTuple" in c]
+        held = f"; it holds RNTuple {', '.join(rntuples)}, which baler train does not read" if rntuples else ""
+        fail(f"{path}: no branch matches '{glob}' in its trees ({', '.join(n for n, _ in trees) or 'none'}){held}")
     if len(names) > 1:
         fail(f"{path}: branches matching '{glob}' are in {len(names)} trees ({', '.join(names)}); name one with --tree")
     return f[names[0]]
