@@ -2,6 +2,7 @@
 
 Each lossy selection is checked with compare_trees.C under a bits:N spec, which defines exactly
 which values must change: a rule that is ignored, or a basket stored raw, fails the test."""
+import json
 import shutil
 
 import pytest
@@ -189,6 +190,19 @@ def test_policy_rule_that_matches_nothing_leaves_the_others_working(small_refere
     result.assert_exact_set_changed("d")
     assert result.branches["x"].changed == 0
     assert "Error" not in output, output
+
+
+def test_bits_above_a_floats_mantissa_keep_the_floats_and_round_the_doubles(baler, small_reference, tmp_path):
+    """One rule for float and double branches, `bits:30`: each basket of x/F was refused by the
+    codec ("cannot compress basket with bits:30"), an error per basket, and stored uncompressed."""
+    out = tmp_path / "small.root"
+    output = run_macro("small_tree", out, "Events", SMALL_ENTRIES, env=preload_env("Events/*=bits:30"))
+    assert "Error" not in output, output
+    result = compare_trees(small_reference, out, "Events", "d=bits:30")
+    result.assert_exact_set_changed("d")
+    assert result.branches["x"].changed == 0 and result.branches["x"].bad == 0, result.output
+    codec = {row["branch"]: row for row in json.loads(run_baler(baler, "inspect", out, "--json").stdout)["branches"]}
+    assert codec["x"]["codec"] == "baler lossless" and codec["x"]["compressed"] < codec["x"]["uncompressed"], codec["x"]
 
 
 def test_policy_rule_that_matches_nothing_is_reported(tmp_path):

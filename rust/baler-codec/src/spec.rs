@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 /// The grammar shown in every spec error message.
 pub const GRAMMAR: &str = "lossless | bits:N | rel:E | abs:E | ae:BOUND:MODEL \
-(N integer 1..=52 (float32: 1..=23), E a number such as 1e-3 or 2^-11, rel: 0 < E < 1, abs: E > 0, \
+(N integer 1..=52; float32 values keep every bit from 23 on), E a number such as 1e-3 or 2^-11, rel: 0 < E < 1, abs: E > 0, \
 BOUND one of bits:N, rel:E, abs:E; MODEL a .balm path or a model id)";
 
 /// How float values are stored. See `docs/format.md` and INTERFACE.md for guarantees.
@@ -82,7 +82,7 @@ fn parse_bound(whole: &str, kind: &str, value: &str) -> Result<Bound, SpecError>
                 Err(_) => return err(whole, format!("bits \"{value}\" is not an integer")),
             };
             if !(1..=52).contains(&n) {
-                return err(whole, format!("bits {n} out of range: N must satisfy 1 <= N <= 52 (float32: <= 23)"));
+                return err(whole, format!("bits {n} out of range: N must satisfy 1 <= N <= 52"));
             }
             Ok(Bound::Bits(n as u8))
         }

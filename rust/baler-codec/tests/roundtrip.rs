@@ -71,14 +71,17 @@ fn bits_is_round_to_nearest() {
     }
 }
 
-/// bits:N above the type's mantissa is rejected for f32 with a message, but allowed for f64.
+/// bits:N above float32's 23 mantissa bits keeps float32 values bit for bit (rounding to N bits
+/// changes nothing) and rounds float64 values to N bits. It was an encode error, so a basket that
+/// held floats under `bits:30` (one policy for float and double branches) was stored raw.
 #[test]
-fn bits_too_large_for_f32() {
-    let src = be32(&[1.0, 2.0]);
-    let mut out = Vec::new();
-    let e = encode_block(&src, &[Segment::new(SegmentKind::F32, 8)], &Spec::Bits(30), &mut out).unwrap_err();
-    assert!(e.to_string().contains("bits:30") && e.to_string().contains("float32"), "{e}");
-    check_f64(&[1.0, 2.0], &Spec::Bits(30));
+fn bits_above_the_float32_mantissa_keep_every_float32_bit() {
+    let floats = [1.0f32, 1.0 + f32::EPSILON, -3.3e-39, f32::MAX, 0.1];
+    let src = be32(&floats);
+    assert_eq!(round_trip(&src, &[Segment::new(SegmentKind::F32, src.len() as u32)], &Spec::Bits(30)), src);
+    let doubles = [1.0, 1.0 + f64::EPSILON, 0.1];
+    let rounded = check_f64(&doubles, &Spec::Bits(30));
+    assert_ne!(rounded[1], doubles[1], "float64 values are rounded to 30 bits");
 }
 
 /// ae: without its model is an encode error naming the model (tests/ae.rs covers the codec).

@@ -101,14 +101,16 @@ pub(crate) fn choose<T: Flt>(spec: &Spec) -> Result<Choice<T>, CodecError> {
         Spec::Lossless => Choice::Lossless,
         Spec::Bits(n) => {
             let n = n as u32;
-            if n == 0 || n > T::MBITS {
+            if n == 0 || n > f64::MBITS {
                 return Err(CodecError::InvalidArgument(format!(
                     "bits:{n} is not valid for {} data: N must satisfy 1 <= N <= {}",
                     T::NAME,
-                    T::MBITS
+                    f64::MBITS
                 )));
             }
-            if n == T::MBITS {
+            // N at or above the type's mantissa rounds nothing: one spec over float and double
+            // branches (`bits:30`) keeps every bit of the floats and rounds the doubles.
+            if n >= T::MBITS {
                 Choice::Lossless
             } else {
                 Choice::Bits(Bits::new(n))
