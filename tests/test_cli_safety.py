@@ -5,10 +5,11 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-from conftest import baler, compare_trees, run_baler, run_macro  # noqa: F401 (baler: a fixture)
+from conftest import baler, baler_settings, compare_trees, preload_env, run_baler, run_command, run_macro  # noqa: F401 (baler: a fixture)
 from test_cli import sample, table_rows  # noqa: F401 (sample: a fixture)
 
 
@@ -411,3 +412,27 @@ def test_inspect_names_an_rntuple_it_does_not_describe(baler, shared_data):
     proc = run_baler(baler, "inspect", shared_data / "Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root")
     assert "no TTree in this file" in proc.stdout, proc.stdout
     assert "'Events' is an RNTuple (ROOT::RNTuple): baler describes TTrees only" in proc.stderr, proc.stderr
+
+
+WRITE_UNDER_BALER_SETTINGS = """
+import sys, array, ROOT
+f = ROOT.TFile(sys.argv[1], "RECREATE")
+f.SetCompressionSettings(int(sys.argv[2]))
+t = ROOT.TTree("t", "one branch of each kind")
+x, n, h, d = array.array("f", [0]), array.array("i", [0]), array.array("f", [0]), array.array("d", [0])
+t.Branch("x", x, "x/F"); t.Branch("n", n, "n/I"); t.Branch("h", h, "h/f"); t.Branch("d32", d, "d32/d")
+for i in range(2000):
+    x[0] = h[0] = d[0] = 1.0 + i / 3.0
+    n[0] = i
+    t.Fill()
+f.Write()
+"""
+
+
+def test_inspect_names_what_a_baler_setting_does_to_each_kind_of_branch(baler, tmp_path):
+    """`Baler::Settings(10)` rounds float and double values; the others (Int_t, and Float16_t and
+    Double32_t, which ROOT packs itself) are stored exactly, but were reported as `baler bits:10`."""
+    path = tmp_path / "kinds.root"
+    run_command([sys.executable, "-c", WRITE_UNDER_BALER_SETTINGS, path, baler_settings(10)], env=preload_env())
+    codec = {row["branch"]: row["codec"] for row in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
+    assert codec == {"x": "baler bits:10", "n": "baler lossless", "h": "baler lossless", "d32": "baler lossless"}, codec

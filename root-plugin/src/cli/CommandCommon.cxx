@@ -436,6 +436,10 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file)
    if (branch.GetCompressionAlgorithm() == kAlgorithm) {
       if (const char *spec = note(kCodecNotePrefix))
          return std::string("baler ") + spec;
+      // A Baler setting rounds float and double values only: any other branch is stored exactly
+      // (Int_t, Bool_t, Float16_t and Double32_t among them), whatever bits:N the setting names.
+      if (!Internal::HasCodableFloatLeaf(branch))
+         return "baler lossless";
       return DescribeSettings(settings);
    }
    // A tree copied fast (TTree::CloneTree(-1, "fast"), hadd without -O) keeps its baskets as they
