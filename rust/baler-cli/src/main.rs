@@ -341,7 +341,7 @@ fn compress_and_report(plugin: &Plugin, input: &Path, output: &Path, selection: 
         let globs = if selection.globs.is_empty() { String::new() } else { format!(" matching {}", selection.globs.join(" ")) };
         what.push(format!("codec {codec} on float branches{globs}"));
     }
-    what.push("lossless elsewhere".to_string());
+    what.push("other baskets copied as stored".to_string());
     emit(&format!(
         "baler compress: {} -> {} ({})\n{}{}",
         input.display(),
