@@ -231,6 +231,19 @@ def test_the_bound_each_codec_promises(codec, bound):
     assert guarantee(codec) == bound
 
 
+def test_an_integer_branch_that_differs_shows_its_errors():
+    """An integer branch of other events said VALUES DIFFER beside error columns of zeros."""
+    import numpy as np
+    from baler_eval.branches import BranchComparison
+    from baler_eval.rootio import BranchInfo
+
+    info = BranchInfo("t", "nJet", "Int_t", 4, 1, 1, "zstd 5")
+    comparison = BranchComparison("t", info, info)
+    comparison.add((np.array([2, 0, 5, 3]), np.ones(4, int)), (np.array([2, 4, 5, 1]), np.ones(4, int)))
+    assert comparison.verdict == "VALUES DIFFER" and comparison.changed == 2
+    assert comparison.max_abs == 4 and comparison.max_rel == np.inf and comparison.residual_mean == 0.5
+
+
 def test_an_ae_branch_is_held_to_its_bound(baler, shared_data, tmp_path):
     """An object model codes Muon_E from the muons' momenta; `baler inspect` names it `ae:bits:10:ID`,
     and the table checks it against bits:10 like every other lossy branch (it said `changed`)."""

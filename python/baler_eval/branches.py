@@ -91,12 +91,25 @@ class BranchComparison:
             return
         if not self.is_float:
             self.changed += int(np.count_nonzero(x != y))
+            # The error columns too: a table of zeros beside "VALUES DIFFER" read as a contradiction.
+            self._add_errors(y.astype(np.float64) - x.astype(np.float64), np.abs(x.astype(np.float64)))
             return
         both_finite = np.isfinite(x) & np.isfinite(y)
         exact = (x == y) | (np.isnan(x) & np.isnan(y))
         self.changed += int(np.count_nonzero(~exact))
         residual = y[both_finite] - x[both_finite]
         magnitude = np.abs(x[both_finite])
+        abs_error, relative = self._add_errors(residual, magnitude)
+        if self.bound is not None:
+            abs_bound, rel_bound = self.bound
+            inside = abs_error <= np.maximum(abs_bound, rel_bound * magnitude)
+            # A non-finite value must come back exactly, under every spec.
+            self.bound_violations += int(np.count_nonzero(~inside)) + int(np.count_nonzero(~exact[~both_finite]))
+        self._fill_histograms(x[both_finite], y[both_finite], residual, relative)
+
+    def _add_errors(self, residual, magnitude):
+        """Adds finite residuals (compressed - original) to the error columns; returns their
+        absolute and relative errors (NaN where the original is 0)."""
         abs_error = np.abs(residual)
         nonzero = magnitude > 0
         relative = np.full(residual.shape, np.nan)
@@ -108,12 +121,7 @@ class BranchComparison:
             self._sum += float(residual.sum())
             self._sum_squares += float(np.square(residual).sum())
             self._finite += residual.size
-        if self.bound is not None:
-            abs_bound, rel_bound = self.bound
-            inside = abs_error <= np.maximum(abs_bound, rel_bound * magnitude)
-            # A non-finite value must come back exactly, under every spec.
-            self.bound_violations += int(np.count_nonzero(~inside)) + int(np.count_nonzero(~exact[~both_finite]))
-        self._fill_histograms(x[both_finite], y[both_finite], residual, relative)
+        return abs_error, relative
 
     def _fill_histograms(self, x, y, residual, relative):
         if self.hist_original is None:
