@@ -436,3 +436,18 @@ def test_inspect_names_what_a_baler_setting_does_to_each_kind_of_branch(baler, t
     run_command([sys.executable, "-c", WRITE_UNDER_BALER_SETTINGS, path, baler_settings(10)], env=preload_env())
     codec = {row["branch"]: row["codec"] for row in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
     assert codec == {"x": "baler bits:10", "n": "baler lossless", "h": "baler lossless", "d32": "baler lossless"}, codec
+
+
+def test_a_policy_rule_can_name_a_trees_folder(baler, tmp_path):
+    """Two trees named Events, one in folder sub: `sub/Events/x=...` reaches that one alone (it
+    matched nothing, read as tree `sub`), `Events/x=...` still reaches both."""
+    source, out, both = tmp_path / "two.root", tmp_path / "sub.root", tmp_path / "both.root"
+    run_macro("small_tree", tmp_path / "top.root", "Events", 1000)
+    run_macro("small_tree", tmp_path / "sub_only.root", "sub/Events", 1000)
+    run_command(["hadd", "-f", source, tmp_path / "top.root", tmp_path / "sub_only.root"])
+    for path, rule in [(out, "sub/Events/x=bits:5"), (both, "Events/x=bits:5")]:
+        proc = run_baler(baler, "compress", source, path, "--policy", rule, "--json")
+        report = json.loads(proc.stdout)
+        assert report["warnings"] == [], report["warnings"]
+        recoded = {row["tree"] for row in report["branches"] if row["branch"] == "x" and row["codec_after"] == "baler bits:5"}
+        assert recoded == ({"Events", "sub/Events"} if path == both else {"sub/Events"}), report["branches"]

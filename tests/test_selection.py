@@ -170,6 +170,19 @@ def test_policy_reaches_a_tree_in_a_subdirectory(tmp_path):
     compare_trees(reference, out, "sub/Events", "x=bits:8").assert_exact_set_changed("x")
 
 
+def test_a_policy_rule_can_name_a_trees_folder(tmp_path):
+    """`sub/Events/x=...` names the tree by its path in the file (it matched nothing: the rule was
+    read as tree `sub`, branch `Events/x`), and one of another folder leaves it alone, reported."""
+    reference, out, other = tmp_path / "sub_ref.root", tmp_path / "sub.root", tmp_path / "other.root"
+    run_macro("small_tree", reference, "sub/Events", SMALL_ENTRIES)
+    output = run_macro("small_tree", out, "sub/Events", SMALL_ENTRIES, env=preload_env("sub/Events/x=bits:8"))
+    assert "matched no branch" not in output, output
+    compare_trees(reference, out, "sub/Events", "x=bits:8").assert_exact_set_changed("x")
+    output = run_macro("small_tree", other, "sub/Events", SMALL_ENTRIES, env=preload_env("dir/Events/x=bits:8"))
+    assert 'rule "dir/Events/x=bits:8" matched no branch' in output, output
+    assert compare_trees(reference, other, "sub/Events").branches["x"].changed == 0
+
+
 def test_a_basket_too_small_to_gain_still_holds_values_rounded_by_its_spec(tmp_path):
     """A handful of values, whose Baler block is not smaller than they are: ROOT stores that basket
     uncompressed, and its values must still be the spec's (bits:8 rounds them), as in a basket

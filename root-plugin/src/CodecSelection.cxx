@@ -4,6 +4,8 @@
 #include "ModelStore.h"
 
 #include "TBranch.h"
+#include "TDirectory.h"
+#include "TFile.h"
 #include "TError.h"
 #include "TROOT.h"
 #include "TVirtualMutex.h"
@@ -109,6 +111,16 @@ void ReportUnmatchedRules()
                       selection.policy[i].text.c_str());
 }
 
+/// "dir/sub/Events" for a tree in folder dir/sub of its file, "Events" for one at the top.
+std::string PathInFile(const TTree &tree)
+{
+   std::string path = tree.GetName();
+   for (const TDirectory *dir = tree.GetDirectory(); dir && dir != dir->GetFile() && dir->GetMotherDir();
+        dir = dir->GetMotherDir())
+      path = std::string(dir->GetName()) + "/" + path;
+   return path;
+}
+
 /// The spec of the first policy rule that matches the branch, or nullptr. Called under a shared lock.
 SpecPtr MatchPolicy(Selection &selection, const TBranch &branch)
 {
@@ -117,9 +129,12 @@ SpecPtr MatchPolicy(Selection &selection, const TBranch &branch)
       return nullptr;
    static std::once_flag reportAtExit;
    std::call_once(reportAtExit, [] { std::atexit(ReportUnmatchedRules); });
+   std::string treePath; // made only for a rule that needs it: this runs for every basket written
    for (std::size_t i = 0; i < selection.policy.size(); ++i) {
       const PolicyRule &rule = selection.policy[i];
-      if (Matches(rule.treeGlob, tree->GetName()) && Matches(rule.branchGlob, branch.GetName())) {
+      if (rule.TreeGlobIsPath() && treePath.empty())
+         treePath = PathInFile(*tree);
+      if (rule.Selects(tree->GetName(), treePath, branch.GetName())) {
          selection.ruleMatched[i].store(true, std::memory_order_relaxed);
          return rule.spec;
       }
@@ -156,8 +171,8 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy)
       start = end + 1;
       if (rule.empty())
          continue;
-      const auto slash = rule.find('/');
       const auto equals = rule.find('=');
+      const auto slash = equals == std::string::npos ? rule.find('/') : rule.rfind('/', equals);
       if (slash == std::string::npos || equals == std::string::npos || slash > equals || slash == 0 ||
           equals == slash + 1)
          throw baler::codec::Error("invalid BALER_POLICY rule \"" + rule + "\": expected TREE/BRANCHGLOB=SPEC; " +
@@ -175,6 +190,11 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy)
       }
    }
    return rules;
+}
+
+bool PolicyRule::Selects(const std::string &treeName, const std::string &treePath, const char *branchName) const
+{
+   return Matches(treeGlob, (TreeGlobIsPath() ? treePath : treeName).c_str()) && Matches(branchGlob, branchName);
 }
 
 void SetPolicy(std::vector<PolicyRule> rules)

@@ -17,16 +17,24 @@ using SpecPtr = std::shared_ptr<const baler::codec::Spec>;
 /// Remembers the codec chosen for a branch by Baler::SetCodec.
 void RegisterBranchCodec(TBranch &branch, SpecPtr spec);
 
-/// One `TREE/BRANCHGLOB=SPEC` rule of a BALER_POLICY.
+/// One `TREE/BRANCHGLOB=SPEC` rule of a BALER_POLICY. TREE is a glob of the tree's name (any
+/// folder), or, where it holds a '/', of its path in the file (`dir/Events`), so that one of two
+/// trees of a name can be chosen.
 struct PolicyRule {
    std::string text; ///< the rule as written, for messages
    std::string treeGlob;
    std::string branchGlob;
    SpecPtr spec;
    std::string specText; ///< spec->ToString(), for code outside libBalerROOT (which hides the codec)
+
+   bool TreeGlobIsPath() const { return treeGlob.find('/') != std::string::npos; }
+   /// Whether the rule selects branch `branchName` of the tree named `treeName` at `treePath` in its
+   /// file (the name alone for a tree at the top).
+   bool Selects(const std::string &treeName, const std::string &treePath, const char *branchName) const;
 };
 
-/// Parses `TREE/BRANCHGLOB=SPEC,...`; throws baler::codec::Error naming the bad rule.
+/// Parses `TREE/BRANCHGLOB=SPEC,...` (the last '/' before '=' ends TREE); throws
+/// baler::codec::Error naming the bad rule.
 std::vector<PolicyRule> ParsePolicy(const std::string &policy);
 
 /// Installs the process's policy (from BALER_POLICY, read once when the plugin loads). A process that

@@ -419,16 +419,17 @@ struct Rewriter {
       return selected;
    }
 
-   /// The codec for a branch of tree `treeName`: its first matching policy rule, else `codec` when
-   /// a glob selects it; nullptr for lossless. Only float and double values are ever coded lossily,
-   /// so only branches holding them take part (and count as a use of a rule or a glob).
-   const CodecChoice *Choose(const std::string &treeName, TBranch &branch)
+   /// The codec for a branch of tree `treeName` at `treePath` in the file: its first matching policy
+   /// rule, else `codec` when a glob selects it; nullptr for lossless. Only float and double values
+   /// are ever coded lossily, so only branches holding them take part (and count as a use of a
+   /// rule or a glob).
+   const CodecChoice *Choose(const std::string &treeName, const std::string &treePath, TBranch &branch)
    {
       if (!Internal::HasCodableFloatLeaf(branch))
          return nullptr;
       const CodecChoice *chosen = nullptr;
       for (auto &p : policy)
-         if (GlobMatch(p.rule.treeGlob, treeName) && GlobMatch(p.rule.branchGlob, branch.GetName())) {
+         if (p.rule.Selects(treeName, treePath, branch.GetName())) {
             p.used = true;
             chosen = &p.choice;
             break;
@@ -609,7 +610,7 @@ struct Rewriter {
          if (std::string(branch.GetName()) != inBranches[i]->GetName())
             throw Failure("tree '" + path + "': the copy has a different branch structure");
          if (recode)
-            chosen[i] = Choose(tree.GetName(), branch);
+            chosen[i] = Choose(tree.GetName(), path, branch);
          // Parents come before their sub-branches, and both setters recurse: each branch ends with its own.
          branch.SetCompressionSettings(chosen[i] ? chosen[i]->settings : inBranches[i]->GetCompressionSettings());
          if (chosen[i] && chosen[i]->viaSetCodec)
