@@ -345,6 +345,14 @@ def test_selection_that_matches_nothing_is_a_warning(baler, sample, tmp_path):
     assert table_rows(proc.stdout)["Events/Jet_pt"][-1] == "bits:10"
 
 
+def test_bits_above_a_floats_mantissa_says_the_floats_stay(baler, shared_data, tmp_path):
+    """`--codec bits:24` on HZZ, whose float branches it cannot round, changed nothing without a word."""
+    proc = run_baler(baler, "compress", shared_data / "uproot-HZZ.root", tmp_path / "out.root", "--codec", "bits:24")
+    warnings = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert warnings == ["baler: warning: bits:24 keeps every bit of a float (it has 23 mantissa bits): 41 float "
+                        "branches kept as stored"], proc.stderr
+
+
 def test_environment_policy_does_not_override_the_command_line(baler, sample, tmp_path):
     """BALER_POLICY in the shell used to win over --codec: `--codec lossless` wrote bits:3 and said lossless."""
     out = tmp_path / "out.root"

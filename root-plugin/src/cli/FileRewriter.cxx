@@ -443,10 +443,16 @@ struct Rewriter {
             chosen = &*codec;
       }
       // bits:N with N > 23 is for doubles: a float has 23 mantissa bits, so it stays exact.
-      if (chosen && chosen->bits > kMaxSettingsBits && IsSinglePrecision(branch))
+      if (chosen && chosen->bits > kMaxSettingsBits && IsSinglePrecision(branch)) {
+         ++floatsKeptExact[chosen->spec];
          return nullptr;
+      }
       return chosen;
    }
+
+   /// Float branches that a bits:N above a float's 23 mantissa bits selected, by spec: their
+   /// baskets stay as stored, which the user is told (they asked for a spec and saw no change).
+   std::map<std::string, std::size_t> floatsKeptExact;
 
    /// The stage in which each branch's baskets are coded in a window: 0, or for an object model's
    /// member, one past the stages of the branches whose decoded values it is coded with
@@ -999,6 +1005,9 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          if (!g.used)
             warn("--branches '" + g.glob + "' selects no float or double branch" +
                  (rewriter.policy.empty() ? "" : " that no --policy rule takes"));
+      for (const auto &[spec, branches] : rewriter.floatsKeptExact)
+         warn(spec + " keeps every bit of a float (it has 23 mantissa bits): " + std::to_string(branches) +
+              " float branch" + (branches == 1 ? "" : "es") + " kept as stored");
       for (const auto &idle : idleModels)
          warn(idle);
    });
