@@ -5,8 +5,8 @@
 
 #include "TBranch.h"
 #include "TDirectory.h"
-#include "TFile.h"
 #include "TError.h"
+#include "TFile.h"
 #include "TROOT.h"
 #include "TVirtualMutex.h"
 #include "TTree.h"
