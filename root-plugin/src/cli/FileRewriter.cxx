@@ -238,7 +238,10 @@ struct BasketSlot {
 /// A basket whose Baler blocks would not be smaller than its stored payload (a few values) still
 /// takes the values those blocks would give, as a basket written through the plugin does: its
 /// rounded object is zipped as the input was (`storedSettings`) where that fits in the room of
-/// `slot.blocks`, else, stored raw, it is rounded in place (`roundedRaw`); otherwise it stays.
+/// `slot.blocks` and is smaller than the object, else, stored raw, it is rounded in place
+/// (`roundedRaw`); otherwise it stays. A payload of the object's length or more is read by ROOT
+/// as the raw object (TBasket::ReadBasketBuffers unzips only a shorter one), so a zipped one of
+/// exactly that length, which fits in the room of a raw-stored basket, was read as floats.
 void RoundWithoutBalerBlocks(BasketSlot &slot, const baler::codec::Spec &spec, const baler::codec::Model *model,
                              int storedSettings)
 {
@@ -248,7 +251,7 @@ void RoundWithoutBalerBlocks(BasketSlot &slot, const baler::codec::Spec &spec, c
    const std::size_t objectSize = slot.decoded->GetObjlen();
    std::vector<unsigned char> zipped(objectSize + objectSize / 8 + 1024);
    const std::size_t size = ZipAsRoot(object, objectSize, storedSettings, zipped.data(), zipped.size());
-   if (size > 0 && size <= slot.blocks.size()) {
+   if (size > 0 && size < objectSize && size <= slot.blocks.size()) {
       std::memcpy(slot.blocks.data(), zipped.data(), size);
       slot.size = size;
    }
@@ -696,6 +699,10 @@ struct Rewriter {
             slot.size = Internal::RecodeBasket(*slot.decoded, slot.layout, *specs[branch], model.get(),
                                                slot.member ? &slot.member->context : nullptr, slot.blocks.data(),
                                                std::max<std::size_t>(slot.blocks.size(), 1) - !mustChange, slot.usedModel);
+            // Blocks of the object's length or more would be read as the raw object (see
+            // RoundWithoutBalerBlocks); only a block that must change may be that large.
+            if (slot.size >= static_cast<std::size_t>(slot.decoded->GetObjlen()))
+               slot.size = 0;
             slot.balerBlocks = slot.size > 0;
             if (!slot.balerBlocks)
                RoundWithoutBalerBlocks(slot, *specs[branch], model.get(), storedSettings[branch]);
