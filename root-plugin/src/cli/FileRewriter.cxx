@@ -902,6 +902,23 @@ struct Rewriter {
 
       // A selected branch none of whose baskets took the spec's values says what it holds: the input's.
       // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
+      // How the input stored each branch, for the table and for export's notes: a branch whose
+      // values a spec rounded without Baler blocks (zipped by ROOT, or kept in the tree's key) is
+      // named by its setting or its codec note, and its exported values are still that spec's.
+      std::vector<std::string> codecsBefore(inBranches.size());
+      for (std::size_t i = 0; i < inBranches.size(); ++i) {
+         codecsBefore[i] = DescribeStoredCodec(*inBranches[i], tree, *inFile);
+         if (!exportSettings || codecsBefore[i].rfind("baler ", 0) != 0)
+            continue;
+         const std::string specs = codecsBefore[i].substr(std::string("baler ").size());
+         for (std::size_t start = 0; start <= specs.size();) {
+            const std::size_t end = std::min(specs.find(" | ", start), specs.size());
+            const std::string spec = specs.substr(start, end - start);
+            if (spec != "lossless" && spec.rfind("damaged", 0) != 0)
+               exportedHeld[i].insert(spec);
+            start = end + 3;
+         }
+      }
       if (exportSettings)
          NoteExportedValues(*copy, outBranches, exportedHeld);
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
@@ -935,9 +952,9 @@ struct Rewriter {
          const std::string type = TypeName(after);
          // A branch none of whose baskets took the spec's values holds the input's, as stored; a
          // branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per value.
-         const std::string codecBefore = DescribeStoredCodec(before, tree, *inFile);
-         const std::string codec = !recoded[i]                   ? codecBefore
-                                   : exportSettings              ? DescribeSettings(*exportSettings)
+         const std::string &codecBefore = codecsBefore[i];
+         const std::string codec = exportSettings                ? DescribeSettings(after.GetCompressionSettings())
+                                   : !recoded[i]                 ? codecBefore
                                    : models[i] && !modelCoded[i] ? "baler " + Internal::AeBound(chosen[i]->spec)
                                                                  : "baler " + chosen[i]->spec;
          BalerBranchRow row{path.c_str(),
