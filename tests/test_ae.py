@@ -83,6 +83,19 @@ def test_a_tree_copied_fast_carries_its_model(trained, tmp_path):
     assert same.plugin_loaded and same.total.bad == 0 and same.total.changed == 0, same.output
 
 
+def test_compress_finds_a_model_named_by_id_in_its_input(baler, trained, tmp_path):
+    """`--codec ae:bits:10:ID` on a file that holds model ID: it said `model ID is neither in the file
+    nor in BALER_MODEL_PATH`, as the specs were read before the input was opened."""
+    _, model, model_id = trained
+    ae, again = tmp_path / "ae.root", tmp_path / "again.root"
+    write_tree(ae, f"ae:bits:10:{model}")
+    env = {k: v for k, v in os.environ.items() if k != "BALER_MODEL_PATH"}
+    run_baler(baler, "compress", ae, again, "--branches", "cov", "--codec", f"ae:bits:10:{model_id}", env=env)
+    assert model_keys(again) == [f"baler_model_{model_id}"]
+    same = compare_trees(ae, again, "t")
+    assert same.total.bad == 0 and same.total.changed == 0, same.output
+
+
 def unused_bytes(path, scratch):
     """Bytes inside the file that no record uses (the free segments below its end, which ROOT reads
     when a file is opened for update: here a copy of it)."""

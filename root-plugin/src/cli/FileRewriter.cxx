@@ -985,6 +985,15 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       if (!inPath || !outPath || !options)
          throw Failure("missing input path, output path or options");
       Rewriter rewriter;
+      // An ae: spec may name its model by id, and a file compressed with it before holds the model:
+      // the input's models are made known before the specs are read (INTERFACE.md: ids are looked
+      // up in the file being read, then in BALER_MODEL_PATH).
+      const auto namesModel = [](const char *spec) { return spec && std::strstr(spec, "ae:"); };
+      if (namesModel(options->codecSpec) || namesModel(options->policy)) {
+         std::unique_ptr<TFile> in(OpenForReading(inPath));
+         if (in && !in->IsZombie())
+            Baler::Internal::LoadModelsOf(*in);
+      }
       if (options->codecSpec) {
          try {
             rewriter.codec = ChooseCodec(Baler::Codec::Parse(options->codecSpec));
