@@ -459,3 +459,30 @@ def test_a_policy_rule_can_name_a_trees_folder(baler, tmp_path):
         assert report["warnings"] == [], report["warnings"]
         recoded = {row["tree"] for row in report["branches"] if row["branch"] == "x" and row["codec_after"] == "baler bits:5"}
         assert recoded == ({"Events", "sub/Events"} if path == both else {"sub/Events"}), report["branches"]
+
+
+def test_a_dataset_run_signalled_alone_stops_its_child(baler, big_sample, tmp_path):
+    """SIGINT to the dataset's own process, not to its group (a terminal's Ctrl-C reaches the group;
+    a scheduler's or a script's kill need not): the process ended, and its child went on and wrote
+    its output, unreported. The child now gets SIGTERM when its parent ends, and removes its
+    temporary file. It is held stopped across the parent's end, so that it cannot finish first."""
+    import signal
+    import time
+    out = tmp_path / "out"
+    proc = subprocess.Popen([str(baler), "compress", str(big_sample), "--out-dir", str(out), "--jobs", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while not (out.is_dir() and any(p.name.startswith(".big.root.baler-") for p in out.iterdir())):
+        assert proc.poll() is None and time.monotonic() < deadline, "no temporary file appeared"
+        time.sleep(0.002)
+    child = int(next(c for c in pathlib.Path(f"/proc/{proc.pid}/task").glob("*/children") if c.read_text().split())
+                .read_text().split()[0])
+    os.kill(child, signal.SIGSTOP)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    os.kill(child, signal.SIGCONT)
+    deadline = time.monotonic() + 30
+    while pathlib.Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert list(out.iterdir()) == [], list(out.iterdir())

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -249,7 +249,19 @@ fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &Progress
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(task) = tasks.get(i) else { break };
-                let outcome = Command::new(&executable)
+                let mut command = Command::new(&executable);
+                // A signal that ends this process alone (not its group, as a terminal's Ctrl-C
+                // does) left the child running on, unreported: the child is told to stop too, and
+                // removes its temporary file as on any SIGTERM. The thread that starts a child
+                // waits for it, so the signal comes only when this process ends.
+                // SAFETY: prctl is async-signal-safe, as code between fork and exec must be.
+                unsafe {
+                    command.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                        Ok(())
+                    });
+                }
+                let outcome = command
                     .arg("compress")
                     .arg(&task.input)
                     .arg(&task.output)
