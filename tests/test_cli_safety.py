@@ -405,13 +405,15 @@ def test_all_blocks_of_a_basket_are_of_one_kind(tmp_path):
         assert np.array_equal(f["t"]["v"].array(library="np")[0], expected)
 
 
-def test_a_file_with_an_rntuple_is_refused_not_half_copied(baler, shared_data, tmp_path):
+@pytest.mark.parametrize("command", ["compress", "export"])
+def test_a_file_with_an_rntuple_is_refused_not_half_copied(baler, shared_data, tmp_path, command):
     """The RNTuple's anchor alone would be copied without its pages (exit 0, a 973-byte file that
-    has lost the data): the command must refuse and write nothing."""
+    has lost the data): the command must refuse, in its own name, and write nothing."""
     out = tmp_path / "out.root"
-    proc = run_baler(baler, "compress", shared_data / "Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root",
+    proc = run_baler(baler, command, shared_data / "Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root",
                      out, check=False)
-    assert proc.returncode != 0 and "is an RNTuple" in proc.stderr, proc.stdout + proc.stderr
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert f"is an RNTuple (ROOT::RNTuple): baler {command} rewrites TTrees" in proc.stderr, proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 

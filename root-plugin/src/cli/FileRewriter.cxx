@@ -509,8 +509,8 @@ struct Rewriter {
          // An RNTuple's anchor refers to its pages by file offset: copying the anchor alone would
          // write a file that has the name and none of the data. Refuse rather than lose it.
          if (IsRNTupleClass(key->GetClassName()))
-            throw Failure("object '" + path + "' is an RNTuple (" + key->GetClassName() +
-                          "): baler compress rewrites TTrees and cannot copy an RNTuple's pages");
+            throw Failure("object '" + path + "' is an RNTuple (" + key->GetClassName() + "): baler " +
+                          (exportSettings ? "export" : "compress") + " rewrites TTrees and cannot copy an RNTuple's pages");
          if (cls && cls->InheritsFrom(TDirectory::Class())) {
             auto *sub = in.GetDirectory(name.c_str());
             TDirectory *target = out.mkdir(name.c_str(), key->GetTitle());
