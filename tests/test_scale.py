@@ -103,11 +103,13 @@ def test_dask_scheduler_at_an_address(baler, dataset, tmp_path):
 def test_globs_are_expanded_and_one_that_matches_nothing_is_reported(baler, dataset, tmp_path):
     out = tmp_path / "out"
     proc = run_baler(baler, "compress", str(dataset / "part[12].root"), str(dataset / "nothing*.root"),
-                     "--out-dir", out, check=False)
+                     str(dataset / "missing.root"), "--out-dir", out, check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     rows = summary(proc.stdout)
     assert rows["part1.root"][-1] == rows["part2.root"][-1] == "ok", proc.stdout
     assert rows["nothing*.root"] == ["-", "-", "-", "FAILED:", "no", "file", "matches"], proc.stdout
+    # a path that is not there has no size ("0" in the bytes-before column, before)
+    assert rows["missing.root"][:4] == ["-", "-", "-", "FAILED:"], proc.stdout
     assert sorted(p.name for p in out.iterdir()) == ["part1.root", "part2.root"]
 
 

@@ -357,7 +357,9 @@ fn report(tasks: &[Task], outcomes: &[Outcome], unmatched: &[String], out_dir: &
                            table::ratio(size, compressed), "ok".to_string()]);
         } else {
             failed += 1;
-            rows.push(vec![task.input.display().to_string(), size.to_string(), "-".to_string(), "-".to_string(),
+            // an input that is not there has no size: "-", not 0
+            let size = if task.input.is_file() { size.to_string() } else { "-".to_string() };
+            rows.push(vec![task.input.display().to_string(), size, "-".to_string(), "-".to_string(),
                            format!("FAILED: {}", outcome.error())]);
         }
     }
