@@ -183,8 +183,8 @@ std::size_t ZipDecodedForExport(TBasket &decoded, int settings, std::vector<unsi
 }
 
 /// `baler export`: drops the notes `baler compress` leaves in a tree's UserInfo (kCodecNotePrefix),
-/// and notes for each branch whose Baler blocks it decoded what they held (kExportNotePrefix),
-/// in place of an earlier export's note.
+/// and notes for each branch the specs its values came through (`held`: kExportNotePrefix), in
+/// place of an earlier export's note.
 void NoteExportedValues(TTree &tree, const std::vector<TBranch *> &branches, const std::vector<std::set<std::string>> &held)
 {
    TList *notes = tree.GetUserInfo();
@@ -900,8 +900,6 @@ struct Rewriter {
       if (onProgress)
          onProgress(path.c_str(), entries, entries, user);
 
-      // A selected branch none of whose baskets took the spec's values says what it holds: the input's.
-      // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
       // How the input stored each branch, for the table and for export's notes: a branch whose
       // values a spec rounded without Baler blocks (zipped by ROOT, or kept in the tree's key) is
       // named by its setting or its codec note, and its exported values are still that spec's.
@@ -921,6 +919,8 @@ struct Rewriter {
       }
       if (exportSettings)
          NoteExportedValues(*copy, outBranches, exportedHeld);
+      // A selected branch none of whose baskets took the spec's values says what it holds: the input's.
+      // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &branch = *outBranches[i];
          const int before = inBranches[i]->GetCompressionSettings();
