@@ -11,7 +11,7 @@ _BALER_SPEC = re.compile(r"^baler (lossless|bits:(\d+)|rel:(\S+)|abs:(\S+))$")
 # `baler inspect` names an ae: branch by its bound and its model's id: the residual holds the bound on
 # every value whatever the model predicted, so the bound alone is the promise.
 _AE_SPEC = re.compile(r"^baler ae:(bits:\d+|rel:[^:\s]+|abs:[^:\s]+):\S+$")
-# `baler export` decodes Baler blocks into a ROOT algorithm's baskets: their values are the spec's.
+# `baler export` stores a Baler spec's values in a ROOT algorithm's baskets: they are still the spec's.
 _EXPORTED = re.compile(r"^.*, from (baler .+)$")
 # ROOT's own algorithms are lossless: values must come back bit for bit.
 _ROOT_LOSSLESS = re.compile(r"^(zlib|lzma|lz4|zstd|old|uncompressed|none)\b", re.IGNORECASE)

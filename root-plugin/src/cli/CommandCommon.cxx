@@ -26,6 +26,7 @@
 #include <fnmatch.h>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -265,12 +266,26 @@ std::string DescribeHeldValues(const unsigned char *block, std::size_t size)
    return held;
 }
 
+/// Between the parts of a Joined text.
+constexpr std::string_view kPartSeparator = " | ";
+
 std::string Joined(const std::set<std::string> &parts)
 {
    std::string joined;
    for (const auto &part : parts)
-      joined += (joined.empty() ? "" : " | ") + part;
+      joined += (joined.empty() ? "" : std::string(kPartSeparator)) + part;
    return joined;
+}
+
+std::set<std::string> JoinedParts(const std::string &joined)
+{
+   std::set<std::string> parts;
+   for (std::size_t start = 0; start <= joined.size();) {
+      const std::size_t end = std::min(joined.find(kPartSeparator, start), joined.size());
+      parts.insert(joined.substr(start, end - start));
+      start = end + kPartSeparator.size();
+   }
+   return parts;
 }
 
 RootMessages::RootMessages()

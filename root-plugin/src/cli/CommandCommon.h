@@ -114,8 +114,8 @@ std::string DescribeSettings(int settings);
 constexpr const char *kCodecNotePrefix = "baler.codec:";
 
 /// Prefix of the notes in a tree's UserInfo that `baler export` leaves, one TNamed per branch whose
-/// Baler blocks it decoded, titled with what they held ("bits:10"): the exported values are
-/// those of that spec, which `baler inspect` and `baler eval` still say.
+/// values a Baler spec gave (its decoded blocks, or the input's description of the branch), titled
+/// with the spec ("bits:10"), which `baler inspect` and `baler eval` still say.
 constexpr const char *kExportNotePrefix = "baler.exported:";
 
 /// What a Baler block (`size` bytes from its first) says it holds, as `baler inspect` names it:
@@ -126,11 +126,14 @@ std::string DescribeHeldValues(const unsigned char *block, std::size_t size);
 /// The parts, in order, joined by " | " (a branch whose baskets hold different specs).
 std::string Joined(const std::set<std::string> &parts);
 
+/// The parts of a Joined text.
+std::set<std::string> JoinedParts(const std::string &joined);
+
 /// How `branch` of `tree` is stored in `file`, as `baler inspect` says it, right whoever wrote
 /// the file: what its stored Baler blocks say they hold; else, for a Baler branch, the spec noted
 /// in the tree's UserInfo; else its compression setting, or the ROOT algorithms its baskets were
 /// compressed with where the setting does not name them (a tree copied fast into another file),
-/// followed by ", from baler SPEC" for a branch `baler export` decoded from Baler blocks.
+/// followed by ", from baler SPEC" for a branch whose values `baler export` took from a Baler spec.
 std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file);
 
 /// Shell-style glob match (fnmatch).

@@ -908,14 +908,9 @@ struct Rewriter {
          codecsBefore[i] = DescribeStoredCodec(*inBranches[i], tree, *inFile);
          if (!exportSettings || codecsBefore[i].rfind("baler ", 0) != 0)
             continue;
-         const std::string specs = codecsBefore[i].substr(std::string("baler ").size());
-         for (std::size_t start = 0; start <= specs.size();) {
-            const std::size_t end = std::min(specs.find(" | ", start), specs.size());
-            const std::string spec = specs.substr(start, end - start);
+         for (const std::string &spec : JoinedParts(codecsBefore[i].substr(std::string("baler ").size())))
             if (spec != "lossless" && spec.rfind("damaged", 0) != 0)
                exportedHeld[i].insert(spec);
-            start = end + 3;
-         }
       }
       if (exportSettings)
          NoteExportedValues(*copy, outBranches, exportedHeld);
