@@ -259,7 +259,6 @@ fn print_member_costs(what: &str, bound: &str, costs: &[MemberCost]) {
     );
 }
 
-/// Writes under a temporary name and renames, so a failed run never leaves half a model.
 /// The folder a model at `path` is written into.
 fn folder_of(path: &std::path::Path) -> &std::path::Path {
     path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."))
@@ -278,6 +277,7 @@ fn check_out(path: &std::path::Path) -> Result<(), String> {
     })
 }
 
+/// Writes under a temporary name and renames, so a failed run never leaves half a model.
 fn write_model(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let mut tmp = tempfile::NamedTempFile::new_in(folder_of(path)).map_err(fail)?;
