@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 
+import cramjam
 import pytest
 import uproot
 
@@ -316,6 +317,93 @@ def test_compress_of_a_truncated_file_is_one_clear_error(baler, hzz_bits10, tmp_
         assert proc.returncode == 1 and len(errors) == 1 and "There was a crash" not in proc.stderr, proc.stderr
         assert re.search(rf"cannot open '{copy}' as a ROOT file \(ROOT: .*is truncated at \d+ bytes", errors[0]), errors
         assert not out.exists()
+
+
+# --- A basket that `baler compress` wrote wrong from 2d08535 to faf6b22: its payload exactly as long
+# as its object, so that every reader takes it for the uncompressed object, yet that object zipped.
+
+def zipped_as_long_as_the_object(baler, folder):
+    """4 generated events (seed 1) at bits:10, as `baler compress` wrote them before faf6b22: ROOT
+    stores some float baskets uncompressed (ZSTD does not shrink their few values); their values were
+    rounded and zipped again at the input's ZSTD level 5, and where the zipped bytes with ROOT's 9-byte
+    header came to exactly the object's length they were kept in its room. Made from today's output,
+    whose uncompressed baskets hold the same rounded objects, zipped by libzstd at level 5 (cramjam)
+    behind ROOT's header. Returns the intact file, the damaged one and the damaged branch."""
+    source, intact = folder / "few.root", folder / "few10.root"
+    run_baler(baler, "generate", source, "--events", 4, "--seed", 1)
+    run_baler(baler, "compress", source, intact, "--codec", "bits:10")
+    data = bytearray(intact.read_bytes())
+    for branch in uproot.open(intact)["Events"].values():
+        seek = int(branch.member("fBasketSeek")[0])
+        nbytes = int.from_bytes(data[seek:seek + 4], "big")
+        objlen = int.from_bytes(data[seek + 6:seek + 10], "big")
+        keylen = int.from_bytes(data[seek + 14:seek + 16], "big")
+        if "float" not in branch.typename or nbytes - keylen != objlen:
+            continue
+        zipped = bytes(cramjam.zstd.compress(bytes(data[seek + keylen:seek + nbytes]), level=5))
+        if len(zipped) + 9 == objlen:
+            data[seek + keylen:seek + nbytes] = (b"ZS\x01" + len(zipped).to_bytes(3, "little") +
+                                                 objlen.to_bytes(3, "little") + zipped)
+            damaged = folder / "zipped_as_long.root"
+            damaged.write_bytes(bytes(data))
+            return intact, damaged, branch.name
+    raise AssertionError("no uncompressed float basket whose zipped object is exactly as long")
+
+
+ZIPPED_AS_LONG = (r"its payload is as long as its object, so it would be read as the uncompressed object, but it is a "
+                  r"zstd block of that object: `baler compress` wrote such baskets from 2026-12-02 to 2026-12-04 "
+                  r"\(before commit faf6b22\), and ROOT and uproot read their values wrong")
+
+# Per entry, the damaged branch's values (or "failed") and, read on its own, another float branch's.
+ENTRIES_OF_TWO_BRANCHES = """
+import sys, ROOT
+f = ROOT.TFile.Open(sys.argv[1])
+t = f.Get("Events")
+other = t.GetBranch("MET_pt")
+for i in range(t.GetEntries()):
+    damaged = "failed" if t.GetBranch(sys.argv[2]).GetEntry(i) < 0 else list(getattr(t, sys.argv[2]))
+    print(i, damaged, other.GetEntry(i) > 0 and t.MET_pt, sep=" | ")
+"""
+
+
+def test_a_zipped_basket_as_long_as_its_object_reads_as_failed_everywhere(baler, tmp_path):
+    """Read as the object, such a basket gave wrong values with no error (Jet_phi 1.5e+16 where the
+    input had 1.2; uproot sometimes 'negative dimensions'). Now PyROOT reads its entries as failed
+    with an error that says what the basket is, uproot raises the same, `baler compress` stops with it
+    and writes nothing, and `baler inspect` names the branch's damaged basket; other branches read as
+    from the intact file."""
+    intact, damaged, branch = zipped_as_long_as_the_object(baler, tmp_path)
+    rows = [run_command([sys.executable, "-c", ENTRIES_OF_TWO_BRANCHES, path, branch]) for path in (intact, damaged)]
+    good, bad = ([line.split(" | ") for line in row.stdout.splitlines() if line[:1].isdigit()] for row in rows)
+    assert len(good) == len(bad) == 4 and all(g[1] != "failed" for g in good), rows[0].stdout
+    assert [b[1] for b in bad] == ["failed"] * 4, rows[1].stdout
+    assert [b[2] for b in bad] == [g[2] for g in good]
+    error = next(line for line in rows[1].stderr.splitlines() if "<Baler>" in line)
+    assert f"branch {branch}" in error and re.search(ZIPPED_AS_LONG, error), error
+
+    proc = run_command([sys.executable, "-c", f"""
+import sys, uproot, baler_root
+tree = uproot.open(sys.argv[1])["Events"]
+print("other", tree["MET_pt"].array().tolist())
+try:
+    print("read", tree["{branch}"].array().tolist())
+except baler_root.BalerDecodeError as error:
+    print("raised", error)
+""", damaged])
+    raised = next(line for line in proc.stdout.splitlines() if line.startswith(("raised", "read")))
+    assert raised.startswith(f"raised cannot decode a Baler block in branch '{branch}' of tree 'Events', basket 0"), raised
+    assert re.search(ZIPPED_AS_LONG, raised), raised
+    assert f"other {uproot.open(intact)['Events/MET_pt'].array().tolist()}" in proc.stdout, proc.stdout
+
+    out = tmp_path / "out.root"
+    proc = run_baler(baler, "compress", damaged, out, check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
+    assert proc.returncode == 1 and len(errors) == 1 and "There was a crash" not in proc.stderr, proc.stderr
+    assert f"branch {branch}" in errors[0] and re.search(ZIPPED_AS_LONG, errors[0]), errors[0]
+    assert not out.exists()
+
+    listed = {line.split()[0]: line for line in run_baler(baler, "inspect", damaged).stdout.splitlines() if line.strip()}
+    assert "damaged basket (its payload is as long as its object" in listed[f"Events/{branch}"], listed
 
 
 # --- ae: models: the fixture specs.root (tests/test_fixtures.py) holds its model under

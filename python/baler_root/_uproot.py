@@ -16,6 +16,7 @@ import bisect
 import inspect
 import os
 import pathlib
+import struct
 import threading
 
 import numpy
@@ -32,10 +33,14 @@ _HEADER_SIZE = 9
 _BALER_MAGIC = b"BA"
 _BALER_METHOD = 1
 # The block magics uproot's own decompress handles (uproot/compression.py).
-_ROOT_MAGICS = (b"ZL", b"XZ", b"L4", b"ZS", b"CS")
+_ROOT_ALGORITHMS = {b"ZL": "zlib", b"XZ": "lzma", b"L4": "lz4", b"ZS": "zstd", b"CS": "old"}
+_ROOT_MAGICS = tuple(_ROOT_ALGORITHMS)
 
 # Baler::kAlgorithm (root-plugin/include/Baler/Baler.h): fCompress = 42 * 100 + level.
 _BALER_ALGORITHM = 42
+
+# The start of a TKey: fNbytes, fVersion, fObjlen, fDatime, fKeylen, fCycle (big-endian).
+_KEY_HEAD = struct.Struct(">ihiIhh")
 
 _DECOMPRESS_PARAMETERS = ["chunk", "cursor", "context", "compressed_bytes", "uncompressed_bytes", "block_info"]
 _READ_MEMBERS_PARAMETERS = ["self", "chunk", "cursor", "context", "file"]
@@ -534,9 +539,32 @@ def _describe_basket(basket, context):
     return where
 
 
+def _zipped_block_stored_as_object(chunk, cursor, context):
+    """Why the basket record at ``cursor`` cannot be read as stored, when its payload is exactly as
+    long as its object (uproot then takes it for the uncompressed object) yet is one compressed
+    block of that object: `baler compress` wrote such baskets before commit faf6b22
+    (root-plugin/src/BasketKeyCheck.h, ZippedBlockStoredAsObject). None for any other record."""
+    start = cursor.index
+    nbytes, _, objlen, _, keylen, _ = cursor.copy().fields(chunk, _KEY_HEAD, context)
+    if nbytes - keylen != objlen or objlen < _HEADER_SIZE:
+        return None
+    magic, _, payload_size, decoded_size = _block_header(
+        chunk.get(start + keylen, start + keylen + _HEADER_SIZE, cursor, context))
+    if magic not in (*_ROOT_MAGICS, _BALER_MAGIC) or payload_size + _HEADER_SIZE != objlen or decoded_size != objlen:
+        return None
+    algorithm = "Baler" if magic == _BALER_MAGIC else _ROOT_ALGORITHMS[magic]
+    return (f"its payload is as long as its object, so it would be read as the uncompressed object, but it is a "
+            f"{algorithm} block of that object: `baler compress` wrote such baskets from 2026-12-02 to 2026-12-04 "
+            "(before commit faf6b22), and ROOT and uproot read their values wrong; compress the original file again")
+
+
 def _read_basket_members(self, chunk, cursor, context, file):
     """``Model_TBasket.read_members`` that names the basket in a BalerDecodeError (and tells the
-    model lookup which file is being read)."""
+    model lookup which file is being read), and refuses a basket whose payload every reader would
+    take for its object although it is compressed (see _zipped_block_stored_as_object)."""
+    damage = _zipped_block_stored_as_object(chunk, cursor, context)
+    if damage:
+        raise BalerDecodeError(damage, file.file_path, _describe_basket(self, context))
     outer = getattr(_reading, "file", None)
     outer_basket = getattr(_reading, "basket", None)
     _reading.file = file

@@ -140,7 +140,28 @@ std::string CheckBasketKey(const unsigned char *bytes, std::size_t available, lo
    if (last < keyLength || static_cast<long long>(last) > static_cast<long long>(keyLength) + objectLength)
       return "its end of data " + std::to_string(last) + " lies outside the basket's " +
              std::to_string(static_cast<long long>(keyLength) + objectLength) + " bytes";
-   return {};
+   return ZippedBlockStoredAsObject(bytes, available, recordBytes);
+}
+
+std::string ZippedBlockStoredAsObject(const unsigned char *bytes, std::size_t available, long long recordBytes)
+{
+   if (available < kFixedKeyHeader)
+      return {};
+   KeyReader header(bytes, kFixedKeyHeader);
+   header.Skip(6);
+   const std::size_t objectLength = header.Unsigned(4);
+   header.Skip(4);
+   const std::size_t keyLength = header.Unsigned(2);
+   if (static_cast<long long>(keyLength + objectLength) != recordBytes || available < keyLength + kRootHeaderSize)
+      return {};
+   const unsigned char *block = bytes + keyLength;
+   const char *algorithm = IsBalerBlock(block) ? "Baler" : RootAlgorithmOfTag(block);
+   if (!algorithm || PayloadSize(block) + kRootHeaderSize != objectLength || DecodedSize(block) != objectLength)
+      return {};
+   return std::string("its payload is as long as its object, so it would be read as the uncompressed object, but it is "
+                      "a ") + algorithm + " block of that object: `baler compress` wrote such baskets from 2026-12-02 to "
+                      "2026-12-04 (before commit faf6b22), and ROOT and uproot read their values wrong; compress the "
+                      "original file again";
 }
 
 } // namespace Baler::Internal

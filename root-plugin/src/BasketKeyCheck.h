@@ -26,9 +26,22 @@ std::size_t BasketKeyLength(const unsigned char *bytes, std::size_t available);
 /// Empty when the first `available` bytes of a basket record of `recordBytes` bytes (what the
 /// branch says the basket occupies on disk) hold a basket key header that ROOT can parse within
 /// its own length: class name, name and title inside the key, the basket's fields after them, and
-/// its end of data (fLast) inside the decompressed basket. Otherwise what is wrong, for an error
-/// message. `available` must cover the key (min(recordBytes, BasketKeyLength)).
+/// its end of data (fLast) inside the decompressed basket; and, where `available` covers the first
+/// block header, no compressed block in a payload as long as the object (which every reader takes
+/// for the object itself). Otherwise what is wrong, for an error message. `available` must cover
+/// the key (min(recordBytes, BasketKeyLength)).
 std::string CheckBasketKey(const unsigned char *bytes, std::size_t available, long long recordBytes);
+
+/// A payload as long as its object is the object itself to every reader (TBasket::ReadBasketBuffers
+/// and uproot unzip only a shorter one), so ROOT never writes a compressed block that long. `baler
+/// compress` did, from 2d08535 (2026-12-02) to faf6b22 (2026-12-04): a basket stored uncompressed
+/// had its values rounded and zipped again, and a zipped form of exactly the object's length was
+/// kept. Read as the object, its compressed bytes give wrong values and a garbled entry-offset
+/// table, with no error. Says so, for an error message, when the first `available` bytes of a
+/// basket record of `recordBytes` bytes hold a key and one block header that claims exactly the
+/// object in exactly that room (uncompressed floats begin with such 9 bytes about once in 2^64);
+/// otherwise empty.
+std::string ZippedBlockStoredAsObject(const unsigned char *bytes, std::size_t available, long long recordBytes);
 
 /// Reads the basket record of `recordBytes` bytes at `seek` of `file` into `record` as far as a
 /// reader of its stored blocks needs (inspect, CopiedBaskets): its key and the 9-byte header of

@@ -41,6 +41,17 @@ inline void WriteBalerHeader(unsigned char *header, std::size_t payloadSize, std
    WriteLE24(header + 6, decodedSize);
 }
 
+/// The name of ROOT's algorithm whose tag opens a compressed block (R__zip's header: "zstd" for
+/// "ZS", ...), nullptr for any other two bytes (Baler's "BA" included).
+inline const char *RootAlgorithmOfTag(const unsigned char *tag)
+{
+   static const char *const tags[][2] = {{"ZL", "zlib"}, {"XZ", "lzma"}, {"CS", "old"}, {"L4", "lz4"}, {"ZS", "zstd"}};
+   for (const auto &[bytes, name] : tags)
+      if (tag[0] == bytes[0] && tag[1] == bytes[1])
+         return name;
+   return nullptr;
+}
+
 inline std::size_t PayloadSize(const unsigned char *header)
 {
    return ReadLE24(header + 3);

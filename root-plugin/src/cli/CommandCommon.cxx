@@ -53,17 +53,6 @@ std::string AlgorithmName(int algorithm)
    return algorithm >= 0 && algorithm <= 5 ? names[algorithm] : "algorithm " + std::to_string(algorithm);
 }
 
-/// The algorithm whose tag opens a compressed ROOT block (R__zip's header), "" for none ROOT writes.
-std::string RootAlgorithmOfTag(const unsigned char *tag)
-{
-   static const std::pair<const char *, const char *> tags[] = {
-      {"ZL", "zlib"}, {"XZ", "lzma"}, {"CS", "old"}, {"L4", "lz4"}, {"ZS", "zstd"}};
-   for (const auto &[bytes, name] : tags)
-      if (tag[0] == bytes[0] && tag[1] == bytes[1])
-         return name;
-   return "";
-}
-
 StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
 {
    const Int_t baskets = branch.GetWriteBasket();
@@ -73,12 +62,16 @@ StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
    for (Int_t n = 0; sizes && n < std::min(baskets, kBasketsDescribed); ++n) {
       const Int_t i = baskets <= kBasketsDescribed ? n : static_cast<Int_t>(Long64_t(n) * baskets / kBasketsDescribed);
       const std::size_t keyLength = Internal::ReadBasketRecordHead(file, branch.GetBasketSeek(i), sizes[i], record);
-      if (keyLength == 0)
+      if (keyLength == 0) { // stored uncompressed, or unreadable
+         const std::string damage = Internal::ZippedBlockStoredAsObject(
+            reinterpret_cast<const unsigned char *>(record.data()), record.size(), sizes[i]);
+         if (!damage.empty())
+            stored.baler.insert("damaged basket (" + damage + ")");
          continue;
+      }
       const auto *block = reinterpret_cast<const unsigned char *>(record.data()) + keyLength;
       if (!Internal::IsBalerBlock(block)) {
-         const std::string algorithm = RootAlgorithmOfTag(block);
-         if (!algorithm.empty())
+         if (const char *algorithm = Internal::RootAlgorithmOfTag(block))
             stored.root.insert(algorithm);
          continue;
       }
