@@ -543,6 +543,50 @@ def test_compress_never_keeps_a_member_block_whose_context_changes(baler, compre
     assert same.total.bad == 0 and same.total.changed == 0, same.output
 
 
+def test_a_fast_merge_of_object_files_reads_as_the_per_value_merge(baler, compressed, tmp_path):
+    """hadd -fk (a fast merge) copies every basket as stored, those of the second file moved by the
+    first file's entries. The object members' blocks record the entries they were written for, and
+    the readers took a block at other entries for a damaged one: every collection branch of the
+    second file's entries (carriers whose offsets derive from Px included) failed to read in ROOT,
+    uproot and `baler export`. They now read as the merge of the per-value files does."""
+    merged, reference = tmp_path / "merged.root", tmp_path / "reference.root"
+    for out, source in ((merged, compressed / "objects1.root"), (reference, compressed / "bits10.root")):
+        run_command(["hadd", "-fk", out, source, source])
+    same = compare_trees(reference, merged, "events")
+    assert same.plugin_loaded and same.total.bad == 0 and same.total.changed == 0, same.output
+    assert read_member_alone(merged, "Muon_E") == read_member_alone(reference, "Muon_E")
+    assert read_member_alone(merged, "Jet_Py") == read_member_alone(reference, "Jet_Py")
+    members = [f"{collection}_E" for collection in COLLECTIONS]
+    assert all(same for same, _, _ in uproot_reads(merged, reference, members).values())
+    exported = tmp_path / "exported.root"
+    run_baler(baler, "export", merged, exported)
+    same = compare_trees(reference, exported, "events")
+    assert same.total.bad == 0 and same.total.changed == 0, same.output
+
+
+FAST_SLIM = """
+import sys, ROOT
+source = ROOT.TFile.Open(sys.argv[1])
+tree = source.Get("events")
+tree.SetBranchStatus("Muon_Px", 0)
+out = ROOT.TFile(sys.argv[2], "RECREATE")
+tree.CloneTree(-1, "fast").Write()
+out.Close()
+"""
+
+
+def test_a_fast_copy_without_a_members_context_is_an_error_when_written(compressed, tmp_path):
+    """CloneTree(-1, "fast") after SetBranchStatus("Muon_Px", 0) copies the other muon branches'
+    blocks, which are decoded with Muon_Px's baskets: none of them can be read from the copy. The
+    copy cannot be undone once written, but the writer is told then, branch by branch, with the fix."""
+    slim = tmp_path / "slim.root"
+    proc = run_command([sys.executable, "-c", FAST_SLIM, compressed / "objects1.root", slim])
+    errors = [line for line in (proc.stdout + proc.stderr).splitlines() if line.startswith("Error in <Baler>")]
+    named = {re.search(r"branch (\w+) was copied fast", line).group(1) for line in errors}
+    assert named == {"Muon_Py", "Muon_Pz", "Muon_E", "Muon_Iso"}, errors
+    assert all("which the copy left out" in line and "keep Muon_Px" in line for line in errors), errors
+
+
 def test_compress_with_context_over_many_windows(baler, shared_data, collection_models, tmp_path):
     """10 copies of HZZ's tree (bench/objects_read.C; 570 baskets, at least 9 windows of 64): each
     member's basket meets its carriers' baskets of the same entries in its window or an earlier one,

@@ -160,7 +160,7 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
                 context = [_carrier(name, first, entries, member, file_path) for name in needs["context"]]
                 try:
                     _codec.decode_block(payload, out, model, offsets=offsets, context=context, member=member,
-                                        first_entry=first, entries=entries)
+                                        first_entry=needs["first_entry"], entries=entries)
                 except _codec.BlockError as err:
                     raise type(err)(
                         f"{err} (member {member} of object model {needs['model']}, decoded with the values of "
@@ -262,8 +262,10 @@ def _basket_entries(basket):
 
 def _member_basket(needs, file_path):
     """(branch name, first entry, entries) of the basket being read, checked against what its
-    block records (`needs`): a block that records other entries, or another member, is damaged or
-    was moved into another basket."""
+    block records (`needs`): a block that records another number of entries, or another member, is
+    damaged or was moved into another basket. Its first entry may differ: a fast merge (hadd -fk)
+    moves every basket of a tree by the same number of entries, and the context is found at the
+    basket's own entries (a context that is not the writer's fails the block's checksum)."""
     basket = getattr(_reading, "basket", None)
     if basket is None or basket.basket_num is None:
         raise BalerDecodeError(
@@ -273,7 +275,7 @@ def _member_basket(needs, file_path):
         )
     name = basket.parent.name
     first, entries = _basket_entries(basket)
-    if (needs["member"] is not None and needs["member"] != name) or (needs["first_entry"], needs["entries"]) != (first, entries):
+    if (needs["member"] is not None and needs["member"] != name) or needs["entries"] != entries:
         member = needs["member"] if needs["member"] is not None else "with derived entry offsets"
         raise BalerDecodeError(
             f"the block of member {member}, entries {needs['first_entry']}+{needs['entries']}, is in the basket "
@@ -383,7 +385,7 @@ def _stored_block(source, k, what, chain, file_path):
     if needs is not None:
         _, first, entries = chain[-1]
         if needs["model"] is not None or not needs["offsets_from"] or needs["member"] not in (None, source.name) \
-                or (needs["first_entry"], needs["entries"]) != (first, entries):
+                or needs["entries"] != entries:
             return None  # a member with its own context, or a damaged block: uproot's reading says which
         outer_chain = getattr(_reading, "chain", ())
         _reading.chain = chain

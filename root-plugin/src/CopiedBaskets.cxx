@@ -10,6 +10,7 @@
 #include "TError.h"
 #include "TFile.h"
 #include "TLeaf.h"
+#include "TObjArray.h"
 #include "TTree.h"
 
 #include <map>
@@ -43,9 +44,31 @@ Ledger &TheLedger()
    return *ledger;
 }
 
-/// The ids of the models the Baler blocks of one stored basket record (its key, then one or more
-/// compressed blocks) name.
-void CollectModelIds(const std::vector<char> &record, std::size_t keyLength, std::set<std::string> &ids)
+/// What the Baler blocks of the baskets copied into a file since the last look need from it.
+struct CopiedNeeds {
+   std::set<std::string> modelIds; ///< the models the blocks were coded with
+   /// (branch, branch of the same tree whose baskets its blocks are decoded with) where the copy's
+   /// tree has no such branch: a fast copy of a tree with some branches turned off.
+   std::set<std::pair<std::string, std::string>> missingContext;
+};
+
+/// Whether `branches` or their sub-branches hold one named `name`. (TTree::GetBranch also searches
+/// the tree's leaves, and a tree cloned after SetBranchStatus(name, 0) keeps the leaf of the branch
+/// it left out: GetBranch returned a pointer to the deleted branch.)
+bool HoldsBranch(TObjArray *branches, const std::string &name)
+{
+   if (branches)
+      for (TObject *object : *branches) {
+         auto *branch = static_cast<TBranch *>(object);
+         if (name == branch->GetName() || HoldsBranch(branch->GetListOfBranches(), name))
+            return true;
+      }
+   return false;
+}
+
+/// Notes what the Baler blocks of one stored basket record of `branch` (its key, then one or more
+/// compressed blocks) need: their models, and the branches of an object member's context.
+void CollectNeeds(TBranch &branch, const std::vector<char> &record, std::size_t keyLength, CopiedNeeds &needs)
 {
    const auto *bytes = reinterpret_cast<const unsigned char *>(record.data());
    std::size_t at = keyLength;
@@ -53,16 +76,24 @@ void CollectModelIds(const std::vector<char> &record, std::size_t keyLength, std
       const std::size_t payload = PayloadSize(bytes + at);
       if (at + kRootHeaderSize + payload > record.size())
          return;
-      std::string id = baler::codec::BlockModelId(bytes + at + kRootHeaderSize, payload);
+      const unsigned char *block = bytes + at + kRootHeaderSize;
+      std::string id = baler::codec::BlockModelId(block, payload);
       if (!id.empty())
-         ids.insert(std::move(id));
+         needs.modelIds.insert(std::move(id));
+      const baler::codec::BlockContext context = baler::codec::ReadBlockContext(block, payload);
+      std::vector<std::string> used = context.context;
+      if (!context.offsetsFrom.empty())
+         used.push_back(context.offsetsFrom);
+      for (const auto &name : used)
+         if (!HoldsBranch(branch.GetTree()->GetListOfBranches(), name))
+            needs.missingContext.emplace(branch.GetName(), name);
       at += kRootHeaderSize + payload;
    }
 }
 
 /// Reads back the baskets of `branch` stored in `file` from `known.passed` on that
 /// TBasket::WriteBuffer did not write; stops at a basket not written yet, to go on at the next call.
-void ReadCopiedBaskets(TBranch &branch, TFile &file, BranchBaskets &known, std::set<std::string> &ids)
+void ReadCopiedBaskets(TBranch &branch, TFile &file, BranchBaskets &known, CopiedNeeds &needs)
 {
    const Int_t *sizes = branch.GetBasketBytes();
    const Int_t baskets = branch.GetWriteBasket();
@@ -77,7 +108,7 @@ void ReadCopiedBaskets(TBranch &branch, TFile &file, BranchBaskets &known, std::
       if (keyLength == 0)
          continue;
       try {
-         CollectModelIds(record, keyLength, ids); // none unless the first block is Baler's
+         CollectNeeds(branch, record, keyLength, needs); // none unless the first block is Baler's
       } catch (const std::exception &) {
          // a damaged block: its reader will say so, with the branch and entries
       }
@@ -124,7 +155,7 @@ void CarryModelsOfCopiedBaskets(TFile &file)
       return;
    std::vector<TTree *> trees;
    TreesIn(file, trees);
-   std::set<std::string> ids;
+   CopiedNeeds needs;
    {
       Ledger &ledger = TheLedger();
       std::lock_guard<std::mutex> lock(ledger.mutex);
@@ -133,13 +164,19 @@ void CarryModelsOfCopiedBaskets(TFile &file)
          for (TBranch *branch : FloatBranches(*tree))
             if (branch->GetFile() == &file) {
                inMemory.insert(branch);
-               ReadCopiedBaskets(*branch, file, ledger.branches[{&file, branch}], ids);
+               ReadCopiedBaskets(*branch, file, ledger.branches[{&file, branch}], needs);
             }
       // A branch no longer in memory has been deleted: its records go (its pointer may be reused).
       for (auto it = ledger.branches.lower_bound({&file, nullptr}); it != ledger.branches.end() && it->first.first == &file;)
          it = inMemory.count(it->first.second) ? std::next(it) : ledger.branches.erase(it);
    }
-   for (const auto &id : ids)
+   // The copy is written already; it can only be said, while its writer is there to hear it.
+   for (const auto &[member, context] : needs.missingContext)
+      Error("Baler", "%s: branch %s was copied fast with object-model blocks that are decoded with the values of "
+                     "branch %s, which the copy left out: %s cannot be read from this file; copy the tree without "
+                     "\"fast\", or keep %s",
+            file.GetName(), member.c_str(), context.c_str(), member.c_str(), context.c_str());
+   for (const auto &id : needs.modelIds)
       try {
          NoteModelToCarry(file, FindModelInProcess(id));
       } catch (const std::exception &e) {

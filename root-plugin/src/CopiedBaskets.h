@@ -24,7 +24,8 @@ void NoteBasketWritten(TBranch &branch, Long64_t seekKey);
 /// Reads the Baler blocks of the baskets copied into the trees `file` holds in memory (those
 /// TBasket::WriteBuffer did not write) since the last call, and notes the models they name for WritePendingModels (found among the models this
 /// process knows, in the other open files, or in BALER_MODEL_PATH). A model found nowhere is
-/// named in a warning.
+/// named in a warning. An object member's blocks copied into a tree that lacks a branch they are
+/// decoded with (a fast copy after SetBranchStatus(name, 0)) cannot be read: that is an error.
 void CarryModelsOfCopiedBaskets(TFile &file);
 
 } // namespace Baler::Internal

@@ -216,7 +216,7 @@ ContextValues FetchCarrier(TFile &file, TTree &tree, const std::string &name, Lo
    if (needs.needed) {
       // a carrier's block needs at most the entry offsets of its model's first carrier
       if (!mayDerive || !needs.modelId.empty() || needs.offsetsFrom.empty() || needs.offsetsFrom == name ||
-          needs.firstEntry != static_cast<std::uint64_t>(first) || needs.entries != static_cast<std::uint64_t>(entries))
+          needs.entries != static_cast<std::uint64_t>(entries))
          throw Error(what + ": its block needs " +
                      (needs.modelId.empty() ? "the entry offsets of " + needs.offsetsFrom + " for entries " +
                                                  std::to_string(needs.firstEntry) + "+" + std::to_string(needs.entries)
@@ -372,12 +372,16 @@ FetchedContext FetchContext(TBasket *reading, Long64_t seek, const baler::codec:
       throw Error("the basket at " + std::to_string(seek) + " is not among branch " + branch->GetName() + "'s");
    const Long64_t first = branch->GetBasketEntry()[index];
    const Long64_t entries = BasketEndEntry(*branch, index) - first;
-   // (a block that only derives its entry offsets names no member)
-   if ((!needs.member.empty() && needs.member != branch->GetName()) || needs.firstEntry != static_cast<std::uint64_t>(first) ||
-       needs.entries != static_cast<std::uint64_t>(entries))
-      throw Error("block of member " + needs.member + ", entries " + std::to_string(needs.firstEntry) + "+" +
-                  std::to_string(needs.entries) + ", in the basket of branch " + branch->GetName() + ", entries " +
-                  std::to_string(first) + "+" + std::to_string(entries));
+   // A block records the entries it was written for, but a fast merge (hadd -fk, TChain::Merge with
+   // "fast") moves every basket of a tree by the same number of entries: the context is found at
+   // the reading basket's own entries, and only the member and the number of entries must match.
+   // (A context that is not the writer's fails the block's checksum.) A block that only derives its
+   // entry offsets names no member.
+   if ((!needs.member.empty() && needs.member != branch->GetName()) || needs.entries != static_cast<std::uint64_t>(entries))
+      throw Error("block of member " + (needs.member.empty() ? std::string("with derived entry offsets") : needs.member) +
+                  ", entries " + std::to_string(needs.firstEntry) + "+" + std::to_string(needs.entries) +
+                  ", in the basket of branch " + branch->GetName() + ", entries " + std::to_string(first) + "+" +
+                  std::to_string(entries));
    TTree &tree = *branch->GetTree();
    FetchedContext context;
    // the offsets source first: the context baskets that derive their offsets find it cached
