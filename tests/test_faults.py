@@ -469,6 +469,25 @@ def model_fault(request, tmp_path_factory):
     return fault, path, causes, env
 
 
+def test_a_fifo_named_like_a_model_in_baler_model_path_is_passed_over(tmp_path):
+    """A FIFO named *.balm in a BALER_MODEL_PATH folder: opening it waits for a writer, and every
+    reader that scanned the folder hung (ROOT, uproot, the command). Only regular files are read now:
+    specs.root without its model reads through the .balm file beside the FIFO."""
+    path = tmp_path / "specs.root"
+    shutil.copyfile(SPECS, path)
+    name = model_key(path)
+    with uproot.open(path) as f:
+        (tmp_path / "models").mkdir()
+        (tmp_path / "models" / "z.balm").write_bytes(base64.b64decode(str(f[name])))
+    rewrite_model(path, None)
+    os.mkfifo(tmp_path / "models" / "a.balm")
+    env = {**os.environ, "BALER_MODEL_PATH": str(tmp_path / "models")}
+    root = run_command([sys.executable, "-c", MODEL_ENTRIES, path], env=env, timeout=120).stdout
+    assert "failed 0 others 400" in root, root
+    read = "import sys, uproot, baler_root; print(len(uproot.open(sys.argv[1])['t']['cov'].array()))"
+    assert run_command([sys.executable, "-c", read, path], env=env, timeout=120).stdout.split() == ["400"]
+
+
 def test_missing_or_damaged_model_through_pyroot(model_fault):
     _, path, causes, env = model_fault
     proc = run_command([sys.executable, "-c", MODEL_ENTRIES, path], env=env, check=False)

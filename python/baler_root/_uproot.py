@@ -498,6 +498,8 @@ def _model(model_id, file_path):
     unreadable = []
     for folder in folders:
         for path in sorted(pathlib.Path(folder).glob("*.balm")):
+            if not path.is_file():  # a FIFO so named would wait forever for a writer
+                continue
             try:
                 model = _codec.Model(path.read_bytes())
             except (OSError, _codec.ModelError) as err:

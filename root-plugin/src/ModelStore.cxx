@@ -126,8 +126,9 @@ std::vector<std::string> ModelPathFolders()
 }
 
 /// Looks for the model in one BALER_MODEL_PATH folder: `<id>.balm` first, then every `*.balm`
-/// (users name their files as they like). Files that are not readable models are noted in
-/// `skipped` (no ROOT messages: this can run while the plugin loads, before ROOT is set up).
+/// regular file (users name their files as they like; opening a FIFO so named would wait forever
+/// for a writer). Files that are not readable models are noted in `skipped` (no ROOT messages:
+/// this can run while the plugin loads, before ROOT is set up).
 ModelPtr FindInFolder(const std::string &folder, const std::string &id, std::vector<std::string> &skipped)
 {
    auto tryFile = [&](const std::string &path) -> ModelPtr {
@@ -148,7 +149,8 @@ ModelPtr FindInFolder(const std::string &folder, const std::string &id, std::vec
    ModelPtr found;
    while (dirent *entry = readdir(dir)) {
       const std::string name = entry->d_name;
-      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".balm") == 0 && name != id + ".balm")
+      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".balm") == 0 && name != id + ".balm" &&
+          IsRegularFile(folder + "/" + name))
          if ((found = tryFile(folder + "/" + name)))
             break;
    }
