@@ -4,6 +4,7 @@ Each lossy selection is checked with compare_trees.C under a bits:N spec, which 
 which values must change: a rule that is ignored, or a basket stored raw, fails the test."""
 import json
 import shutil
+import sys
 
 import pytest
 
@@ -80,6 +81,21 @@ def test_hadd_keeps_baler_baskets_byte_for_byte_and_hadd_optimize_applies_the_po
     optimized = tmp_path / "merged_optimized.root"
     run_command([hadd, "-O", "-f", optimized, hzz(shared_data)], env=preload_env("events/*=bits:10"))
     compare_trees(hzz(shared_data), optimized, "events", "*=bits:10").assert_exact_set_changed("Jet_Px")
+
+
+def test_hadd_to_zstd_of_a_baler_compress_output_is_a_standard_file(baler, tmp_path):
+    """`hadd -f505` decides by each input file's own setting whether its baskets may be copied as
+    stored. `baler compress` left its output at the input's setting (ZSTD-505 for a generated
+    sample), so hadd copied the Baler blocks into a file that says ZSTD, which ROOT without the
+    plugin and plain uproot cannot read. The output's setting now names Baler, as a file written
+    through the plugin does, and hadd writes ZSTD baskets with the values as Baler decoded them."""
+    source, compressed, merged = tmp_path / "sample.root", tmp_path / "bits10.root", tmp_path / "zstd.root"
+    run_baler(baler, "generate", source, "--events", 2000, "--seed", 3)
+    run_baler(baler, "compress", source, compressed)
+    run_command(["hadd", "-f505", merged, compressed])
+    assert compare_trees(compressed, merged, "Events").total.changed == 0
+    read = "import sys, uproot; print(len(uproot.open(sys.argv[1])['Events'].arrays()))"
+    assert run_command([sys.executable, "-c", read, merged], env=env_without_plugin()).stdout.split() == ["2000"]
 
 
 def basket_bytes(path) -> list:

@@ -405,6 +405,7 @@ struct Rewriter {
    /// instead of coding anything with Baler.
    std::optional<int> exportSettings;
    unsigned threads = DefaultCodingThreads(); ///< coding a window's baskets, this one included
+   bool fileHasBalerBlocks = false; ///< the output file's own setting becomes Baler's (see RewriteFile)
    BalerRowCallback onRow = nullptr;
    BalerProgressCallback onProgress = nullptr;
    void *user = nullptr;
@@ -570,6 +571,15 @@ struct Rewriter {
       // taken here, so the StreamerInfo hook does not name them too (as ROOT's warnings)
       auto idleModels = Baler::Internal::TakeIdleModelWarnings(*out);
       out->Write(nullptr, TObject::kOverwrite);
+      // A file with Baler blocks says so in its own setting, as one written through the plugin does:
+      // tools decide by the file's setting whether its baskets may be copied as stored, and `hadd
+      // -f505` copied the Baler blocks of a file left at the input's 505 into a "ZSTD" file. One
+      // setting for every spec (each branch's own names its spec), so that `hadd -fk` still copies
+      // the blocks of files compressed with different specs as they are. Set only now: the trees'
+      // keys keep the input's compression; the StreamerInfo that Close writes is ZSTD-5 under a
+      // Baler setting, as in the plugin's files.
+      if (fileHasBalerBlocks)
+         out->SetCompressionSettings(kLossless);
       out->Close();
       if (!RootMessages::FirstError().empty())
          throw Failure(RootMessages::FirstError());
@@ -927,8 +937,10 @@ struct Rewriter {
             copy->GetUserInfo()->Add(
                new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), chosen[i]->spec.c_str()));
       }
-      if (anyBalerBlock)
+      if (anyBalerBlock) {
          MarkForAutoload(*outFile);
+         fileHasBalerBlocks = true;
+      }
       for (std::size_t i = 0; i < outBranches.size(); ++i)
          if (models[i])
             Internal::NoteModelService(*outFile, models[i], chosen[i]->spec, outBranches[i]->GetName(), modelCoded[i]);
