@@ -488,6 +488,37 @@ def test_a_fifo_named_like_a_model_in_baler_model_path_is_passed_over(tmp_path):
     assert run_command([sys.executable, "-c", read, path], env=env, timeout=120).stdout.split() == ["400"]
 
 
+def test_a_damaged_model_in_the_file_gives_way_to_its_copy_in_baler_model_path(baler, tmp_path):
+    """specs.root with its model damaged, and the model's .balm file in BALER_MODEL_PATH: every
+    reader uses that copy (the model's id is its content hash). uproot raised instead, and ROOT said
+    the baskets "cannot be read" before reading them."""
+    path = tmp_path / "specs.root"
+    shutil.copyfile(SPECS, path)
+    name = model_key(path)
+    with uproot.open(path) as f:
+        model = base64.b64decode(str(f[name]))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "cov.balm").write_bytes(model)
+    damaged = bytearray(model)
+    damaged[len(damaged) // 2] ^= 0x10
+    rewrite_model(path, base64.b64encode(bytes(damaged)).decode())
+    env = {**os.environ, "BALER_MODEL_PATH": str(tmp_path / "models")}
+
+    root = run_command([sys.executable, "-c", MODEL_ENTRIES, path], env=env)
+    assert "failed 0 others 400" in root.stdout, root.stdout + root.stderr
+    assert f"model {name[len('baler_model_'):]} is corrupt" in root.stderr, root.stderr
+    assert "its copy in BALER_MODEL_PATH is used" in root.stderr and "cannot be read" not in root.stderr, root.stderr
+
+    output = run_command([sys.executable, "-W", "always", "-c", UPROOT_MODEL.replace(
+        'tree["cov"].array()', 'print("cov", len(tree["cov"].array()))'), path], env=env)
+    assert "others 400" in output.stdout and "cov 400" in output.stdout, output.stdout + output.stderr
+    assert "reading with its copy in BALER_MODEL_PATH" in output.stderr, output.stderr
+
+    out = tmp_path / "out.root"
+    run_baler(baler, "compress", path, out, env=env)
+    assert "failed 0 others 400" in run_command([sys.executable, "-c", MODEL_ENTRIES, out], env=env).stdout
+
+
 def test_missing_or_damaged_model_through_pyroot(model_fault):
     _, path, causes, env = model_fault
     proc = run_command([sys.executable, "-c", MODEL_ENTRIES, path], env=env, check=False)

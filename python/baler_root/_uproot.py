@@ -18,6 +18,7 @@ import os
 import pathlib
 import struct
 import threading
+import warnings
 
 import numpy
 import uproot
@@ -436,7 +437,8 @@ _FILE_CONTEXT_KEPT = 256
 
 def _file_context_members(file):
     """The branch names the object models stored in `file` (keys baler_model_<id>) name as context;
-    read once per file. A model that cannot be read names none here (its members' reads say why)."""
+    read once per file. A damaged copy counts through its copy in BALER_MODEL_PATH; a model found
+    nowhere names none here (its members' reads say why)."""
     key = (file.file_path, file.fUUID)
     names = _file_context.get(key)
     if names is not None:
@@ -448,10 +450,10 @@ def _file_context_members(file):
         for name in file.root_directory.keys(recursive=False, cycle=False):
             if name.startswith(_MODEL_KEY_PREFIX):
                 try:
-                    model = _model_in_file(name[len(_MODEL_KEY_PREFIX):])
+                    model = _model(name[len(_MODEL_KEY_PREFIX):], file.file_path)
                 except BalerDecodeError:
                     continue
-                if model is not None and model.is_object:
+                if model.is_object:
                     names.update(model.context_members())
     finally:
         _reading.file = outer
@@ -489,11 +491,16 @@ def _model_in_file(model_id):
 
 def _model(model_id, file_path):
     """The ae: model with this id: from the file being read, else from the .balm files in the
-    folders of BALER_MODEL_PATH (a model's id is the hash of its content, so any file name will do)."""
+    folders of BALER_MODEL_PATH (a model's id is the hash of its content, so any file name will do).
+    A damaged copy in the file gives way to one in BALER_MODEL_PATH, as in ROOT."""
     if model_id in _models:
         return _models[model_id]
-    if (model := _model_in_file(model_id)) is not None:
-        return model
+    try:
+        if (model := _model_in_file(model_id)) is not None:
+            return model
+        damage = None
+    except BalerDecodeError as error:
+        damage = error
     folders = [folder for folder in os.environ.get("BALER_MODEL_PATH", "").split(os.pathsep) if folder]
     unreadable = []
     for folder in folders:
@@ -507,17 +514,20 @@ def _model(model_id, file_path):
                 continue
             _models.setdefault(model.id, model)
     if model_id in _models:
+        if damage is not None:
+            warnings.warn(f"baler_root: {damage.cause}; reading with its copy in BALER_MODEL_PATH", stacklevel=2)
         return _models[model_id]
-    if folders:
-        found = f"which neither the file nor a .balm file in BALER_MODEL_PATH={os.pathsep.join(folders)} holds"
+    in_path = f"a .balm file in BALER_MODEL_PATH={os.pathsep.join(folders)}"
+    if damage is not None and folders:
+        found = f"{damage.cause}, and no {in_path} holds it"
+    elif damage is not None:
+        found = f"{damage.cause}, and BALER_MODEL_PATH is not set"
+    elif folders:
+        found = f"the block was coded with the ae: model {model_id}, which neither the file nor {in_path} holds"
     else:
-        found = "which the file does not hold, and BALER_MODEL_PATH is not set"
+        found = f"the block was coded with the ae: model {model_id}, which the file does not hold, and BALER_MODEL_PATH is not set"
     skipped = f"; unusable model files: {'; '.join(unreadable)}" if unreadable else ""
-    raise BalerDecodeError(
-        f"the block was coded with the ae: model {model_id}, {found}: put its .balm file in a folder "
-        f"named by BALER_MODEL_PATH{skipped}",
-        file_path,
-    )
+    raise BalerDecodeError(f"{found}: put its .balm file in a folder named by BALER_MODEL_PATH{skipped}", file_path)
 
 
 def _decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info=None):

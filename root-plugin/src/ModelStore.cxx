@@ -248,8 +248,15 @@ void LoadModelsOf(TFile &file)
             throw Error("its content has id " + model->Id());
          Remember(model);
       } catch (const Error &e) {
-         ::Error("Baler", "%s: model %s is corrupt (%s); baskets coded with it cannot be read", file.GetName(),
-               id.c_str(), e.what());
+         // A copy in BALER_MODEL_PATH (found by its content hash) reads the baskets all the same.
+         try {
+            FindModel(id);
+            ::Warning("Baler", "%s: model %s is corrupt (%s); its copy in BALER_MODEL_PATH is used", file.GetName(),
+                      id.c_str(), e.what());
+         } catch (const Error &) {
+            ::Error("Baler", "%s: model %s is corrupt (%s); baskets coded with it cannot be read", file.GetName(),
+                    id.c_str(), e.what());
+         }
       }
    }
    std::unique_lock<std::shared_mutex> lock(store.mutex);
