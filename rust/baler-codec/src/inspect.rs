@@ -4,20 +4,20 @@ use crate::error::{corrupt, CodecError};
 use crate::float::{self, Flt, CODEC_LOSSLESS, CODEC_LOSSLESS_SPLIT};
 use crate::layout::SegmentKind;
 use crate::model::ModelId;
-use crate::quantiser::{levels_bound, Choice};
+use crate::quantiser::{levels_named_bound, Choice};
 use crate::spec::{Bound, Spec};
 use crate::varint::Reader;
 use crate::{read_header, tag};
 
 /// The bound a stored quantiser guarantees: `bits:N` and `abs:E` exactly as written; for `rel`
-/// the levels' worst case 2^(1/(2K)) - 1, which is at most the E the writer was given.
+/// the E that names its K levels ([`levels_named_bound`]: the writer's E, as a user writes it).
 fn stored_bound<T: Flt>(codec: u8, r: &mut Reader<'_>) -> Result<Option<Bound>, CodecError> {
     if codec == CODEC_LOSSLESS || codec == CODEC_LOSSLESS_SPLIT {
         return Ok(None);
     }
     Ok(match float::read_quantiser_header::<T>(float::split_codec_byte(codec).0, r)? {
         Choice::Bits(q) => Some(Bound::Bits(q.kept_bits() as u8)),
-        Choice::Rel(q) => Some(Bound::Rel(levels_bound(q.levels()))),
+        Choice::Rel(q) => Some(Bound::Rel(levels_named_bound(q.levels()))),
         Choice::Abs(q) => Some(Bound::Abs(q.step() / 2.0)),
         Choice::Lossless => None,
     })
@@ -57,7 +57,7 @@ fn describe<T: Flt>(payload: &[u8], section: Section) -> Result<String, CodecErr
 /// The codec each float kind of `block` was stored with, e.g. `f32 bits:10` or
 /// `f32 ae:bits:7:<model id>, f64 lossless` (`none` for a block without floats). Read from the
 /// section headers, so it says what the block holds: `lossless` where the writer stored data
-/// that was already coarser than the spec exactly, `rel:E` with the stored levels' worst case.
+/// that was already coarser than the spec exactly, `rel:E` as the writer was given it.
 /// Blocks of every version-1 writer are described; nothing is decoded.
 pub fn block_spec(block: &[u8]) -> Result<String, CodecError> {
     let mut r = Reader::new(block);
@@ -102,10 +102,8 @@ mod tests {
         assert_eq!(spec_of(&vals, "bits:10"), "f32 bits:10");
         assert_eq!(spec_of(&vals, "abs:0.25"), "f32 abs:0.25");
         assert_eq!(spec_of(&vals, "lossless"), "f32 lossless");
-        // rel: the stored levels' guarantee, no looser than asked
-        let rel = spec_of(&vals, "rel:1e-3");
-        let e: f64 = rel.strip_prefix("f32 rel:").unwrap().parse().unwrap();
-        assert!(e <= 1e-3 && e > 0.9e-3, "{rel}");
+        // rel: the stored levels named as the writer's bound (their worst case is 9.9924e-4)
+        assert_eq!(spec_of(&vals, "rel:1e-3"), "f32 rel:1e-3");
         // data already on a coarser grid is stored exactly, and the block says so
         let coarse: Vec<f32> = vals.iter().map(|v| f32::from_bits(v.to_bits() & !0xffff)).collect();
         assert_eq!(spec_of(&coarse, "bits:10"), "f32 lossless");

@@ -14,7 +14,7 @@ mod rel;
 
 pub(crate) use abs::Abs;
 pub(crate) use bits::Bits;
-pub(crate) use rel::{det_exp2, levels_bound, log_levels, Rel, MAX_LOG_LEVELS};
+pub(crate) use rel::{det_exp2, levels_named_bound, log_levels, Rel, MAX_LOG_LEVELS};
 
 use crate::error::CodecError;
 use crate::float::Flt;

@@ -88,6 +88,30 @@ pub(crate) fn levels_bound(k: u64) -> f64 {
     (0.5 / k as f64).exp2() - 1.0
 }
 
+/// The bound `rel:E` by which `k` levels per binade are named to a reader (`baler inspect`): the
+/// decimal E of fewest significant digits that a writer turns into the same `k` ([`log_levels`]).
+/// It is never tighter than the levels' worst case ([`levels_bound`], which every value meets).
+/// A bound of one significant digit below about 1%, as most are written, reads as written:
+/// `rel:1e-3` codes 347 levels, whose worst case is 9.9924e-4, and reads as `rel:1e-3`. Coarser
+/// levels cover wider ranges of E (`rel:0.3` and `rel:0.2` both code 2) and read as the least.
+pub(crate) fn levels_named_bound(k: u64) -> f64 {
+    let worst = levels_bound(k);
+    // the least E that log_levels turns into k levels (no fewer: see its margin)
+    let least = worst / (1.0 - LEVELS_MARGIN);
+    for digits in 1..=17 {
+        let scale = 10f64.powi(digits - 1 - least.log10().floor() as i32);
+        let e = (least * scale).ceil() / scale;
+        if log_levels(e) == k {
+            return e;
+        }
+    }
+    least
+}
+
+/// How far below a bound E the nominal worst case of the levels chosen for it stays, relatively
+/// ([`log_levels`]): a hair, so that rounding in the coding never takes a value past E.
+const LEVELS_MARGIN: f64 = 1e-6;
+
 /// Levels per binade needed for a relative bound `e` (max error [`levels_bound`] <= e).
 pub(crate) fn log_levels(e: f64) -> u64 {
     let k = (1.0 / (2.0 * (1.0 + e).log2())).ceil();
@@ -99,8 +123,7 @@ pub(crate) fn log_levels(e: f64) -> u64 {
         return u64::MAX;
     }
     let mut k = k as u64;
-    // margin: keep the nominal worst case a hair below e
-    while levels_bound(k) > e * (1.0 - 1e-6) {
+    while levels_bound(k) > e * (1.0 - LEVELS_MARGIN) {
         k += 1;
     }
     k
@@ -215,5 +238,26 @@ impl<T: Flt> Quantiser<T> for Rel<T> {
         let c = self.table[j.min(self.table.len() - 1)];
         let mag = c.wrapping_add((e.wrapping_add(1).wrapping_sub(T::BIAS)) << T::MBITS) & (T::SIGN - 1);
         T::from_bits(sign | mag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_level_count_is_named_by_a_bound_that_codes_it_again_and_holds() {
+        for k in 1..=MAX_LOG_LEVELS {
+            let named = levels_named_bound(k);
+            assert_eq!(log_levels(named), k, "k={k}: rel:{named}");
+            assert!(named >= levels_bound(k), "k={k}: rel:{named} is tighter than the levels' worst case");
+        }
+    }
+
+    #[test]
+    fn a_round_bound_is_named_as_written() {
+        for e in [1e-3, 2e-4, 5e-3, 3e-4, 1e-5, 7e-6, 1e-2] {
+            assert_eq!(levels_named_bound(log_levels(e)), e);
+        }
     }
 }
