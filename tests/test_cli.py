@@ -218,6 +218,43 @@ for name in ("beam", "summary"):
     assert "beam False True" in output and "summary True True" in output, output
 
 
+def test_every_cycle_of_an_object_is_copied_and_a_trees_lower_cycles_are_named(baler, tmp_path):
+    """A histogram written twice has two cycles, two different objects: `baler compress` kept only
+    the highest (as hadd does) and said nothing, so h;1 was lost. Every cycle of an object is copied
+    now, in order. A tree's lower cycle is an earlier header of the same tree (TTree::AutoSave): only
+    the highest is rewritten, and a warning says so."""
+    path, out = tmp_path / "cycles.root", tmp_path / "out.root"
+    run_python(f"""
+import array, ROOT
+f = ROOT.TFile.Open("{path}", "RECREATE")
+tree = ROOT.TTree("t", "")
+x = array.array("f", [0.0])
+tree.Branch("x", x, "x/F")
+for i in range(1000):
+    x[0] = i * 0.37
+    tree.Fill()
+    if i == 500:
+        tree.AutoSave()
+h = ROOT.TH1F("h", "", 10, 0, 1)
+h.Fill(0.5)
+h.Write()
+h.Fill(0.6)
+h.Write()
+tree.Write()
+f.Close()
+""")
+    proc = run_baler(baler, "compress", path, out, "--codec", "bits:10")
+    assert "baler: warning: tree t;2 (1 lower cycle): only its highest cycle is written" in proc.stderr, proc.stderr
+    output = run_python(f"""
+import ROOT
+f = ROOT.TFile.Open("{out}")
+print("cycles", sorted((k.GetName(), k.GetCycle()) for k in f.GetListOfKeys()))
+print("h", f.Get("h;1").GetEntries(), f.Get("h;2").GetEntries(), f.Get("h").GetEntries(), "t", f.Get("t").GetEntries())
+""")
+    assert "cycles [('h', 1), ('h', 2), ('t', 1)]" in output, output
+    assert "h 1.0 2.0 2.0 t 1000" in output, output
+
+
 def test_commands_run_none_of_roots_start_up_probes(baler, sample, tmp_path):
     """At the interpreter's start ROOT and cling run `ls` (under LD_DEBUG, twice) and `c++ -E -v`
     to learn the linker's and the compiler's search paths: `baler` hands them the answers found at

@@ -406,6 +406,7 @@ struct Rewriter {
    std::optional<int> exportSettings;
    unsigned threads = DefaultCodingThreads(); ///< coding a window's baskets, this one included
    bool fileHasBalerBlocks = false; ///< the output file's own setting becomes Baler's (see RewriteFile)
+   std::vector<std::string> treeCyclesLeftOut; ///< trees with lower cycles, as "path;highest (N lower cycles)"
    BalerRowCallback onRow = nullptr;
    BalerProgressCallback onProgress = nullptr;
    void *user = nullptr;
@@ -497,11 +498,20 @@ struct Rewriter {
 
    void CopyDirectory(TDirectory &in, TDirectory &out, const std::string &prefix)
    {
+      // Every cycle of each name, lowest first: copied in that order, they keep their order in the
+      // output (cycles are numbered as keys are added) and the highest stays the one Get returns.
+      std::map<std::string, std::vector<TKey *>> cycles;
+      for (auto *listed : TRangeDynCast<TKey>(in.GetListOfKeys()))
+         if (listed)
+            cycles[listed->GetName()].push_back(listed);
+      for (auto &[unused, keys] : cycles)
+         std::sort(keys.begin(), keys.end(), [](TKey *a, TKey *b) { return a->GetCycle() < b->GetCycle(); });
       std::set<std::string> done;
       for (auto *listed : TRangeDynCast<TKey>(in.GetListOfKeys())) {
          if (!listed || !done.insert(listed->GetName()).second)
             continue;
-         TKey *key = in.GetKey(listed->GetName()); // the highest cycle
+         const std::vector<TKey *> &keys = cycles[listed->GetName()];
+         TKey *key = keys.back(); // the highest cycle
          const std::string name = key->GetName();
          const std::string path = prefix.empty() ? name : prefix + "/" + name;
          // Without loading a library: the classes this command opens (directories, trees) are
@@ -519,6 +529,12 @@ struct Rewriter {
                throw Failure("cannot copy directory '" + path + "'");
             CopyDirectory(*sub, *target, path);
          } else if (cls && cls->InheritsFrom(TTree::Class())) {
+            // A tree's lower cycles are its earlier headers (TTree::AutoSave), which name the same
+            // baskets up to an earlier entry: as hadd, the rewrite keeps the last, and says so.
+            if (keys.size() > 1)
+               treeCyclesLeftOut.push_back(path + ";" + std::to_string(key->GetCycle()) + " (" +
+                                           std::to_string(keys.size() - 1) + " lower cycle" +
+                                           (keys.size() == 2 ? "" : "s") + ")");
             auto *tree = dynamic_cast<TTree *>(key->ReadObj());
             if (!tree)
                throw Failure("cannot read tree '" + path + "'");
@@ -530,13 +546,15 @@ struct Rewriter {
          } else if (exportSettings && Internal::IsModelKeyName(name)) {
             continue; // an exported file holds no Baler block that would need the model
          } else {
-            // Its key as stored, with a header for the output directory: no object is streamed, so
-            // no class needs a library (an experiment's metadata classes have none here) and the
-            // object keeps its compression. The output directory owns the new key.
-            auto *copied = new TKey(&out, *key, 0);
-            if (!RootMessages::FirstError().empty() || copied->WriteFile(0) < 0)
-               throw Failure("cannot copy object '" + path + "' of class " + key->GetClassName() +
-                             (RootMessages::FirstError().empty() ? "" : ": " + RootMessages::FirstError()));
+            // Each cycle's key as stored, with a header for the output directory: no object is
+            // streamed, so no class needs a library (an experiment's metadata classes have none
+            // here) and the object keeps its compression. The output directory owns the new keys.
+            for (TKey *cycle : keys) {
+               auto *copied = new TKey(&out, *cycle, 0);
+               if (!RootMessages::FirstError().empty() || copied->WriteFile(0) < 0)
+                  throw Failure("cannot copy object '" + path + "' of class " + cycle->GetClassName() +
+                                (RootMessages::FirstError().empty() ? "" : ": " + RootMessages::FirstError()));
+            }
          }
       }
    }
@@ -1050,6 +1068,9 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
               " float branch" + (branches == 1 ? "" : "es") + " kept as stored");
       for (const auto &idle : idleModels)
          warn(idle);
+      for (const auto &tree : rewriter.treeCyclesLeftOut)
+         warn("tree " + tree + ": only its highest cycle is written, as hadd does (the lower ones are its "
+              "earlier snapshots, from TTree::AutoSave)");
    });
 }
 
