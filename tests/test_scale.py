@@ -113,6 +113,21 @@ def test_globs_are_expanded_and_one_that_matches_nothing_is_reported(baler, data
     assert sorted(p.name for p in out.iterdir()) == ["part1.root", "part2.root"]
 
 
+@pytest.mark.parametrize("option", [["--codec", "bitz:8"], ["--policy", "Events/Jet_*=bits"]])
+def test_options_that_fail_for_any_file_stop_the_dataset_at_once(baler, dataset, tmp_path, option):
+    """A --codec or --policy that does not parse failed every file of a dataset in turn, and the table
+    repeated its error once per file. It is one error now, with the usage errors' status 2, and no
+    file after the first is started (as for one file: status 2 and the same line)."""
+    out = tmp_path / "out"
+    proc = run_baler(baler, "compress", dataset, "--out-dir", out, "--jobs", 1, *option, check=False)
+    errors = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(errors) == 1, proc.stdout + proc.stderr
+    assert errors[0].startswith(f"baler: error: bad {option[0]}: "), errors
+    assert proc.stdout == "" and not any(out.iterdir()), proc.stdout
+    single = run_baler(baler, "compress", dataset / "part1.root", tmp_path / "one.root", *option, check=False)
+    assert single.returncode == 2 and single.stderr.strip() == errors[0], single.stderr
+
+
 def test_two_inputs_with_one_name_are_refused_before_anything_is_written(baler, dataset, tmp_path):
     other = tmp_path / "other"
     other.mkdir()

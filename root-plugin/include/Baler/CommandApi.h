@@ -10,7 +10,8 @@
 //  - progress as (done, total) counts, e.g. entries (may be null);
 //  - warnings (a selection that matched nothing, ...) as one line each (may be null);
 //  - errors as a return value != 0 and one line of text written into `error` (NUL-terminated,
-//    truncated to `errorSize`).
+//    truncated to `errorSize`): BALER_BAD_OPTIONS where the options would fail for any file (a
+//    --codec or --policy that does not parse), 1 for anything else.
 //
 // The functions are not re-entrant: call them from one thread at a time.
 #ifndef BALER_COMMANDAPI_H
@@ -23,7 +24,10 @@ extern "C" {
 #endif
 
 /// Bumped whenever a signature or a struct below changes; the CLI checks it after loading.
-#define BALER_COMMAND_API_VERSION 5
+#define BALER_COMMAND_API_VERSION 6
+
+/// The status of a call whose options would fail for any file, whatever its content.
+#define BALER_BAD_OPTIONS 2
 
 /// One branch of one tree.
 typedef struct BalerBranchRow {

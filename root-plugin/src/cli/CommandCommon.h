@@ -22,6 +22,12 @@ struct Failure : std::runtime_error {
    using std::runtime_error::runtime_error;
 };
 
+/// A Failure of the options themselves, which would fail for any file: Guarded returns
+/// BALER_BAD_OPTIONS for it, so that a dataset run stops at its first file.
+struct BadOptions : Failure {
+   using Failure::Failure;
+};
+
 /// For the duration of one API call: ROOT's errors are collected instead of printed (the caller
 /// prints one line), ROOT's Info messages are silenced, warnings are printed as usual except
 /// "no dictionary for class" ones, which become one warning at the end.
@@ -148,6 +154,9 @@ int Guarded(char *error, std::size_t errorSize, Body &&body)
    try {
       body();
       return 0;
+   } catch (const BadOptions &e) {
+      WriteError(error, errorSize, e.what());
+      return BALER_BAD_OPTIONS;
    } catch (const std::exception &e) {
       std::string message = e.what();
       const std::string root = RootMessages::FirstError();

@@ -1019,11 +1019,18 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          if (in && !in->IsZombie())
             Baler::Internal::LoadModelsOf(*in);
       }
+      // A spec that does not parse fails for every file, except where it names an ae: model,
+      // which the next file may hold.
+      const auto badOption = [&](const char *spec, const std::string &message) {
+         if (namesModel(spec))
+            throw Failure(message);
+         throw BadOptions(message);
+      };
       if (options->codecSpec) {
          try {
             rewriter.codec = ChooseCodec(Baler::Codec::Parse(options->codecSpec));
          } catch (const std::exception &e) {
-            throw Failure(std::string("bad --codec: ") + e.what());
+            badOption(options->codecSpec, std::string("bad --codec: ") + e.what());
          }
       }
       if (options->policy && *options->policy) {
@@ -1031,7 +1038,7 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          try {
             rules = Baler::Internal::ParsePolicy(options->policy);
          } catch (const std::exception &e) {
-            throw Failure(std::string("bad --policy: ") + e.what());
+            badOption(options->policy, std::string("bad --policy: ") + e.what());
          }
          for (auto &rule : rules) {
             CodecChoice choice = ChooseCodec(Baler::Codec::Parse(rule.specText));

@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use clap::Args;
@@ -20,6 +20,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::json::Json;
 use crate::{emit, eval, file_size, table, warn, CompressArgs, Stop};
+
+/// The exit status of a `baler compress` whose options would fail for any file (a --codec or
+/// --policy that does not parse, as clap's usage errors): a dataset run starts no other file.
+pub const BAD_OPTIONS_STATUS: u8 = 2;
 
 #[derive(Args)]
 pub struct DatasetArgs {
@@ -105,6 +109,9 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
         Some(address) => run_on_dask(&tasks, &options, address, jobs, &bar)?,
     };
     bar.finish_and_clear();
+    if let Some(bad) = outcomes.iter().find(|o| o.status == Some(i32::from(BAD_OPTIONS_STATUS))) {
+        return Err(Stop::BadOptions(bad.error()));
+    }
     report(&tasks, &outcomes, &unmatched, out_dir)
 }
 
@@ -243,10 +250,15 @@ fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &Progress
         Err(error) => return tasks.iter().map(|_| Outcome::failed(error.clone())).collect(),
     };
     let next = AtomicUsize::new(0);
+    // set by a child whose options would fail for any file: the files not started yet stay so
+    let bad_options = AtomicBool::new(false);
     let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(tasks.iter().map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..jobs.min(tasks.len()) {
             scope.spawn(|| loop {
+                if bad_options.load(Ordering::Relaxed) {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(task) = tasks.get(i) else { break };
                 let mut command = Command::new(&executable);
@@ -271,6 +283,9 @@ fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &Progress
                     .output()
                     .map(|out| Outcome { status: status_code(out.status), stderr: String::from_utf8_lossy(&out.stderr).into_owned() })
                     .unwrap_or_else(|e| Outcome::failed(format!("cannot start '{}': {e}", executable.display())));
+                if outcome.status == Some(i32::from(BAD_OPTIONS_STATUS)) {
+                    bad_options.store(true, Ordering::Relaxed);
+                }
                 if let Ok(mut outcomes) = outcomes.lock() {
                     outcomes[i] = Some(outcome);
                 }

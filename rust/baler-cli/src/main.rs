@@ -250,6 +250,9 @@ fn file_size(path: &Path) -> u64 {
 enum Stop {
     /// An error, reported as one line on stderr.
     Error(String),
+    /// Options that would fail for any input (as a usage error): one line on stderr, exit status 2,
+    /// which tells a dataset run (dataset.rs) to start no other file.
+    BadOptions(String),
     /// Whoever reads our stdout went away (`baler inspect f.root | head -1`): nothing to report.
     StdoutClosed,
 }
@@ -257,6 +260,16 @@ enum Stop {
 impl From<String> for Stop {
     fn from(message: String) -> Stop {
         Stop::Error(message)
+    }
+}
+
+impl From<plugin::CompressFailure> for Stop {
+    fn from(failure: plugin::CompressFailure) -> Stop {
+        if failure.bad_options {
+            Stop::BadOptions(failure.message)
+        } else {
+            Stop::Error(failure.message)
+        }
     }
 }
 
@@ -515,6 +528,10 @@ fn main() -> ExitCode {
         Err(Stop::Error(message)) => {
             eprintln!("baler: error: {}", message.replace('\n', " "));
             ExitCode::FAILURE
+        }
+        Err(Stop::BadOptions(message)) => {
+            eprintln!("baler: error: {}", message.replace('\n', " "));
+            ExitCode::from(dataset::BAD_OPTIONS_STATUS)
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
 /// BALER_COMMAND_API_VERSION of the header this crate was written against.
-const API_VERSION: c_int = 5;
+const API_VERSION: c_int = 6;
 const LIBRARY: &str = "libBalerROOTTools.so";
 const ERROR_SIZE: usize = 2048;
 
@@ -205,6 +205,16 @@ fn c_path(path: &Path) -> Result<CString, String> {
     c_string(text, "a path")
 }
 
+/// The status of a call whose options would fail for any file (BALER_BAD_OPTIONS in CommandApi.h).
+const BAD_OPTIONS: c_int = 2;
+
+/// Why a compress call failed: its one line, and whether the options themselves are wrong (a
+/// --codec or --policy that does not parse), so that no other file would fare better.
+pub struct CompressFailure {
+    pub message: String,
+    pub bad_options: bool,
+}
+
 fn result(status: c_int, error: &[u8]) -> Result<(), String> {
     if status == 0 {
         return Ok(());
@@ -311,14 +321,15 @@ impl Plugin {
         selection: &Selection,
         threads: &Threads,
         progress: Option<Progress>,
-    ) -> Result<Compressed, String> {
-        let (input, output) = (c_path(input)?, c_path(output)?);
-        let codec = selection.codec.as_deref().map(|c| c_string(c, "the codec")).transpose()?;
-        let policy = selection.policy.as_deref().map(|p| c_string(p, "the policy")).transpose()?;
+    ) -> Result<Compressed, CompressFailure> {
+        let bad_options = |message: String| CompressFailure { message, bad_options: true };
+        let (input, output) = (c_path(input).map_err(bad_options)?, c_path(output).map_err(bad_options)?);
+        let codec = selection.codec.as_deref().map(|c| c_string(c, "the codec")).transpose().map_err(bad_options)?;
+        let policy = selection.policy.as_deref().map(|p| c_string(p, "the policy")).transpose().map_err(bad_options)?;
         let globs: Vec<CString> =
-            selection.globs.iter().map(|g| c_string(g, "a branch glob")).collect::<Result<_, _>>()?;
+            selection.globs.iter().map(|g| c_string(g, "a branch glob")).collect::<Result<_, _>>().map_err(bad_options)?;
         let trees: Vec<CString> =
-            selection.trees.iter().map(|t| c_string(t, "a tree name")).collect::<Result<_, _>>()?;
+            selection.trees.iter().map(|t| c_string(t, "a tree name")).collect::<Result<_, _>>().map_err(bad_options)?;
         let glob_ptrs: Vec<*const c_char> = globs.iter().map(|g| g.as_ptr()).collect();
         let tree_ptrs: Vec<*const c_char> = trees.iter().map(|t| t.as_ptr()).collect();
         let options = RawCompressOptions {
@@ -346,7 +357,7 @@ impl Plugin {
                 error.len(),
             )
         };
-        result(status, &error)?;
+        result(status, &error).map_err(|message| CompressFailure { message, bad_options: status == BAD_OPTIONS })?;
         Ok(Compressed { rows: context.rows, warnings: context.warnings })
     }
 
