@@ -4,12 +4,14 @@ codes Muon_E with the decoded momenta of the same entries. Whatever the model, e
 back exactly as the per-value codec at the bound gives it: these tests hold the object files to
 the bits:10 file, through readers that read the whole collection, one member alone (the plugin
 fetches the context baskets itself), with and without implicit multi-threading."""
+import io
 import json
 import os
 import pathlib
 import re
 import sys
 
+import numpy
 import pytest
 import uproot
 
@@ -294,6 +296,19 @@ def test_uproot_damaged_carrier_basket_is_one_clear_error(object_file, tmp_path,
     assert f"Muon_E's context: branch Muon_Px's basket of entries 0+{entries} cannot be {cause}" in message, message
     assert str(damaged) in message, message
     assert tree["Muon_E"].basket(1).data.size > 0
+
+
+@pytest.mark.parametrize("opened", ["bytes", "stream"])
+def test_uproot_reads_a_member_alone_from_a_file_like_object(object_file, per_value, fresh_context, opened):
+    """uproot opens file-like objects too (io.BytesIO, an open file). A member read alone fetches
+    its carriers' baskets, and that fetch took the source for a path: TypeError from os.stat. Now
+    it reads them through uproot's source, as for a remote file."""
+    with open(object_file, "rb") as stream:
+        source = io.BytesIO(stream.read()) if opened == "bytes" else stream
+        members = uproot.open(source)["events"].arrays(["Muon_E", "Muon_Py"], library="np")
+    reference = uproot.open(per_value[0])["events"].arrays(["Muon_E", "Muon_Py"], library="np")
+    for name in ("Muon_E", "Muon_Py"):
+        assert all(numpy.array_equal(a, b) for a, b in zip(members[name], reference[name])), name
 
 
 def test_uproot_context_chain_is_bounded(object_file, per_value, fresh_context, monkeypatch):

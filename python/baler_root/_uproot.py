@@ -347,9 +347,11 @@ def _carrier(name, first, entries, member, file_path):
 def _read_bytes(file, seek, size):
     """`size` bytes at `seek` of an open uproot file: a local file read directly (uproot's local
     source hands each request to a thread and opens the file for it, several times the cost of a
-    carrier's small basket), any other through uproot's source."""
-    if os.path.isfile(file.file_path):
-        with open(file.file_path, "rb") as stream:
+    carrier's small basket), any other through uproot's source (a URL, or a file-like object, which
+    uproot keeps as the file's path)."""
+    path = file.file_path
+    if isinstance(path, (str, bytes, os.PathLike)) and os.path.isfile(path):
+        with open(path, "rb") as stream:
             data = os.pread(stream.fileno(), size, seek)
         if len(data) != size:
             raise OSError(f"{size} bytes at {seek} requested, {len(data)} in the file")
