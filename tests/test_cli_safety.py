@@ -353,6 +353,17 @@ def test_bits_above_a_floats_mantissa_says_the_floats_stay(baler, shared_data, t
                         "branches kept as stored"], proc.stderr
 
 
+def test_bits_23_on_floats_is_reported_as_the_lossless_coding_it_is(baler, sample, tmp_path):
+    """bits:23 keeps all 23 mantissa bits of a float, so the codec stores floats losslessly; the
+    table said `baler bits:23` where inspect says `baler lossless`. Doubles keep bits:23."""
+    out = tmp_path / "out.root"
+    proc = run_baler(baler, "compress", sample, out, "--codec", "bits:23", "--branches", "Jet_pt", "--branches", "genWeight")
+    table = table_rows(proc.stdout)
+    inspected = table_rows(run_baler(baler, "inspect", out).stdout)
+    assert table["Events/Jet_pt"][-2:] == inspected["Events/Jet_pt"][-2:] == ["baler", "lossless"], (table, inspected)
+    assert table["Events/genWeight"][-2:] == ["baler", "bits:23"], table
+
+
 def test_environment_policy_does_not_override_the_command_line(baler, sample, tmp_path):
     """BALER_POLICY in the shell used to win over --codec: `--codec lossless` wrote bits:3 and said lossless."""
     out = tmp_path / "out.root"

@@ -976,10 +976,14 @@ struct Rewriter {
             continue;
          const std::string type = TypeName(after);
          // A branch none of whose baskets took the spec's values holds the input's, as stored; a
-         // branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per value.
+         // branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per
+         // value; floats under bits:23, all of whose mantissa bits it keeps, are coded losslessly
+         // (as inspect then says).
          const std::string &codecBefore = codecsBefore[i];
+         const bool keepsEveryFloatBit = recoded[i] && chosen[i] && chosen[i]->bits >= kMaxSettingsBits && IsSinglePrecision(after);
          const std::string codec = exportSettings                ? DescribeSettings(after.GetCompressionSettings())
                                    : !recoded[i]                 ? codecBefore
+                                   : keepsEveryFloatBit          ? std::string("baler lossless")
                                    : models[i] && !modelCoded[i] ? "baler " + Internal::AeBound(chosen[i]->spec)
                                                                  : "baler " + chosen[i]->spec;
          BalerBranchRow row{path.c_str(),
