@@ -1,4 +1,5 @@
 """The `baler` command line (rust/baler-cli over libBalerROOT's CommandApi.h): compress, inspect, generate."""
+import json
 import os
 import pathlib
 import re
@@ -65,6 +66,12 @@ def test_compress_table_does_not_invent_sizes_for_baskets_kept_in_the_tree_key(b
     compared = [l.split() for l in lines if "in tree key" not in l]
     before, after = total_line(proc.stdout)[-2:]
     assert before == sum(int(c[3]) for c in compared) and after == sum(int(c[4]) for c in compared)
+    # their baskets stay in the output tree's key too: no size after either (a 0 was printed)
+    assert all(l.split()[3:6] == ["in", "tree", "key"] and l.split()[6:10] == ["in", "tree", "key", "-"] for l in in_key), in_key[:2]
+    report = json.loads(run_baler(baler, "compress", shared_data / "nanoAOD_2015_CMS_Open_Data_ttbar.root",
+                                  tmp_path / "nano_json.root", "--codec", "bits:10", "--json").stdout)
+    unknown = [b for b in report["branches"] if b["bytes_before"] is None]
+    assert len(unknown) == len(in_key) and all(b["bytes_after"] is None and b["ratio"] is None for b in unknown)
 
 
 def test_root_reduced_float_types_are_labelled_and_kept_as_written(baler, tmp_path):

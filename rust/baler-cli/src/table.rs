@@ -53,6 +53,17 @@ fn name(row: &Row) -> String {
     format!("{}/{}", row.tree, row.branch)
 }
 
+/// A count of branches, as English says it.
+fn branches(n: usize) -> String {
+    format!("{n} branch{}", if n == 1 { "" } else { "es" })
+}
+
+/// Whether the output branch's compressed size is known: its baskets are in keys of their own, or
+/// those of the input were (compress keeps baskets that were inside the tree's key there).
+fn size_after_known(r: &Row) -> bool {
+    r.bytes > 0 || size_before_known(r)
+}
+
 /// Whether the input branch's compressed size is known. ROOT stores the baskets of a small tree
 /// that were never flushed inside the tree's own key (NanoAOD files with a few hundred entries
 /// are like that); such a branch reports 0 compressed bytes although it holds entries, and its
@@ -93,7 +104,7 @@ pub fn compress_table(rows: &[Row]) -> String {
                 r.type_name.clone(),
                 r.entries.to_string(),
                 if known { r.bytes_before.to_string() } else { "in tree key".to_string() },
-                r.bytes.to_string(),
+                if size_after_known(r) { r.bytes.to_string() } else { "in tree key".to_string() },
                 if known { ratio(r.bytes_before, r.bytes) } else { "-".to_string() },
                 r.codec_before.clone(),
                 r.codec.clone(),
@@ -102,11 +113,12 @@ pub fn compress_table(rows: &[Row]) -> String {
         .collect();
     let totals = CompressTotals::of(rows);
     let label = if totals.in_tree_key == 0 {
-        format!("total ({} branches)", rows.len())
+        format!("total ({})", branches(rows.len()))
     } else {
         format!(
-            "total ({} branches; {} more had their baskets inside the tree key, compare the file sizes)",
-            totals.compared, totals.in_tree_key
+            "total ({}; {} more had their baskets inside the tree key, compare the file sizes)",
+            branches(totals.compared),
+            totals.in_tree_key
         )
     };
     cells.push(vec![
@@ -139,7 +151,7 @@ pub fn compress_json(rows: &[Row]) -> (Json, Json) {
                 ("type", Json::text(r.type_name.as_str())),
                 ("entries", Json::Int(r.entries)),
                 ("bytes_before", if known { Json::Int(r.bytes_before) } else { Json::Null }),
-                ("bytes_after", Json::Int(r.bytes)),
+                ("bytes_after", if size_after_known(r) { Json::Int(r.bytes) } else { Json::Null }),
                 ("ratio", if known { json_ratio(r.bytes_before, r.bytes) } else { Json::Null }),
                 ("codec_before", Json::text(r.codec_before.as_str())),
                 ("codec_after", Json::text(r.codec.as_str())),
@@ -180,7 +192,7 @@ pub fn inspect_table(rows: &[Row]) -> String {
         .collect();
     let (zipped, total) = inspect_totals(rows);
     cells.push(vec![
-        format!("total ({} branches)", rows.len()),
+        format!("total ({})", branches(rows.len())),
         String::new(),
         String::new(),
         zipped.to_string(),
