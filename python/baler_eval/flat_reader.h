@@ -32,6 +32,15 @@ inline std::vector<std::string> &NoDictionaryClasses()
    return classes;
 }
 
+/// The first error ROOT reported on this thread since it was cleared: where a basket cannot be read,
+/// the plugin says why there ("corrupt Baler block ...: checksum mismatch"), and eval's one error
+/// line names it.
+inline std::string &FirstRootError()
+{
+   static thread_local std::string first;
+   return first;
+}
+
 inline void CollectNoDictionaryWarnings()
 {
    static ErrorHandlerFunc_t rootHandler = nullptr;
@@ -39,6 +48,8 @@ inline void CollectNoDictionaryWarnings()
       return;
    rootHandler = SetErrorHandler([](int level, Bool_t abort, const char *location, const char *message) {
       const std::string text = message ? message : "";
+      if (level >= kError && FirstRootError().empty())
+         FirstRootError() = text;
       const std::string prefix = "no dictionary for class ";
       if (level == kWarning && location && std::string(location) == "TClass::Init" && text.rfind(prefix, 0) == 0 &&
           text.compare(prefix.size(), 7, "Baler::") != 0) {
@@ -121,9 +132,13 @@ public:
             throw std::runtime_error("cannot load entry " + std::to_string(entry) + " of tree '" + fTree->GetName() + "'");
          for (size_t i = 0; i < fFormulas.size(); ++i) {
             // Reading the branch first turns a bad basket into an error instead of stale values.
-            if (fBranches[i]->GetEntry(local) < 0)
-               throw std::runtime_error(std::string("cannot read branch '") + fBranches[i]->GetName() + "' at entry " +
-                                        std::to_string(entry));
+            FirstRootError().clear();
+            if (fBranches[i]->GetEntry(local) < 0) {
+               const std::string cause = FirstRootError();
+               throw std::runtime_error(std::string("tree '") + fTree->GetName() + "', branch '" +
+                                        fBranches[i]->GetName() + "', entry " + std::to_string(entry) +
+                                        " cannot be read" + (cause.empty() ? "" : ": " + cause));
+            }
             TTreeFormula &formula = *fFormulas[i];
             const int n = formula.GetNdata();
             fCounts[i].push_back(n);

@@ -162,9 +162,10 @@ def _to_numpy(vector, dtype):
 
 
 def cpp_message(error):
-    """The what() of a C++ exception, without cppyy's call-site prefix."""
-    text = str(error).strip().splitlines()[-1]
-    return text.split("exception: ")[-1] if "exception: " in text else text
+    """The what() of a C++ exception, without cppyy's call-site line and type name
+    ("    runtime_error: ...", "std::exception: ...")."""
+    text = str(error).strip().splitlines()[-1].strip()
+    return re.sub(r"^(std::)?\w*(exception|error): ", "", text)
 
 
 def chunk_entries(tree, target_bytes=4 << 20):
