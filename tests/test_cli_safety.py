@@ -217,8 +217,8 @@ def test_sigint_is_never_ignored_while_compress_writes(baler, big_sample, tmp_pa
     (["compress", "{sample}", "{out}", "--branches", ""], "--branches"),
     (["compress", "{sample}", "{out}", "--tree", ""], "--tree"),
     (["compress", "{sample}"], "missing OUT.root"),
-    (["inspect"], "missing FILE.root"),
-    (["generate"], "missing OUT.root"),
+    (["inspect"], "missing FILE.root (see `baler inspect --help`)"),  # the command's own help
+    (["generate"], "missing OUT.root (see `baler generate --help`)"),
     (["compress", "{sample}", "{out}", "--policy", "Events/Jet_pt"], "Events/Jet_pt"),
     (["compress", "{sample}", "{out}", "--policy", "Events/Jet_pt=bits:99"], "bits:99"),
 ])

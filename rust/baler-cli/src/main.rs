@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::builder::NonEmptyStringValueParser;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use json::Json;
@@ -77,8 +77,8 @@ struct CompressArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     dataset: dataset::DatasetArgs,
-    /// Codec for the selected float/double branches: lossless | bits:N | rel:E | abs:E [default: bits:10,
-    /// none with --policy and no --branches]
+    /// Codec for the selected float/double branches: lossless | bits:N | rel:E | abs:E | ae:BOUND:MODEL
+    /// [default: bits:10, none with --policy and no --branches]
     #[arg(long, value_name = "SPEC", value_parser = NonEmptyStringValueParser::new())]
     codec: Option<String>,
     /// Shell glob on branch names selecting the branches that get --codec (repeatable; default all)
@@ -465,11 +465,17 @@ fn generate(args: GenerateArgs) -> Result<(), Stop> {
 /// A missing argument is named: "missing FILE.root".
 fn usage_error(error: &clap::Error) -> String {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
+    // the help of the command that was given (`baler generate --help`), else the overview
+    let command = std::env::args().nth(1).filter(|c| Cli::command().find_subcommand(c).is_some());
+    let help = match command {
+        Some(command) => format!("(see `baler {command} --help`)"),
+        None => "(see `baler --help`)".to_string(),
+    };
     if error.kind() == ErrorKind::MissingRequiredArgument {
         if let Some(ContextValue::Strings(names)) = error.get(ContextKind::InvalidArg) {
             // "<FILE.root>", or "--out-dir <DIR>" for an option that another one requires
             let names: Vec<String> = names.iter().map(|n| n.replace(['<', '>'], "")).collect();
-            return format!("missing {} (see `baler --help`)", names.join(", "));
+            return format!("missing {} {help}", names.join(", "));
         }
     }
     let rendered = error.render().to_string();
@@ -480,7 +486,7 @@ fn usage_error(error: &clap::Error) -> String {
         .unwrap_or("invalid arguments")
         .trim_start_matches("error: ")
         .to_string();
-    format!("{line} (see `baler --help`)")
+    format!("{line} {help}")
 }
 
 /// BALER_POLICY would make the plugin override the codecs that `baler` chooses (and write the

@@ -38,7 +38,7 @@ enum DeviceChoice {
 /// collection give one row per object. The last --validation fraction of the entries is held out:
 /// the model is chosen on it and the bytes are reported on it, next to the per-value codec's.
 #[derive(Debug, Parser)]
-#[command(name = "baler train", version)]
+#[command(name = "baler train", bin_name = "baler train", version)]
 struct Args {
     /// ROOT files, or Baler .npz files (arrays `data` and `names`)
     #[arg(required = true)]
