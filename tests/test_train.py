@@ -55,8 +55,12 @@ def test_an_xaod_container_glob_trains_an_object_model_of_its_per_object_floats(
         in proc.stderr, proc.stderr
     assert "objects: 881 of 21 members" in proc.stdout, proc.stdout
     # measured: the constituent-scale eta and phi predicted from the jet's own, 6.3% smaller in all
-    assert re.search(r"^  AnalysisJetsAuxDyn.JetConstitScaleMomentum_phi linear in AnalysisJetsAuxDyn.phi$",
+    assert re.search(r"^  AnalysisJetsAuxDyn.JetConstitScaleMomentum_phi +linear in AnalysisJetsAuxDyn.phi$",
                      proc.stdout, re.M), proc.stdout
+    # the tables' second column lines up, past the longest member name (it did not)
+    for column in (r"carries|linear in|norm of", r"\d+ values: per-value"):
+        starts = {m.start(1) - m.start() for m in re.finditer(rf"^  AnalysisJetsAuxDyn\.\S+ +({column})", proc.stdout, re.M)}
+        assert len(starts) == 1, (column, starts)
     written_model(proc.stdout, out)
 
 

@@ -232,21 +232,30 @@ fn train_object_model(args: &Args, bound: &Bound, data: &dataset::Dataset) -> Re
     Ok(())
 }
 
+/// The width of the name column of the member tables: the longest name, and at least 32 (xAOD
+/// names such as `AnalysisJetsAuxDyn.DFCommonJets_QGTagger_TracksWidth` pushed the numbers out of
+/// their column).
+fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(str::len).max().unwrap_or(0).max(32)
+}
+
 fn print_members(model: &ObjectModel) {
+    let width = name_width(model.members().iter().map(|m| m.name.as_str()));
     for (i, m) in model.members().iter().enumerate() {
         let how = match &m.predictor {
             Predictor::Carrier => "carries (coded per value)".to_string(),
             Predictor::Linear { .. } => format!("linear in {}", model.context_names(i).join(", ")),
             Predictor::Norm { .. } => format!("norm of {}", model.context_names(i).join(", ")),
         };
-        println!("  {:<32} {how}", m.name);
+        println!("  {:<width$} {how}", m.name);
     }
 }
 
 fn print_member_costs(what: &str, bound: &str, costs: &[MemberCost]) {
     let (mut values, mut per_value, mut fitted) = (0, 0, 0);
+    let width = name_width(costs.iter().map(|c| c.name.as_str()));
     for c in costs {
-        println!("  {:<32} {:>9} values: per-value {:.4} B/value, object model {:.4} B/value", c.name, c.values, c.per_value_bytes as f64 / c.values.max(1) as f64, c.fitted_bytes as f64 / c.values.max(1) as f64);
+        println!("  {:<width$} {:>9} values: per-value {:.4} B/value, object model {:.4} B/value", c.name, c.values, c.per_value_bytes as f64 / c.values.max(1) as f64, c.fitted_bytes as f64 / c.values.max(1) as f64);
         values += c.values;
         per_value += c.per_value_bytes;
         fitted += c.fitted_bytes;
