@@ -215,6 +215,12 @@ pub struct CompressFailure {
     pub bad_options: bool,
 }
 
+impl From<String> for CompressFailure {
+    fn from(message: String) -> CompressFailure {
+        CompressFailure { message, bad_options: false }
+    }
+}
+
 fn result(status: c_int, error: &[u8]) -> Result<(), String> {
     if status == 0 {
         return Ok(());
@@ -322,14 +328,13 @@ impl Plugin {
         threads: &Threads,
         progress: Option<Progress>,
     ) -> Result<Compressed, CompressFailure> {
-        let bad_options = |message: String| CompressFailure { message, bad_options: true };
-        let (input, output) = (c_path(input).map_err(bad_options)?, c_path(output).map_err(bad_options)?);
-        let codec = selection.codec.as_deref().map(|c| c_string(c, "the codec")).transpose().map_err(bad_options)?;
-        let policy = selection.policy.as_deref().map(|p| c_string(p, "the policy")).transpose().map_err(bad_options)?;
+        let (input, output) = (c_path(input)?, c_path(output)?);
+        let codec = selection.codec.as_deref().map(|c| c_string(c, "the codec")).transpose()?;
+        let policy = selection.policy.as_deref().map(|p| c_string(p, "the policy")).transpose()?;
         let globs: Vec<CString> =
-            selection.globs.iter().map(|g| c_string(g, "a branch glob")).collect::<Result<_, _>>().map_err(bad_options)?;
+            selection.globs.iter().map(|g| c_string(g, "a branch glob")).collect::<Result<_, String>>()?;
         let trees: Vec<CString> =
-            selection.trees.iter().map(|t| c_string(t, "a tree name")).collect::<Result<_, _>>().map_err(bad_options)?;
+            selection.trees.iter().map(|t| c_string(t, "a tree name")).collect::<Result<_, String>>()?;
         let glob_ptrs: Vec<*const c_char> = globs.iter().map(|g| g.as_ptr()).collect();
         let tree_ptrs: Vec<*const c_char> = trees.iter().map(|t| t.as_ptr()).collect();
         let options = RawCompressOptions {
