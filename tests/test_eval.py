@@ -190,6 +190,20 @@ def test_bad_arguments_give_one_line_error(baler, hzz_eval, shared_data, tmp_pat
     assert len(errors) == 1 and errors[0].startswith("baler: error: ") and message in errors[0], proc.stderr
 
 
+def test_a_second_report_in_the_folder_removes_only_the_first_reports_plots(baler, hzz_eval, shared_data, tmp_path):
+    """Plots of branches the second run does not compare stayed beside its report, as if they
+    were its own; files the first report did not show stay."""
+    out, mine = tmp_path / "report", tmp_path / "report" / "my_plot.png"
+    evaluate(baler, shared_data / "uproot-HZZ.root", hzz_eval[2], out, "--branches", "Muon_Px")
+    mine.write_bytes(b"the user's own")
+    assert (out / "branch_events_Muon_Px.png").is_file()
+    evaluate(baler, shared_data / "uproot-HZZ.root", hzz_eval[2], out, "--branches", "Jet_Px")
+    images = set(re.findall(r"<img src='([^']+)'", (out / "report.html").read_text()))
+    assert "branch_events_Jet_Px.png" in images and "branch_events_Muon_Px.png" not in images, images
+    assert {p.name for p in out.glob("*.png")} == images | {"my_plot.png"}
+    assert mine.read_bytes() == b"the user's own"
+
+
 def test_an_out_that_is_a_file_is_one_line_before_any_work(baler, hzz_eval, shared_data, tmp_path):
     """It was a Python traceback (FileExistsError), after the whole evaluation had run."""
     kept = tmp_path / "notes.txt"

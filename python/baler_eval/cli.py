@@ -66,7 +66,7 @@ def run(args):
     from .model_rung import Rung, is_model_spec, write_model_rung
     from .plots import branch_figure, budget_figure, file_name, physics_figure
     from .progress import Progress
-    from .report import html_report, text_summary
+    from .report import figures_of_report, html_report, text_summary
     from .rootio import inspect_branches, no_dictionary_warning
 
     progress = Progress()
@@ -112,8 +112,14 @@ def run(args):
         figures[id(budget)] = file_name(f"budget_{budget.tree}_{budget.analysis.name}")
         budget_figure(budget, args.out / figures[id(budget)])
     report = args.out / "report.html"
+    # The plots of an earlier report in this folder that this one does not draw again would sit
+    # beside it as if they were this run's: once the new report is written, they go. Only files
+    # the old report.html names are removed, never other files of the folder.
+    earlier = figures_of_report(report.read_text(errors="replace")) if report.is_file() else set()
     report.write_text(html_report(args.original, args.compressed, results, all_budgets, figures, unplotted,
                                   ladder_notes))
+    for stale in earlier - set(figures.values()):
+        (args.out / stale).unlink(missing_ok=True)
 
     if (warning := no_dictionary_warning()) is not None:
         print(f"baler: warning: {warning}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 import html
 import math
+import re
 
 from .physics_stats import KS_LIMIT, SHIFT_LIMIT
 
@@ -100,6 +101,14 @@ def text_summary(original, compressed, results, budgets, ladder_notes=()):
 
 def _tree_ratio(result):
     return f"ratio {result.bytes_original / result.bytes_compressed:.2f}x" if result.bytes_compressed else "no bytes"
+
+
+_FIGURE = re.compile(r"<img src='([A-Za-z0-9_.-]+\.png)'")
+
+
+def figures_of_report(report_html):
+    """The PNG files an earlier report.html shows: names only, as plots.file_name makes them."""
+    return set(_FIGURE.findall(report_html))
 
 
 def _html_table(columns, rows, bad=lambda row: False):
