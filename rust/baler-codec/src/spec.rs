@@ -129,15 +129,19 @@ impl FromStr for Spec {
         match kind {
             "lossless" => err(whole, "\"lossless\" takes no parameter"),
             "ae" => {
+                // The bound's kind first: in `ae:lossless:m.balm` the model is there, the bound is not.
+                if rest.split(':').next() == Some("lossless") {
+                    return err(whole, "ae bound cannot be lossless: a model saves bytes only within a bound (bits:N, rel:E or abs:E); for exact values use the spec lossless");
+                }
                 let Some((bkind, brest)) = rest.split_once(':') else {
                     return err(whole, format!("ae bound \"{rest}\" incomplete: expected ae:BOUND:MODEL with BOUND bits:N, rel:E or abs:E"));
-                };
-                let Some((bval, model)) = brest.split_once(':') else {
-                    return err(whole, "ae MODEL missing: expected ae:BOUND:MODEL");
                 };
                 if !matches!(bkind, "bits" | "rel" | "abs") {
                     return err(whole, format!("ae bound kind \"{bkind}\" unknown: use bits, rel or abs"));
                 }
+                let Some((bval, model)) = brest.split_once(':') else {
+                    return err(whole, "ae MODEL missing: expected ae:BOUND:MODEL");
+                };
                 let bound = parse_bound(whole, bkind, bval)?;
                 if model.trim().is_empty() {
                     return err(whole, "ae MODEL is empty");
@@ -244,6 +248,8 @@ mod tests {
         bad("ae:rel:1e-3", "MODEL missing");
         bad("ae:rel:1e-3:", "MODEL is empty");
         bad("ae:foo:1:m", "bound kind \"foo\"");
+        bad("ae:lossless:m.balm", "ae bound cannot be lossless");
+        bad("ae:lossless", "ae bound cannot be lossless");
         bad("ae:rel:7:m", "0 < E < 1");
         bad("ae", "needs a bound and a model");
     }
