@@ -113,11 +113,14 @@ def test_globs_are_expanded_and_one_that_matches_nothing_is_reported(baler, data
     assert sorted(p.name for p in out.iterdir()) == ["part1.root", "part2.root"]
 
 
-@pytest.mark.parametrize("option", [["--codec", "bitz:8"], ["--policy", "Events/Jet_*=bits"]])
+@pytest.mark.parametrize("option", [["--codec", "bitz:8"], ["--policy", "Events/Jet_*=bits"],
+                                    ["--codec", "ae:bits:7:missing.balm"],
+                                    ["--policy", "Events/Jet_*=ae:bits:7:missing.balm"]])
 def test_options_that_fail_for_any_file_stop_the_dataset_at_once(baler, dataset, tmp_path, option):
     """A --codec or --policy that does not parse failed every file of a dataset in turn, and the table
     repeated its error once per file. It is one error now, with the usage errors' status 2, and no
-    file after the first is started (as for one file: status 2 and the same line)."""
+    file after the first is started (as for one file: status 2 and the same line). So is an ae:
+    model named by a path that holds none: unlike a model id, no file of the dataset can hold it."""
     out = tmp_path / "out"
     proc = run_baler(baler, "compress", dataset, "--out-dir", out, "--jobs", 1, *option, check=False)
     errors = proc.stderr.strip().splitlines()

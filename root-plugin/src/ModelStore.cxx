@@ -170,6 +170,15 @@ bool IsModelKeyName(const std::string &name)
    return name.rfind(kKeyPrefix, 0) == 0;
 }
 
+bool NamesModelById(const std::string &specText)
+{
+   try {
+      return IsWellFormedId(baler::codec::Spec::Parse(specText).ModelReference());
+   } catch (const Error &) { // a spec that does not parse names no model
+      return false;
+   }
+}
+
 ModelPtr FindModel(const std::string &id)
 {
    if (ModelPtr model = Cached(id))

@@ -29,6 +29,10 @@ public:
 /// Throws baler::codec::Error naming the reference when it cannot be found or parsed.
 ModelPtr ModelForSpec(const baler::codec::Spec &spec);
 
+/// Whether the `ae:` spec `specText` names its model by id (a hex digest), which the file being read
+/// or BALER_MODEL_PATH may hold, rather than by a .balm path; false for a spec that does not parse.
+bool NamesModelById(const std::string &specText);
+
 /// The model with this id, or throws MissingModel naming the id and where it was looked for.
 ModelPtr FindModel(const std::string &id);
 

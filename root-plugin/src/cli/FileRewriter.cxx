@@ -1002,6 +1002,17 @@ struct Rewriter {
    }
 };
 
+/// Whether `options` (a --codec spec, or --policy rules separated by commas) names an ae: model
+/// by id rather than by a .balm path.
+bool NamesModelById(const char *options)
+{
+   const std::string text = options ? options : "";
+   for (std::size_t at = text.find("ae:"); at != std::string::npos; at = text.find("ae:", at + 3))
+      if (Internal::NamesModelById(text.substr(at, text.find(',', at) - at)))
+         return true;
+   return false;
+}
+
 } // namespace
 } // namespace Baler::Cli
 
@@ -1023,10 +1034,10 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          if (in && !in->IsZombie())
             Baler::Internal::LoadModelsOf(*in);
       }
-      // A spec that does not parse fails for every file, except where it names an ae: model,
-      // which the next file may hold.
+      // A spec that does not parse fails for every file, except where it names an ae: model by
+      // id, which the next file may hold; a model named by its path is the same for every file.
       const auto badOption = [&](const char *spec, const std::string &message) {
-         if (namesModel(spec))
+         if (NamesModelById(spec))
             throw Failure(message);
          throw BadOptions(message);
       };
@@ -1038,15 +1049,13 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          }
       }
       if (options->policy && *options->policy) {
-         std::vector<Baler::Internal::PolicyRule> rules;
          try {
-            rules = Baler::Internal::ParsePolicy(options->policy);
+            for (auto &rule : Baler::Internal::ParsePolicy(options->policy)) {
+               CodecChoice choice = ChooseCodec(Baler::Codec::Parse(rule.specText));
+               rewriter.policy.push_back({std::move(rule), std::move(choice)});
+            }
          } catch (const std::exception &e) {
             badOption(options->policy, std::string("bad --policy: ") + e.what());
-         }
-         for (auto &rule : rules) {
-            CodecChoice choice = ChooseCodec(Baler::Codec::Parse(rule.specText));
-            rewriter.policy.push_back({std::move(rule), std::move(choice)});
          }
       }
       for (int i = 0; i < options->nGlobs; ++i)
