@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import baler, run_baler, shared_data  # noqa: F401 (fixtures)
+from conftest import baler, run_baler, run_command, shared_data  # noqa: F401 (fixtures)
 
 COV = "InDetTrackParticlesAuxDyn.definingParametersCovMatrix"
 
@@ -89,11 +89,18 @@ def test_npz_training_is_reproducible_for_a_seed(baler, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["no branch", "bad bound", "mixed inputs", "npz without names", "missing file",
-                                  "not a ROOT file", "latent wider than a row", "no epoch"])
+                                  "not a ROOT file", "latent wider than a row", "no epoch", "a number per entry",
+                                  "empty inner vectors"])
 def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, case):
     root = shared_data / "atlas" / "uproot-issue-123b.root"
-    npz, text_file = tmp_path / "rows.npz", tmp_path / "notes.root"
+    npz, text_file, empty_rows = tmp_path / "rows.npz", tmp_path / "notes.root", tmp_path / "empty_rows.root"
     text_file.write_text("not a ROOT file\n")
+    if case == "empty inner vectors":
+        # a vector<vector<float>> whose inner vectors are all empty, as some ATLAS MET branches are
+        run_command(["root.exe", "-l", "-b", "-q", "-e",
+                     f'TFile f("{empty_rows}", "RECREATE"); TTree t("Events", ""); '
+                     "std::vector<std::vector<float>> v(2); t.Branch(\"vv\", &v); "
+                     "for (int i = 0; i < 20; ++i) t.Fill(); t.Write(); f.Close();", "-e", "0"])  # 0: the exit status
     if case == "npz without names":
         np.savez(npz, data=correlated_rows(10, 2))
     else:
@@ -110,6 +117,11 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
         "latent wider than a row": ([npz, "--branches", "*", "--latent", "7"], "--latent 7: the latent of rows of 6"),
         # it said "training diverged (the validation loss is not finite)"
         "no epoch": ([npz, "--branches", "*", "--epochs", "0"], "--epochs 0: training needs at least one pass"),
+        # it said "has 0 levels of vectors"
+        "a number per entry": ([shared_data / "uproot-HZZ.root", "--branches", "NJet"],
+                               "branch 'NJet' holds one number per entry, not a vector of K floats"),
+        # a Python traceback's last line: "ValueError: cannot reshape array of size 0 into shape (0)"
+        "empty inner vectors": ([empty_rows, "--branches", "vv"], "its inner vectors hold at most 1 value"),
     }[case]
     out = tmp_path / "never.balm"
     proc = run_baler(baler, "train", *args, "--out", out, check=False)
@@ -125,8 +137,9 @@ def test_an_out_that_cannot_be_written_stops_before_training(baler, tmp_path, ca
     npz = tmp_path / "rows.npz"
     np.savez(npz, data=correlated_rows(10, 2), names=np.array([f"x{i}" for i in range(6)]))
     out, message = {"a folder": (tmp_path, "is a folder; give the model's file name"),
-                    "a missing folder": (tmp_path / "nowhere" / "m.balm", "No such file or directory")}[case]
+                    "a missing folder": (tmp_path / "nowhere" / "m.balm", f"there is no folder {tmp_path / 'nowhere'}")}[case]
     proc = run_baler(baler, "train", npz, "--branches", "*", "--out", out, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode != 0 and len(lines) == 1 and f"--out {out}: " in lines[0] and message in lines[0], proc.stderr
+    assert ".tmp" not in lines[0], lines  # it named the temporary file it had tried to make
     assert proc.stdout == "", proc.stdout  # nothing loaded, nothing trained

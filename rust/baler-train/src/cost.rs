@@ -91,7 +91,11 @@ pub fn smallest_storage(parts: &ModelParts, bound: &Bound, rows: &Dataset) -> Re
         match Model::from_parts_with_weight_bits(parts, widths) {
             Ok(model) => Ok(Some((input.through(&model, bound)? + model.bytes().len(), model))),
             Err(e) => {
-                refused = e.to_string(); // e.g. a weight too large for this width
+                // e.g. a weight too large for this width; the widest width's reason is the one to
+                // give, since every narrower width refuses too when it does
+                if refused.is_empty() {
+                    refused = e.to_string();
+                }
                 Ok(None)
             }
         }

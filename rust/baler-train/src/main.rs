@@ -279,10 +279,14 @@ fn check_out(path: &std::path::Path) -> Result<(), String> {
     if path.is_dir() {
         return Err(format!("--out {}: is a folder; give the model's file name", path.display()));
     }
-    tempfile::NamedTempFile::new_in(folder_of(path)).map(drop).map_err(|e| {
-        // the system's words, without the name of the temporary file
-        let cause = e.raw_os_error().map_or(e, std::io::Error::from_raw_os_error);
-        format!("--out {}: cannot write in {} ({cause})", path.display(), folder_of(path).display())
+    let folder = folder_of(path);
+    if !folder.is_dir() {
+        return Err(format!("--out {}: there is no folder {}", path.display(), folder.display()));
+    }
+    tempfile::NamedTempFile::new_in(folder).map(drop).map_err(|e| {
+        // the kind of failure, without the name of the temporary file tempfile's message adds
+        let cause = std::io::Error::from(e.kind());
+        format!("--out {}: cannot write in {} ({cause})", path.display(), folder.display())
     })
 }
 

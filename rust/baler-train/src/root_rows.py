@@ -67,9 +67,14 @@ def rows_of_vector_branch(array, name):
     n_entries = len(array)
     entry_of = np.arange(n_entries)
     depth = array.ndim
+    if depth == 1:
+        fail(f"branch '{name}' holds one number per entry, not a vector of K floats; a glob over several "
+             "branches of one collection (e.g. 'Muon_*') trains an object model")
     if depth == 2:
         widths = ak.to_numpy(ak.num(array, axis=1))
-        if n_entries == 0 or np.any(widths != widths[0]) or widths[0] < 2:
+        if n_entries > 0 and np.all(widths == widths[0]) and widths[0] < 2:
+            fail(f"branch '{name}': every entry holds {widths[0]} values, too few for a row of K floats")
+        if n_entries == 0 or np.any(widths != widths[0]):
             fail(f"branch '{name}': entries are not vectors of one width (widths {sorted(set(widths.tolist()))[:5]}); "
                  "several branches of one collection train an object model")
         return float_values(ak.flatten(array), name).reshape(n_entries, int(widths[0])), entry_of, 0
@@ -79,7 +84,12 @@ def rows_of_vector_branch(array, name):
         widths = ak.to_numpy(ak.num(inner, axis=1))
         if len(widths) == 0:
             fail(f"branch '{name}' has no vectors")
+        # rows of fewer than 2 values (empty inner vectors among them) are left to the per-value codec
         counts = np.bincount(widths)
+        counts[:2] = 0
+        if not counts.any():
+            fail(f"branch '{name}': its inner vectors hold at most 1 value (widths "
+                 f"{sorted(set(widths.tolist()))[:5]}), too few for a row of K floats")
         k = int(np.argmax(counts))
         keep = widths == k
         rows = float_values(ak.flatten(inner[keep]), name).reshape(-1, k)
