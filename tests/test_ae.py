@@ -173,6 +173,36 @@ def test_policy_writes_ae_and_a_missing_model_stops_the_program(trained, tmp_pat
     assert not (tmp_path / "never.root").exists()
 
 
+# RDataFrame's multi-threaded Snapshot under BALER_POLICY, then every value of the copy and of the
+# per-value bits:10 file, sorted (the tasks may write the entries in another order).
+MT_SNAPSHOT = """
+import ROOT
+ROOT.EnableImplicitMT(2)
+ROOT.RDataFrame("t", {reference!r}).Snapshot("t", {out!r}, ["cov"])
+"""
+SORTED_VALUES_AGREE = """
+import numpy as np, uproot, baler_root
+values = [np.sort(uproot.open(p)["t"]["cov"].array(library="np").ravel()) for p in ({out!r}, {per_value!r})]
+print("same values:", np.array_equal(values[0].view(np.uint32), values[1].view(np.uint32)))
+"""
+
+
+def test_a_multithreaded_snapshot_carries_the_model_once_and_quietly(trained, tmp_path):
+    """Snapshot with IMT writes through TBufferMerger's in-memory files, merged into the output as
+    they fill. The model went into each in-memory file, so the output held one key per merge
+    (`;1`, `;2`), and ROOT warned that the key 'is not attached to the directory ... can not be
+    ResetAfterMerge correctly'. The output now gets it once, as any copy of Baler baskets does."""
+    reference, model, model_id = trained
+    out, per_value = tmp_path / "snapshot.root", tmp_path / "bits10.root"
+    output = run_python(MT_SNAPSHOT.format(reference=str(reference), out=str(out)),
+                        env=preload_env(f"t/cov=ae:bits:10:{model}"))
+    assert "Warning in <" not in output and "Error in <" not in output, output  # ROOT's messages
+    assert model_keys(out) == [f"baler_model_{model_id}"]
+    write_tree(per_value, "bits:10")
+    env = {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
+    assert "same values: True" in run_python(SORTED_VALUES_AGREE.format(out=str(out), per_value=str(per_value)), env=env)
+
+
 def test_set_codec_with_a_missing_model_is_refused(tmp_path):
     output = write_tree(tmp_path / "refused.root", f"ae:bits:10:{tmp_path / 'absent.balm'}", check=False)
     assert re.search(r"ae_tree error: .*absent\.balm", output), output

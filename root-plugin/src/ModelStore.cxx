@@ -353,7 +353,11 @@ void WritePendingModels(TFile &file)
       pending = std::move(found->second);
       store.pendingByFile.erase(found);
    }
-   if (!file.IsWritable())
+   // TBufferMerger's in-memory files (RDataFrame's multi-threaded Snapshot) are merged into the
+   // output as they fill: a model key in each came out once per merge (`;1`, `;2`), and ROOT warned
+   // it could not reset the key after each merge. The output carries the model as any file that
+   // baskets were copied into does (CopiedBaskets.h).
+   if (!file.IsWritable() || file.InheritsFrom("ROOT::TBufferMergerFile"))
       return;
    for (const auto &model : pending) {
       const std::string name = ModelKeyName(model->Id());
