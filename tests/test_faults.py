@@ -115,11 +115,13 @@ def test_compress_of_a_damaged_file_is_one_clear_error_and_writes_nothing(baler,
 
 def test_eval_and_inspect_of_a_damaged_file(baler, hzz_bits10, damaged, tmp_path):
     """`baler eval` stops with one line naming the tree, branch and entry it could not read and why
-    (the line named neither the tree nor the cause, after a run of spaces); `baler inspect` (which
-    reads block headers, not values) shows the damage in the codec column of that branch."""
+    (the line named neither the tree nor the cause, after a run of spaces, and came after three lines
+    of ROOT's: the plugin's cause, TBasket's and TBranch's); `baler inspect` (which reads block
+    headers, not values) shows the damage in the codec column of that branch."""
     path = damaged("newer format version")
     proc = run_baler(baler, "eval", hzz_bits10[0], path, "--out", tmp_path / "report", check=False)
     assert proc.returncode == 1 and "There was a crash" not in proc.stderr, proc.stderr
+    assert len([line for line in proc.stderr.splitlines() if line.strip()]) == 1, proc.stderr
     assert proc.stderr.splitlines()[-1].startswith(
         f"baler: error: {path}: tree 'events', branch '{DAMAGED_BRANCH}', entry 0 cannot be read: "), proc.stderr
     assert re.search(CAUSES["newer format version"], proc.stderr.splitlines()[-1]), proc.stderr

@@ -32,6 +32,13 @@ inline std::vector<std::string> &NoDictionaryClasses()
    return classes;
 }
 
+/// ROOT's error handler before eval's own (CollectNoDictionaryWarnings).
+inline ErrorHandlerFunc_t &RootHandler()
+{
+   static ErrorHandlerFunc_t handler = nullptr;
+   return handler;
+}
+
 /// The first error ROOT reported on this thread since it was cleared: where a basket cannot be read,
 /// the plugin says why there ("corrupt Baler block ...: checksum mismatch"), and eval's one error
 /// line names it.
@@ -41,15 +48,33 @@ inline std::string &FirstRootError()
    return first;
 }
 
+/// ROOT's errors (level, location, message) while this thread reads an entry: a basket that cannot
+/// be read gave three lines (the plugin's cause, then TBasket's and TBranch's) before eval's own,
+/// which names the first. They are printed only where the read succeeds after all (HeldReadErrors).
+struct HeldError {
+   int level;
+   std::string location, message;
+};
+
+/// Null while no entry is being read; otherwise where this thread holds the errors of its read.
+inline std::vector<HeldError> *&HeldReadErrors()
+{
+   static thread_local std::vector<HeldError> *held = nullptr;
+   return held;
+}
+
 inline void CollectNoDictionaryWarnings()
 {
-   static ErrorHandlerFunc_t rootHandler = nullptr;
-   if (rootHandler)
+   if (RootHandler())
       return;
-   rootHandler = SetErrorHandler([](int level, Bool_t abort, const char *location, const char *message) {
+   RootHandler() = SetErrorHandler([](int level, Bool_t abort, const char *location, const char *message) {
       const std::string text = message ? message : "";
       if (level >= kError && FirstRootError().empty())
          FirstRootError() = text;
+      if (level >= kError && !abort && HeldReadErrors()) {
+         HeldReadErrors()->push_back({level, location ? location : "", text});
+         return;
+      }
       const std::string prefix = "no dictionary for class ";
       if (level == kWarning && location && std::string(location) == "TClass::Init" && text.rfind(prefix, 0) == 0 &&
           text.compare(prefix.size(), 7, "Baler::") != 0) {
@@ -57,7 +82,7 @@ inline void CollectNoDictionaryWarnings()
          NoDictionaryClasses().push_back(name.substr(0, name.find(' ')));
          return;
       }
-      rootHandler(level, abort, location, message);
+      RootHandler()(level, abort, location, message);
    });
 }
 
@@ -133,7 +158,14 @@ public:
          for (size_t i = 0; i < fFormulas.size(); ++i) {
             // Reading the branch first turns a bad basket into an error instead of stale values.
             FirstRootError().clear();
-            if (fBranches[i]->GetEntry(local) < 0) {
+            std::vector<HeldError> held;
+            HeldReadErrors() = &held;
+            const Int_t read = fBranches[i]->GetEntry(local);
+            HeldReadErrors() = nullptr;
+            if (read >= 0 && RootHandler())
+               for (const HeldError &error : held)
+                  RootHandler()(error.level, kFALSE, error.location.c_str(), error.message.c_str());
+            if (read < 0) {
                const std::string cause = FirstRootError();
                throw std::runtime_error(std::string("tree '") + fTree->GetName() + "', branch '" +
                                         fBranches[i]->GetName() + "', entry " + std::to_string(entry) +
