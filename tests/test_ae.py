@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from conftest import compare_trees, preload_env, run_baler, run_macro, run_python
+from conftest import compare_trees, preload_env, run_baler, run_command, run_macro, run_python
 
 ENTRIES = 5000
 
@@ -94,6 +94,43 @@ def test_compress_finds_a_model_named_by_id_in_its_input(baler, trained, tmp_pat
     assert model_keys(again) == [f"baler_model_{model_id}"]
     same = compare_trees(ae, again, "t")
     assert same.total.bad == 0 and same.total.changed == 0, same.output
+
+
+def test_compress_carries_the_models_its_blocks_name_once(baler, trained, tmp_path):
+    """The input's model keys were copied like any object: also a model no block of the output
+    names any more (cov coded again at bits:4), one copy per `hadd`ed file, and none where the
+    input lacked it although BALER_MODEL_PATH held it (the output then could not be read without
+    the path either). The output holds, once, exactly the models its blocks name."""
+    reference, model, model_id = trained
+    ae, merged = tmp_path / "ae.root", tmp_path / "merged.root"
+    write_tree(ae, f"ae:bits:10:{model}")
+    run_command(["hadd", "-f", "-fk", merged, ae, ae])
+    assert model_keys(merged) == [f"baler_model_{model_id}"] * 2  # one cycle per input
+    recoded, kept = tmp_path / "recoded.root", tmp_path / "kept.root"
+    # bits:4 blocks are smaller than every stored ae: block (bits:8 is not: some stay, and the model)
+    run_baler(baler, "compress", merged, recoded, "--branches", "cov", "--codec", "bits:4")
+    assert model_keys(recoded) == []
+    compare_trees(merged, recoded, "t", "cov=bits:4").assert_exact_set_changed("cov")
+    run_baler(baler, "compress", merged, kept, "--branches", "y", "--codec", "bits:8")
+    assert model_keys(kept) == [f"baler_model_{model_id}"]
+    without = {k: v for k, v in os.environ.items() if k != "BALER_MODEL_PATH"}
+    compare_trees(merged, kept, "t", "y=bits:8", env=without).assert_exact_set_changed("y")
+    # the input without its model: found in BALER_MODEL_PATH, or named in a warning
+    bare, carried, still_bare = tmp_path / "bare.root", tmp_path / "carried.root", tmp_path / "still_bare.root"
+    shutil.copy(ae, bare)
+    run_python(f"import ROOT\nf = ROOT.TFile.Open('{bare}', 'UPDATE')\nf.Delete('baler_model_{model_id};*')\nf.Close()")
+    assert model_keys(bare) == []
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(model, folder / "any_name.balm")
+    env = dict(os.environ, BALER_MODEL_PATH=str(folder))
+    run_baler(baler, "compress", bare, carried, "--branches", "y", "--codec", "bits:8", env=env)
+    assert model_keys(carried) == [f"baler_model_{model_id}"]
+    same = compare_trees(ae, carried, "t", "y=bits:8", env=without)
+    assert same.total.bad == 0 and same.total.changed > 0, same.output
+    proc = run_baler(baler, "compress", bare, still_bare, "--branches", "y", "--codec", "bits:8", env=without)
+    assert f"name model {model_id}, which neither the input nor BALER_MODEL_PATH holds" in proc.stderr, proc.stderr
+    assert model_keys(still_bare) == []
 
 
 def unused_bytes(path, scratch):

@@ -141,30 +141,57 @@ bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const bal
    return changed;
 }
 
-std::vector<std::string> StoredContextBranches(const unsigned char *payload, std::size_t size)
+namespace {
+
+/// Calls `read(block, size)` on each Baler block of a stored basket's payload (`size` bytes, ROOT's
+/// block headers included), in order; false where the payload is not all Baler blocks or `read`
+/// throws (a damaged block), after the blocks before it.
+template <typename Read>
+bool ForEachStoredBlock(const unsigned char *payload, std::size_t size, Read read)
 {
-   std::vector<std::string> names;
-   for (std::size_t at = 0; at + kRootHeaderSize <= size && IsBalerBlock(payload + at);) {
+   std::size_t at = 0;
+   for (; at + kRootHeaderSize <= size && IsBalerBlock(payload + at);) {
       const std::size_t block = PayloadSize(payload + at);
       if (block > size - at - kRootHeaderSize)
-         break;
+         return false;
       try {
-         const auto needs = baler::codec::ReadBlockContext(payload + at + kRootHeaderSize, block);
-         if (needs.needed) {
-            for (const auto &name : needs.context)
-               if (std::find(names.begin(), names.end(), name) == names.end())
-                  names.push_back(name);
-            // the basket its entry offsets derive from
-            if (!needs.offsetsFrom.empty() &&
-                std::find(names.begin(), names.end(), needs.offsetsFrom) == names.end())
-               names.push_back(needs.offsetsFrom);
-         }
+         read(payload + at + kRootHeaderSize, block);
       } catch (const std::exception &) {
-         break;
+         return false;
       }
       at += kRootHeaderSize + block;
    }
+   return at == size;
+}
+
+} // namespace
+
+std::vector<std::string> StoredContextBranches(const unsigned char *payload, std::size_t size)
+{
+   std::vector<std::string> names;
+   ForEachStoredBlock(payload, size, [&names](const unsigned char *block, std::size_t blockSize) {
+      const auto needs = baler::codec::ReadBlockContext(block, blockSize);
+      if (!needs.needed)
+         return;
+      for (const auto &name : needs.context)
+         if (std::find(names.begin(), names.end(), name) == names.end())
+            names.push_back(name);
+      // the basket its entry offsets derive from
+      if (!needs.offsetsFrom.empty() && std::find(names.begin(), names.end(), needs.offsetsFrom) == names.end())
+         names.push_back(needs.offsetsFrom);
+   });
    return names;
+}
+
+bool StoredModelIds(const unsigned char *payload, std::size_t size, std::set<std::string> &ids)
+{
+   if (size < kRootHeaderSize || !IsBalerBlock(payload))
+      return true; // ROOT's own compression, or stored raw: no model
+   return ForEachStoredBlock(payload, size, [&ids](const unsigned char *block, std::size_t blockSize) {
+      std::string id = baler::codec::BlockModelId(block, blockSize);
+      if (!id.empty())
+         ids.insert(std::move(id));
+   });
 }
 
 std::string DescribeBalerBlock(const unsigned char *src, std::size_t srcSize)

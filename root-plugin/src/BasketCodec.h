@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,11 @@ bool ApplySpecInPlace(TBasket &basket, const baler::codec::Spec &spec, const bal
 /// members and the member its entry offsets derive from; empty for any other payload (a damaged
 /// one included: its reader says what is wrong).
 std::vector<std::string> StoredContextBranches(const unsigned char *payload, std::size_t size);
+
+/// Adds to `ids` the models the Baler blocks of a stored basket's payload (as for
+/// StoredContextBranches) were coded with; false where a block cannot be read, whose model is then
+/// unknown (a payload of ROOT's own compression names none and is true).
+bool StoredModelIds(const unsigned char *payload, std::size_t size, std::set<std::string> &ids);
 
 /// Decodes one Baler block (header included, `srcSize` bytes) into `tgt`; returns the decoded size.
 /// A block coded through a model gets it from ModelStore (the model's absence is an error naming it);

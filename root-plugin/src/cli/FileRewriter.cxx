@@ -129,6 +129,14 @@ public:
    /// does not make it smaller (or at compression level 0).
    bool StoredRaw() const { return fNbytes - fKeylen == fObjlen; }
 
+   /// Adds the models the payload's Baler blocks were coded with to `ids`; false where a block
+   /// cannot be read (Internal::StoredModelIds).
+   bool AddModelIds(std::set<std::string> &ids) const
+   {
+      return StoredRaw() || Internal::StoredModelIds(reinterpret_cast<const unsigned char *>(fBufferRef->Buffer() + fKeylen),
+                                                     fNbytes - fKeylen, ids);
+   }
+
    /// Whether the payload opens with a Baler block (whatever the branch's setting says).
    bool HoldsBalerBlock() const
    {
@@ -407,6 +415,11 @@ struct Rewriter {
    unsigned threads = DefaultCodingThreads(); ///< coding a window's baskets, this one included
    bool fileHasBalerBlocks = false; ///< the output file's own setting becomes Baler's (see RewriteFile)
    std::vector<std::string> treeCyclesLeftOut; ///< trees with lower cycles, as "path;highest (N lower cycles)"
+   /// The input's model keys (`baler_model_<id>`, the highest cycle of each), copied once the trees
+   /// are written and only where a block of the output names them (CarryModels).
+   std::vector<TKey *> inputModelKeys;
+   std::set<std::string> outputModelIds; ///< the models the output's Baler blocks name
+   bool outputModelIdsKnown = true;      ///< false: a block could not be read, and every input model is kept
    BalerRowCallback onRow = nullptr;
    BalerProgressCallback onProgress = nullptr;
    void *user = nullptr;
@@ -545,6 +558,8 @@ struct Rewriter {
             delete tree;
          } else if (exportSettings && Internal::IsModelKeyName(name)) {
             continue; // an exported file holds no Baler block that would need the model
+         } else if (prefix.empty() && Internal::IsModelKeyName(name)) {
+            inputModelKeys.push_back(key); // its cycles hold the same bytes (the id is their hash)
          } else {
             // Each cycle's key as stored, with a header for the output directory: no object is
             // streamed, so no class needs a library (an experiment's metadata classes have none
@@ -560,7 +575,8 @@ struct Rewriter {
    }
 
    /// Rewrites `inPath` into `outPath` (written under a temporary name, renamed on success);
-   /// returns the warnings for the `ae:` models that coded no basket.
+   /// returns the warnings about models: those an `ae:` spec gave that coded no basket, and those
+   /// blocks need that nothing holds (CarryModels).
    std::vector<std::string> RewriteFile(const char *inPath, const char *outPath)
    {
       OutputFile output(outPath, {inPath});
@@ -579,6 +595,7 @@ struct Rewriter {
       for (const auto &t : trees)
          if (!rewritten.count(t))
             throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
+      std::vector<std::string> warnings = CarryModels(*out);
       KeepStreamerInfos(*in, *out);
       if (exportSettings)
          ForgetAutoloadMarks(*out);
@@ -587,7 +604,8 @@ struct Rewriter {
       // one was (about 550 bytes, measured on atlas/uproot-issue-123b.root).
       Baler::Internal::WritePendingModels(*out);
       // taken here, so the StreamerInfo hook does not name them too (as ROOT's warnings)
-      auto idleModels = Baler::Internal::TakeIdleModelWarnings(*out);
+      for (auto &idle : Baler::Internal::TakeIdleModelWarnings(*out))
+         warnings.push_back(std::move(idle));
       out->Write(nullptr, TObject::kOverwrite);
       // A file with Baler blocks says so in its own setting, as one written through the plugin does:
       // tools decide by the file's setting whether its baskets may be copied as stored, and `hadd
@@ -602,7 +620,35 @@ struct Rewriter {
       if (!RootMessages::FirstError().empty())
          throw Failure(RootMessages::FirstError());
       output.Commit();
-      return idleModels;
+      return warnings;
+   }
+
+   /// The models the output's blocks name go into it once: the input's keys of those (not a model
+   /// that only branches coded again with another model or spec used, nor the extra cycles `hadd`
+   /// leaves), the others from this process or BALER_MODEL_PATH (a block copied as stored whose
+   /// model its input lacked); one found nowhere is a warning. Returns the warnings.
+   std::vector<std::string> CarryModels(TFile &out)
+   {
+      std::vector<std::string> warnings;
+      std::set<std::string> needed = outputModelIds;
+      for (TKey *key : inputModelKeys) {
+         const std::string id = std::string(key->GetName()).substr(Internal::ModelKeyName("").size());
+         if (outputModelIdsKnown && !needed.erase(id))
+            continue;
+         auto *copied = new TKey(&out, *key, 0);
+         if (!RootMessages::FirstError().empty() || copied->WriteFile(0) < 0)
+            throw Failure("cannot copy model " + id + (RootMessages::FirstError().empty() ? "" : ": " + RootMessages::FirstError()));
+      }
+      for (const std::string &id : needed) {
+         try {
+            Internal::NoteModelToCarry(out, Internal::FindModelInProcess(id));
+         } catch (const baler::codec::Error &e) {
+            warnings.push_back("blocks copied as stored name model " + id + ", which neither the input nor "
+                               "BALER_MODEL_PATH holds: the output, as the input, reads only where it is found (" +
+                               e.what() + ")");
+         }
+      }
+      return warnings;
    }
 
    /// A tree left out by --tree: every basket copied as it is.
@@ -894,6 +940,8 @@ struct Rewriter {
                if (slot.usedModel)
                   modelCoded[stored.branch] = true;
             }
+            if (!exportSettings && !slot.key.AddModelIds(outputModelIds))
+               outputModelIdsKnown = false;
             if (pidOffset)
                slot.key.IncrementPidOffset(pidOffset);
             if (slot.key.CopyTo(outFile) < 0)
@@ -1070,7 +1118,7 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       rewriter.onProgress = onProgress;
       rewriter.user = user;
 
-      const auto idleModels = rewriter.RewriteFile(inPath, outPath);
+      const auto fileWarnings = rewriter.RewriteFile(inPath, outPath);
       auto warn = [&](const std::string &message) {
          if (onWarning)
             onWarning(message.c_str(), user);
@@ -1086,8 +1134,8 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       for (const auto &[spec, branches] : rewriter.floatsKeptExact)
          warn(spec + " keeps every bit of a float (it has 23 mantissa bits): " + std::to_string(branches) +
               " float branch" + (branches == 1 ? "" : "es") + " kept as stored");
-      for (const auto &idle : idleModels)
-         warn(idle);
+      for (const auto &message : fileWarnings)
+         warn(message);
       for (const auto &tree : rewriter.treeCyclesLeftOut)
          warn("tree " + tree + ": only its highest cycle is written, as hadd does (the lower ones are its "
               "earlier snapshots, from TTree::AutoSave)");
