@@ -90,7 +90,7 @@ def test_npz_training_is_reproducible_for_a_seed(baler, tmp_path):
 
 @pytest.mark.parametrize("case", ["no branch", "bad bound", "mixed inputs", "npz without names", "missing file",
                                   "not a ROOT file", "latent wider than a row", "no epoch", "a number per entry",
-                                  "empty inner vectors"])
+                                  "empty inner vectors", "several branches of rows"])
 def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, case):
     root = shared_data / "atlas" / "uproot-issue-123b.root"
     npz, text_file, empty_rows = tmp_path / "rows.npz", tmp_path / "notes.root", tmp_path / "empty_rows.root"
@@ -122,6 +122,9 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
                                "branch 'NJet' holds one number per entry, not a vector of K floats"),
         # a Python traceback's last line: "ValueError: cannot reshape array of size 0 into shape (0)"
         "empty inner vectors": ([empty_rows, "--branches", "vv"], "its inner vectors hold at most 1 value"),
+        # it said they "mix numbers per entry and per object, or hold nested vectors"
+        "several branches of rows": ([root, "--branches", "*definingParametersCovMatrix"],
+                                     "each hold rows of floats (vectors of vectors): a model of such rows trains on one branch"),
     }[case]
     out = tmp_path / "never.balm"
     proc = run_baler(baler, "train", *args, "--out", out, check=False)

@@ -103,6 +103,9 @@ def rows_of_collection(arrays, names):
     if depths == {1}:
         columns = [float_values(a, n) for a, n in zip(arrays, names)]
         return np.stack(columns, axis=1), np.arange(len(arrays[0])), 0
+    if depths == {3}:
+        fail(f"branches {', '.join(names)} each hold rows of floats (vectors of vectors): a model of such rows "
+             "trains on one branch; name one with --branches")
     if depths != {2}:
         fail(f"branches {', '.join(names)} mix numbers per entry and per object, or hold nested vectors")
     counts = [ak.to_numpy(ak.num(a, axis=1)) for a in arrays]
