@@ -258,6 +258,29 @@ def test_an_integer_branch_that_differs_shows_its_errors():
     assert comparison.max_abs == 4 and comparison.max_rel == np.inf and comparison.residual_mean == 0.5
 
 
+@pytest.mark.parametrize("values, log", [
+    (np.geomspace(1e-8, 1e-1, 5000), True),     # a covariance's diagonal: decades of positive values
+    (np.linspace(-1e-1, 1e-1, 5000), False),    # off-diagonal: both signs
+    (np.linspace(20.0, 200.0, 5000), False),    # a momentum: one decade
+])
+def test_values_over_decades_are_binned_logarithmically(values, log):
+    """On linear bins the ATLAS covariances' diagonals fell in the first bin but for their largest
+    values (sweep of the ae: path): positive values over more than three decades get log bins,
+    and the plots a log axis."""
+    from baler_eval.branches import BranchComparison
+    from baler_eval.rootio import BranchInfo
+
+    info = BranchInfo("t", "cov", "vector<float>", values.size, 1, 1, "baler bits:10")
+    comparison = BranchComparison("t", info, info)
+    comparison.add((values, np.ones(values.size, int)), (values * (1 + 2.0 ** -12), np.ones(values.size, int)))
+    hist = comparison.hist_original
+    assert hist.log == log
+    steps = np.diff(np.log(hist.edges)) if log else np.diff(hist.edges)
+    assert np.allclose(steps, steps[0])
+    # no bin holds more than a few times its share (on linear bins the first held all but the last decades)
+    assert hist.counts.max() < 4 * values.size / hist.counts.size, hist.counts
+
+
 def test_an_ae_branch_is_held_to_its_bound(baler, shared_data, tmp_path):
     """An object model codes Muon_E from the muons' momenta; `baler inspect` names it `ae:bits:10:ID`,
     and the table checks it against bits:10 like every other lossy branch (it said `changed`)."""

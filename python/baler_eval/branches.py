@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 
-from .histograms import Hist1D, Hist2D, central_range, symmetric_range
+from .histograms import Hist1D, Hist2D, central_range, symmetric_range, wants_log_bins
 
 _BALER_SPEC = re.compile(r"^baler (lossless|bits:(\d+)|rel:(\S+)|abs:(\S+))$")
 # `baler inspect` names an ae: branch by its bound and its model's id: the residual holds the bound on
@@ -126,10 +126,11 @@ class BranchComparison:
     def _fill_histograms(self, x, y, residual, relative):
         if self.hist_original is None:
             value_range = central_range(x)
-            self.hist_original = Hist1D(*value_range)
-            self.hist_compressed = Hist1D(*value_range)
+            log = wants_log_bins(x, *value_range)
+            self.hist_original = Hist1D(*value_range, log=log)
+            self.hist_compressed = Hist1D(*value_range, log=log)
             self.hist_residual = Hist1D(*symmetric_range(residual))
-            self.hist_relative = Hist2D(value_range, symmetric_range(relative))
+            self.hist_relative = Hist2D(value_range, symmetric_range(relative), x_log=log)
         self.hist_original.fill(x)
         self.hist_compressed.fill(y)
         self.hist_residual.fill(residual)

@@ -21,6 +21,18 @@ def central_range(values, tail=1e-3):
     return float(low), float(high)
 
 
+# Positive values spanning more than this factor (covariances, energies per sampling) get
+# logarithmic bins: on linear ones all but the largest values fall in the first bin.
+LOG_SPAN = 1e3
+
+
+def wants_log_bins(values, low, high):
+    """Whether the values binned over [low, high] (central_range) take logarithmic bins: every
+    finite value positive and the range wider than a factor LOG_SPAN."""
+    finite = values[np.isfinite(values)]
+    return bool(finite.size) and finite.min() > 0 and high / low > LOG_SPAN
+
+
 def symmetric_range(values):
     """[-m, m] around zero covering every finite value (m > 0)."""
     finite = np.abs(values[np.isfinite(values)])
@@ -29,9 +41,14 @@ def symmetric_range(values):
     return -extent, extent
 
 
+def _edges(low, high, bins, log):
+    return np.geomspace(low, high, bins + 1) if log else np.linspace(low, high, bins + 1)
+
+
 class Hist1D:
-    def __init__(self, low, high, bins=BINS):
-        self.edges = np.linspace(low, high, bins + 1)
+    def __init__(self, low, high, bins=BINS, log=False):
+        self.log = log
+        self.edges = _edges(low, high, bins, log)
         self.counts = np.zeros(bins, dtype=np.int64)
         self.underflow = 0
         self.overflow = 0
@@ -44,8 +61,8 @@ class Hist1D:
 
 
 class Hist2D:
-    def __init__(self, x_range, y_range, x_bins=BINS, y_bins=40):
-        self.x_edges = np.linspace(*x_range, x_bins + 1)
+    def __init__(self, x_range, y_range, x_bins=BINS, y_bins=40, x_log=False):
+        self.x_edges = _edges(*x_range, x_bins, x_log)
         self.y_edges = np.linspace(*y_range, y_bins + 1)
         self.counts = np.zeros((x_bins, y_bins), dtype=np.int64)
         self.outside = 0

@@ -57,7 +57,7 @@ def branch_figure(comparison, path):
     fig = plt.figure(figsize=(14, 4.2), dpi=DPI)
     grid = fig.add_gridspec(1, 3, wspace=0.35, left=0.05, right=0.97, bottom=0.13, top=0.86)
     h_o, h_c = comparison.hist_original, comparison.hist_compressed
-    top = _overlay_with_ratio(fig, grid[0], h_o.edges, h_o.counts, h_c.counts, comparison.name)
+    top = _overlay_with_ratio(fig, grid[0], h_o.edges, h_o.counts, h_c.counts, comparison.name, log_x=h_o.log)
     if h_o.underflow or h_o.overflow:
         _title(top, f"outside the axis: {h_o.underflow} below, {h_o.overflow} above")
 
@@ -77,6 +77,8 @@ def branch_figure(comparison, path):
     if comparison.bound is not None and comparison.bound[1] > 0:
         for sign in (1, -1):
             relative.axhline(sign * comparison.bound[1], color="tab:red", linewidth=0.8)
+    if h_o.log:
+        relative.set_xscale("log")
     relative.set_xlabel(comparison.name)
     relative.set_ylabel("(compressed - original) / |original|")
     _title(relative, comparison.after.codec)
