@@ -170,6 +170,11 @@ bool IsModelKeyName(const std::string &name)
    return name.rfind(kKeyPrefix, 0) == 0;
 }
 
+std::string ModelIdOfKeyName(const std::string &name)
+{
+   return name.substr(std::string(kKeyPrefix).size());
+}
+
 bool NamesModelById(const std::string &specText)
 {
    try {
@@ -245,7 +250,7 @@ void LoadModelsOf(TFile &file)
          if (IsModelKeyName(key->GetName()))
             names.push_back(key->GetName());
    for (const auto &name : names) {
-      const std::string id = name.substr(std::string(kKeyPrefix).size());
+      const std::string id = ModelIdOfKeyName(name);
       std::unique_ptr<TObjString> text(file.Get<TObjString>(name.c_str()));
       try {
          if (!text)

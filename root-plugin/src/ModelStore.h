@@ -72,6 +72,9 @@ std::string ModelKeyName(const std::string &id);
 /// Whether `name` is the name of a key that holds a model.
 bool IsModelKeyName(const std::string &name);
 
+/// The model id a key named by ModelKeyName holds (for a name IsModelKeyName accepts).
+std::string ModelIdOfKeyName(const std::string &name);
+
 } // namespace Baler::Internal
 
 #endif

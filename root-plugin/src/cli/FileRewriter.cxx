@@ -632,7 +632,7 @@ struct Rewriter {
       std::vector<std::string> warnings;
       std::set<std::string> needed = outputModelIds;
       for (TKey *key : inputModelKeys) {
-         const std::string id = std::string(key->GetName()).substr(Internal::ModelKeyName("").size());
+         const std::string id = Internal::ModelIdOfKeyName(key->GetName());
          if (outputModelIdsKnown && !needed.erase(id))
             continue;
          auto *copied = new TKey(&out, *key, 0);
