@@ -47,6 +47,16 @@ def env_without_plugin() -> dict:
     return env
 
 
+def env_without_model_path() -> dict:
+    """The environment without BALER_MODEL_PATH: models come from the file being read alone."""
+    return {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
+
+
+def delete_model_key(path, model_id):
+    """Removes every cycle of the key holding model `model_id` from the ROOT file `path`."""
+    run_python(f"import ROOT\nf = ROOT.TFile.Open('{path}', 'UPDATE')\nf.Delete('baler_model_{model_id};*')\nf.Close()")
+
+
 def preload_env(policy=None) -> dict:
     """The environment of an unmodified program: libBalerROOT preloaded (after what the environment
     already preloads: `make sanitize`'s ASan runtime must come first), BALER_POLICY set when given."""

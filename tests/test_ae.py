@@ -12,7 +12,8 @@ import shutil
 
 import pytest
 
-from conftest import compare_trees, preload_env, run_baler, run_command, run_macro, run_python
+from conftest import (compare_trees, delete_model_key, env_without_model_path, preload_env, run_baler, run_command,
+                      run_macro, run_python)
 
 ENTRIES = 5000
 
@@ -89,7 +90,7 @@ def test_compress_finds_a_model_named_by_id_in_its_input(baler, trained, tmp_pat
     _, model, model_id = trained
     ae, again = tmp_path / "ae.root", tmp_path / "again.root"
     write_tree(ae, f"ae:bits:10:{model}")
-    env = {k: v for k, v in os.environ.items() if k != "BALER_MODEL_PATH"}
+    env = env_without_model_path()
     run_baler(baler, "compress", ae, again, "--branches", "cov", "--codec", f"ae:bits:10:{model_id}", env=env)
     assert model_keys(again) == [f"baler_model_{model_id}"]
     same = compare_trees(ae, again, "t")
@@ -113,12 +114,12 @@ def test_compress_carries_the_models_its_blocks_name_once(baler, trained, tmp_pa
     compare_trees(merged, recoded, "t", "cov=bits:4").assert_exact_set_changed("cov")
     run_baler(baler, "compress", merged, kept, "--branches", "y", "--codec", "bits:8")
     assert model_keys(kept) == [f"baler_model_{model_id}"]
-    without = {k: v for k, v in os.environ.items() if k != "BALER_MODEL_PATH"}
+    without = env_without_model_path()
     compare_trees(merged, kept, "t", "y=bits:8", env=without).assert_exact_set_changed("y")
     # the input without its model: found in BALER_MODEL_PATH, or named in a warning
     bare, carried, still_bare = tmp_path / "bare.root", tmp_path / "carried.root", tmp_path / "still_bare.root"
     shutil.copy(ae, bare)
-    run_python(f"import ROOT\nf = ROOT.TFile.Open('{bare}', 'UPDATE')\nf.Delete('baler_model_{model_id};*')\nf.Close()")
+    delete_model_key(bare, model_id)
     assert model_keys(bare) == []
     folder = tmp_path / "models"
     folder.mkdir()
@@ -236,7 +237,7 @@ def test_a_multithreaded_snapshot_carries_the_model_once_and_quietly(trained, tm
     assert "Warning in <" not in output and "Error in <" not in output, output  # ROOT's messages
     assert model_keys(out) == [f"baler_model_{model_id}"]
     write_tree(per_value, "bits:10")
-    env = {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
+    env = env_without_model_path()
     assert "same values: True" in run_python(SORTED_VALUES_AGREE.format(out=str(out), per_value=str(per_value)), env=env)
 
 
@@ -249,7 +250,7 @@ def test_model_found_in_baler_model_path_when_the_file_lacks_it(trained, tmp_pat
     reference, model, model_id = trained
     ae = tmp_path / "ae.root"
     write_tree(ae, f"ae:bits:10:{model}")
-    run_python(f"import ROOT\nf = ROOT.TFile.Open('{ae}', 'UPDATE')\nf.Delete('baler_model_{model_id};*')\nf.Close()")
+    delete_model_key(ae, model_id)
     assert model_keys(ae) == []
     # Without the model: one error naming Baler, the model id and the branch; the entry reads as failed.
     env = {**os.environ, "BALER_MODEL_PATH": ""}

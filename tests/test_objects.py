@@ -6,7 +6,6 @@ the bits:10 file, through readers that read the whole collection, one member alo
 fetches the context baskets itself), with and without implicit multi-threading."""
 import io
 import json
-import os
 import pathlib
 import re
 import sys
@@ -17,8 +16,8 @@ import uproot
 
 import baler_root
 from baler_root import _uproot
-from conftest import (BUILD_LIB, MACROS, REPO, basket_digests, compare_trees, preload_env, run_baler, run_command,
-                      run_macro, run_python)
+from conftest import (BUILD_LIB, MACROS, REPO, basket_digests, compare_trees, delete_model_key, env_without_model_path,
+                      preload_env, run_baler, run_command, run_macro, run_python)
 from test_basket_rewrite import compress_json, stored_layout
 from test_fixtures import uproot_digests
 from test_uproot import wrong_checksum
@@ -385,11 +384,11 @@ def test_uproot_finds_the_object_model_in_baler_model_path(muon_model, per_value
     model, model_id, _ = muon_model
     stripped = tmp_path / "without_model.root"
     stripped.write_bytes(object_file.read_bytes())
-    run_python(f"import ROOT\nf = ROOT.TFile.Open('{stripped}', 'UPDATE')\nf.Delete('baler_model_{model_id};*')\nf.Close()\n")
+    delete_model_key(stripped, model_id)
     with uproot.open(stripped) as file:
         assert not [key for key in file.keys() if key.startswith("baler_model_")]
     expected = b"".join(v.tobytes() for v in uproot.open(per_value[0])["events"]["Muon_E"].array(library="np")).hex()
-    env = {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
+    env = env_without_model_path()
     output = run_command([sys.executable, "-c", UPROOT_MEMBER, stripped], env=env).stdout
     assert "raised: cannot decode a Baler block in branch 'Muon_E' of tree 'events', basket 0 " in output, output
     assert f"model {model_id}, which the file does not hold, and BALER_MODEL_PATH is not set" in output, output
