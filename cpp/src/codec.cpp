@@ -247,4 +247,18 @@ void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, 
    });
 }
 
+std::size_t CompressZstdFrame(int level, const std::uint8_t *src, std::size_t srcLen, std::uint8_t *dst,
+                              std::size_t dstCapacity)
+{
+   return bridge::zstd_compress_frame(level, ByteSlice(src, srcLen), rust::Slice<std::uint8_t>(dst, dstCapacity));
+}
+
+std::size_t DecompressZstdFrame(const std::uint8_t *frame, std::size_t frameLen, std::uint8_t *dst,
+                                std::size_t dstCapacity)
+{
+   return Translate([&] {
+      return bridge::zstd_decompress_frame(ByteSlice(frame, frameLen), rust::Slice<std::uint8_t>(dst, dstCapacity));
+   });
+}
+
 } // namespace baler::codec

@@ -169,4 +169,15 @@ std::string DescribeBlock(const std::uint8_t *block, std::size_t blockLen);
 void Decode(const std::uint8_t *block, std::size_t blockLen, std::uint8_t *dst, std::size_t dstLen,
             const Model *model = nullptr);
 
+/// `src` as one zstd frame at zstd `level` in `dst`: the frame zstd's ZSTD_compressCCtx writes,
+/// through a zstd context kept for this thread (creating one per call costs more than a small
+/// buffer's compression); its size, or 0 when it does not fit in `dstCapacity` bytes.
+std::size_t CompressZstdFrame(int level, const std::uint8_t *src, std::size_t srcLen, std::uint8_t *dst,
+                              std::size_t dstCapacity);
+
+/// Decodes one zstd frame into `dst`, through a zstd context kept for this thread; the decoded
+/// size. Throws Error when the frame is damaged or decodes to more than `dstCapacity` bytes.
+std::size_t DecompressZstdFrame(const std::uint8_t *frame, std::size_t frameLen, std::uint8_t *dst,
+                                std::size_t dstCapacity);
+
 } // namespace baler::codec

@@ -128,6 +128,13 @@ mod ffi {
         fn decode_block(block: &[u8], dst: &mut [u8]) -> Result<()>;
         /// `decode_block` for a block that `block_model_id` says needs `model`.
         fn decode_block_with_model(block: &[u8], model: &CodecModel, dst: &mut [u8]) -> Result<()>;
+
+        /// `src` as one zstd frame at zstd `level` in `dst`, the frame zstd's ZSTD_compressCCtx
+        /// writes, through a context reused on this thread; its size, or 0 when it does not fit.
+        fn zstd_compress_frame(level: i32, src: &[u8], dst: &mut [u8]) -> usize;
+        /// Decodes one zstd frame into `dst` through a context reused on this thread; the decoded
+        /// size. An error when the frame is damaged or decodes to more than `dst` holds.
+        fn zstd_decompress_frame(frame: &[u8], dst: &mut [u8]) -> Result<usize>;
     }
 }
 
@@ -385,4 +392,12 @@ fn decode_block_with_model(block: &[u8], model: &CodecModel, dst: &mut [u8]) -> 
         AnyModel::Object(_) => baler_codec::decode_block(block, dst),
     }
     .map_err(|e| e.to_string())
+}
+
+fn zstd_compress_frame(level: i32, src: &[u8], dst: &mut [u8]) -> usize {
+    baler_codec::compress_frame(level, src, dst).unwrap_or(0)
+}
+
+fn zstd_decompress_frame(frame: &[u8], dst: &mut [u8]) -> Result<usize, String> {
+    baler_codec::decompress_frame(frame, dst).map_err(|e| e.to_string())
 }

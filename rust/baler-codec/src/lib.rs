@@ -29,6 +29,7 @@ mod scratch;
 mod spec;
 mod stream;
 mod varint;
+mod zstd_frames;
 
 pub use ae::per_value_spec;
 pub use any_model::AnyModel;
@@ -41,6 +42,7 @@ pub use offsets::OffsetsSource;
 pub use object_fit::{fit_object_model, object_model_costs, MemberCost};
 pub use object_model::{Member, ObjectModel, Predictor, OBJECT_MODEL_MAGIC, OBJECT_MODEL_VERSION};
 pub use spec::{Bound, Spec, SpecError, GRAMMAR};
+pub use zstd_frames::{compress_frame, decompress_frame};
 
 use error::corrupt;
 use layout::Totals;

@@ -3,6 +3,7 @@
 
 use crate::error::{corrupt, CodecError};
 use crate::varint::{put_uvarint, Reader};
+use crate::zstd_frames;
 use pco::data_types::Number;
 use pco::{ChunkConfig, DeltaSpec, ModeSpec};
 
@@ -182,44 +183,10 @@ pub(crate) fn get_nums<T: Num>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), 
     }
 }
 
-/// zstd level for lossless byte streams (ROOT's default ZSTD setting 505 uses 5).
-pub(crate) const ZSTD_LEVEL: i32 = 5;
-
-thread_local! {
-    /// zstd contexts, one per thread and reused: creating a level-5 context allocates its tables,
-    /// which costs more than compressing a small ROOT basket's bytes.
-    static ZSTD_COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-        const { std::cell::RefCell::new(None) };
-    static ZSTD_DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-fn zstd_compress(data: &[u8]) -> Result<Vec<u8>, CodecError> {
-    let internal = |e: std::io::Error| CodecError::Internal(format!("zstd: {e}"));
-    ZSTD_COMPRESSOR.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(internal)?);
-        }
-        slot.as_mut().expect("set above").compress(data).map_err(internal)
-    })
-}
-
-fn zstd_decompress_to(payload: &[u8], dst: &mut [u8]) -> Result<usize, CodecError> {
-    let corrupt = |e: std::io::Error| CodecError::Corrupt(format!("zstd: {e}"));
-    ZSTD_DECOMPRESSOR.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(zstd::bulk::Decompressor::new().map_err(corrupt)?);
-        }
-        slot.as_mut().expect("set above").decompress_to_buffer(payload, dst).map_err(corrupt)
-    })
-}
-
 /// Writes a byte stream: the smaller of zstd and stored.
 pub(crate) fn put_bytes(data: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError> {
     if data.len() >= 16 {
-        let c = zstd_compress(data)?;
+        let c = zstd_frames::compress_stream(data)?;
         if c.len() < data.len() {
             out.push(MODE_ZSTD);
             put_uvarint(out, c.len() as u64);
@@ -247,7 +214,7 @@ pub(crate) fn get_bytes(r: &mut Reader<'_>, dst: &mut [u8]) -> Result<(), CodecE
             Ok(())
         }
         MODE_ZSTD => {
-            let n = zstd_decompress_to(payload, dst)?;
+            let n = zstd_frames::decompress_frame(payload, dst)?;
             if n != dst.len() {
                 return corrupt("zstd stream has the wrong decoded length");
             }
