@@ -229,7 +229,7 @@ def test_every_cycle_of_an_object_is_copied_and_a_trees_lower_cycles_are_named(b
     """A histogram written twice has two cycles, two different objects: `baler compress` kept only
     the highest (as hadd does) and said nothing, so h;1 was lost. Every cycle of an object is copied
     now, in order. A tree's lower cycle is an earlier header of the same tree (TTree::AutoSave): only
-    the highest is rewritten, and a warning says so."""
+    the highest is rewritten, and a warning says so, from `baler export` too (it said nothing)."""
     path, out = tmp_path / "cycles.root", tmp_path / "out.root"
     run_python(f"""
 import array, ROOT
@@ -260,6 +260,11 @@ print("h", f.Get("h;1").GetEntries(), f.Get("h;2").GetEntries(), f.Get("h").GetE
 """)
     assert "cycles [('h', 1), ('h', 2), ('t', 1)]" in output, output
     assert "h 1.0 2.0 2.0 t 1000" in output, output
+    exported = run_baler(baler, "export", path, tmp_path / "exported.root", "--json")
+    assert "baler: warning: tree t;2 (1 lower cycle): only its highest cycle is written" in exported.stderr, exported.stderr
+    assert json.loads(exported.stdout)["warnings"] == [
+        "tree t;2 (1 lower cycle): only its highest cycle is written, as hadd does (the lower ones are its earlier "
+        "snapshots, from TTree::AutoSave)"], exported.stdout
 
 
 def test_commands_run_none_of_roots_start_up_probes(baler, sample, tmp_path):

@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /// Bumped whenever a signature or a struct below changes; the CLI checks it after loading.
-#define BALER_COMMAND_API_VERSION 6
+#define BALER_COMMAND_API_VERSION 7
 
 /// The status of a call whose options would fail for any file, whatever its content.
 #define BALER_BAD_OPTIONS 2
@@ -88,9 +88,11 @@ int baler_compress_file(const char *inPath, const char *outPath, const BalerComp
 /// Every basket that holds a Baler block is decoded and stored with ROOT's compression `settings`
 /// (algorithm * 100 + level, e.g. 505; uncompressed where that is not smaller), as are the trees'
 /// headers; every other basket and object is copied as stored. The file keeps no Baler model,
-/// note or marker class. `threads` as in BalerCompressOptions. One row per branch, as compress.
+/// note or marker class. `threads` as in BalerCompressOptions. One row per branch, as compress,
+/// and compress's warning for a tree whose lower cycles are left out.
 int baler_export_file(const char *inPath, const char *outPath, int settings, int threads, BalerRowCallback onRow,
-                      BalerProgressCallback onProgress, void *user, char *error, size_t errorSize);
+                      BalerProgressCallback onProgress, BalerWarningCallback onWarning, void *user, char *error,
+                      size_t errorSize);
 
 /// One row per branch of every TTree in `path` (all directories), with its compression.
 int baler_inspect_file(const char *path, BalerRowCallback onRow, void *user, char *error, size_t errorSize);

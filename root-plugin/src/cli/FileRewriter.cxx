@@ -1061,6 +1061,17 @@ bool NamesModelById(const char *options)
    return false;
 }
 
+/// The warning of `baler compress` and `baler export` for each tree of which only the highest
+/// cycle was written.
+void WarnOfTreeCyclesLeftOut(const Rewriter &rewriter, BalerWarningCallback onWarning, void *user)
+{
+   if (onWarning)
+      for (const auto &tree : rewriter.treeCyclesLeftOut)
+         onWarning(("tree " + tree + ": only its highest cycle is written, as hadd does (the lower ones are its "
+                    "earlier snapshots, from TTree::AutoSave)").c_str(),
+                   user);
+}
+
 } // namespace
 } // namespace Baler::Cli
 
@@ -1136,15 +1147,13 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
               " float branch" + (branches == 1 ? "" : "es") + " kept as stored");
       for (const auto &message : fileWarnings)
          warn(message);
-      for (const auto &tree : rewriter.treeCyclesLeftOut)
-         warn("tree " + tree + ": only its highest cycle is written, as hadd does (the lower ones are its "
-              "earlier snapshots, from TTree::AutoSave)");
+      WarnOfTreeCyclesLeftOut(rewriter, onWarning, user);
    });
 }
 
 extern "C" int baler_export_file(const char *inPath, const char *outPath, int settings, int threads,
-                                 BalerRowCallback onRow, BalerProgressCallback onProgress, void *user, char *error,
-                                 size_t errorSize)
+                                 BalerRowCallback onRow, BalerProgressCallback onProgress,
+                                 BalerWarningCallback onWarning, void *user, char *error, size_t errorSize)
 {
    using namespace Baler::Cli;
    return Guarded(error, errorSize, [&] {
@@ -1164,5 +1173,6 @@ extern "C" int baler_export_file(const char *inPath, const char *outPath, int se
       rewriter.onProgress = onProgress;
       rewriter.user = user;
       rewriter.RewriteFile(inPath, outPath);
+      WarnOfTreeCyclesLeftOut(rewriter, onWarning, user);
    });
 }

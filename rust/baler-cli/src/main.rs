@@ -381,10 +381,14 @@ fn export(args: ExportArgs) -> Result<(), Stop> {
     require_input(&args.input)?;
     let plugin = Plugin::load()?;
     let result = with_progress(|progress| plugin.export(&args.input, &args.output, args.setting, &Threads(args.threads), Some(progress)));
-    let rows = result?;
+    let exported = result?;
+    for warning in &exported.warnings {
+        warn(warning);
+    }
+    let rows = &exported.rows;
     let (before, after) = (file_size(&args.input), file_size(&args.output));
     if args.json {
-        let (branches, total) = table::compress_json(&rows);
+        let (branches, total) = table::compress_json(rows);
         let report = Json::Object(vec![
             ("input", Json::text(args.input.display().to_string())),
             ("output", Json::text(args.output.display().to_string())),
@@ -392,6 +396,7 @@ fn export(args: ExportArgs) -> Result<(), Stop> {
             ("branches", branches),
             ("total", total),
             ("file_size", file_size_json(before, after)),
+            ("warnings", Json::texts(&exported.warnings)),
         ]);
         return emit(&format!("{report}\n"));
     }
@@ -400,7 +405,7 @@ fn export(args: ExportArgs) -> Result<(), Stop> {
         args.input.display(),
         args.output.display(),
         args.setting,
-        table::compress_table(&rows),
+        table::compress_table(rows),
         file_size_line(before, after)
     ))
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
 /// BALER_COMMAND_API_VERSION of the header this crate was written against.
-const API_VERSION: c_int = 6;
+const API_VERSION: c_int = 7;
 const LIBRARY: &str = "libBalerROOTTools.so";
 const ERROR_SIZE: usize = 2048;
 
@@ -62,6 +62,7 @@ type ExportFn = unsafe extern "C" fn(
     c_int,
     Option<RowCallback>,
     Option<ProgressCallback>,
+    Option<WarningCallback>,
     *mut c_void,
     *mut c_char,
     usize,
@@ -115,8 +116,9 @@ impl Threads {
     }
 }
 
-/// What `compress` reports: one row per branch, and the warnings (selections that matched nothing).
-pub struct Compressed {
+/// What `compress` and `export` report: one row per branch, and the warnings (selections that
+/// matched nothing, models, trees whose lower cycles are left out).
+pub struct Rewritten {
     pub rows: Vec<Row>,
     pub warnings: Vec<String>,
 }
@@ -327,7 +329,7 @@ impl Plugin {
         selection: &Selection,
         threads: &Threads,
         progress: Option<Progress>,
-    ) -> Result<Compressed, CompressFailure> {
+    ) -> Result<Rewritten, CompressFailure> {
         let (input, output) = (c_path(input)?, c_path(output)?);
         let codec = selection.codec.as_deref().map(|c| c_string(c, "the codec")).transpose()?;
         let policy = selection.policy.as_deref().map(|p| c_string(p, "the policy")).transpose()?;
@@ -363,12 +365,12 @@ impl Plugin {
             )
         };
         result(status, &error).map_err(|message| CompressFailure { message, bad_options: status == BAD_OPTIONS })?;
-        Ok(Compressed { rows: context.rows, warnings: context.warnings })
+        Ok(Rewritten { rows: context.rows, warnings: context.warnings })
     }
 
     /// `baler export`: the Baler blocks of `input` decoded and stored with ROOT's compression
-    /// `settings` in `output`; one row per branch, as `compress`.
-    pub fn export(&self, input: &Path, output: &Path, settings: i32, threads: &Threads, progress: Option<Progress>) -> Result<Vec<Row>, String> {
+    /// `settings` in `output`; one row per branch, as `compress`, and its warnings.
+    pub fn export(&self, input: &Path, output: &Path, settings: i32, threads: &Threads, progress: Option<Progress>) -> Result<Rewritten, String> {
         let (input, output) = (c_path(input)?, c_path(output)?);
         let mut context = Context::new(progress);
         let mut error = vec![0u8; ERROR_SIZE];
@@ -381,13 +383,14 @@ impl Plugin {
                 threads.as_c(),
                 Some(on_row),
                 Some(on_progress),
+                Some(on_warning),
                 &mut context as *mut Context as *mut c_void,
                 error.as_mut_ptr() as *mut c_char,
                 error.len(),
             )
         };
         result(status, &error)?;
-        Ok(context.rows)
+        Ok(Rewritten { rows: context.rows, warnings: context.warnings })
     }
 
     pub fn inspect(&self, path: &Path) -> Result<Vec<Row>, String> {
