@@ -1,11 +1,16 @@
 """`baler train` (rust/baler-train, run by the CLI from beside itself): trains on ROOT branches read
 with uproot and on Baler .npz files, writes a .balm the codec parses, reports bytes against the
 per-value codec, and refuses bad input with one line, writing nothing."""
+import json
 import re
+import sys
 
 import numpy as np
 import pytest
+import uproot
 
+import baler_root  # noqa: F401 (teaches uproot to read Baler blocks)
+from bounds import Spec, within_spec
 from conftest import baler, run_baler, run_command, shared_data  # noqa: F401 (fixtures)
 
 COV = "InDetTrackParticlesAuxDyn.definingParametersCovMatrix"
@@ -86,6 +91,43 @@ def test_npz_training_is_reproducible_for_a_seed(baler, tmp_path):
         models.append(out.read_bytes())
     assert models[0] == models[1], "the same seed gave different model bytes"
     assert models[0] != models[2], "another seed gave the same model"
+
+
+def test_a_vector_branch_of_mixed_widths_trains_on_its_most_common_width(baler, tmp_path):
+    """A vector<float> branch whose entries are mostly of one width: the codec codes those entries
+    through a model and the others per value, but `baler train` refused the branch ("entries are not
+    vectors of one width"). It now trains on the most common width and counts the others out; the
+    model then codes the branch within its bound."""
+    path, model, out = tmp_path / "mixed.root", tmp_path / "v.balm", tmp_path / "ae.root"
+    rows = correlated_rows(2000, 3)
+    np.save(tmp_path / "rows.npy", rows)
+    run_command([sys.executable, "-c", f"""
+import numpy as np, ROOT
+rows = np.load("{tmp_path / 'rows.npy'}")
+f = ROOT.TFile("{path}", "RECREATE")
+t = ROOT.TTree("t", "")
+v = ROOT.std.vector("float")()
+t.Branch("v", v)
+for i, row in enumerate(rows):
+    v.clear()
+    for x in (row[:3] if i % 20 == 0 else row):  # one entry in 20 is 3 wide
+        v.push_back(float(x))
+    t.Fill()
+t.Write()
+f.Close()
+"""])
+    proc = run_baler(baler, "train", path, "--branches", "v", "--bound", "bits:10", "--latent", "2", "--seed", "1",
+                     "--out", model)
+    assert re.search(r"rows: 1900 vectors of 6 float32 values .* 100 vectors of another width left to the "
+                     r"per-value codec", proc.stdout), proc.stdout
+    model_id = written_model(proc.stdout, model)
+    run_baler(baler, "compress", path, out, "--codec", f"ae:bits:10:{model}")
+    before, after = (uproot.open(p)["t"]["v"].array(library="np") for p in (path, out))
+    assert [len(x) for x in before] == [len(x) for x in after]
+    x, y = np.concatenate(before), np.concatenate(after)
+    assert np.all(within_spec(Spec.parse("bits:10"), x, y)) and np.any(x != y)
+    codec = {b["branch"]: b["codec"] for b in json.loads(run_baler(baler, "inspect", out, "--json").stdout)["branches"]}
+    assert f"ae:bits:10:{model_id}" in codec["v"], codec
 
 
 @pytest.mark.parametrize("case", ["no branch", "bad bound", "mixed inputs", "npz without names", "missing file",

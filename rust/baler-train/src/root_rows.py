@@ -4,9 +4,9 @@
 # that has matching branches). Errors: one line on stderr, exit status 2.
 #
 # One branch whose entries are vectors of K floats gives one row per vector: fixed arrays x[K]/F,
-# vector<float> of one width in every entry, x[n][K]/F and vector<vector<float>> (the inner
-# vectors of the most common width; the others are counted and left out, as the codec sends
-# them to the per-value path). Several branches give one row per object of their collection
+# x[n][K]/F, vector<float> and vector<vector<float>> (for these two, the vectors of the most
+# common width; the others are counted and left out, as the codec sends them to the per-value
+# path). Several branches give one row per object of their collection
 # (each branch one column, all with the same counts), or one row per entry when every branch
 # holds one number per entry.
 import sys
@@ -62,8 +62,26 @@ def float_values(flat, name):
     return values
 
 
-def rows_of_vector_branch(array, name):
-    """(rows, entry) for one branch whose entries are vectors."""
+def rows_of_most_common_width(vectors, entry, name, what):
+    """(rows, entry, left out) of the vectors of the most common width of 2 or more: the codec
+    codes those through the model and sends the others to the per-value codec."""
+    widths = ak.to_numpy(ak.num(vectors, axis=1))
+    if len(widths) == 0:
+        fail(f"branch '{name}' has no vectors")
+    # rows of fewer than 2 values (empty vectors among them) are left to the per-value codec
+    counts = np.bincount(widths)
+    counts[:2] = 0
+    if not counts.any():
+        fail(f"branch '{name}': its {what} hold at most 1 value (widths "
+             f"{sorted(set(widths.tolist()))[:5]}), too few for a row of K floats")
+    k = int(np.argmax(counts))
+    keep = widths == k
+    rows = float_values(ak.flatten(vectors[keep]), name).reshape(-1, k)
+    return rows, entry[keep], int(np.count_nonzero(~keep))
+
+
+def rows_of_vector_branch(array, name, typename):
+    """(rows, entry, left out) for one branch whose entries are vectors."""
     n_entries = len(array)
     entry_of = np.arange(n_entries)
     depth = array.ndim
@@ -71,6 +89,11 @@ def rows_of_vector_branch(array, name):
         fail(f"branch '{name}' holds one number per entry, not a vector of K floats; a glob over several "
              "branches of one collection (e.g. 'Muon_*') trains an object model")
     if depth == 2:
+        # The codec cuts a vector<float> (RVec<float>) branch's rows entry by entry, so entries of
+        # another width leave the others' rows whole; a leaf array x[n]/F it cuts K values at a
+        # time through the basket, which an entry of another width shifts (docs/design.md).
+        if typename.startswith(("std::vector<", "ROOT::VecOps::RVec<")):
+            return rows_of_most_common_width(array, entry_of, name, "entries")
         widths = ak.to_numpy(ak.num(array, axis=1))
         if n_entries > 0 and np.all(widths == widths[0]) and widths[0] < 2:
             fail(f"branch '{name}': every entry holds {widths[0]} values, too few for a row of K floats")
@@ -80,20 +103,8 @@ def rows_of_vector_branch(array, name):
         return float_values(ak.flatten(array), name).reshape(n_entries, int(widths[0])), entry_of, 0
     if depth == 3:
         per_entry = ak.to_numpy(ak.num(array, axis=1))
-        inner = ak.flatten(array, axis=1)
-        widths = ak.to_numpy(ak.num(inner, axis=1))
-        if len(widths) == 0:
-            fail(f"branch '{name}' has no vectors")
-        # rows of fewer than 2 values (empty inner vectors among them) are left to the per-value codec
-        counts = np.bincount(widths)
-        counts[:2] = 0
-        if not counts.any():
-            fail(f"branch '{name}': its inner vectors hold at most 1 value (widths "
-                 f"{sorted(set(widths.tolist()))[:5]}), too few for a row of K floats")
-        k = int(np.argmax(counts))
-        keep = widths == k
-        rows = float_values(ak.flatten(inner[keep]), name).reshape(-1, k)
-        return rows, np.repeat(entry_of, per_entry)[keep], int(np.count_nonzero(~keep))
+        return rows_of_most_common_width(ak.flatten(array, axis=1), np.repeat(entry_of, per_entry), name,
+                                         "inner vectors")
     fail(f"branch '{name}' has {depth - 1} levels of vectors; one or two are supported")
 
 
@@ -155,7 +166,7 @@ def main():
             fail(f"{path}: the matching branches differ from the first file's ({', '.join(names)})")
         names = branches
         if len(arrays) == 1:
-            rows, entry, left_out = rows_of_vector_branch(arrays[0], branches[0])
+            rows, entry, left_out = rows_of_vector_branch(arrays[0], branches[0], tree[branches[0]].typename)
         else:
             rows, entry, left_out = rows_of_collection(arrays, branches)
         all_rows.append(rows)
