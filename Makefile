@@ -201,7 +201,7 @@ SANITIZE_BUILD := build-sanitize
 SANITIZE_FINDINGS = $(abspath $(SANITIZE_BUILD))/findings
 SANITIZE_TESTS ?= tests/test_faults.py tests/test_fixtures.py tests/test_walking_skeleton.py tests/test_selection.py \
 	tests/test_layouts.py tests/test_nested_layouts.py tests/test_codec_lifetime.py tests/test_concurrency.py \
-	tests/test_cli.py tests/test_ae.py tests/test_export.py
+	tests/test_cli.py tests/test_ae.py tests/test_export.py tests/test_root_zstd.py
 # Left out: RDataFrame over a failed basket crashes inside ROOT, by design of that test (an expected
 # failure), and under the sanitizers ROOT's crash handler then hangs; and the test that parallel
 # unzipping ran, which needs TTreeCacheUnzip's threads to get ahead of the reader (the
