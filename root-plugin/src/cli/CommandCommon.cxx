@@ -444,11 +444,6 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file)
    if (branch.GetCompressionAlgorithm() == kAlgorithm) {
       if (const char *spec = note(kCodecNotePrefix))
          return std::string("baler ") + spec;
-      // ROOT zips an algorithm it does not know with ZLIB, every value exact: a Baler setting in a
-      // process that had not loaded the plugin. Where the plugin wrote them, the baskets of a
-      // Baler branch hold Baler blocks, ZSTD blocks (no floats) or their bytes as they are.
-      if (stored.root.count("zlib"))
-         return "zlib (a Baler setting written without the plugin: exact)";
       // A Baler setting rounds float and double values only: any other branch is stored exactly
       // (Int_t, Bool_t, Float16_t and Double32_t among them), whatever bits:N the setting names.
       if (!Internal::HasCodableFloatLeaf(branch))
