@@ -2,10 +2,13 @@
 `baler compress IN OUT` process, --jobs at a time or as Dask tasks (--dask, a local cluster here);
 a corrupt input is reported in the summary table and the others go on."""
 import json
+import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -98,6 +101,80 @@ def test_dask_scheduler_at_an_address(baler, dataset, tmp_path):
     rows = summary(proc.stdout)
     assert rows["part1.root"][-1] == rows["part3.root"][-1] == "ok", proc.stdout
     assert codecs(baler, out / "part3.root")["Jet_pt"] == "baler bits:10"
+
+
+def test_dask_workers_run_each_file_in_the_commands_folder(baler, dataset, tmp_path):
+    """Relative inputs, output folder and model paths name the files where `baler compress` runs,
+    and a worker started elsewhere (as on any cluster; here the test's own folder) resolved them
+    in its own folder: the wrong file, or none ("no such file"), and a success could leave the
+    output on the worker's side, reported as compressed."""
+    from distributed import LocalCluster
+    assert pathlib.Path.cwd() != dataset.parent  # the in-process workers' folder is not the command's
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      dashboard_address=None) as cluster:
+        proc = run_baler(baler, "compress", f"{dataset.name}/part2.root", "--out-dir", "relative_out",
+                         "--dask", cluster.scheduler_address, cwd=dataset.parent, check=False)
+    output = dataset.parent / "relative_out" / "part2.root"
+    try:
+        assert proc.returncode == 0 and summary(proc.stdout)["part2.root"][-1] == "ok", proc.stdout + proc.stderr
+        assert codecs(baler, output)["Jet_pt"] == "baler bits:10"
+    finally:
+        shutil.rmtree(dataset.parent / "relative_out", ignore_errors=True)
+
+
+@pytest.mark.parametrize("case", ["an input after --dask", "an address without a port"])
+def test_a_dask_that_cannot_run_is_one_line_and_runs_nothing(baler, dataset, tmp_path, case):
+    """`--dask IN...` took the first input as the scheduler's address (clap gives --dask its optional
+    value), so that file dropped out and the driver's failure to reach "ds/x.root" was shown as a
+    failure of every other file; a Dask that cannot start failed every file, one row each."""
+    out = tmp_path / "out"
+    args, message = {
+        "an input after --dask": ([dataset / "part1.root", dataset / "part2.root"],
+                                  f"--dask {dataset / 'part1.root'}: that is a file or folder here, not a scheduler address"),
+        "an address without a port": (["nonsense", dataset / "part1.root"],
+                                      "cannot start Dask on nonsense: ValueError"),
+    }[case]
+    proc = run_baler(baler, "compress", "--out-dir", out, "--dask", *args, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
+    assert proc.stdout == "" and (not out.exists() or not any(out.iterdir())), proc.stdout
+
+
+def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path):
+    """A child that SIGKILL (or the out-of-memory killer) stops cannot remove its temporary output,
+    `.NAME.baler-XXXXXX`: the run reported the file as killed and left that file in --out-dir."""
+    big, out = tmp_path / "big.root", tmp_path / "out"
+    run_baler(baler, "generate", big, "--events", 400_000, "--seed", 1)
+    run = subprocess.Popen([baler, "compress", big, "--out-dir", out, "--jobs", "1"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    temporary = []
+    for _ in range(600):  # the child's temporary file appears once it has opened its input
+        temporary = list(out.glob(".big.root.baler-*")) if out.exists() else []
+        if temporary or run.poll() is not None:
+            break
+        time.sleep(0.01)
+    assert temporary, "the child never wrote its temporary file"
+    children = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True).stdout.split()
+    assert len(children) == 1, children
+    os.kill(int(children[0]), signal.SIGKILL)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 1 and " ".join(summary(stdout)["big.root"][3:]) == "FAILED: killed by signal 9", stdout
+    assert list(out.iterdir()) == [], list(out.iterdir())
+
+
+@pytest.mark.parametrize("given", ["a folder", "a glob"])
+def test_a_broken_link_among_the_inputs_is_reported(baler, dataset, tmp_path, given):
+    """A folder or glob left a broken link out without a word (the shell's own glob passes it on);
+    given by name it failed as missing. It is now an input that fails as missing, the others go on."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(dataset / "part1.root", folder)
+    (folder / "gone.root").symlink_to(tmp_path / "nowhere.root")
+    proc = run_baler(baler, "compress", folder if given == "a folder" else f"{folder}/*.root", "--out-dir", out,
+                     check=False)
+    rows = summary(proc.stdout)
+    assert proc.returncode == 1 and rows["part1.root"][-1] == "ok", proc.stdout + proc.stderr
+    assert rows["gone.root"][:4] == ["-", "-", "-", "FAILED:"] and "no such file" in " ".join(rows["gone.root"]), rows
 
 
 def test_globs_are_expanded_and_one_that_matches_nothing_is_reported(baler, dataset, tmp_path):

@@ -1,23 +1,31 @@
 """The Dask route of `baler compress IN... --out-dir DIR --dask [ADDRESS]`.
 
 The `baler` command starts this package (`python -m baler_dask`, through its bootstrap) and hands
-it the work as JSON on stdin: {"executable", "options", "address", "workers", "tasks": [[IN, OUT], ...]}.
-Each task runs `EXECUTABLE compress IN OUT OPTIONS...` in a worker, the same child process as
-`--jobs` runs locally, so the per-file code and its safety are the same. For every finished task
+it the work as JSON on stdin: {"executable", "options", "address", "workers", "directory",
+"tasks": [[IN, OUT], ...]}. Each task runs `EXECUTABLE compress IN OUT OPTIONS...` in a worker, in
+`directory` (where `baler` ran, so that relative paths, model paths among them, name the same files
+on every worker), the same child process as `--jobs` runs locally, so the per-file code and its
+safety are the same. For every finished task
 this prints one line, `INDEX<TAB>STATUS<TAB>STDERR` (STATUS: the child's exit status, or `-`
 when the task itself failed; STDERR with backslash, tab and newline escaped), which `baler`
 turns into its progress bar and summary table.
 """
 import json
 import logging
+import os
 import subprocess
 import sys
 
 
-def compress_one(executable: str, source: str, target: str, options: list) -> tuple:
-    """Runs on a worker: one `baler compress`; returns (exit status, stderr). A signal gives -N."""
-    proc = subprocess.run([executable, "compress", source, target, *options], stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
+def compress_one(executable: str, directory: str, source: str, target: str, options: list) -> tuple:
+    """Runs on a worker: one `baler compress` in `directory`; returns (exit status, stderr). A
+    signal gives -N."""
+    if not os.path.isdir(directory):
+        return 1, (f"baler: error: this Dask worker has no folder {directory} (where baler compress ran): "
+                   "the workers must see the same paths")
+    proc = subprocess.run([executable, "compress", source, target, *options], cwd=directory,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          errors="replace")
     return proc.returncode, proc.stderr
 
 
@@ -52,8 +60,8 @@ def main() -> int:
         where = work["address"] or f"a local cluster of {work['workers']} workers"
         sys.exit(f"baler: error: cannot start Dask on {where}: {type(error).__name__}: {error}")
     with client:
-        futures = {client.submit(compress_one, work["executable"], source, target, work["options"],
-                                 pure=False): index
+        futures = {client.submit(compress_one, work["executable"], work["directory"], source, target,
+                                 work["options"], pure=False): index
                    for index, (source, target) in enumerate(work["tasks"])}
         for future in as_completed(futures):
             index = futures[future]

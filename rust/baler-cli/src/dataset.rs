@@ -95,6 +95,13 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
     if args.paths.is_empty() {
         return Err(Stop::Error("missing IN (files, folders or globs to compress into --out-dir)".into()));
     }
+    if let Some(address) = dataset.dask.as_deref().filter(|a| !a.is_empty() && Path::new(a).exists()) {
+        // `--dask IN...`: clap gives the first input to --dask, whose address is optional
+        return Err(Stop::BadOptions(format!(
+            "--dask {address}: that is a file or folder here, not a scheduler address (tcp://HOST:PORT); \
+             give the inputs before --dask, or write --dask=ADDRESS"
+        )));
+    }
     let (inputs, unmatched) = expand_inputs(&args.paths)?;
     let tasks = plan(inputs, out_dir)?;
     std::fs::create_dir_all(out_dir)
@@ -147,7 +154,7 @@ fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), Strin
             let entries = std::fs::read_dir(path).map_err(|e| format!("cannot list the folder '{}': {e}", path.display()))?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "root"))
+                .filter(|p| names_a_file(p) && p.extension().is_some_and(|x| x == "root"))
                 .collect();
             if files.is_empty() {
                 unmatched.push(format!("{} (a folder without .root files)", path.display()));
@@ -167,7 +174,13 @@ fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), Strin
     Ok((inputs, unmatched))
 }
 
-/// The regular files that the shell pattern `pattern` names, sorted (glob(3)).
+/// A regular file, or a link that names no folder: a broken link is an input whose child reports
+/// it missing, as the shell's own glob would pass it on, rather than a file left out unsaid.
+fn names_a_file(path: &Path) -> bool {
+    path.is_file() || (path.is_symlink() && !path.is_dir())
+}
+
+/// The regular files (and broken links) that the shell pattern `pattern` names, sorted (glob(3)).
 fn glob_files(pattern: &Path) -> Result<Vec<PathBuf>, String> {
     let c_pattern = CString::new(pattern.as_os_str().as_bytes()).map_err(|_| "a glob contains a NUL character".to_string())?;
     // SAFETY: glob_t is plain data, zero is its documented initial state; glob fills it and
@@ -179,7 +192,7 @@ fn glob_files(pattern: &Path) -> Result<Vec<PathBuf>, String> {
         if status == 0 {
             for i in 0..found.gl_pathc {
                 let path = PathBuf::from(std::ffi::OsStr::from_bytes(CStr::from_ptr(*found.gl_pathv.add(i)).to_bytes()));
-                if path.is_file() {
+                if names_a_file(&path) {
                     files.push(path);
                 }
             }
@@ -273,6 +286,7 @@ fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &Progress
                         Ok(())
                     });
                 }
+                let started = std::time::SystemTime::now();
                 let outcome = command
                     .arg("compress")
                     .arg(&task.input)
@@ -283,6 +297,9 @@ fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &Progress
                     .output()
                     .map(|out| Outcome { status: status_code(out.status), stderr: String::from_utf8_lossy(&out.stderr).into_owned() })
                     .unwrap_or_else(|e| Outcome::failed(format!("cannot start '{}': {e}", executable.display())));
+                if outcome.status.is_some_and(|code| code < 0) {
+                    remove_temporaries(&task.output, started);
+                }
                 if outcome.status == Some(i32::from(BAD_OPTIONS_STATUS)) {
                     bad_options.store(true, Ordering::Relaxed);
                 }
@@ -297,6 +314,24 @@ fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &Progress
     outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::failed("did not run".into()))).collect()
 }
 
+/// A child killed by a signal it cannot catch (SIGKILL, the kernel's out-of-memory killer) leaves
+/// its temporary output, `.NAME.baler-XXXXXX` beside NAME (OutputFile in
+/// root-plugin/src/cli/CommandCommon.cxx): those made since it started are removed.
+fn remove_temporaries(output: &Path, since: std::time::SystemTime) {
+    let (Some(folder), Some(name)) = (output.parent(), output.file_name()) else { return };
+    let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".baler-");
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        let temporary = entry.file_name().as_bytes().starts_with(prefix.as_bytes());
+        if temporary && entry.metadata().and_then(|m| m.modified()).is_ok_and(|made| made >= since) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// The tasks as Dask tasks, by python/baler_dask: the work goes to its stdin as JSON; it answers
 /// one line per finished task, `INDEX<TAB>STATUS<TAB>STDERR` (STATUS: the child's exit status, or
 /// `-` when the task itself failed; STDERR with `\`, tab and newline escaped as `\\`, `\t`, `\n`).
@@ -306,6 +341,7 @@ fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, b
         ("options", Json::texts(options)),
         ("address", if address.is_empty() { Json::Null } else { Json::text(address.to_string()) }),
         ("workers", Json::Int(jobs as i64)),
+        ("directory", Json::text(current_directory()?.display().to_string())),
         ("tasks", Json::List(tasks.iter().map(|t| Json::List(vec![
             Json::text(t.input.display().to_string()),
             Json::text(t.output.display().to_string()),
@@ -314,8 +350,17 @@ fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, b
     let mut child = eval::python_module("baler_dask")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| eval::python_missing("baler compress --dask", &e))?;
+    // Read apart, so that a driver that writes much there never blocks on a full pipe.
+    let driver_stderr = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        })
+    });
     if let Some(mut stdin) = child.stdin.take() {
         // A driver that stopped at once has said why on stderr; its exit status is reported below.
         let _ = stdin.write_all(work.to_string().as_bytes());
@@ -331,8 +376,30 @@ fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, b
         }
     }
     let driver = child.wait().map_err(|e| format!("lost the Dask driver: {e}"))?;
+    let said = driver_stderr.and_then(|reader| reader.join().ok()).unwrap_or_default();
+    if !driver.success() && outcomes.iter().all(Option::is_none) {
+        // No cluster (a bad address, no scheduler there): no file could have run, one line says why.
+        let why = said.lines().rev().find_map(|l| l.strip_prefix("baler: error: ")).map(str::to_string);
+        return Err(Stop::BadOptions(why.unwrap_or_else(|| format!("the Dask driver (python/baler_dask) stopped with {driver}: {}", said.trim()))));
+    }
+    eprint!("{said}");
     let missing = format!("not run: the Dask driver (python/baler_dask) stopped with {driver}");
-    Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::failed(missing.clone()))).collect())
+    Ok(tasks
+        .iter()
+        .zip(outcomes)
+        .map(|(task, outcome)| match outcome {
+            Some(outcome) if outcome.succeeded() && !task.output.is_file() => Outcome::failed(format!(
+                "the Dask task succeeded, but its output {} is not here: do the workers see this machine's files?",
+                task.output.display()
+            )),
+            Some(outcome) => outcome,
+            None => Outcome::failed(missing.clone()),
+        })
+        .collect())
+}
+
+fn current_directory() -> Result<PathBuf, String> {
+    std::env::current_dir().map_err(|e| format!("cannot tell the current folder: {e}"))
 }
 
 fn unescape(text: &str) -> String {
@@ -386,7 +453,8 @@ fn report(tasks: &[Task], outcomes: &[Outcome], unmatched: &[String], out_dir: &
     rows.push(vec![format!("total ({} of {inputs} compressed)", inputs - failed), before.to_string(), after.to_string(),
                    table::ratio(before, after), String::new()]);
     let header = ["file", "bytes before", "bytes after", "ratio", "status"];
-    emit(&format!("baler compress: {inputs} inputs into {}\n{}", out_dir.display(),
+    let noun = if inputs == 1 { "input" } else { "inputs" };
+    emit(&format!("baler compress: {inputs} {noun} into {}\n{}", out_dir.display(),
                   table::render(&header, &rows, &[false, true, true, true, false])))?;
     if failed > 0 {
         return Err(Stop::Error(format!("{failed} of {inputs} inputs failed (see the table)")));
