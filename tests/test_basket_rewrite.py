@@ -121,6 +121,18 @@ def test_a_branch_rounded_without_baler_blocks_says_so(baler, shared_data, tmp_p
     assert (x != y).any() and np.all(np.abs(y - x) <= 2.0 ** -11 * np.abs(x))
 
 
+def test_a_tree_rounded_without_any_baler_block_says_so(baler, shared_data, tmp_path):
+    """GenFiltMET alone: its one basket keeps ZLIB, rounded, and no Baler block marks the file for
+    the plugin; a note in the tree names its spec, so that `baler inspect` does not take its ZLIB
+    blocks for a Baler setting that was never applied (exact values)."""
+    source, out, name = shared_data / "atlas" / "PHYSLITE_example.root", tmp_path / "physlite.root", \
+        "EventInfoAuxDyn.GenFiltMET"
+    row = compress_json(baler, source, out, "--codec", "bits:10", "--branches", name)[name]
+    assert row["codec_after"] == "baler bits:10", row
+    inspected = {r["branch"]: r for r in json.loads(run_baler(baler, "inspect", out, "--json").stdout)["branches"]}
+    assert inspected[name]["codec"] == "baler bits:10", inspected[name]
+
+
 def test_classes_without_a_dictionary_are_one_warning(baler, shared_data, tmp_path):
     """ROOT warns once per class it has no dictionary for: 64 lines on PHYSLITE, before the table,
     for classes that a basket-level rewrite never needs. They are one warning naming the count."""

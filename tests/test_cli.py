@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from conftest import baler, compare_trees, hzz_bits10, run_baler, run_command, run_python  # noqa: F401 (fixtures)
+from conftest import (baler, baler_settings, compare_trees, env_without_plugin, hzz_bits10, run_baler, run_command,  # noqa: F401 (fixtures)
+                      run_python)
 
 
 def table_rows(stdout):
@@ -141,6 +142,31 @@ def test_inspect_lists_branches_with_codecs(baler, shared_data, hzz_bits10):
     assert compressed < uncompressed
     original = table_rows(run_baler(baler, "inspect", shared_data / "uproot-HZZ.root").stdout)
     assert original["events/Jet_Px"][-2:] == ["zlib", "1"]
+
+
+def test_inspect_of_a_baler_setting_written_without_the_plugin_says_zlib(baler, tmp_path):
+    """A process that never loaded the plugin writes a Baler setting's baskets with ROOT's ZLIB
+    (ROOT's choice for an algorithm it does not know), every value exact. `baler inspect` named
+    them by the setting (`baler bits:10`, `baler lossless`), as if Baler had rounded them."""
+    path = tmp_path / "without.root"
+    run_python(f"""
+import array, ROOT
+f = ROOT.TFile("{path}", "RECREATE", "", {baler_settings(10)})
+t = ROOT.TTree("t", "")
+x, n = array.array("f", [0.0]), array.array("i", [0])
+t.Branch("x", x, "x/F")
+t.Branch("n", n, "n/I")
+for i in range(20000):
+    x[0], n[0] = i * 0.37, i % 7
+    t.Fill()
+t.Write()
+f.Close()
+""", env=env_without_plugin())
+    rows = table_rows(run_baler(baler, "inspect", path).stdout)
+    expected = "zlib (exact: the Baler setting was not applied)"
+    assert " ".join(rows["t/x"][5:]) == expected and " ".join(rows["t/n"][5:]) == expected, rows
+    described = {b["branch"]: b["codec"] for b in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
+    assert described == {"x": expected, "n": expected}
 
 
 def test_generate_is_deterministic_for_a_seed(baler, tmp_path):

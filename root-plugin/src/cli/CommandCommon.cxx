@@ -1,6 +1,7 @@
 #include "CommandCommon.h"
 
 #include "Baler/Baler.h"
+#include "Baler/FileMarker.h"
 #include "BasketCodec.h"
 #include "BasketKeyCheck.h"
 #include "BasketLayout.h"
@@ -430,6 +431,18 @@ std::string DescribeSettings(int settings)
    return AlgorithmName(algorithm) + " " + std::to_string(level);
 }
 
+namespace {
+
+/// Whether a Baler writer marked `file` for the plugin (the marker class in its StreamerInfo): the
+/// hooks do for every basket they code, `baler compress` for a file with Baler blocks.
+bool MarkedForBaler(TFile &file)
+{
+   const TList *infos = file.GetStreamerInfoCache();
+   return infos && infos->FindObject(Baler::Requires_libBalerROOT::Class_Name());
+}
+
+} // namespace
+
 std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file)
 {
    const StoredBaskets stored = ReadStoredBaskets(branch, file);
@@ -444,6 +457,12 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file)
    if (branch.GetCompressionAlgorithm() == kAlgorithm) {
       if (const char *spec = note(kCodecNotePrefix))
          return std::string("baler ") + spec;
+      // ROOT zips an algorithm it does not know with ZLIB, every value exact: a Baler setting in a
+      // process without the plugin, or baskets copied as stored. Where Baler rounded values that
+      // ZLIB then stored (baler compress, a basket no Baler block made smaller), the file is
+      // marked, or the tree has a note.
+      if (stored.root.count("zlib") && !MarkedForBaler(file))
+         return "zlib (exact: the Baler setting was not applied)";
       // A Baler setting rounds float and double values only: any other branch is stored exactly
       // (Int_t, Bool_t, Float16_t and Double32_t among them), whatever bits:N the setting names.
       if (!Internal::HasCodableFloatLeaf(branch))

@@ -999,7 +999,10 @@ struct Rewriter {
             branch.SetCompressionSettings(recoded[i] || before / 100 == kAlgorithm ? *exportSettings : before);
          else
             branch.SetCompressionSettings(recoded[i] ? chosen[i]->settings : before);
-         if (recoded[i] && chosen[i] && chosen[i]->viaSetCodec)
+         // A note where the setting cannot name the spec, and where no Baler block marks the file
+         // (MarkForAutoload): ZLIB blocks of rounded values then say what they hold, which
+         // `baler inspect` cannot tell from ZLIB blocks of a Baler setting that was never applied.
+         if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock))
             copy->GetUserInfo()->Add(
                new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), chosen[i]->spec.c_str()));
       }
