@@ -140,6 +140,17 @@ def test_a_dask_that_cannot_run_is_one_line_and_runs_nothing(baler, dataset, tmp
     assert proc.stdout == "" and (not out.exists() or not any(out.iterdir())), proc.stdout
 
 
+def child_processes(pid: int) -> list:
+    """The pids of the processes that any thread of process `pid` started (Linux's /proc)."""
+    children = []
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children += (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    return children
+
+
 def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path):
     """A child that SIGKILL (or the out-of-memory killer) stops cannot remove its temporary output,
     `.NAME.baler-XXXXXX`: the run reported the file as killed and left that file in --out-dir."""
@@ -154,7 +165,7 @@ def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path):
             break
         time.sleep(0.01)
     assert temporary, "the child never wrote its temporary file"
-    children = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True).stdout.split()
+    children = child_processes(run.pid)
     assert len(children) == 1, children
     os.kill(int(children[0]), signal.SIGKILL)
     stdout, stderr = run.communicate(timeout=120)
