@@ -15,9 +15,15 @@ namespace Baler::Internal {
 constexpr std::size_t kRootHeaderSize = 9;
 constexpr std::size_t kMaxRootBlockSize = 0xffffff; // 24-bit sizes
 
+/// Whether `header` opens with ROOT's two-letter algorithm tag `tag` and the method byte `method`.
+inline bool HasHeaderTag(const unsigned char *header, const char *tag, unsigned char method)
+{
+   return header[0] == tag[0] && header[1] == tag[1] && header[2] == method;
+}
+
 inline bool IsBalerBlock(const unsigned char *header)
 {
-   return header[0] == 'B' && header[1] == 'A' && header[2] == 1;
+   return HasHeaderTag(header, "BA", 1);
 }
 
 inline void WriteLE24(unsigned char *at, std::size_t value)
@@ -32,13 +38,20 @@ inline std::size_t ReadLE24(const unsigned char *at)
    return at[0] | (std::size_t(at[1]) << 8) | (std::size_t(at[2]) << 16);
 }
 
-inline void WriteBalerHeader(unsigned char *header, std::size_t payloadSize, std::size_t decodedSize)
+/// ROOT's 9-byte header: the algorithm's tag and method byte, then the two sizes.
+inline void WriteHeader(unsigned char *header, const char *tag, unsigned char method, std::size_t payloadSize,
+                        std::size_t decodedSize)
 {
-   header[0] = 'B';
-   header[1] = 'A';
-   header[2] = 1;
+   header[0] = tag[0];
+   header[1] = tag[1];
+   header[2] = method;
    WriteLE24(header + 3, payloadSize);
    WriteLE24(header + 6, decodedSize);
+}
+
+inline void WriteBalerHeader(unsigned char *header, std::size_t payloadSize, std::size_t decodedSize)
+{
+   WriteHeader(header, "BA", 1, payloadSize, decodedSize);
 }
 
 /// The name of ROOT's algorithm whose tag opens a compressed block (R__zip's header: "zstd" for

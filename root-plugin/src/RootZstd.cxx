@@ -16,11 +16,6 @@ constexpr unsigned char kZstdMajorVersion = 1;
 /// R__zipZSTD gives zstd twice the level of the compression setting (ZSTD-505 is zstd level 10).
 constexpr int kZstdLevelsPerRootLevel = 2;
 
-bool IsRootZstdHeader(const unsigned char *header)
-{
-   return header[0] == 'Z' && header[1] == 'S' && header[2] == kZstdMajorVersion;
-}
-
 } // namespace
 
 std::size_t ZipRootZstd(int level, const char *src, std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity)
@@ -33,11 +28,7 @@ std::size_t ZipRootZstd(int level, const char *src, std::size_t srcSize, unsigne
                                       srcSize, tgt + kRootHeaderSize, tgtCapacity - kRootHeaderSize);
    if (frame == 0 || frame > kMaxRootBlockSize)
       return 0;
-   tgt[0] = 'Z';
-   tgt[1] = 'S';
-   tgt[2] = kZstdMajorVersion;
-   WriteLE24(tgt + 3, frame);
-   WriteLE24(tgt + 6, srcSize);
+   WriteHeader(tgt, "ZS", kZstdMajorVersion, frame, srcSize);
    return kRootHeaderSize + frame;
 }
 
@@ -45,7 +36,7 @@ bool UnzipRootZstd(const unsigned char *src, std::size_t srcSize, unsigned char 
                    std::size_t &decoded)
 {
    // R__unzip's checks of the header against the sizes it is given
-   if (srcSize < kRootHeaderSize || !IsRootZstdHeader(src) || kRootHeaderSize + PayloadSize(src) != srcSize ||
+   if (srcSize < kRootHeaderSize || !HasHeaderTag(src, "ZS", kZstdMajorVersion) || kRootHeaderSize + PayloadSize(src) != srcSize ||
        DecodedSize(src) > tgtCapacity)
       return false;
    try {
