@@ -49,12 +49,7 @@ pub(crate) fn compress_stream(data: &[u8]) -> Result<Vec<u8>, CodecError> {
 /// frame is the one `ZSTD_compressCCtx` writes (zstd's simple API, which ROOT's R__zipZSTD calls),
 /// byte for byte, whatever the context coded before.
 pub fn compress_frame(level: i32, src: &[u8], dst: &mut [u8]) -> Option<usize> {
-    with_compressor(&FRAME_COMPRESSOR, level, |c| {
-        c.context_mut()
-            .compress(dst, src, level)
-            .map_err(|code| CodecError::Internal(zstd::zstd_safe::get_error_name(code).to_string()))
-    })
-    .ok()
+    with_compressor(&FRAME_COMPRESSOR, level, |c| Ok(c.context_mut().compress(dst, src, level).ok())).ok().flatten()
 }
 
 /// Decodes the zstd frame `src` into `dst`; the decoded size. An error when the frame is damaged,
