@@ -114,6 +114,12 @@ def macro_value(output: str, tag: str) -> list:
     return values[-1]
 
 
+def basket_block(data, seek: int) -> int:
+    """Offset of the compressed block of the basket record at `seek` in a file's bytes: past its
+    TKey header, whose length is at bytes 14-15 (Nbytes, Version, ObjLen, Datime, KeyLen)."""
+    return seek + int.from_bytes(data[seek + 14:seek + 16], "big")
+
+
 def basket_digests(path) -> dict:
     """{"TREE BRANCH/PATH": [baskets, md5 or "failed I"]} as basket_digests.C prints them for a file:
     the MD5 of each branch's decompressed baskets as ROOT reads them (tests/test_fixtures.py)."""

@@ -22,7 +22,7 @@ import cramjam
 import pytest
 import uproot
 
-from conftest import REPO, env_without_plugin, run_baler, run_command, run_python, baler  # noqa: F401 (baler: a fixture)
+from conftest import REPO, basket_block, env_without_plugin, run_baler, run_command, run_python, baler  # noqa: F401 (baler: a fixture)
 from test_uproot import (DAMAGED_BRANCH, first_block, flip_payload_bits, newer_format_version,
                          wrong_checksum)
 
@@ -132,8 +132,7 @@ def test_eval_and_inspect_of_a_damaged_file(baler, hzz_bits10, damaged, tmp_path
 def damaged_zlib_basket(source, target, branch=DAMAGED_BRANCH):
     """The original HZZ file (ZLIB) with bits flipped in the branch's first basket."""
     data = bytearray(source.read_bytes())
-    block = basket_key(data, source, branch)
-    block += int.from_bytes(data[block + 14:block + 16], "big")
+    block = basket_block(data, basket_key(data, source, branch))
     assert data[block:block + 2] == b"ZL"
     flip_payload_bits(data, block)
     target.write_bytes(bytes(data))

@@ -16,7 +16,7 @@ import uproot
 
 import baler_root
 from baler_root import _uproot
-from conftest import (BUILD_LIB, MACROS, REPO, basket_digests, compare_trees, delete_model_key, env_without_model_path,
+from conftest import (BUILD_LIB, MACROS, REPO, basket_block, basket_digests, compare_trees, delete_model_key, env_without_model_path,
                       preload_env, run_baler, run_command, run_macro, run_python)
 from test_basket_rewrite import compress_json, stored_layout
 from test_fixtures import uproot_digests
@@ -256,9 +256,9 @@ def damage(path, out, branch, basket, at):
         source = file["events"][branch]
         start = int(source.member("fBasketSeek")[basket])
         size = int(source.member("fBasketBytes")[basket])
-    key_length = int.from_bytes(data[start + 14:start + 16], "big")  # TKey: Nbytes, Version, ObjLen, Datime, KeyLen
+    block = basket_block(data, start)
     if at is None:
-        wrong_checksum(data, start + key_length)
+        wrong_checksum(data, block)
     else:
         assert start <= start - at < start + size
         data[start - at] ^= 0x5A

@@ -7,7 +7,7 @@ import sys
 import pytest
 import uproot
 
-from conftest import BALER_LOSSLESS, ZSTD_505, env_without_plugin, run_command
+from conftest import BALER_LOSSLESS, ZSTD_505, basket_block, env_without_plugin, run_command
 
 # Writes, for each (path, setting) pair, a histogram key and a tree of Int_t values that repeat
 # every 97 entries (zstd's matches beat Baler's lossless integer coding on them, so a Baler file
@@ -65,8 +65,7 @@ def stored_blocks(path) -> dict:
     stored["n"] = []
     for seek, size in zip(branch.member("fBasketSeek")[:branch.num_baskets],
                           branch.member("fBasketBytes")[:branch.num_baskets]):
-        key_length = int.from_bytes(data[seek + 14:seek + 16], "big")  # TKey: Nbytes, Version, ObjLen, Datime, KeyLen
-        stored["n"].append(data[seek + key_length:seek + size])
+        stored["n"].append(data[basket_block(data, seek):seek + size])
     return stored
 
 
@@ -99,7 +98,7 @@ def test_zstd_baskets_read_with_the_plugin_as_root_reads_them(written, tmp_path)
     data = bytearray(intact.read_bytes())
     branch = uproot.open(intact)["t"]["n"]
     seek = int(branch.member("fBasketSeek")[1])
-    block = seek + int.from_bytes(data[seek + 14:seek + 16], "big")
+    block = basket_block(data, seek)
     assert data[block:block + 3] == b"ZS\x01" and data[block + 9:block + 13] == b"\x28\xb5\x2f\xfd"
     data[block + 9] ^= 0xff  # zstd's frame magic
     damaged = tmp_path / "damaged.root"

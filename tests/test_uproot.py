@@ -18,7 +18,7 @@ import pytest
 import uproot
 
 import baler_root
-from conftest import REPO, baler_settings, run_baler, run_command, run_macro
+from conftest import REPO, baler_settings, basket_block, run_baler, run_command, run_macro
 from test_layouts import write as write_layout_tree
 
 FILES = {
@@ -167,7 +167,7 @@ def test_damaged_second_block_header(big_basket, tmp_path):
     """After a Baler block, anything but another Baler block header is damage, said as such."""
     data = bytearray(big_basket.read_bytes())
     seek = int(uproot.open(big_basket)["t"]["big"].member("fBasketSeek")[0])
-    first = seek + int.from_bytes(data[seek + 14:seek + 16], "big")
+    first = basket_block(data, seek)
     second = first + 9 + int.from_bytes(data[first + 3:first + 6], "little")
     assert data[first:first + 3] == data[second:second + 3] == b"BA\x01"
     data[second + 1] = ord("X")
@@ -210,8 +210,7 @@ DAMAGED_BRANCH = "Muon_Px"
 def first_block(data: bytes, path, branch: str, tree: str = "events") -> int:
     """Offset of the ROOT block header of the branch's first basket (which must be Baler's)."""
     seek = int(uproot.open(path)[tree][branch].member("fBasketSeek")[0])
-    key_length = int.from_bytes(data[seek + 14:seek + 16], "big")  # TKey: Nbytes, Version, ObjLen, Datime, KeyLen
-    block = seek + key_length
+    block = basket_block(data, seek)
     assert data[block:block + 3] == b"BA\x01", data[block:block + 9]
     return block
 
