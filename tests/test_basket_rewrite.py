@@ -5,7 +5,9 @@ its stored baskets byte for byte (PHYSLITE's ElementLink branches used to be re-
 baskets kept in the tree's own key stay there, and a Baler block replaces a stored basket only
 where it is smaller: no file grows."""
 import json
+import os
 import re
+import subprocess
 
 import awkward as ak
 import numpy as np
@@ -14,7 +16,7 @@ import uproot
 
 import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
 
-from conftest import baler, compare_trees, run_baler, run_command, run_macro, run_python  # noqa: F401 (fixtures)
+from conftest import REPO, baler, compare_trees, run_baler, run_command, run_macro, run_python  # noqa: F401 (fixtures)
 
 
 def stored_layout(path, tree):
@@ -289,3 +291,27 @@ def test_no_file_grows_under_lossless(baler, shared_data, tmp_path, name):
         for field in before.fields:  # bit patterns: NaN and -0.0 count
             assert ak.to_numpy(ak.flatten(before[field], axis=None)).tobytes() == \
                    ak.to_numpy(ak.flatten(after[field], axis=None)).tobytes(), field
+
+
+def peak_memory_mib(args, tmp_path) -> float:
+    """The peak resident memory of one run of ARGS (its maximum RSS, from wait4); the run must succeed."""
+    with open(tmp_path / "stderr", "w+") as stderr:
+        proc = subprocess.Popen([str(a) for a in args], stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        stderr.seek(0)
+        assert os.waitstatus_to_exitcode(status) == 0, f"{args} failed: {stderr.read()}"
+    return usage.ru_maxrss / 1024
+
+
+def test_a_file_of_megabyte_baskets_is_rewritten_in_no_more_memory_than_hadd_takes(baler, tmp_path):
+    """Issue 10's peak memory target (at most hadd -O -f505's on the same file), on the benchmark
+    tree of 500,000 events at ZSTD-505 (84 MB): after the first cluster ROOT sizes each branch's
+    baskets to megabytes. `baler compress` took 1.22x hadd's peak here (1.72x on the 2 GB file of
+    bench/scale_large.py): every slot of its windows kept the largest stored payload and room for
+    blocks it ever held, every basket read was given a buffer of the branch's megabyte basket size
+    (a first cluster's 32 kB ones too), and a window counted only its decoded bytes."""
+    source = tmp_path / "megabyte_baskets.root"
+    run_macro("root_io_write", source, 505, 500000, folder=REPO / "bench")
+    baler_peak = peak_memory_mib([baler, "compress", source, tmp_path / "bits10.root"], tmp_path)
+    hadd_peak = peak_memory_mib(["hadd", "-O", "-f505", tmp_path / "hadd.root", source], tmp_path)
+    assert baler_peak <= hadd_peak, f"baler compress {baler_peak:.0f} MiB, hadd -O -f505 {hadd_peak:.0f} MiB"

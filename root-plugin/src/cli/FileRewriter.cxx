@@ -41,6 +41,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace Baler::Cli {
@@ -179,14 +180,14 @@ std::size_t ZipAsRoot(const char *src, std::size_t size, int settings, unsigned 
 /// `baler export`: the object of `decoded` zipped with ROOT's compression `settings` into `out`
 /// (at least the object's size), or the object itself where that is not smaller, as
 /// TBasket::WriteBuffer stores a basket; returns the payload's size.
-std::size_t ZipDecodedForExport(TBasket &decoded, int settings, std::vector<unsigned char> &out)
+std::size_t ZipDecodedForExport(TBasket &decoded, int settings, unsigned char *out, std::size_t capacity)
 {
    const char *object = decoded.GetBufferRef()->Buffer() + decoded.GetKeylen();
    const std::size_t objectSize = decoded.GetObjlen();
-   const std::size_t zipped = ZipAsRoot(object, objectSize, settings, out.data(), out.size());
+   const std::size_t zipped = ZipAsRoot(object, objectSize, settings, out, capacity);
    if (zipped > 0 && zipped < objectSize)
       return zipped;
-   std::memcpy(out.data(), object, objectSize);
+   std::memcpy(out, object, objectSize);
    return objectSize;
 }
 
@@ -220,6 +221,28 @@ struct StoredBasket {
    Long64_t firstEntry;
 };
 
+/// Room for the blocks coded from one basket, left uninitialised: the coder touches only the bytes
+/// it writes, where a zero-filled vector cleared the whole room for every basket.
+class BlockRoom {
+public:
+   void Allocate(std::size_t size)
+   {
+      fBytes.reset(new unsigned char[size]);
+      fSize = size;
+   }
+   void Release()
+   {
+      fBytes.reset();
+      fSize = 0;
+   }
+   unsigned char *data() { return fBytes.get(); }
+   std::size_t size() const { return fSize; }
+
+private:
+   std::unique_ptr<unsigned char[]> fBytes;
+   std::size_t fSize = 0;
+};
+
 /// One basket of a window of baskets being copied: its stored key, its decoded basket (for a
 /// branch that a spec selects) and the Baler blocks coded from it.
 struct BasketSlot {
@@ -227,7 +250,7 @@ struct BasketSlot {
    RecodingBasket key;
    std::unique_ptr<TBasket> decoded; ///< taken from the input branch (BranchAccess::TakeBasket)
    baler::codec::Layout layout; ///< of `decoded`, described on the reading thread (it reads ROOT's metadata)
-   std::vector<unsigned char> blocks;
+   BlockRoom blocks;
    std::size_t size = 0; ///< of the blocks coded; 0: the stored payload stays
    bool balerBlocks = false; ///< `blocks` are Baler's; else the rounded object zipped as the input was
    bool roundedRaw = false;  ///< the stored payload is the raw object: it takes the rounded values
@@ -266,7 +289,9 @@ void RoundWithoutBalerBlocks(BasketSlot &slot, const baler::codec::Spec &spec, c
    slot.roundedRaw = slot.size == 0 && slot.key.StoredRaw();
 }
 
-/// At most this many baskets, and about this many decoded bytes, are held at a time.
+/// At most this many baskets, and about this many bytes of them (stored payloads, decoded baskets
+/// and room for their new blocks), are held at a time. Counting only the decoded bytes let a window
+/// of a 2 GB file's multi-megabyte baskets hold 1.7x hadd's peak memory.
 constexpr std::size_t kWindowBaskets = 64;
 constexpr std::size_t kWindowBytes = std::size_t(64) << 20;
 
@@ -338,7 +363,13 @@ public:
    static std::unique_ptr<TBasket> TakeBasket(TBranch &branch, Int_t index)
    {
       auto &self = static_cast<BranchAccess &>(branch);
+      // A fresh basket's buffer starts at the branch's basket size, megabytes once ROOT sized the
+      // baskets to a cluster, and reading only grows it: a window of a first cluster's 32 kB
+      // baskets held 64 such buffers. It starts at the stored record's size here instead (the input
+      // tree is never written, so its basket size serves nothing else).
+      const Int_t basketSize = std::exchange(self.fBasketSize, std::min(self.fBasketSize, self.fBasketBytes[index]));
       TBasket *basket = self.GetBasket(index);
+      self.fBasketSize = basketSize;
       if (!basket || self.fBaskets.At(index) != basket)
          return nullptr;
       self.fBaskets.RemoveAt(index);
@@ -758,7 +789,7 @@ struct Rewriter {
          if (!slot.decoded)
             return;
          if (exportSettings) {
-            slot.size = ZipDecodedForExport(*slot.decoded, *exportSettings, slot.blocks);
+            slot.size = ZipDecodedForExport(*slot.decoded, *exportSettings, slot.blocks.data(), slot.blocks.size());
             return;
          }
          try {
@@ -858,6 +889,7 @@ struct Rewriter {
                slot.stage = 0;
                slot.key.Load(*inFile, tree, stored.seek, from.GetBasketBytes()[stored.index],
                              from.GetBasketEntry()[stored.index + 1] - stored.firstEntry, Where(path, from, stored.index));
+               windowBytes += slot.key.GetNbytes();
                // An object member's stored block is decoded with its context members' baskets of the
                // same entries in the output file: it stays only while they do (those of a branch that
                // no spec selects are copied as they are).
@@ -887,11 +919,11 @@ struct Rewriter {
                   slot.decoded = BranchAccess::TakeBasket(from, stored.index);
                   if (!slot.decoded)
                      throw Failure(Where(path, from, stored.index) + " could not be read");
-                  windowBytes += slot.decoded->GetObjlen();
                   slot.layout = Internal::DescribeBasket(*slot.decoded);
-                  slot.blocks.resize(slot.storedContext.empty() && !exported
-                                        ? slot.key.GetNbytes() - slot.key.GetKeylen()
-                                        : 2 * std::size_t(slot.decoded->GetObjlen()) + 4096);
+                  slot.blocks.Allocate(slot.storedContext.empty() && !exported
+                                          ? slot.key.GetNbytes() - slot.key.GetKeylen()
+                                          : 2 * std::size_t(slot.decoded->GetObjlen()) + 4096);
+                  windowBytes += slot.decoded->GetObjlen() + slot.blocks.size();
                   slot.stage = stages[stored.branch];
                }
                queue.Publish(++filled);
@@ -947,7 +979,11 @@ struct Rewriter {
             if (slot.key.CopyTo(outFile) < 0)
                throw Failure(Where(path, from, stored.index) + " could not be written");
             to.AddBasket(slot.key, true, stored.firstEntry);
+            // Nothing of a basket outlives its window: a slot kept its largest buffers otherwise,
+            // and over a file's windows every slot came to hold a multi-megabyte one.
             slot.decoded.reset();
+            slot.key.DeleteBuffer();
+            slot.blocks.Release();
             reached = std::max(reached, stored.firstEntry);
          }
          // The window's bytes start on their way to the disk now, while the next window is coded,
