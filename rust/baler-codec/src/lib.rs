@@ -79,6 +79,43 @@ fn checksum(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
 }
 
+/// The checksum of the bytes the decoder will produce for `src`: `src` itself, with the values of
+/// its F32 and F64 segments replaced by `f32s` and `f64s` where the spec changed them. Hashed as a
+/// stream rather than over a decoded copy, which was one more block-sized buffer per coding thread
+/// (15 MB for a basket of the generated sample's Calo_E).
+fn checksum_of_decoded(src: &[u8], segs: &[(SegmentKind, usize)], f32s: Option<&[f32]>, f64s: Option<&[f64]>) -> u64 {
+    if f32s.is_none() && f64s.is_none() {
+        return checksum(src);
+    }
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let (mut f32s, mut f64s) = (f32s.map(<[f32]>::iter), f64s.map(<[f64]>::iter));
+    let mut off = 0;
+    for &(kind, len) in segs {
+        match (kind, &mut f32s, &mut f64s) {
+            (SegmentKind::F32, Some(values), _) => hash_big_endian(&mut hasher, values, len / 4),
+            (SegmentKind::F64, _, Some(values)) => hash_big_endian(&mut hasher, values, len / 8),
+            _ => hasher.update(&src[off..off + len]),
+        }
+        off += len;
+    }
+    hasher.digest()
+}
+
+/// Feeds the next `n` of `values` to `hasher` as their big-endian bytes, a few kB at a time.
+fn hash_big_endian<'a, T: stream::Num + 'a>(hasher: &mut xxhash_rust::xxh3::Xxh3, values: &mut impl Iterator<Item = &'a T>, n: usize) {
+    let mut bytes = [0u8; 4096];
+    let per_chunk = bytes.len() / T::SIZE;
+    let mut left = n;
+    while left > 0 {
+        let take = left.min(per_chunk);
+        for (out, v) in bytes.chunks_exact_mut(T::SIZE).zip(values.by_ref().take(take)) {
+            v.write_be(out);
+        }
+        hasher.update(&bytes[..take * T::SIZE]);
+        left -= take;
+    }
+}
+
 fn put_section(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
     out.push(tag);
     put_uvarint(out, payload.len() as u64);
@@ -98,8 +135,8 @@ fn gather<T: stream::Num>(src: &[u8], segs: &[(SegmentKind, usize)], kind: Segme
     v
 }
 
-/// Codes the values of every `kind` segment as one float section. When the spec changed any
-/// value, `decoded` becomes the buffer the decoder will produce, so the checksum covers it.
+/// Codes the values of every `kind` segment as one float section. Returns the values the decoder
+/// will produce when the spec changed any, so that the checksum covers them.
 /// Under `ae:` the section goes through the model when that is smaller than the per-value
 /// section of the same values (model id included), and is the per-value section otherwise; the
 /// same for an object model's member coded with its context (`object`).
@@ -114,8 +151,7 @@ fn encode_float_section<T: float::Flt>(
     object: Option<&ObjectCoding<'_>>,
     section_tag: u8,
     body: &mut Vec<u8>,
-    decoded: &mut Option<scratch::Scratch<u8>>,
-) -> Result<(), CodecError> {
+) -> Result<Option<scratch::Scratch<T>>, CodecError> {
     let vals = gather::<T>(src, segs, kind, n);
     let mut recon = scratch::with_capacity(n);
     let mut sec = scratch::with_capacity(n * T::SIZE / 2);
@@ -140,15 +176,8 @@ fn encode_float_section<T: float::Flt>(
         }
     }
     put_section(body, tag, &sec);
-    if recon.iter().zip(vals.iter()).any(|(a, b)| a.bits() != b.bits()) {
-        let decoded = decoded.get_or_insert_with(|| {
-            let mut copy = scratch::with_capacity(src.len());
-            copy.extend_from_slice(src);
-            copy
-        });
-        scatter(&recon, segs, kind, decoded);
-    }
-    Ok(())
+    let changed = recon.iter().zip(vals.iter()).any(|(a, b)| a.bits() != b.bits());
+    Ok(changed.then_some(recon))
 }
 
 /// Writes `vals` big-endian into the `kind` segments of `dst`, in layout order.
@@ -243,7 +272,6 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
     stream::put_bytes(&sec, &mut lay)?;
     put_section(body, tag::LAYOUT, &lay);
 
-    let mut decoded: Option<scratch::Scratch<u8>> = None;
     if totals.raw > 0 {
         let mut raw = Vec::with_capacity(totals.raw);
         let mut off = 0;
@@ -266,13 +294,15 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
             None => put_section(body, tag::I32, &sec),
         }
     }
-    if totals.f32 > 0 {
-        encode_float_section::<f32>(src, segs, SegmentKind::F32, totals.f32 / 4, spec, model, object, tag::F32, body, &mut decoded)?;
-    }
-    if totals.f64 > 0 {
-        encode_float_section::<f64>(src, segs, SegmentKind::F64, totals.f64 / 8, spec, model, object, tag::F64, body, &mut decoded)?;
-    }
-    let sum = checksum(decoded.as_deref().map_or(src, |d| d.as_slice()));
+    let changed_f32s = match totals.f32 {
+        0 => None,
+        bytes => encode_float_section::<f32>(src, segs, SegmentKind::F32, bytes / 4, spec, model, object, tag::F32, body)?,
+    };
+    let changed_f64s = match totals.f64 {
+        0 => None,
+        bytes => encode_float_section::<f64>(src, segs, SegmentKind::F64, bytes / 8, spec, model, object, tag::F64, body)?,
+    };
+    let sum = checksum_of_decoded(src, segs, changed_f32s.as_deref().map(Vec::as_slice), changed_f64s.as_deref().map(Vec::as_slice));
     body[checksum_at..checksum_at + 8].copy_from_slice(&sum.to_le_bytes());
     Ok(())
 }
