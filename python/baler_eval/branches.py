@@ -66,8 +66,11 @@ class BranchComparison:
         self.bound_violations = 0   # values outside the codec's guarantee (when it is known)
         self.max_abs = 0.0
         self.max_rel = 0.0
-        self._sum = 0.0
-        self._sum_squares = 0.0
+        # Residual moments as scale * sum(residual / scale) and scale^2 * sum((residual / scale)^2),
+        # scale the largest |residual| so far: squares of doubles near 1e200 overflow otherwise.
+        self._scale = 0.0
+        self._scaled_sum = 0.0
+        self._scaled_sum_squares = 0.0
         self._finite = 0
         self.hist_original = None
         self.hist_compressed = None
@@ -118,10 +121,20 @@ class BranchComparison:
             self.max_abs = max(self.max_abs, float(abs_error.max()))
             rel_error = np.where(nonzero, np.abs(relative), np.where(abs_error > 0, np.inf, 0.0))
             self.max_rel = max(self.max_rel, float(rel_error.max()))
-            self._sum += float(residual.sum())
-            self._sum_squares += float(np.square(residual).sum())
+            self._add_moments(residual.astype(np.float64), float(abs_error.max()))
             self._finite += residual.size
         return abs_error, relative
+
+    def _add_moments(self, residual, largest):
+        if largest > self._scale:
+            shrink = self._scale / largest
+            self._scaled_sum *= shrink
+            self._scaled_sum_squares *= shrink * shrink
+            self._scale = largest
+        if self._scale > 0:
+            scaled = residual / self._scale
+            self._scaled_sum += float(scaled.sum())
+            self._scaled_sum_squares += float(np.square(scaled).sum())
 
     def _fill_histograms(self, x, y, residual, relative):
         if self.hist_original is None:
@@ -138,11 +151,11 @@ class BranchComparison:
 
     @property
     def residual_mean(self):
-        return self._sum / self._finite if self._finite else 0.0
+        return self._scale * (self._scaled_sum / self._finite) if self._finite else 0.0
 
     @property
     def residual_rms(self):
-        return math.sqrt(self._sum_squares / self._finite) if self._finite else 0.0
+        return self._scale * math.sqrt(self._scaled_sum_squares / self._finite) if self._finite else 0.0
 
     @property
     def ratio(self):

@@ -7,6 +7,13 @@ one); later values outside it are counted as under- or overflow, and the plots s
 import numpy as np
 
 BINS = 60
+# Bin edges stay within +-RANGE_LIMIT: plotting adds and subtracts edges, which overflows near the
+# largest double (matplotlib's tick locator failed). Values beyond are under- or overflow.
+RANGE_LIMIT = 1e300
+
+
+def _within_limit(value):
+    return min(max(value, -RANGE_LIMIT), RANGE_LIMIT)
 
 
 def central_range(values, tail=1e-3):
@@ -15,6 +22,7 @@ def central_range(values, tail=1e-3):
     if finite.size == 0:
         return -1.0, 1.0
     low, high = np.quantile(finite, [tail, 1.0 - tail]) if finite.size > 1000 else (finite.min(), finite.max())
+    low, high = _within_limit(float(low)), _within_limit(float(high))
     if high <= low:
         half = max(abs(low) * 1e-3, 1e-12)
         low, high = low - half, high + half
@@ -36,7 +44,7 @@ def wants_log_bins(values, low, high):
 def symmetric_range(values):
     """[-m, m] around zero covering every finite value (m > 0)."""
     finite = np.abs(values[np.isfinite(values)])
-    extent = float(finite.max()) if finite.size else 0.0
+    extent = _within_limit(float(finite.max())) if finite.size else 0.0
     extent = extent * 1.05 if extent > 0 else 1.0
     return -extent, extent
 
