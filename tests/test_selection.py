@@ -211,6 +211,18 @@ def test_a_basket_too_small_to_gain_still_holds_values_rounded_by_its_spec(tmp_p
     assert result.branches["x"].changed >= 4
 
 
+def test_a_policy_rule_that_only_set_codec_branches_match_says_so(shared_data, tmp_path):
+    """SetCodec takes precedence over a policy rule for the same branch: the rule was reported as
+    having "matched no branch written by this process" (sweep of the macro route), which it had.
+    It is now named as overridden; a rule that also chose a branch's codec is not named at all."""
+    out = tmp_path / "overridden.root"
+    env = preload_env("events/Muon_Px=bits:6,events/Muon_P[xy]=bits:6")
+    output = run_macro("rewrite_tree", hzz(shared_data), out, "events", ZSTD_505, "Muon_Px", "lossless", env=env)
+    assert 'rule "events/Muon_Px=bits:6" chose no codec: every branch it matched had one from ' \
+           'Baler::SetCodec' in output, output
+    assert "matched no branch" not in output and "Muon_P[xy]" not in output, output
+
+
 def test_policy_rule_that_matches_nothing_leaves_the_others_working(small_reference, tmp_path):
     out = tmp_path / "small.root"
     output = run_macro("small_tree", out, "Events", SMALL_ENTRIES,

@@ -26,6 +26,10 @@ using baler::codec::Spec;
 
 namespace {
 
+/// What became of a policy rule: it chose the codec of a branch, or it matched only branches whose
+/// codec Baler::SetCodec had set (which takes precedence), or it matched none.
+enum class RuleUse : unsigned char { kUnmatched, kOverridden, kApplied };
+
 /// What the process has chosen: SetCodec's per-branch codecs and the BALER_POLICY rules.
 /// Never destroyed: ROOT deletes trees (and writes baskets) from its own exit handlers, after this
 /// library's static destructors would have run.
@@ -35,7 +39,7 @@ struct Selection {
    /// new branch that reuses a freed address starts with no codec.
    std::map<const TObject *, SpecPtr> branchCodecs;
    std::vector<PolicyRule> policy;
-   std::unique_ptr<std::atomic<bool>[]> ruleMatched; ///< one per policy rule
+   std::unique_ptr<std::atomic<RuleUse>[]> ruleUse; ///< one per policy rule
 };
 
 Selection &TheSelection()
@@ -98,17 +102,29 @@ bool Matches(const std::string &glob, const char *name)
    return fnmatch(glob.c_str(), name, 0) == 0;
 }
 
-/// Names the policy rules that no branch written by this process matched (INTERFACE.md: a selection
-/// that matches nothing is reported). Runs at exit, after ROOT has closed the files of root.exe,
+/// Names the policy rules that chose no branch's codec (INTERFACE.md: a selection that matches
+/// nothing is reported), and says why. Runs at exit, after ROOT has closed the files of root.exe,
 /// PyROOT and programs that close their files; plain stderr, since ROOT may be half torn down.
-void ReportUnmatchedRules()
+void ReportUnusedRules()
 {
    Selection &selection = TheSelection();
    std::shared_lock<std::shared_mutex> lock(selection.mutex);
-   for (std::size_t i = 0; i < selection.policy.size(); ++i)
-      if (!selection.ruleMatched[i].load(std::memory_order_relaxed))
+   for (std::size_t i = 0; i < selection.policy.size(); ++i) {
+      const char *rule = selection.policy[i].text.c_str();
+      switch (selection.ruleUse[i].load(std::memory_order_relaxed)) {
+      case RuleUse::kUnmatched:
          std::fprintf(stderr, "Warning in <Baler>: BALER_POLICY rule \"%s\" matched no branch written by this process\n",
-                      selection.policy[i].text.c_str());
+                      rule);
+         break;
+      case RuleUse::kOverridden:
+         std::fprintf(stderr,
+                      "Warning in <Baler>: BALER_POLICY rule \"%s\" chose no codec: every branch it matched had one "
+                      "from Baler::SetCodec, which takes precedence\n",
+                      rule);
+         break;
+      case RuleUse::kApplied: break;
+      }
+   }
 }
 
 /// "dir/sub/Events" for a tree in folder dir/sub of its file, "Events" for one at the top.
@@ -121,22 +137,27 @@ std::string PathInFile(const TTree &tree)
    return path;
 }
 
-/// The spec of the first policy rule that matches the branch, or nullptr. Called under a shared lock.
-SpecPtr MatchPolicy(Selection &selection, const TBranch &branch)
+/// The first policy rule that matches the branch, or none; records what became of it (`use`, never
+/// undoing kApplied). Called under a shared lock, for every basket written.
+const PolicyRule *MatchPolicy(Selection &selection, const TBranch &branch, RuleUse use)
 {
    const TTree *tree = branch.GetTree();
    if (selection.policy.empty() || !tree)
       return nullptr;
    static std::once_flag reportAtExit;
-   std::call_once(reportAtExit, [] { std::atexit(ReportUnmatchedRules); });
-   std::string treePath; // made only for a rule that needs it: this runs for every basket written
+   std::call_once(reportAtExit, [] { std::atexit(ReportUnusedRules); });
+   std::string treePath; // made only for a rule that needs it
    for (std::size_t i = 0; i < selection.policy.size(); ++i) {
       const PolicyRule &rule = selection.policy[i];
       if (rule.TreeGlobIsPath() && treePath.empty())
          treePath = PathInFile(*tree);
       if (rule.Selects(tree->GetName(), treePath, branch.GetName())) {
-         selection.ruleMatched[i].store(true, std::memory_order_relaxed);
-         return rule.spec;
+         RuleUse before = RuleUse::kUnmatched;
+         if (use == RuleUse::kApplied)
+            selection.ruleUse[i].store(use, std::memory_order_relaxed);
+         else
+            selection.ruleUse[i].compare_exchange_strong(before, use, std::memory_order_relaxed);
+         return &rule;
       }
    }
    return nullptr;
@@ -201,7 +222,7 @@ void SetPolicy(std::vector<PolicyRule> rules)
 {
    Selection &selection = TheSelection();
    std::unique_lock<std::shared_mutex> lock(selection.mutex);
-   selection.ruleMatched = std::make_unique<std::atomic<bool>[]>(rules.size());
+   selection.ruleUse = std::make_unique<std::atomic<RuleUse>[]>(rules.size());
    selection.policy = std::move(rules);
 }
 
@@ -211,10 +232,12 @@ SpecPtr ResolveCodec(TBranch &branch)
    {
       std::shared_lock<std::shared_mutex> lock(selection.mutex);
       auto registered = selection.branchCodecs.find(&branch);
-      if (registered != selection.branchCodecs.end())
+      if (registered != selection.branchCodecs.end()) {
+         MatchPolicy(selection, branch, RuleUse::kOverridden);
          return registered->second;
-      if (SpecPtr byPolicy = MatchPolicy(selection, branch))
-         return byPolicy;
+      }
+      if (const PolicyRule *rule = MatchPolicy(selection, branch, RuleUse::kApplied))
+         return rule->spec;
    }
    return SpecForBranchSetting(branch);
 }
