@@ -75,6 +75,22 @@ def test_compress_table_does_not_invent_sizes_for_baskets_kept_in_the_tree_key(b
     assert len(unknown) == len(in_key) and all(b["bytes_after"] is None and b["ratio"] is None for b in unknown)
 
 
+def test_inspect_table_does_not_invent_sizes_for_baskets_kept_in_the_tree_key(baler, shared_data):
+    """Like compress's table (above), inspect's: it printed 0 compressed and 0 uncompressed bytes for
+    the NanoAOD branches whose baskets are inside the tree's key, and a total of the one branch that
+    has its own as `total (947 branches) 36169 62802 1.74x` (sweep of the macro route)."""
+    source = shared_data / "nanoAOD_2015_CMS_Open_Data_ttbar.root"
+    proc = run_baler(baler, "inspect", source)
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("Events/")]
+    in_key = [l for l in lines if l.split()[3:9] == ["in", "tree", "key", "in", "tree", "key"]]
+    assert len(lines) == 947 and len(in_key) > 900
+    total = next(l for l in proc.stdout.splitlines() if l.startswith("total ("))
+    assert total.startswith(f"total ({len(lines) - len(in_key)} branch"), total
+    assert f"{len(in_key)} more have their baskets inside the tree key, see the file size" in total, total
+    report = json.loads(run_baler(baler, "inspect", source, "--json").stdout)
+    assert report["total"]["branches"] == 947 and report["total"]["branches_in_tree_key"] == len(in_key)
+
+
 def test_root_reduced_float_types_are_labelled_and_kept_as_written(baler, tmp_path):
     """Float16_t and Double32_t leaves are already reduced by ROOT and stored as written: their
     baskets are copied as stored (only the Float_t branch gets the lossy spec), and their values

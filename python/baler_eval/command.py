@@ -16,11 +16,12 @@ def baler_executable():
     return found
 
 
-def run_baler(*args):
-    """stdout of `baler ARGS...`; its one-line error as an EvalError when it fails."""
+def run_baler(*args, prefix=None):
+    """stdout of `baler ARGS...`; its one-line error as an EvalError when it fails, after PREFIX
+    (by default "baler COMMAND failed: ")."""
     run = subprocess.run([baler_executable(), *map(str, args)], capture_output=True, text=True)
     if run.returncode != 0:
         lines = (run.stderr or run.stdout).strip().splitlines()
         reason = lines[-1].removeprefix("baler: error: ") if lines else f"exit status {run.returncode}"
-        raise EvalError(f"baler {args[0]} failed: {reason}")
+        raise EvalError((f"baler {args[0]} failed: " if prefix is None else prefix) + reason)
     return run.stdout

@@ -18,6 +18,8 @@ class TreeResult:
     entries: int
     bytes_original: int      # all branches of the tree, on disk
     bytes_compressed: int
+    # branches whose baskets are inside the tree's key in either file, and so in neither byte count
+    branches_in_tree_key: int = 0
     branches: list = field(default_factory=list)   # BranchComparison
     physics: list = field(default_factory=list)    # PhysicsComparison
     not_compared: list = field(default_factory=list)  # (branch, why)
@@ -71,7 +73,9 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
     in_original = {name: info for (t, name), info in original_rows.items() if t == tree}
     in_compressed = {name: info for (t, name), info in compressed_rows.items() if t == tree}
     result = TreeResult(tree, 0, sum(i.bytes for i in in_original.values()),
-                        sum(i.bytes for i in in_compressed.values()))
+                        sum(i.bytes for i in in_compressed.values()),
+                        sum(1 for name, info in in_original.items()
+                            if info.in_tree_key or (name in in_compressed and in_compressed[name].in_tree_key)))
     try:
         chosen_analyses = analyses_module.select(analysis_names, in_original.keys() & in_compressed.keys())
     except KeyError as unknown:

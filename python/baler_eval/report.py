@@ -2,6 +2,7 @@
 
 import html
 import math
+import os
 import re
 
 from .physics_stats import KS_LIMIT, SHIFT_LIMIT
@@ -77,8 +78,7 @@ def text_table(columns, rows):
 def text_summary(original, compressed, results, budgets, ladder_notes=()):
     out = [f"baler eval: {original} -> {compressed}\n"]
     for result in results:
-        out.append(f"\ntree {result.tree}: {result.entries} entries, {result.bytes_original} -> "
-                   f"{result.bytes_compressed} bytes on disk ({_tree_ratio(result)})\n")
+        out.append(f"\ntree {result.tree}: {result.entries} entries, {_tree_bytes(result, original, compressed, '->')}\n")
         if result.branches:
             out.append(text_table(BRANCH_COLUMNS, [branch_row(c) for c in result.branches]))
         if len(result.not_compared) <= 10:
@@ -99,8 +99,20 @@ def text_summary(original, compressed, results, budgets, ladder_notes=()):
     return "".join(out)
 
 
-def _tree_ratio(result):
-    return f"ratio {result.bytes_original / result.bytes_compressed:.2f}x" if result.bytes_compressed else "no bytes"
+def _bytes_ratio(before, after):
+    return f"ratio {before / after:.2f}x" if after else "no bytes"
+
+
+def _tree_bytes(result, original, compressed, arrow):
+    """The tree's bytes on disk before and after; where some branches keep their baskets inside the
+    tree's key (counted in no branch), the files' sizes too, which are then the figures to trust."""
+    text = f"{result.bytes_original} {arrow} {result.bytes_compressed} bytes on disk " \
+           f"({_bytes_ratio(result.bytes_original, result.bytes_compressed)})"
+    if result.branches_in_tree_key:
+        before, after = os.path.getsize(original), os.path.getsize(compressed)
+        text += (f"; {result.branches_in_tree_key} branches keep their baskets inside the tree's key, counted in "
+                 f"no branch: the files are {before} {arrow} {after} bytes ({_bytes_ratio(before, after)})")
+    return text
 
 
 _FIGURE = re.compile(r"<img src='([A-Za-z0-9_.-]+\.png)'")
@@ -137,7 +149,7 @@ def html_report(original, compressed, results, budgets, figures, unplotted=0, la
              f"compressed: <code>{html.escape(str(compressed))}</code></p>"]
     for result in results:
         parts.append(f"<h2>tree {html.escape(result.tree)}</h2><p>{result.entries} entries; "
-                     f"{result.bytes_original} &rarr; {result.bytes_compressed} bytes on disk ({_tree_ratio(result)}). "
+                     f"{_tree_bytes(result, original, compressed, '&rarr;')}. "
                      "Errors are compressed &minus; original over every value (jagged branches flattened); "
                      "bytes are per branch on disk, basket keys included.</p>")
         if result.branches:

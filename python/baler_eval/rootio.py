@@ -61,6 +61,12 @@ class BranchInfo:
     codec: str        # e.g. "baler bits:10", "zlib 1"
 
     @property
+    def in_tree_key(self):
+        """Whether the branch's baskets are inside its tree's key (a small tree never flushed, such
+        as a NanoAOD file of a few hundred entries): its entries hold no bytes of their own on file."""
+        return self.bytes == 0 and self.entries > 0
+
+    @property
     def holds_floats(self):
         return _number_type(self.type) in _FLOAT_TYPES
 
@@ -94,7 +100,8 @@ def _number_type(type_name):
 def inspect_branches(path):
     """Every data-holding branch of every tree in the file, keyed by (tree path, branch name)."""
     try:
-        listing = json.loads(run_baler("inspect", "--json", path))
+        # inspect's error names the file, and the user ran eval: no "baler inspect failed" before it
+        listing = json.loads(run_baler("inspect", "--json", path, prefix=""))
     except json.JSONDecodeError as error:
         raise EvalError(f"`baler inspect --json {path}` printed no JSON ({error})") from error
     rows = {}

@@ -69,7 +69,23 @@ fn size_after_known(r: &Row) -> bool {
 /// are like that); such a branch reports 0 compressed bytes although it holds entries, and its
 /// share of the tree key cannot be told apart.
 fn size_before_known(r: &Row) -> bool {
-    r.bytes_before > 0 || r.entries == 0
+    !in_tree_key(r.bytes_before, r)
+}
+
+/// Whether a branch of `bytes` compressed bytes keeps its baskets inside its tree's key (see
+/// `size_before_known`).
+fn in_tree_key(bytes: i64, r: &Row) -> bool {
+    bytes <= 0 && r.entries > 0
+}
+
+/// The totals label of a table whose branches have their own baskets but for `in_key` of them, which
+/// `in_key_note` describes ("had their baskets inside the tree key, ...").
+fn totals_label(rows: usize, in_key: usize, in_key_note: &str) -> String {
+    if in_key == 0 {
+        format!("total ({})", branches(rows))
+    } else {
+        format!("total ({}; {in_key} more {in_key_note})", branches(rows - in_key))
+    }
 }
 
 /// The totals line of `compress`: over the branches whose size before is known.
@@ -112,17 +128,8 @@ pub fn compress_table(rows: &[Row]) -> String {
         })
         .collect();
     let totals = CompressTotals::of(rows);
-    let label = if totals.in_tree_key == 0 {
-        format!("total ({})", branches(rows.len()))
-    } else {
-        format!(
-            "total ({}; {} more had their baskets inside the tree key, compare the file sizes)",
-            branches(totals.compared),
-            totals.in_tree_key
-        )
-    };
     cells.push(vec![
-        label,
+        totals_label(rows.len(), totals.in_tree_key, "had their baskets inside the tree key, compare the file sizes"),
         String::new(),
         String::new(),
         totals.before.to_string(),
@@ -169,9 +176,11 @@ pub fn compress_json(rows: &[Row]) -> (Json, Json) {
     (Json::List(branches), total)
 }
 
-/// (compressed, uncompressed) bytes over all rows.
-fn inspect_totals(rows: &[Row]) -> (i64, i64) {
-    (rows.iter().map(|r| r.bytes).sum(), rows.iter().map(|r| r.total_bytes).sum())
+/// (compressed, uncompressed) bytes over all rows, and how many rows keep their baskets inside the
+/// tree key (counted in neither: their share of the key cannot be told apart).
+fn inspect_totals(rows: &[Row]) -> (i64, i64, usize) {
+    let in_key = rows.iter().filter(|r| in_tree_key(r.bytes, r)).count();
+    (rows.iter().map(|r| r.bytes).sum(), rows.iter().map(|r| r.total_bytes).sum(), in_key)
 }
 
 /// Branch, type, entries, compressed and uncompressed bytes, ratio, codec; then totals.
@@ -179,20 +188,21 @@ pub fn inspect_table(rows: &[Row]) -> String {
     let mut cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
+            let bytes = |n: i64| if in_tree_key(r.bytes, r) { "in tree key".to_string() } else { n.to_string() };
             vec![
                 name(r),
                 r.type_name.clone(),
                 r.entries.to_string(),
-                r.bytes.to_string(),
-                r.total_bytes.to_string(),
+                bytes(r.bytes),
+                bytes(r.total_bytes),
                 ratio(r.total_bytes, r.bytes),
                 r.codec.clone(),
             ]
         })
         .collect();
-    let (zipped, total) = inspect_totals(rows);
+    let (zipped, total, in_key) = inspect_totals(rows);
     cells.push(vec![
-        format!("total ({})", branches(rows.len())),
+        totals_label(rows.len(), in_key, "have their baskets inside the tree key, see the file size"),
         String::new(),
         String::new(),
         zipped.to_string(),
@@ -224,9 +234,10 @@ pub fn inspect_json(rows: &[Row]) -> (Json, Json) {
             ])
         })
         .collect();
-    let (zipped, total) = inspect_totals(rows);
+    let (zipped, total, in_key) = inspect_totals(rows);
     let totals = Json::Object(vec![
         ("branches", Json::Int(rows.len() as i64)),
+        ("branches_in_tree_key", Json::Int(in_key as i64)),
         ("compressed", Json::Int(zipped)),
         ("uncompressed", Json::Int(total)),
         ("ratio", json_ratio(total, zipped)),
