@@ -129,7 +129,7 @@ def budget_figure(budget, path):
     """Error of the peak position against the storage budget, for each setting:
     sqrt(stat^2 + bias^2), where stat shrinks as 1/sqrt(events) and events = budget / bytes per event."""
     fig, axes = plt.subplots(figsize=(9, 4.8), dpi=DPI)
-    fig.subplots_adjust(left=0.11, right=0.72, bottom=0.12, top=0.92)
+    fig.subplots_adjust(left=0.15, right=0.72, bottom=0.12, top=0.92)  # room for the two-line y label
     reference = budget.reference
     budgets = np.geomspace(0.1, 10, 100) * reference.bytes
     styles = _budget_styles(budget)
