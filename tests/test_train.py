@@ -176,6 +176,28 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
     assert not out.exists()
 
 
+@pytest.mark.parametrize("case", ["the input", "another data file"])
+def test_an_out_that_would_replace_data_is_refused_and_left_as_it_was(baler, tmp_path, case):
+    """`--out` named the input (`baler train rows.npz ... --out rows.npz`), or any file that is not a
+    model (a typo such as `--out data.root`): the model replaced it without a word, rc 0 (sweep of the
+    train route). Both are one-line errors now and the file keeps its bytes; a model at --out is
+    still replaced, as a new model for it."""
+    npz = tmp_path / "rows.npz"
+    np.savez(npz, data=correlated_rows(10, 2), names=np.array([f"x{i}" for i in range(6)]))
+    out = npz if case == "the input" else tmp_path / "data.root"
+    if case == "another data file":
+        out.write_bytes(b"root\0 data of another analysis")
+    before = out.read_bytes()
+    proc = run_baler(baler, "train", npz, "--branches", "*", "--epochs", 5, "--out", out, check=False)
+    lines = proc.stderr.strip().splitlines()
+    message = "is the input file" if case == "the input" else "exists and is not a Baler model"
+    assert proc.returncode != 0 and len(lines) == 1 and f"--out {out}: " in lines[0] and message in lines[0], proc.stderr
+    assert out.read_bytes() == before
+    model = tmp_path / "m.balm"
+    for _ in range(2):  # the second run replaces the first one's model
+        run_baler(baler, "train", npz, "--branches", "*", "--epochs", 5, "--out", model)
+
+
 @pytest.mark.parametrize("case", ["a folder", "a missing folder"])
 def test_an_out_that_cannot_be_written_stops_before_training(baler, tmp_path, case):
     """It was found only when the trained model was written, after the training's minutes."""

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use baler_codec::{fit_object_model, object_model_costs, Bound, MemberCost, ObjectModel, Predictor, Spec};
+use baler_codec::{fit_object_model, object_model_costs, Bound, MemberCost, ObjectModel, Predictor, Spec, MODEL_MAGIC, OBJECT_MODEL_MAGIC};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use tch::Device;
@@ -60,7 +60,8 @@ struct Args {
     #[arg(long, value_name = "H", default_value_t = 0)]
     hidden: usize,
     /// Most passes over the training rows (default: enough for 6000 optimiser steps, 20 to 6000
-    /// passes); training stops earlier when validation stops improving
+    /// passes); training stops earlier once validation has not improved for a third of N passes
+    /// (at least 50), so a larger N also waits longer for an improvement
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
     /// Seed of the initial weights and of the batch order: a seed gives the same model on the CPU
@@ -115,7 +116,7 @@ fn run(args: &Args) -> Result<(), String> {
     if args.epochs == Some(0) {
         return Err("--epochs 0: training needs at least one pass over the rows".into());
     }
-    check_out(&args.out)?;
+    check_out(&args.out, &args.inputs)?;
     let device = device(args.device)?;
     tch::set_num_threads(args.threads.max(1) as i32);
     tch::set_num_interop_threads(1);
@@ -274,10 +275,26 @@ fn folder_of(path: &std::path::Path) -> &std::path::Path {
 }
 
 /// Before any training: `--out` names a file this run can write, in a folder that exists (a
-/// temporary file is made there and removed), so that minutes of training are not lost to it.
-fn check_out(path: &std::path::Path) -> Result<(), String> {
+/// temporary file is made there and removed), so that minutes of training are not lost to it; and
+/// it replaces no data. An input given as `--out`, or any file there that is not a model (a typo
+/// such as `--out data.root`), was overwritten by the model without a word.
+fn check_out(path: &std::path::Path, inputs: &[PathBuf]) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
     if path.is_dir() {
         return Err(format!("--out {}: is a folder; give the model's file name", path.display()));
+    }
+    if let Ok(existing) = std::fs::metadata(path) {
+        let same = |input: &PathBuf| std::fs::metadata(input).is_ok_and(|m| m.dev() == existing.dev() && m.ino() == existing.ino());
+        if let Some(input) = inputs.iter().find(|input| same(input)) {
+            return Err(format!("--out {}: is the input file {}: choose another path for the model", path.display(), input.display()));
+        }
+        let mut head = [0u8; 4];
+        let is_model = std::fs::File::open(path)
+            .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut head))
+            .is_ok_and(|()| head == MODEL_MAGIC || head == OBJECT_MODEL_MAGIC);
+        if !is_model {
+            return Err(format!("--out {}: exists and is not a Baler model; remove it first or choose another path", path.display()));
+        }
     }
     let folder = folder_of(path);
     if !folder.is_dir() {
