@@ -132,11 +132,19 @@ f.Close()
 
 @pytest.mark.parametrize("case", ["no branch", "bad bound", "mixed inputs", "npz without names", "missing file",
                                   "not a ROOT file", "latent wider than a row", "no epoch", "a number per entry",
-                                  "empty inner vectors", "several branches of rows"])
+                                  "empty inner vectors", "several branches of rows", "a folder", "no entries",
+                                  "a zero in every row"])
 def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, case):
     root = shared_data / "atlas" / "uproot-issue-123b.root"
     npz, text_file, empty_rows = tmp_path / "rows.npz", tmp_path / "notes.root", tmp_path / "empty_rows.root"
     text_file.write_text("not a ROOT file\n")
+    no_entries, zeros = tmp_path / "no_entries.root", tmp_path / "zeros.npz"
+    if case == "no entries":
+        run_baler(baler, "generate", no_entries, "--sample", "detector", "--events", 0)
+    if case == "a zero in every row":
+        rows = correlated_rows(10, 2)
+        rows[:, 2] = 0.0  # a column that is always 0
+        np.savez(zeros, data=rows, names=np.array([f"x{i}" for i in range(6)]))
     if case == "empty inner vectors":
         # a vector<vector<float>> whose inner vectors are all empty, as some ATLAS MET branches are
         run_command(["root.exe", "-l", "-b", "-q", "-e",
@@ -167,6 +175,12 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
         # it said they "mix numbers per entry and per object, or hold nested vectors"
         "several branches of rows": ([root, "--branches", "*definingParametersCovMatrix"],
                                      "each hold rows of floats (vectors of vectors): a model of such rows trains on one branch"),
+        # the sweep of the train route found these three: "no such file" for a folder that exists,
+        "a folder": ([tmp_path, "--branches", "*"], f"{tmp_path}: is a folder"),
+        # "entries are not vectors of one width (widths [])",
+        "no entries": ([no_entries, "--branches", "Pulse_adc"], "the tree has no entries to train on"),
+        # and "too few rows to train and validate", with no word of what to do
+        "a zero in every row": ([zeros, "--branches", "*"], "train under --bound abs:E"),
     }[case]
     out = tmp_path / "never.balm"
     proc = run_baler(baler, "train", *args, "--out", out, check=False)

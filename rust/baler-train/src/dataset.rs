@@ -149,6 +149,9 @@ fn python() -> PathBuf {
 
 fn rows_from_root(inputs: &[PathBuf], glob: &str, tree: Option<&str>) -> Result<NpzTable, String> {
     for p in inputs {
+        if p.is_dir() {
+            return Err(format!("{}: is a folder; give the ROOT or .npz files in it", p.display()));
+        }
         if !p.is_file() {
             return Err(format!("{}: no such file", p.display()));
         }

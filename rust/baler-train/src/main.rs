@@ -38,7 +38,8 @@ enum DeviceChoice {
 /// collection give one row per object. The last --validation fraction of the entries is held out:
 /// the model is chosen on it and the bytes are reported on it, next to the per-value codec's.
 #[derive(Debug, Parser)]
-#[command(name = "baler train", bin_name = "baler train", version)]
+// negative numbers are values (refused as such), not what clap would take for an unknown option
+#[command(name = "baler train", bin_name = "baler train", version, allow_negative_numbers = true)]
 struct Args {
     /// ROOT files, or Baler .npz files (arrays `data` and `names`)
     #[arg(required = true)]
@@ -149,6 +150,15 @@ fn run(args: &Args) -> Result<(), String> {
         data.skipped
     );
 
+    if codable.is_empty() && !matches!(bound, Bound::Abs(_)) {
+        // under bits: and rel: the model works on log2|x|: a zero in every row (a column that is
+        // always 0, which the codec keeps exact anyway) leaves nothing to train on
+        return Err(format!(
+            "every row holds a zero, a subnormal or a non-finite value, which a model under --bound {} (on log2|x|) \
+             cannot train on: train under --bound abs:E, or leave such columns out of --branches",
+            args.bound
+        ));
+    }
     let norm = Normalisation::fit(&train_rows, transform);
     let arch = Architecture { k, hidden: args.hidden, latent: args.latent.unwrap_or(k.div_ceil(3)).max(1) };
     let epochs = args.epochs.unwrap_or_else(|| (TARGET_STEPS / train_rows.rows().div_ceil(BATCH).max(1)).clamp(20, TARGET_STEPS));

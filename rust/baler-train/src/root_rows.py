@@ -83,6 +83,8 @@ def rows_of_most_common_width(vectors, entry, name, what):
 def rows_of_vector_branch(array, name, typename):
     """(rows, entry, left out) for one branch whose entries are vectors."""
     n_entries = len(array)
+    if n_entries == 0:
+        fail(f"branch '{name}': the tree has no entries to train on")
     entry_of = np.arange(n_entries)
     depth = array.ndim
     if depth == 1:
