@@ -97,9 +97,9 @@ def rows_of_vector_branch(array, name, typename):
         if typename.startswith(("std::vector<", "ROOT::VecOps::RVec<")):
             return rows_of_most_common_width(array, entry_of, name, "entries")
         widths = ak.to_numpy(ak.num(array, axis=1))
-        if n_entries > 0 and np.all(widths == widths[0]) and widths[0] < 2:
+        if np.all(widths == widths[0]) and widths[0] < 2:
             fail(f"branch '{name}': every entry holds {widths[0]} values, too few for a row of K floats")
-        if n_entries == 0 or np.any(widths != widths[0]):
+        if np.any(widths != widths[0]):
             fail(f"branch '{name}': entries are not vectors of one width (widths {sorted(set(widths.tolist()))[:5]}); "
                  "several branches of one collection train an object model")
         return float_values(ak.flatten(array), name).reshape(n_entries, int(widths[0])), entry_of, 0
