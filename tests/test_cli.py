@@ -374,6 +374,12 @@ def test_help_on_every_command(baler, command):
     assert "usage: baler" in proc.stdout.lower() and "--help" in proc.stdout  # (eval's is argparse's, lower case)
 
 
+@pytest.mark.parametrize("command", [[], ["compress"], ["export"], ["inspect"], ["generate"], ["eval"]])
+def test_version_on_every_command(baler, command):
+    proc = run_baler(baler, *command, "--version")
+    assert re.fullmatch(r"baler(-\w+)? \d+\.\d+\.\d+\n", proc.stdout), proc.stdout
+
+
 def test_compress_without_arguments_uses_generated_sample(baler, tmp_path):
     env_tmp = tmp_path / "tmp"
     env_tmp.mkdir()

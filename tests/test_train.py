@@ -32,9 +32,11 @@ def written_model(stdout, path):
     return match.group(1)
 
 
-def test_help(baler):
-    """(Here, not with the other commands' in test_cli.py: `make sanitize` runs that file without baler-train.)"""
-    proc = run_baler(baler, "train", "--help")
+@pytest.mark.parametrize("words", [["train", "--help"], ["help", "train"]])
+def test_help(baler, words):
+    """(Here, not with the other commands' in test_cli.py: `make sanitize` runs that file without baler-train.)
+    `baler help train` is the trainer's page too, not the one-line pass-through clap knows."""
+    proc = run_baler(baler, *words)
     assert "Usage: baler train " in proc.stdout and "--branches" in proc.stdout  # not its binary's name
 
 

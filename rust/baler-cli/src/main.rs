@@ -31,6 +31,7 @@ const DEFAULT_CODEC: &str = "bits:10";
 #[command(
     name = "baler",
     version,
+    propagate_version = true,
     about = "Error-bounded lossy compression of ROOT TTree float branches",
     long_about = "Error-bounded lossy compression of ROOT TTree float branches.\n\n\
                   Without a command, `baler` generates the default sample into a temporary folder and \
@@ -504,6 +505,10 @@ fn take_environment_policy() -> bool {
 }
 
 fn main() -> ExitCode {
+    let mut words = std::env::args_os().skip(1);
+    if words.next().is_some_and(|w| w == "help") && words.next().is_some_and(|w| w == "train") {
+        return report(train::help().map_err(Stop::Error));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -534,6 +539,11 @@ fn main() -> ExitCode {
             false,
         ),
     };
+    report(result)
+}
+
+/// The exit status of a command's result, its error printed as one line.
+fn report(result: Result<(), Stop>) -> ExitCode {
     match result {
         Ok(()) | Err(Stop::StdoutClosed) => ExitCode::SUCCESS,
         Err(Stop::Error(message)) => {

@@ -19,8 +19,17 @@ pub struct TrainArgs {
 /// Replaces this process with `baler-train` from this executable's folder. Returns only when
 /// it cannot be started.
 pub fn run(args: TrainArgs) -> Result<(), String> {
+    exec_trainer(&args.args)
+}
+
+/// `baler help train`: the trainer's own `--help`, not clap's page for the pass-through.
+pub fn help() -> Result<(), String> {
+    exec_trainer(&[OsString::from("--help")])
+}
+
+fn exec_trainer(args: &[OsString]) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate the baler executable: {e}"))?;
     let trainer = exe.with_file_name("baler-train");
-    let error = Command::new(&trainer).args(&args.args).exec();
+    let error = Command::new(&trainer).args(args).exec();
     Err(format!("baler train needs '{}' (built by `make train`), which cannot be started: {error}", trainer.display()))
 }
