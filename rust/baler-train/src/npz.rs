@@ -203,6 +203,11 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Result<&'a str, String> {
 
 fn parse_descr(descr: &str) -> Result<Dtype, String> {
     let bad = || format!("unsupported dtype '{descr}' (expected float32/float64 data and string names)");
+    if descr.ends_with('O') {
+        // Object arrays are pickled Python objects; unpickling runs code, so they are not read.
+        return Err(format!("dtype '{descr}' holds pickled Python objects, which are not read: save strings, \
+                            e.g. np.savez(..., names=np.array(names, dtype=str))"));
+    }
     let (order, rest) = descr.split_at_checked(1).ok_or_else(bad)?;
     let little = match order {
         "<" | "|" => true,
@@ -264,7 +269,8 @@ mod tests {
 
     #[test]
     fn rejects_object_arrays_and_garbage() {
-        assert!(parse_npy(&npy("|O", "(2,)", &[0; 16])).unwrap_err().contains("unsupported dtype"));
+        // An object array (older pandas give one for `df.columns.values`): the error says how to save strings.
+        assert!(parse_npy(&npy("|O", "(2,)", &[0; 16])).unwrap_err().contains("dtype=str"));
         assert!(parse_npy(b"PK\x03\x04").unwrap_err().contains("bad magic"));
         assert!(parse_npy(b"\x93NUMPY\x01\x00\xff\xff{").unwrap_err().contains("truncated"));
         let huge = npy("<f8", "(99999999999, 99999999999)", &[]);
