@@ -207,6 +207,21 @@ print("same_seed", same(a, b), "other_seed", same(a, c))
         assert f"'{branch}'" in output
 
 
+def test_a_generated_sample_long_enough_to_be_autosaved_has_one_cycle_of_its_tree(baler, tmp_path):
+    """Past about 60,000 events TTree::AutoSave writes the tree's header during the fill; the
+    generator kept it as Events;1 beside Events;2, and `baler compress` of the sample then warned
+    about a lower cycle the user never made."""
+    path, out = tmp_path / "long.root", tmp_path / "long_bits10.root"
+    run_baler(baler, "generate", path, "--events", 100_000)
+    output = run_python(f"""
+import uproot
+print("cycles", sorted(k for k in uproot.open("{path}").keys() if k.startswith("Events")))
+""")
+    assert "cycles ['Events;1']" in output, output
+    proc = run_baler(baler, "compress", path, out)
+    assert "warning" not in proc.stderr, proc.stderr
+
+
 def test_generated_sample_compresses_and_copies_other_objects(baler, sample, tmp_path):
     out = tmp_path / "sample_bits10.root"
     proc = run_baler(baler, "compress", sample, out)  # default codec bits:10

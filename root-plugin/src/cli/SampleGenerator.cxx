@@ -283,7 +283,9 @@ void WriteSample(const char *outPath, Long64_t events, const std::string &comman
    if (onProgress)
       onProgress("Events", events, events, user);
    file->cd();
-   tree->Write();
+   // Overwrite: the header TTree::AutoSave wrote during the fill is replaced, not kept as a lower
+   // cycle that `baler compress` would then warn about.
+   tree->Write("", TObject::kOverwrite);
    meta->cd();
    for (TObject *object : kind.metaObjects())
       object->Write();
