@@ -4,6 +4,7 @@
 #include "Baler/Baler.h"
 #include "Baler/FileMarker.h"
 #include "BasketCodec.h"
+#include "BasketKeyCheck.h"
 #include "BasketLayout.h"
 #include "CodecSelection.h"
 #include "ModelStore.h"
@@ -294,6 +295,12 @@ void RoundWithoutBalerBlocks(BasketSlot &slot, const baler::codec::Spec &spec, c
 /// of a 2 GB file's multi-megabyte baskets hold 1.7x hadd's peak memory.
 constexpr std::size_t kWindowBaskets = 64;
 constexpr std::size_t kWindowBytes = std::size_t(64) << 20;
+/// A basket kept in the tree's key from this many bytes on is written as a key of its own, through
+/// Baler, under a lossy spec: twice ROOT's default basket size, which only a tree written without a
+/// last FlushBaskets keeps in its key (uproot-issue79.root: 1.15 MB of one branch's 4 MB); its
+/// key's ~75 bytes are then under 0.2% of it. Under `lossless` it stays: its values do not change,
+/// and the tree key's compression is then the one it was already stored with.
+constexpr Int_t kFlushedKeptBasketBytes = 64 << 10;
 
 /// Threads that code a window's baskets when the caller does not say (BalerCompressOptions::threads),
 /// the one reading and writing included: one per core, at most 4.
@@ -382,6 +389,23 @@ public:
       return std::unique_ptr<TBasket>(basket);
    }
 };
+
+/// What the hooks made of a basket this command had ROOT write: its (first) block.
+struct WrittenBlock {
+   bool baler = false;     ///< a Baler block
+   bool usedModel = false; ///< coded through an ae: model
+};
+
+WrittenBlock ReadWrittenBlock(TFile &file, TBranch &branch, Int_t index)
+{
+   std::vector<char> record;
+   const std::size_t keyLength =
+      Internal::ReadBasketRecordHead(file, branch.GetBasketSeek(index), branch.GetBasketBytes()[index], record);
+   const auto *block = reinterpret_cast<const unsigned char *>(record.data()) + keyLength;
+   if (keyLength == 0 || !Internal::IsBalerBlock(block))
+      return {};
+   return {true, DescribeHeldValues(block, record.size() - keyLength).find("ae:") != std::string::npos};
+}
 
 /// Puts Baler's marker class (and, through its member, the class that names the fix) into the
 /// StreamerInfo of `file`, as the write hook does for files written through ROOT (FileMarker.h):
@@ -994,16 +1018,24 @@ struct Rewriter {
             onProgress(path.c_str(), reached, entries, user);
       }
       cloner.CopyMemoryBaskets();
-      // The baskets kept in the tree's key stay there (as keys of their own, ~75 bytes each, they
-      // would make a small tree larger): their floats take the values Baler's blocks would give,
-      // which the key's compression then stores in fewer bytes.
+      // The small baskets kept in the tree's key stay there (as keys of their own, ~75 bytes each,
+      // they would make a small tree larger): their floats take the values Baler's blocks would give,
+      // which the key's compression then stores in fewer bytes. A large one is written through Baler.
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &to = *outBranches[i];
-         auto *kept = specs[i] ? static_cast<TBasket *>(to.GetListOfBaskets()->At(to.GetWriteBasket())) : nullptr;
-         if (!kept || kept->GetNevBuf() == 0 || to.GetBasketSeek(to.GetWriteBasket()) != 0)
+         const Int_t index = to.GetWriteBasket();
+         auto *kept = specs[i] ? static_cast<TBasket *>(to.GetListOfBaskets()->At(index)) : nullptr;
+         if (!kept || kept->GetNevBuf() == 0 || to.GetBasketSeek(index) != 0)
             continue;
          try {
-            if (Internal::ApplySpecInPlace(*kept, *specs[i], models[i].get()))
+            if (chosen[i]->spec != "lossless" && kept->GetLast() - kept->GetKeylen() >= kFlushedKeptBasketBytes) {
+               if (to.FlushOneBasket(index) <= 0 || to.GetBasketSeek(index) == 0)
+                  throw Failure("could not be written as a key of its own");
+               recoded[i] = true;
+               const WrittenBlock written = ReadWrittenBlock(*outFile, to, index);
+               anyBalerBlock = anyBalerBlock || written.baler;
+               modelCoded[i] = modelCoded[i] || written.usedModel;
+            } else if (Internal::ApplySpecInPlace(*kept, *specs[i], models[i].get()))
                recoded[i] = true;
          } catch (const std::exception &e) {
             throw Failure("tree '" + path + "', branch " + to.GetName() + ", basket kept in the tree: " + e.what());
@@ -1038,9 +1070,13 @@ struct Rewriter {
          // A note where the setting cannot name the spec, and where no Baler block marks the file
          // (MarkForAutoload): ZLIB blocks of rounded values then say what they hold, which
          // `baler inspect` cannot tell from ZLIB blocks of a Baler setting that was never applied.
-         if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock))
-            copy->GetUserInfo()->Add(
-               new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), chosen[i]->spec.c_str()));
+         // An ae: spec is noted as its blocks name it, by model id; per value where the model coded none.
+         if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock)) {
+            const std::string held = !models[i]     ? chosen[i]->spec
+                                     : modelCoded[i] ? "ae:" + Internal::AeBound(chosen[i]->spec) + ":" + models[i]->Id()
+                                                     : Internal::AeBound(chosen[i]->spec);
+            copy->GetUserInfo()->Add(new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), held.c_str()));
+         }
       }
       if (anyBalerBlock) {
          MarkForAutoload(*outFile);
