@@ -297,6 +297,17 @@ def test_uproot_damaged_carrier_basket_is_one_clear_error(object_file, tmp_path,
     assert tree["Muon_E"].basket(1).data.size > 0
 
 
+def test_root_names_the_damaged_carrier_basket_not_the_member(object_file, tmp_path):
+    """ROOT reading a member whose context basket fails its checksum: the error names the context
+    branch and its entries. It said "corrupt Baler block in branch Muon_E", the member's intact block."""
+    damaged = damage(object_file, tmp_path / "damaged.root", "Muon_Px", 0, None)
+    output = run_command(["root.exe", "-l", "-b", "-q", "-e",
+                          f'TFile f("{damaged}"); ((TTree*)f.Get("events"))->GetBranch("Muon_E")->GetEntry(0);'], check=False).stderr
+    first = next(line for line in output.splitlines() if line.startswith("Error in <Baler>"))
+    assert first.startswith("Error in <Baler>: cannot read branch Muon_E, entries 0-"), output
+    assert "context branch Muon_Px of Muon_E, basket of entries 0+" in first and "checksum mismatch" in first, output
+
+
 @pytest.mark.parametrize("opened", ["bytes", "stream"])
 def test_uproot_reads_a_member_alone_from_a_file_like_object(object_file, per_value, fresh_context, opened):
     """uproot opens file-like objects too (io.BytesIO, an open file). A member read alone fetches

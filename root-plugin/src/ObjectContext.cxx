@@ -225,8 +225,14 @@ ContextValues FetchCarrier(TFile &file, TTree &tree, const std::string &name, Lo
                      " may need");
       source = FetchCarrier(file, tree, needs.offsetsFrom, first, entries, name, false);
    }
-   auto values = std::make_shared<const baler::codec::ContextBasket>(
-      baler::codec::DecodeContextBasket(block, size, source ? &source->ints : nullptr));
+   ContextValues values;
+   try {
+      values = std::make_shared<const baler::codec::ContextBasket>(
+         baler::codec::DecodeContextBasket(block, size, source ? &source->ints : nullptr));
+   } catch (const std::exception &e) { // the damaged block is the carrier's, not the member's being read
+      throw Error(what + ", basket of entries " + std::to_string(first) + "+" + std::to_string(entries) +
+                  ": cannot be decoded: " + e.what());
+   }
    gContextBasketsFetched.fetch_add(1, std::memory_order_relaxed);
    TheCache().Put(key, values);
    return values;
