@@ -524,13 +524,16 @@ def test_a_damaged_model_in_the_file_gives_way_to_its_copy_in_baler_model_path(b
 
 
 def test_missing_or_damaged_model_through_pyroot(model_fault):
-    _, path, causes, env = model_fault
+    fault, path, causes, env = model_fault
     proc = run_command([sys.executable, "-c", MODEL_ENTRIES, path], env=env, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "failed 400 others 400" in proc.stdout, proc.stdout + proc.stderr
     baler_errors = [line for line in proc.stderr.splitlines() if "<Baler>" in line]
     assert any(causes["root"] in line for line in baler_errors), baler_errors
     assert any(f"cannot read branch cov, entries 0-399 of {path}" in line for line in baler_errors), baler_errors
+    if fault == "damaged":  # each basket's error said the model was not in the file that holds it
+        assert not any("neither in the file" in line for line in baler_errors), baler_errors
+        assert any(f"is corrupt in {path} (invalid model" in line for line in baler_errors), baler_errors
 
 
 UPROOT_MODEL = """

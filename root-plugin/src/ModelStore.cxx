@@ -49,6 +49,7 @@ struct Store {
    std::set<std::string> filesLoaded;           ///< UUIDs of the files whose models are known
    std::map<std::string, std::vector<ModelPtr>> pendingByFile; ///< UUID -> models to write into it
    std::map<std::string, std::map<std::string, Service>> servicesByFile; ///< UUID -> `ae:` spec -> its service
+   std::map<std::string, std::string> damagedInFile; ///< id -> the file holding a corrupt copy, and why
 };
 
 Store &TheStore()
@@ -195,8 +196,19 @@ ModelPtr FindModel(const std::string &id)
       if (ModelPtr model = FindInFolder(folder, id, skipped))
          return model;
    const char *path = std::getenv("BALER_MODEL_PATH");
-   std::string message = "model " + id + " is neither in the file nor in BALER_MODEL_PATH (" +
-                         (path && *path ? std::string("\"") + path + "\"" : std::string("unset")) + ")";
+   const std::string modelPath = path && *path ? std::string("\"") + path + "\"" : std::string("unset");
+   std::string damaged;
+   {
+      Store &store = TheStore();
+      std::shared_lock<std::shared_mutex> lock(store.mutex);
+      auto found = store.damagedInFile.find(id);
+      if (found != store.damagedInFile.end())
+         damaged = found->second;
+   }
+   std::string message = damaged.empty()
+                            ? "model " + id + " is neither in the file nor in BALER_MODEL_PATH (" + modelPath + ")"
+                            : "model " + id + " is corrupt in " + damaged + ", and BALER_MODEL_PATH (" + modelPath +
+                                 ") has no copy of it";
    for (const auto &reason : skipped)
       message += "; skipped " + reason;
    throw MissingModel(message);
@@ -270,6 +282,8 @@ void LoadModelsOf(TFile &file)
          } catch (const Error &) {
             ::Error("Baler", "%s: model %s is corrupt (%s); baskets coded with it cannot be read", file.GetName(),
                     id.c_str(), e.what());
+            std::unique_lock<std::shared_mutex> lock(store.mutex);
+            store.damagedInFile.emplace(id, std::string(file.GetName()) + " (" + e.what() + ")");
          }
       }
    }
