@@ -323,6 +323,34 @@ def test_compress_of_a_truncated_file_is_one_clear_error(baler, hzz_bits10, tmp_
         assert not out.exists()
 
 
+@pytest.mark.parametrize("command", ["compress", "export"])
+def test_an_input_root_recovers_is_named_in_a_warning(baler, tmp_path, command):
+    """A file cut within its last records (its keys list: a job that never closed it) is opened by
+    ROOT's recovery, whose own warning names no consequence; the command went on with exit status 0
+    and said nothing more. It still writes what ROOT recovered, and now says so."""
+    whole, cut, out = tmp_path / "whole.root", tmp_path / "cut.root", tmp_path / "out.root"
+    run_python(f"""
+import ROOT, array
+f = ROOT.TFile("{whole}", "RECREATE")
+t = ROOT.TTree("t", "t")
+x = array.array("f", [0])
+t.Branch("x", x, "x/F")
+for i in range(20000):
+    x[0] = i * 0.37
+    t.Fill()
+t.Write()
+ROOT.TH1F("h", "", 10, 0, 1).Write()
+f.Close()
+""")
+    cut.write_bytes(whole.read_bytes()[:-100])
+    proc = run_baler(baler, command, cut, out)
+    assert "successfully recovered" in proc.stderr, proc.stderr
+    assert f"baler: warning: '{cut}' was not closed (cut short, or still being written): ROOT recovered its " \
+           f"objects from the records it holds, and '{out}' holds those" in proc.stderr, proc.stderr
+    with uproot.open(out) as recovered:
+        assert recovered["t"].num_entries == 20000
+
+
 # --- A basket that `baler compress` wrote wrong from 2d08535 to faf6b22: its payload exactly as long
 # as its object, so that every reader takes it for the uncompressed object, yet that object zipped.
 

@@ -630,8 +630,8 @@ struct Rewriter {
    }
 
    /// Rewrites `inPath` into `outPath` (written under a temporary name, renamed on success);
-   /// returns the warnings about models: those an `ae:` spec gave that coded no basket, and those
-   /// blocks need that nothing holds (CarryModels).
+   /// returns the warnings: an input ROOT had to recover, and those about models (an `ae:` spec's
+   /// that coded no basket, and those blocks need that nothing holds: CarryModels).
    std::vector<std::string> RewriteFile(const char *inPath, const char *outPath)
    {
       OutputFile output(outPath, {inPath});
@@ -651,6 +651,12 @@ struct Rewriter {
          if (!rewritten.count(t))
             throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
       std::vector<std::string> warnings = CarryModels(*out);
+      // ROOT opens a file that was never closed (a job cut short, or one still writing) by scanning
+      // its records for keys, and says so in a warning of its own that names no consequence.
+      if (in->TestBit(TFile::kRecovered))
+         warnings.insert(warnings.begin(), std::string("'") + inPath + "' was not closed (cut short, or still being "
+                                           "written): ROOT recovered its objects from the records it holds, and '" +
+                                           outPath + "' holds those; a tree may lack its last entries");
       KeepStreamerInfos(*in, *out);
       if (exportSettings)
          ForgetAutoloadMarks(*out);
@@ -1247,7 +1253,9 @@ extern "C" int baler_export_file(const char *inPath, const char *outPath, int se
       rewriter.onRow = onRow;
       rewriter.onProgress = onProgress;
       rewriter.user = user;
-      rewriter.RewriteFile(inPath, outPath);
+      for (const std::string &warning : rewriter.RewriteFile(inPath, outPath))
+         if (onWarning)
+            onWarning(warning.c_str(), user);
       WarnOfTreeCyclesLeftOut(rewriter, onWarning, user);
    });
 }
