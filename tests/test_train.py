@@ -60,7 +60,7 @@ def test_an_xaod_container_glob_trains_an_object_model_of_its_per_object_floats(
                      "AnalysisJetsAuxDyn.*", "--bound", "bits:10", "--out", out)
     assert "leaving out branches that do not hold one number per object: AnalysisJetsAuxDyn.EnergyPerSampling" \
         in proc.stderr, proc.stderr
-    assert "objects: 881 of 21 members" in proc.stdout, proc.stdout
+    assert "objects: 881, of 21 members each" in proc.stdout, proc.stdout
     # measured: the constituent-scale eta and phi predicted from the jet's own, 6.3% smaller in all
     assert re.search(r"^  AnalysisJetsAuxDyn.JetConstitScaleMomentum_phi +linear in AnalysisJetsAuxDyn.phi$",
                      proc.stdout, re.M), proc.stdout

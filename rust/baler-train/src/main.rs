@@ -216,7 +216,7 @@ fn columns(data: &dataset::Dataset) -> Vec<Vec<f64>> {
 fn train_object_model(args: &Args, bound: &Bound, data: &dataset::Dataset) -> Result<(), String> {
     let (train_rows, val_rows) = data.split_by_entry(args.validation);
     println!(
-        "objects: {} of {} members ({}), {} training, {} validation; an object model (--latent, --hidden, --epochs do not apply)",
+        "objects: {}, of {} members each ({}), {} training, {} validation; an object model (--latent, --hidden, --epochs do not apply)",
         data.rows(),
         data.k,
         data.names.join(", "),
