@@ -192,6 +192,7 @@ def test_bad_arguments_give_one_line_error(baler, hzz_eval, shared_data, tmp_pat
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and errors[0].startswith("baler: error: ") and message in errors[0], proc.stderr
+    assert not (tmp_path / "r").exists()  # the report's folder, made before the work, was left empty
 
 
 def test_a_second_report_in_the_folder_removes_only_the_first_reports_plots(baler, hzz_eval, shared_data, tmp_path):

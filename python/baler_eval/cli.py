@@ -1,6 +1,7 @@
 """`baler eval ORIGINAL.root COMPRESSED.root [--tree NAME] [--branches GLOB] [--analysis NAME]... [--out DIR]`"""
 
 import argparse
+import contextlib
 import fnmatch
 import sys
 import tempfile
@@ -57,10 +58,22 @@ def run(args):
     if args.original.resolve() == args.compressed.resolve():
         raise EvalError("ORIGINAL.root and COMPRESSED.root are the same file")
     # Before the work, not after it: the report's folder must be one this run can write into.
+    made = not args.out.exists()
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise EvalError(f"--out {args.out}: cannot make the report's folder there ({error.strerror})") from None
+    try:
+        _report(args)
+    except BaseException:
+        if made:  # a run that failed before writing anything leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                args.out.rmdir()
+        raise
+
+
+def _report(args):
+    """The work of `run`, into the folder --out."""
     # Imported only now: matplotlib alone takes a second, so `--help` and bad arguments answer at once.
     from .evaluate import evaluate
     from .model_rung import Rung, is_model_spec, write_model_rung
