@@ -189,6 +189,7 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert lines[0].startswith("baler: error: "), proc.stderr  # as the other commands' ("baler train: " before)
     assert not out.exists()
 
 

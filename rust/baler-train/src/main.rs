@@ -86,7 +86,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("baler train: {message}");
+            eprintln!("baler: error: {message}"); // as every other command says it
             ExitCode::FAILURE
         }
     }
