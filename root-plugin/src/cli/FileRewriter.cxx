@@ -470,6 +470,7 @@ struct Rewriter {
    unsigned threads = DefaultCodingThreads(); ///< coding a window's baskets, this one included
    bool fileHasBalerBlocks = false; ///< the output file's own setting becomes Baler's (see RewriteFile)
    std::vector<std::string> treeCyclesLeftOut; ///< trees with lower cycles, as "path;highest (N lower cycles)"
+   std::vector<std::string> keptExact; ///< warnings: trees whose baskets in the key kept their values
    /// The input's model keys (`baler_model_<id>`, the highest cycle of each), copied once the trees
    /// are written and only where a block of the output names them (CarryModels).
    std::vector<TKey *> inputModelKeys;
@@ -651,6 +652,7 @@ struct Rewriter {
          if (!rewritten.count(t))
             throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
       std::vector<std::string> warnings = CarryModels(*out);
+      warnings.insert(warnings.end(), keptExact.begin(), keptExact.end());
       // ROOT opens a file that was never closed (a job cut short, or one still writing) by scanning
       // its records for keys, and says so in a warning of its own that names no consequence.
       if (in->TestBit(TFile::kRecovered))
@@ -1027,6 +1029,8 @@ struct Rewriter {
       // The small baskets kept in the tree's key stay there (as keys of their own, ~75 bytes each,
       // they would make a small tree larger): their floats take the values Baler's blocks would give,
       // which the key's compression then stores in fewer bytes. A large one is written through Baler.
+      const std::vector<bool> recodedOnFile = recoded;
+      std::vector<std::pair<TBasket *, std::vector<char>>> keptOriginals; ///< rounded in the key: what they held
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &to = *outBranches[i];
          const Int_t index = to.GetWriteBasket();
@@ -1041,8 +1045,14 @@ struct Rewriter {
                const WrittenBlock written = ReadWrittenBlock(*outFile, to, index);
                anyBalerBlock = anyBalerBlock || written.baler;
                modelCoded[i] = modelCoded[i] || written.usedModel;
-            } else if (Internal::ApplySpecInPlace(*kept, *specs[i], models[i].get()))
-               recoded[i] = true;
+            } else {
+               char *object = kept->GetBufferRef()->Buffer() + kept->GetKeylen();
+               std::vector<char> original(object, object + (kept->GetLast() - kept->GetKeylen()));
+               if (Internal::ApplySpecInPlace(*kept, *specs[i], models[i].get())) {
+                  recoded[i] = true;
+                  keptOriginals.emplace_back(kept, std::move(original));
+               }
+            }
          } catch (const std::exception &e) {
             throw Failure("tree '" + path + "', branch " + to.GetName() + ", basket kept in the tree: " + e.what());
          }
@@ -1066,24 +1076,32 @@ struct Rewriter {
          NoteExportedValues(*copy, outBranches, exportedHeld);
       // A selected branch none of whose baskets took the spec's values says what it holds: the input's.
       // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
-      for (std::size_t i = 0; i < outBranches.size(); ++i) {
-         TBranch &branch = *outBranches[i];
-         const int before = inBranches[i]->GetCompressionSettings();
-         if (exportSettings)
-            branch.SetCompressionSettings(recoded[i] || before / 100 == kAlgorithm ? *exportSettings : before);
-         else
-            branch.SetCompressionSettings(recoded[i] ? chosen[i]->settings : before);
-         // A note where the setting cannot name the spec, and where no Baler block marks the file
-         // (MarkForAutoload): ZLIB blocks of rounded values then say what they hold, which
-         // `baler inspect` cannot tell from ZLIB blocks of a Baler setting that was never applied.
-         // An ae: spec is noted as its blocks name it, by model id; per value where the model coded none.
-         if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock)) {
-            const std::string held = !models[i]     ? chosen[i]->spec
-                                     : modelCoded[i] ? "ae:" + Internal::AeBound(chosen[i]->spec) + ":" + models[i]->Id()
-                                                     : Internal::AeBound(chosen[i]->spec);
-            copy->GetUserInfo()->Add(new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), held.c_str()));
+      std::vector<TNamed *> notes; // (the tree's UserInfo owns them)
+      const auto describeBranches = [&] {
+         for (TNamed *note : notes)
+            delete copy->GetUserInfo()->Remove(note);
+         notes.clear();
+         for (std::size_t i = 0; i < outBranches.size(); ++i) {
+            TBranch &branch = *outBranches[i];
+            const int before = inBranches[i]->GetCompressionSettings();
+            if (exportSettings)
+               branch.SetCompressionSettings(recoded[i] || before / 100 == kAlgorithm ? *exportSettings : before);
+            else
+               branch.SetCompressionSettings(recoded[i] ? chosen[i]->settings : before);
+            // A note where the setting cannot name the spec, and where no Baler block marks the file
+            // (MarkForAutoload): ZLIB blocks of rounded values then say what they hold, which
+            // `baler inspect` cannot tell from ZLIB blocks of a Baler setting that was never applied.
+            // An ae: spec is noted as its blocks name it, by model id; per value where the model coded none.
+            if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock)) {
+               const std::string held = !models[i]     ? chosen[i]->spec
+                                        : modelCoded[i] ? "ae:" + Internal::AeBound(chosen[i]->spec) + ":" + models[i]->Id()
+                                                        : Internal::AeBound(chosen[i]->spec);
+               notes.push_back(new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), held.c_str()));
+               copy->GetUserInfo()->Add(notes.back());
+            }
          }
-      }
+      };
+      describeBranches();
       if (anyBalerBlock) {
          MarkForAutoload(*outFile);
          fileHasBalerBlocks = true;
@@ -1093,8 +1111,24 @@ struct Rewriter {
             Internal::NoteModelService(*outFile, models[i], chosen[i]->spec, outBranches[i]->GetName(), modelCoded[i]);
 
       // Not TTree::Write, which would first flush the baskets kept in the tree's key into keys of their own.
-      if (out.WriteTObject(copy.get(), copy->GetName(), "") <= 0)
+      const Int_t written = out.WriteTObject(copy.get(), copy->GetName(), "");
+      if (written <= 0)
          throw Failure("tree '" + path + "' could not be written");
+      // Rounded values are not always fewer bytes to ROOT's byte compressors: rel: and abs: levels fill
+      // mantissa bits that NanoAOD's rounding had left zero. Where the tree's key came out larger than
+      // the input's, which holds the same baskets as they were, it is written again with those.
+      const TKey *inKey = tree.GetDirectory() ? tree.GetDirectory()->GetKey(tree.GetName()) : nullptr;
+      if (!keptOriginals.empty() && inKey && written > inKey->GetNbytes()) {
+         for (auto &[kept, original] : keptOriginals)
+            std::memcpy(kept->GetBufferRef()->Buffer() + kept->GetKeylen(), original.data(), original.size());
+         recoded = recodedOnFile;
+         describeBranches();
+         if (out.WriteTObject(copy.get(), copy->GetName(), "Overwrite") <= 0)
+            throw Failure("tree '" + path + "' could not be written");
+         keptExact.push_back("tree " + path + ": the values of " + std::to_string(keptOriginals.size()) +
+                             " branches whose baskets are in the tree's key stay exact: rounded, they made the key "
+                             "larger than the input's (its compression, not Baler, stores them)");
+      }
       if (!RootMessages::FirstError().empty())
          throw Failure("tree '" + path + "': " + RootMessages::FirstError());
 
