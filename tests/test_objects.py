@@ -483,6 +483,18 @@ def test_compress_codes_members_with_their_context(baler, collection_models, com
             assert rows[f"{collection}_{carrier}"]["codec"] == "baler bits:10", rows[f"{collection}_{carrier}"]
 
 
+def test_a_member_kept_in_the_tree_key_is_described_by_what_it_holds(baler, shared_data, tmp_path):
+    """NanoAOD's Muon branches are in the tree's key, where an object model codes nothing: their
+    values are the bound's per value. inspect read the tree's codec note, which held the spec as
+    given, model path included ("baler ae:bits:10:/.../muons.balm"); it now says "baler bits:10"."""
+    source = shared_data / "nanoAOD_2015_CMS_Open_Data_ttbar.root"
+    model, out = tmp_path / "muons.balm", tmp_path / "nano.root"
+    run_baler(baler, "train", source, "--branches", "Muon_*", "--bound", "bits:10", "--out", model)
+    run_baler(baler, "compress", source, out, "--codec", f"ae:bits:10:{model}", "--branches", "Muon_*")
+    rows = branch_bytes(baler, out)
+    assert rows["Muon_pt"]["codec"] == "baler bits:10", rows["Muon_pt"]
+
+
 def test_compress_with_context_reads_the_per_value_values(compressed, per_value):
     """The compressed file with object members holds exactly the values of `baler compress --codec
     bits:10` and of the file ROOT wrote through the plugin at bits:10, read whole, and a member
