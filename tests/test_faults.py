@@ -129,6 +129,20 @@ def test_eval_and_inspect_of_a_damaged_file(baler, hzz_bits10, damaged, tmp_path
     assert "damaged block (unsupported: block format version 2" in rows[f"events/{DAMAGED_BRANCH}"]
 
 
+def test_inspect_names_a_basket_whose_block_names_no_compression_method(baler, hzz_bits10, tmp_path):
+    """Its method bytes damaged ("BA" -> "B@"): neither ROOT nor uproot can read the basket, and
+    inspect described the branch by its setting, "baler bits:10", as if it were intact (a new-user
+    sweep)."""
+    data = bytearray(hzz_bits10[0].read_bytes())
+    block = basket_block(data, basket_key(data, hzz_bits10[0], DAMAGED_BRANCH))
+    assert data[block:block + 2] == b"BA"
+    data[block + 1] = ord("@")
+    path = tmp_path / "no_method.root"
+    path.write_bytes(bytes(data))
+    rows = {line.split()[0]: line for line in run_baler(baler, "inspect", path).stdout.splitlines() if line.strip()}
+    assert "damaged basket (its block names no compression method)" in rows[f"events/{DAMAGED_BRANCH}"], rows
+
+
 def damaged_zlib_basket(source, target, branch=DAMAGED_BRANCH):
     """The original HZZ file (ZLIB) with bits flipped in the branch's first basket."""
     data = bytearray(source.read_bytes())

@@ -74,6 +74,8 @@ StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
       if (!Internal::IsBalerBlock(block)) {
          if (const char *algorithm = Internal::RootAlgorithmOfTag(block))
             stored.root.insert(algorithm);
+         else // no reader can decode it; the branch's setting would describe it as intact
+            stored.baler.insert("damaged basket (its block names no compression method)");
          continue;
       }
       const std::string held = DescribeHeldValues(block, record.size() - keyLength);
