@@ -22,7 +22,7 @@ import cramjam
 import pytest
 import uproot
 
-from conftest import REPO, basket_block, env_without_plugin, run_baler, run_command, run_python, baler  # noqa: F401 (baler: a fixture)
+from conftest import REPO, basket_block, env_without_plugin, run_baler, run_command, run_macro, run_python, baler  # noqa: F401 (baler: a fixture)
 from test_uproot import (DAMAGED_BRANCH, first_block, flip_payload_bits, newer_format_version,
                          wrong_checksum)
 
@@ -343,26 +343,14 @@ def test_an_input_root_recovers_is_named_in_a_warning(baler, tmp_path, command):
     ROOT's recovery, whose own warning names no consequence; the command went on with exit status 0
     and said nothing more. It still writes what ROOT recovered, and now says so."""
     whole, cut, out = tmp_path / "whole.root", tmp_path / "cut.root", tmp_path / "out.root"
-    run_python(f"""
-import ROOT, array
-f = ROOT.TFile("{whole}", "RECREATE")
-t = ROOT.TTree("t", "t")
-x = array.array("f", [0])
-t.Branch("x", x, "x/F")
-for i in range(20000):
-    x[0] = i * 0.37
-    t.Fill()
-t.Write()
-ROOT.TH1F("h", "", 10, 0, 1).Write()
-f.Close()
-""")
+    run_macro("small_tree", whole, "Events", 20000)
     cut.write_bytes(whole.read_bytes()[:-100])
     proc = run_baler(baler, command, cut, out)
     assert "successfully recovered" in proc.stderr, proc.stderr
     assert f"baler: warning: '{cut}' was not closed (cut short, or still being written): ROOT recovered its " \
            f"objects from the records it holds, and '{out}' holds those" in proc.stderr, proc.stderr
     with uproot.open(out) as recovered:
-        assert recovered["t"].num_entries == 20000
+        assert recovered["Events"].num_entries == 20000
 
 
 # --- A basket that `baler compress` wrote wrong from 2d08535 to faf6b22: its payload exactly as long
