@@ -69,16 +69,22 @@ def test_ae_returns_the_per_value_values_and_is_smaller(baler, trained, tmp_path
     assert f"ae:bits:10:{model_id}" in codec, codec
 
 
-def test_a_tree_copied_fast_carries_its_model(trained, tmp_path):
+@pytest.mark.parametrize("order", ["close", "delete", "input first", "rootcp"])
+def test_a_tree_copied_fast_carries_its_model(trained, tmp_path, order):
     """ROOT's fast copy (CloneTree(-1, "fast")) copies the stored baskets byte for byte, under the
     setting of the file it copies into, and no other key: the copy lacked the model, and could not
     be read without BALER_MODEL_PATH. The plugin (loaded to read the input) reads the copied
     baskets back before ROOT writes the copy's StreamerInfo and stores their model in it; a reader
-    looks for models in the file whatever the branch's setting (here ZLIB-101)."""
+    looks for models in the file whatever the branch's setting (here ZLIB-101). A copy deleted
+    before its file closes (rootcp does that) left no tree in memory to read them from, and rootcp
+    closes its input first: both copies lacked the model, without a word (a new-user sweep)."""
     _, model, model_id = trained
     ae, copy = tmp_path / "ae.root", tmp_path / "copy.root"
     write_tree(ae, f"ae:bits:10:{model}")
-    run_macro("fast_copy", ae, copy, "t", 101)
+    if order == "rootcp":
+        run_command(["rootcp", f"{ae}:t", copy])
+    else:
+        run_macro("fast_copy", ae, copy, "t", 101, order)
     assert model_keys(copy) == [f"baler_model_{model_id}"]
     same = compare_trees(ae, copy, "t")
     assert same.plugin_loaded and same.total.bad == 0 and same.total.changed == 0, same.output

@@ -6,14 +6,18 @@
 #include "RootBlockHeader.h"
 
 #include "TBranch.h"
+#include "TClass.h"
+#include "TDatime.h"
 #include "TDirectory.h"
 #include "TError.h"
 #include "TFile.h"
+#include "TKey.h"
 #include "TLeaf.h"
 #include "TObjArray.h"
 #include "TTree.h"
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <unordered_set>
@@ -24,18 +28,20 @@
 namespace Baler::Internal {
 namespace {
 
-/// What this process knows of one branch's baskets in one file.
-struct BranchBaskets {
+/// What this process knows of the baskets of one file.
+struct FileBaskets {
    std::unordered_set<Long64_t> written; ///< keys of baskets TBasket::WriteBuffer wrote, not yet passed
-   Int_t passed = 0;                     ///< baskets [0, passed) of the branch in the file are accounted for
+   /// "tree path\nbranch" -> its baskets [0, passed) in the file are accounted for. By name, not by
+   /// the branch in memory: a tree written and deleted before its file closes (rootcp, or Write
+   /// then delete) is read back from its key, as new objects.
+   std::map<std::string, Int_t> passed;
 };
 
-/// Keyed by the file and the branch as they are in memory (compared, never dereferenced): a tree
-/// copied again into another file is another branch object. Never destroyed, as ModelStore's
-/// store: files close at exit.
+/// Keyed by the file's UUID: a file object's address is reused once it is deleted. Never
+/// destroyed, as ModelStore's store: files close at exit.
 struct Ledger {
    std::mutex mutex;
-   std::map<std::pair<const TFile *, const TBranch *>, BranchBaskets> branches;
+   std::map<std::string, FileBaskets> files;
 };
 
 Ledger &TheLedger()
@@ -91,20 +97,20 @@ void CollectNeeds(TBranch &branch, const std::vector<char> &record, std::size_t 
    }
 }
 
-/// Reads back the baskets of `branch` stored in `file` from `known.passed` on that
-/// TBasket::WriteBuffer did not write; stops at a basket not written yet, to go on at the next call.
-void ReadCopiedBaskets(TBranch &branch, TFile &file, BranchBaskets &known, CopiedNeeds &needs)
+/// Reads back the baskets of `branch` stored in `file` from `passed` on that TBasket::WriteBuffer
+/// did not write (`known.written`); stops at a basket not written yet, to go on at the next call.
+void ReadCopiedBaskets(TBranch &branch, TFile &file, FileBaskets &known, Int_t &passed, CopiedNeeds &needs)
 {
    const Int_t *sizes = branch.GetBasketBytes();
    const Int_t baskets = branch.GetWriteBasket();
    std::vector<char> record;
-   for (; sizes && known.passed < baskets; ++known.passed) {
-      const Long64_t seek = branch.GetBasketSeek(known.passed);
+   for (; sizes && passed < baskets; ++passed) {
+      const Long64_t seek = branch.GetBasketSeek(passed);
       if (seek <= 0)
          break;
       if (known.written.erase(seek))
          continue;
-      const std::size_t keyLength = ReadBasketRecordHead(file, seek, sizes[known.passed], record);
+      const std::size_t keyLength = ReadBasketRecordHead(file, seek, sizes[passed], record);
       if (keyLength == 0)
          continue;
       try {
@@ -127,6 +133,42 @@ void TreesIn(TDirectory &directory, std::vector<TTree *> &trees)
       }
 }
 
+/// When this library was loaded: a process copies a Baler tree only after reading its file, which
+/// loads the library (its marker class).
+const TDatime gLoaded;
+
+/// The trees written into `directory` and its subdirectories since this library was loaded that
+/// are no longer in memory (the highest cycle of each), read back from their keys: rootcp, and a
+/// macro that deletes its copy before closing the file, leave a fast copy's baskets behind with
+/// nothing in memory naming them. (Older keys, of a file opened to be updated, are not read: on a
+/// remote file, reading back every basket of its trees would take a round trip each.)
+void TreesOnlyInKeys(TDirectory &directory, std::vector<std::unique_ptr<TTree>> &trees)
+{
+   TList *keys = directory.GetListOfKeys();
+   if (!keys)
+      return;
+   std::set<std::string> seen;
+   for (TObject *object : *keys) {
+      auto *key = static_cast<TKey *>(object);
+      if (!seen.insert(key->GetName()).second) // the keys list holds the highest cycle first
+         continue;
+      TClass *type = TClass::GetClass(key->GetClassName(), false, true);
+      if (type && type->InheritsFrom(TDirectory::Class())) {
+         if (auto *sub = directory.GetDirectory(key->GetName()))
+            TreesOnlyInKeys(*sub, trees);
+      } else if (type && type->InheritsFrom(TTree::Class()) && key->GetDatime().Convert() >= gLoaded.Convert() &&
+                 !directory.GetList()->FindObject(key->GetName())) {
+         if (auto *tree = key->ReadObject<TTree>())
+            trees.emplace_back(tree);
+      }
+   }
+}
+
+std::string TreePath(TTree &tree)
+{
+   return tree.GetDirectory() ? std::string(tree.GetDirectory()->GetPath()) + "/" + tree.GetName() : tree.GetName();
+}
+
 /// The branches of `tree` whose leaves hold floats: the only ones Baler codes lossily, and the
 /// only ones whose blocks name a model.
 std::set<TBranch *> FloatBranches(TTree &tree)
@@ -144,9 +186,13 @@ std::set<TBranch *> FloatBranches(TTree &tree)
 
 void NoteBasketWritten(TBranch &branch, Long64_t seekKey)
 {
+   TFile *file = branch.GetFile();
+   if (!file)
+      return;
+   const std::string uuid = file->GetUUID().AsString();
    Ledger &ledger = TheLedger();
    std::lock_guard<std::mutex> lock(ledger.mutex);
-   ledger.branches[{branch.GetFile(), &branch}].written.insert(seekKey);
+   ledger.files[uuid].written.insert(seekKey);
 }
 
 void CarryModelsOfCopiedBaskets(TFile &file)
@@ -155,20 +201,19 @@ void CarryModelsOfCopiedBaskets(TFile &file)
       return;
    std::vector<TTree *> trees;
    TreesIn(file, trees);
+   std::vector<std::unique_ptr<TTree>> readBack;
+   TreesOnlyInKeys(file, readBack);
+   for (const auto &tree : readBack)
+      trees.push_back(tree.get());
    CopiedNeeds needs;
    {
       Ledger &ledger = TheLedger();
       std::lock_guard<std::mutex> lock(ledger.mutex);
-      std::set<const TBranch *> inMemory;
+      FileBaskets &known = ledger.files[file.GetUUID().AsString()];
       for (TTree *tree : trees)
          for (TBranch *branch : FloatBranches(*tree))
-            if (branch->GetFile() == &file) {
-               inMemory.insert(branch);
-               ReadCopiedBaskets(*branch, file, ledger.branches[{&file, branch}], needs);
-            }
-      // A branch no longer in memory has been deleted: its records go (its pointer may be reused).
-      for (auto it = ledger.branches.lower_bound({&file, nullptr}); it != ledger.branches.end() && it->first.first == &file;)
-         it = inMemory.count(it->first.second) ? std::next(it) : ledger.branches.erase(it);
+            if (branch->GetFile() == &file)
+               ReadCopiedBaskets(*branch, file, known, known.passed[TreePath(*tree) + "\n" + branch->GetName()], needs);
    }
    // The copy is written already; it can only be said, while its writer is there to hear it.
    for (const auto &[member, context] : needs.missingContext)

@@ -400,9 +400,13 @@ bool RefuseDamagedKey(TFile *file, Long64_t pos, Int_t len)
 }
 
 /// TBasket::LoadBasketBuffers: a basket's record read whole, undecoded (`baler compress` copies
-/// baskets this way).
+/// baskets this way, and so does ROOT's fast copy). The file's models become known to the process
+/// here: a fast copy's output is closed, and its models looked for (CopiedBaskets.h), after rootcp
+/// has closed the input that holds them.
 Int_t LoadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *file, TTree *tree)
 {
+   if (file)
+      LoadModelsOf(*file);
    ReadingBasket outer = tReading;
    tReading = ReadingBasket{basket, pos};
    const Int_t result = RefuseDamagedKey(file, pos, len) ? 1 : gRootLoadBasketBuffers(basket, pos, len, file, tree);
