@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from conftest import (compare_trees, delete_model_key, env_without_model_path, preload_env, run_baler, run_command,
+from conftest import (BUILD_LIB, compare_trees, delete_model_key, env_without_model_path, preload_env, run_baler, run_command,
                       run_macro, run_python)
 
 ENTRIES = 5000
@@ -88,6 +88,30 @@ def test_a_tree_copied_fast_carries_its_model(trained, tmp_path, order):
     assert model_keys(copy) == [f"baler_model_{model_id}"]
     same = compare_trees(ae, copy, "t")
     assert same.plugin_loaded and same.total.bad == 0 and same.total.changed == 0, same.output
+
+
+def test_a_process_writing_many_files_forgets_the_baskets_of_those_it_closed(tmp_path):
+    """The plugin remembers which baskets it wrote into each file, to tell a fast copy's from its
+    own when the file closes. Keyed by the file's UUID since a copy can be read back from its key,
+    that record kept every file a process ever wrote; it now holds the open ones only."""
+    output = run_python(f"""
+import array, ctypes, ROOT
+ROOT.gSystem.Load("libBalerROOT")
+for i in range(6):
+    f = ROOT.TFile(f"{tmp_path}/f{{i}}.root", "RECREATE", "", 4210)  # Baler::Settings(10)
+    t = ROOT.TTree("t", "")
+    x = array.array("f", [0.0])
+    t.Branch("x", x, "x/F")
+    for j in range(1000):
+        x[0] = j * 0.37
+        t.Fill()
+    t.Write()
+    f.Close()
+count = ctypes.CDLL("{BUILD_LIB / 'libBalerROOT.so'}").BalerDiagnosticCount
+count.restype, count.argtypes = ctypes.c_longlong, [ctypes.c_char_p]
+print("files remembered", count(b"files_in_copy_ledger"))
+""")
+    assert "files remembered 1" in output, output  # the last file's, dropped at the next look
 
 
 def test_compress_finds_a_model_named_by_id_in_its_input(baler, trained, tmp_path):

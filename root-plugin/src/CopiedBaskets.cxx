@@ -14,7 +14,10 @@
 #include "TKey.h"
 #include "TLeaf.h"
 #include "TObjArray.h"
+#include "TROOT.h"
+#include "TSeqCollection.h"
 #include "TTree.h"
+#include "TVirtualMutex.h"
 
 #include <map>
 #include <memory>
@@ -37,8 +40,9 @@ struct FileBaskets {
    std::map<std::string, Int_t> passed;
 };
 
-/// Keyed by the file's UUID: a file object's address is reused once it is deleted. Never
-/// destroyed, as ModelStore's store: files close at exit.
+/// Keyed by the file's UUID: a file object's address is reused once it is deleted. The files no
+/// longer open are dropped at each look (ForgetClosedFiles). Never destroyed, as ModelStore's
+/// store: files close at exit.
 struct Ledger {
    std::mutex mutex;
    std::map<std::string, FileBaskets> files;
@@ -164,6 +168,28 @@ void TreesOnlyInKeys(TDirectory &directory, std::vector<std::unique_ptr<TTree>> 
    }
 }
 
+/// The UUIDs of the files open in this process.
+std::set<std::string> OpenFiles()
+{
+   std::set<std::string> open;
+   R__LOCKGUARD(gROOTMutex);
+   if (TSeqCollection *files = gROOT->GetListOfFiles())
+      for (TObject *object : *files)
+         if (auto *file = dynamic_cast<TFile *>(object))
+            open.insert(file->GetUUID().AsString());
+   return open;
+}
+
+/// Drops what the ledger holds of files no longer open, but `keep`'s: a process that writes many
+/// files would otherwise hold a record of every basket and branch of each. (A file that is open
+/// but not on ROOT's list loses its record too: its baskets are then read back once, which costs
+/// time, never a model.)
+void ForgetClosedFiles(Ledger &ledger, const std::set<std::string> &open, const std::string &keep)
+{
+   for (auto it = ledger.files.begin(); it != ledger.files.end();)
+      it = open.count(it->first) || it->first == keep ? std::next(it) : ledger.files.erase(it);
+}
+
 std::string TreePath(TTree &tree)
 {
    return tree.GetDirectory() ? std::string(tree.GetDirectory()->GetPath()) + "/" + tree.GetName() : tree.GetName();
@@ -206,10 +232,13 @@ void CarryModelsOfCopiedBaskets(TFile &file)
    for (const auto &tree : readBack)
       trees.push_back(tree.get());
    CopiedNeeds needs;
+   const std::set<std::string> open = OpenFiles();
+   const std::string uuid = file.GetUUID().AsString();
    {
       Ledger &ledger = TheLedger();
       std::lock_guard<std::mutex> lock(ledger.mutex);
-      FileBaskets &known = ledger.files[file.GetUUID().AsString()];
+      ForgetClosedFiles(ledger, open, uuid);
+      FileBaskets &known = ledger.files[uuid];
       for (TTree *tree : trees)
          for (TBranch *branch : FloatBranches(*tree))
             if (branch->GetFile() == &file)
@@ -229,6 +258,13 @@ void CarryModelsOfCopiedBaskets(TFile &file)
                           "hold: %s; they will need BALER_MODEL_PATH to be read",
                  file.GetName(), e.what());
       }
+}
+
+std::size_t FilesInCopyLedger()
+{
+   Ledger &ledger = TheLedger();
+   std::lock_guard<std::mutex> lock(ledger.mutex);
+   return ledger.files.size();
 }
 
 } // namespace Baler::Internal

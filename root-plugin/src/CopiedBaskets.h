@@ -12,6 +12,8 @@
 
 #include "RtypesCore.h"
 
+#include <cstddef>
+
 class TBranch;
 class TFile;
 
@@ -27,6 +29,10 @@ void NoteBasketWritten(TBranch &branch, Long64_t seekKey);
 /// named in a warning. An object member's blocks copied into a tree that lacks a branch they are
 /// decoded with (a fast copy after SetBranchStatus(name, 0)) cannot be read: that is an error.
 void CarryModelsOfCopiedBaskets(TFile &file);
+
+/// How many files the record of written baskets holds (a diagnostic for the tests: the files open,
+/// at most, once one of them has written its StreamerInfo).
+std::size_t FilesInCopyLedger();
 
 } // namespace Baler::Internal
 
