@@ -1030,7 +1030,12 @@ struct Rewriter {
       // they would make a small tree larger): their floats take the values Baler's blocks would give,
       // which the key's compression then stores in fewer bytes. A large one is written through Baler.
       const std::vector<bool> recodedOnFile = recoded;
-      std::vector<std::pair<TBasket *, std::vector<char>>> keptOriginals; ///< rounded in the key: what they held
+      struct KeptOriginal {
+         std::size_t branch;
+         TBasket *basket;
+         std::vector<char> object; ///< what it held before it was rounded in the key
+      };
+      std::vector<KeptOriginal> keptOriginals;
       for (std::size_t i = 0; i < outBranches.size(); ++i) {
          TBranch &to = *outBranches[i];
          const Int_t index = to.GetWriteBasket();
@@ -1050,7 +1055,7 @@ struct Rewriter {
                std::vector<char> original(object, object + (kept->GetLast() - kept->GetKeylen()));
                if (Internal::ApplySpecInPlace(*kept, *specs[i], models[i].get())) {
                   recoded[i] = true;
-                  keptOriginals.emplace_back(kept, std::move(original));
+                  keptOriginals.push_back({i, kept, std::move(original)});
                }
             }
          } catch (const std::exception &e) {
@@ -1119,9 +1124,11 @@ struct Rewriter {
       // the input's, which holds the same baskets as they were, it is written again with those.
       const TKey *inKey = tree.GetDirectory() ? tree.GetDirectory()->GetKey(tree.GetName()) : nullptr;
       if (!keptOriginals.empty() && inKey && written > inKey->GetNbytes()) {
-         for (auto &[kept, original] : keptOriginals)
-            std::memcpy(kept->GetBufferRef()->Buffer() + kept->GetKeylen(), original.data(), original.size());
-         recoded = recodedOnFile;
+         for (const KeptOriginal &kept : keptOriginals) {
+            std::memcpy(kept.basket->GetBufferRef()->Buffer() + kept.basket->GetKeylen(), kept.object.data(),
+                        kept.object.size());
+            recoded[kept.branch] = recodedOnFile[kept.branch]; // (a branch keeps one basket in the key)
+         }
          describeBranches();
          if (out.WriteTObject(copy.get(), copy->GetName(), "Overwrite") <= 0)
             throw Failure("tree '" + path + "' could not be written");
