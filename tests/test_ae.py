@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from conftest import (BUILD_LIB, compare_trees, delete_model_key, env_without_model_path, preload_env, run_baler, run_command,
+from conftest import (BUILD_LIB, MACROS, compare_trees, delete_model_key, env_without_model_path, preload_env, run_baler, run_command,
                       run_macro, run_python)
 
 ENTRIES = 5000
@@ -95,18 +95,11 @@ def test_a_process_writing_many_files_forgets_the_baskets_of_those_it_closed(tmp
     own when the file closes. Keyed by the file's UUID since a copy can be read back from its key,
     that record kept every file a process ever wrote; it now holds the open ones only."""
     output = run_python(f"""
-import array, ctypes, ROOT
+import ctypes, ROOT
 ROOT.gSystem.Load("libBalerROOT")
+ROOT.gROOT.ProcessLine('.L {MACROS / "small_tree.C"}')
 for i in range(6):
-    f = ROOT.TFile(f"{tmp_path}/f{{i}}.root", "RECREATE", "", 4210)  # Baler::Settings(10)
-    t = ROOT.TTree("t", "")
-    x = array.array("f", [0.0])
-    t.Branch("x", x, "x/F")
-    for j in range(1000):
-        x[0] = j * 0.37
-        t.Fill()
-    t.Write()
-    f.Close()
+    ROOT.small_tree(f"{tmp_path}/f{{i}}.root", "Events", 1000)
 count = ctypes.CDLL("{BUILD_LIB / 'libBalerROOT.so'}").BalerDiagnosticCount
 count.restype, count.argtypes = ctypes.c_longlong, [ctypes.c_char_p]
 print("files remembered", count(b"files_in_copy_ledger"))
