@@ -14,10 +14,7 @@
 #include "TKey.h"
 #include "TLeaf.h"
 #include "TObjArray.h"
-#include "TROOT.h"
-#include "TSeqCollection.h"
 #include "TTree.h"
-#include "TVirtualMutex.h"
 
 #include <map>
 #include <memory>
@@ -168,18 +165,6 @@ void TreesOnlyInKeys(TDirectory &directory, std::vector<std::unique_ptr<TTree>> 
    }
 }
 
-/// The UUIDs of the files open in this process.
-std::set<std::string> OpenFiles()
-{
-   std::set<std::string> open;
-   R__LOCKGUARD(gROOTMutex);
-   if (TSeqCollection *files = gROOT->GetListOfFiles())
-      for (TObject *object : *files)
-         if (auto *file = dynamic_cast<TFile *>(object))
-            open.insert(file->GetUUID().AsString());
-   return open;
-}
-
 /// Drops what the ledger holds of files no longer open, but `keep`'s: a process that writes many
 /// files would otherwise hold a record of every basket and branch of each. (A file that is open
 /// but not on ROOT's list loses its record too: its baskets are then read back once, which costs
@@ -215,7 +200,7 @@ void NoteBasketWritten(TBranch &branch, Long64_t seekKey)
    TFile *file = branch.GetFile();
    if (!file)
       return;
-   const std::string uuid = file->GetUUID().AsString();
+   const std::string uuid = UuidOf(*file);
    Ledger &ledger = TheLedger();
    std::lock_guard<std::mutex> lock(ledger.mutex);
    ledger.files[uuid].written.insert(seekKey);
@@ -232,8 +217,10 @@ void CarryModelsOfCopiedBaskets(TFile &file)
    for (const auto &tree : readBack)
       trees.push_back(tree.get());
    CopiedNeeds needs;
-   const std::set<std::string> open = OpenFiles();
-   const std::string uuid = file.GetUUID().AsString();
+   std::set<std::string> open;
+   for (TFile *other : OpenFiles())
+      open.insert(UuidOf(*other));
+   const std::string uuid = UuidOf(file);
    {
       Ledger &ledger = TheLedger();
       std::lock_guard<std::mutex> lock(ledger.mutex);

@@ -58,11 +58,6 @@ Store &TheStore()
    return *store;
 }
 
-std::string UuidOf(TFile &file)
-{
-   return file.GetUUID().AsString();
-}
-
 ModelPtr Remember(ModelPtr model)
 {
    Store &store = TheStore();
@@ -161,6 +156,22 @@ ModelPtr FindInFolder(const std::string &folder, const std::string &id, std::vec
 
 } // namespace
 
+std::string UuidOf(TFile &file)
+{
+   return file.GetUUID().AsString();
+}
+
+std::vector<TFile *> OpenFiles()
+{
+   std::vector<TFile *> files;
+   R__LOCKGUARD(gROOTMutex);
+   if (TSeqCollection *open = gROOT->GetListOfFiles())
+      for (TObject *object : *open)
+         if (auto *file = dynamic_cast<TFile *>(object))
+            files.push_back(file);
+   return files;
+}
+
 std::string ModelKeyName(const std::string &id)
 {
    return kKeyPrefix + id;
@@ -218,15 +229,7 @@ ModelPtr FindModelInProcess(const std::string &id)
 {
    if (ModelPtr model = Cached(id))
       return model;
-   std::vector<TFile *> files;
-   {
-      R__LOCKGUARD(gROOTMutex);
-      if (TSeqCollection *open = gROOT->GetListOfFiles())
-         for (TObject *object : *open)
-            if (auto *file = dynamic_cast<TFile *>(object))
-               files.push_back(file);
-   }
-   for (TFile *file : files)
+   for (TFile *file : OpenFiles())
       LoadModelsOf(*file);
    return FindModel(id);
 }

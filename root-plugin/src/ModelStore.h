@@ -33,6 +33,13 @@ ModelPtr ModelForSpec(const baler::codec::Spec &spec);
 /// or BALER_MODEL_PATH may hold, rather than by a .balm path; false for a spec that does not parse.
 bool NamesModelById(const std::string &specText);
 
+/// The id by which the store keeps what it knows of a file: its UUID (a file object's address is
+/// reused once it is deleted).
+std::string UuidOf(TFile &file);
+
+/// The files open in this process (those on ROOT's list of files).
+std::vector<TFile *> OpenFiles();
+
 /// The model with this id, or throws MissingModel naming the id and where it was looked for.
 ModelPtr FindModel(const std::string &id);
 
