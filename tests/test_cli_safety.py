@@ -109,6 +109,82 @@ def test_output_that_is_a_folder_is_refused(baler, sample, tmp_path, content):
 
 
 
+def fifo(path: pathlib.Path) -> pathlib.Path:
+    os.mkfifo(path)
+    return path
+
+
+OTHER_KINDS_OF_OUTPUT = {
+    # kind: (make it at the path, what the error says)
+    "symbolic link": (lambda path, kept: os.symlink(kept.name, path), "is a symbolic link"),
+    "dangling link": (lambda path, kept: os.symlink("missing.root", path), "is a symbolic link"),
+    "FIFO": (lambda path, kept: fifo(path), "is not a regular file"),
+}
+
+
+@pytest.mark.parametrize("kind", OTHER_KINDS_OF_OUTPUT)
+def test_output_that_is_a_link_or_no_regular_file_is_refused_not_replaced(baler, sample, tmp_path, kind):
+    """The final rename would replace a link (not its target) or a device such as /dev/null (as
+    root) with a regular file: such outputs are refused and left as they are."""
+    make, says = OTHER_KINDS_OF_OUTPUT[kind]
+    kept = tmp_path / "kept.root"
+    shutil.copyfile(sample, kept)
+    out = tmp_path / "out.root"
+    make(out, kept)
+    before = snapshot(tmp_path) if kind != "FIFO" else None
+    proc = run_baler(baler, "compress", sample, out, check=False)
+    assert proc.returncode != 0, proc.stdout
+    assert proc.stderr.count("\n") == 1 and says in proc.stderr, proc.stderr
+    assert os.path.islink(out) or kind == "FIFO" and pathlib.Path(out).is_fifo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.root", "out.root"]
+    if before is not None:
+        assert snapshot(tmp_path) == before
+
+
+def test_a_replaced_output_keeps_its_permissions(baler, sample, tmp_path):
+    """A private file (mode 600) replaced by a run stays private."""
+    out = tmp_path / "out.root"
+    shutil.copyfile(sample, out)
+    out.chmod(0o600)
+    run_baler(baler, "compress", sample, out, "--codec", "bits:10")
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("name", ["keep#2.root", "o?x=1.root", "x" * 240 + ".root"], ids=["hash", "question mark", "long"])
+def test_an_output_name_root_would_misread_or_too_long_for_a_temporary_name_is_written(baler, sample, tmp_path, name):
+    """ROOT reads '#' and '?' in a file name as a URL's parts: the temporary file was created as
+    '.keep' and the output left empty (an existing one emptied). A 245-byte name (legal) made a
+    temporary name over the file system's limit."""
+    out = tmp_path / name
+    shutil.copyfile(sample, out)
+    run_baler(baler, "compress", sample, out, "--codec", "bits:10")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    readable = tmp_path / "readable.root"  # a name ROOT reads as it is
+    readable.symlink_to(out)
+    comparison = compare_trees(sample, readable, "Events", "*=bits:10")
+    assert comparison.total.values > 0 and comparison.total.bad == 0
+
+
+def test_paths_root_would_misread_are_refused_where_the_name_cannot_be_chosen(baler, sample, tmp_path):
+    """An input named 'zz#1.root' was read as 'zz' (another file, exit 0); an output in a folder
+    'run#1' overwrote the file 'run'. Both are refused and nothing is written."""
+    other = tmp_path / "zz"
+    other.write_bytes(b"an unrelated file\n")
+    odd_input = tmp_path / "zz#1.root"
+    shutil.copyfile(sample, odd_input)
+    run_file = tmp_path / "run"
+    run_file.write_text("important notes\n")
+    (tmp_path / "run#1").mkdir()
+    before = snapshot(tmp_path)
+    for args, says in [((odd_input, tmp_path / "out.root"), "cannot open"),
+                       ((sample, tmp_path / "run#1" / "x.root"), "output folder")]:
+        proc = run_baler(baler, "compress", *args, check=False)
+        assert proc.returncode != 0, proc.stdout
+        assert proc.stderr.count("\n") == 1 and says in proc.stderr and "URL" in proc.stderr, proc.stderr
+    assert snapshot(tmp_path) == before
+
+
+
 @pytest.fixture(scope="module")
 def big_sample(baler, tmp_path_factory):
     """A sample that takes baler compress about 0.6 s after its temporary file appears (40 MB)."""

@@ -141,6 +141,23 @@ void CollectingHandler(int level, Bool_t abort, const char *location, const char
    DefaultErrorHandler(level, abort, location, message);
 }
 
+/// Why a local path holding '#' or '?' is refused: ROOT reads every file name as a URL and opens
+/// (or creates) another file, and no escape keeps them.
+const std::string kUrlCharacters =
+   "ROOT reads '#' in a file name as a URL's anchor and '?' as its options, and would open another file";
+
+/// The part of an output's file name its temporary file's name holds (to tell whose it is): up to
+/// 64 bytes of it, cut between characters, without the '#' and '?' ROOT would misread.
+std::string TemporaryStem(const std::string &name)
+{
+   std::size_t length = std::min<std::size_t>(name.size(), 64);
+   while (length > 0 && length < name.size() && (static_cast<unsigned char>(name[length]) & 0xC0) == 0x80)
+      --length; // not inside a UTF-8 character
+   std::string stem = name.substr(0, length);
+   std::replace_if(stem.begin(), stem.end(), [](char c) { return c == '#' || c == '?'; }, '_');
+   return stem;
+}
+
 /// The temporary file of the OutputFile alive now (the API is not re-entrant: there is at most
 /// one), removed when a signal ends the process: an interrupt, or a crash inside ROOT, leaves
 /// nothing behind. A fixed buffer, since a signal handler may only make async-signal-safe calls.
@@ -313,20 +330,33 @@ void RootMessages::Clear()
 OutputFile::OutputFile(const std::string &path, const std::vector<std::string> &inputs) : fPath(path)
 {
    struct stat out {};
-   if (stat(path.c_str(), &out) == 0) {
+   if (lstat(path.c_str(), &out) == 0) {
+      // The final rename replaces whatever is at the path: a link would lose its target, a device
+      // (/dev/null, as root) would become a regular file.
       if (S_ISDIR(out.st_mode))
          throw Failure("output '" + path + "' is a directory: give the path of a file");
+      if (S_ISLNK(out.st_mode))
+         throw Failure("output '" + path +
+                       "' is a symbolic link, which the output would replace: give the path of the file itself");
+      if (!S_ISREG(out.st_mode))
+         throw Failure("output '" + path + "' is not a regular file (a device, FIFO or socket): give the path of a file");
       for (const auto &input : inputs) {
          struct stat in {};
          if (stat(input.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
             throw Failure("output '" + path + "' is the input file '" + input + "': choose another output path");
       }
+      fReplacedMode = out.st_mode & 07777;
    }
    // In the same folder, so that the final rename stays within one file system (atomic).
    const auto slash = path.find_last_of('/');
    const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-   std::string pattern = folder + "/." + name + ".baler-XXXXXX";
+   // ROOT opens the temporary file by name: a '#' or '?' in its folder would make it create
+   // another file. In the output's own name they are harmless (the rename takes any name), so
+   // the temporary name is made of the output's without them, short enough for any name limit.
+   if (folder.find_first_of("#?") != std::string::npos)
+      throw Failure("output folder '" + folder + "': " + kUrlCharacters + ": choose a folder without them");
+   std::string pattern = folder + "/." + TemporaryStem(name) + ".baler-XXXXXX";
    const int fd = mkstemp(pattern.data());
    if (fd < 0)
       throw Failure("cannot create a temporary file in '" + folder + "': " + std::strerror(errno));
@@ -351,6 +381,8 @@ std::unique_ptr<TFile> OutputFile::Create(const char *title, int compression) co
 void OutputFile::Commit()
 {
    KeepOnSignal();
+   if (fReplacedMode && chmod(fTemporary.c_str(), *fReplacedMode) != 0)
+      throw Failure("cannot give '" + fTemporary + "' the permissions of '" + fPath + "': " + std::strerror(errno));
    if (std::rename(fTemporary.c_str(), fPath.c_str()) != 0)
       throw Failure("cannot rename '" + fTemporary + "' to '" + fPath + "': " + std::strerror(errno));
    fCommitted = true;
@@ -503,6 +535,8 @@ std::unique_ptr<TFile> OpenForReading(const std::string &path)
 {
    if (path.find("://") != std::string::npos)
       return std::unique_ptr<TFile>(TFile::Open(path.c_str(), "READ"));
+   if (path.find_first_of("#?") != std::string::npos)
+      throw Failure("cannot open '" + path + "': " + kUrlCharacters + ": rename the file, or give a link to it without them");
    return std::make_unique<TFile>(path.c_str(), "READ");
 }
 

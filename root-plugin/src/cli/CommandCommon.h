@@ -6,10 +6,13 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 class TBranch;
 class TFile;
@@ -54,8 +57,9 @@ private:
 /// a time.
 class OutputFile {
 public:
-   /// Refuses (throws Failure) a path that is a directory or the same file as one of `inputs`
-   /// (compared by device and inode: other spellings, symbolic and hard links are caught too).
+   /// Refuses (throws Failure) a path that is a directory, a symbolic link, a device, FIFO or
+   /// socket, the same file as one of `inputs` (compared by device and inode: other spellings and
+   /// hard links are caught too), or in a folder whose name holds '#' or '?' (OpenForReading).
    OutputFile(const std::string &path, const std::vector<std::string> &inputs);
    ~OutputFile();
    OutputFile(const OutputFile &) = delete;
@@ -73,13 +77,16 @@ public:
 private:
    std::string fPath;
    std::string fTemporary;
+   /// The permissions of the file the output replaces, which it keeps (a private file stays so).
+   std::optional<mode_t> fReplacedMode;
    bool fCommitted = false;
 };
 
 /// Opens `path` for reading as TFile::Open does. A local path is opened directly: TFile::Open
 /// first loads ROOT's handlers for remote protocols, a macro each run by the interpreter, which
 /// costs a command about a tenth of a second; a URL (`proto://`) goes through TFile::Open. Null
-/// when it fails.
+/// when it fails. A local path holding '#' or '?' is refused (throws Failure): ROOT would open
+/// another file ("a#b.root" opens "a").
 std::unique_ptr<TFile> OpenForReading(const std::string &path);
 
 /// Hands ROOT and cling, before their interpreter starts, the answers to the three commands they
