@@ -231,19 +231,24 @@ public:
          return kTRUE;
       if (const Int_t cached = WriteBufferViaCache(buffer, length))
          return cached == 2;
-      Int_t written;
-      while ((written = SysWrite(fD, buffer, length)) < 0 && errno == EINTR)
-         errno = 0;
-      if (written < 0) {
-         SetBit(kWriteError);
-         SetWritable(kFALSE);
-         SysError("WriteBuffer", "error writing to file %s (%d)", GetName(), written);
-         return kTRUE;
-      }
-      if (written != length) {
-         SetBit(kWriteError);
-         Error("WriteBuffer", "error writing all requested bytes to file %s, wrote %d of %d", GetName(), written, length);
-         return kTRUE;
+      // A write may store part of the buffer (a full file system takes what fits, then refuses
+      // the rest with ENOSPC): the rest is written again, so that a failure comes with its cause.
+      Int_t written = 0;
+      while (written < length) {
+         const Int_t now = SysWrite(fD, buffer + written, length - written);
+         if (now < 0 && errno == EINTR) {
+            errno = 0;
+            continue;
+         }
+         if (now <= 0) {
+            SetBit(kWriteError);
+            SetWritable(kFALSE);
+            const std::string cause = now < 0 ? std::strerror(errno) : "nothing written";
+            Error("WriteBuffer", "error writing to file %s, wrote %d of %d bytes: %s", GetName(), written, length,
+                  cause.c_str());
+            return kTRUE;
+         }
+         written += now;
       }
       fBytesWrite += written;
       fgBytesWrite += written;
