@@ -3,7 +3,9 @@
 Each lossy selection is checked with compare_trees.C under a bits:N spec, which defines exactly
 which values must change: a rule that is ignored, or a basket stored raw, fails the test."""
 import json
+import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -130,6 +132,26 @@ print("canonical", ROOT.Baler.Codec.Rel(1e-3).ToString(), ROOT.Baler.Codec.Bits(
         line = next(l for l in output.splitlines() if l.startswith(f"rejected {spec} "))
         assert "grammar" in line, line
     assert "canonical rel:1e-3 bits:10" in output
+
+
+def test_codec_values_are_written_the_same_under_a_comma_decimal_locale(tmp_path):
+    """A program that sets a German locale (setlocale(LC_ALL, "")) had printf write "rel:0,001", which
+    no spec parses: Codec::Rel and Abs (and Model, through them) threw, and a macro aborted."""
+    made = subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", str(tmp_path / "de_DE.UTF-8")],
+                          capture_output=True, text=True)
+    if not (tmp_path / "de_DE.UTF-8").is_dir():
+        pytest.skip(f"no de_DE locale can be made here: {made.stderr.strip()}")
+    env = dict(os.environ, LOCPATH=str(tmp_path), LC_ALL="de_DE.UTF-8")
+    output = run_python("""
+import locale
+import ROOT
+locale.setlocale(locale.LC_ALL, "")
+ROOT.gInterpreter.Declare('#include "Baler/Baler.h"')
+print("decimal point", repr(locale.localeconv()["decimal_point"]))
+print("specs", ROOT.Baler.Codec.Rel(1e-3).ToString(), ROOT.Baler.Codec.Abs(0.25).ToString())
+""", env=env)
+    assert "decimal point ','" in output, output
+    assert "specs rel:1e-3 abs:0.25" in output, output
 
 
 def test_lossy_codec_on_non_float_branch_says_so(shared_data, tmp_path):

@@ -9,18 +9,20 @@
 #include "TObjArray.h"
 #include "TTree.h"
 
-#include <cstdio>
+#include <charconv>
 #include <fnmatch.h>
 
 namespace Baler {
 
 namespace {
 
+/// `value` as a spec writes it: what printf's "%.17g" gives in the C locale, whatever locale the
+/// program set (under de_DE, printf would write "0,001", which no spec parses).
 std::string FormatNumber(double value)
 {
    char text[32];
-   std::snprintf(text, sizeof(text), "%.17g", value);
-   return text;
+   const auto written = std::to_chars(text, text + sizeof(text), value, std::chars_format::general, 17);
+   return std::string(text, written.ptr);
 }
 
 /// True when the branch or one of its sub-branches stores values a lossy codec acts on.
