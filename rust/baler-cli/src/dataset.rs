@@ -104,6 +104,9 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
     }
     let (inputs, unmatched) = expand_inputs(&args.paths)?;
     let tasks = plan(inputs, out_dir)?;
+    if out_dir.exists() && !out_dir.is_dir() {
+        return Err(Stop::Error(format!("--out-dir '{}' is a file: give a folder (made if missing)", out_dir.display())));
+    }
     std::fs::create_dir_all(out_dir)
         .map_err(|e| format!("cannot create the output folder '{}': {e}", out_dir.display()))?;
     let jobs = dataset.jobs.map(|n| n as usize).unwrap_or_else(|| {
@@ -212,11 +215,12 @@ fn plan(inputs: Vec<PathBuf>, out_dir: &Path) -> Result<Vec<Task>, String> {
     let mut by_output: HashMap<PathBuf, PathBuf> = HashMap::new();
     let mut tasks = Vec::new();
     for input in inputs {
-        // The same file reached twice (a folder and a glob) is compressed once.
-        if !seen.insert(input.canonicalize().unwrap_or_else(|_| input.clone())) {
+        let name = input.file_name().ok_or_else(|| format!("input '{}' has no file name", input.display()))?;
+        // The same file reached twice under one name (a folder and a glob) is compressed once; under
+        // another name (a link) it has an output of that name too.
+        if !seen.insert((input.canonicalize().unwrap_or_else(|_| input.clone()), name.to_owned())) {
             continue;
         }
-        let name = input.file_name().ok_or_else(|| format!("input '{}' has no file name", input.display()))?;
         let output = out_dir.join(name);
         if let Some(other) = by_output.get(&output) {
             return Err(format!(
@@ -484,5 +488,19 @@ mod tests {
     fn plan_refuses_two_inputs_with_one_name() {
         let error = plan(vec!["a/x.root".into(), "b/x.root".into()], Path::new("out")).err().unwrap_or_default();
         assert!(error.contains("would both be written to 'out/x.root'"), "{error}");
+    }
+
+    #[test]
+    fn plan_gives_a_link_of_another_name_its_own_output_and_one_name_reached_twice_one() {
+        let folder = std::env::temp_dir().join(format!("baler-plan-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("a.root"), b"root").unwrap();
+        let link = folder.join("b.root");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink("a.root", &link).unwrap();
+        let inputs = vec![folder.join("a.root"), link, folder.join(".").join("a.root")];
+        let outputs: Vec<PathBuf> = plan(inputs, Path::new("out")).unwrap().into_iter().map(|t| t.output).collect();
+        std::fs::remove_dir_all(&folder).unwrap();
+        assert_eq!(outputs, [PathBuf::from("out/a.root"), PathBuf::from("out/b.root")]);
     }
 }
