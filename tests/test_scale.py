@@ -235,6 +235,15 @@ def test_an_input_inside_the_output_folder_is_refused(baler, dataset):
     assert proc.returncode == 1 and "its output would replace it" in proc.stderr, proc.stderr
 
 
+
+def test_an_output_folder_that_is_a_file_is_named_as_such(baler, dataset, tmp_path):
+    """It said "File exists (os error 17)"."""
+    taken = tmp_path / "out"
+    taken.write_bytes(b"kept\n")
+    proc = run_baler(baler, "compress", dataset / "part1.root", "--out-dir", taken, check=False)
+    assert proc.returncode == 1 and "is a file: give a folder" in proc.stderr, proc.stderr
+    assert taken.read_bytes() == b"kept\n"
+
 # ROOT's distributed RDataFrame on a local Dask cluster of two worker processes. The workers
 # inherit this environment: LD_PRELOAD loads libBalerROOT into each, and BALER_POLICY picks the codecs.
 DISTRIBUTED_SNAPSHOT = r"""
