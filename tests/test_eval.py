@@ -1,5 +1,6 @@
 """`baler eval` (python/baler_eval behind rust/baler-cli): the report, its numbers, the analyses."""
 import re
+import subprocess
 
 import numpy as np
 import pytest
@@ -183,11 +184,15 @@ def test_a_different_file_is_caught(baler, tmp_path):
     (["{hzz}", "{compressed}", "--analysis", "dimuon"], "--analysis dimuon needs branches Muon_pt"),
     # the user ran eval: the error was "baler inspect failed: cannot open ..." (sweep of the eval route)
     (["{hzz}", "{not_root}"], "error: cannot open '"),
+    # ROOT would open the file 'notes' instead (URL syntax): refused by the inspection eval starts with
+    (["{hzz}", "{hashed}"], "ROOT reads '#' in a file name as a URL's anchor"),
 ])
 def test_bad_arguments_give_one_line_error(baler, hzz_eval, shared_data, tmp_path, args, message):
     names = {"missing": tmp_path / "missing.root", "hzz": shared_data / "uproot-HZZ.root", "compressed": hzz_eval[2],
              "not_root": tmp_path / "notes.root"}
     names["not_root"].write_text("a text file named .root\n")
+    names["hashed"] = tmp_path / "notes#1.root"
+    names["hashed"].write_bytes(names["compressed"].read_bytes())
     proc = run_baler(baler, "eval", *[a.format(**names) for a in args], "--out", tmp_path / "r", check=False)
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if line.strip()]
@@ -218,6 +223,22 @@ def test_an_out_that_is_a_file_is_one_line_before_any_work(baler, hzz_eval, shar
     assert proc.returncode != 0 and len(errors) == 1, proc.stderr
     assert errors[0] == f"baler: error: --out {kept}: cannot make the report's folder there (File exists)", proc.stderr
     assert kept.read_text() == "the user's file" and proc.stdout == "", proc.stdout
+
+
+def test_a_report_that_cannot_be_written_is_one_line_and_leaves_the_earlier_report_whole(baler, hzz_eval, shared_data,
+                                                                                         tmp_path):
+    """On a full disk (here a file size limit) eval ended in a 51-line traceback, with a truncated plot
+    and some of the earlier report's plots replaced by this run's: a report mixing two runs."""
+    out = tmp_path / "report"
+    evaluate(baler, shared_data / "uproot-HZZ.root", hzz_eval[2], out, "--branches", "Muon_P*")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    command = (f'trap "" XFSZ; ulimit -f 8; exec "{baler}" eval "{shared_data / "uproot-HZZ.root"}" '
+               f'"{hzz_eval[2]}" --out "{out}" --branches "Muon_P*" --branches Jet_E')
+    proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=900)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith(("baler:", "Traceback"))]
+    assert proc.returncode == 1 and errors == [errors[0]] and "File too large" in errors[0], proc.stderr
+    assert errors[0] == f"baler: error: the report in '{out}': File too large", errors
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 @pytest.mark.parametrize("type_name, numbers, floats", [

@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import fnmatch
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -63,17 +64,25 @@ def run(args):
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise EvalError(f"--out {args.out}: cannot make the report's folder there ({error.strerror})") from None
+    # The report is written into a folder of its own inside --out and moved beside an earlier one
+    # only once complete: a run that fails (a full disk, say) leaves the earlier report as it was,
+    # not some of its plots replaced.
     try:
-        _report(args)
+        staging = Path(tempfile.mkdtemp(prefix=".baler-eval-", dir=args.out))
+    except OSError as error:
+        raise EvalError(f"--out {args.out}: cannot write the report there ({error.strerror})") from None
+    try:
+        _report(args, staging)
     except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
         if made:  # a run that failed before writing anything leaves no empty folder behind
             with contextlib.suppress(OSError):
                 args.out.rmdir()
         raise
 
 
-def _report(args):
-    """The work of `run`, into the folder --out."""
+def _report(args, staging):
+    """The work of `run`: the report and its plots written into `staging`, then moved into --out."""
     # Imported only now: matplotlib alone takes a second, so `--help` and bad arguments answer at once.
     from .evaluate import evaluate
     from .model_rung import Rung, is_model_spec, write_model_rung
@@ -115,22 +124,25 @@ def _report(args):
                if c.hist_original is not None and c.changed]
     for tree, comparison in to_plot[:max(args.max_plots, 0)]:
         figures[id(comparison)] = file_name(f"branch_{tree}_{comparison.name}")
-        branch_figure(comparison, args.out / figures[id(comparison)])
+        branch_figure(comparison, staging / figures[id(comparison)])
     unplotted = max(len(to_plot) - max(args.max_plots, 0), 0)
     for result in results:
         for physics in result.physics:
             figures[id(physics)] = file_name(f"physics_{result.tree}_{physics.analysis.name}")
-            physics_figure(physics, args.out / figures[id(physics)])
+            physics_figure(physics, staging / figures[id(physics)])
     for budget in all_budgets:
         figures[id(budget)] = file_name(f"budget_{budget.tree}_{budget.analysis.name}")
-        budget_figure(budget, args.out / figures[id(budget)])
+        budget_figure(budget, staging / figures[id(budget)])
     report = args.out / "report.html"
     # The plots of an earlier report in this folder that this one does not draw again would sit
     # beside it as if they were this run's: once the new report is written, they go. Only files
     # the old report.html names are removed, never other files of the folder.
     earlier = figures_of_report(report.read_text(errors="replace")) if report.is_file() else set()
-    report.write_text(html_report(args.original, args.compressed, results, all_budgets, figures, unplotted,
-                                  ladder_notes))
+    (staging / report.name).write_text(html_report(args.original, args.compressed, results, all_budgets, figures,
+                                                   unplotted, ladder_notes))
+    for name in [*figures.values(), report.name]:  # the report last: it names the plots
+        (staging / name).replace(args.out / name)
+    staging.rmdir()
     for stale in earlier - set(figures.values()):
         (args.out / stale).unlink(missing_ok=True)
 
@@ -168,6 +180,10 @@ def main(argv=None):
         run(args)
     except EvalError as error:
         print(f"baler: error: {str(error).splitlines()[0] if str(error) else 'eval failed'}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a full disk or a read-only folder, met while writing the report
+        where = f"'{error.filename}'" if error.filename else f"the report in '{args.out}'"
+        print(f"baler: error: {where}: {error.strerror or error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("baler: error: eval interrupted", file=sys.stderr)
