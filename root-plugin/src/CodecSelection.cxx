@@ -181,7 +181,7 @@ void RegisterBranchCodec(TBranch &branch, SpecPtr spec)
    selection.branchCodecs[&branch] = std::move(spec);
 }
 
-std::vector<PolicyRule> ParsePolicy(const std::string &policy)
+std::vector<PolicyRule> ParsePolicy(const std::string &policy, const std::string &origin)
 {
    static const char *kGrammar = "grammar: TREE/BRANCHGLOB=SPEC[,TREE/BRANCHGLOB=SPEC...]";
    std::vector<PolicyRule> rules;
@@ -196,7 +196,7 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy)
       const auto slash = equals == std::string::npos ? rule.find('/') : rule.rfind('/', equals);
       if (slash == std::string::npos || equals == std::string::npos || slash > equals || slash == 0 ||
           equals == slash + 1)
-         throw baler::codec::Error("invalid BALER_POLICY rule \"" + rule + "\": expected TREE/BRANCHGLOB=SPEC; " +
+         throw baler::codec::Error("invalid " + origin + " rule \"" + rule + "\": expected TREE/BRANCHGLOB=SPEC; " +
                                    kGrammar);
       try {
          auto spec = std::make_shared<const Spec>(Spec::Parse(rule.substr(equals + 1)));
@@ -207,7 +207,7 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy)
          rules.push_back({rule, rule.substr(0, slash), rule.substr(slash + 1, equals - slash - 1), std::move(spec),
                           std::move(specText)});
       } catch (const baler::codec::Error &e) {
-         throw baler::codec::Error("invalid BALER_POLICY rule \"" + rule + "\": " + e.what());
+         throw baler::codec::Error("invalid " + origin + " rule \"" + rule + "\": " + e.what());
       }
    }
    return rules;

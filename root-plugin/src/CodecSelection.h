@@ -34,8 +34,9 @@ struct PolicyRule {
 };
 
 /// Parses `TREE/BRANCHGLOB=SPEC,...` (the last '/' before '=' ends TREE); throws
-/// baler::codec::Error naming the bad rule.
-std::vector<PolicyRule> ParsePolicy(const std::string &policy);
+/// baler::codec::Error naming the bad rule and where the policy came from (`origin`: BALER_POLICY,
+/// --policy).
+std::vector<PolicyRule> ParsePolicy(const std::string &policy, const std::string &origin);
 
 /// Installs the process's policy (from BALER_POLICY, read once when the plugin loads). A process that
 /// writes baskets reports, when it exits, every rule that matched no branch it wrote.

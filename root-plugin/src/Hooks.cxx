@@ -506,7 +506,7 @@ void LoadPolicyFromEnvironment()
    if (!policy || !*policy)
       return;
    try {
-      SetPolicy(ParsePolicy(policy));
+      SetPolicy(ParsePolicy(policy, "BALER_POLICY"));
    } catch (const std::exception &e) {
       // Not ROOT's Error()/Fatal(): when preloaded, this runs before ROOT is initialised, and
       // initialising it here spawns shells that preload the plugin again, recursively.

@@ -1231,12 +1231,12 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
       }
       if (options->policy && *options->policy) {
          try {
-            for (auto &rule : Baler::Internal::ParsePolicy(options->policy)) {
+            for (auto &rule : Baler::Internal::ParsePolicy(options->policy, "--policy")) {
                CodecChoice choice = ChooseCodec(Baler::Codec::Parse(rule.specText));
                rewriter.policy.push_back({std::move(rule), std::move(choice)});
             }
          } catch (const std::exception &e) {
-            badOption(options->policy, std::string("bad --policy: ") + e.what());
+            badOption(options->policy, e.what());
          }
       }
       for (int i = 0; i < options->nGlobs; ++i)
