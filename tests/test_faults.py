@@ -553,6 +553,21 @@ def test_a_damaged_model_in_the_file_gives_way_to_its_copy_in_baler_model_path(b
     assert "failed 0 others 400" in run_command([sys.executable, "-c", MODEL_ENTRIES, out], env=env).stdout
 
 
+def test_a_model_file_given_as_baler_model_path_is_named_as_a_file_where_a_folder_belongs(tmp_path):
+    """BALER_MODEL_PATH=other.balm (a file, where the variable lists folders) said only that the
+    model was not in BALER_MODEL_PATH, in ROOT and in uproot."""
+    path = tmp_path / "specs.root"
+    shutil.copyfile(SPECS, path)
+    rewrite_model(path, None)
+    (tmp_path / "other.balm").write_bytes(b"not the model")
+    env = {**os.environ, "BALER_MODEL_PATH": str(tmp_path / "other.balm")}
+    hint = f"{tmp_path / 'other.balm'}, a file: BALER_MODEL_PATH lists folders that hold .balm files"
+    root = run_command([sys.executable, "-c", MODEL_ENTRIES, path], env=env)
+    assert "failed 400 others 400" in root.stdout and hint in root.stderr, root.stdout + root.stderr
+    output = run_command([sys.executable, "-c", UPROOT_MODEL, path], env=env).stdout
+    assert hint in next(line for line in output.splitlines() if line.startswith("raised")), output
+
+
 def test_missing_or_damaged_model_through_pyroot(model_fault):
     fault, path, causes, env = model_fault
     proc = run_command([sys.executable, "-c", MODEL_ENTRIES, path], env=env, check=False)

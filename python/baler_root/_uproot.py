@@ -506,6 +506,8 @@ def _model(model_id, file_path):
     folders = [folder for folder in os.environ.get("BALER_MODEL_PATH", "").split(os.pathsep) if folder]
     unreadable = []
     for folder in folders:
+        if pathlib.Path(folder).is_file():  # BALER_MODEL_PATH=model.balm: a natural slip
+            unreadable.append(f"{folder}, a file: BALER_MODEL_PATH lists folders that hold .balm files")
         for path in sorted(pathlib.Path(folder).glob("*.balm")):
             if not path.is_file():  # a FIFO so named would wait forever for a writer
                 continue

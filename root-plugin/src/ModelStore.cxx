@@ -140,8 +140,11 @@ ModelPtr FindInFolder(const std::string &folder, const std::string &id, std::vec
       if (ModelPtr model = tryFile(folder + "/" + id + ".balm"))
          return model;
    DIR *dir = opendir(folder.c_str());
-   if (!dir)
+   if (!dir) {
+      if (IsRegularFile(folder)) // BALER_MODEL_PATH=model.balm: a natural slip
+         skipped.push_back(folder + ", a file: BALER_MODEL_PATH lists folders that hold .balm files");
       return nullptr;
+   }
    ModelPtr found;
    while (dirent *entry = readdir(dir)) {
       const std::string name = entry->d_name;
