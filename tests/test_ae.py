@@ -18,8 +18,8 @@ from conftest import (BUILD_LIB, MACROS, compare_trees, delete_model_key, env_wi
 ENTRIES = 5000
 
 
-def write_tree(path, spec, env=None, check=True):
-    output = run_macro("ae_tree", path, spec, ENTRIES, env=env, check=check)
+def write_tree(path, spec, env=None, check=True, end="close"):
+    output = run_macro("ae_tree", path, spec, ENTRIES, "cov", end, env=env, check=check)
     return output
 
 
@@ -90,7 +90,24 @@ def test_a_tree_copied_fast_carries_its_model(trained, tmp_path, order):
     assert same.plugin_loaded and same.total.bad == 0 and same.total.changed == 0, same.output
 
 
-def test_a_process_writing_many_files_forgets_the_baskets_of_those_it_closed(tmp_path):
+@pytest.mark.parametrize("end", ["file written, then killed", "tree written, then killed"])
+def test_a_job_killed_after_saving_keeps_the_model_its_saved_baskets_need(trained, tmp_path, end):
+    """The model was written only with the StreamerInfo: after `TFile::Write()`, after ROOT had
+    saved the list of keys, so a job killed then left the model unlisted; after `TTree::Write()`
+    alone there was no model at all. Every saved entry of the branch failed to read (a new-user
+    sweep). The model is now written with the first basket coded through it. A file that never
+    had its StreamerInfo written does not name the plugin for ROOT to load: it is loaded here as
+    the README says to for such a file."""
+    reference, model, model_id = trained
+    ae = tmp_path / "ae.root"
+    write_tree(ae, f"ae:bits:10:{model}", end=end)
+    assert model_keys(ae) == [f"baler_model_{model_id}"]
+    env = env_without_model_path()
+    if end == "tree written, then killed":
+        env["LD_PRELOAD"] = preload_env()["LD_PRELOAD"]
+    found = compare_trees(reference, ae, "t", "cov=bits:10", env=env)
+    assert found.entries == ENTRIES and found.total.bad == 0, found.output
+    found.assert_exact_set_changed("cov")
     """The plugin remembers which baskets it wrote into each file, to tell a fast copy's from its
     own when the file closes. Keyed by the file's UUID since a copy can be read back from its key,
     that record kept every file a process ever wrote; it now holds the open ones only."""

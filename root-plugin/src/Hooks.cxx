@@ -136,6 +136,23 @@ std::string DescribeBranch(const TBranch *branch)
    return branch ? std::string(branch->GetName()) : std::string("?");
 }
 
+/// A model goes into the file with the first basket coded through it, not only with the
+/// StreamerInfo (TFile::Write, Close): a job killed after `TTree::Write()` (no StreamerInfo), or
+/// after `TFile::Write()` (which saves the list of keys before the StreamerInfo), keeps the model
+/// its saved baskets need, in the list of keys or among those ROOT recovers.
+void WriteModelsAsTheyAreUsed(TBranch &branch)
+{
+   TFile *file = branch.GetFile();
+   if (!file)
+      return;
+   R__LOCKGUARD(gROOTMutex); // with IMT, other threads write their baskets into this file
+   try {
+      WritePendingModels(*file);
+   } catch (const std::exception &e) {
+      Error("Baler", "%s: cannot write its models: %s", file->GetName(), e.what());
+   }
+}
+
 Int_t WriteBufferHook(TBasket *basket)
 {
    WritingBasket outer = std::move(tWriting);
@@ -161,6 +178,8 @@ Int_t WriteBufferHook(TBasket *basket)
    Int_t result = gRootWriteBuffer(basket);
    if (branch && result > 0)
       NoteBasketWritten(*branch, basket->GetSeekKey());
+   if (branch && result > 0 && tWriting.model)
+      WriteModelsAsTheyAreUsed(*branch);
    if (tWriting.member && tWriting.member->carrier) {
       // other members may be coded with these values only if ROOT kept the Baler block
       const bool keptBlock = basket->GetNbytes() - basket->GetKeylen() < basket->GetObjlen();
@@ -461,7 +480,9 @@ void WriteStreamerInfoHook(TFile *file)
    try {
       if (file) {
          CarryModelsOfCopiedBaskets(*file);
-         WritePendingModels(*file);
+         // TFile::Write saved the list of keys before this: it is saved again with the models in it
+         if (WritePendingModels(*file) > 0)
+            file->SaveSelf(kTRUE);
          // at the first StreamerInfo write (Write, AutoSave, Close) after the model served nothing
          for (const auto &warning : TakeIdleModelWarnings(*file))
             Warning("Baler", "%s: %s", file->GetName(), warning.c_str());

@@ -366,7 +366,7 @@ std::string AeBound(const std::string &aeSpec)
    return aeSpec.substr(start, aeSpec.find(':', kindEnd + 1) - start);
 }
 
-void WritePendingModels(TFile &file)
+int WritePendingModels(TFile &file)
 {
    std::vector<ModelPtr> pending;
    {
@@ -374,7 +374,7 @@ void WritePendingModels(TFile &file)
       std::unique_lock<std::shared_mutex> lock(store.mutex);
       auto found = store.pendingByFile.find(UuidOf(file));
       if (found == store.pendingByFile.end())
-         return;
+         return 0;
       pending = std::move(found->second);
       store.pendingByFile.erase(found);
    }
@@ -383,7 +383,8 @@ void WritePendingModels(TFile &file)
    // it could not reset the key after each merge. The output carries the model as any file that
    // baskets were copied into does (CopiedBaskets.h).
    if (!file.IsWritable() || file.InheritsFrom("ROOT::TBufferMergerFile"))
-      return;
+      return 0;
+   int written = 0;
    for (const auto &model : pending) {
       const std::string name = ModelKeyName(model->Id());
       if (file.GetListOfKeys() && file.GetListOfKeys()->FindObject(name.c_str()))
@@ -393,7 +394,10 @@ void WritePendingModels(TFile &file)
       if (file.WriteTObject(&text, name.c_str()) <= 0)
          ::Error("Baler", "%s: cannot write model %s; its baskets will need BALER_MODEL_PATH to be read", file.GetName(),
                model->Id().c_str());
+      else
+         ++written;
    }
+   return written;
 }
 
 } // namespace Baler::Internal

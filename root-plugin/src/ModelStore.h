@@ -69,9 +69,11 @@ std::vector<std::string> TakeIdleModelWarnings(TFile &file);
 /// The BOUND of a canonical `ae:BOUND:MODEL` spec: what its branches hold where the model coded nothing.
 std::string AeBound(const std::string &aeSpec);
 
-/// Writes the models noted for `file` that it does not hold yet. Called from the WriteStreamerInfo hook,
-/// and by a writer before TFile::Write so that the list of keys is written once, with the models in it.
-void WritePendingModels(TFile &file);
+/// Writes the models noted for `file` that it does not hold yet; returns how many it wrote. Called
+/// after each basket coded through a model (its first one writes the model), from the
+/// WriteStreamerInfo hook (the models of copied baskets), and by a writer before TFile::Write so
+/// that the list of keys is written once, with the models in it.
+int WritePendingModels(TFile &file);
 
 /// The key name a model is stored under.
 std::string ModelKeyName(const std::string &id);

@@ -2,10 +2,13 @@
 // covariance row: two hidden factors and a little noise, so a model with a latent of 2 predicts
 // them well), beside a plain float `y/F` and a counter `n/I`.
 //
-//    ae_tree(path, spec, entries, branch = "cov")
+//    ae_tree(path, spec, entries, branch = "cov", end = "close")
 //      `spec` "zstd": ROOT's ZSTD-505 everywhere (the reference); otherwise a Baler codec spec given
 //      to Baler::SetCodec for `branch` on a ZSTD-505 file. Prints "ae_tree: COV_ZIPBYTES" and returns 0,
 //      or prints "ae_tree error: MESSAGE" and returns 1 when the codec is refused.
+//      `end` "file written, then killed" (TFile::Write, then the process ends as a killed job's
+//      does, without closing the file) or "tree written, then killed" (TTree::Write alone, no
+//      StreamerInfo: ROOT recovers the file's keys when it is opened).
 #include "Baler/Baler.h"
 
 #include "TFile.h"
@@ -16,8 +19,9 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <unistd.h>
 
-int ae_tree(const char *path, const char *spec, int entries, const char *branch = "cov")
+int ae_tree(const char *path, const char *spec, int entries, const char *branch = "cov", const char *end = "close")
 {
    TFile file(path, "RECREATE", "", 505);
    TTree tree("t", "rows of 8 correlated floats");
@@ -46,5 +50,11 @@ int ae_tree(const char *path, const char *spec, int entries, const char *branch 
    }
    tree.Write();
    std::printf("ae_tree: %lld\n", tree.GetBranch("cov")->GetZipBytes());
+   if (std::string(end) == "file written, then killed")
+      file.Write();
+   if (std::string(end) != "close") {
+      std::fflush(stdout);
+      _exit(0);
+   }
    return 0;
 }
