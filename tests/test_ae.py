@@ -137,6 +137,21 @@ def test_compress_finds_a_model_named_by_id_in_its_input(baler, trained, tmp_pat
     assert same.total.bad == 0 and same.total.changed == 0, same.output
 
 
+@pytest.mark.parametrize("options", [["-n", "1"], ["-O"], []], ids=["one file at a time", "-O", "default"])
+def test_hadd_keeps_one_key_per_model(trained, tmp_path, options):
+    """hadd copies the key of an object it cannot merge (a model's) from every input, and with
+    `-n 1` (one input per step) those of the output too at every step: 2^N - 1 keys from N files,
+    a merge of 20 files that ran for more than ten minutes (a new-user sweep). One key stays."""
+    reference, model, model_id = trained
+    ae, merged, merged_reference = tmp_path / "ae.root", tmp_path / "merged.root", tmp_path / "reference.root"
+    write_tree(ae, f"ae:bits:10:{model}")
+    run_command(["hadd", "-f", *options, merged, *[ae] * 4])
+    assert model_keys(merged) == [f"baler_model_{model_id}"]
+    run_command(["hadd", "-f", merged_reference, *[reference] * 4])
+    found = compare_trees(merged_reference, merged, "t", "cov=bits:10", env=env_without_model_path())
+    assert found.entries == 4 * ENTRIES and found.total.bad == 0, found.output
+
+
 def test_compress_carries_the_models_its_blocks_name_once(baler, trained, tmp_path):
     """The input's model keys were copied like any object: also a model no block of the output
     names any more (cov coded again at bits:4), one copy per `hadd`ed file, and none where the
@@ -146,7 +161,7 @@ def test_compress_carries_the_models_its_blocks_name_once(baler, trained, tmp_pa
     ae, merged = tmp_path / "ae.root", tmp_path / "merged.root"
     write_tree(ae, f"ae:bits:10:{model}")
     run_command(["hadd", "-f", "-fk", merged, ae, ae])
-    assert model_keys(merged) == [f"baler_model_{model_id}"] * 2  # one cycle per input
+    assert model_keys(merged) == [f"baler_model_{model_id}"]  # one copy per input before: see below
     recoded, kept = tmp_path / "recoded.root", tmp_path / "kept.root"
     # bits:4 blocks are smaller than every stored ae: block (bits:8 is not: some stay, and the model)
     run_baler(baler, "compress", merged, recoded, "--branches", "cov", "--codec", "bits:4")

@@ -481,7 +481,7 @@ void WriteStreamerInfoHook(TFile *file)
       if (file) {
          CarryModelsOfCopiedBaskets(*file);
          // TFile::Write saved the list of keys before this: it is saved again with the models in it
-         if (WritePendingModels(*file) > 0)
+         if (WritePendingModels(*file) + DeleteRepeatedModelKeys(*file) > 0)
             file->SaveSelf(kTRUE);
          // at the first StreamerInfo write (Write, AutoSave, Close) after the model served nothing
          for (const auto &warning : TakeIdleModelWarnings(*file))

@@ -400,4 +400,21 @@ int WritePendingModels(TFile &file)
    return written;
 }
 
+int DeleteRepeatedModelKeys(TFile &file)
+{
+   if (!file.IsWritable() || !file.GetListOfKeys())
+      return 0;
+   std::map<std::string, Short_t> highest;
+   for (auto *key : TRangeDynCast<TKey>(file.GetListOfKeys()))
+      if (key && IsModelKeyName(key->GetName()))
+         highest[key->GetName()] = std::max(highest[key->GetName()], key->GetCycle());
+   std::vector<std::string> repeated;
+   for (auto *key : TRangeDynCast<TKey>(file.GetListOfKeys()))
+      if (key && IsModelKeyName(key->GetName()) && key->GetCycle() < highest[key->GetName()])
+         repeated.push_back(std::string(key->GetName()) + ";" + std::to_string(key->GetCycle()));
+   for (const auto &nameCycle : repeated)
+      file.Delete(nameCycle.c_str());
+   return static_cast<int>(repeated.size());
+}
+
 } // namespace Baler::Internal
