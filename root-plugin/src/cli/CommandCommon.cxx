@@ -335,21 +335,23 @@ void RootMessages::Clear()
 OutputFile::OutputFile(const std::string &path, const std::vector<std::string> &inputs) : fPath(path)
 {
    struct stat out {};
-   if (lstat(path.c_str(), &out) == 0) {
-      // The final rename replaces whatever is at the path: a link would lose its target, a device
-      // (/dev/null, as root) would become a regular file.
+   if (stat(path.c_str(), &out) == 0) {
       if (S_ISDIR(out.st_mode))
          throw Failure("output '" + path + "' is a directory: give the path of a file");
-      if (S_ISLNK(out.st_mode))
-         throw Failure("output '" + path +
-                       "' is a symbolic link, which the output would replace: give the path of the file itself");
-      if (!S_ISREG(out.st_mode))
-         throw Failure("output '" + path + "' is not a regular file (a device, FIFO or socket): give the path of a file");
       for (const auto &input : inputs) {
          struct stat in {};
          if (stat(input.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
             throw Failure("output '" + path + "' is the input file '" + input + "': choose another output path");
       }
+   }
+   if (lstat(path.c_str(), &out) == 0) {
+      // The final rename replaces whatever is at the path: a link would lose its target, a device
+      // (/dev/null, as root) would become a regular file.
+      if (S_ISLNK(out.st_mode))
+         throw Failure("output '" + path +
+                       "' is a symbolic link, which the output would replace: give the path of the file itself");
+      if (!S_ISREG(out.st_mode))
+         throw Failure("output '" + path + "' is not a regular file (a device, FIFO or socket): give the path of a file");
       fReplacedMode = out.st_mode & 07777;
    }
    // In the same folder, so that the final rename stays within one file system (atomic).
