@@ -601,6 +601,18 @@ def test_missing_or_damaged_model_through_uproot(model_fault):
     assert f"in branch 'cov' of tree 't', basket 0 (entries 0-399) of file {path}: {causes['uproot']}" in raised, raised
 
 
+def test_inspect_names_a_model_no_reader_finds_and_the_branches_that_need_it(baler, model_fault):
+    """inspect listed `ae:bits:10:ID` for the branch and nothing else (a new-user sweep): that its
+    baskets cannot be read showed only when something read them."""
+    fault, path, _, env = model_fault
+    proc = run_baler(baler, "inspect", path, env=env)
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("Warning in <baler>: ")]
+    says = {"missing": "is neither in the file nor in BALER_MODEL_PATH", "damaged": f"is corrupt in {path}"}[fault]
+    assert len(warnings) == 1 and says in warnings[0], proc.stderr
+    assert warnings[0].endswith("the baskets of t/cov coded with it cannot be read"), warnings
+    assert proc.returncode == 0 and "cov" in proc.stdout, proc.stdout
+
+
 def test_compress_with_a_missing_or_damaged_model_is_one_clear_error(baler, model_fault, tmp_path):
     _, path, causes, env = model_fault
     out = tmp_path / "out.root"

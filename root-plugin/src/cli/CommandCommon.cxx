@@ -45,6 +45,7 @@ constexpr Int_t kBasketsDescribed = 64;
 struct StoredBaskets {
    std::set<std::string> baler;
    std::set<std::string> root;
+   std::set<std::string> modelIds; ///< of the models the Baler blocks were coded with
 };
 
 /// ROOT's name of an algorithm of a compression setting (settings / 100), as DescribeSettings says it.
@@ -81,6 +82,7 @@ StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
       const std::string held = DescribeHeldValues(block, record.size() - keyLength);
       if (!held.empty())
          stored.baler.insert(held);
+      Internal::StoredModelIds(block, record.size() - keyLength, stored.modelIds);
    }
    return stored;
 }
@@ -484,9 +486,11 @@ bool MarkedForBaler(TFile &file)
 
 } // namespace
 
-std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file)
+std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::set<std::string> *modelIds)
 {
    const StoredBaskets stored = ReadStoredBaskets(branch, file);
+   if (modelIds)
+      modelIds->insert(stored.modelIds.begin(), stored.modelIds.end());
    if (!stored.baler.empty())
       return "baler " + Joined(stored.baler);
    const int settings = branch.GetCompressionSettings();

@@ -147,7 +147,8 @@ std::set<std::string> JoinedParts(const std::string &joined);
 /// in the tree's UserInfo; else its compression setting, or the ROOT algorithms its baskets were
 /// compressed with where the setting does not name them (a tree copied fast into another file),
 /// followed by ", from baler SPEC" for a branch whose values `baler export` took from a Baler spec.
-std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file);
+/// With `modelIds`, adds the ids of the models the described blocks were coded with.
+std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::set<std::string> *modelIds = nullptr);
 
 /// Shell-style glob match (fnmatch).
 bool GlobMatch(const std::string &pattern, const std::string &name);

@@ -1,5 +1,6 @@
 // baler_inspect_file (CommandApi.h): per-branch compression of every TTree in a file.
 #include "CommandCommon.h"
+#include "ModelStore.h"
 
 #include "TBranch.h"
 #include "TClass.h"
@@ -9,14 +10,20 @@
 #include "TKey.h"
 #include "TTree.h"
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace Baler::Cli {
 namespace {
 
-void InspectDirectory(TDirectory &dir, TFile &file, const std::string &prefix, BalerRowCallback onRow, void *user)
+/// The branches ("tree/branch") whose blocks were coded with each model, by model id.
+using ModelUsers = std::map<std::string, std::vector<std::string>>;
+
+void InspectDirectory(TDirectory &dir, TFile &file, const std::string &prefix, BalerRowCallback onRow, void *user,
+                      ModelUsers &modelUsers)
 {
    std::set<std::string> done;
    for (auto *listed : TRangeDynCast<TKey>(dir.GetListOfKeys())) {
@@ -34,7 +41,7 @@ void InspectDirectory(TDirectory &dir, TFile &file, const std::string &prefix, B
          continue;
       if (cls->InheritsFrom(TDirectory::Class())) {
          if (auto *sub = dir.GetDirectory(name.c_str()))
-            InspectDirectory(*sub, file, path, onRow, user);
+            InspectDirectory(*sub, file, path, onRow, user, modelUsers);
       } else if (cls->InheritsFrom(TTree::Class())) {
          std::unique_ptr<TTree> tree(dynamic_cast<TTree *>(key->ReadObj()));
          if (!tree)
@@ -43,7 +50,10 @@ void InspectDirectory(TDirectory &dir, TFile &file, const std::string &prefix, B
             if (!HoldsData(*branch))
                continue;
             const std::string type = TypeName(*branch);
-            const std::string codec = DescribeStoredCodec(*branch, *tree, file);
+            std::set<std::string> modelIds;
+            const std::string codec = DescribeStoredCodec(*branch, *tree, file, &modelIds);
+            for (const auto &id : modelIds)
+               modelUsers[id].push_back(path + "/" + branch->GetName());
             BalerBranchRow row{path.c_str(),
                                branch->GetName(),
                                type.c_str(),
@@ -61,6 +71,26 @@ void InspectDirectory(TDirectory &dir, TFile &file, const std::string &prefix, B
    }
 }
 
+/// A model that blocks were coded with and that no reader finds (neither in the file nor in
+/// BALER_MODEL_PATH, or damaged) is named with its branches: their baskets cannot be read, which
+/// the table alone would not show until an analysis failed on them.
+void WarnOfModelsNoReaderFinds(TFile &file, const ModelUsers &modelUsers)
+{
+   if (modelUsers.empty())
+      return;
+   Internal::LoadModelsOf(file);
+   for (const auto &[id, branches] : modelUsers) {
+      try {
+         Internal::FindModel(id);
+      } catch (const std::exception &e) {
+         std::string names;
+         for (const auto &branch : branches)
+            names += (names.empty() ? "" : ", ") + branch;
+         Warning("baler", "%s: %s: the baskets of %s coded with it cannot be read", file.GetName(), e.what(), names.c_str());
+      }
+   }
+}
+
 } // namespace
 } // namespace Baler::Cli
 
@@ -73,6 +103,8 @@ extern "C" int baler_inspect_file(const char *path, BalerRowCallback onRow, void
       std::unique_ptr<TFile> file(OpenForReading(path));
       if (!file || file->IsZombie())
          throw Failure(std::string("cannot open '") + path + "' as a ROOT file");
-      InspectDirectory(*file, *file, "", onRow, user);
+      ModelUsers modelUsers;
+      InspectDirectory(*file, *file, "", onRow, user, modelUsers);
+      WarnOfModelsNoReaderFinds(*file, modelUsers);
    });
 }
