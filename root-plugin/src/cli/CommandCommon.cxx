@@ -143,8 +143,11 @@ void CollectingHandler(int level, Bool_t abort, const char *location, const char
    DefaultErrorHandler(level, abort, location, message);
 }
 
-/// Why a local path holding '#' or '?' is refused: ROOT reads every file name as a URL and opens
-/// (or creates) another file, and no escape keeps them.
+/// The characters ROOT reads as parts of a URL in any file name ('#' an anchor, '?' options), with
+/// no escape: a local path holding them opens (or creates) another file.
+constexpr const char *kUrlMarks = "#?";
+
+/// Why a local path holding kUrlMarks is refused.
 const std::string kUrlCharacters =
    "ROOT reads '#' in a file name as a URL's anchor and '?' as its options, and would open another file";
 
@@ -156,7 +159,8 @@ std::string TemporaryStem(const std::string &name)
    while (length > 0 && length < name.size() && (static_cast<unsigned char>(name[length]) & 0xC0) == 0x80)
       --length; // not inside a UTF-8 character
    std::string stem = name.substr(0, length);
-   std::replace_if(stem.begin(), stem.end(), [](char c) { return c == '#' || c == '?'; }, '_');
+   for (auto mark = stem.find_first_of(kUrlMarks); mark != std::string::npos; mark = stem.find_first_of(kUrlMarks, mark))
+      stem[mark] = '_';
    return stem;
 }
 
@@ -363,7 +367,7 @@ OutputFile::OutputFile(const std::string &path, const std::vector<std::string> &
    // ROOT opens the temporary file by name: a '#' or '?' in its folder would make it create
    // another file. In the output's own name they are harmless (the rename takes any name), so
    // the temporary name is made of the output's without them, short enough for any name limit.
-   if (folder.find_first_of("#?") != std::string::npos)
+   if (folder.find_first_of(kUrlMarks) != std::string::npos)
       throw Failure("output folder '" + folder + "': " + kUrlCharacters + ": choose a folder without them");
    std::string pattern = folder + "/." + TemporaryStem(name) + ".baler-XXXXXX";
    const int fd = mkstemp(pattern.data());
@@ -546,7 +550,7 @@ std::unique_ptr<TFile> OpenForReading(const std::string &path)
 {
    if (path.find("://") != std::string::npos)
       return std::unique_ptr<TFile>(TFile::Open(path.c_str(), "READ"));
-   if (path.find_first_of("#?") != std::string::npos)
+   if (path.find_first_of(kUrlMarks) != std::string::npos)
       throw Failure("cannot open '" + path + "': " + kUrlCharacters + ": rename the file, or give a link to it without them");
    return std::make_unique<TFile>(path.c_str(), "READ");
 }
