@@ -234,16 +234,70 @@ pub(crate) fn encode<T: Flt>(vals: &[T], spec: &Spec, out: &mut Vec<u8>, recon: 
 /// [`encode`], keeping the sentinels `known` of an enclosing section exact too wherever they occur
 /// (the rest values of an autoencoder section: too few to find its sentinels among them).
 pub(crate) fn encode_with_sentinels<T: Flt>(vals: &[T], spec: &Spec, known: &[T], out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
-    let mut quant = quantiser::choose::<T>(spec)?;
-    recon.clear();
-    if already_coarser(vals, &quant) {
-        quant = Choice::Lossless;
+    PerValue::quantise(vals, spec, known, recon)?.write(out)
+}
+
+/// The per-value float section of some values, quantised and not yet written. A writer that may
+/// code the values through a model too writes this section only where its floor
+/// ([`PerValue::size_floor`]) leaves it a chance to be the smaller.
+pub(crate) enum PerValue<'a, T: Flt> {
+    /// Stored exactly: the spec is lossless for this type, or the values already lie on a grid
+    /// no finer than the quantiser's.
+    Lossless(&'a [T]),
+    /// Every value's code (a refused value repeats the code before it), the quantiser's header,
+    /// sentinels and exceptions.
+    Quantised { choice: Choice<T>, signs_apart: bool, codes: scratch::Scratch<T::Q>, sentinels: Sentinels<T>, exceptions: Exceptions },
+}
+
+impl<'a, T: Flt> PerValue<'a, T> {
+    /// Quantises `vals` under `spec` (see [`encode_with_sentinels`]); `recon` gets the values the
+    /// decoder will produce.
+    pub(crate) fn quantise(vals: &'a [T], spec: &Spec, known: &[T], recon: &mut Vec<T>) -> Result<Self, CodecError> {
+        let mut choice = quantiser::choose::<T>(spec)?;
+        recon.clear();
+        if already_coarser(vals, &choice) {
+            choice = Choice::Lossless;
+        }
+        let (signs_apart, (codes, sentinels, exceptions)) = match &choice {
+            Choice::Lossless => {
+                recon.extend_from_slice(vals);
+                return Ok(PerValue::Lossless(vals));
+            }
+            Choice::Bits(q) => (Bits::<T>::SIGNS_APART, quantise_codes(vals, q, known, recon)),
+            Choice::Rel(q) => (Rel::<T>::SIGNS_APART, quantise_codes(vals, q, known, recon)),
+            Choice::Abs(q) => (Abs::<T>::SIGNS_APART, quantise_codes(vals, q, known, recon)),
+        };
+        Ok(PerValue::Quantised { choice, signs_apart, codes, sentinels, exceptions })
     }
-    match &quant {
-        Choice::Lossless => encode_lossless(vals, out, recon),
-        Choice::Bits(q) => encode_codes(vals, &quant, q, known, out, recon),
-        Choice::Rel(q) => encode_codes(vals, &quant, q, known, out, recon),
-        Choice::Abs(q) => encode_codes(vals, &quant, q, known, out, recon),
+
+    /// A floor, in bytes, under the section [`PerValue::write`] writes: that of its code stream
+    /// ([`crate::stream::nums_floor`], of the magnitudes where the signs go apart). 0 for a
+    /// lossless section, whose pcodec stream may use delta encodings.
+    pub(crate) fn size_floor(&self) -> usize {
+        match self {
+            PerValue::Lossless(_) => 0,
+            PerValue::Quantised { signs_apart: true, codes, .. } => crate::stream::nums_floor(codes.iter().map(|&q| magnitude(q.into())), codes.len()),
+            PerValue::Quantised { signs_apart: false, codes, .. } => crate::stream::nums_floor(codes.iter().map(|&q| q.into()), codes.len()),
+        }
+    }
+
+    /// Writes the section from its codec byte on: the quantiser's header, the codes (for
+    /// quantisers that keep signs apart, a sign stream and the magnitudes), the sentinels and the
+    /// exceptions; or the lossless section.
+    pub(crate) fn write(self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        match self {
+            PerValue::Lossless(vals) => encode_lossless(vals, out),
+            PerValue::Quantised { choice, signs_apart, mut codes, sentinels, exceptions } => {
+                put_quantiser_header(&choice, sentinels.flag(), out);
+                if signs_apart {
+                    put_signs_of_codes::<T>(&mut codes, out)?;
+                }
+                put_nums(&codes, &pco_config(false), out)?;
+                sentinels.put(out);
+                exceptions.put::<T>(out);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -309,7 +363,7 @@ pub(crate) fn read_quantiser_header<T: Flt>(codec: u8, r: &mut Reader<'_>) -> Re
 }
 
 /// Plain pcodec floats, or signs apart + magnitudes' bit patterns as integers: the smaller wins.
-fn encode_lossless<T: Flt>(vals: &[T], out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
+fn encode_lossless<T: Flt>(vals: &[T], out: &mut Vec<u8>) -> Result<(), CodecError> {
 let start = out.len();
     out.push(CODEC_LOSSLESS);
     put_nums(vals, &pco_config(true), out)?;
@@ -333,20 +387,17 @@ let start = out.len();
         out.truncate(start);
         out.extend_from_slice(&alt);
     }
-    recon.extend_from_slice(vals);
     Ok(())
 }
 
-/// Quantises every value and writes the section from its codec byte on: the quantiser's header,
-/// the codes (for quantisers with `SIGNS_APART`, a sign stream and the magnitudes), the
-/// sentinels and the exceptions.
-fn encode_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], choice: &Choice<T>, quant: &Q, known: &[T], out: &mut Vec<u8>, recon: &mut Vec<T>) -> Result<(), CodecError> {
+/// Quantises every value: its code (a refused value repeats the code before it, which costs the
+/// number stream least), the section's sentinels and its exceptions; `recon` gets the values
+/// the decoder will produce.
+fn quantise_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, known: &[T], recon: &mut Vec<T>) -> (scratch::Scratch<T::Q>, Sentinels<T>, Exceptions) {
     let sentinels = Sentinels::find(vals, quant, known);
-    put_quantiser_header(choice, sentinels.flag(), out);
     let mut qs = scratch::with_capacity::<T::Q>(vals.len());
     let mut exceptions = Exceptions::default();
     recon.reserve(vals.len());
-    // an exception repeats the previous code, which costs the number stream least
     let mut prev: i64 = 0;
     // Runs of values none of which is refused or a sentinel's take the quantiser's run path;
     // any other run goes value by value.
@@ -381,13 +432,7 @@ fn encode_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], choice: &Choice<T>, quant: 
             }
         }
     }
-    if Q::SIGNS_APART {
-        put_signs_of_codes::<T>(&mut qs, out)?;
-    }
-    put_nums(&qs, &pco_config(false), out)?;
-    sentinels.put(out);
-    exceptions.put::<T>(out);
-    Ok(())
+    (qs, sentinels, exceptions)
 }
 
 /// Writes the sign stream of `codes` and replaces each code by its magnitude.
@@ -846,6 +891,50 @@ mod tests {
 
     fn negative(signs: &[u8], i: usize) -> bool {
         (signs[i / 8] >> (i % 8)) & 1 == 1
+    }
+
+    /// A per-value section is never smaller than its floor, so that a model's section below the
+    /// floor is below the section itself: f32 and f64; bits, rel and abs from coarse to fine;
+    /// smooth, noisy, constant data, sentinels, exceptions (NaN, infinities) and data already on a
+    /// coarser grid (a lossless section, floor 0).
+    #[test]
+    fn per_value_sections_are_never_below_their_floor() {
+        fn check<T: Flt>() {
+            let mut state = 0x2545_f491_4f6c_dd1du64;
+            let mut noise = move || {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            };
+            let n = 3000;
+            let mut inputs: Vec<Vec<T>> = vec![
+                (0..n).map(|i| T::from_f64((i as f64 * 0.01).sin() * 40.0)).collect(),
+                (0..n).map(|_| T::from_f64(noise() * 1e4)).collect(),
+                vec![T::from_f64(91.1876); n],
+                with_sentinels(n),
+                (0..n).map(|i| T::from_f64((i % 64) as f64 * 0.25)).collect(),
+            ];
+            let mut specials: Vec<T> = (0..n).map(|_| T::from_f64(noise())).collect();
+            specials[7] = T::from_f64(f64::NAN);
+            specials[100] = T::from_f64(f64::INFINITY);
+            inputs.push(specials);
+            // cases whose floor is more than half the section: it must bind somewhere to be of use
+            let mut tight = 0;
+            for spec in ["bits:3", "bits:10", "bits:20", "rel:0.1", "rel:1e-5", "abs:1e-4", "abs:0.5", "abs:100"] {
+                let spec: Spec = spec.parse().unwrap();
+                for vals in &inputs {
+                    let mut recon = Vec::new();
+                    let section = PerValue::quantise(vals, &spec, &[], &mut recon).unwrap();
+                    let floor = section.size_floor();
+                    let mut out = Vec::new();
+                    section.write(&mut out).unwrap();
+                    assert!(floor <= out.len(), "{} {spec}: floor {floor} above the section's {} bytes", T::NAME, out.len());
+                    tight += usize::from(floor > out.len() / 2);
+                }
+            }
+            assert!(tight >= 16, "{}: the floor is more than half the section in only {tight} of 48 cases", T::NAME);
+        }
+        check::<f32>();
+        check::<f64>();
     }
 
     /// Ordinary values with sentinels among them (-3000 and -999, each 1 in 20, and a rare -99.3

@@ -15,6 +15,7 @@
 
 mod ae;
 mod any_model;
+mod entropy;
 mod error;
 mod float;
 mod inspect;
@@ -139,7 +140,9 @@ fn gather<T: stream::Num>(src: &[u8], segs: &[(SegmentKind, usize)], kind: Segme
 /// will produce when the spec changed any, so that the checksum covers them.
 /// Under `ae:` the section goes through the model when that is smaller than the per-value
 /// section of the same values (model id included), and is the per-value section otherwise; the
-/// same for an object model's member coded with its context (`object`).
+/// same for an object model's member coded with its context (`object`). The per-value section is
+/// quantised first and written only where its floor leaves it a chance: that skips most of its
+/// cost (pcodec's pass) where a model's section is well below it, and changes no choice.
 #[allow(clippy::too_many_arguments)]
 fn encode_float_section<T: float::Flt>(
     src: &[u8],
@@ -154,27 +157,33 @@ fn encode_float_section<T: float::Flt>(
 ) -> Result<Option<scratch::Scratch<T>>, CodecError> {
     let vals = gather::<T>(src, segs, kind, n);
     let mut recon = scratch::with_capacity(n);
-    let mut sec = scratch::with_capacity(n * T::SIZE / 2);
-    float::encode(&vals, spec, &mut sec, &mut recon)?;
-    let mut tag = section_tag;
+    let per_value = float::PerValue::quantise(&vals, spec, &[], &mut recon)?;
+    // the smallest section through a model: (tag, section, values decoded), ties to the first
+    let mut through_model: Option<(u8, scratch::Scratch<u8>, scratch::Scratch<T>)> = None;
     if let (Spec::Ae { bound, .. }, Some(model)) = (spec, model) {
-        let mut ae_sec = scratch::with_capacity(sec.len());
-        let mut ae_recon = scratch::with_capacity(n);
-        if ae::encode(&vals, segs, kind, bound, model, &mut ae_sec, &mut ae_recon)? && ae_sec.len() < sec.len() {
-            std::mem::swap(&mut sec, &mut ae_sec);
-            std::mem::swap(&mut recon, &mut ae_recon);
-            tag = tag::AE;
+        let (mut sec, mut sec_recon) = (scratch::with_capacity(n * T::SIZE / 2), scratch::with_capacity(n));
+        if ae::encode(&vals, segs, kind, bound, model, &mut sec, &mut sec_recon)? {
+            through_model = Some((tag::AE, sec, sec_recon));
         }
     }
     if let (Spec::Ae { bound, .. }, Some(coding)) = (spec, object) {
-        let mut obj_sec = scratch::with_capacity(sec.len());
-        let mut obj_recon = scratch::with_capacity(n);
-        if object::encode(&vals, bound, coding, &mut obj_sec, &mut obj_recon)? && obj_sec.len() < sec.len() {
-            std::mem::swap(&mut sec, &mut obj_sec);
-            std::mem::swap(&mut recon, &mut obj_recon);
-            tag = tag::OBJECT;
+        let (mut sec, mut sec_recon) = (scratch::with_capacity(n * T::SIZE / 2), scratch::with_capacity(n));
+        if object::encode(&vals, bound, coding, &mut sec, &mut sec_recon)? && through_model.as_ref().map_or(true, |m| sec.len() < m.1.len()) {
+            through_model = Some((tag::OBJECT, sec, sec_recon));
         }
     }
+    let (tag, sec, recon) = match through_model {
+        Some(m) if m.1.len() < per_value.size_floor() => m,
+        through_model => {
+            let mut sec = scratch::with_capacity(n * T::SIZE / 2);
+            per_value.write(&mut sec)?;
+            match through_model {
+                // the per-value section wins ties
+                Some(m) if m.1.len() < sec.len() => m,
+                _ => (section_tag, sec, recon),
+            }
+        }
+    };
     put_section(body, tag, &sec);
     let changed = recon.iter().zip(vals.iter()).any(|(a, b)| a.bits() != b.bits());
     Ok(changed.then_some(recon))
