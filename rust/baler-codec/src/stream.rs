@@ -11,6 +11,7 @@ pub(crate) const MODE_RAW: u8 = 0;
 pub(crate) const MODE_PCO: u8 = 1;
 pub(crate) const MODE_ZSTD: u8 = 2;
 pub(crate) const MODE_PCO_WRAPPED: u8 = 3;
+pub(crate) const MODE_PCO_WRAPPED_I32: u8 = 4;
 
 /// Numbers that can be stored as fixed-width little-endian and with pcodec, and that appear
 /// big-endian in ROOT's buffers.
@@ -20,10 +21,19 @@ pub(crate) trait Num: Number + Copy + Default + crate::scratch::Pooled {
     fn get_le(b: &[u8]) -> Self;
     fn read_be(b: &[u8]) -> Self;
     fn write_be(self, out: &mut [u8]);
+    /// The value as an i32, where it is an i64 that fits one: streams of such values are coded
+    /// as i32s ([`MODE_PCO_WRAPPED_I32`]). None for every other value and type.
+    fn narrowed(self) -> Option<i32> {
+        None
+    }
+    /// A value of an i64 stream coded as i32s, read back; None for every other type.
+    fn widened(_: i32) -> Option<Self> {
+        None
+    }
 }
 
 macro_rules! num_impl {
-    ($t:ty, $n:expr) => {
+    ($t:ty, $n:expr $(, { $($narrowing:tt)* })?) => {
         impl Num for $t {
             const SIZE: usize = $n;
             #[inline]
@@ -46,11 +56,21 @@ macro_rules! num_impl {
             fn write_be(self, out: &mut [u8]) {
                 out[..$n].copy_from_slice(&self.to_be_bytes());
             }
+            $($($narrowing)*)?
         }
     };
 }
 num_impl!(i32, 4);
-num_impl!(i64, 8);
+num_impl!(i64, 8, {
+    #[inline]
+    fn narrowed(self) -> Option<i32> {
+        i32::try_from(self).ok()
+    }
+    #[inline]
+    fn widened(v: i32) -> Option<Self> {
+        Some(i64::from(v))
+    }
+});
 num_impl!(f32, 4);
 num_impl!(f64, 8);
 
@@ -88,7 +108,10 @@ pub(crate) fn i32_config(vals: &[i32]) -> ChunkConfig {
 pub(crate) fn put_nums<T: Num>(vals: &[T], cfg: &ChunkConfig, out: &mut Vec<u8>) -> Result<(), CodecError> {
     let raw_len = vals.len() * T::SIZE;
     if vals.len() >= PCO_MIN_N {
-        let (mode, c) = if vals.len() <= WRAPPED_MAX_N {
+        let narrow = if vals.len() <= WRAPPED_MAX_N { narrowed(vals) } else { None };
+        let (mode, c) = if let Some(narrow) = narrow {
+            (MODE_PCO_WRAPPED_I32, pco_wrapped_compress(&narrow, cfg)?)
+        } else if vals.len() <= WRAPPED_MAX_N {
             (MODE_PCO_WRAPPED, pco_wrapped_compress(vals, cfg)?)
         } else {
             (MODE_PCO, pco::standalone::simple_compress(vals, cfg).map_err(pco_internal)?)
@@ -130,6 +153,18 @@ pub(crate) fn nums_floor(codes: impl Iterator<Item = i64> + Clone, n: usize) -> 
         Some(bits) => ((bits / 8.0 * FLOOR_SHARE) as usize).saturating_sub(FLOOR_BYTES),
         None => 0,
     }
+}
+
+/// The values as i32s, where they are i64s that all fit one. pcodec then writes each bin's lower
+/// bound in 32 bits instead of 64 and sorts and searches narrower numbers: same values, same
+/// bins, fewer bytes (an `ae:` block's residuals, a float64 section's codes).
+fn narrowed<T: Num>(vals: &[T]) -> Option<crate::scratch::Scratch<i32>> {
+    T::widened(0)?;
+    let mut narrow = crate::scratch::with_capacity::<i32>(vals.len());
+    for &v in vals {
+        narrow.push(v.narrowed()?);
+    }
+    Some(narrow)
 }
 
 fn pco_internal(e: pco::errors::PcoError) -> CodecError {
@@ -201,6 +236,17 @@ pub(crate) fn get_nums<T: Num>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), 
                 return corrupt("pcodec stream for zero values");
             }
             pco_wrapped_decompress(payload, dst)
+        }
+        MODE_PCO_WRAPPED_I32 => {
+            if dst.is_empty() || T::widened(0).is_none() {
+                return corrupt("i32 pcodec stream for zero values or in place of values that are not i64");
+            }
+            let mut narrow = crate::scratch::zeroed::<i32>(dst.len());
+            pco_wrapped_decompress(payload, &mut narrow)?;
+            for (d, &v) in dst.iter_mut().zip(narrow.iter()) {
+                *d = T::widened(v).unwrap_or_default();
+            }
+            Ok(())
         }
         m => corrupt(format!("unknown number stream mode {m}")),
     }
@@ -306,6 +352,46 @@ mod tests {
         let mut out = Vec::new();
         put_nums(vals, &crate::float::pco_config(false), &mut out).unwrap();
         out.len()
+    }
+
+    /// An i64 stream whose values all fit an i32 is coded as i32s (mode 4), in fewer bytes than
+    /// as i64s, and reads back exactly; one value beyond i32 keeps mode 3. Mode 4 in place of
+    /// any other type, or for no values, is a corrupt stream.
+    #[test]
+    fn i64_streams_that_fit_i32_are_coded_narrow() {
+        let fits: Vec<i64> = (0..5000).map(|i| (i * 7919 % 2003) - 1000 + if i % 97 == 0 { i64::from(i32::MIN) + 1000 } else { 0 }).collect();
+        let mut beyond = fits.clone();
+        beyond[1234] = i64::from(i32::MAX) + 1;
+        let coded = |vals: &[i64]| {
+            let mut out = Vec::new();
+            put_nums(vals, &crate::float::pco_config(false), &mut out).unwrap();
+            out
+        };
+        let read = |bytes: &[u8], n: usize| {
+            let mut back = vec![0i64; n];
+            get_nums(&mut Reader::new(bytes), &mut back).map(|()| back)
+        };
+        let (narrow, wide) = (coded(&fits), coded(&beyond));
+        assert_eq!((narrow[0], wide[0]), (MODE_PCO_WRAPPED_I32, MODE_PCO_WRAPPED));
+        assert_eq!(read(&narrow, fits.len()).unwrap(), fits);
+        assert_eq!(read(&wide, beyond.len()).unwrap(), beyond);
+        let mut as_wide = vec![MODE_PCO_WRAPPED];
+        let payload = pco_wrapped_compress(&fits, &crate::float::pco_config(false)).unwrap();
+        put_uvarint(&mut as_wide, payload.len() as u64);
+        as_wide.extend_from_slice(&payload);
+        assert!(narrow.len() < as_wide.len(), "narrow {} bytes, wide {}", narrow.len(), as_wide.len());
+        assert_eq!(read(&as_wide, fits.len()).unwrap(), fits, "mode 3 of the same values is still read");
+
+        let as_i32: Vec<i32> = fits.iter().map(|&v| v as i32).collect();
+        let mut other_type = Vec::new();
+        put_nums(&as_i32, &crate::float::pco_config(false), &mut other_type).unwrap();
+        other_type[0] = MODE_PCO_WRAPPED_I32;
+        let mut dst = vec![0i32; fits.len()];
+        assert!(matches!(get_nums(&mut Reader::new(&other_type), &mut dst), Err(CodecError::Corrupt(_))));
+        let mut dst = vec![0f64; fits.len()];
+        assert!(matches!(get_nums(&mut Reader::new(&narrow), &mut dst), Err(CodecError::Corrupt(_))));
+        assert!(matches!(read(&narrow, 0), Err(CodecError::Corrupt(_))));
+        assert!(read(&narrow, fits.len() - 1).is_err(), "a count that is not the stream's");
     }
 
     fn consecutive_classic(cfg: &ChunkConfig) -> bool {
