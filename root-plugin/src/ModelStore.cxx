@@ -309,10 +309,7 @@ void AddPending(std::vector<ModelPtr> &pending, const ModelPtr &model)
 std::string IdleModelWarning(const std::string &modelId, const std::string &aeSpec,
                              const std::vector<std::string> &branches)
 {
-   std::string names;
-   for (const auto &branch : branches)
-      names += (names.empty() ? "" : ", ") + branch;
-   return "model " + modelId + " (" + aeSpec + ") coded no basket of " + names +
+   return "model " + modelId + " (" + aeSpec + ") coded no basket of " + BranchList(branches) +
           ": they hold rows of another width, or rows it does not make smaller, and are stored per value at " +
           AeBound(aeSpec);
 }
@@ -364,6 +361,14 @@ std::string AeBound(const std::string &aeSpec)
    const std::size_t start = std::string("ae:").size();
    const std::size_t kindEnd = aeSpec.find(':', start);
    return aeSpec.substr(start, aeSpec.find(':', kindEnd + 1) - start);
+}
+
+std::string BranchList(const std::vector<std::string> &branches)
+{
+   std::string names;
+   for (const auto &branch : branches)
+      names += (names.empty() ? "" : ", ") + branch;
+   return names;
 }
 
 int WritePendingModels(TFile &file)

@@ -69,6 +69,9 @@ std::vector<std::string> TakeIdleModelWarnings(TFile &file);
 /// The BOUND of a canonical `ae:BOUND:MODEL` spec: what its branches hold where the model coded nothing.
 std::string AeBound(const std::string &aeSpec);
 
+/// The branches a message about a model names, as it names them: "a, b, c".
+std::string BranchList(const std::vector<std::string> &branches);
+
 /// Writes the models noted for `file` that it does not hold yet; returns how many it wrote. Called
 /// after each basket coded through a model (its first one writes the model), from the
 /// WriteStreamerInfo hook (the models of copied baskets), and by a writer before TFile::Write so

@@ -83,10 +83,8 @@ void WarnOfModelsNoReaderFinds(TFile &file, const ModelUsers &modelUsers)
       try {
          Internal::FindModel(id);
       } catch (const std::exception &e) {
-         std::string names;
-         for (const auto &branch : branches)
-            names += (names.empty() ? "" : ", ") + branch;
-         Warning("baler", "%s: %s: the baskets of %s coded with it cannot be read", file.GetName(), e.what(), names.c_str());
+         Warning("baler", "%s: %s: the baskets of %s coded with it cannot be read", file.GetName(), e.what(),
+                 Internal::BranchList(branches).c_str());
       }
    }
 }
