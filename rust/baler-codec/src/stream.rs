@@ -333,7 +333,7 @@ mod tests {
                 // the far-apart values are not counted: no floor for them
                 let entropy_bytes = crate::entropy::empirical_bits(codes.iter().copied()).unwrap_or(0.0) / 8.0;
                 let narrow: Vec<i32> = codes.iter().map(|&c| c as i32).collect();
-                for written in [coded_len(&codes), coded_len(&narrow)] {
+                for written in [coded(&codes).len(), coded(&narrow).len()] {
                     assert!(written >= floor, "{name}, n = {n}: pcodec wrote {written} bytes, under the floor {floor}");
                     if (written as f64 - entropy_bytes) < least_above.0 {
                         least_above = (written as f64 - entropy_bytes, format!("{name}, n = {n}"));
@@ -348,10 +348,11 @@ mod tests {
         (-2.0 * (1.0 - u).ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
 
-    fn coded_len<T: Num>(vals: &[T]) -> usize {
+    /// The number stream put_nums writes for `vals` in a lossy stream's configuration.
+    fn coded<T: Num>(vals: &[T]) -> Vec<u8> {
         let mut out = Vec::new();
         put_nums(vals, &crate::float::pco_config(false), &mut out).unwrap();
-        out.len()
+        out
     }
 
     /// An i64 stream whose values all fit an i32 is coded as i32s (mode 4), in fewer bytes than
@@ -362,11 +363,6 @@ mod tests {
         let fits: Vec<i64> = (0..5000).map(|i| (i * 7919 % 2003) - 1000 + if i % 97 == 0 { i64::from(i32::MIN) + 1000 } else { 0 }).collect();
         let mut beyond = fits.clone();
         beyond[1234] = i64::from(i32::MAX) + 1;
-        let coded = |vals: &[i64]| {
-            let mut out = Vec::new();
-            put_nums(vals, &crate::float::pco_config(false), &mut out).unwrap();
-            out
-        };
         let read = |bytes: &[u8], n: usize| {
             let mut back = vec![0i64; n];
             get_nums(&mut Reader::new(bytes), &mut back).map(|()| back)
@@ -383,8 +379,7 @@ mod tests {
         assert_eq!(read(&as_wide, fits.len()).unwrap(), fits, "mode 3 of the same values is still read");
 
         let as_i32: Vec<i32> = fits.iter().map(|&v| v as i32).collect();
-        let mut other_type = Vec::new();
-        put_nums(&as_i32, &crate::float::pco_config(false), &mut other_type).unwrap();
+        let mut other_type = coded(&as_i32);
         other_type[0] = MODE_PCO_WRAPPED_I32;
         let mut dst = vec![0i32; fits.len()];
         assert!(matches!(get_nums(&mut Reader::new(&other_type), &mut dst), Err(CodecError::Corrupt(_))));
