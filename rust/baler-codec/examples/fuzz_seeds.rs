@@ -88,7 +88,8 @@ const OBJECT_SENTINELS: [f32; 2] = [-3000.125, -999.375];
 
 /// Blocks of the committed fixture model (the rows it decodes its fixture block to, and three
 /// rest values after the last whole row), under each bound kind:
-/// the AE section's sentinel table and the rest values' own float section with its table.
+/// the AE section's sentinel table and the rest values' own float section with its table, and
+/// residual streams by prediction.
 fn write_ae_seeds(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
@@ -112,6 +113,13 @@ fn write_ae_seeds(dir: &Path) {
         assert_sentinels_kept(text, &[-3000.0], &vals, &floats(&back, vals.len()));
         std::fs::write(dir.join(format!("sentinels-{i}")), &b).unwrap();
     }
+    // and residual streams by prediction (tag 21, which this model's section takes at abs:1e-6:
+    // the rows' values span decades, and their residuals with them)
+    let spec: Spec = format!("ae:abs:1e-6:{}", model.id()).parse().unwrap();
+    let mut b = Vec::new();
+    encode_block_with_model(&src, &[Segment::new(SegmentKind::F32, src.len() as u32)], &spec, Some(&model), &mut b).unwrap();
+    assert_eq!(block_model_id(&b).unwrap(), Some(model.id()), "abs:1e-6: rows coded through the model");
+    std::fs::write(dir.join("by-prediction"), &b).unwrap();
 }
 
 /// A muon-like collection (E predicted from px, py, pz), its carriers coded first and their

@@ -30,10 +30,11 @@ cargo run --quiet --release --example fuzz_seeds -- fuzz/corpus
 mkdir -p fuzz/corpus/decode_ae_block fuzz/corpus/parse_model
 cp tests/fixtures/ae-block.bin fuzz/corpus/decode_ae_block/fixture
 cp tests/fixtures/ae-block-grouped.bin fuzz/corpus/decode_ae_block/fixture-grouped
-# both .balm versions (16-bit weights; packed weights), without their hash trailer: the target
-# appends a valid one
+# both .balm versions (16-bit weights; packed weights) and a linear one, without their hash
+# trailer: the target appends a valid one
 head -c -16 tests/fixtures/ae-model.balm > fuzz/corpus/parse_model/fixture
 head -c -16 tests/fixtures/ae-model-v2.balm > fuzz/corpus/parse_model/fixture-v2
+head -c -16 tests/fixtures/ae-model-abs.balm > fuzz/corpus/parse_model/fixture-abs
 fail=0
 for t in $TARGETS; do
     echo "== fuzz $t for ${PER_TARGET}s"

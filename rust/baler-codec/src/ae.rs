@@ -1,4 +1,4 @@
-//! The autoencoder float section (`ae:BOUND:MODEL`, section tags 17 and 18; docs/format.md).
+//! The autoencoder float section (`ae:BOUND:MODEL`, section tags 17, 18 and 21; docs/format.md).
 //!
 //! Values of one float kind are cut into rows of K (the model's width) along the layout: each
 //! segment of that kind gives as many whole rows as it holds, and its remaining values (rows of
@@ -70,12 +70,17 @@ pub(crate) enum Streams {
     /// Tag 18: the latent codes and the residual codes each as grouped streams (columns in a
     /// group share one stream).
     Grouped,
+    /// Tag 21: the latent codes as in tag 18, the residual codes in streams by the magnitude of
+    /// their prediction (under an absolute bound a value's noise, and so its residual, often
+    /// grows with the value: a calorimeter cell's with sqrt(E)).
+    ByPrediction,
 }
 
-/// Writes the autoencoder section payload (tag 18, [`Streams::Grouped`]) for `vals` (the values
-/// of `kind` in layout order) and the values the decoder will produce into `recon`. Returns
-/// false, writing nothing, when the model cannot apply (the bound is lossless for this float
-/// type, or no segment holds a row).
+/// Writes the autoencoder section payload for `vals` (the values of `kind` in layout order) and
+/// the values the decoder will produce into `recon`. Returns the layout of its streams (the
+/// section's tag says it: [`Streams::Grouped`] or [`Streams::ByPrediction`]), or None, writing
+/// nothing, when the model cannot apply (the bound is lossless for this float type, or no
+/// segment holds a row).
 pub(crate) fn encode<T: Flt>(
     vals: &[T],
     segs: &[(SegmentKind, usize)],
@@ -84,22 +89,22 @@ pub(crate) fn encode<T: Flt>(
     model: &Model,
     out: &mut Vec<u8>,
     recon: &mut Vec<T>,
-) -> Result<bool, CodecError> {
+) -> Result<Option<Streams>, CodecError> {
     let spec = per_value_spec(bound);
     let quant = quantiser::choose::<T>(&spec)?;
     let rows = rows_of(segs, kind, model.features());
     if rows.starts.is_empty() || matches!(quant, Choice::Lossless) {
-        return Ok(false);
+        return Ok(None);
     }
     out.push(float_kind_byte::<T>());
     out.extend_from_slice(&model.id().0);
-    match &quant {
+    let streams = match &quant {
         Choice::Lossless => unreachable!("checked above"),
         Choice::Bits(q) => encode_rows(vals, &rows, &spec, &quant, q, model, out, recon)?,
         Choice::Rel(q) => encode_rows(vals, &rows, &spec, &quant, q, model, out, recon)?,
         Choice::Abs(q) => encode_rows(vals, &rows, &spec, &quant, q, model, out, recon)?,
-    }
-    Ok(true)
+    };
+    Ok(Some(streams))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -112,7 +117,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     model: &Model,
     out: &mut Vec<u8>,
     recon: &mut Vec<T>,
-) -> Result<(), CodecError> {
+) -> Result<Streams, CodecError> {
     let (k, l, n_rows) = (model.features(), model.latent(), rows.starts.len());
     // sentinels among the values in rows; the rest values' section keeps them too
     let sentinels = if rows.rest.is_empty() { Sentinels::find(vals, quant, &[]) } else { Sentinels::find(&row_values(vals, rows, k), quant, &[]) };
@@ -126,6 +131,15 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     let mut signs = SignSplitter::new(k * n_rows);
     let mut exceptions = Exceptions::default();
     let mut exception_list: Vec<(usize, T)> = Vec::new();
+    // The key of every row value's prediction, column-major, where the residuals may go by
+    // prediction: under an absolute bound only, cut from its step on (bits and rel codes are
+    // already relative to the value, and on the ATLAS covariances at bits:7 and bits:10 these
+    // streams were never the smaller).
+    let by_prediction_from = match choice {
+        Choice::Abs(q) => Some(prediction_key(q.step())),
+        _ => None,
+    };
+    let mut keys = by_prediction_from.map(|_| scratch::zeroed::<u16>(k * n_rows));
     let mut s = InferScratch::default();
     let mut tile = scratch::with_capacity::<f64>(k * TILE_ROWS.min(n_rows));
     let mut latent = scratch::with_capacity::<i64>(l * TILE_ROWS.min(n_rows));
@@ -148,6 +162,10 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
             for ((r, &start), &p) in starts.iter().enumerate().zip(column) {
                 let x = vals[start + j];
                 let at = j * n_rows + first + r;
+                let predicted_code = quant.prediction_code(p);
+                if let Some(keys) = keys.as_mut() {
+                    keys[at] = prediction_key(p);
+                }
                 match quant.quantise(x) {
                     Some((code, xr)) => {
                         match sentinels.resolve(quant, x, xr) {
@@ -155,7 +173,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
                             None => exception_list.push((at, x)),
                         }
                         let code = if Q::SIGNS_APART { signs.magnitude(at, code) } else { code };
-                        residuals[at] = code.wrapping_sub(quant.prediction_code(p));
+                        residuals[at] = code.wrapping_sub(predicted_code);
                     }
                     None => exception_list.push((at, x)),
                 }
@@ -166,7 +184,17 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     if Q::SIGNS_APART {
         signs.put(out)?;
     }
+    let start = out.len();
     put_columns(&residuals, n_rows, out)?;
+    let mut streams = Streams::Grouped;
+    if let (Some(keys), Some(first)) = (&keys, by_prediction_from) {
+        let mut by_prediction = scratch::with_capacity::<u8>(out.len() - start);
+        if put_by_prediction(&residuals, keys, first, &mut by_prediction)? && by_prediction.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&by_prediction);
+            streams = Streams::ByPrediction;
+        }
+    }
     sentinels.put(out);
     exception_list.sort_unstable_by_key(|e| e.0);
     for (at, x) in exception_list {
@@ -181,7 +209,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
             recon[i] = v;
         }
     }
-    Ok(())
+    Ok(streams)
 }
 
 /// [`Quantiser::reconstruct_predicted`], with AVX2 where the processor has it (the same
@@ -305,7 +333,166 @@ fn put_columns<T: Num + Into<i64>>(columns: &[T], n_rows: usize, out: &mut Vec<u
     Ok(())
 }
 
-/// Reads `dst.len()` numbers, column-major `n_rows` per column, laid out as `streams`.
+/// Most residual streams of a tag-21 section (a format limit: readers refuse more).
+const MAX_PREDICTION_GROUPS: usize = 16;
+
+/// Fewest residual codes the writer puts in a stream of their own by prediction, so that no
+/// stream pays its header for a handful of codes (on the showers 256 and 1024 coded alike, 2048
+/// 0.5% larger).
+const MIN_PREDICTION_GROUP: usize = 256;
+
+/// Exponent fields of a float64 (11 bits).
+const EXPONENTS: usize = 1 << 11;
+
+/// The key of a prediction for residual streams by prediction: the exponent field of its
+/// float64 (of its magnitude; NaN and the infinities have the largest).
+#[inline(always)]
+fn prediction_key(p: f64) -> u16 {
+    ((p.to_bits() >> 52) & 0x7ff) as u16
+}
+
+/// Residual streams by prediction (tag 21): cuts on the key of each value's prediction; a code
+/// goes to the stream of the number of cuts at or below its key.
+struct PredictionCuts {
+    cuts: Vec<u16>,
+    /// The stream of each key.
+    group_of_key: Box<[u8; EXPONENTS]>,
+}
+
+impl PredictionCuts {
+    fn new(cuts: Vec<u16>) -> Self {
+        let mut group_of_key = Box::new([0u8; EXPONENTS]);
+        let mut group = 0;
+        for (key, slot) in group_of_key.iter_mut().enumerate() {
+            while group < cuts.len() && cuts[group] as usize <= key {
+                group += 1;
+            }
+            *slot = group as u8;
+        }
+        PredictionCuts { cuts, group_of_key }
+    }
+
+    /// The writer's cuts for values whose noise, and so whose residual, grows with their
+    /// magnitude from `first` (a key) on: of the candidates first + floor(5i/2) (2 and 3 bits
+    /// apart, as the noise of a value that grows with its square root doubles every 2 to 3 bits
+    /// of the value), those where the codes since the last cut and the codes above both number
+    /// at least [`MIN_PREDICTION_GROUP`], at most [`MAX_PREDICTION_GROUPS`] - 1 of them.
+    fn choose(keys: &[u16], first: u16) -> Self {
+        let mut by_key = vec![0usize; EXPONENTS];
+        for &key in keys {
+            by_key[key as usize] += 1;
+        }
+        let mut cuts = Vec::new();
+        let (mut below, mut at_last_cut, mut counted) = (0usize, 0usize, 0usize);
+        for cut in (0..).map(|i| first as usize + 5 * i / 2).take_while(|&cut| cut < EXPONENTS) {
+            // keys below the cut
+            while counted < cut {
+                below += by_key[counted];
+                counted += 1;
+            }
+            if below - at_last_cut >= MIN_PREDICTION_GROUP && keys.len() - below >= MIN_PREDICTION_GROUP && cuts.len() + 1 < MAX_PREDICTION_GROUPS {
+                cuts.push(cut as u16);
+                at_last_cut = below;
+            }
+        }
+        Self::new(cuts)
+    }
+
+    /// The cuts as a section stores them: `G: varint` (1 to [`MAX_PREDICTION_GROUPS`]), then the
+    /// G - 1 cuts, u16 little-endian each, increasing, below 2048.
+    fn read(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let n_groups = r.uvarint()?;
+        if n_groups == 0 || n_groups > MAX_PREDICTION_GROUPS as u64 {
+            return corrupt(format!("{n_groups} residual streams by prediction (1 to {MAX_PREDICTION_GROUPS})"));
+        }
+        let cuts: Vec<u16> = r.bytes(2 * (n_groups as usize - 1))?.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        if cuts.windows(2).any(|pair| pair[0] >= pair[1]) || cuts.last().is_some_and(|&c| c as usize >= EXPONENTS) {
+            return corrupt("residual streams by prediction whose cuts are not increasing exponents below 2048");
+        }
+        Ok(Self::new(cuts))
+    }
+
+    fn put(&self, out: &mut Vec<u8>) {
+        put_uvarint(out, self.groups() as u64);
+        for &cut in &self.cuts {
+            out.extend_from_slice(&cut.to_le_bytes());
+        }
+    }
+
+    fn groups(&self) -> usize {
+        self.cuts.len() + 1
+    }
+
+    #[inline(always)]
+    fn group(&self, key: u16) -> u8 {
+        self.group_of_key[key as usize & (EXPONENTS - 1)]
+    }
+}
+
+/// Each stream's count of codes, `groups` giving each code's stream.
+fn group_counts(groups: &[u8], n_groups: usize) -> Vec<usize> {
+    let mut counts = vec![0usize; n_groups];
+    for &g in groups {
+        counts[g as usize] += 1;
+    }
+    counts
+}
+
+/// Writes residual codes in streams by their predictions (tag 21; `keys` the
+/// [`prediction_key`] of each, laid out as the codes, `first` the writer's first candidate cut):
+/// the cuts ([`PredictionCuts::read`]), then stream g of the codes whose key has g cuts at or
+/// below it, in the codes' order. Writes nothing and returns false where the cuts leave one
+/// stream.
+fn put_by_prediction(residuals: &[i64], keys: &[u16], first: u16, out: &mut Vec<u8>) -> Result<bool, CodecError> {
+    let cuts = PredictionCuts::choose(keys, first);
+    if cuts.groups() == 1 {
+        return Ok(false);
+    }
+    cuts.put(out);
+    let mut groups = scratch::with_capacity::<u8>(keys.len());
+    groups.extend(keys.iter().map(|&key| cuts.group(key)));
+    let counts = group_counts(&groups, cuts.groups());
+    let mut next: Vec<usize> = counts.iter().scan(0, |start, &c| Some(std::mem::replace(start, *start + c))).collect();
+    let mut by_group = scratch::zeroed::<i64>(residuals.len());
+    for (&g, &residual) in groups.iter().zip(residuals) {
+        by_group[next[g as usize]] = residual;
+        next[g as usize] += 1;
+    }
+    let mut start = 0;
+    for &c in &counts {
+        put_nums(&by_group[start..start + c], &pco_config(false), out)?;
+        start += c;
+    }
+    Ok(true)
+}
+
+/// Reads the residual streams of [`put_by_prediction`] after their cuts into `dst` (empty),
+/// `groups` giving each code's stream as the decoder's predictions and the cuts assign it.
+fn get_by_prediction(r: &mut Reader<'_>, groups: &[u8], n_groups: usize, dst: &mut Vec<i64>) -> Result<(), CodecError> {
+    let counts = group_counts(groups, n_groups);
+    if let Some(g) = counts.iter().position(|&c| c == 0) {
+        return corrupt(format!("residual stream {g} by prediction holds no code"));
+    }
+    let mut by_group = scratch::zeroed::<i64>(groups.len());
+    // each stream's next code
+    let mut next = [0usize; MAX_PREDICTION_GROUPS];
+    let mut start = 0;
+    for (&c, next) in counts.iter().zip(next.iter_mut()) {
+        get_nums(r, &mut by_group[start..start + c])?;
+        *next = start;
+        start += c;
+    }
+    dst.extend(groups.iter().map(|&g| {
+        let at = &mut next[g as usize & (MAX_PREDICTION_GROUPS - 1)];
+        let code = by_group[*at];
+        *at += 1;
+        code
+    }));
+    Ok(())
+}
+
+/// Reads `dst.len()` numbers, column-major `n_rows` per column, laid out as `streams` (the
+/// latent codes of tag 21 as tag 18's).
 fn get_columns<T: Num>(r: &mut Reader<'_>, streams: Streams, n_rows: usize, dst: &mut [T]) -> Result<(), CodecError> {
     let n_columns = if n_rows == 0 { 0 } else { dst.len() / n_rows };
     match streams {
@@ -315,7 +502,7 @@ fn get_columns<T: Num>(r: &mut Reader<'_>, streams: Streams, n_rows: usize, dst:
             }
             Ok(())
         }
-        Streams::Grouped => {
+        Streams::Grouped | Streams::ByPrediction => {
             let n_groups = r.uvarint()?;
             if n_groups == 1 {
                 return get_nums(r, dst);
@@ -359,26 +546,59 @@ fn decode_rows<T: Flt, Q: Quantiser<T>>(r: &mut Reader<'_>, streams: Streams, ro
     let mut latent_codes = scratch::zeroed::<i32>(l * n_rows);
     get_columns(r, streams, n_rows, &mut latent_codes)?;
     let signs = if Q::SIGNS_APART { get_signs(r, k * n_rows)? } else { None };
-    let mut residuals = scratch::zeroed::<i64>(k * n_rows);
-    get_columns(r, streams, n_rows, &mut residuals)?;
     let mut s = InferScratch::default();
     let mut latent = scratch::with_capacity::<i64>(l * TILE_ROWS.min(n_rows));
-    let mut predicted = scratch::with_capacity::<f64>(k * TILE_ROWS.min(n_rows));
-    let mut tile_values = scratch::zeroed::<T>(k * TILE_ROWS.min(n_rows));
-    // value j of row r: code j * n_rows + r of the sections' column-major order, dst[starts[r] + j]
-    for first in (0..n_rows).step_by(TILE_ROWS) {
-        let n = TILE_ROWS.min(n_rows - first);
+    // the predictions of rows first..first + n, column-major
+    let mut predict_tile = |first: usize, n: usize, predicted: &mut Vec<f64>| {
         latent.clear();
         for codes in latent_codes.chunks_exact(n_rows) {
             latent.extend(codes[first..first + n].iter().map(|&c| c as i64));
         }
-        model.decode_tile(&latent, n, &mut predicted, &mut s);
+        model.decode_tile(&latent, n, predicted, &mut s);
+    };
+    let mut tile_predicted = scratch::with_capacity::<f64>(k * TILE_ROWS.min(n_rows));
+    let mut residuals = scratch::with_capacity::<i64>(k * n_rows);
+    // Tag 21 lays the residuals out by their predictions, so those of every row come first
+    // (column-major as the codes; a block of one tile's rows is that tile); the other layouts
+    // predict a tile at a time, in cache.
+    let mut predicted = scratch::with_capacity::<f64>(0);
+    if streams == Streams::ByPrediction {
+        let cuts = PredictionCuts::read(r)?;
+        if n_rows <= TILE_ROWS {
+            if n_rows > 0 {
+                predict_tile(0, n_rows, &mut predicted);
+            }
+        } else {
+            predicted.resize(k * n_rows, 0.0);
+            for first in (0..n_rows).step_by(TILE_ROWS) {
+                let n = TILE_ROWS.min(n_rows - first);
+                predict_tile(first, n, &mut tile_predicted);
+                for (column, tile_column) in predicted.chunks_exact_mut(n_rows).zip(tile_predicted.chunks_exact(n)) {
+                    column[first..first + n].copy_from_slice(tile_column);
+                }
+            }
+        }
+        let mut groups = scratch::with_capacity::<u8>(k * n_rows);
+        groups.extend(predicted.iter().map(|&p| cuts.group(prediction_key(p))));
+        get_by_prediction(r, &groups, cuts.groups(), &mut residuals)?;
+    } else {
+        residuals.resize(k * n_rows, 0);
+        get_columns(r, streams, n_rows, &mut residuals)?;
+    }
+    let mut tile_values = scratch::zeroed::<T>(k * TILE_ROWS.min(n_rows));
+    // value j of row r: code j * n_rows + r of the sections' column-major order, dst[starts[r] + j]
+    for first in (0..n_rows).step_by(TILE_ROWS) {
+        let n = TILE_ROWS.min(n_rows - first);
+        if streams != Streams::ByPrediction {
+            predict_tile(first, n, &mut tile_predicted);
+        }
         // the tile's values column-major, then row by row into dst: stores k values apart, a
         // cache line each, cost more than the reads that the transposition makes strided
         let values = &mut tile_values[..k * n];
-        for (j, (column, values)) in predicted.chunks_exact(n).zip(values.chunks_exact_mut(n)).enumerate() {
+        for (j, values) in values.chunks_exact_mut(n).enumerate() {
             let at = j * n_rows + first;
             let residuals = &residuals[at..at + n];
+            let column = if streams == Streams::ByPrediction { &predicted[at..at + n] } else { &tile_predicted[j * n..(j + 1) * n] };
             reconstruct_predicted(quant, column, residuals, values);
             if let Some(signs) = &signs {
                 for (r, y) in values.iter_mut().enumerate() {
@@ -486,10 +706,10 @@ mod tests {
         let segs = [(kind, (vals.len() - 3) * T::SIZE), (SegmentKind::Raw, 2), (kind, 3 * T::SIZE)];
         let mut out = Vec::new();
         let mut recon = Vec::new();
-        assert!(encode(vals, &segs, kind, bound, &model, &mut out, &mut recon).unwrap());
+        let streams = encode(vals, &segs, kind, bound, &model, &mut out, &mut recon).unwrap().expect("a section through the model");
         let mut dst = vec![T::from_f64(0.0); vals.len()];
         let mut r = Reader::new(&out);
-        decode(&mut r, Streams::Grouped, &segs, kind, Some(&model), &mut dst).unwrap();
+        decode(&mut r, streams, &segs, kind, Some(&model), &mut dst).unwrap();
         assert!(r.is_empty());
         for ((x, y), z) in vals.iter().zip(&dst).zip(&recon) {
             assert_eq!(y.bits(), z.bits(), "{spec_text}: decoder and encoder disagree");
@@ -552,6 +772,58 @@ mod tests {
             let mut back = vec![0i64; columns.len()];
             assert!(get_columns(&mut Reader::new(&bad), Streams::Grouped, n_rows, &mut back).is_err(), "{why} accepted");
         }
+    }
+
+    /// Residual streams by prediction round-trip (codes back in their order, each to its value),
+    /// each key goes to the stream of the cuts at or below it, the writer's cuts leave no stream
+    /// under MIN_PREDICTION_GROUP codes, and malformed cut tables and streams that do not match
+    /// the decoder's predictions are errors.
+    #[test]
+    fn residual_streams_by_prediction_round_trip_and_bad_cuts_are_errors() {
+        let cuts = PredictionCuts::new(vec![3, 10, 2047]);
+        for key in 0..EXPONENTS as u16 {
+            assert_eq!(cuts.group(key) as usize, [3, 10, 2047].iter().filter(|&&c| c <= key).count(), "key {key}");
+        }
+        // predictions over six decades, residuals that grow with them
+        let predicted: Vec<f64> = (0..3000).map(|i| ((i * 7919 % 3000) as f64 / 150.0).exp2() * if i % 5 == 0 { -1.0 } else { 1.0 }).collect();
+        let keys: Vec<u16> = predicted.iter().map(|&p| prediction_key(p)).collect();
+        let residuals: Vec<i64> = predicted.iter().enumerate().map(|(i, p)| ((i as i64 * 31) % 7 - 3) * (p.abs().sqrt() as i64 + 1)).collect();
+        let first = prediction_key(1.0);
+        let mut out = Vec::new();
+        assert!(put_by_prediction(&residuals, &keys, first, &mut out).unwrap());
+        let mut r = Reader::new(&out);
+        let cuts = PredictionCuts::read(&mut r).unwrap();
+        assert!(cuts.groups() > 2, "{} streams", cuts.groups());
+        let groups: Vec<u8> = keys.iter().map(|&k| cuts.group(k)).collect();
+        assert!(group_counts(&groups, cuts.groups()).iter().all(|&c| c >= MIN_PREDICTION_GROUP));
+        let mut back = Vec::new();
+        get_by_prediction(&mut r, &groups, cuts.groups(), &mut back).unwrap();
+        assert!(r.is_empty());
+        assert_eq!(back, residuals);
+        // too few codes for two streams: none by prediction
+        assert!(!put_by_prediction(&residuals[..MIN_PREDICTION_GROUP], &keys[..MIN_PREDICTION_GROUP], first, &mut Vec::new()).unwrap());
+
+        let header = |groups: u8, cuts: &[u16]| -> Vec<u8> { std::iter::once(groups).chain(cuts.iter().flat_map(|c| c.to_le_bytes())).collect() };
+        for (bad, why) in [
+            (header(0, &[]), "no stream"),
+            (header(17, &[1; 16]), "more than 16 streams"),
+            (header(3, &[5, 5]), "cuts not increasing"),
+            (header(3, &[9, 4]), "cuts decreasing"),
+            (header(2, &[2048]), "a cut past the largest key"),
+            (header(3, &[5]), "a cut table cut short"),
+        ] {
+            assert!(PredictionCuts::read(&mut Reader::new(&bad)).is_err(), "{why} accepted");
+        }
+        // streams that the predictions do not match: an empty stream, or codes in the wrong ones
+        let mut r = Reader::new(&out);
+        let cuts = PredictionCuts::read(&mut r).unwrap();
+        let streams_at = out.len() - r.remaining();
+        let all_low = vec![0u8; keys.len()];
+        assert!(get_by_prediction(&mut Reader::new(&out[streams_at..]), &all_low, cuts.groups(), &mut Vec::new()).is_err(), "an empty stream accepted");
+        let mut shifted = groups.clone();
+        let moved = shifted.iter().position(|&g| g == 0).unwrap();
+        shifted[moved] = 1;
+        assert!(get_by_prediction(&mut Reader::new(&out[streams_at..]), &shifted, cuts.groups(), &mut Vec::new()).is_err(), "streams of other lengths accepted");
     }
 
     #[test]

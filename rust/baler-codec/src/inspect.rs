@@ -70,7 +70,7 @@ pub fn block_spec(block: &[u8]) -> Result<String, CodecError> {
         match t {
             tag::F32 => parts.push(format!("f32 {}", describe::<f32>(payload, Section::PerValue)?)),
             tag::F64 => parts.push(format!("f64 {}", describe::<f64>(payload, Section::PerValue)?)),
-            tag::AE | tag::AE_PER_COLUMN | tag::OBJECT => {
+            tag::AE | tag::AE_PER_COLUMN | tag::AE_BY_PREDICTION | tag::OBJECT => {
                 let section = if t == tag::OBJECT { Section::Object } else { Section::Ae };
                 match payload.first().copied().and_then(SegmentKind::from_u8) {
                     Some(SegmentKind::F32) => parts.push(format!("f32 {}", describe::<f32>(payload, section)?)),

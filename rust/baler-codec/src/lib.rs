@@ -67,6 +67,9 @@ pub(crate) mod tag {
     pub const AE_PER_COLUMN: u8 = 17;
     /// The same with one stream of latent codes and one of residuals (written).
     pub const AE: u8 = 18;
+    /// The same with the residuals in streams by the magnitude of their prediction (written
+    /// under `abs` bounds where smaller than tag 18's).
+    pub const AE_BY_PREDICTION: u8 = 21;
     /// A float section of an object model's member, coded with the decoded values of its context
     /// members (`object.rs`), instead of tag F32 or F64.
     pub const OBJECT: u8 = 19;
@@ -162,8 +165,10 @@ fn encode_float_section<T: float::Flt>(
     let mut through_model: Option<(u8, scratch::Scratch<u8>, scratch::Scratch<T>)> = None;
     if let (Spec::Ae { bound, .. }, Some(model)) = (spec, model) {
         let (mut sec, mut sec_recon) = (scratch::with_capacity(n * T::SIZE / 2), scratch::with_capacity(n));
-        if ae::encode(&vals, segs, kind, bound, model, &mut sec, &mut sec_recon)? {
-            through_model = Some((tag::AE, sec, sec_recon));
+        match ae::encode(&vals, segs, kind, bound, model, &mut sec, &mut sec_recon)? {
+            Some(ae::Streams::ByPrediction) => through_model = Some((tag::AE_BY_PREDICTION, sec, sec_recon)),
+            Some(_) => through_model = Some((tag::AE, sec, sec_recon)),
+            None => {}
         }
     }
     if let (Spec::Ae { bound, .. }, Some(coding)) = (spec, object) {
@@ -394,7 +399,7 @@ fn find_section<'a>(block: &'a [u8], wanted: &[u8]) -> Result<Option<&'a [u8]>, 
 /// The model an `ae:` block was coded with ([`Model::id`]), or None when it needs none
 /// (object models: see [`block_context`]).
 pub fn block_model_id(block: &[u8]) -> Result<Option<ModelId>, CodecError> {
-    find_section(block, &[tag::AE, tag::AE_PER_COLUMN])?.map(ae::section_model_id).transpose()
+    find_section(block, &[tag::AE, tag::AE_PER_COLUMN, tag::AE_BY_PREDICTION])?.map(ae::section_model_id).transpose()
 }
 
 /// What a block of an object model's member was coded with (model id, member, context members,
@@ -593,7 +598,7 @@ fn decode_block_through(block: &[u8], dst: &mut [u8], model: Option<&Model>, obj
             }
             tag::F32 => decode_float_section::<f32>(&mut pr, totals.f32, segs, SegmentKind::F32, Through::PerValue, dst)?,
             tag::F64 => decode_float_section::<f64>(&mut pr, totals.f64, segs, SegmentKind::F64, Through::PerValue, dst)?,
-            tag::AE | tag::AE_PER_COLUMN | tag::OBJECT => {
+            tag::AE | tag::AE_PER_COLUMN | tag::AE_BY_PREDICTION | tag::OBJECT => {
                 // the section's first byte says which float kind it holds; it counts as that
                 // kind's section for the duplicate and missing checks
                 let kind = payload.first().copied().and_then(SegmentKind::from_u8);
@@ -609,6 +614,7 @@ fn decode_block_through(block: &[u8], dst: &mut [u8], model: Option<&Model>, obj
                 let through = match t {
                     tag::AE => Through::Ae(ae::Streams::Grouped, model),
                     tag::AE_PER_COLUMN => Through::Ae(ae::Streams::PerColumn, model),
+                    tag::AE_BY_PREDICTION => Through::Ae(ae::Streams::ByPrediction, model),
                     _ => Through::Object(object),
                 };
                 if kind_tag == tag::F32 {

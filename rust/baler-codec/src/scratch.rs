@@ -39,7 +39,7 @@ macro_rules! pooled {
         })*
     };
 }
-pooled!(u8 => POOL_U8, i32 => POOL_I32, i64 => POOL_I64, f32 => POOL_F32, f64 => POOL_F64);
+pooled!(u8 => POOL_U8, i32 => POOL_I32, i64 => POOL_I64, u16 => POOL_U16, f32 => POOL_F32, f64 => POOL_F64);
 
 /// A vector borrowed from the thread's pool; it goes back when dropped.
 pub(crate) struct Scratch<T: Pooled> {

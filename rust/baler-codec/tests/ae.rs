@@ -44,6 +44,30 @@ fn covariance_like_rows(n: usize, seed: u64) -> Vec<f32> {
     v
 }
 
+/// Rows like a calorimeter's cells: each row's energy, log-uniform over three decades, spread
+/// over K cells by one profile, each cell with noise of 0.2 sqrt(E_cell) and 0.02 (noise that
+/// grows with the value, as a shower's does).
+fn shower_like_rows(n: usize, seed: u64) -> Vec<f32> {
+    let mut r = Lcg(seed);
+    let profile = [0.02, 0.1, 0.4, 0.3, 0.15, 0.03];
+    let mut v = Vec::with_capacity(n * K);
+    for _ in 0..n {
+        let energy = (10.0 * r.unit()).exp2();
+        for share in profile {
+            let mean = energy * share;
+            v.push((mean + (0.2 * mean.sqrt() + 0.02) * r.normal()) as f32);
+        }
+    }
+    v
+}
+
+/// A linear model of [`shower_like_rows`] (one latent dimension, the energy, in steps of 1% of
+/// a column's spread: coarser steps leave errors larger than the noise of most cells).
+fn shower_model(seed: u64) -> Model {
+    let train: Vec<f64> = shower_like_rows(2000, seed).iter().map(|&x| x as f64).collect();
+    fit_linear(&train, K, 1, Transform::Linear, 0.01).unwrap()
+}
+
 fn be(vals: &[f32]) -> Vec<u8> {
     vals.iter().flat_map(|x| x.to_be_bytes()).collect()
 }
@@ -151,6 +175,34 @@ fn specials_and_odd_rows_come_back_exactly() {
     }
 }
 
+/// Under an absolute bound, where the noise grows with the value, the residuals go in streams by
+/// their prediction (tag 21), in blocks of one decoder tile and of several: the values are the
+/// per-value codec's, and the block is smaller than with tag 18's streams (the same data with a
+/// bits bound, where the writer does not try them, stays tag 18).
+#[test]
+fn residuals_by_prediction_where_the_noise_grows_with_the_value() {
+    for rows in [256, 1500] {
+        let vals = shower_like_rows(rows, 21);
+        let src = be(&vals);
+        let layout = one_segment(&src);
+        let spec: Spec = "abs:0.01".parse().unwrap();
+        let model = shower_model(22);
+        let block = encode_ae(&src, &layout, &spec, &model);
+        assert_eq!(section_tags(&block), [1, 21], "{rows} rows");
+        assert_eq!(block_model_id(&block).unwrap(), Some(model.id()));
+        assert_eq!(block_spec(&block).unwrap(), format!("f32 ae:abs:0.01:{}", model.id()));
+        let got = decode_with(&block, src.len(), Some(&model)).unwrap();
+        let mut per_value = Vec::new();
+        encode_block(&src, &layout, &spec, &mut per_value).unwrap();
+        assert_eq!(got, decode_with(&per_value, src.len(), None).unwrap(), "{rows} rows: values differ from the per-value codec's");
+        for (x, y) in vals.iter().zip(from_be(&got)) {
+            assert!(f32_within_spec(&spec, *x, y), "{x:e} -> {y:e}");
+        }
+        let bits: Spec = "bits:10".parse().unwrap();
+        assert_eq!(section_tags(&encode_ae(&src, &layout, &bits, &model_for(&vals, &bits)))[1], 18);
+    }
+}
+
 /// A model that predicts nothing useful: the block falls back to the per-value section (no model
 /// id), and decodes without the model.
 #[test]
@@ -195,52 +247,36 @@ fn a_missing_or_wrong_model_is_an_error_naming_its_id() {
 /// reads, the same values; never a panic.
 #[test]
 fn hostile_ae_blocks_are_errors_not_panics() {
-    let vals = covariance_like_rows(600, 7);
-    let src = be(&vals);
-    let spec: Spec = "bits:10".parse().unwrap();
-    let model = model_for(&vals, &spec);
-    let block = encode_ae(&src, &one_segment(&src), &spec, &model);
-    assert!(block_model_id(&block).unwrap().is_some());
-    let good = decode_with(&block, src.len(), Some(&model)).unwrap();
+    // tag 18, and tag 21 (residual streams by prediction)
+    let covariances = covariance_like_rows(600, 7);
+    for (vals, text, model, tag) in [(covariances.clone(), "bits:10", model_for(&covariances, &"bits:10".parse().unwrap()), 18), (shower_like_rows(600, 8), "abs:0.01", shower_model(9), 21)] {
+        let spec: Spec = text.parse().unwrap();
+        let src = be(&vals);
+        let block = encode_ae(&src, &one_segment(&src), &spec, &model);
+        assert_eq!(section_tags(&block)[1], tag, "{text}");
+        hostile_copies_are_errors_not_panics(&block, src.len(), &model);
+    }
+}
+
+fn hostile_copies_are_errors_not_panics(block: &[u8], len: usize, model: &Model) {
+    let good = decode_with(block, len, Some(model)).unwrap();
     for cut in 0..block.len() {
-        assert!(decode_with(&block[..cut], src.len(), Some(&model)).is_err(), "truncated at {cut} accepted");
+        assert!(decode_with(&block[..cut], len, Some(model)).is_err(), "truncated at {cut} accepted");
     }
     // every bit of the header and the section's start, one bit of every later byte
     let flips = (0..64.min(block.len())).flat_map(|i| (0..8).map(move |bit| (i, bit))).chain((64..block.len()).map(|i| (i, i % 8)));
     for (i, bit) in flips {
-        {
-            let mut b = block.clone();
-            b[i] ^= 1 << bit;
-            if let Ok(got) = decode_with(&b, src.len(), Some(&model)) {
-                assert_eq!(got, good, "byte {i} bit {bit}: accepted with other values");
-            }
-            let _ = block_model_id(&b);
+        let mut b = block.to_vec();
+        b[i] ^= 1 << bit;
+        if let Ok(got) = decode_with(&b, len, Some(model)) {
+            assert_eq!(got, good, "byte {i} bit {bit}: accepted with other values");
         }
+        let _ = block_model_id(&b);
     }
 }
 
 fn fixture_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// A model with hidden layers that computes what `linear` computes: each hidden layer holds z and
-/// -z through the leaky ReLU (slope 1/8), and lrelu(z) - lrelu(-z) = 9z/8 undoes it. So the
-/// activation runs on every value, and the model still pays.
-fn with_hidden_layers(linear: &Model) -> Model {
-    let p = linear.to_parts();
-    let (k, l) = (linear.features(), linear.latent());
-    let (we, wd) = (&p.layers[0].weights, &p.layers[1].weights);
-    let split = |k: usize| -> Vec<f32> { (0..2 * k).flat_map(|o| (0..k).map(move |i| if o % k == i { if o < k { 1.0 } else { -1.0 } } else { 0.0 })).collect() };
-    let merge = |rows: usize, w: &dyn Fn(usize, usize) -> f32, cols: usize| -> Vec<f32> {
-        (0..rows).flat_map(|o| (0..2 * cols).map(move |i| if i < cols { w(o, i) } else { -w(o, i - cols) } * 8.0 / 9.0)).collect()
-    };
-    let layers = vec![
-        DenseLayer { inputs: k, outputs: 2 * k, weights: split(k), bias: vec![0.0; 2 * k] },
-        DenseLayer { inputs: 2 * k, outputs: l, weights: merge(l, &|o, i| we[o * k + i], k), bias: vec![0.0; l] },
-        DenseLayer { inputs: l, outputs: 2 * k, weights: (0..2 * k).flat_map(|o| (0..l).map(move |i| if o < k { wd[o * l + i] } else { -wd[(o - k) * l + i] })).collect(), bias: vec![0.0; 2 * k] },
-        DenseLayer { inputs: 2 * k, outputs: k, weights: merge(k, &|o, i| if o == i { 1.0 } else { 0.0 }, k), bias: vec![0.0; k] },
-    ];
-    Model::from_parts(&ModelParts { layers, encoder_layers: 2, ..p }).unwrap()
 }
 
 /// The tags of a block's sections, in order.
@@ -270,42 +306,46 @@ fn section_tags(block: &[u8]) -> Vec<u8> {
     tags
 }
 
-/// The committed fixtures decode to exactly the recorded bytes (`ae-decoded.bin`: the bound's
-/// per-value values, whatever the model) on this machine and build:
+/// The committed fixtures decode to exactly the recorded bytes on this machine and build:
 /// - `ae-model.balm`, `.balm` version 1 (16-bit weights, float32 normalisation), with a block in
 ///   each section layout a writer has produced: `ae-block.bin` (tag 17, one number stream per
 ///   latent dimension and per column) and `ae-block-grouped.bin` (tag 18, grouped streams);
 /// - `ae-model-v2.balm`, version 2 (7-bit packed weights, bfloat16 normalisation, varint
-///   biases), with `ae-block-v2.bin` (tag 18).
+///   biases), with `ae-block-v2.bin` (tag 18);
+///   all three decode to `ae-decoded.bin` (bits:10's per-value values, whatever the model);
+/// - `ae-model-abs.balm`, version 2 (16-bit weights), linear, with `ae-block-by-prediction.bin` (tag 21, residual
+///   streams by prediction) decoding to `ae-decoded-by-prediction.bin` (abs:0.01's values).
 ///
-/// Files written by earlier versions stay as they are. Rewrite the version-2 pair (only on a
-/// deliberate format change) with
+/// Files written by earlier versions stay as they are. Rewrite the newest, the tag-21 files (only
+/// on a deliberate format change), with
 /// `BALER_WRITE_AE_FIXTURE=1 cargo test -p baler-codec --test ae committed_fixture`.
 #[test]
 fn committed_fixtures_decode_bit_for_bit() {
     let dir = fixture_dir();
-    let want = std::fs::read(dir.join("ae-decoded.bin")).unwrap();
     if std::env::var_os("BALER_WRITE_AE_FIXTURE").is_some() {
-        let vals = covariance_like_rows(400, 11);
+        let vals = shower_like_rows(400, 12);
         let src = be(&vals);
-        let spec: Spec = "bits:10".parse().unwrap();
-        let model = Model::from_parts_with_weight_bits(&with_hidden_layers(&model_for(&vals, &spec)).to_parts(), &[7; 4]).unwrap();
-        std::fs::write(dir.join("ae-model-v2.balm"), model.bytes()).unwrap();
-        std::fs::write(dir.join("ae-block-v2.bin"), encode_ae(&src, &one_segment(&src), &spec, &model)).unwrap();
+        let spec: Spec = "abs:0.01".parse().unwrap();
+        let model = shower_model(13);
+        let block = encode_ae(&src, &one_segment(&src), &spec, &model);
+        std::fs::write(dir.join("ae-model-abs.balm"), model.bytes()).unwrap();
+        std::fs::write(dir.join("ae-decoded-by-prediction.bin"), decode_with(&block, src.len(), Some(&model)).unwrap()).unwrap();
+        std::fs::write(dir.join("ae-block-by-prediction.bin"), block).unwrap();
     }
-    for (model_file, version, bits, blocks) in [
-        ("ae-model.balm", 1u8, 16u8, &[("ae-block.bin", 17u8), ("ae-block-grouped.bin", 18)][..]),
-        ("ae-model-v2.balm", 2, 7, &[("ae-block-v2.bin", 18)][..]),
+    for (model_file, version, bits, spec, decoded, blocks) in [
+        ("ae-model.balm", 1u8, vec![16u8; 4], "bits:10", "ae-decoded.bin", &[("ae-block.bin", 17u8), ("ae-block-grouped.bin", 18)][..]),
+        ("ae-model-v2.balm", 2, vec![7; 4], "bits:10", "ae-decoded.bin", &[("ae-block-v2.bin", 18)][..]),
+        ("ae-model-abs.balm", 2, vec![16; 2], "abs:0.01", "ae-decoded-by-prediction.bin", &[("ae-block-by-prediction.bin", 21)][..]),
     ] {
-        let bits = vec![bits; 4];
         let bytes = std::fs::read(dir.join(model_file)).unwrap();
         let model = Model::parse(&bytes).unwrap();
         assert_eq!((bytes[4], model.weight_bits()), (version, bits), "{model_file}: version and weight width");
+        let want = std::fs::read(dir.join(decoded)).unwrap();
         for &(file, tag) in blocks {
             let block = std::fs::read(dir.join(file)).unwrap();
             assert_eq!(section_tags(&block), [1, tag], "{file}: a layout section, then the AE section");
             assert_eq!(block_model_id(&block).unwrap(), Some(model.id()), "{file}");
-            assert_eq!(block_spec(&block).unwrap(), format!("f32 ae:bits:10:{}", model.id()), "{file}");
+            assert_eq!(block_spec(&block).unwrap(), format!("f32 ae:{spec}:{}", model.id()), "{file}");
             assert_eq!(decode_with(&block, want.len(), Some(&model)).unwrap(), want, "{file}");
         }
     }
