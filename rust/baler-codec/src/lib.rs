@@ -67,15 +67,15 @@ pub(crate) mod tag {
     pub const AE_PER_COLUMN: u8 = 17;
     /// The same with one stream of latent codes and one of residuals (written).
     pub const AE: u8 = 18;
-    /// The same with the residuals in streams by the magnitude of their prediction (written
-    /// under `abs` bounds where smaller than tag 18's).
-    pub const AE_BY_PREDICTION: u8 = 21;
     /// A float section of an object model's member, coded with the decoded values of its context
     /// members (`object.rs`), instead of tag F32 or F64.
     pub const OBJECT: u8 = 19;
     /// The I32 values (entry offsets) of an object model's member derived from those of another
     /// member's basket for the same entries (`offsets.rs`), instead of tag I32.
     pub const OFFSETS: u8 = 20;
+    /// A float section coded through an autoencoder model as tag AE, with the residuals in
+    /// streams by the magnitude of their prediction (written under `abs` bounds where smaller).
+    pub const AE_BY_PREDICTION: u8 = 21;
     pub const OPTIONAL: u8 = 0x80;
 }
 
