@@ -131,15 +131,14 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     let mut signs = SignSplitter::new(k * n_rows);
     let mut exceptions = Exceptions::default();
     let mut exception_list: Vec<(usize, T)> = Vec::new();
-    // The key of every row value's prediction, column-major, where the residuals may go by
-    // prediction: under an absolute bound only, cut from its step on (bits and rel codes are
-    // already relative to the value, and on the ATLAS covariances at bits:7 and bits:10 these
-    // streams were never the smaller).
-    let by_prediction_from = match choice {
-        Choice::Abs(q) => Some(prediction_key(q.step())),
+    // Where the residuals may go by prediction: the key of the first cut (the step's) and the key
+    // of every row value's prediction, column-major. Under an absolute bound only (bits and rel
+    // codes are already relative to the value, and on the ATLAS covariances at bits:7 and bits:10
+    // these streams were never the smaller).
+    let mut by_prediction = match choice {
+        Choice::Abs(q) => Some((prediction_key(q.step()), scratch::zeroed::<u16>(k * n_rows))),
         _ => None,
     };
-    let mut keys = by_prediction_from.map(|_| scratch::zeroed::<u16>(k * n_rows));
     let mut s = InferScratch::default();
     let mut tile = scratch::with_capacity::<f64>(k * TILE_ROWS.min(n_rows));
     let mut latent = scratch::with_capacity::<i64>(l * TILE_ROWS.min(n_rows));
@@ -163,7 +162,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
                 let x = vals[start + j];
                 let at = j * n_rows + first + r;
                 let predicted_code = quant.prediction_code(p);
-                if let Some(keys) = keys.as_mut() {
+                if let Some((_, keys)) = by_prediction.as_mut() {
                     keys[at] = prediction_key(p);
                 }
                 match quant.quantise(x) {
@@ -187,11 +186,11 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     let start = out.len();
     put_columns(&residuals, n_rows, out)?;
     let mut streams = Streams::Grouped;
-    if let (Some(keys), Some(first)) = (&keys, by_prediction_from) {
-        let mut by_prediction = scratch::with_capacity::<u8>(out.len() - start);
-        if put_by_prediction(&residuals, keys, first, &mut by_prediction)? && by_prediction.len() < out.len() - start {
+    if let Some((first, keys)) = &by_prediction {
+        let mut grouped = scratch::with_capacity::<u8>(out.len() - start);
+        if put_by_prediction(&residuals, keys, *first, &mut grouped)? && grouped.len() < out.len() - start {
             out.truncate(start);
-            out.extend_from_slice(&by_prediction);
+            out.extend_from_slice(&grouped);
             streams = Streams::ByPrediction;
         }
     }
