@@ -26,6 +26,7 @@ mod object_fit;
 mod object_model;
 mod offsets;
 mod quantiser;
+mod rans;
 mod scratch;
 mod spec;
 mod stream;

@@ -12,6 +12,7 @@ pub(crate) const MODE_PCO: u8 = 1;
 pub(crate) const MODE_ZSTD: u8 = 2;
 pub(crate) const MODE_PCO_WRAPPED: u8 = 3;
 pub(crate) const MODE_PCO_WRAPPED_I32: u8 = 4;
+pub(crate) const MODE_CODES: u8 = 5;
 
 /// Numbers that can be stored as fixed-width little-endian and with pcodec, and that appear
 /// big-endian in ROOT's buffers.
@@ -28,6 +29,11 @@ pub(crate) trait Num: Number + Copy + Default + crate::scratch::Pooled {
     }
     /// A value of an i64 stream coded as i32s, read back; None for every other type.
     fn widened(_: i32) -> Option<Self> {
+        None
+    }
+    /// An integer code as this type, where it is an integer type that holds it ([`MODE_CODES`]
+    /// streams); None for every other value and type.
+    fn from_code(_: i64) -> Option<Self> {
         None
     }
 }
@@ -60,8 +66,17 @@ macro_rules! num_impl {
         }
     };
 }
-num_impl!(i32, 4);
+num_impl!(i32, 4, {
+    #[inline]
+    fn from_code(c: i64) -> Option<Self> {
+        i32::try_from(c).ok()
+    }
+});
 num_impl!(i64, 8, {
+    #[inline]
+    fn from_code(c: i64) -> Option<Self> {
+        Some(c)
+    }
     #[inline]
     fn narrowed(self) -> Option<i32> {
         i32::try_from(self).ok()
@@ -130,6 +145,37 @@ pub(crate) fn put_nums<T: Num>(vals: &[T], cfg: &ChunkConfig, out: &mut Vec<u8>)
         v.put_le(out);
     }
     Ok(())
+}
+
+/// Writes integer codes, whose histogram is `hist`, as a [`MODE_CODES`] stream (crate::rans: one
+/// frequency table, every small code a symbol of its own), except codes that are mostly raw bits
+/// ([`crate::rans::Histogram::mostly_raw`]), which go to pcodec; for few codes
+/// ([`crate::rans::Histogram::few`]) the smaller of the two.
+pub(crate) fn put_codes<T: Num + Into<i64>>(vals: &[T], hist: &crate::rans::Histogram, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    if hist.mostly_raw() {
+        return put_nums(vals, &crate::float::pco_config(false), out);
+    }
+    let mut payload = crate::scratch::with_capacity::<u8>(hist.coded_bytes() + 16);
+    crate::rans::put(vals, hist, &mut payload);
+    let start = out.len();
+    out.push(MODE_CODES);
+    put_uvarint(out, payload.len() as u64);
+    out.extend_from_slice(&payload);
+    if hist.few() {
+        let mut bins = crate::scratch::with_capacity::<u8>(out.len() - start);
+        put_nums(vals, &crate::float::pco_config(false), &mut bins)?;
+        if bins.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&bins);
+        }
+    }
+    Ok(())
+}
+
+/// The bytes [`put_codes`] writes for codes of histogram `hist`, within a few.
+pub(crate) fn codes_bytes(hist: &crate::rans::Histogram) -> usize {
+    let payload = hist.coded_bytes();
+    1 + crate::varint::uvarint_len(payload as u64) + payload
 }
 
 /// A margin under the codes' empirical entropy, for what an ANS coder may save on a particular
@@ -247,6 +293,12 @@ pub(crate) fn get_nums<T: Num>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), 
                 *d = T::widened(v).unwrap_or_default();
             }
             Ok(())
+        }
+        MODE_CODES => {
+            if T::from_code(0).is_none() {
+                return corrupt("integer code stream in place of floats");
+            }
+            crate::rans::get(payload, dst, T::from_code)
         }
         m => corrupt(format!("unknown number stream mode {m}")),
     }

@@ -10,6 +10,11 @@ pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// The bytes [`put_uvarint`] writes for `v`.
+pub(crate) fn uvarint_len(v: u64) -> usize {
+    (64 - v.leading_zeros() as usize).div_ceil(7).max(1)
+}
+
 /// A signed integer as the varint of its zigzag code (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...), so
 /// small magnitudes of either sign take few bytes.
 pub(crate) fn put_zigzag(out: &mut Vec<u8>, v: i64) {

@@ -48,24 +48,32 @@ fn covariance_like_rows(n: usize, seed: u64) -> Vec<f32> {
 /// over K cells by one profile, each cell with noise of 0.2 sqrt(E_cell) and 0.02 (noise that
 /// grows with the value, as a shower's does).
 fn shower_like_rows(n: usize, seed: u64) -> Vec<f32> {
+    shower_rows(K, n, seed)
+}
+
+/// [`shower_like_rows`] over `width` cells (a multiple of K): each share of the profile spread
+/// evenly over width / K cells.
+fn shower_rows(width: usize, n: usize, seed: u64) -> Vec<f32> {
     let mut r = Lcg(seed);
     let profile = [0.02, 0.1, 0.4, 0.3, 0.15, 0.03];
-    let mut v = Vec::with_capacity(n * K);
+    let cells_per_share = (width / K) as f64;
+    let mut v = Vec::with_capacity(n * width);
     for _ in 0..n {
         let energy = (10.0 * r.unit()).exp2();
-        for share in profile {
-            let mean = energy * share;
+        for share in profile.iter().flat_map(|&share| std::iter::repeat_n(share, width / K)) {
+            let mean = energy * share / cells_per_share;
             v.push((mean + (0.2 * mean.sqrt() + 0.02) * r.normal()) as f32);
         }
     }
     v
 }
 
-/// A linear model of [`shower_like_rows`] (one latent dimension, the energy, in steps of 1% of
-/// a column's spread: coarser steps leave errors larger than the noise of most cells).
-fn shower_model(seed: u64) -> Model {
-    let train: Vec<f64> = shower_like_rows(2000, seed).iter().map(|&x| x as f64).collect();
-    fit_linear(&train, K, 1, Transform::Linear, 0.01).unwrap()
+/// A linear model of [`shower_rows`] `width` cells wide (one latent dimension, the energy, in
+/// steps of 1% of a column's spread: coarser steps leave errors larger than the noise of most
+/// cells).
+fn shower_model_of(width: usize, seed: u64) -> Model {
+    let train: Vec<f64> = shower_rows(width, 2000, seed).iter().map(|&x| x as f64).collect();
+    fit_linear(&train, width, 1, Transform::Linear, 0.01).unwrap()
 }
 
 fn be(vals: &[f32]) -> Vec<u8> {
@@ -176,17 +184,19 @@ fn specials_and_odd_rows_come_back_exactly() {
 }
 
 /// Under an absolute bound, where the noise grows with the value, the residuals go in streams by
-/// their prediction (tag 21), in blocks of one decoder tile and of several: the values are the
-/// per-value codec's, and the block is smaller than with tag 18's streams (the same data with a
-/// bits bound, where the writer does not try them, stays tag 18).
+/// their prediction (tag 21), in blocks of one decoder tile (256 rows) and of several: the values
+/// are the per-value codec's, and the block is smaller than with tag 18's streams (the same data
+/// with a bits bound, where the writer does not try them, stays tag 18). Rows of 24 cells: on
+/// blocks of a few thousand values one stream's table costs more than streams by prediction save.
 #[test]
 fn residuals_by_prediction_where_the_noise_grows_with_the_value() {
-    for rows in [256, 1500] {
-        let vals = shower_like_rows(rows, 21);
+    const WIDTH: usize = 24;
+    for rows in [256, 1000] {
+        let vals = shower_rows(WIDTH, rows, 21);
         let src = be(&vals);
         let layout = one_segment(&src);
         let spec: Spec = "abs:0.01".parse().unwrap();
-        let model = shower_model(22);
+        let model = shower_model_of(WIDTH, 22);
         let block = encode_ae(&src, &layout, &spec, &model);
         assert_eq!(section_tags(&block), [1, 21], "{rows} rows");
         assert_eq!(block_model_id(&block).unwrap(), Some(model.id()));
@@ -199,7 +209,8 @@ fn residuals_by_prediction_where_the_noise_grows_with_the_value() {
             assert!(f32_within_spec(&spec, *x, y), "{x:e} -> {y:e}");
         }
         let bits: Spec = "bits:10".parse().unwrap();
-        assert_eq!(section_tags(&encode_ae(&src, &layout, &bits, &model_for(&vals, &bits)))[1], 18);
+        let bits_model = fit_linear(&vals.iter().map(|&x| x as f64).collect::<Vec<_>>(), WIDTH, 2, Transform::Log2Magnitude, 0.5).unwrap();
+        assert_eq!(section_tags(&encode_ae(&src, &layout, &bits, &bits_model))[1], 18);
     }
 }
 
@@ -249,7 +260,7 @@ fn a_missing_or_wrong_model_is_an_error_naming_its_id() {
 fn hostile_ae_blocks_are_errors_not_panics() {
     // tag 18, and tag 21 (residual streams by prediction)
     let covariances = covariance_like_rows(600, 7);
-    for (vals, text, model, tag) in [(covariances.clone(), "bits:10", model_for(&covariances, &"bits:10".parse().unwrap()), 18), (shower_like_rows(600, 8), "abs:0.01", shower_model(9), 21)] {
+    for (vals, text, model, tag) in [(covariances.clone(), "bits:10", model_for(&covariances, &"bits:10".parse().unwrap()), 18), (shower_rows(24, 600, 8), "abs:0.01", shower_model_of(24, 9), 21)] {
         let spec: Spec = text.parse().unwrap();
         let src = be(&vals);
         let block = encode_ae(&src, &one_segment(&src), &spec, &model);
@@ -314,28 +325,28 @@ fn section_tags(block: &[u8]) -> Vec<u8> {
 ///   biases), with `ae-block-v2.bin` (tag 18);
 ///   all three decode to `ae-decoded.bin` (bits:10's per-value values, whatever the model);
 /// - `ae-model-abs.balm`, version 2 (16-bit weights), linear, with `ae-block-by-prediction.bin` (tag 21, residual
-///   streams by prediction) decoding to `ae-decoded-by-prediction.bin` (abs:0.01's values).
+///   streams by prediction, pcodec's number streams) decoding to `ae-decoded-by-prediction.bin`
+///   (abs:0.01's values), and `ae-block-codes.bin` (tag 21 in number streams of mode 5, integer
+///   codes under one frequency table) decoding to `ae-decoded-codes.bin`.
 ///
-/// Files written by earlier versions stay as they are. Rewrite the newest, the tag-21 files (only
+/// Files written by earlier versions stay as they are. Rewrite the newest, the mode-5 files (only
 /// on a deliberate format change), with
 /// `BALER_WRITE_AE_FIXTURE=1 cargo test -p baler-codec --test ae committed_fixture`.
 #[test]
 fn committed_fixtures_decode_bit_for_bit() {
     let dir = fixture_dir();
     if std::env::var_os("BALER_WRITE_AE_FIXTURE").is_some() {
-        let vals = shower_like_rows(400, 12);
-        let src = be(&vals);
-        let spec: Spec = "abs:0.01".parse().unwrap();
-        let model = shower_model(13);
-        let block = encode_ae(&src, &one_segment(&src), &spec, &model);
-        std::fs::write(dir.join("ae-model-abs.balm"), model.bytes()).unwrap();
-        std::fs::write(dir.join("ae-decoded-by-prediction.bin"), decode_with(&block, src.len(), Some(&model)).unwrap()).unwrap();
-        std::fs::write(dir.join("ae-block-by-prediction.bin"), block).unwrap();
+        let model = Model::parse(&std::fs::read(dir.join("ae-model-abs.balm")).unwrap()).unwrap();
+        let src = be(&shower_like_rows(1000, 14));
+        let block = encode_ae(&src, &one_segment(&src), &"abs:0.01".parse().unwrap(), &model);
+        std::fs::write(dir.join("ae-decoded-codes.bin"), decode_with(&block, src.len(), Some(&model)).unwrap()).unwrap();
+        std::fs::write(dir.join("ae-block-codes.bin"), block).unwrap();
     }
     for (model_file, version, bits, spec, decoded, blocks) in [
         ("ae-model.balm", 1u8, vec![16u8; 4], "bits:10", "ae-decoded.bin", &[("ae-block.bin", 17u8), ("ae-block-grouped.bin", 18)][..]),
         ("ae-model-v2.balm", 2, vec![7; 4], "bits:10", "ae-decoded.bin", &[("ae-block-v2.bin", 18)][..]),
         ("ae-model-abs.balm", 2, vec![16; 2], "abs:0.01", "ae-decoded-by-prediction.bin", &[("ae-block-by-prediction.bin", 21)][..]),
+        ("ae-model-abs.balm", 2, vec![16; 2], "abs:0.01", "ae-decoded-codes.bin", &[("ae-block-codes.bin", 21)][..]),
     ] {
         let bytes = std::fs::read(dir.join(model_file)).unwrap();
         let model = Model::parse(&bytes).unwrap();
