@@ -30,6 +30,8 @@ mod rans;
 mod scratch;
 mod spec;
 mod stream;
+#[cfg(test)]
+mod test_draws;
 mod varint;
 mod zstd_frames;
 

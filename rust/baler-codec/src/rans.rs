@@ -515,6 +515,7 @@ fn get_with<T>(payload: &[u8], dst: &mut [T], narrow: impl Fn(i64) -> Option<T>,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_draws::gaussian;
 
     fn coded<T: Copy + Into<i64>>(codes: &[T]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -528,18 +529,8 @@ mod tests {
     }
 
     fn draws(n: usize, mut draw: impl FnMut(f64, f64) -> i64) -> Vec<i64> {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut uniform = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut uniform = crate::test_draws::uniform(0x2545_f491_4f6c_dd1d);
         (0..n).map(|_| draw(uniform(), uniform())).collect()
-    }
-
-    fn gaussian(u: f64, v: f64) -> f64 {
-        (-2.0 * (1.0 - u).ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
 
     /// Every code comes back, from one code to a basket's worth, whatever the spread: a single

@@ -348,6 +348,7 @@ pub(crate) fn get_bytes(r: &mut Reader<'_>, dst: &mut [u8]) -> Result<(), CodecE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_draws::gaussian;
 
     /// The floor holds where pcodec codes closest to the entropy: streams of every length from one
     /// value to a whole chunk, one to thousands of distinct codes, uniform, skewed, bell-shaped and
@@ -355,13 +356,7 @@ mod tests {
     /// spaced values (its dictionary mode), as i32 and i64. Prints the closest approach.
     #[test]
     fn floor_is_below_what_pcodec_writes() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut uniform = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut uniform = crate::test_draws::uniform(0x9e37_79b9_7f4a_7c15);
         // a code from two uniform draws in [0, 1)
         type Draw = Box<dyn Fn(f64, f64) -> i64>;
         let draws: Vec<(&str, Draw)> = vec![
@@ -394,10 +389,6 @@ mod tests {
             }
         }
         println!("pcodec wrote at least {:.1} bytes more than the entropy ({})", least_above.0, least_above.1);
-    }
-
-    fn gaussian(u: f64, v: f64) -> f64 {
-        (-2.0 * (1.0 - u).ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
 
     /// The number stream put_nums writes for `vals` in a lossy stream's configuration.
