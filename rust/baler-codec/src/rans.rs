@@ -19,13 +19,14 @@ use crate::varint::{put_uvarint, uvarint_len, Reader};
 /// Zigzagged codes below this are symbols of their own.
 const EXACT: u32 = 64;
 /// Symbols: the exact ones, then four per bit length from 7 to 64 bits.
-pub(crate) const ALPHABET: usize = EXACT as usize + 4 * 58;
+const ALPHABET: usize = EXACT as usize + 4 * 58;
 /// The coder's states stay in [L, 2^32); words of 16 bits go in and out.
 const L: u32 = 1 << 16;
 /// Interleaved states: the decoder's four dependency chains run side by side.
 const WAYS: usize = 4;
 /// The table's total, 2^S, S between these: at least the alphabet, at most what keeps a symbol's
-/// range and a state's renormalisation within 32 bits with one 16-bit word.
+/// range and a state's renormalisation within 32 bits with one 16-bit word, and the encoder's
+/// reciprocal exact ([`EncodeSymbol::quotient`]: frequencies up to 2^12).
 const MIN_SCALE: u32 = 9;
 const MAX_SCALE: u32 = 12;
 
