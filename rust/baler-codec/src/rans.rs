@@ -299,7 +299,9 @@ pub(crate) fn put<T: Copy + Into<i64>>(codes: &[T], hist: &Histogram, out: &mut 
 
     // rANS codes backwards: the decoder's first code is the encoder's last. Code i goes through
     // state i mod WAYS: the last codes (a partial run) first, then whole runs of WAYS.
-    let mut words = scratch::with_capacity::<u16>(hist.coded_bytes() / 2);
+    // room for 8 bits a code (the buffer grows past it; not the estimate, which would derive
+    // the table a second time)
+    let mut words = scratch::with_capacity::<u16>(codes.len() / 2 + WAYS);
     let mut states = [L; WAYS];
     let (runs, tail) = codes.split_at(codes.len() / WAYS * WAYS);
     let mut put_one = |x: &mut u32, c: T| {

@@ -155,7 +155,7 @@ pub(crate) fn put_codes<T: Num + Into<i64>>(vals: &[T], hist: &crate::rans::Hist
     if hist.mostly_raw() {
         return put_nums(vals, &crate::float::pco_config(false), out);
     }
-    let mut payload = crate::scratch::with_capacity::<u8>(hist.coded_bytes() + 16);
+    let mut payload = crate::scratch::with_capacity::<u8>(vals.len() + 64);
     crate::rans::put(vals, hist, &mut payload);
     let start = out.len();
     out.push(MODE_CODES);
