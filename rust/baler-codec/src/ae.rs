@@ -77,11 +77,21 @@ pub(crate) enum Streams {
     ByPrediction,
 }
 
+/// What [`encode`] wrote.
+pub(crate) struct Coded {
+    /// The layout of the section's streams (its tag says it: [`Streams::Grouped`] or
+    /// [`Streams::ByPrediction`]).
+    pub(crate) streams: Streams,
+    /// The floor of the per-value section of the same values ([`float::PerValue::size_floor`]),
+    /// where every value lies in a row: this section then quantised every value as the per-value
+    /// section does (the sentinels are those of all the values), so that the writer need not
+    /// quantise them a second time to know whether the model's section wins.
+    pub(crate) per_value_floor: Option<usize>,
+}
+
 /// Writes the autoencoder section payload for `vals` (the values of `kind` in layout order) and
-/// the values the decoder will produce into `recon`. Returns the layout of its streams (the
-/// section's tag says it: [`Streams::Grouped`] or [`Streams::ByPrediction`]), or None, writing
-/// nothing, when the model cannot apply (the bound is lossless for this float type, or no
-/// segment holds a row).
+/// the values the decoder will produce into `recon`. None, writing nothing, when the model cannot
+/// apply (the bound is lossless for this float type, or no segment holds a row).
 pub(crate) fn encode<T: Flt>(
     vals: &[T],
     segs: &[(SegmentKind, usize)],
@@ -90,7 +100,7 @@ pub(crate) fn encode<T: Flt>(
     model: &Model,
     out: &mut Vec<u8>,
     recon: &mut Vec<T>,
-) -> Result<Option<Streams>, CodecError> {
+) -> Result<Option<Coded>, CodecError> {
     let spec = per_value_spec(bound);
     let quant = quantiser::choose::<T>(&spec)?;
     let rows = rows_of(segs, kind, model.features());
@@ -99,13 +109,13 @@ pub(crate) fn encode<T: Flt>(
     }
     out.push(float_kind_byte::<T>());
     out.extend_from_slice(&model.id().0);
-    let streams = match &quant {
+    let coded = match &quant {
         Choice::Lossless => unreachable!("checked above"),
         Choice::Bits(q) => encode_rows_fast(vals, &rows, &spec, &quant, q, model, out, recon)?,
         Choice::Rel(q) => encode_rows_fast(vals, &rows, &spec, &quant, q, model, out, recon)?,
         Choice::Abs(q) => encode_rows_fast(vals, &rows, &spec, &quant, q, model, out, recon)?,
     };
-    Ok(Some(streams))
+    Ok(Some(coded))
 }
 
 /// [`encode_rows`], with AVX2 where the processor has it: the rounding of the model's inputs
@@ -121,7 +131,7 @@ fn encode_rows_fast<T: Flt, Q: Quantiser<T>>(
     model: &Model,
     out: &mut Vec<u8>,
     recon: &mut Vec<T>,
-) -> Result<Streams, CodecError> {
+) -> Result<Coded, CodecError> {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2 (checked just above)
@@ -142,7 +152,7 @@ unsafe fn encode_rows_avx2<T: Flt, Q: Quantiser<T>>(
     model: &Model,
     out: &mut Vec<u8>,
     recon: &mut Vec<T>,
-) -> Result<Streams, CodecError> {
+) -> Result<Coded, CodecError> {
     encode_rows(vals, rows, spec, choice, quant, model, out, recon)
 }
 
@@ -157,7 +167,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     model: &Model,
     out: &mut Vec<u8>,
     recon: &mut Vec<T>,
-) -> Result<Streams, CodecError> {
+) -> Result<Coded, CodecError> {
     let (k, l, n_rows) = (model.features(), model.latent(), rows.starts.len());
     // sentinels among the values in rows; the rest values' section keeps them too
     let sentinels = if rows.rest.is_empty() { Sentinels::find(vals, quant, &[]) } else { Sentinels::find(&row_values(vals, rows, k), quant, &[]) };
@@ -171,6 +181,10 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     let mut signs = SignSplitter::new(k * n_rows);
     let mut exceptions = Exceptions::default();
     let mut exception_list: Vec<(usize, T)> = Vec::new();
+    // every value's code as the per-value section has it, for its floor (see [`Coded`]), and the
+    // values the quantiser refused, whose code there is that of the value before them
+    let mut value_codes = rows.rest.is_empty().then(|| scratch::zeroed::<i64>(k * n_rows));
+    let mut refused = Vec::new();
     // Where the residuals may go by prediction: the key of the first cut (the step's) and the key
     // of every row value's prediction, column-major. Under an absolute bound only (bits and rel
     // codes are already relative to the value, and on the ATLAS covariances at bits:7 and bits:10
@@ -212,9 +226,15 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
                             None => exception_list.push((at, x)),
                         }
                         let code = if Q::SIGNS_APART { signs.magnitude(at, code) } else { code };
+                        if let Some(codes) = value_codes.as_mut() {
+                            codes[at] = code;
+                        }
                         residuals[at] = code.wrapping_sub(predicted_code);
                     }
-                    None => exception_list.push((at, x)),
+                    None => {
+                        refused.push(start + j);
+                        exception_list.push((at, x));
+                    }
                 }
             }
         }
@@ -250,7 +270,16 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
             recon[i] = v;
         }
     }
-    Ok(streams)
+    let per_value_floor = value_codes.map(|mut codes| {
+        // with no value outside rows, value i is column i % k of row i / k
+        let at = |i: usize| i % k * n_rows + i / k;
+        refused.sort_unstable();
+        for i in refused {
+            codes[at(i)] = if i == 0 { 0 } else { codes[at(i - 1)] };
+        }
+        float::PerValue::floor_of_codes(vals, choice, &codes)
+    });
+    Ok(Coded { streams, per_value_floor })
 }
 
 /// [`Quantiser::reconstruct_predicted`], with AVX2 where the processor has it (the same
@@ -785,7 +814,7 @@ mod tests {
         let segs = [(kind, (vals.len() - 3) * T::SIZE), (SegmentKind::Raw, 2), (kind, 3 * T::SIZE)];
         let mut out = Vec::new();
         let mut recon = Vec::new();
-        let streams = encode(vals, &segs, kind, bound, &model, &mut out, &mut recon).unwrap().expect("a section through the model");
+        let streams = encode(vals, &segs, kind, bound, &model, &mut out, &mut recon).unwrap().expect("a section through the model").streams;
         let mut dst = vec![T::from_f64(0.0); vals.len()];
         let mut r = Reader::new(&out);
         decode(&mut r, streams, &segs, kind, Some(&model), &mut dst).unwrap();
@@ -826,6 +855,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The per-value floor the section reports is the one the per-value section computes over
+    /// the same values (ordinary values, with sentinels among them, on a coarser grid already,
+    /// with values the quantiser refuses, the first among them), and none is reported where
+    /// values lie outside rows.
+    #[test]
+    fn per_value_floor_matches_the_per_value_sections() {
+        fn check<T: Flt>() {
+            let model = random_model(5, Transform::Linear, 7);
+            let kind = if T::SIZE == 4 { SegmentKind::F32 } else { SegmentKind::F64 };
+            let mut sentinels = values::<T>(1000, &[]);
+            for x in sentinels.iter_mut().step_by(11) {
+                *x = T::from_f64(-3000.0);
+            }
+            let integers: Vec<T> = (0..1000).map(|i| T::from_f64((i % 97) as f64)).collect();
+            let mut refused = values::<T>(1000, &[T::from_f64(f64::NAN), T::from_f64(f64::INFINITY), T::from_f64(-0.0)]);
+            refused[14] = T::from_f64(f64::NAN);
+            for spec_text in ["ae:bits:7:m", "ae:rel:1e-2:m", "ae:abs:0.7:m"] {
+                let spec: Spec = spec_text.parse().unwrap();
+                let Spec::Ae { bound, .. } = &spec else { panic!() };
+                let floor_of = |vals: &[T], segs: &[(SegmentKind, usize)]| {
+                    let (mut out, mut recon) = (Vec::new(), Vec::new());
+                    encode(vals, segs, kind, bound, &model, &mut out, &mut recon).unwrap().expect("a section through the model").per_value_floor
+                };
+                for (what, vals) in [("ordinary", values::<T>(1000, &[])), ("sentinels", sentinels.clone()), ("integers", integers.clone()), ("refused", refused.clone())] {
+                    let per_value = float::PerValue::quantise(&vals, &spec, &[], &mut Vec::new()).unwrap();
+                    assert_eq!(floor_of(&vals, &[(kind, 1000 * T::SIZE)]), Some(per_value.size_floor()), "{} {spec_text}: {what}", T::NAME);
+                }
+                assert_eq!(floor_of(&sentinels[..998], &[(kind, 998 * T::SIZE)]), None, "{} {spec_text}: values outside rows", T::NAME);
+            }
+        }
+        check::<f32>();
+        check::<f64>();
     }
 
     /// Grouped streams come back column for column whatever the grouping, and a group map that

@@ -281,6 +281,17 @@ impl<'a, T: Flt> PerValue<'a, T> {
         }
     }
 
+    /// [`PerValue::size_floor`] of the section [`PerValue::quantise`] makes of `vals` under
+    /// `choice`, from `codes`: the code another coder gave every value under the same quantiser,
+    /// in any order (magnitudes where the quantiser keeps signs apart), none refused. Spares a
+    /// writer that has the codes the second quantisation.
+    pub(crate) fn floor_of_codes(vals: &[T], choice: &Choice<T>, codes: &[i64]) -> usize {
+        if already_coarser(vals, choice) {
+            return 0;
+        }
+        crate::stream::nums_floor(codes.iter().copied(), codes.len())
+    }
+
     /// Writes the section from its codec byte on: the quantiser's header, the codes (for
     /// quantisers that keep signs apart, a sign stream and the magnitudes), the sentinels and the
     /// exceptions; or the lossless section.

@@ -147,8 +147,10 @@ fn gather<T: stream::Num>(src: &[u8], segs: &[(SegmentKind, usize)], kind: Segme
 /// Under `ae:` the section goes through the model when that is smaller than the per-value
 /// section of the same values (model id included), and is the per-value section otherwise; the
 /// same for an object model's member coded with its context (`object`). The per-value section is
-/// quantised first and written only where its floor leaves it a chance: that skips most of its
-/// cost (pcodec's pass) where a model's section is well below it, and changes no choice.
+/// written only where its floor leaves it a chance: that skips most of its cost (pcodec's pass)
+/// where a model's section is well below it, and changes no choice. The floor comes from the
+/// model's section where that quantised every value as the per-value section does, so that
+/// the values are then quantised once.
 #[allow(clippy::too_many_arguments)]
 fn encode_float_section<T: float::Flt>(
     src: &[u8],
@@ -162,16 +164,15 @@ fn encode_float_section<T: float::Flt>(
     body: &mut Vec<u8>,
 ) -> Result<Option<scratch::Scratch<T>>, CodecError> {
     let vals = gather::<T>(src, segs, kind, n);
-    let mut recon = scratch::with_capacity(n);
-    let per_value = float::PerValue::quantise(&vals, spec, &[], &mut recon)?;
     // the smallest section through a model: (tag, section, values decoded), ties to the first
     let mut through_model: Option<(u8, scratch::Scratch<u8>, scratch::Scratch<T>)> = None;
+    let mut per_value_floor = None;
     if let (Spec::Ae { bound, .. }, Some(model)) = (spec, model) {
         let (mut sec, mut sec_recon) = (scratch::with_capacity(n * T::SIZE / 2), scratch::with_capacity(n));
-        match ae::encode(&vals, segs, kind, bound, model, &mut sec, &mut sec_recon)? {
-            Some(ae::Streams::ByPrediction) => through_model = Some((tag::AE_BY_PREDICTION, sec, sec_recon)),
-            Some(_) => through_model = Some((tag::AE, sec, sec_recon)),
-            None => {}
+        if let Some(coded) = ae::encode(&vals, segs, kind, bound, model, &mut sec, &mut sec_recon)? {
+            let tag = if coded.streams == ae::Streams::ByPrediction { tag::AE_BY_PREDICTION } else { tag::AE };
+            through_model = Some((tag, sec, sec_recon));
+            per_value_floor = coded.per_value_floor;
         }
     }
     if let (Spec::Ae { bound, .. }, Some(coding)) = (spec, object) {
@@ -181,14 +182,21 @@ fn encode_float_section<T: float::Flt>(
         }
     }
     let (tag, sec, recon) = match through_model {
-        Some(m) if m.1.len() < per_value.size_floor() => m,
+        Some(m) if per_value_floor.is_some_and(|floor| m.1.len() < floor) => m,
         through_model => {
-            let mut sec = scratch::with_capacity(n * T::SIZE / 2);
-            per_value.write(&mut sec)?;
+            let mut recon = scratch::with_capacity(n);
+            let per_value = float::PerValue::quantise(&vals, spec, &[], &mut recon)?;
             match through_model {
-                // the per-value section wins ties
-                Some(m) if m.1.len() < sec.len() => m,
-                _ => (section_tag, sec, recon),
+                Some(m) if m.1.len() < per_value.size_floor() => m,
+                through_model => {
+                    let mut sec = scratch::with_capacity(n * T::SIZE / 2);
+                    per_value.write(&mut sec)?;
+                    match through_model {
+                        // the per-value section wins ties
+                        Some(m) if m.1.len() < sec.len() => m,
+                        _ => (section_tag, sec, recon),
+                    }
+                }
             }
         }
     };
