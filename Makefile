@@ -157,9 +157,14 @@ results: cli train bench-setup baler-ae-env $(COLUMNS)/.ready
 test-rust: build train $(COLUMNS)/.ready
 	$(TORCH_ENV) BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) cargo test --release --locked --workspace
 
+# The end-to-end suites run on every core (pytest-xdist): almost all their time is single-threaded
+# root.exe and Python processes. A test file's tests stay on one worker, so that its module
+# fixtures (files written once for several tests) are made once.
+PYTEST_PARALLEL := -n $(JOBS) --dist loadfile
+
 # End-to-end: ROOT macros, PyROOT and uproot against the built plugin.
 test-root: build cli train python
-	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) $(VPY) -m pytest -q tests
+	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) $(VPY) -m pytest -q $(PYTEST_PARALLEL) tests
 
 # The Python package baler_root (python/, with its Rust extension built from rust/baler-python by
 # maturin, pinned in requirements.txt), installed editable into .venv: after `import baler_root`,
@@ -222,7 +227,7 @@ sanitize: cli train
 	install -D -m 755 "$(CARGO_RELEASE)/baler-train" $(SANITIZE_BUILD)/bin/baler-train
 	rm -rf $(SANITIZE_FINDINGS) && mkdir -p $(SANITIZE_FINDINGS)
 	status=0; source $(SANITIZE_BUILD)/env.sh && $(SANITIZE_ENV) BALER_SHARED_DATA=$(SHARED_DATA) \
-	  $(VPY) -m pytest -q -p no:cacheprovider $(SANITIZE_DESELECT) $(SANITIZE_TESTS) || status=$$?; \
+	  $(VPY) -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) $(SANITIZE_DESELECT) $(SANITIZE_TESTS) || status=$$?; \
 	if compgen -G "$(SANITIZE_FINDINGS)/*" > /dev/null; then \
 	  cat $(SANITIZE_FINDINGS)/*; echo "make sanitize: sanitizer reports in $(SANITIZE_FINDINGS)"; exit 1; fi; \
 	if [ $$status -ne 0 ]; then echo "make sanitize: tests failed under the sanitizers"; exit $$status; fi; \
