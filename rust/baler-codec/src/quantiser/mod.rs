@@ -39,12 +39,7 @@ pub(crate) trait Quantiser<T: Flt> {
     /// without a branch per value; this default is the value-by-value loop.
     #[inline(always)]
     fn quantise_run(&self, xs: &[T], codes: &mut [i64; RUN], recon: &mut [T; RUN]) -> bool {
-        for (k, &x) in xs.iter().enumerate() {
-            let Some((q, xr)) = self.quantise(x) else { return false };
-            codes[k] = q;
-            recon[k] = xr;
-        }
-        true
+        quantise_each(self, xs, codes, recon)
     }
 
     /// Whether `y` is within the encoder's bound of `x` (a value this quantiser accepted): the
@@ -74,6 +69,17 @@ pub(crate) trait Quantiser<T: Flt> {
     fn reconstruct_predicted(&self, predicted: &[f64], residuals: &[i64], out: &mut [T]) {
         reconstruct_predicted_each(self, predicted, residuals, out)
     }
+}
+
+/// [`Quantiser::quantise_run`] value by value.
+#[inline(always)]
+pub(crate) fn quantise_each<T: Flt, Q: Quantiser<T> + ?Sized>(q: &Q, xs: &[T], codes: &mut [i64; RUN], recon: &mut [T; RUN]) -> bool {
+    for (k, &x) in xs.iter().enumerate() {
+        let Some((code, xr)) = q.quantise(x) else { return false };
+        codes[k] = code;
+        recon[k] = xr;
+    }
+    true
 }
 
 /// [`Quantiser::reconstruct_predicted`] value by value.
