@@ -186,8 +186,10 @@ fn encode_float_section<T: float::Flt>(
         through_model => {
             let mut recon = scratch::with_capacity(n);
             let per_value = float::PerValue::quantise(&vals, spec, &[], &mut recon)?;
+            // the floor again only where the model's section did not give it
+            let floor = per_value_floor.unwrap_or_else(|| per_value.size_floor());
             match through_model {
-                Some(m) if m.1.len() < per_value.size_floor() => m,
+                Some(m) if m.1.len() < floor => m,
                 through_model => {
                     let mut sec = scratch::with_capacity(n * T::SIZE / 2);
                     per_value.write(&mut sec)?;
