@@ -27,6 +27,20 @@ impl<T: Flt> Abs<T> {
     }
 }
 
+/// `v` rounded to the nearest integer, halves away from zero (as `f64::round`), through an i32:
+/// the truncation and the fraction are exact, and unlike `round` (a libm call on x86-64 without
+/// SSE4.1) and the saturating `as`, both vectorise. For the float32 runs, whose codes fit an i32
+/// (returned as the i64 every code is).
+///
+/// # Safety
+/// `v` is finite and |v| < 2^31 - 1.
+#[inline(always)]
+unsafe fn round_through_i32(v: f64) -> i64 {
+    let truncated: i32 = v.to_int_unchecked();
+    let fraction = v - truncated as f64;
+    truncated as i64 + (fraction >= 0.5) as i64 - (fraction <= -0.5) as i64
+}
+
 impl<T: Flt> Quantiser<T> for Abs<T> {
     const SIGNS_APART: bool = false;
 
@@ -61,13 +75,11 @@ impl<T: Flt> Quantiser<T> for Abs<T> {
             let xf = x.to_f64();
             let v = xf / self.step;
             let in_range = v.abs() < T::Q_LIMIT + 0.5;
-            let v = if in_range { v } else { 0.0 };
             // SAFETY: |v| < Q_LIMIT + 1/2 <= 2^31 - 1 (checked above)
-            let truncated: i32 = unsafe { v.to_int_unchecked() };
-            let fraction = v - truncated as f64;
-            let q = truncated + (fraction >= 0.5) as i32 - (fraction <= -0.5) as i32;
-            *code = q as i64;
-            *y = T::from_f64(q as f64 * self.step);
+            let q = unsafe { round_through_i32(if in_range { v } else { 0.0 }) };
+            *code = q;
+            // q fits an i32, whose conversion vectorises where an i64's does not
+            *y = T::from_f64(q as i32 as f64 * self.step);
             accepted &= in_range & !is_special::<T>(x.bits()) & within(xf, y.to_f64(), self.bound);
         }
         accepted
@@ -116,11 +128,8 @@ impl<T: Flt> Quantiser<T> for Abs<T> {
                 // predicted_code, with the same clamp and rounding of the fraction
                 let v = T::from_f64(p).to_f64() / self.step;
                 let clamped = if v.is_nan() { 0.0 } else { v.clamp(-T::Q_LIMIT, T::Q_LIMIT) };
-                // SAFETY: clamped is finite and within +-Q_LIMIT <= 2^31 - 1 (checked above); the
-                // saturating `as` would not vectorise
-                let truncated: i32 = unsafe { clamped.to_int_unchecked() };
-                let fraction = clamped - truncated as f64;
-                let code = truncated as i64 + (fraction >= 0.5) as i64 - (fraction <= -0.5) as i64;
+                // SAFETY: clamped is finite and within +-Q_LIMIT <= 2^31 - 1 (checked above)
+                let code = unsafe { round_through_i32(clamped) };
                 let q = code.wrapping_add(r);
                 exact &= (q.wrapping_add(1 << 51) as u64) < 1 << 52;
                 let qf = f64::from_bits(MAGIC.to_bits().wrapping_add(q as u64)) - MAGIC;
