@@ -214,6 +214,16 @@ void NoteExportedValues(TTree &tree, const std::vector<TBranch *> &branches, con
       delete notes->Remove(note);
 }
 
+/// `spec` as a branch's blocks name it, so that the table of `baler compress` and the tree's codec
+/// note say what `baler inspect` reads from the file: an `ae:` spec by its model's id (not the
+/// path the user gave) where the model coded a basket, its bound per value where it coded none.
+std::string SpecAsStored(const std::string &spec, const Internal::ModelPtr &model, bool modelCoded)
+{
+   if (!model)
+      return spec;
+   return modelCoded ? "ae:" + Internal::AeBound(spec) + ":" + model->Id() : Internal::AeBound(spec);
+}
+
 /// A basket on file of one branch of the tree being copied.
 struct StoredBasket {
    std::size_t branch; ///< index in the rewriter's list of branches
@@ -1096,11 +1106,8 @@ struct Rewriter {
             // A note where the setting cannot name the spec, and where no Baler block marks the file
             // (MarkForAutoload): ZLIB blocks of rounded values then say what they hold, which
             // `baler inspect` cannot tell from ZLIB blocks of a Baler setting that was never applied.
-            // An ae: spec is noted as its blocks name it, by model id; per value where the model coded none.
             if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock)) {
-               const std::string held = !models[i]     ? chosen[i]->spec
-                                        : modelCoded[i] ? "ae:" + Internal::AeBound(chosen[i]->spec) + ":" + models[i]->Id()
-                                                        : Internal::AeBound(chosen[i]->spec);
+               const std::string held = SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
                notes.push_back(new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), held.c_str()));
                copy->GetUserInfo()->Add(notes.back());
             }
@@ -1146,16 +1153,14 @@ struct Rewriter {
             continue;
          const std::string type = TypeName(after);
          // A branch none of whose baskets took the spec's values holds the input's, as stored; a
-         // branch of an `ae:` spec whose model coded none of its baskets holds the spec's bound per
-         // value; floats under bits:23, all of whose mantissa bits it keeps, are coded losslessly
-         // (as inspect then says).
+         // branch of an `ae:` spec holds what SpecAsStored names; floats under bits:23, all of whose
+         // mantissa bits it keeps, are coded losslessly (as inspect then says).
          const std::string &codecBefore = codecsBefore[i];
          const bool keepsEveryFloatBit = recoded[i] && chosen[i] && chosen[i]->bits >= kMaxSettingsBits && IsSinglePrecision(after);
-         const std::string codec = exportSettings                ? DescribeSettings(after.GetCompressionSettings())
-                                   : !recoded[i]                 ? codecBefore
-                                   : keepsEveryFloatBit          ? std::string("baler lossless")
-                                   : models[i] && !modelCoded[i] ? "baler " + Internal::AeBound(chosen[i]->spec)
-                                                                 : "baler " + chosen[i]->spec;
+         const std::string codec = exportSettings       ? DescribeSettings(after.GetCompressionSettings())
+                                   : !recoded[i]        ? codecBefore
+                                   : keepsEveryFloatBit ? std::string("baler lossless")
+                                                        : "baler " + SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
          BalerBranchRow row{path.c_str(),
                             after.GetName(),
                             type.c_str(),
