@@ -215,21 +215,25 @@ fn residuals_by_prediction_where_the_noise_grows_with_the_value() {
 }
 
 /// A model that predicts nothing useful: the block falls back to the per-value section (no model
-/// id), and decodes without the model.
+/// id), and decodes without the model; also where some values lie outside rows (the model's
+/// section then gives no floor, and the per-value section's own is held against it).
 #[test]
 fn a_model_that_does_not_pay_falls_back_to_per_value() {
-    let vals = covariance_like_rows(500, 4);
-    let src = be(&vals);
+    let rows = covariance_like_rows(500, 4);
     let spec: Spec = "bits:10".parse().unwrap();
     // fitted on unrelated data: noise rows of another scale
     let mut r = Lcg(9);
     let noise: Vec<f64> = (0..K * 500).map(|_| (40.0 * r.normal()).exp2()).collect();
     let model = fit_linear(&noise, K, 1, Transform::Log2Magnitude, 1e-3).unwrap();
-    let block = encode_ae(&src, &one_segment(&src), &spec, &model);
-    assert_eq!(block_model_id(&block).unwrap(), None);
-    let mut per_value = Vec::new();
-    encode_block(&src, &one_segment(&src), &spec, &mut per_value).unwrap();
-    assert_eq!(block, per_value);
+    let with_rest: Vec<f32> = rows.iter().copied().chain([1.5, -2.25]).collect();
+    for vals in [rows, with_rest] {
+        let src = be(&vals);
+        let block = encode_ae(&src, &one_segment(&src), &spec, &model);
+        assert_eq!(block_model_id(&block).unwrap(), None, "{} values", vals.len());
+        let mut per_value = Vec::new();
+        encode_block(&src, &one_segment(&src), &spec, &mut per_value).unwrap();
+        assert_eq!(block, per_value, "{} values", vals.len());
+    }
 }
 
 /// Decoding without the model, or with another one, is an error naming the needed id.
