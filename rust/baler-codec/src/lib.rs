@@ -186,11 +186,11 @@ fn encode_float_section<T: float::Flt>(
         through_model => {
             let mut recon = scratch::with_capacity(n);
             let per_value = float::PerValue::quantise(&vals, spec, &[], &mut recon)?;
-            // the floor only where there is a model's section to hold against it (counting the
-            // codes is a tenth of a bits:10 block's encode), and again only where that section
-            // did not give it
+            // the per-value section's own floor where the model's section gave none (one it gave
+            // was held against it above), and only where there is a model's section to hold
+            // against it: counting the codes is a tenth of a bits:10 block's encode
             match through_model {
-                Some(m) if m.1.len() < per_value_floor.unwrap_or_else(|| per_value.size_floor()) => m,
+                Some(m) if per_value_floor.is_none() && m.1.len() < per_value.size_floor() => m,
                 through_model => {
                     let mut sec = scratch::with_capacity(n * T::SIZE / 2);
                     per_value.write(&mut sec)?;
