@@ -1,8 +1,9 @@
 //! Writes valid seed inputs for the fuzz targets that cannot start from a committed fixture:
-//! blocks of every codec and several layouts, with sentinel tables (decode_block), autoencoder
-//! blocks of the committed fixture model with sentinel tables in rows and rest values
-//! (decode_ae_block), and object-model members with their model and context, carriers and members
-//! whose entry offsets derive from the first carrier's (section 20), some with sentinel tables
+//! blocks of every codec and several layouts (entry offsets coded by pcodec and as
+//! differences), with sentinel tables (decode_block), autoencoder blocks of the committed
+//! fixture model with sentinel tables in rows and rest values (decode_ae_block), and
+//! object-model members with their model and context, carriers and members whose entry offsets
+//! derive from the first carrier's (section 20), some with sentinel tables
 //! (decode_object_block). usage: fuzz_seeds CORPUS_DIR (one folder per target)
 use std::path::Path;
 
@@ -69,6 +70,19 @@ fn write_block_seeds(dir: &Path) {
         let mut b = Vec::new();
         encode_block(&with_sentinels64, &[Segment { kind: SegmentKind::F64, len: with_sentinels64.len() as u32 }], &spec, &mut b).unwrap();
         std::fs::write(dir.join(format!("sentinels64-{i}")), &b).unwrap();
+        // a `x[n]/F` basket as ROOT writes it, with entry offsets enough for stream mode 6 (the
+        // count, 200 entries of 0 to 10 floats after a 75-byte key, a 0)
+        let sizes: Vec<usize> = (0..200).map(|e| e * 7 % 11).collect();
+        let n_floats = sizes.iter().sum::<usize>();
+        let offsets = std::iter::once(sizes.len()).chain(sizes.iter().scan(75, |at, &k| {
+            *at += 4 * k;
+            Some(*at - 4 * k)
+        }));
+        let leaf_array: Vec<u8> = vals.iter().cycle().take(n_floats).flat_map(|v| v.to_be_bytes()).chain(offsets.chain([0]).flat_map(|o| (o as i32).to_be_bytes())).collect();
+        let layout = [Segment::new(SegmentKind::F32, 4 * n_floats as u32), Segment::new(SegmentKind::I32, 4 * (sizes.len() as u32 + 2))];
+        let mut b = Vec::new();
+        encode_block(&leaf_array, &layout, &spec, &mut b).unwrap();
+        std::fs::write(dir.join(format!("leaf-array-{i}")), &b).unwrap();
     }
     // the specs these seeds carry a table under (they move -3000 and -999)
     for s in ["bits:10", "bits:3", "rel:1e-3"] {

@@ -15,6 +15,7 @@
 
 mod ae;
 mod any_model;
+mod differences;
 mod entropy;
 mod error;
 mod float;
@@ -316,7 +317,7 @@ fn write_block(src: &[u8], segs: &[(SegmentKind, usize)], totals: Totals, spec: 
     if totals.i32 > 0 {
         let v = gather::<i32>(src, segs, SegmentKind::I32, totals.i32 / 4);
         sec.clear();
-        stream::put_nums(&v, &stream::i32_config(&v), &mut sec)?;
+        stream::put_i32s(&v, &mut sec)?;
         match object.and_then(|coding| derived_offsets(&v, coding)).filter(|derived| derived.len() < sec.len()) {
             Some(derived) => put_section(body, tag::OFFSETS, &derived),
             None => put_section(body, tag::I32, &sec),
@@ -606,7 +607,7 @@ fn decode_block_through(block: &[u8], dst: &mut [u8], model: Option<&Model>, obj
                     seen[tag::I32 as usize] = true;
                     offsets::decode(&mut pr, offsets, &mut v)?;
                 } else {
-                    stream::get_nums(&mut pr, &mut v)?;
+                    stream::get_i32s(&mut pr, &mut v)?;
                 }
                 scatter(&v, segs, SegmentKind::I32, dst);
             }

@@ -13,6 +13,7 @@ pub(crate) const MODE_ZSTD: u8 = 2;
 pub(crate) const MODE_PCO_WRAPPED: u8 = 3;
 pub(crate) const MODE_PCO_WRAPPED_I32: u8 = 4;
 pub(crate) const MODE_CODES: u8 = 5;
+pub(crate) const MODE_DIFFERENCES: u8 = 6;
 
 /// Numbers that can be stored as fixed-width little-endian and with pcodec, and that appear
 /// big-endian in ROOT's buffers.
@@ -109,14 +110,60 @@ const MONOTONE_SHARE: usize = 32;
 /// anyway; the fixed choice, first differences in classic mode, codes the offsets 2 to 3 times
 /// faster within 1.5% of their bytes (docs/design.md). Any other I32 stream (members of objects,
 /// integer leaves beside floats) keeps the automatic choices.
-pub(crate) fn i32_config(vals: &[i32]) -> ChunkConfig {
+fn i32_config(vals: &[i32]) -> ChunkConfig {
     let cfg = ChunkConfig::default().with_compression_level(crate::float::PCO_LEVEL);
-    let decreasing = vals.windows(2).filter(|w| w[1] < w[0]).count();
-    if decreasing <= 2 + vals.len() / MONOTONE_SHARE {
+    if never_decreasing_but_at_the_edges(vals) {
         cfg.with_delta_spec(DeltaSpec::TryConsecutive(1)).with_mode_spec(ModeSpec::Classic)
     } else {
         cfg
     }
+}
+
+/// Whether `vals` look like ROOT's entry offsets: at most 2 (the count before the offsets and the
+/// 0 after them) plus one per [`MONOTONE_SHARE`] values decrease.
+fn never_decreasing_but_at_the_edges(vals: &[i32]) -> bool {
+    let decreasing = vals.windows(2).filter(|w| w[1] < w[0]).count();
+    decreasing <= 2 + vals.len() / MONOTONE_SHARE
+}
+
+/// Below this many I32 values the differences' table and coder states weigh about as much as
+/// their codes, and pcodec was smaller on some streams of the shared files (8 bytes at most, on
+/// streams of up to 102 values; never above): both are tried.
+const FEW_I32S: usize = 128;
+
+/// Writes a block's I32 values: entry offsets as their differences ([`MODE_DIFFERENCES`],
+/// differences.rs) where that is smaller than the values as they are (and, for a few, than
+/// pcodec); every other stream, and offsets too spread for it, with pcodec ([`i32_config`]).
+pub(crate) fn put_i32s(vals: &[i32], out: &mut Vec<u8>) -> Result<(), CodecError> {
+    let mut payload = crate::scratch::with_capacity::<u8>(vals.len() + 64);
+    if never_decreasing_but_at_the_edges(vals) && crate::differences::put(vals, &mut payload) {
+        if vals.len() < FEW_I32S {
+            let mut bins = crate::scratch::with_capacity::<u8>(4 * vals.len() + 16);
+            put_nums(vals, &i32_config(vals), &mut bins)?;
+            if bins.len() < 1 + crate::varint::uvarint_len(payload.len() as u64) + payload.len() {
+                out.extend_from_slice(&bins);
+                return Ok(());
+            }
+        }
+        out.push(MODE_DIFFERENCES);
+        put_uvarint(out, payload.len() as u64);
+        out.extend_from_slice(&payload);
+        return Ok(());
+    }
+    put_nums(vals, &i32_config(vals), out)
+}
+
+/// Reads a block's I32 values as [`put_i32s`] wrote them: a [`MODE_DIFFERENCES`] stream (I32
+/// values only) or any other number stream.
+pub(crate) fn get_i32s(r: &mut Reader<'_>, dst: &mut [i32]) -> Result<(), CodecError> {
+    let mut ahead = r.clone();
+    if ahead.u8()? != MODE_DIFFERENCES {
+        return get_nums(r, dst);
+    }
+    let len = ahead.len_at_most(ahead.remaining(), "number stream length")?;
+    let payload = ahead.bytes(len)?;
+    *r = ahead;
+    crate::differences::get(payload, dst)
 }
 
 /// Writes a number stream: the smaller of pcodec and raw little-endian.
@@ -438,7 +485,8 @@ mod tests {
 
     /// ROOT's entry-offset tail (a count, offsets that never decrease, a 0) and any other stream
     /// that rarely decreases are coded as first differences; streams that often decrease keep
-    /// pcodec's automatic choices; both read back exactly.
+    /// pcodec's automatic choices; the first two are written as differences (mode 6), which only
+    /// the I32 section's reader takes, the others with pcodec, and all read back exactly.
     #[test]
     fn i32_streams_that_rarely_decrease_are_coded_as_differences() {
         let monotone: Vec<i32> = std::iter::once(1133).chain((0..1133).scan(75, |at, i| {
@@ -459,12 +507,15 @@ mod tests {
         assert!(!consecutive_classic(&i32_config(&bumpy)));
         assert!(!consecutive_classic(&i32_config(&alternating)));
         assert!(consecutive_classic(&i32_config(&[])) && consecutive_classic(&i32_config(&[5, 1, 0])));
-        for vals in [&monotone, &rare, &bumpy, &alternating] {
+        for (vals, mode) in [(&monotone, MODE_DIFFERENCES), (&rare, MODE_DIFFERENCES), (&bumpy, MODE_PCO_WRAPPED), (&alternating, MODE_PCO_WRAPPED)] {
             let mut out = Vec::new();
-            put_nums(vals, &i32_config(vals), &mut out).unwrap();
+            put_i32s(vals, &mut out).unwrap();
+            assert_eq!(out[0], mode);
             let mut back = vec![0i32; vals.len()];
-            get_nums(&mut Reader::new(&out), &mut back).unwrap();
+            get_i32s(&mut Reader::new(&out), &mut back).unwrap();
             assert_eq!(&back, vals);
+            // a difference stream anywhere but the I32 section is corrupt
+            assert_eq!(get_nums(&mut Reader::new(&out), &mut back).is_err(), mode == MODE_DIFFERENCES);
         }
     }
 }

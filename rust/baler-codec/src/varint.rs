@@ -23,6 +23,7 @@ pub(crate) fn put_zigzag(out: &mut Vec<u8>, v: i64) {
 
 /// Bounds-checked cursor over an untrusted byte slice. Every read returns
 /// `Err(Corrupt)` instead of panicking when the input is too short.
+#[derive(Clone)]
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,

@@ -94,6 +94,20 @@ fn inputs() -> Vec<(&'static str, Vec<u8>, Vec<Segment>)> {
     src.extend((0..40i32).flat_map(|i| (i * 50).to_be_bytes()));
     layout.push(Segment::new(SegmentKind::I32, 160));
     out.push(("jagged", src, layout));
+    // a basket of a `x[n]/F` branch as ROOT writes it: the floats, then the entry offsets (the
+    // count, each entry's offset after a 75-byte key, a 0), enough of them to be coded as
+    // differences (number stream mode 6)
+    let sizes: Vec<usize> = (0..300).map(|i| i * 7 % 11).collect();
+    let floats = sizes.iter().sum::<usize>();
+    let mut src: Vec<u8> = f32s[..floats].iter().flat_map(|x| x.to_be_bytes()).collect();
+    let offsets = std::iter::once(sizes.len()).chain(sizes.iter().scan(75, |at, &k| {
+        let entry = *at;
+        *at += 4 * k;
+        Some(entry)
+    }));
+    src.extend(offsets.chain([0]).flat_map(|v| (v as i32).to_be_bytes()));
+    let layout = vec![Segment::new(SegmentKind::F32, 4 * floats as u32), Segment::new(SegmentKind::I32, 4 * (sizes.len() as u32 + 2))];
+    out.push(("leaf array", src, layout));
     out
 }
 
@@ -215,6 +229,23 @@ const EXPECTED: &[(&str, Option<u64>)] = &[
     ("jagged abs:1e-3", Some(0xe543aaf4a1501c28)),
     ("jagged abs:0.5", Some(0x291fbe35678035ba)),
     ("jagged abs:1e30", Some(0x697095133060cdaf)),
+    ("leaf array lossless", Some(0x407ff86388545200)),
+    ("leaf array bits:1", Some(0xbe64b1cfac0d15dd)),
+    ("leaf array bits:7", Some(0x344cb385e5ee4ebd)),
+    ("leaf array bits:10", Some(0xbb8c1b83a3918276)),
+    ("leaf array bits:16", Some(0x6d19cb9ec46ac3c5)),
+    ("leaf array bits:22", Some(0x7fd591a9fbf7137d)),
+    ("leaf array bits:23", Some(0x407ff86388545200)),
+    ("leaf array bits:40", Some(0x407ff86388545200)),
+    ("leaf array rel:0.5", Some(0x0b3ab99572c643dc)),
+    ("leaf array rel:1e-3", Some(0xa42129cbcbc346b7)),
+    ("leaf array rel:4.8828125e-4", Some(0xa6936aded392f30e)),
+    ("leaf array rel:1e-6", Some(0xf2e8b3977af75582)),
+    ("leaf array rel:1e-9", Some(0x407ff86388545200)),
+    ("leaf array abs:1e-6", Some(0xdcf4024743ab450e)),
+    ("leaf array abs:1e-3", Some(0xd45c1052c7195ef6)),
+    ("leaf array abs:0.5", Some(0x66646aaa3f3ecbb3)),
+    ("leaf array abs:1e30", Some(0x6a601d9225b10918)),
 ];
 
 #[test]
