@@ -146,11 +146,13 @@ def test_members_derive_their_entry_offsets_from_the_first_carrier(baler, per_va
     """Every member's basket stores the entry offsets of the shared counter (Muon_Px's basket's, up
     to the key length): each member but the first carrier stores them as derived from that
     carrier's basket (format section 20), carriers without float context too. Measured on HZZ:
-    about 780 bytes less per member (of 7,689 for Muon_Py at bits:10)."""
+    about 400 bytes less per member (of 7,262 for Muon_Py at bits:10) since the I32 section codes
+    offsets as differences (780 of 7,689 before); without section 20 these members' blocks are
+    the per-value file's."""
     objects, reference = branch_bytes(baler, object_file), branch_bytes(baler, per_value[0])
     assert objects["Muon_Px"]["compressed"] == reference["Muon_Px"]["compressed"]
     for member in ("Muon_Py", "Muon_Pz", "Muon_Iso"):
-        assert objects[member]["compressed"] < reference[member]["compressed"] - 500, (member, objects[member], reference[member])
+        assert objects[member]["compressed"] < reference[member]["compressed"] - 300, (member, objects[member], reference[member])
     # Muon_Charge (Int_t) is no member of the float model: stored as it was
     assert objects["Muon_Charge"]["compressed"] == reference["Muon_Charge"]["compressed"]
 
