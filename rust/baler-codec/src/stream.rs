@@ -1,5 +1,6 @@
-//! Sub-streams: number streams (raw little-endian or pcodec) and byte streams
-//! (stored or zstd). Each starts with a mode byte and a varint payload length.
+//! Sub-streams: number streams (raw little-endian, pcodec, integer codes under one frequency
+//! table, or an I32 section's differences) and byte streams (stored or zstd). Each starts with a
+//! mode byte and a varint payload length.
 
 use crate::error::{corrupt, CodecError};
 use crate::varint::{put_uvarint, Reader};
@@ -103,8 +104,10 @@ const WRAPPED_MAX_N: usize = 1 << 18;
 /// differences without trying other delta encodings ([`i32_config`]).
 const MONOTONE_SHARE: usize = 32;
 
-/// The pcodec configuration of a block's I32 values. In a ROOT basket these are mostly the entry
-/// offsets of a jagged branch: a count, then offsets that never decrease, then a 0. For such a
+/// The pcodec configuration of a block's I32 values that are not written as differences
+/// ([`put_i32s`]: fewer than [`FEW_I32S`] offsets where pcodec is smaller, offsets too spread,
+/// any other I32 stream). In a ROOT basket these are mostly the entry offsets of a jagged
+/// branch: a count, then offsets that never decrease, then a 0. For such a
 /// stream pcodec's automatic choices (delta encodings tried on a sample, lookback among them, and
 /// mode detection) took about two thirds of its time, and they chose first-order differences
 /// anyway; the fixed choice, first differences in classic mode, codes the offsets 2 to 3 times
