@@ -106,16 +106,17 @@ const MONOTONE_SHARE: usize = 32;
 
 /// The pcodec configuration of a block's I32 values that are not written as differences
 /// ([`put_i32s`]: fewer than [`FEW_I32S`] offsets where pcodec is smaller, offsets too spread,
-/// any other I32 stream). In a ROOT basket these are mostly the entry offsets of a jagged
-/// branch: a count, then offsets that never decrease, then a 0. For such a
-/// stream pcodec's automatic choices (delta encodings tried on a sample, lookback among them, and
-/// mode detection) took about two thirds of its time, and they chose first-order differences
-/// anyway; the fixed choice, first differences in classic mode, codes the offsets 2 to 3 times
-/// faster within 1.5% of their bytes (docs/design.md). Any other I32 stream (members of objects,
-/// integer leaves beside floats) keeps the automatic choices.
-fn i32_config(vals: &[i32]) -> ChunkConfig {
+/// any other I32 stream); `offsets_like` as [`never_decreasing_but_at_the_edges`] says. In a
+/// ROOT basket these are mostly the entry offsets of a jagged branch: a count, then offsets that
+/// never decrease, then a 0. For such a stream pcodec's automatic choices (delta encodings tried
+/// on a sample, lookback among them, and mode detection) took about two thirds of its time, and
+/// they chose first-order differences anyway; the fixed choice, first differences in classic
+/// mode, codes the offsets 2 to 3 times faster within 1.5% of their bytes (docs/design.md). Any
+/// other I32 stream (members of objects, integer leaves beside floats) keeps the automatic
+/// choices.
+fn i32_config(offsets_like: bool) -> ChunkConfig {
     let cfg = ChunkConfig::default().with_compression_level(crate::float::PCO_LEVEL);
-    if never_decreasing_but_at_the_edges(vals) {
+    if offsets_like {
         cfg.with_delta_spec(DeltaSpec::TryConsecutive(1)).with_mode_spec(ModeSpec::Classic)
     } else {
         cfg
@@ -138,11 +139,12 @@ const FEW_I32S: usize = 128;
 /// differences.rs) where that is smaller than the values as they are (and, for a few, than
 /// pcodec); every other stream, and offsets too spread for it, with pcodec ([`i32_config`]).
 pub(crate) fn put_i32s(vals: &[i32], out: &mut Vec<u8>) -> Result<(), CodecError> {
+    let offsets_like = never_decreasing_but_at_the_edges(vals);
     let mut payload = crate::scratch::with_capacity::<u8>(vals.len() + 64);
-    if never_decreasing_but_at_the_edges(vals) && crate::differences::put(vals, &mut payload) {
+    if offsets_like && crate::differences::put(vals, &mut payload) {
         if vals.len() < FEW_I32S {
             let mut bins = crate::scratch::with_capacity::<u8>(4 * vals.len() + 16);
-            put_nums(vals, &i32_config(vals), &mut bins)?;
+            put_nums(vals, &i32_config(true), &mut bins)?;
             if bins.len() < 1 + crate::varint::uvarint_len(payload.len() as u64) + payload.len() {
                 out.extend_from_slice(&bins);
                 return Ok(());
@@ -153,7 +155,7 @@ pub(crate) fn put_i32s(vals: &[i32], out: &mut Vec<u8>) -> Result<(), CodecError
         out.extend_from_slice(&payload);
         return Ok(());
     }
-    put_nums(vals, &i32_config(vals), out)
+    put_nums(vals, &i32_config(offsets_like), out)
 }
 
 /// Reads a block's I32 values as [`put_i32s`] wrote them: a [`MODE_DIFFERENCES`] stream (I32
@@ -505,11 +507,11 @@ mod tests {
             bumpy[i] = 0; // one every 20: beyond it
         }
         let alternating: Vec<i32> = (0..1000).map(|i| if i % 2 == 0 { i } else { -i }).collect();
-        assert!(consecutive_classic(&i32_config(&monotone)));
-        assert!(consecutive_classic(&i32_config(&rare)));
-        assert!(!consecutive_classic(&i32_config(&bumpy)));
-        assert!(!consecutive_classic(&i32_config(&alternating)));
-        assert!(consecutive_classic(&i32_config(&[])) && consecutive_classic(&i32_config(&[5, 1, 0])));
+        assert!(consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&monotone))));
+        assert!(consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&rare))));
+        assert!(!consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&bumpy))));
+        assert!(!consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&alternating))));
+        assert!(consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&[]))) && consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&[5, 1, 0]))));
         for (vals, mode) in [(&monotone, MODE_DIFFERENCES), (&rare, MODE_DIFFERENCES), (&bumpy, MODE_PCO_WRAPPED), (&alternating, MODE_PCO_WRAPPED)] {
             let mut out = Vec::new();
             put_i32s(vals, &mut out).unwrap();
