@@ -125,17 +125,9 @@ mod tests {
         payload
     }
 
-    /// ROOT's entry offsets of a `x[n]/F` branch as its baskets hold them: the count, each entry's
-    /// offset (a 75-byte key, then 4 bytes per float), a trailing 0.
+    /// ROOT's entry offsets of a `x[n]/F` branch (a 75-byte key, 4 bytes per float).
     fn root_offsets(sizes: &[i32]) -> Vec<i32> {
-        let mut vals = vec![sizes.len() as i32];
-        let mut at = 75;
-        for &k in sizes {
-            vals.push(at);
-            at += 4 * k;
-        }
-        vals.push(0);
-        vals
+        crate::test_baskets::root_offsets(75, 4, sizes)
     }
 
     /// The entry sizes in floats of a deterministic collection (0 to 10 per entry).

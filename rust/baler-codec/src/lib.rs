@@ -32,6 +32,8 @@ mod scratch;
 mod spec;
 mod stream;
 #[cfg(test)]
+mod test_baskets;
+#[cfg(test)]
 mod test_draws;
 mod varint;
 mod zstd_frames;

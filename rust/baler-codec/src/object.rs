@@ -369,15 +369,7 @@ mod tests {
 
     /// ROOT's offset tail of a basket of `name` (key length from the name) for per-entry counts.
     fn tail(name: &str, counts: &[i32]) -> Vec<i32> {
-        let keylen = 60 + name.len() as i32;
-        let mut v = vec![counts.len() as i32 + 1];
-        let mut at = keylen;
-        for &c in counts {
-            v.push(at);
-            at += 4 * c;
-        }
-        v.push(0);
-        v
+        crate::test_baskets::root_offsets(60 + name.len() as i32, 4, counts)
     }
 
     fn jagged(vals: &[f32], tail: &[i32]) -> (Vec<u8>, Vec<Segment>) {

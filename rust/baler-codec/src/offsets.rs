@@ -129,22 +129,12 @@ pub(crate) fn decode(r: &mut Reader<'_>, source: Option<&[i32]>, dst: &mut [i32]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_baskets::root_offsets;
 
     fn record() -> OffsetsSource {
         OffsetsSource { source: "Jet_Px".into(), first_entry: 10, entries: 5 }
     }
 
-    /// ROOT's tail: the count word, offsets from the key length, the trailing zero.
-    fn root_offsets(keylen: i32, size: i32, counts: &[i32]) -> Vec<i32> {
-        let mut v = vec![counts.len() as i32 + 1];
-        let mut at = keylen;
-        for &c in counts {
-            v.push(at);
-            at += c * size;
-        }
-        v.push(0);
-        v
-    }
 
     #[test]
     fn affine_offsets_round_trip_with_their_source_only() {
