@@ -51,6 +51,16 @@ fn write_block_seeds(dir: &Path) {
     src.extend((0..40i32).flat_map(|i| (i * 50).to_be_bytes()));
     layout.push(Segment { kind: SegmentKind::I32, len: 160 });
     let plain: Vec<u8> = vals.iter().flat_map(|v| v.to_be_bytes()).collect();
+    // a `x[n]/F` basket as ROOT writes it, with entry offsets enough for stream mode 6 (the count
+    // word, 200 entries of 0 to 10 floats after a 75-byte key, a 0)
+    let sizes: Vec<usize> = (0..200).map(|e| e * 7 % 11).collect();
+    let n_floats = sizes.iter().sum::<usize>();
+    let offsets = std::iter::once(sizes.len() + 1).chain(sizes.iter().scan(75, |at, &k| {
+        *at += 4 * k;
+        Some(*at - 4 * k)
+    }));
+    let leaf_array: Vec<u8> = vals.iter().cycle().take(n_floats).flat_map(|v| v.to_be_bytes()).chain(offsets.chain([0]).flat_map(|o| (o as i32).to_be_bytes())).collect();
+    let leaf_layout = [Segment::new(SegmentKind::F32, 4 * n_floats as u32), Segment::new(SegmentKind::I32, 4 * (sizes.len() as u32 + 2))];
     let specs = ["lossless", "bits:10", "bits:3", "rel:1e-3", "rel:1e-7", "abs:0.01", "abs:100"];
     for (i, s) in specs.iter().enumerate() {
         let spec: Spec = s.parse().unwrap();
@@ -70,18 +80,8 @@ fn write_block_seeds(dir: &Path) {
         let mut b = Vec::new();
         encode_block(&with_sentinels64, &[Segment { kind: SegmentKind::F64, len: with_sentinels64.len() as u32 }], &spec, &mut b).unwrap();
         std::fs::write(dir.join(format!("sentinels64-{i}")), &b).unwrap();
-        // a `x[n]/F` basket as ROOT writes it, with entry offsets enough for stream mode 6 (the
-        // count, 200 entries of 0 to 10 floats after a 75-byte key, a 0)
-        let sizes: Vec<usize> = (0..200).map(|e| e * 7 % 11).collect();
-        let n_floats = sizes.iter().sum::<usize>();
-        let offsets = std::iter::once(sizes.len()).chain(sizes.iter().scan(75, |at, &k| {
-            *at += 4 * k;
-            Some(*at - 4 * k)
-        }));
-        let leaf_array: Vec<u8> = vals.iter().cycle().take(n_floats).flat_map(|v| v.to_be_bytes()).chain(offsets.chain([0]).flat_map(|o| (o as i32).to_be_bytes())).collect();
-        let layout = [Segment::new(SegmentKind::F32, 4 * n_floats as u32), Segment::new(SegmentKind::I32, 4 * (sizes.len() as u32 + 2))];
         let mut b = Vec::new();
-        encode_block(&leaf_array, &layout, &spec, &mut b).unwrap();
+        encode_block(&leaf_array, &leaf_layout, &spec, &mut b).unwrap();
         std::fs::write(dir.join(format!("leaf-array-{i}")), &b).unwrap();
     }
     // the specs these seeds carry a table under (they move -3000 and -999)
