@@ -27,8 +27,8 @@ pub const BAD_OPTIONS_STATUS: u8 = 2;
 
 #[derive(Args)]
 pub struct DatasetArgs {
-    /// Compress every IN (files; folders: their *.root files; quoted globs) into DIR/<file name>,
-    /// each by its own `baler compress` process
+    /// Compress every IN (files; folders: their *.root files; quoted globs) into DIR, each under
+    /// its own file name and by its own `baler compress` process
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Files compressed at the same time (with --dask: workers of the local cluster) [default: cores]

@@ -668,8 +668,9 @@ fn decode_block_through(block: &[u8], dst: &mut [u8], model: Option<&Model>, obj
 /// The guarantee of INTERFACE.md as a predicate, for float32 values: may `y` be the value decoded
 /// for the original `x` under `spec`? NaN (with its payload), ±Inf, zeros of either sign and
 /// subnormals must come back bit for bit under every spec (zeros too: the bits and rel bounds are
-/// 0 there, and no spec may flip a sign); every other value within the spec's bound
-/// ([`within_bound`]). The one oracle every Rust test, fuzz target and benchmark checks against.
+/// 0 there, and no spec may flip a sign); every other value within the spec's bound (`bits:N`
+/// |y-x| <= 2^-(N+1)|x|, `rel:E` |y-x| <= E|x|, `abs:E` |y-x| <= E, `ae:` its BOUND's). The one
+/// oracle every Rust test, fuzz target and benchmark checks against.
 pub fn f32_within_spec(spec: &Spec, x: f32, y: f32) -> bool {
     x.to_bits() == y.to_bits() || (x.is_normal() && within_bound(spec, x as f64, y as f64))
 }
