@@ -81,6 +81,29 @@ print("entries", f["events"].num_entries, "classes", sorted(f.file.streamers))
     assert "Baler::Requires_libBalerROOT" in output
 
 
+def test_marker_records_are_those_files_have_always_carried(hzz_files):
+    """The marker classes have no dictionary (root-plugin/src/FileMarker.h): the plugin builds their
+    StreamerInfo records, which must be the ones a rootcling dictionary gave them (versions and
+    checksums read from a file written with one), or a reader of either kind of file would warn of
+    a changed class. Opening the file loads the plugin without a warning."""
+    output = run_python(f"""
+import uproot
+streamers = uproot.open("{hzz_files['baler']}").file.streamers
+for name in ("Baler::Requires_libBalerROOT", "Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH"):
+    for version, record in streamers[name].items():
+        print(name, version, hex(record.member("fCheckSum")), [e.member("fName") for e in record.elements])
+""")
+    assert "Baler::Requires_libBalerROOT 2 0xe561fe87 ['fFormatVersion', 'fMissingLibrary']" in output, output
+    assert "Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH 1 0x24b0148c []" in output, output
+    output = run_python(f"""
+import ROOT
+f = ROOT.TFile.Open("{hzz_files['baler']}")
+print("read", f.Get("events").GetEntry(0) > 0, "loaded", "libBalerROOT" in str(ROOT.gSystem.GetLibraries()))
+""")
+    # ROOT's warnings reach PyROOT as Python RuntimeWarnings
+    assert "read True loaded True" in output and not re.search(r"RuntimeWarning|Warning in <|Error in <", output), output
+
+
 def test_hooks_cover_libraries_loaded_after_the_plugin(tmp_path):
     """libROOTNTuple, loaded only after libBalerROOT, is patched too: its pages with Baler's
     algorithm code go to ZSTD instead of ROOT's zlib fallback for unknown codes."""

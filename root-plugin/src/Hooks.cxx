@@ -10,11 +10,11 @@
 // codec's per-thread zstd contexts (RootZstd.h): the same bytes, without ROOT's cost per block. Nothing
 // may throw out of these functions: ROOT calls them through C interfaces.
 #include "Baler/Baler.h"
-#include "Baler/FileMarker.h"
 #include "BasketCodec.h"
 #include "BasketKeyCheck.h"
 #include "CodecSelection.h"
 #include "CopiedBaskets.h"
+#include "FileMarker.h"
 #include "ModelStore.h"
 #include "ObjectContext.h"
 #include "RootBlockHeader.h"
@@ -112,9 +112,7 @@ std::atomic<long long> gBlocksOffLoadingThread{0};
 /// StreamerInfo of the file being written (see FileMarker.h).
 void TagFileForAutoload(TBasket &basket)
 {
-   static TVirtualStreamerInfo *const infos[] = {
-      Baler::Requires_libBalerROOT::Class()->GetStreamerInfo(),
-      Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH::Class()->GetStreamerInfo()};
+   static TVirtualStreamerInfo *const infos[] = {MarkerStreamerInfo(), FixStreamerInfo()};
    if (TBuffer *buffer = basket.GetBufferRef())
       for (TVirtualStreamerInfo *info : infos)
          buffer->TagStreamerInfo(info);

@@ -1,10 +1,10 @@
 #include "CommandCommon.h"
 
 #include "Baler/Baler.h"
-#include "Baler/FileMarker.h"
 #include "BasketCodec.h"
 #include "BasketKeyCheck.h"
 #include "BasketLayout.h"
+#include "FileMarker.h"
 #include "RootBlockHeader.h"
 
 #include "TBranch.h"
@@ -485,7 +485,7 @@ namespace {
 bool MarkedForBaler(TFile &file)
 {
    const TList *infos = file.GetStreamerInfoCache();
-   return infos && infos->FindObject(Baler::Requires_libBalerROOT::Class_Name());
+   return infos && infos->FindObject(Internal::kMarkerClass);
 }
 
 } // namespace

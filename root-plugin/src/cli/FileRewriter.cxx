@@ -2,11 +2,11 @@
 #include "CommandCommon.h"
 
 #include "Baler/Baler.h"
-#include "Baler/FileMarker.h"
 #include "BasketCodec.h"
 #include "BasketKeyCheck.h"
 #include "BasketLayout.h"
 #include "CodecSelection.h"
+#include "FileMarker.h"
 #include "ModelStore.h"
 #include "RootBlockHeader.h"
 
@@ -422,7 +422,7 @@ WrittenBlock ReadWrittenBlock(TFile &file, TBranch &branch, Int_t index)
 /// opening the file then loads libBalerROOT.
 void MarkForAutoload(TFile &file)
 {
-   Baler::Requires_libBalerROOT::Class()->GetStreamerInfo()->ForceWriteInfo(&file, true);
+   Internal::MarkerStreamerInfo()->ForceWriteInfo(&file, true);
 }
 
 /// `baler export`: leaves out of `file`'s StreamerInfo the records of Baler's classes (the marker
