@@ -13,6 +13,9 @@ namespace Baler::Internal {
 
 namespace {
 
+constexpr Version_t kFixVersion = 1;
+constexpr Version_t kMarkerVersion = 2;
+
 /// An emulated class `name` of `version` whose StreamerInfo record has the elements `elements`
 /// makes, with the checksum ROOT computes for such a record (a dictionary's class gets the same).
 /// The elements are made after the record: an element of a class makes that class's record, and
@@ -33,13 +36,13 @@ TClass *NewRecordOnlyClass(const char *name, Version_t version, MakeElements ele
 
 TClass *FixClass()
 {
-   static TClass *const fix = NewRecordOnlyClass(kFixClass, 1, [] { return std::vector<TStreamerElement *>{}; });
+   static TClass *const fix = NewRecordOnlyClass(kFixClass, kFixVersion, [] { return std::vector<TStreamerElement *>{}; });
    return fix;
 }
 
 TClass *MarkerClass()
 {
-   static TClass *const marker = NewRecordOnlyClass(kMarkerClass, 2, [] {
+   static TClass *const marker = NewRecordOnlyClass(kMarkerClass, kMarkerVersion, [] {
       return std::vector<TStreamerElement *>{
          new TStreamerBasicType("fFormatVersion", "Baler block format version the file was written with", 0,
                                 TVirtualStreamerInfo::kInt, "int"),
@@ -56,8 +59,8 @@ struct MarkerTag {};
 /// ROOT asks the class table when it meets a class name (in a file's StreamerInfo, after loading
 /// the library the rootmap names): the classes are made on that first request.
 const bool gRegistered = [] {
-   TClassTable::Add(kFixClass, 1, typeid(FixTag), &FixClass, 0);
-   TClassTable::Add(kMarkerClass, 2, typeid(MarkerTag), &MarkerClass, 0);
+   TClassTable::Add(kFixClass, kFixVersion, typeid(FixTag), &FixClass, 0);
+   TClassTable::Add(kMarkerClass, kMarkerVersion, typeid(MarkerTag), &MarkerClass, 0);
    return true;
 }();
 

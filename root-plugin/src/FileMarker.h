@@ -24,8 +24,9 @@ inline constexpr const char *kMarkerClass = "Baler::Requires_libBalerROOT";
 /// The class of the marker's member, whose name is the fix: version 1, no members.
 inline constexpr const char *kFixClass = "Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH";
 
-/// The StreamerInfo records of the two classes, as the files written since 2026-12-02 carry them
-/// (the same checksums), registered with ROOT so that a file can be tagged with them.
+/// The StreamerInfo records of the two classes, as files written with the plugin's former
+/// dictionary carry them (the same versions and checksums), registered with ROOT so that a file
+/// can be tagged with them.
 TVirtualStreamerInfo *MarkerStreamerInfo();
 TVirtualStreamerInfo *FixStreamerInfo();
 
