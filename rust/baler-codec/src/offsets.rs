@@ -135,7 +135,6 @@ mod tests {
         OffsetsSource { source: "Jet_Px".into(), first_entry: 10, entries: 5 }
     }
 
-
     #[test]
     fn affine_offsets_round_trip_with_their_source_only() {
         let counts = [3, 0, 5, 1, 2];

@@ -484,7 +484,10 @@ mod tests {
         assert!(read(&narrow, fits.len() - 1).is_err(), "a count that is not the stream's");
     }
 
-    fn consecutive_classic(cfg: &ChunkConfig) -> bool {
+    /// Whether pcodec would code `vals` as first differences in classic mode ([`i32_config`] of
+    /// what [`put_i32s`] finds in them).
+    fn consecutive_classic(vals: &[i32]) -> bool {
+        let cfg = i32_config(never_decreasing_but_at_the_edges(vals));
         matches!(cfg.delta_spec, DeltaSpec::TryConsecutive(1)) && matches!(cfg.mode_spec, ModeSpec::Classic)
     }
 
@@ -507,11 +510,11 @@ mod tests {
             bumpy[i] = 0; // one every 20: beyond it
         }
         let alternating: Vec<i32> = (0..1000).map(|i| if i % 2 == 0 { i } else { -i }).collect();
-        assert!(consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&monotone))));
-        assert!(consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&rare))));
-        assert!(!consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&bumpy))));
-        assert!(!consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&alternating))));
-        assert!(consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&[]))) && consecutive_classic(&i32_config(never_decreasing_but_at_the_edges(&[5, 1, 0]))));
+        assert!(consecutive_classic(&monotone));
+        assert!(consecutive_classic(&rare));
+        assert!(!consecutive_classic(&bumpy));
+        assert!(!consecutive_classic(&alternating));
+        assert!(consecutive_classic(&[]) && consecutive_classic(&[5, 1, 0]));
         for (vals, mode) in [(&monotone, MODE_DIFFERENCES), (&rare, MODE_DIFFERENCES), (&bumpy, MODE_PCO_WRAPPED), (&alternating, MODE_PCO_WRAPPED)] {
             let mut out = Vec::new();
             put_i32s(vals, &mut out).unwrap();
