@@ -154,8 +154,13 @@ results: cli train bench-setup baler-ae-env $(COLUMNS)/.ready
 	source $(ENV_SH) && BALER_SHARED_DATA=$(SHARED_DATA) BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) \
 	  BALER_AE_PYTHON=$(abspath $(BALER_AE_VENV))/bin/python bench/results.sh
 
+# Unit, integration and doc tests; the examples (benchmarks, fuzz_seeds) are only type-checked: under
+# the release profile's LTO each would link the whole codec again, for no test (run-all.sh builds
+# fuzz_seeds when it needs it).
 test-rust: build train $(COLUMNS)/.ready
-	$(TORCH_ENV) BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) cargo test --release --locked --workspace
+	$(TORCH_ENV) BALER_COLUMNS_DIR=$(abspath $(COLUMNS)) cargo test --release --locked --workspace --tests
+	$(TORCH_ENV) cargo test --release --locked --workspace --doc
+	cargo check --release --locked -p baler-codec --examples
 
 # The end-to-end suites run on every core (pytest-xdist): almost all their time is single-threaded
 # root.exe and Python processes. A test file's tests stay on one worker, so that its module

@@ -1,10 +1,10 @@
 //! Property tests: for every spec, f32 and f64, adversarial values (extremes,
 //! subnormals, huge dynamic range, mixed signs, zeros, -0.0, NaN payloads, Inf)
 //! satisfy the bound with specials bit-exact; corrupted blocks never panic.
-mod common;
 use baler_codec::*;
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 fn any_f32() -> impl Strategy<Value = f32> {
     prop_oneof![
@@ -38,7 +38,13 @@ fn any_spec(max_bits: u8) -> impl Strategy<Value = Spec> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    // The seeds of past failures are read from (and new ones written to) prop.proptest-regressions
+    // beside this file: proptest's default looks elsewhere in a test binary with a main.rs.
+    #![proptest_config(ProptestConfig {
+        cases: 400,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     /// The bound holds for every f32 value, specials are bit-exact.
     #[test]

@@ -2,6 +2,7 @@
 //! codec's, the fallback, model lookup errors, hostile blocks, a committed fixture decoded bit for
 //! bit, and a block encoded in one process and decoded in another.
 
+use crate::common::{be32, from_be32};
 use baler_codec::*;
 
 /// A fixed pseudo-random sequence (64-bit LCG), the same on every machine.
@@ -76,14 +77,6 @@ fn shower_model_of(width: usize, seed: u64) -> Model {
     fit_linear(&train, width, 1, Transform::Linear, 0.01).unwrap()
 }
 
-fn be(vals: &[f32]) -> Vec<u8> {
-    vals.iter().flat_map(|x| x.to_be_bytes()).collect()
-}
-
-fn from_be(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(4).map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect()
-}
-
 fn one_segment(src: &[u8]) -> [Segment; 1] {
     [Segment::new(SegmentKind::F32, src.len() as u32)]
 }
@@ -114,7 +107,7 @@ fn decode_with(block: &[u8], len: usize, model: Option<&Model>) -> Result<Vec<u8
 #[test]
 fn values_equal_the_per_value_codecs_and_the_model_pays() {
     let vals = covariance_like_rows(2000, 1);
-    let src = be(&vals);
+    let src = be32(&vals);
     let layout = one_segment(&src);
     for text in ["bits:7", "bits:10", "bits:16", "rel:1e-3", "abs:1e-6"] {
         let spec: Spec = text.parse().unwrap();
@@ -129,7 +122,7 @@ fn values_equal_the_per_value_codecs_and_the_model_pays() {
         encode_block(&src, &layout, &spec, &mut per_value).unwrap();
         let want = decode_with(&per_value, src.len(), None).unwrap();
         assert_eq!(got, want, "{text}: values differ from the per-value codec's");
-        for (x, y) in vals.iter().zip(from_be(&got)) {
+        for (x, y) in vals.iter().zip(from_be32(&got)) {
             assert!(f32_within_spec(&spec, *x, y), "{text}: {x:e} -> {y:e}");
         }
         assert!(block.len() < per_value.len(), "{text}: {} bytes through the model, {} per value", block.len(), per_value.len());
@@ -151,9 +144,9 @@ fn specials_and_odd_rows_come_back_exactly() {
     let mut src = vec![0x40, 0, 0, 9, 0, 1];
     let mut layout = vec![Segment::new(SegmentKind::Raw, 6)];
     for chunk in vals.chunks(K * 50) {
-        src.extend(be(chunk));
+        src.extend(be32(chunk));
         layout.push(Segment::new(SegmentKind::F32, 4 * chunk.len() as u32));
-        src.extend(be(&[1.5, -2.5, f32::NAN, 7.0]));
+        src.extend(be32(&[1.5, -2.5, f32::NAN, 7.0]));
         layout.push(Segment::new(SegmentKind::Raw, 0));
         layout.push(Segment::new(SegmentKind::F32, 16));
         src.extend(12345i32.to_be_bytes());
@@ -170,7 +163,7 @@ fn specials_and_odd_rows_come_back_exactly() {
     for seg in &layout {
         let (a, b) = (&src[off..off + seg.len as usize], &got[off..off + seg.len as usize]);
         if seg.kind == SegmentKind::F32 {
-            for (x, y) in from_be(a).iter().zip(from_be(b)) {
+            for (x, y) in from_be32(a).iter().zip(from_be32(b)) {
                 assert!(f32_within_spec(&spec, *x, y), "{x:e} ({:#x}) -> {y:e} ({:#x})", x.to_bits(), y.to_bits());
                 if x.is_nan() || x.is_infinite() || x.is_subnormal() || *x == -3000.0 || *x == -1.0 || *x == 0.0 {
                     assert_eq!(x.to_bits(), y.to_bits(), "{x:e} must come back exactly");
@@ -193,7 +186,7 @@ fn residuals_by_prediction_where_the_noise_grows_with_the_value() {
     const WIDTH: usize = 24;
     for rows in [256, 1000] {
         let vals = shower_rows(WIDTH, rows, 21);
-        let src = be(&vals);
+        let src = be32(&vals);
         let layout = one_segment(&src);
         let spec: Spec = "abs:0.01".parse().unwrap();
         let model = shower_model_of(WIDTH, 22);
@@ -205,7 +198,7 @@ fn residuals_by_prediction_where_the_noise_grows_with_the_value() {
         let mut per_value = Vec::new();
         encode_block(&src, &layout, &spec, &mut per_value).unwrap();
         assert_eq!(got, decode_with(&per_value, src.len(), None).unwrap(), "{rows} rows: values differ from the per-value codec's");
-        for (x, y) in vals.iter().zip(from_be(&got)) {
+        for (x, y) in vals.iter().zip(from_be32(&got)) {
             assert!(f32_within_spec(&spec, *x, y), "{x:e} -> {y:e}");
         }
         let bits: Spec = "bits:10".parse().unwrap();
@@ -227,7 +220,7 @@ fn a_model_that_does_not_pay_falls_back_to_per_value() {
     let model = fit_linear(&noise, K, 1, Transform::Log2Magnitude, 1e-3).unwrap();
     let with_rest: Vec<f32> = rows.iter().copied().chain([1.5, -2.25]).collect();
     for vals in [rows, with_rest] {
-        let src = be(&vals);
+        let src = be32(&vals);
         let block = encode_ae(&src, &one_segment(&src), &spec, &model);
         assert_eq!(block_model_id(&block).unwrap(), None, "{} values", vals.len());
         let mut per_value = Vec::new();
@@ -240,7 +233,7 @@ fn a_model_that_does_not_pay_falls_back_to_per_value() {
 #[test]
 fn a_missing_or_wrong_model_is_an_error_naming_its_id() {
     let vals = covariance_like_rows(1000, 5);
-    let src = be(&vals);
+    let src = be32(&vals);
     let spec: Spec = "bits:7".parse().unwrap();
     let model = model_for(&vals, &spec);
     let block = encode_ae(&src, &one_segment(&src), &spec, &model);
@@ -266,7 +259,7 @@ fn hostile_ae_blocks_are_errors_not_panics() {
     let covariances = covariance_like_rows(600, 7);
     for (vals, text, model, tag) in [(covariances.clone(), "bits:10", model_for(&covariances, &"bits:10".parse().unwrap()), 18), (shower_rows(24, 600, 8), "abs:0.01", shower_model_of(24, 9), 21)] {
         let spec: Spec = text.parse().unwrap();
-        let src = be(&vals);
+        let src = be32(&vals);
         let block = encode_ae(&src, &one_segment(&src), &spec, &model);
         assert_eq!(section_tags(&block)[1], tag, "{text}");
         hostile_copies_are_errors_not_panics(&block, src.len(), &model);
@@ -335,13 +328,13 @@ fn section_tags(block: &[u8]) -> Vec<u8> {
 ///
 /// Files written by earlier versions stay as they are. Rewrite the newest, the mode-5 files (only
 /// on a deliberate format change), with
-/// `BALER_WRITE_AE_FIXTURE=1 cargo test -p baler-codec --test ae committed_fixture`.
+/// `BALER_WRITE_AE_FIXTURE=1 cargo test -p baler-codec --test codec ae::committed_fixture`.
 #[test]
 fn committed_fixtures_decode_bit_for_bit() {
     let dir = fixture_dir();
     if std::env::var_os("BALER_WRITE_AE_FIXTURE").is_some() {
         let model = Model::parse(&std::fs::read(dir.join("ae-model-abs.balm")).unwrap()).unwrap();
-        let src = be(&shower_like_rows(1000, 14));
+        let src = be32(&shower_like_rows(1000, 14));
         let block = encode_ae(&src, &one_segment(&src), &"abs:0.01".parse().unwrap(), &model);
         std::fs::write(dir.join("ae-decoded-codes.bin"), decode_with(&block, src.len(), Some(&model)).unwrap()).unwrap();
         std::fs::write(dir.join("ae-block-codes.bin"), block).unwrap();
@@ -371,7 +364,7 @@ fn committed_fixtures_decode_bit_for_bit() {
 #[test]
 fn encoded_in_one_process_decoded_in_another() {
     let vals = covariance_like_rows(800, 12);
-    let src = be(&vals);
+    let src = be32(&vals);
     let spec: Spec = "bits:7".parse().unwrap();
     if let Some(dir) = std::env::var_os("BALER_AE_CHILD_DIR") {
         let dir = std::path::PathBuf::from(dir);
@@ -385,7 +378,7 @@ fn encoded_in_one_process_decoded_in_another() {
     let dir = std::env::temp_dir().join(format!("baler-ae-child-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "encoded_in_one_process_decoded_in_another", "--test-threads", "1"])
+        .args(["--exact", "ae::encoded_in_one_process_decoded_in_another", "--test-threads", "1"])
         .env("BALER_AE_CHILD_DIR", &dir)
         .status()
         .unwrap();
@@ -397,7 +390,7 @@ fn encoded_in_one_process_decoded_in_another() {
     assert_eq!(block_model_id(&block).unwrap(), Some(model.id()));
     let ours = decode_with(&block, src.len(), Some(&model)).unwrap();
     assert_eq!(ours, theirs);
-    for (x, y) in vals.iter().zip(from_be(&ours)) {
+    for (x, y) in vals.iter().zip(from_be32(&ours)) {
         assert!(f32_within_spec(&spec, *x, y));
     }
 }

@@ -1,4 +1,5 @@
-#![allow(dead_code)]
+//! What several modules use: values as the big-endian bytes ROOT stores and back, a round trip
+//! checked against the bound, every spec, and the special values that must come back bit-exact.
 use baler_codec::*;
 
 pub fn be32(v: &[f32]) -> Vec<u8> {

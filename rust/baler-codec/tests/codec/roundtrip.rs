@@ -1,7 +1,6 @@
 //! Round trips of encode_block/decode_block for every spec and segment kind.
-mod common;
 use baler_codec::*;
-use common::*;
+use crate::common::*;
 
 fn physics32(n: usize, seed: u64) -> Vec<f32> {
     // deterministic falling spectrum with signs, xorshift
@@ -84,7 +83,7 @@ fn bits_above_the_float32_mantissa_keep_every_float32_bit() {
     assert_ne!(rounded[1], doubles[1], "float64 values are rounded to 30 bits");
 }
 
-/// ae: without its model is an encode error naming the model (tests/ae.rs covers the codec).
+/// ae: without its model is an encode error naming the model (tests/codec/ae.rs covers the codec).
 #[test]
 fn ae_without_its_model() {
     let spec: Spec = "ae:rel:1e-3:model.balm".parse().unwrap();
