@@ -270,6 +270,45 @@ def test_interrupted_compress_leaves_nothing_behind(baler, big_sample, tmp_path,
     assert_interrupted(proc, tmp_path, out, number)
 
 
+# mkstemp as libc's, then SIGTERM to the process the moment it has created a temporary output.
+SIGTERM_AT_MKSTEMP = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+int mkstemp(char *pattern)
+{
+    int (*real)(char *) = (int (*)(char *))dlsym(RTLD_NEXT, "mkstemp");
+    int fd = real(pattern);
+    if (fd >= 0 && strstr(pattern, ".baler-"))
+        kill(getpid(), SIGTERM);
+    return fd;
+}
+"""
+
+
+def test_a_signal_the_moment_the_temporary_file_exists_still_removes_it(baler, sample, tmp_path):
+    """The temporary file exists from mkstemp on, the handler that removes it on a signal only from
+    a moment later: a signal between the two (a dataset run's child, sent SIGTERM as its parent
+    ended, under load) left the file behind. A SIGTERM sent the moment mkstemp has created it (a
+    preloaded mkstemp) now waits for the handler: the run ends, nothing is left, OUT is kept."""
+    import signal
+    shim_source = tmp_path / "sigterm_at_mkstemp.c"
+    shim_source.write_text(SIGTERM_AT_MKSTEMP)
+    shim = tmp_path / "sigterm_at_mkstemp.so"
+    run_command(["cc", "-shared", "-fPIC", "-o", shim, shim_source, "-ldl"])
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "out.root"
+    out.write_bytes(b"an older file\n")
+    env = dict(os.environ, LD_PRELOAD=" ".join(filter(None, [os.environ.get("LD_PRELOAD", ""), str(shim)])))
+    proc = run_baler(baler, "compress", sample, out, env=env, check=False)
+    assert proc.returncode == -signal.SIGTERM, (proc.returncode, proc.stderr)
+    assert sorted(p.name for p in folder.iterdir()) == ["out.root"]
+    assert out.read_bytes() == b"an older file\n"
+
+
 def test_sigint_is_never_ignored_while_compress_writes(baler, big_sample, tmp_path):
     """A Ctrl-C at any moment of the run ends it. ROOT's TFile ignores SIGINT around each write
     (TFile::WriteBuffer sets SIG_IGN, then puts the handler back), and the kernel drops a signal
