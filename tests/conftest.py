@@ -57,11 +57,16 @@ def delete_model_key(path, model_id):
     run_python(f"import ROOT\nf = ROOT.TFile.Open('{path}', 'UPDATE')\nf.Delete('baler_model_{model_id};*')\nf.Close()")
 
 
+def preloading(library) -> dict:
+    """This environment with `library` preloaded after what it already preloads (`make sanitize`'s
+    ASan runtime must come first)."""
+    return dict(os.environ, LD_PRELOAD=" ".join(filter(None, [os.environ.get("LD_PRELOAD", ""), str(library)])))
+
+
 def preload_env(policy=None) -> dict:
-    """The environment of an unmodified program: libBalerROOT preloaded (after what the environment
-    already preloads: `make sanitize`'s ASan runtime must come first), BALER_POLICY set when given."""
-    preload = " ".join(filter(None, [os.environ.get("LD_PRELOAD", ""), str(BUILD_LIB / "libBalerROOT.so")]))
-    env = dict(os.environ, LD_PRELOAD=preload)
+    """The environment of an unmodified program: libBalerROOT preloaded (`preloading`), BALER_POLICY
+    set when given."""
+    env = preloading(BUILD_LIB / "libBalerROOT.so")
     if policy is not None:
         env["BALER_POLICY"] = policy
     return env

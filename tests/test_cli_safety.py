@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from conftest import baler, baler_settings, compare_trees, preload_env, run_baler, run_command, run_macro  # noqa: F401 (baler: a fixture)
+from conftest import (baler, baler_settings, compare_trees, preload_env, preloading, run_baler, run_command,  # noqa: F401 (baler: a fixture)
+                      run_macro)
 from test_cli import sample, table_rows  # noqa: F401 (sample: a fixture)
 
 
@@ -226,14 +227,14 @@ def stop(proc):
         time.sleep(0.0005)
 
 
-def start_compress(baler, big_sample, tmp_path):
+def start_compress(baler, big_sample, tmp_path, env=None):
     """`baler compress` started with SIGINT's default action, as from a terminal (a shell's background
     job would inherit it ignored), writing over an existing OUT."""
     import signal
     out = tmp_path / "out.root"
     out.write_bytes(b"an older file\n")
     proc = subprocess.Popen([str(baler), "compress", str(big_sample), str(out)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True,
+                            stderr=subprocess.PIPE, text=True, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return out, proc
 
@@ -288,25 +289,19 @@ int mkstemp(char *pattern)
 """
 
 
-def test_a_signal_the_moment_the_temporary_file_exists_still_removes_it(baler, sample, tmp_path):
+def test_a_signal_the_moment_the_temporary_file_exists_still_removes_it(baler, big_sample, tmp_path,
+                                                                         tmp_path_factory):
     """The temporary file exists from mkstemp on, the handler that removes it on a signal only from
     a moment later: a signal between the two (a dataset run's child, sent SIGTERM as its parent
     ended, under load) left the file behind. A SIGTERM sent the moment mkstemp has created it (a
     preloaded mkstemp) now waits for the handler: the run ends, nothing is left, OUT is kept."""
     import signal
-    shim_source = tmp_path / "sigterm_at_mkstemp.c"
+    shim_folder = tmp_path_factory.mktemp("sigterm_at_mkstemp")
+    shim_source, shim = shim_folder / "sigterm_at_mkstemp.c", shim_folder / "sigterm_at_mkstemp.so"
     shim_source.write_text(SIGTERM_AT_MKSTEMP)
-    shim = tmp_path / "sigterm_at_mkstemp.so"
     run_command(["cc", "-shared", "-fPIC", "-o", shim, shim_source, "-ldl"])
-    folder = tmp_path / "out"
-    folder.mkdir()
-    out = folder / "out.root"
-    out.write_bytes(b"an older file\n")
-    env = dict(os.environ, LD_PRELOAD=" ".join(filter(None, [os.environ.get("LD_PRELOAD", ""), str(shim)])))
-    proc = run_baler(baler, "compress", sample, out, env=env, check=False)
-    assert proc.returncode == -signal.SIGTERM, (proc.returncode, proc.stderr)
-    assert sorted(p.name for p in folder.iterdir()) == ["out.root"]
-    assert out.read_bytes() == b"an older file\n"
+    out, proc = start_compress(baler, big_sample, tmp_path, env=preloading(shim))
+    assert_interrupted(proc, tmp_path, out, signal.SIGTERM)
 
 
 def test_sigint_is_never_ignored_while_compress_writes(baler, big_sample, tmp_path):
