@@ -16,7 +16,7 @@ import uproot
 
 import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
 
-from conftest import REPO, baler, compare_trees, run_baler, run_command, run_macro, run_python  # noqa: F401 (fixtures)
+from conftest import REPO, baler, basket_block, compare_trees, run_baler, run_command, run_macro, run_python  # noqa: F401 (fixtures)
 
 
 def stored_layout(path, tree):
@@ -257,6 +257,51 @@ def test_several_baskets_of_a_branch_coded_at_once_give_the_same_file_at_any_thr
         layouts.append(stored_layout(out, "Events"))
     assert len(layouts[0][0]["Calo_E"]) > 64, "too few baskets for several windows"
     assert layouts[0] == layouts[1]
+    comparison = compare_trees(source, tmp_path / "threads3.root", "Events", "*=bits:10")
+    assert comparison.total.bad == 0, comparison.output
+    calo = comparison.branches["Calo_E"]
+    assert calo.must > 0 and calo.exact_set_changed, comparison.output
+
+
+def baler_blocks_of_largest_basket(path, branch):
+    """The decoded sizes of the Baler blocks of `branch`'s largest stored basket, and its object
+    length, read from the file's bytes (ROOT's 9-byte block headers: "BA", method 1, payload
+    size, decoded size)."""
+    with uproot.open(path) as f:
+        b = f["Events"][branch]
+        sizes = b.member("fBasketBytes")[:b.num_baskets]
+        seek = int(b.member("fBasketSeek")[int(np.argmax(sizes))])
+    data = path.read_bytes()
+    at, end = basket_block(data, seek), seek + int(sizes.max())
+    object_length = int.from_bytes(data[seek + 6:seek + 10], "big")
+    decoded = []
+    while at < end:
+        assert data[at:at + 3] == b"BA\x01", f"not a Baler block at {at}"
+        payload = int.from_bytes(data[at + 3:at + 6], "little")
+        decoded.append(int.from_bytes(data[at + 6:at + 9], "little"))
+        at += 9 + payload
+    assert at == end
+    return decoded, object_length
+
+
+def test_a_basket_of_a_megabyte_or_more_is_coded_in_parts_the_same_at_any_thread_count(baler, tmp_path):
+    """80,000 generated events: ROOT sizes Calo_E's baskets after the first cluster (73,904
+    entries), and its last basket holds 1.5 MB. `baler compress` codes such a basket in parts of
+    half a megabyte to one, each a Baler block of its own, on the threads that have nothing else to
+    code; the parts depend on the basket alone, so one thread and three store the same bytes.
+    Every value reads back within bits:10, and Calo_E's are exactly the rounded ones."""
+    source = tmp_path / "sample.root"
+    run_baler(baler, "generate", source, "--events", 80000, "--seed", 5)
+    layouts = []
+    for threads in (1, 3):
+        out = tmp_path / f"threads{threads}.root"
+        compress_json(baler, source, out, "--threads", threads)
+        layouts.append(stored_layout(out, "Events"))
+    assert layouts[0] == layouts[1]
+    parts, object_length = baler_blocks_of_largest_basket(tmp_path / "threads3.root", "Calo_E")
+    assert object_length >= 1 << 20
+    assert sum(parts) == object_length
+    assert len(parts) >= 2 and max(parts) < 1 << 20, parts
     comparison = compare_trees(source, tmp_path / "threads3.root", "Events", "*=bits:10")
     assert comparison.total.bad == 0, comparison.output
     calo = comparison.branches["Calo_E"]

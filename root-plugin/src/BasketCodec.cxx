@@ -14,14 +14,14 @@
 
 namespace Baler::Internal {
 
-namespace {
-
 bool HasFloats(const baler::codec::Layout &layout)
 {
    using baler::codec::SegmentKind;
    return std::any_of(layout.begin(), layout.end(),
                       [](const auto &run) { return run.kind == SegmentKind::F32 || run.kind == SegmentKind::F64; });
 }
+
+namespace {
 
 std::size_t EncodeBalerBlock(const baler::codec::Spec &spec, const baler::codec::Model *model,
                              const baler::codec::MemberContext *member, const baler::codec::Layout &layout,
@@ -77,11 +77,19 @@ std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layo
    usedModel = false;
    if (!HasFloats(layout))
       return 0;
+   return RecodeBasketPart(basket, layout, spec, model, member, 0, basket.GetObjlen(), tgt, tgtCapacity, usedModel);
+}
+
+std::size_t RecodeBasketPart(const TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
+                             const baler::codec::Model *model, const baler::codec::MemberContext *member,
+                             std::size_t partBegin, std::size_t partEnd, unsigned char *tgt, std::size_t tgtCapacity,
+                             bool &usedModel)
+{
+   usedModel = false;
    const char *object = const_cast<TBasket &>(basket).GetBufferRef()->Buffer() + basket.GetKeylen();
-   const std::size_t objectSize = basket.GetObjlen();
    std::size_t written = 0;
-   for (std::size_t begin = 0; begin < objectSize; begin += kMaxRootBlockSize) {
-      const std::size_t size = std::min(kMaxRootBlockSize, objectSize - begin);
+   for (std::size_t begin = partBegin; begin < partEnd; begin += kMaxRootBlockSize) {
+      const std::size_t size = std::min(kMaxRootBlockSize, partEnd - begin);
       const std::size_t block = EncodeBalerBlock(spec, model, member, SliceLayout(layout, begin, begin + size),
                                                  object + begin, size, tgt + written, tgtCapacity - written);
       if (block == 0)

@@ -38,6 +38,9 @@ std::size_t CompressBasketBlock(const TBasket &basket, const baler::codec::Spec 
                                 const char *src, std::size_t srcSize, unsigned char *tgt, std::size_t tgtCapacity,
                                 StandardCompressor standard);
 
+/// Whether `layout` holds float or double values (what Baler's blocks code lossily).
+bool HasFloats(const baler::codec::Layout &layout);
+
 /// Fetches the context an object member's block needs (ObjectContext.h's FetchContext).
 using ContextFetcher = std::function<FetchedContext(const baler::codec::BlockContext &)>;
 
@@ -53,6 +56,14 @@ using ContextFetcher = std::function<FetchedContext(const baler::codec::BlockCon
 std::size_t RecodeBasket(const TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
                          const baler::codec::Model *model, const baler::codec::MemberContext *member,
                          unsigned char *tgt, std::size_t tgtCapacity, bool &usedModel);
+
+/// RecodeBasket for bytes [begin, end) of the object only (a basket with floats, whose blocks a
+/// reader decodes after those of the bytes before `begin`): the parts of a large basket can be
+/// coded on several threads and their blocks joined. Returns 0 where the part's blocks do not fit.
+std::size_t RecodeBasketPart(const TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
+                             const baler::codec::Model *model, const baler::codec::MemberContext *member,
+                             std::size_t begin, std::size_t end, unsigned char *tgt, std::size_t tgtCapacity,
+                             bool &usedModel);
 
 /// Gives the float and double values of `basket`'s object (as read from a file: its object length is
 /// known; `layout` from DescribeBasket) exactly the values a Baler block of `spec` would decode to,

@@ -29,6 +29,7 @@
 #include "TVirtualStreamerInfo.h"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <condition_variable>
 #include <cstdlib>
@@ -311,6 +312,65 @@ constexpr std::size_t kWindowBytes = std::size_t(64) << 20;
 /// key's ~75 bytes are then under 0.2% of it. Under `lossless` it stays: its values do not change,
 /// and the tree key's compression is then the one it was already stored with.
 constexpr Int_t kFlushedKeptBasketBytes = 64 << 10;
+
+/// A basket with this many bytes of object or more, coded per value, is coded in parts of half
+/// this size to all of it, each a block of its own, on several threads. ROOT sizes a branch's
+/// baskets after the first cluster, and the last basket of a file's largest branch may hold
+/// megabytes: the generated sample's 5.4 MB of Calo_E was coded by one thread for 40 ms at the end
+/// of the run while the other had nothing left to code. Each part's block repeats the headers and
+/// pcodec's bins: ~215 bytes each, of ~250 kB at bits:10 there.
+constexpr std::size_t kPartedBasketBytes = std::size_t(1) << 20;
+
+/// RecodeBasket, per value (no model, no context), of a basket of kPartedBasketBytes or more: its
+/// parts coded on up to `threads` threads (this one and helpers it starts, which share the cores
+/// with the other coding threads while those have baskets left) and their blocks joined. The parts
+/// depend on the basket's size alone, so that the output is the same at any number of threads.
+std::size_t RecodeInParts(const TBasket &basket, const baler::codec::Layout &layout, const baler::codec::Spec &spec,
+                          unsigned char *tgt, std::size_t tgtCapacity, unsigned threads)
+{
+   if (!Internal::HasFloats(layout))
+      return 0;
+   const std::size_t objectSize = basket.GetObjlen();
+   const std::size_t parts = 2 * objectSize / kPartedBasketBytes;
+   // part k is [bounds[k], bounds[k + 1]), cut at multiples of 8 bytes of the object (where the
+   // values start at its first byte, as in a basket of floats, no value is cut; SliceLayout keeps
+   // the bytes of one that is as they are)
+   std::vector<std::size_t> bounds(parts + 1, objectSize);
+   for (std::size_t k = 0; k < parts; ++k)
+      bounds[k] = objectSize * k / parts / 8 * 8;
+   std::vector<std::vector<unsigned char>> blocks(parts);
+   std::vector<std::size_t> sizes(parts, 0);
+   std::vector<std::string> errors(parts);
+   std::atomic<std::size_t> nextPart{0};
+   auto code = [&] {
+      for (std::size_t k; (k = nextPart++) < parts;) {
+         try {
+            blocks[k].resize(2 * (bounds[k + 1] - bounds[k]) + 4096);
+            bool usedModel = false;
+            sizes[k] = Internal::RecodeBasketPart(basket, layout, spec, nullptr, nullptr, bounds[k], bounds[k + 1],
+                                                  blocks[k].data(), blocks[k].size(), usedModel);
+         } catch (const std::exception &e) {
+            errors[k] = e.what();
+         }
+      }
+   };
+   std::vector<std::thread> helpers;
+   for (unsigned t = 1; t < threads && t < parts; ++t)
+      helpers.emplace_back(code);
+   code();
+   for (auto &helper : helpers)
+      helper.join();
+   std::size_t written = 0;
+   for (std::size_t k = 0; k < parts; ++k) {
+      if (!errors[k].empty())
+         throw Failure(errors[k]);
+      if (sizes[k] == 0 || sizes[k] > tgtCapacity - written)
+         return 0;
+      std::memcpy(tgt + written, blocks[k].data(), sizes[k]);
+      written += sizes[k];
+   }
+   return written;
+}
 
 /// Threads that code a window's baskets when the caller does not say (BalerCompressOptions::threads),
 /// the one reading and writing included: one per core, at most 4.
@@ -843,9 +903,13 @@ struct Rewriter {
             // Only strictly smaller blocks replace the stored payload: both hold values within the spec
             // (any blocks, where the stored one may not stay).
             const bool mustChange = !slot.storedContext.empty();
-            slot.size = Internal::RecodeBasket(*slot.decoded, slot.layout, *specs[branch], model.get(),
-                                               slot.member ? &slot.member->context : nullptr, slot.blocks.data(),
-                                               std::max<std::size_t>(slot.blocks.size(), 1) - !mustChange, slot.usedModel);
+            const std::size_t room = std::max<std::size_t>(slot.blocks.size(), 1) - !mustChange;
+            if (!model && slot.decoded->GetObjlen() >= static_cast<Int_t>(kPartedBasketBytes))
+               slot.size = RecodeInParts(*slot.decoded, slot.layout, *specs[branch], slot.blocks.data(), room, threads);
+            else
+               slot.size = Internal::RecodeBasket(*slot.decoded, slot.layout, *specs[branch], model.get(),
+                                                  slot.member ? &slot.member->context : nullptr, slot.blocks.data(),
+                                                  room, slot.usedModel);
             // Blocks of the object's length or more would be read as the raw object (see
             // RoundWithoutBalerBlocks); only a block that must change may be that large.
             if (slot.size >= static_cast<std::size_t>(slot.decoded->GetObjlen()))
