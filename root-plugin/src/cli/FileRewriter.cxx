@@ -345,7 +345,9 @@ std::size_t RecodeInParts(const TBasket &basket, const baler::codec::Layout &lay
    auto code = [&] {
       for (std::size_t k; (k = nextPart++) < parts;) {
          try {
-            blocks[k].resize(2 * (bounds[k + 1] - bounds[k]) + 4096);
+            // room for the part's bytes and a block's headers: a part that codes larger than it
+            // is leaves the whole basket as it was stored
+            blocks[k].resize(bounds[k + 1] - bounds[k] + 4096);
             bool usedModel = false;
             sizes[k] = Internal::RecodeBasketPart(basket, layout, spec, nullptr, nullptr, bounds[k], bounds[k + 1],
                                                   blocks[k].data(), blocks[k].size(), usedModel);
