@@ -289,7 +289,8 @@ def test_a_basket_of_a_megabyte_or_more_is_coded_in_parts_the_same_at_any_thread
     entries), and its last basket holds 1.5 MB. `baler compress` codes such a basket in parts of
     half a megabyte to one, each a Baler block of its own, on the threads that have nothing else to
     code; the parts depend on the basket alone, so one thread and three store the same bytes.
-    Every value reads back within bits:10, and Calo_E's are exactly the rounded ones."""
+    Every value reads back within bits:10, and Calo_E's are exactly the rounded ones, through ROOT
+    and through uproot (which decodes the blocks of a basket one after the other)."""
     source = tmp_path / "sample.root"
     run_baler(baler, "generate", source, "--events", 80000, "--seed", 5)
     layouts = []
@@ -306,6 +307,9 @@ def test_a_basket_of_a_megabyte_or_more_is_coded_in_parts_the_same_at_any_thread
     assert comparison.total.bad == 0, comparison.output
     calo = comparison.branches["Calo_E"]
     assert calo.must > 0 and calo.exact_set_changed, comparison.output
+    with uproot.open(source) as a, uproot.open(tmp_path / "threads3.root") as b:
+        x, y = (f["Events"]["Calo_E"].array(library="np").astype(np.float64) for f in (a, b))
+    assert np.all(np.abs(y - x) <= 2.0 ** -11 * np.abs(x))
 
 
 # The files of ../shared/data that hold TTrees (the RNTuple file is refused, test_cli_safety.py).
