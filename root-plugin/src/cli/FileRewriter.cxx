@@ -356,12 +356,20 @@ std::size_t RecodeInParts(const TBasket &basket, const baler::codec::Layout &lay
          }
       }
    };
-   std::vector<std::thread> helpers;
-   for (unsigned t = 1; t < threads && t < parts; ++t)
-      helpers.emplace_back(code);
-   code();
-   for (auto &helper : helpers)
-      helper.join();
+   {
+      // Joined on every way out: a helper that could not be started leaves the parts to the others.
+      struct Helpers {
+         std::vector<std::thread> threads;
+         ~Helpers()
+         {
+            for (auto &thread : threads)
+               thread.join();
+         }
+      } helpers;
+      for (unsigned t = 1; t < threads && t < parts; ++t)
+         helpers.threads.emplace_back(code);
+      code();
+   }
    std::size_t written = 0;
    for (std::size_t k = 0; k < parts; ++k) {
       if (!errors[k].empty())
