@@ -16,7 +16,7 @@ import uproot
 
 import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
 
-from conftest import REPO, baler, basket_block, compare_trees, run_baler, run_command, run_macro, run_python  # noqa: F401 (fixtures)
+from conftest import REPO, baler, compare_trees, run_baler, run_command, run_macro, run_python  # noqa: F401 (fixtures)
 
 
 def stored_layout(path, tree):
@@ -263,25 +263,13 @@ def test_several_baskets_of_a_branch_coded_at_once_give_the_same_file_at_any_thr
     assert calo.must > 0 and calo.exact_set_changed, comparison.output
 
 
-def baler_blocks_of_largest_basket(path, branch):
-    """The decoded sizes of the Baler blocks of `branch`'s largest stored basket, and its object
-    length, read from the file's bytes (ROOT's 9-byte block headers: "BA", method 1, payload
-    size, decoded size)."""
+def blocks_of_largest_basket(path, branch):
+    """The blocks of `branch`'s largest stored basket as uproot reads them ((algorithm, stored
+    bytes, decoded bytes) each), and the basket's object length."""
     with uproot.open(path) as f:
         b = f["Events"][branch]
-        sizes = b.member("fBasketBytes")[:b.num_baskets]
-        seek = int(b.member("fBasketSeek")[int(np.argmax(sizes))])
-    data = path.read_bytes()
-    at, end = basket_block(data, seek), seek + int(sizes.max())
-    object_length = int.from_bytes(data[seek + 6:seek + 10], "big")
-    decoded = []
-    while at < end:
-        assert data[at:at + 3] == b"BA\x01", f"not a Baler block at {at}"
-        payload = int.from_bytes(data[at + 3:at + 6], "little")
-        decoded.append(int.from_bytes(data[at + 6:at + 9], "little"))
-        at += 9 + payload
-    assert at == end
-    return decoded, object_length
+        basket = b.basket(int(np.argmax(b.member("fBasketBytes")[:b.num_baskets])))
+        return basket.block_compression_info, basket.member("fObjlen")
 
 
 def test_a_basket_of_a_megabyte_or_more_is_coded_in_parts_the_same_at_any_thread_count(baler, tmp_path):
@@ -299,7 +287,9 @@ def test_a_basket_of_a_megabyte_or_more_is_coded_in_parts_the_same_at_any_thread
         compress_json(baler, source, out, "--threads", threads)
         layouts.append(stored_layout(out, "Events"))
     assert layouts[0] == layouts[1]
-    parts, object_length = baler_blocks_of_largest_basket(tmp_path / "threads3.root", "Calo_E")
+    blocks, object_length = blocks_of_largest_basket(tmp_path / "threads3.root", "Calo_E")
+    parts = [decoded for algorithm, _, decoded in blocks if algorithm == "Baler"]
+    assert len(parts) == len(blocks), blocks
     assert object_length >= 1 << 20
     assert sum(parts) == object_length
     assert len(parts) >= 2 and max(parts) < 1 << 20, parts

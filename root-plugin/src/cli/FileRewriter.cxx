@@ -313,6 +313,37 @@ constexpr std::size_t kWindowBytes = std::size_t(64) << 20;
 /// and the tree key's compression is then the one it was already stored with.
 constexpr Int_t kFlushedKeptBasketBytes = 64 << 10;
 
+/// Helper threads that run one function beside the calling thread, joined on every way out (an
+/// exception included) or by Join. `beforeJoin` runs first, so that helpers waiting for more work
+/// learn that there is none.
+class HelperThreads {
+public:
+   explicit HelperThreads(std::function<void()> beforeJoin = {}) : fBeforeJoin(std::move(beforeJoin)) {}
+   ~HelperThreads() { Join(); }
+   HelperThreads(const HelperThreads &) = delete;
+   HelperThreads &operator=(const HelperThreads &) = delete;
+
+   /// Starts `work` on enough threads that `total` run it, the calling thread included.
+   void Start(std::size_t total, const std::function<void()> &work)
+   {
+      for (std::size_t t = 1; t < total; ++t)
+         fThreads.emplace_back(work);
+   }
+
+   void Join()
+   {
+      if (fBeforeJoin)
+         fBeforeJoin();
+      for (auto &thread : fThreads)
+         thread.join();
+      fThreads.clear();
+   }
+
+private:
+   std::function<void()> fBeforeJoin;
+   std::vector<std::thread> fThreads;
+};
+
 /// A basket with this many bytes of object or more, coded per value, is coded in parts of half
 /// this size to all of it, each a block of its own, on several threads. ROOT sizes a branch's
 /// baskets after the first cluster, and the last basket of a file's largest branch may hold
@@ -357,17 +388,8 @@ std::size_t RecodeInParts(const TBasket &basket, const baler::codec::Layout &lay
       }
    };
    {
-      // Joined on every way out: a helper that could not be started leaves the parts to the others.
-      struct Helpers {
-         std::vector<std::thread> threads;
-         ~Helpers()
-         {
-            for (auto &thread : threads)
-               thread.join();
-         }
-      } helpers;
-      for (unsigned t = 1; t < threads && t < parts; ++t)
-         helpers.threads.emplace_back(code);
+      HelperThreads helpers;
+      helpers.Start(std::min<std::size_t>(threads, parts), code);
       code();
    }
    std::size_t written = 0;
@@ -957,24 +979,12 @@ struct Rewriter {
                      codeSlot(slots[*k]);
             };
             // Joined on every way out, a failed read included: the helpers finish the slots published.
-            struct Helpers {
-               CodingQueue &queue;
-               std::vector<std::thread> threads;
-               ~Helpers()
-               {
-                  queue.Close();
-                  for (auto &thread : threads)
-                     thread.join();
-               }
-            } helpers{queue, {}};
-            for (unsigned t = 1; t < threads && t < kWindowBaskets; ++t) // more would find no basket to code
-               helpers.threads.emplace_back(code);
+            HelperThreads helpers([&] { queue.Close(); });
+            helpers.Start(std::min<std::size_t>(threads, kWindowBaskets), code); // more would find no basket to code
             publish(queue);
             queue.Close();
             code();
-            for (auto &thread : helpers.threads)
-               thread.join();
-            helpers.threads.clear();
+            helpers.Join();
             for (std::size_t k = 0; k < filled; ++k)
                if (slots[k].stage == stage && slots[k].member && slots[k].member->carrier)
                   Internal::FinishCarrierWrite(*slots[k].member, slots[k].carrierValues.get());
