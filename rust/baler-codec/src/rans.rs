@@ -116,11 +116,10 @@ impl Histogram {
         self.n < FEW_CODES
     }
 
-    /// Codes wide enough to carry a raw bit each on average: these gain little from a table of
-    /// their symbols over pcodec's bins (both store the low bits as they are), pcodec decodes
-    /// them faster (the ATLAS covariances' residuals at bits:10: 30% slower decode through the
-    /// table), and its modes may find a structure in their low bits (a common multiple, as codes
-    /// of data rounded upstream have).
+    /// Codes wide enough to carry four raw bits each on average: entry offsets whose differences
+    /// spread this wide are left to pcodec (crate::differences), whose bins store the low bits as
+    /// the table does, decode faster, and whose modes may find a structure in them (a common
+    /// multiple).
     pub(crate) fn mostly_raw(&self) -> bool {
         self.raw_bits >= 4 * self.n as u64
     }
