@@ -76,7 +76,7 @@ pub(crate) fn get(payload: &[u8], dst: &mut [i32]) -> Result<(), CodecError> {
     let step = r.zigzag()?;
     let scale = r.uvarint()?;
     let mut codes = scratch::zeroed::<i64>(n - 3);
-    rans::get(r.bytes(r.remaining())?, &mut codes, Some)?;
+    rans::get(r.bytes(r.remaining())?, rans::MAX_EXACT_BITS, &mut codes, Some)?;
     let within = |v: i64| v.unsigned_abs() <= WIDEST;
     if !(1..=WIDEST).contains(&scale) || ![head, tail, step].into_iter().all(within) {
         return corrupt("difference stream with a scale of 0 or a difference beyond those of i32 values");

@@ -8,18 +8,24 @@
 //! symbol of its own, so a stream costs its entropy under the table's frequencies plus the table,
 //! and the size of a layout of streams is known from their histograms before any is coded.
 //!
-//! A code c (i64) is zigzagged to u (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...). u below
-//! [`EXACT`] is symbol u; a larger u with its highest set bit at b is symbol
-//! `EXACT + 4 (b - 6) + (the two bits below b)`, followed by its b - 2 lowest bits stored raw.
+//! A code c (i64) is zigzagged to u (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...). u below 2^e (e, the
+//! stream's exact bits, 2 to 6) is symbol u; a larger u with its highest set bit at b is symbol
+//! `2^e + 4 (b - e) + (the two bits below b)`, followed by its b - 2 lowest bits stored raw. Mode
+//! 5 streams have e = 6; mode 7 streams say theirs (a stream of a few hundred codes spread over
+//! dozens of values pays less for four symbols per binary order than for a table entry per
+//! value: [`Histogram::best_exact_bits`]).
 
 use crate::error::{corrupt, CodecError};
 use crate::scratch;
 use crate::varint::{put_uvarint, uvarint_len, Reader};
 
-/// Zigzagged codes below this are symbols of their own.
-const EXACT: u32 = 64;
-/// Symbols: the exact ones, then four per bit length from 7 to 64 bits.
-const ALPHABET: usize = EXACT as usize + 4 * 58;
+/// Zigzagged codes below 2^e are symbols of their own, e (the exact bits) between these: 6 in
+/// mode 5 and in every histogram as counted ([`Histogram::add`]).
+pub(crate) const MIN_EXACT_BITS: u32 = 2;
+pub(crate) const MAX_EXACT_BITS: u32 = 6;
+/// Symbols of the largest alphabet (e = 6): the exact ones, then four per bit length from 7 to 64
+/// bits.
+const ALPHABET: usize = (1 << MAX_EXACT_BITS) + 4 * 58;
 /// The coder's states stay in [L, 2^32); words of 16 bits go in and out.
 const L: u32 = 1 << 16;
 /// Interleaved states: the decoder's four dependency chains run side by side.
@@ -29,9 +35,6 @@ const WAYS: usize = 4;
 /// reciprocal exact ([`EncodeSymbol::quotient`]: frequencies up to 2^12).
 const MIN_SCALE: u32 = 9;
 const MAX_SCALE: u32 = 12;
-
-/// Below this many codes a stream's table is a large part of it ([`Histogram::few`]).
-const FEW_CODES: usize = 2048;
 
 #[inline(always)]
 fn zigzag(c: i64) -> u64 {
@@ -43,33 +46,73 @@ fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
-/// The symbol of a zigzagged code, and how many of its low bits are stored raw.
+/// The symbol of a zigzagged code under `exact_bits`, and how many of its low bits are stored raw.
 #[inline(always)]
-fn symbol_of(u: u64) -> (u32, u32) {
-    if u < EXACT as u64 {
+fn symbol_of(u: u64, exact_bits: u32) -> (u32, u32) {
+    let exact = 1u32 << exact_bits;
+    if u < u64::from(exact) {
         return (u as u32, 0);
     }
-    let b = 63 - u.leading_zeros(); // 6 to 63
-    (EXACT + 4 * (b - 6) + ((u >> (b - 2)) & 3) as u32, b - 2)
+    let b = 63 - u.leading_zeros(); // exact_bits to 63
+    (exact + 4 * (b - exact_bits) + ((u >> (b - 2)) & 3) as u32, b - 2)
 }
 
-/// Each symbol's zigzagged code without its raw bits, and how many raw bits follow it: the
-/// symbol itself and 0 for an exact symbol; for an inexact one its top three bits (the highest
-/// set and the two below it) in place, and the bits below them.
-const SYMBOL_PARTS: [(u64, u32); ALPHABET] = {
-    let mut parts = [(0u64, 0u32); ALPHABET];
-    let mut s = 0;
-    while s < ALPHABET {
-        parts[s] = if s < EXACT as usize {
-            (s as u64, 0)
-        } else {
-            let b = (s as u32 - EXACT) / 4 + 6;
-            ((4 | ((s as u32 - EXACT) % 4) as u64) << (b - 2), b - 2)
-        };
-        s += 1;
+/// Each symbol's zigzagged code without its raw bits, and how many raw bits follow it, under
+/// each exact bits from [`MIN_EXACT_BITS`] (the decoder's table): the symbol itself and 0 for an
+/// exact symbol; for an inexact one its top three bits (the highest set and the two below it)
+/// in place, and the bits below them. Symbols past an alphabet's end are never read
+/// ([`get_table`] stops at it).
+static SYMBOL_PARTS: [[(u64, u32); ALPHABET]; (MAX_EXACT_BITS - MIN_EXACT_BITS + 1) as usize] = {
+    let mut tables = [[(0u64, 0u32); ALPHABET]; (MAX_EXACT_BITS - MIN_EXACT_BITS + 1) as usize];
+    let mut e = MIN_EXACT_BITS;
+    while e <= MAX_EXACT_BITS {
+        let exact = 1u32 << e;
+        let mut s = 0u32;
+        while (s as usize) < ALPHABET {
+            let b = if s < exact { 0 } else { (s - exact) / 4 + e };
+            tables[(e - MIN_EXACT_BITS) as usize][s as usize] = if s < exact {
+                (s as u64, 0)
+            } else if b <= 63 {
+                ((4 | ((s - exact) % 4) as u64) << (b - 2), b - 2)
+            } else {
+                (0, 0)
+            };
+            s += 1;
+        }
+        e += 1;
     }
-    parts
+    tables
 };
+
+/// Symbols under `exact_bits`: the exact ones, then four per bit length up to 64 bits.
+fn alphabet_len(exact_bits: u32) -> usize {
+    (1 << exact_bits) + 4 * (64 - exact_bits as usize)
+}
+
+/// A count's level: 1 + round(4 log2 count), to the nearest quarter of a binary order (0 for an
+/// absent symbol).
+fn level_of(count: u32) -> u8 {
+    if count == 0 {
+        return 0;
+    }
+    let b = 31 - count.leading_zeros();
+    // count / 2^b in [1, 2), 16 bits of it, against 2^(1/8), 2^(3/8), 2^(5/8), 2^(7/8)
+    let fraction = (u64::from(count) << 16) >> b;
+    let quarters = QUARTER_CUTS.iter().filter(|&&cut| fraction >= cut).count() as u32;
+    (4 * b + quarters + 1).min(MAX_LEVEL) as u8
+}
+
+/// The half-byte of a table ([`put_table`]) that says a level follows in two more.
+const LEVEL_FOLLOWS: u32 = 15;
+
+/// Half-bytes of the table ([`put_table`]) for a symbol of level `level` after one of `previous`.
+fn table_halves(previous: u8, level: u8) -> usize {
+    if zigzag(i64::from(level) - i64::from(previous)) < u64::from(LEVEL_FOLLOWS) {
+        1
+    } else {
+        3
+    }
+}
 
 /// How many times each symbol occurs among some codes, and the raw bits they carry: what the
 /// stream of those codes will cost ([`Histogram::coded_bytes`]) and its table.
@@ -78,11 +121,13 @@ pub(crate) struct Histogram {
     counts: Box<[u32; ALPHABET]>,
     n: usize,
     raw_bits: u64,
+    /// The alphabet the counts are of ([`Histogram::regrouped`]).
+    exact_bits: u32,
 }
 
 impl Default for Histogram {
     fn default() -> Self {
-        Histogram { counts: Box::new([0; ALPHABET]), n: 0, raw_bits: 0 }
+        Histogram { counts: Box::new([0; ALPHABET]), n: 0, raw_bits: 0, exact_bits: MAX_EXACT_BITS }
     }
 }
 
@@ -94,9 +139,11 @@ impl Histogram {
         h
     }
 
+    /// Counts one more code (a histogram of the largest alphabet, e = 6).
     #[inline(always)]
     pub(crate) fn add(&mut self, code: i64) {
-        let (s, raw) = symbol_of(zigzag(code));
+        debug_assert_eq!(self.exact_bits, MAX_EXACT_BITS);
+        let (s, raw) = symbol_of(zigzag(code), MAX_EXACT_BITS);
         self.counts[s as usize] += 1;
         self.raw_bits += u64::from(raw);
         self.n += 1;
@@ -104,6 +151,7 @@ impl Histogram {
 
     /// Adds the codes counted by `other`: the histogram of two streams' codes in one.
     pub(crate) fn absorb(&mut self, other: &Histogram) {
+        debug_assert_eq!(self.exact_bits, other.exact_bits);
         for (c, &o) in self.counts.iter_mut().zip(other.counts.iter()) {
             *c += o;
         }
@@ -111,15 +159,65 @@ impl Histogram {
         self.raw_bits += other.raw_bits;
     }
 
-    /// Few codes, where the table weighs most: pcodec's bins may cost less on a few hundred.
-    pub(crate) fn few(&self) -> bool {
-        self.n < FEW_CODES
+    /// The exact bits (2 to 6) under which these codes, counted under 6, cost least: the codes
+    /// below 64 (zigzagged) are where the alphabets differ, and there each choice costs the
+    /// codes' ideal bits under their counts, their raw bits, and the table's half-bytes (up to
+    /// the first symbol of 64 or more, the same for all), and a byte for any choice but 6 (mode
+    /// 7's). The rounding of frequencies is left out; it moves a stream by a few bytes at most.
+    /// Ties go to 6.
+    pub(crate) fn best_exact_bits(&self) -> u32 {
+        debug_assert_eq!(self.exact_bits, MAX_EXACT_BITS);
+        let exact = &self.counts[..1 << MAX_EXACT_BITS];
+        let k_log_k = |k: u32| if k > 1 { f64::from(k) * f64::from(k).log2() } else { 0.0 };
+        // the symbols of bit lengths 2 to 5, four each, whichever exact bits hold them inexact
+        let mut buckets = [[0u32; 4]; MAX_EXACT_BITS as usize];
+        for (u, &k) in exact.iter().enumerate().skip(4) {
+            let b = 63 - (u as u64).leading_zeros();
+            buckets[b as usize][(u >> (b - 2)) & 3] += k;
+        }
+        let tail = self.counts[1 << MAX_EXACT_BITS..].iter().any(|&k| k > 0);
+        let mut best = (f64::INFINITY, MAX_EXACT_BITS);
+        for e in (MIN_EXACT_BITS..=MAX_EXACT_BITS).rev() {
+            let inexact = (e..MAX_EXACT_BITS).flat_map(|b| buckets[b as usize].iter().map(move |&k| (k, b - 2)));
+            let (mut bits, mut halves, mut halves_to_last, mut previous) = (0.0, 0, 0, 0u8);
+            for (k, raw) in exact[..1 << e].iter().map(|&k| (k, 0)).chain(inexact) {
+                let level = level_of(k);
+                bits += f64::from(k) * f64::from(raw) - k_log_k(k);
+                halves += table_halves(previous, level);
+                if k > 0 {
+                    halves_to_last = halves;
+                }
+                previous = level;
+            }
+            let halves = if tail { halves + table_halves(previous, level_of(self.counts[1 << MAX_EXACT_BITS])) } else { halves_to_last };
+            let cost = bits + 4.0 * halves as f64 + if e < MAX_EXACT_BITS { 8.0 } else { 0.0 };
+            if cost < best.0 {
+                best = (cost, e);
+            }
+        }
+        best.1
     }
 
-    /// Codes wide enough to carry four raw bits each on average: entry offsets whose differences
-    /// spread this wide are left to pcodec (crate::differences), whose bins store the low bits as
-    /// the table does, decode faster, and whose modes may find a structure in them (a common
-    /// multiple).
+    /// The same codes counted under `exact_bits` (from a histogram under 6).
+    pub(crate) fn regrouped(&self, exact_bits: u32) -> Histogram {
+        debug_assert!(self.exact_bits == MAX_EXACT_BITS && (MIN_EXACT_BITS..=MAX_EXACT_BITS).contains(&exact_bits));
+        let mut h = Histogram { counts: Box::new([0; ALPHABET]), n: self.n, raw_bits: self.raw_bits, exact_bits };
+        let (exact, tail) = self.counts.split_at(1 << MAX_EXACT_BITS);
+        for (u, &k) in exact.iter().enumerate() {
+            let (s, raw) = symbol_of(u as u64, exact_bits);
+            h.counts[s as usize] += k;
+            h.raw_bits += u64::from(k) * u64::from(raw);
+        }
+        // a symbol of bit length b >= 6 moves down by what the smaller exact range frees
+        let first_tail = (1 << exact_bits) + 4 * (MAX_EXACT_BITS - exact_bits) as usize;
+        h.counts[first_tail..first_tail + tail.len()].copy_from_slice(tail);
+        h
+    }
+
+    /// Codes wide enough to carry four raw bits each on average, where pcodec's bins may fit
+    /// what the table's coarse symbols lump together, and whose modes may find a structure (a
+    /// common multiple): entry offsets whose differences spread this wide are left to pcodec
+    /// (crate::differences), other codes are coded both ways (crate::stream::put_codes).
     pub(crate) fn mostly_raw(&self) -> bool {
         self.raw_bits >= 4 * self.n as u64
     }
@@ -137,13 +235,7 @@ impl Histogram {
     fn levels(&self) -> Box<[u8; ALPHABET]> {
         let mut levels = Box::new([0u8; ALPHABET]);
         for (level, &c) in levels.iter_mut().zip(self.counts.iter()) {
-            if c > 0 {
-                let b = 31 - c.leading_zeros();
-                // c / 2^b in [1, 2), 16 bits of it, against 2^(1/8), 2^(3/8), 2^(5/8), 2^(7/8)
-                let fraction = (u64::from(c) << 16) >> b;
-                let quarters = QUARTER_CUTS.iter().filter(|&&cut| fraction >= cut).count() as u32;
-                *level = (4 * b + quarters + 1).min(MAX_LEVEL) as u8;
-            }
+            *level = level_of(c);
         }
         levels
     }
@@ -219,20 +311,20 @@ fn put_table(levels: &[u8; ALPHABET], out: &mut Vec<u8>) {
     for &level in &levels[..span] {
         let step = i32::from(level) - previous;
         let zigzagged = ((step << 1) ^ (step >> 31)) as u32;
-        if zigzagged < 15 {
+        if zigzagged < LEVEL_FOLLOWS {
             halves.push(zigzagged as u8);
         } else {
-            halves.extend([15, level & 15, level >> 4]);
+            halves.extend([LEVEL_FOLLOWS as u8, level & 15, level >> 4]);
         }
         previous = i32::from(level);
     }
     out.extend(halves.chunks(2).map(|pair| pair[0] | pair.get(1).map_or(0, |h| h << 4)));
 }
 
-/// Reads [`put_table`]'s levels: at most [`ALPHABET`] symbols, levels at most [`MAX_LEVEL`],
-/// the last present.
-fn get_table(r: &mut Reader<'_>) -> Result<Box<[u8; ALPHABET]>, CodecError> {
-    let span = r.len_at_most(ALPHABET, "symbols in a code table")?;
+/// Reads [`put_table`]'s levels: at most `alphabet` symbols (at most [`ALPHABET`]), levels at
+/// most [`MAX_LEVEL`], the last present.
+fn get_table(r: &mut Reader<'_>, alphabet: usize) -> Result<Box<[u8; ALPHABET]>, CodecError> {
+    let span = r.len_at_most(alphabet, "symbols in a code table")?;
     let mut levels = Box::new([0u8; ALPHABET]);
     let (mut byte, mut high) = (0u8, false);
     let mut half = || -> Result<u8, CodecError> {
@@ -291,7 +383,7 @@ pub(crate) fn put<T: Copy + Into<i64>>(codes: &[T], hist: &Histogram, out: &mut 
         let mut raw = BitWriter { out, acc: 0, filled: 0 };
         for &c in codes {
             let u = zigzag(c.into());
-            raw.put(u, symbol_of(u).1);
+            raw.put(u, symbol_of(u, hist.exact_bits).1);
         }
         raw.finish();
     }
@@ -304,7 +396,7 @@ pub(crate) fn put<T: Copy + Into<i64>>(codes: &[T], hist: &Histogram, out: &mut 
     let mut states = [L; WAYS];
     let (runs, tail) = codes.split_at(codes.len() / WAYS * WAYS);
     let mut put_one = |x: &mut u32, c: T| {
-        let symbol = &symbols[symbol_of(zigzag(c.into())).0 as usize];
+        let symbol = &symbols[symbol_of(zigzag(c.into()), hist.exact_bits).0 as usize];
         // keep the state below f 2^(32 - S) so that the step below stays within 32 bits
         if u64::from(*x) >= symbol.limit {
             words.push(*x as u16);
@@ -432,17 +524,32 @@ thread_local! {
 /// beyond the stream's type). The input is not trusted: the table must cover its total exactly,
 /// the raw bits and words must be used up to the last, and every state must end where the
 /// encoder began.
-pub(crate) fn get<T>(payload: &[u8], dst: &mut [T], narrow: impl Fn(i64) -> Option<T>) -> Result<(), CodecError> {
-    SLOTS.with(|slots| get_with(payload, dst, narrow, &mut slots.borrow_mut()))
+pub(crate) fn get<T>(payload: &[u8], exact_bits: u32, dst: &mut [T], narrow: impl Fn(i64) -> Option<T>) -> Result<(), CodecError> {
+    if !(MIN_EXACT_BITS..=MAX_EXACT_BITS).contains(&exact_bits) {
+        return corrupt(format!("code stream of {exact_bits} exact bits"));
+    }
+    SLOTS.with(|slots| {
+        let slots = &mut slots.borrow_mut();
+        // one decoder for each exact bits, so that the test for an exact symbol compares with a
+        // constant (measured: a variable there cost the showers' decode 2 to 3%)
+        match exact_bits {
+            2 => get_with::<2, T>(payload, dst, narrow, slots),
+            3 => get_with::<3, T>(payload, dst, narrow, slots),
+            4 => get_with::<4, T>(payload, dst, narrow, slots),
+            5 => get_with::<5, T>(payload, dst, narrow, slots),
+            _ => get_with::<MAX_EXACT_BITS, T>(payload, dst, narrow, slots),
+        }
+    })
 }
 
-fn get_with<T>(payload: &[u8], dst: &mut [T], narrow: impl Fn(i64) -> Option<T>, slots: &mut Vec<u16>) -> Result<(), CodecError> {
+fn get_with<const EXACT_BITS: u32, T>(payload: &[u8], dst: &mut [T], narrow: impl Fn(i64) -> Option<T>, slots: &mut Vec<u16>) -> Result<(), CodecError> {
     let mut r = Reader::new(payload);
     let scale = u32::from(r.u8()?);
     if !(MIN_SCALE..=MAX_SCALE).contains(&scale) {
         return corrupt(format!("code table of scale 2^{scale}"));
     }
-    let levels = get_table(&mut r)?;
+    let levels = get_table(&mut r, alphabet_len(EXACT_BITS))?;
+    let parts = &SYMBOL_PARTS[(EXACT_BITS - MIN_EXACT_BITS) as usize];
     let freqs = frequencies(&levels, scale);
     // every slot of the total: its symbol's frequency, its offset within the symbol's slots, and
     // the symbol, so that a code costs one table read
@@ -485,10 +592,10 @@ fn get_with<T>(payload: &[u8], dst: &mut [T], narrow: impl Fn(i64) -> Option<T>,
         u32::from(symbol)
     };
     let mut code = |s: u32| -> Result<T, CodecError> {
-        let u = if s < EXACT {
+        let u = if s < 1 << EXACT_BITS {
             u64::from(s)
         } else {
-            let (top, n_raw) = SYMBOL_PARTS[s as usize];
+            let (top, n_raw) = parts[s as usize];
             top | raw.get(n_raw).ok_or_else(|| CodecError::Corrupt("code stream's raw bits cut short".into()))?
         };
         narrow(unzigzag(u)).ok_or_else(|| CodecError::Corrupt("a code beyond the stream's integer type".into()))
@@ -527,7 +634,7 @@ mod tests {
 
     fn read(payload: &[u8], n: usize) -> Result<Vec<i64>, CodecError> {
         let mut back = vec![0i64; n];
-        get(payload, &mut back, Some).map(|()| back)
+        get(payload, MAX_EXACT_BITS, &mut back, Some).map(|()| back)
     }
 
     fn draws(n: usize, mut draw: impl FnMut(f64, f64) -> i64) -> Vec<i64> {
@@ -537,7 +644,8 @@ mod tests {
 
     /// Every code comes back, from one code to a basket's worth, whatever the spread: a single
     /// value, small peaked codes, codes needing raw bits of every length up to the extremes of
-    /// i64; and the size is what `coded_bytes` said beforehand, within the coder's last words.
+    /// i64; under every exact bits from 2 to 6; and the size is what `coded_bytes` said
+    /// beforehand, within the coder's last words.
     #[test]
     fn codes_of_every_spread_round_trip_at_their_estimated_size() {
         let cases: Vec<(&str, Vec<i64>)> = vec![
@@ -550,14 +658,20 @@ mod tests {
             ("two symbols, 1 in 10^4", draws(100_000, |u, _| i64::from(u < 1e-4))),
         ];
         for (name, codes) in &cases {
-            let bytes = coded(codes);
-            assert_eq!(&read(&bytes, codes.len()).expect(name), codes, "{name}");
-            let estimate = Histogram::of(codes.iter().copied()).coded_bytes();
-            assert!(bytes.len().abs_diff(estimate) <= 2 * WAYS + 2, "{name}: {} bytes written, {estimate} estimated", bytes.len());
+            for exact_bits in MIN_EXACT_BITS..=MAX_EXACT_BITS {
+                let hist = Histogram::of(codes.iter().copied()).regrouped(exact_bits);
+                let mut bytes = Vec::new();
+                put(codes, &hist, &mut bytes);
+                let mut back = vec![0i64; codes.len()];
+                get(&bytes, exact_bits, &mut back, Some).unwrap_or_else(|e| panic!("{name}, {exact_bits} exact bits: {e}"));
+                assert_eq!(&back, codes, "{name}, {exact_bits} exact bits");
+                let estimate = hist.coded_bytes();
+                assert!(bytes.len().abs_diff(estimate) <= 2 * WAYS + 2, "{name}, {exact_bits} exact bits: {} bytes written, {estimate} estimated", bytes.len());
+            }
         }
         let narrow: Vec<i32> = draws(3000, |u, v| (9.0 * gaussian(u, v)).round() as i64).iter().map(|&c| c as i32).collect();
         let mut back = vec![0i32; narrow.len()];
-        get(&coded(&narrow), &mut back, |c| i32::try_from(c).ok()).unwrap();
+        get(&coded(&narrow), MAX_EXACT_BITS, &mut back, |c| i32::try_from(c).ok()).unwrap();
         assert_eq!(back, narrow);
     }
 
@@ -609,7 +723,7 @@ mod tests {
         assert!(caught * 2 > bytes.len() * 8, "{caught} of {} flipped bits caught", bytes.len() * 8);
         assert!(read(&bytes, codes.len() - 1).is_err() && read(&bytes, codes.len() + 1).is_err(), "a count that is not the stream's");
         let wide = coded(&[i64::from(i32::MAX) + 1]);
-        assert!(get(&wide, &mut [0i32], |c| i32::try_from(c).ok()).is_err());
+        assert!(get(&wide, MAX_EXACT_BITS, &mut [0i32], |c| i32::try_from(c).ok()).is_err());
         // scale 9, one symbol of frequency 511 (not 512), no raw bits, states
         // one code 0: scale 9, one symbol of level 1 (a step of 1, zigzagged 2), no raw bits, the
         // states; then the same with no symbol, with a last symbol absent, with a level past
@@ -618,6 +732,16 @@ mod tests {
         let stream = |head: &[u8]| -> Vec<u8> { head.iter().copied().chain(states.iter().copied()).collect() };
         assert_eq!(read(&stream(&[9, 1, 2, 0]), 1).unwrap(), [0]);
         assert_eq!(coded(&[0i64]), stream(&[9, 1, 2, 0]), "the encoder writes what this test reads");
+        // 253 symbols, the last of level 1 (252 steps of 0, then 1): one past the alphabet of 2
+        // exact bits (252 symbols), within that of 6
+        let mut beyond = vec![9u8, 253, 1];
+        beyond.extend(std::iter::repeat_n(0u8, 125));
+        beyond.extend([2 << 4, 0]);
+        assert!(matches!(get(&stream(&beyond), 2, &mut [0i64], Some), Err(CodecError::Corrupt(why)) if why.contains("symbols in a code table")), "a symbol beyond 2 exact bits' alphabet accepted");
+        assert!(matches!(get(&stream(&beyond), 6, &mut [0i64], Some), Err(CodecError::Corrupt(_))), "a code past the stream's end");
+        for exact_bits in [0, 1, 7, 64] {
+            assert!(matches!(get(&stream(&[9, 1, 2, 0]), exact_bits, &mut [0i64], Some), Err(CodecError::Corrupt(_))), "{exact_bits} exact bits accepted");
+        }
         for (head, why) in [(&[9u8, 0, 0][..], "no symbol"), (&[9, 2, 2 | 1 << 4, 0], "a last symbol absent"), (&[9, 1, 15 | 15 << 4, 15, 0], "level 255"), (&[13, 1, 2, 0], "scale 13")] {
             assert!(matches!(read(&stream(head), 1), Err(CodecError::Corrupt(_))), "{why} accepted");
         }

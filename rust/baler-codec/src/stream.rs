@@ -15,6 +15,7 @@ pub(crate) const MODE_PCO_WRAPPED: u8 = 3;
 pub(crate) const MODE_PCO_WRAPPED_I32: u8 = 4;
 pub(crate) const MODE_CODES: u8 = 5;
 pub(crate) const MODE_DIFFERENCES: u8 = 6;
+pub(crate) const MODE_CODES_EXACT_BITS: u8 = 7;
 
 /// Numbers that can be stored as fixed-width little-endian and with pcodec, and that appear
 /// big-endian in ROOT's buffers.
@@ -199,20 +200,35 @@ pub(crate) fn put_nums<T: Num>(vals: &[T], cfg: &ChunkConfig, out: &mut Vec<u8>)
     Ok(())
 }
 
-/// Writes integer codes, whose histogram is `hist`, as a [`MODE_CODES`] stream (crate::rans: one
-/// frequency table, every small code a symbol of its own); for few codes
-/// ([`crate::rans::Histogram::few`]) the smaller of that and pcodec. Codes that are mostly raw
-/// bits go through the table too: on 123b's covariance residuals at bits:10 (5.8 raw bits per
-/// code) it wrote 1% fewer bytes than pcodec and encoded the block 1.2x faster, for a decode of
-/// 410 MB/s instead of 466 (docs/benchmarks.md).
+/// Writes integer codes, whose histogram is `hist`, under one frequency table (crate::rans):
+/// a [`MODE_CODES`] stream, or a [`MODE_CODES_EXACT_BITS`] one (its exact bits, a byte, then the
+/// same payload) where fewer exact symbols cost less ([`crate::rans::Histogram::best_exact_bits`]);
+/// codes that are mostly raw bits ([`crate::rans::Histogram::mostly_raw`]) are also coded with
+/// pcodec, and the smaller kept. There the table's symbols are coarse (a quarter of a binary
+/// order each), and pcodec's bins can fit what they lump together: codes in a narrow cluster
+/// away from 0 (a model's bias on one column), or on a lattice (its modes); on such streams it
+/// wrote a third to 85% of the table's bytes. Elsewhere the table with its exact bits chosen
+/// per stream wrote 0.5 to 0.9% fewer bytes in all than the smaller of the table with 6 exact
+/// bits and pcodec, which was tried beside it below 2,048 codes until 12-06 and then took up
+/// to 46% of a small block's encode (docs/benchmarks.md).
 pub(crate) fn put_codes<T: Num + Into<i64>>(vals: &[T], hist: &crate::rans::Histogram, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    let exact_bits = hist.best_exact_bits();
     let mut payload = crate::scratch::with_capacity::<u8>(vals.len() + 64);
-    crate::rans::put(vals, hist, &mut payload);
+    let mode = if exact_bits == crate::rans::MAX_EXACT_BITS {
+        crate::rans::put(vals, hist, &mut payload);
+        MODE_CODES
+    } else {
+        payload.push(exact_bits as u8);
+        crate::rans::put(vals, &hist.regrouped(exact_bits), &mut payload);
+        MODE_CODES_EXACT_BITS
+    };
     let start = out.len();
-    out.push(MODE_CODES);
+    out.push(mode);
     put_uvarint(out, payload.len() as u64);
     out.extend_from_slice(&payload);
-    if hist.few() {
+    // mostly raw under 6 exact bits (the histogram as counted): fewer exact bits add raw bits to
+    // codes that the table of 6 holds exactly, and pcodec's bins no better
+    if hist.mostly_raw() {
         let mut bins = crate::scratch::with_capacity::<u8>(out.len() - start);
         put_nums(vals, &crate::float::pco_config(false), &mut bins)?;
         if bins.len() < out.len() - start {
@@ -223,7 +239,9 @@ pub(crate) fn put_codes<T: Num + Into<i64>>(vals: &[T], hist: &crate::rans::Hist
     Ok(())
 }
 
-/// The bytes [`put_codes`] writes for codes of histogram `hist`, within a few.
+/// The bytes [`put_codes`] writes for codes of histogram `hist` under 6 exact bits, within a
+/// few: what layouts of streams are chosen by (it writes fewer where other exact bits, or
+/// pcodec, cost less).
 pub(crate) fn codes_bytes(hist: &crate::rans::Histogram) -> usize {
     let payload = hist.coded_bytes();
     1 + crate::varint::uvarint_len(payload as u64) + payload
@@ -345,11 +363,15 @@ pub(crate) fn get_nums<T: Num>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<(), 
             }
             Ok(())
         }
-        MODE_CODES => {
+        MODE_CODES | MODE_CODES_EXACT_BITS => {
             if T::from_code(0).is_none() {
                 return corrupt("integer code stream in place of floats");
             }
-            crate::rans::get(payload, dst, T::from_code)
+            match (mode, payload) {
+                (MODE_CODES, _) => crate::rans::get(payload, crate::rans::MAX_EXACT_BITS, dst, T::from_code),
+                (_, [exact_bits, payload @ ..]) => crate::rans::get(payload, u32::from(*exact_bits), dst, T::from_code),
+                _ => corrupt("integer code stream without its exact bits"),
+            }
         }
         m => corrupt(format!("unknown number stream mode {m}")),
     }
@@ -483,23 +505,47 @@ mod tests {
         assert!(read(&narrow, fits.len() - 1).is_err(), "a count that is not the stream's");
     }
 
-    /// Codes of many raw bits each (residuals of a bits:10 model, 4,095 of them: more than
-    /// [`crate::rans::Histogram::few`]) go through the frequency table, not pcodec, and read back
-    /// exactly; on bell-shaped ones the table writes no more than pcodec would.
+    /// Integer codes go under one frequency table: a basket's worth of peaked codes with all 64
+    /// exact symbols (mode 5); codes spread thinly over more values than they fill, as a few
+    /// hundred latent codes over dozens of values, or codes of many raw bits each (residuals of
+    /// a bits:10 model, 4,095 of them), with fewer (mode 7, in fewer bytes than mode 5 would
+    /// take). Codes of many raw bits in a narrow cluster away from 0 go to pcodec (mode 4), in
+    /// under half the table's bytes. All read back exactly; a mode-7 stream without its exact
+    /// bits, or with exact bits outside 2 to 6, is corrupt.
     #[test]
-    fn codes_that_are_mostly_raw_bits_go_through_the_table() {
+    fn codes_go_under_one_table_with_the_exact_symbols_that_cost_least() {
         let mut uniform = crate::test_draws::uniform(0x2545_f491_4f6c_dd1d);
-        let codes: Vec<i64> = (0..4095).map(|_| (300.0 * gaussian(uniform(), uniform())).round() as i64).collect();
-        let mut hist = crate::rans::Histogram::default();
-        codes.iter().for_each(|&c| hist.add(c));
-        assert!(hist.mostly_raw() && !hist.few());
-        let mut out = Vec::new();
-        put_codes(&codes, &hist, &mut out).unwrap();
-        assert_eq!(out[0], MODE_CODES);
-        let mut back = vec![0i64; codes.len()];
-        get_nums(&mut Reader::new(&out), &mut back).unwrap();
-        assert_eq!(back, codes);
-        assert!(out.len() <= coded(&codes).len(), "table {} bytes, pcodec {}", out.len(), coded(&codes).len());
+        let mut draw = |n: usize, f: &dyn Fn(f64, f64) -> f64| -> Vec<i64> { (0..n).map(|_| f(uniform(), uniform()).round() as i64).collect() };
+        let wide = draw(4095, &|u, v| 300.0 * gaussian(u, v));
+        let peaked = draw(32768, &|u, v| 3.0 * gaussian(u, v));
+        // one-sided, as a latent dimension's codes: 550 codes between 0 and about 40
+        let thin = draw(550, &|u, _| -8.0 * (1.0 - u).ln());
+        let cluster = draw(2000, &|u, v| -785.0 + 1.5 * gaussian(u, v));
+        for (name, codes, mode) in [("wide", &wide, MODE_CODES_EXACT_BITS), ("peaked", &peaked, MODE_CODES), ("thin", &thin, MODE_CODES_EXACT_BITS), ("cluster", &cluster, MODE_PCO_WRAPPED_I32)] {
+            let mut hist = crate::rans::Histogram::default();
+            codes.iter().for_each(|&c| hist.add(c));
+            let mut out = Vec::new();
+            put_codes(codes, &hist, &mut out).unwrap();
+            assert_eq!(out[0], mode, "{name}");
+            let mut back = vec![0i64; codes.len()];
+            get_nums(&mut Reader::new(&out), &mut back).unwrap();
+            assert_eq!(&back, codes, "{name}");
+            let mut table = Vec::new();
+            crate::rans::put(codes, &hist, &mut table);
+            if mode == MODE_PCO_WRAPPED_I32 {
+                assert!(2 * out.len() < table.len(), "{name}: pcodec {} bytes, the table {}", out.len(), table.len());
+            }
+            if mode == MODE_CODES_EXACT_BITS {
+                assert!(out.len() < table.len(), "{name}: {} bytes with fewer exact symbols, {} with 64", out.len(), table.len());
+                let len_at = 1 + crate::varint::uvarint_len((out.len() - 2) as u64);
+                for (exact_bits, why) in [(1u8, "1 exact bit"), (7, "7 exact bits")] {
+                    let mut bad = out.clone();
+                    bad[len_at] = exact_bits;
+                    assert!(matches!(get_nums(&mut Reader::new(&bad), &mut back), Err(CodecError::Corrupt(_))), "{why} accepted");
+                }
+                assert!(get_nums(&mut Reader::new(&[MODE_CODES_EXACT_BITS, 0]), &mut back[..0]).is_err(), "no exact bits");
+            }
+        }
     }
 
     /// Whether pcodec would code `vals` as first differences in classic mode ([`i32_config`] of
