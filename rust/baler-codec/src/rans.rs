@@ -68,14 +68,12 @@ static SYMBOL_PARTS: [[(u64, u32); ALPHABET]; (MAX_EXACT_BITS - MIN_EXACT_BITS +
     while e <= MAX_EXACT_BITS {
         let exact = 1u32 << e;
         let mut s = 0u32;
-        while (s as usize) < ALPHABET {
-            let b = if s < exact { 0 } else { (s - exact) / 4 + e };
+        while (s as usize) < alphabet_len(e) {
             tables[(e - MIN_EXACT_BITS) as usize][s as usize] = if s < exact {
                 (s as u64, 0)
-            } else if b <= 63 {
-                ((4 | ((s - exact) % 4) as u64) << (b - 2), b - 2)
             } else {
-                (0, 0)
+                let b = (s - exact) / 4 + e;
+                ((4 | ((s - exact) % 4) as u64) << (b - 2), b - 2)
             };
             s += 1;
         }
@@ -85,7 +83,7 @@ static SYMBOL_PARTS: [[(u64, u32); ALPHABET]; (MAX_EXACT_BITS - MIN_EXACT_BITS +
 };
 
 /// Symbols under `exact_bits`: the exact ones, then four per bit length up to 64 bits.
-fn alphabet_len(exact_bits: u32) -> usize {
+const fn alphabet_len(exact_bits: u32) -> usize {
     (1 << exact_bits) + 4 * (64 - exact_bits as usize)
 }
 
@@ -169,16 +167,18 @@ impl Histogram {
         debug_assert_eq!(self.exact_bits, MAX_EXACT_BITS);
         let exact = &self.counts[..1 << MAX_EXACT_BITS];
         let k_log_k = |k: u32| if k > 1 { f64::from(k) * f64::from(k).log2() } else { 0.0 };
-        // the symbols of bit lengths 2 to 5, four each, whichever exact bits hold them inexact
-        let mut buckets = [[0u32; 4]; MAX_EXACT_BITS as usize];
-        for (u, &k) in exact.iter().enumerate().skip(4) {
-            let b = 63 - (u as u64).leading_zeros();
-            buckets[b as usize][(u >> (b - 2)) & 3] += k;
+        // the inexact symbols of the codes below 64 under the fewest exact bits (bit lengths 2 to
+        // 5, four each): under e exact bits, those of bit length e and up
+        let first_inexact = 1usize << MIN_EXACT_BITS;
+        let mut inexact = [0u32; 4 * (MAX_EXACT_BITS - MIN_EXACT_BITS) as usize];
+        for (u, &k) in exact.iter().enumerate().skip(first_inexact) {
+            inexact[symbol_of(u as u64, MIN_EXACT_BITS).0 as usize - first_inexact] += k;
         }
         let tail = self.counts[1 << MAX_EXACT_BITS..].iter().any(|&k| k > 0);
         let mut best = (f64::INFINITY, MAX_EXACT_BITS);
         for e in (MIN_EXACT_BITS..=MAX_EXACT_BITS).rev() {
-            let inexact = (e..MAX_EXACT_BITS).flat_map(|b| buckets[b as usize].iter().map(move |&k| (k, b - 2)));
+            let from = 4 * (e - MIN_EXACT_BITS) as usize;
+            let inexact = inexact[from..].iter().enumerate().map(|(i, &k)| (k, (from + i) as u32 / 4));
             let (mut bits, mut halves, mut halves_to_last, mut previous) = (0.0, 0, 0, 0u8);
             for (k, raw) in exact[..1 << e].iter().map(|&k| (k, 0)).chain(inexact) {
                 let level = level_of(k);
