@@ -101,11 +101,19 @@ fn level_of(count: u32) -> u8 {
 }
 
 /// The half-byte of a table ([`put_table`]) that says a level follows in two more.
-const LEVEL_FOLLOWS: u32 = 15;
+const LEVEL_FOLLOWS: u8 = 15;
+
+/// The half-byte of a table ([`put_table`]) for a symbol of level `level` after one of
+/// `previous`: the step between them, zigzagged, where it is below [`LEVEL_FOLLOWS`]; None where
+/// the level itself follows.
+fn level_step(previous: u8, level: u8) -> Option<u8> {
+    let zigzagged = zigzag(i64::from(level) - i64::from(previous));
+    (zigzagged < u64::from(LEVEL_FOLLOWS)).then_some(zigzagged as u8)
+}
 
 /// Half-bytes of the table ([`put_table`]) for a symbol of level `level` after one of `previous`.
 fn table_halves(previous: u8, level: u8) -> usize {
-    if zigzag(i64::from(level) - i64::from(previous)) < u64::from(LEVEL_FOLLOWS) {
+    if level_step(previous, level).is_some() {
         1
     } else {
         3
@@ -307,16 +315,13 @@ fn put_table(levels: &[u8; ALPHABET], out: &mut Vec<u8>) {
     let span = levels.iter().rposition(|&l| l > 0).map_or(0, |s| s + 1);
     put_uvarint(out, span as u64);
     let mut halves = Vec::with_capacity(2 * span);
-    let mut previous = 0i32;
+    let mut previous = 0;
     for &level in &levels[..span] {
-        let step = i32::from(level) - previous;
-        let zigzagged = ((step << 1) ^ (step >> 31)) as u32;
-        if zigzagged < LEVEL_FOLLOWS {
-            halves.push(zigzagged as u8);
-        } else {
-            halves.extend([LEVEL_FOLLOWS as u8, level & 15, level >> 4]);
+        match level_step(previous, level) {
+            Some(step) => halves.push(step),
+            None => halves.extend([LEVEL_FOLLOWS, level & 15, level >> 4]),
         }
-        previous = i32::from(level);
+        previous = level;
     }
     out.extend(halves.chunks(2).map(|pair| pair[0] | pair.get(1).map_or(0, |h| h << 4)));
 }
@@ -339,8 +344,8 @@ fn get_table(r: &mut Reader<'_>, alphabet: usize) -> Result<Box<[u8; ALPHABET]>,
     let mut previous = 0i32;
     for level in levels[..span].iter_mut() {
         let zigzagged = half()?;
-        let value = if zigzagged < 15 {
-            previous + ((i32::from(zigzagged) >> 1) ^ -(i32::from(zigzagged) & 1))
+        let value = if zigzagged < LEVEL_FOLLOWS {
+            previous + unzigzag(u64::from(zigzagged)) as i32
         } else {
             i32::from(half()? | half()? << 4)
         };
@@ -525,9 +530,6 @@ thread_local! {
 /// the raw bits and words must be used up to the last, and every state must end where the
 /// encoder began.
 pub(crate) fn get<T>(payload: &[u8], exact_bits: u32, dst: &mut [T], narrow: impl Fn(i64) -> Option<T>) -> Result<(), CodecError> {
-    if !(MIN_EXACT_BITS..=MAX_EXACT_BITS).contains(&exact_bits) {
-        return corrupt(format!("code stream of {exact_bits} exact bits"));
-    }
     SLOTS.with(|slots| {
         let slots = &mut slots.borrow_mut();
         // one decoder for each exact bits, so that the test for an exact symbol compares with a
@@ -537,7 +539,8 @@ pub(crate) fn get<T>(payload: &[u8], exact_bits: u32, dst: &mut [T], narrow: imp
             3 => get_with::<3, T>(payload, dst, narrow, slots),
             4 => get_with::<4, T>(payload, dst, narrow, slots),
             5 => get_with::<5, T>(payload, dst, narrow, slots),
-            _ => get_with::<MAX_EXACT_BITS, T>(payload, dst, narrow, slots),
+            6 => get_with::<6, T>(payload, dst, narrow, slots),
+            _ => corrupt(format!("code stream of {exact_bits} exact bits")),
         }
     })
 }
