@@ -208,6 +208,16 @@ def test_policy_reaches_a_tree_in_a_subdirectory(tmp_path):
     compare_trees(reference, out, "sub/Events", "x=bits:8").assert_exact_set_changed("x")
 
 
+def test_blanks_around_a_policy_rules_slash_and_equals_are_layout(tmp_path):
+    """`Events / x = bits:8` is the rule `Events/x=bits:8`, as blanks after a comma are: the glob
+    `x ` (with its blank) matched no branch, and the rule was only warned about."""
+    reference, out = tmp_path / "ref.root", tmp_path / "blanks.root"
+    run_macro("small_tree", reference, "Events", SMALL_ENTRIES)
+    output = run_macro("small_tree", out, "Events", SMALL_ENTRIES, env=preload_env(" Events / x = bits:8 "))
+    assert "matched no branch" not in output, output
+    compare_trees(reference, out, "Events", "x=bits:8").assert_exact_set_changed("x")
+
+
 def test_a_policy_rule_can_name_a_trees_folder(tmp_path):
     """`sub/Events/x=...` names the tree by its path in the file (it matched nothing: the rule was
     read as tree `sub`, branch `Events/x`), and one of another folder leaves it alone, reported."""

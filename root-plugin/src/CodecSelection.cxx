@@ -194,8 +194,14 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy, const std::string
          continue;
       const auto equals = rule.find('=');
       const auto slash = equals == std::string::npos ? rule.find('/') : rule.rfind('/', equals);
-      if (slash == std::string::npos || equals == std::string::npos || slash > equals || slash == 0 ||
-          equals == slash + 1)
+      // blanks around '/' and '=' are the user's layout, as around the commas: no tree or branch
+      // name begins or ends with one, and a glob that kept it would match nothing
+      const std::string treeGlob = slash == std::string::npos ? std::string() : Trim(rule.substr(0, slash));
+      const std::string branchGlob =
+         slash == std::string::npos || equals == std::string::npos || slash > equals
+            ? std::string()
+            : Trim(rule.substr(slash + 1, equals - slash - 1));
+      if (treeGlob.empty() || branchGlob.empty())
          throw baler::codec::Error("invalid " + origin + " rule \"" + rule + "\": expected TREE/BRANCHGLOB=SPEC; " +
                                    kGrammar);
       try {
@@ -204,8 +210,7 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy, const std::string
          if (!spec->ModelReference().empty())
             ModelForSpec(*spec);
          std::string specText = spec->ToString();
-         rules.push_back({rule, rule.substr(0, slash), rule.substr(slash + 1, equals - slash - 1), std::move(spec),
-                          std::move(specText)});
+         rules.push_back({rule, treeGlob, branchGlob, std::move(spec), std::move(specText)});
       } catch (const baler::codec::Error &e) {
          throw baler::codec::Error("invalid " + origin + " rule \"" + rule + "\": " + e.what());
       }
