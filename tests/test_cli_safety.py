@@ -345,11 +345,18 @@ def test_sigint_is_never_ignored_while_compress_writes(baler, big_sample, tmp_pa
     # the option's own name, not BALER_POLICY's, which the user did not set
     (["compress", "{sample}", "{out}", "--policy", "Events/Jet_pt"], 'invalid --policy rule "Events/Jet_pt"'),
     (["compress", "{sample}", "{out}", "--policy", "Events/Jet_pt=bits:99"], 'invalid --policy rule "Events/Jet_pt=bits:99"'),
+    (["compress", "{sample}", "{out}", "{out}"], "too many files"),
+    # a negative number is a value, not an unknown option ("unexpected argument '-5' found")
+    (["generate", "{out}", "--events", "-5"], "--events must not be negative (got -5)"),
+    (["compress", "{sample}", "{out}", "--threads", "-1"], "invalid value '-1' for '--threads <N>'"),
+    # the values clap lists on a line of its own
+    (["generate", "{out}", "--sample", "showers"], "invalid value 'showers' for '--sample <SAMPLE>': one of physics, detector"),
 ])
 def test_bad_argument_is_named_in_one_line(baler, sample, tmp_path, args, names):
+    """Each a usage error: exit status 2, as clap's own, one line that names what is wrong."""
     out = tmp_path / "out.root"
     proc = run_baler(baler, *[a.format(sample=sample, out=out) for a in args], check=False)
-    assert proc.returncode != 0 and proc.stdout == ""
+    assert proc.returncode == 2 and proc.stdout == "", (proc.returncode, proc.stderr)
     lines = [l for l in proc.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and lines[0].startswith("baler: error: ") and names in lines[0], proc.stderr
     assert not out.exists()

@@ -201,6 +201,17 @@ def test_globs_are_expanded_and_one_that_matches_nothing_is_reported(baler, data
     assert sorted(p.name for p in out.iterdir()) == ["part1.root", "part2.root"]
 
 
+def test_a_run_that_writes_nothing_leaves_no_folder_it_made(baler, dataset, tmp_path):
+    """--out-dir was made before any file was tried: a glob that matched nothing left an empty
+    folder behind. A folder that was there stays, as it was."""
+    made, there = tmp_path / "made" / "out", tmp_path / "there"
+    there.mkdir()
+    for out in (made, there):
+        proc = run_baler(baler, "compress", str(dataset / "nothing*.root"), "--out-dir", out, check=False)
+        assert proc.returncode == 1 and "no file matches" in proc.stdout, proc.stdout + proc.stderr
+    assert not made.exists() and there.is_dir() and not any(there.iterdir())
+
+
 @pytest.mark.parametrize("option", [["--codec", "bitz:8"], ["--policy", "Events/Jet_*=bits"],
                                     ["--codec", "ae:bits:7:missing.balm"],
                                     ["--policy", "Events/Jet_*=ae:bits:7:missing.balm"]])

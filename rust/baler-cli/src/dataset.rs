@@ -32,7 +32,7 @@ pub struct DatasetArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Files compressed at the same time (with --dask: workers of the local cluster) [default: cores]
-    #[arg(long, value_name = "N", requires = "out_dir", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", requires = "out_dir", value_parser = clap::value_parser!(u32).range(1..), allow_negative_numbers = true)]
     jobs: Option<u32>,
     /// Run each file as a task on the Dask scheduler at ADDRESS (tcp://host:port), or on a local
     /// cluster of --jobs workers when no address is given. The workers must see this
@@ -90,10 +90,10 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
     let dataset = &args.dataset;
     let out_dir = dataset.out_dir.as_deref().ok_or_else(|| "--out-dir is missing".to_string())?;
     if args.json {
-        return Err(Stop::Error("--json is for one file; with --out-dir the summary is a table".into()));
+        return Err(Stop::BadOptions("--json is for one file; with --out-dir the summary is a table".into()));
     }
     if args.paths.is_empty() {
-        return Err(Stop::Error("missing IN (files, folders or globs to compress into --out-dir)".into()));
+        return Err(Stop::BadOptions("missing IN (files, folders or globs to compress into --out-dir)".into()));
     }
     if let Some(address) = dataset.dask.as_deref().filter(|a| !a.is_empty() && Path::new(a).exists()) {
         // `--dask IN...`: clap gives the first input to --dask, whose address is optional
@@ -107,22 +107,35 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
     if out_dir.exists() && !out_dir.is_dir() {
         return Err(Stop::Error(format!("--out-dir '{}' is a file: give a folder (made if missing)", out_dir.display())));
     }
+    let made_here = !out_dir.exists();
     std::fs::create_dir_all(out_dir)
         .map_err(|e| format!("cannot create the output folder '{}': {e}", out_dir.display()))?;
+    let result = compress_into(args, &tasks, &unmatched, out_dir);
+    if made_here {
+        // a run that wrote nothing (no input matched, every file failed, no Dask) leaves no
+        // empty folder behind; remove_dir removes none that holds a file
+        let _ = std::fs::remove_dir(out_dir);
+    }
+    result
+}
+
+/// Compresses every task into `out_dir` (which exists) and prints the summary table.
+fn compress_into(args: &CompressArgs, tasks: &[Task], unmatched: &[String], out_dir: &Path) -> Result<(), Stop> {
+    let dataset = &args.dataset;
     let jobs = dataset.jobs.map(|n| n as usize).unwrap_or_else(|| {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     });
     let options = child_options(args);
     let bar = progress_bar(tasks.len());
     let outcomes = match &dataset.dask {
-        None => run_processes(&tasks, &options, jobs, &bar),
-        Some(address) => run_on_dask(&tasks, &options, address, jobs, &bar)?,
+        None => run_processes(tasks, &options, jobs, &bar),
+        Some(address) => run_on_dask(tasks, &options, address, jobs, &bar)?,
     };
     bar.finish_and_clear();
     if let Some(bad) = outcomes.iter().find(|o| o.status == Some(i32::from(BAD_OPTIONS_STATUS))) {
         return Err(Stop::BadOptions(bad.error()));
     }
-    report(&tasks, &outcomes, &unmatched, out_dir)
+    report(tasks, &outcomes, unmatched, out_dir)
 }
 
 /// The single-file options, passed on to every child as given, and the child's coding threads:

@@ -93,7 +93,7 @@ struct CompressArgs {
     policy: Option<String>,
     /// Threads that code baskets [default: one per core, at most 4; with --out-dir: 1 per file,
     /// since --jobs files run at a time]. The output is the same for any number
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_negative_numbers = true)]
     threads: Option<u32>,
     /// Print the table as JSON
     #[arg(long)]
@@ -131,7 +131,7 @@ struct ExportArgs {
     #[arg(long, value_name = "N", default_value_t = 505, value_parser = clap::value_parser!(i32).range(0..))]
     setting: i32,
     /// Threads that decode and zip baskets [default: one per core, at most 4]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_negative_numbers = true)]
     threads: Option<u32>,
     /// Print the table as JSON
     #[arg(long)]
@@ -165,10 +165,10 @@ struct GenerateArgs {
     #[arg(value_name = "OUT.root")]
     output: PathBuf,
     /// Number of events (the default gives about 10^6 float values for the physics sample)
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_EVENTS)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_EVENTS, allow_negative_numbers = true)]
     events: i64,
     /// Random seed
-    #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
+    #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED, allow_negative_numbers = true)]
     seed: u64,
     /// Which sample: physics objects, or detector-like vector data (showers, pulses)
     #[arg(long, value_enum, default_value = "physics")]
@@ -314,9 +314,9 @@ fn compress(args: CompressArgs) -> Result<(), Stop> {
         Ok([input, output]) => (input, output),
         Err(paths) if paths.is_empty() => return compress_default_sample(&selection, &Threads(args.threads), args.json),
         Err(paths) if paths.len() == 1 => {
-            return Err(Stop::Error("missing OUT.root (give IN.root OUT.root, or neither to compress a generated sample)".into()))
+            return Err(Stop::BadOptions("missing OUT.root (give IN.root OUT.root, or neither to compress a generated sample)".into()))
         }
-        Err(_) => return Err(Stop::Error("too many files: give IN.root OUT.root, or IN... --out-dir DIR for many".into())),
+        Err(_) => return Err(Stop::BadOptions("too many files: give IN.root OUT.root, or IN... --out-dir DIR for many".into())),
     };
     require_input(&input)?;
     let plugin = Plugin::load()?;
@@ -453,7 +453,7 @@ fn inspect(args: InspectArgs) -> Result<(), Stop> {
 
 fn generate(args: GenerateArgs) -> Result<(), Stop> {
     if args.events < 0 {
-        return Err(Stop::Error(format!("--events must not be negative (got {})", args.events)));
+        return Err(Stop::BadOptions(format!("--events must not be negative (got {})", args.events)));
     }
     let plugin = Plugin::load()?;
     generate_with_progress(&plugin, &args.output, args.sample, args.events, args.seed)?;
@@ -492,6 +492,10 @@ fn usage_error(error: &clap::Error) -> String {
         .unwrap_or("invalid arguments")
         .trim_start_matches("error: ")
         .to_string();
+    // clap lists the values an option takes on a line of its own, which the one line would drop
+    if let Some(ContextValue::Strings(values)) = error.get(ContextKind::ValidValue).filter(|_| error.kind() == ErrorKind::InvalidValue) {
+        return format!("{line}: one of {} {help}", values.join(", "));
+    }
     format!("{line} {help}")
 }
 
