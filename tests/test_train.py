@@ -90,9 +90,25 @@ def test_npz_training_is_reproducible_for_a_seed(baler, tmp_path):
         assert written_model(proc.stdout, out)
         # measured 17% on the 200 validation rows (26% on the training rows)
         assert validation_gain(proc.stdout, "bits:10") > 10, proc.stdout
+        assert "warning" not in proc.stderr, proc.stderr
         models.append(out.read_bytes())
     assert models[0] == models[1], "the same seed gave different model bytes"
     assert models[0] != models[2], "another seed gave the same model"
+
+
+def test_a_model_that_does_not_pay_is_written_with_a_warning(baler, tmp_path):
+    """Independent noise leaves a model nothing to learn: its rows cost what they cost per value,
+    plus the model. It was written without a word (exit 0), and a user learned it only when
+    `baler compress` coded no basket through it."""
+    data, out = tmp_path / "noise.npz", tmp_path / "noise.balm"
+    rows = np.random.default_rng(1).normal(0, 1, (300, 6)).astype(np.float32)
+    np.savez(data, data=rows, names=np.array([f"x{i}" for i in range(6)]))
+    proc = run_baler(baler, "train", data, "--branches", "x*", "--bound", "bits:10", "--latent", "2", "--out", out)
+    assert re.search(r"all rows, model included: [\d.]+% larger than the per-value codec", proc.stdout), proc.stdout
+    written_model(proc.stdout, out)
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("baler: warning: ")]
+    assert len(warnings) == 1 and "does not make these rows smaller than the per-value codec at bits:10" in warnings[0], \
+        proc.stderr
 
 
 def test_a_vector_branch_of_mixed_widths_trains_on_its_most_common_width(baler, tmp_path):

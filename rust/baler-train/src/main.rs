@@ -192,13 +192,7 @@ fn run(args: &Args) -> Result<(), String> {
     let all = cost::measure(&model, &bound, &data)?;
     print_bytes("validation", &args.bound, &val);
     print_bytes("training", &args.bound, &train);
-    println!(
-        "all rows, model included: {} than the per-value codec ({} + {} bytes against {})",
-        relative_size(all.through_model + model.bytes().len(), all.per_value),
-        all.through_model,
-        model.bytes().len(),
-        all.per_value
-    );
+    report_all_rows(all.through_model, model.bytes().len(), all.per_value, &args.bound);
     write_model(&args.out, model.bytes())?;
     let widths = model.weight_bits().iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", ");
     println!("model {} ({} bytes, weights of {widths} bits) written to {}", model.id(), model.bytes().len(), args.out.display());
@@ -231,13 +225,7 @@ fn train_object_model(args: &Args, bound: &Bound, data: &dataset::Dataset) -> Re
     let all = object_model_costs(&model, &columns(data), bound, data.is_f32).map_err(|e| e.to_string())?;
     print_member_costs("validation", &args.bound, &val);
     let (per_value, fitted): (usize, usize) = all.iter().fold((0, 0), |(p, f), c| (p + c.per_value_bytes, f + c.fitted_bytes));
-    println!(
-        "all rows, model included: {} than the per-value codec ({} + {} bytes against {})",
-        relative_size(fitted + model.bytes().len(), per_value),
-        fitted,
-        model.bytes().len(),
-        per_value
-    );
+    report_all_rows(fitted, model.bytes().len(), per_value, &args.bound);
     write_model(&args.out, model.bytes())?;
     println!("model {} ({} bytes) written to {}", model.id(), model.bytes().len(), args.out.display());
     Ok(())
@@ -326,6 +314,25 @@ fn write_model(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+/// The bytes of every row through the model (`coded`, `model_bytes` more for the model) against the
+/// per-value codec's. A model that does not pay is still written, with a warning: the codec keeps
+/// the per-value coding of the blocks it does not make smaller, so a file written with it gains
+/// little or nothing, which the user otherwise learns only from `baler compress`'s warning that it
+/// coded no basket.
+fn report_all_rows(coded: usize, model_bytes: usize, per_value: usize, bound: &str) {
+    println!(
+        "all rows, model included: {} than the per-value codec ({coded} + {model_bytes} bytes against {per_value})",
+        relative_size(coded + model_bytes, per_value)
+    );
+    if coded + model_bytes >= per_value {
+        eprintln!(
+            "baler: warning: the model does not make these rows smaller than the per-value codec at {bound}: \
+             a file written with it keeps the per-value coding wherever the model does not pay, and gains \
+             little or nothing (more rows, or values that depend on each other, give a model more to learn)"
+        );
+    }
 }
 
 /// `coded` bytes against the per-value codec's `per_value`: "12.3% smaller", or "4.5% larger" for
