@@ -476,6 +476,17 @@ def test_selection_that_matches_nothing_is_a_warning(baler, sample, tmp_path):
     assert table_rows(proc.stdout)["Events/Jet_pt"][-1] == "bits:10"
 
 
+def test_a_codec_that_the_policy_leaves_no_branch_is_a_warning(baler, sample, tmp_path):
+    """--codec applies to the float branches no --policy rule takes: with a catch-all rule it coded
+    nothing, without a word. Where a rule leaves some, it is used and nothing is said."""
+    proc = run_baler(baler, "compress", sample, tmp_path / "all.root", "--policy", "*/*=bits:8", "--codec", "bits:12")
+    assert [l for l in proc.stderr.splitlines() if l.strip()] == [
+        "baler: warning: --codec bits:12 selects no float or double branch: the --policy rules take every one"
+    ], proc.stderr
+    proc = run_baler(baler, "compress", sample, tmp_path / "some.root", "--policy", "*/Jet_*=bits:8", "--codec", "bits:12")
+    assert proc.stderr.strip() == "" and table_rows(proc.stdout)["Events/MET_pt"][-1] == "bits:12", proc.stderr
+
+
 def test_bits_above_a_floats_mantissa_says_the_floats_stay(baler, shared_data, tmp_path):
     """`--codec bits:24` on HZZ, whose float branches it cannot round, changed nothing without a word."""
     proc = run_baler(baler, "compress", shared_data / "uproot-HZZ.root", tmp_path / "out.root", "--codec", "bits:24")

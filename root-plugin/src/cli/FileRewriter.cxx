@@ -561,8 +561,7 @@ void KeepStreamerInfos(TFile &in, TFile &out)
 struct Rewriter {
    std::vector<PolicyChoice> policy;  ///< first match wins, before `codec`
    std::optional<CodecChoice> codec;  ///< for the float branches that `globs` select
-   /// Each `ae:` choice that some branch took: a model that codes none of their baskets (rows of
-   /// another width, or rows it does not make smaller) leaves them per-value, which is reported.
+   bool codecUsed = false;            ///< some float or double branch took `codec`
    std::vector<BranchGlob> globs;     ///< none: every float branch
    std::vector<std::string> trees;
    std::set<std::string> rewritten; ///< the --tree names that matched a tree
@@ -615,8 +614,10 @@ struct Rewriter {
          for (auto &g : globs)
             if (GlobMatch(g.glob, branch.GetName()))
                selected = g.used = true;
-         if (selected)
+         if (selected) {
             chosen = &*codec;
+            codecUsed = true;
+         }
       }
       // bits:N with N > 23 is for doubles: a float has 23 mantissa bits, so it stays exact.
       if (chosen && chosen->bits > kMaxSettingsBits && IsSinglePrecision(branch)) {
@@ -1353,6 +1354,10 @@ extern "C" int baler_compress_file(const char *inPath, const char *outPath, cons
          if (!g.used)
             warn("--branches '" + g.glob + "' selects no float or double branch" +
                  (rewriter.policy.empty() ? "" : " that no --policy rule takes"));
+      // with globs, each unused one is reported above
+      if (rewriter.codec && !rewriter.codecUsed && rewriter.globs.empty() && !rewriter.policy.empty())
+         warn("--codec " + rewriter.codec->spec + " selects no float or double branch: the --policy rules take "
+              "every one");
       for (const auto &[spec, branches] : rewriter.floatsKeptExact)
          warn(spec + " keeps every bit of a float (it has 23 mantissa bits): " + std::to_string(branches) +
               " float branch" + (branches == 1 ? "" : "es") + " kept as stored");
