@@ -132,9 +132,17 @@ void ReportUndictionaried()
            names.size(), named.c_str());
 }
 
+/// ROOT's warning that it made a file it could not recover a zombie: OpenInput says so as the
+/// command's error.
+bool IsUnrecoveredZombie(int level, const char *location, const char *message)
+{
+   return level == kWarning && location && message && std::strcmp(location, "TFile::Init") == 0 &&
+          std::strstr(message, "no keys recovered");
+}
+
 void CollectingHandler(int level, Bool_t abort, const char *location, const char *message)
 {
-   if (KeepUndictionaried(level, location, message))
+   if (KeepUndictionaried(level, location, message) || IsUnrecoveredZombie(level, location, message))
       return;
    if (level >= kError && !abort) {
       if (gFirstError.empty())
@@ -580,6 +588,46 @@ std::unique_ptr<TFile> OpenForReading(const std::string &path)
    if (path.find_first_of(kUrlMarks) != std::string::npos)
       throw Failure("cannot open '" + path + "': " + kUrlCharacters + ": rename the file, or give a link to it without them");
    return std::make_unique<TFile>(path.c_str(), "READ");
+}
+
+/// The end of the file that the header of the local ROOT file `path` records (its size when
+/// whole), or -1 where the path holds no such header: the magic "root", the format version (an
+/// fEND of 8 bytes from version 1000000 on, else 4), fBEGIN, then fEND, all big-endian.
+long long RecordedEnd(const std::string &path)
+{
+   unsigned char header[20] = {};
+   FILE *stream = std::fopen(path.c_str(), "rb");
+   if (!stream)
+      return -1;
+   const std::size_t got = std::fread(header, 1, sizeof header, stream);
+   std::fclose(stream);
+   const auto bigEndian = [&](int at, int bytes) {
+      long long value = 0;
+      for (int i = 0; i < bytes; ++i)
+         value = (value << 8) | header[at + i];
+      return value;
+   };
+   if (got < 16 || std::memcmp(header, "root", 4) != 0)
+      return -1;
+   const bool wide = bigEndian(4, 4) >= 1000000;
+   if (wide && got < 20)
+      return -1;
+   return bigEndian(12, wide ? 8 : 4);
+}
+
+std::unique_ptr<TFile> OpenInput(const std::string &path)
+{
+   std::unique_ptr<TFile> file = OpenForReading(path);
+   if (file && !file->IsZombie())
+      return file;
+   struct stat local {};
+   const long long end = path.find("://") == std::string::npos ? RecordedEnd(path) : -1;
+   if (end > 0 && stat(path.c_str(), &local) == 0 && local.st_size < end) {
+      RootMessages::Clear(); // ROOT's "trying to recover", which came to nothing
+      throw Failure("cannot open '" + path + "': the file is truncated (" + std::to_string(local.st_size) + " of its " +
+                    std::to_string(end) + " bytes), and ROOT cannot open what is left");
+   }
+   throw Failure("cannot open '" + path + "' as a ROOT file");
 }
 
 bool GlobMatch(const std::string &pattern, const std::string &name)

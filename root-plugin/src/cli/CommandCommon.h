@@ -89,6 +89,11 @@ private:
 /// another file ("a#b.root" opens "a").
 std::unique_ptr<TFile> OpenForReading(const std::string &path);
 
+/// OpenForReading for a command's input file, which must open: throws Failure naming the file
+/// otherwise, and for a truncated file (a copy or transfer cut short) says so, in place of ROOT's
+/// warning that it recovered no key and its error "trying to recover".
+std::unique_ptr<TFile> OpenInput(const std::string &path);
+
 /// Hands ROOT and cling, before their interpreter starts, the answers to the three commands they
 /// would run to learn the linker's search path and the C++ compiler's include folders (about a
 /// tenth of a second): those found when this library was built (root-plugin/CMakeLists.txt), in

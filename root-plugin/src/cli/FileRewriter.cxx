@@ -739,9 +739,7 @@ struct Rewriter {
    std::vector<std::string> RewriteFile(const char *inPath, const char *outPath)
    {
       OutputFile output(outPath, {inPath});
-      std::unique_ptr<TFile> in(OpenForReading(inPath));
-      if (!in || in->IsZombie())
-         throw Failure(std::string("cannot open '") + inPath + "' as a ROOT file");
+      std::unique_ptr<TFile> in(OpenInput(inPath));
       // Declared after `output`: on failure the file is closed before its temporary is removed.
       std::unique_ptr<TFile> out(output.Create());
       if (!out || out->IsZombie())

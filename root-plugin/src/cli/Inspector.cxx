@@ -98,9 +98,7 @@ extern "C" int baler_inspect_file(const char *path, BalerRowCallback onRow, void
    return Guarded(error, errorSize, [&] {
       if (!path)
          throw Failure("missing file path");
-      std::unique_ptr<TFile> file(OpenForReading(path));
-      if (!file || file->IsZombie())
-         throw Failure(std::string("cannot open '") + path + "' as a ROOT file");
+      std::unique_ptr<TFile> file(OpenInput(path));
       ModelUsers modelUsers;
       InspectDirectory(*file, *file, "", onRow, user, modelUsers);
       WarnOfModelsNoReaderFinds(*file, modelUsers);
