@@ -1,4 +1,5 @@
 """`baler eval` (python/baler_eval behind rust/baler-cli): the report, its numbers, the analyses."""
+import json
 import re
 import subprocess
 
@@ -174,6 +175,39 @@ def test_a_different_file_is_caught(baler, tmp_path):
     assert physics["all shifts < 0.1 sigma, KS p > 0.99"] == "NO"
     assert max(abs(sigma(physics[c])) for c in ("mean shift", "peak shift", "width shift")) > SHIFT_LIMIT
     assert (tmp_path / "report" / "report.html").exists()  # the report still shows what differs
+
+
+def test_branches_the_compressed_file_lost_fail_the_evaluation(baler, shared_data, hzz_bits10, tmp_path):
+    """A compressed file without some of the original's branches (a fast copy that dropped the
+    photons and the jets): eval passed (exit 0), counted their bytes as saved, and said, past ten,
+    that they held no plain numbers. Where --branches selects none of them, nothing is lost."""
+    skim = tmp_path / "skim.root"
+    run_python(f"""
+import ROOT
+source = ROOT.TFile.Open("{hzz_bits10[0]}")
+tree = source.Get("events")
+for pattern in ("Photon_*", "NPhoton", "Jet_*", "NJet"):
+    tree.SetBranchStatus(pattern, 0)
+out = ROOT.TFile("{skim}", "RECREATE")
+tree.CloneTree(-1, "fast").Write()
+out.Close()
+""")
+    original = shared_data / "uproot-HZZ.root"
+    dropped = sorted(set(uproot.open(original)["events"].keys()) - set(uproot.open(skim)["events"].keys()))
+    assert len(dropped) > 10 and all(n.startswith(("Photon_", "Jet_", "NPhoton", "NJet")) for n in dropped), dropped
+    proc = evaluate(baler, original, skim, tmp_path / "report", check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: ")]
+    assert proc.returncode == 1 and len(errors) == 1, proc.stderr
+    assert errors[0].startswith(f"baler: error: {len(dropped)} branches of the original are not in the compressed "
+                                "file (events/"), errors
+    assert f"{len(dropped)} branches of the original (" in proc.stdout and "and not counted" in proc.stdout
+    assert f"not compared: {len(dropped)} branches ({len(dropped)} not in the compressed file)" in proc.stdout
+    # the bytes before are those of the branches both files hold (they were all of the original's)
+    kept = sum(row["compressed"] for row in json.loads(run_baler(baler, "inspect", original, "--json").stdout)["branches"]
+               if row["branch"] not in dropped)
+    assert re.search(rf"\b{kept} -> \d+ bytes on disk", proc.stdout), (kept, proc.stdout)
+    muons = evaluate(baler, original, skim, tmp_path / "muons", "--branches", "Muon_*")
+    assert muons.returncode == 0 and re.search(rf"\b{kept} -> \d+ bytes on disk", muons.stdout), muons.stdout
 
 
 @pytest.mark.parametrize("args, message", [

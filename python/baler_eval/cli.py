@@ -157,6 +157,10 @@ def _report(args, staging):
     if broken:
         raise EvalError(f"{len(broken)} branches differ from the original beyond what their codec allows "
                         f"({', '.join(broken[:5])}{', ...' if len(broken) > 5 else ''}); see {report}")
+    lost = [f"{r.tree}/{name}" for r in results for name in r.lost()]
+    if lost:
+        raise EvalError(f"{len(lost)} branches of the original are not in the compressed file "
+                        f"({', '.join(lost[:5])}{', ...' if len(lost) > 5 else ''}); see {report}")
 
 
 def _float_branches(rows, trees, branch_globs):

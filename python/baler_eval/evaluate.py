@@ -16,13 +16,24 @@ from .rootio import TreeReader, chunk_entries, inspect_branches
 class TreeResult:
     tree: str
     entries: int
-    bytes_original: int      # all branches of the tree, on disk
+    bytes_original: int      # the tree's branches that the compressed file has too, on disk
     bytes_compressed: int
     # branches whose baskets are inside the tree's key in either file, and so in neither byte count
     branches_in_tree_key: int = 0
     branches: list = field(default_factory=list)   # BranchComparison
     physics: list = field(default_factory=list)    # PhysicsComparison
     not_compared: list = field(default_factory=list)  # (branch, why)
+    # branches of the original that the compressed file lacks: lost, where evaluated (--branches
+    # selects them), and left out of the bytes either way, which would count them as saved
+    missing: list = field(default_factory=list)
+    missing_bytes: int = 0
+
+    def lost(self):
+        """The evaluated branches that the compressed file lacks."""
+        return [name for name, why in self.not_compared if why == NOT_IN_COMPRESSED]
+
+
+NOT_IN_COMPRESSED = "not in the compressed file"
 
 
 def choose_trees(original_rows, compressed_rows, requested):
@@ -72,10 +83,12 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
                    analysis_names, progress, compare_branches):
     in_original = {name: info for (t, name), info in original_rows.items() if t == tree}
     in_compressed = {name: info for (t, name), info in compressed_rows.items() if t == tree}
-    result = TreeResult(tree, 0, sum(i.bytes for i in in_original.values()),
+    missing = [name for name in in_original if name not in in_compressed]
+    result = TreeResult(tree, 0, sum(i.bytes for n, i in in_original.items() if n in in_compressed),
                         sum(i.bytes for i in in_compressed.values()),
                         sum(1 for name, info in in_original.items()
-                            if info.in_tree_key or (name in in_compressed and in_compressed[name].in_tree_key)))
+                            if info.in_tree_key or (name in in_compressed and in_compressed[name].in_tree_key)),
+                        missing=missing, missing_bytes=sum(in_original[n].bytes for n in missing))
     try:
         chosen_analyses = analyses_module.select(analysis_names, in_original.keys() & in_compressed.keys())
     except KeyError as unknown:
@@ -90,7 +103,7 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
             if branch_globs and not any(fnmatch.fnmatchcase(name, g) for g in branch_globs):
                 continue
             if name not in in_compressed:
-                result.not_compared.append((name, "not in the compressed file"))
+                result.not_compared.append((name, NOT_IN_COMPRESSED))
             else:
                 compared.append(name)
     original = TreeReader(original_path, tree)

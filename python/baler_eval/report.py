@@ -4,6 +4,7 @@ import html
 import math
 import os
 import re
+from collections import Counter
 
 from .physics_stats import KS_LIMIT, SHIFT_LIMIT
 
@@ -84,8 +85,10 @@ def text_summary(original, compressed, results, budgets, ladder_notes=()):
         if len(result.not_compared) <= 10:
             out += [f"not compared: {name}: {why}\n" for name, why in result.not_compared]
         else:
-            out.append(f"not compared: {len(result.not_compared)} branches that hold no plain numbers or have "
-                       "sub-branches (listed in report.html)\n")
+            reasons = Counter(why for _, why in result.not_compared)
+            out.append(f"not compared: {len(result.not_compared)} branches ("
+                       + "; ".join(f"{count} {why}" for why, count in reasons.most_common())
+                       + "), listed in report.html\n")
         if result.physics:
             out.append("\n" + text_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics]))
     for budget in budgets:
@@ -108,6 +111,9 @@ def _tree_bytes(result, original, compressed, arrow):
     tree's key (counted in no branch), the files' sizes too, which are then the figures to trust."""
     text = f"{result.bytes_original} {arrow} {result.bytes_compressed} bytes on disk " \
            f"({_bytes_ratio(result.bytes_original, result.bytes_compressed)})"
+    if result.missing:
+        text += (f"; {len(result.missing)} branches of the original ({result.missing_bytes} bytes) are not in the "
+                 "compressed file, and not counted")
     if result.branches_in_tree_key:
         before, after = os.path.getsize(original), os.path.getsize(compressed)
         text += (f"; {result.branches_in_tree_key} branches keep their baskets inside the tree's key, counted in "
