@@ -97,8 +97,11 @@ def test_a_tree_copied_fast_is_exported_too(baler, hzz_bits10, tmp_path):
 def test_a_setting_that_is_not_roots_is_refused_and_changes_nothing(baler, hzz_bits10, tmp_path):
     kept = tmp_path / "kept.root"
     kept.write_bytes(b"a file the failed run must leave as it is")
-    proc = run_baler(baler, "export", hzz_bits10[0], kept, "--setting", "4210", check=False)
-    errors = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert proc.returncode != 0 and len(errors) == 1, proc.stderr
-    assert "--setting 4210 is not a ROOT compression setting" in errors[0], proc.stderr
-    assert kept.read_bytes() == b"a file the failed run must leave as it is"
+    for setting, says in [("4210", "--setting 4210 is Baler's, and export writes a file that every reader opens "
+                                     "without the plugin: give a ROOT compression setting"),
+                          ("606", "--setting 606 is not a ROOT compression setting: give a ROOT compression setting")]:
+        proc = run_baler(baler, "export", hzz_bits10[0], kept, "--setting", setting, check=False)
+        errors = [line for line in proc.stderr.splitlines() if line.strip()]
+        # a usage error, as --setting abc is
+        assert proc.returncode == 2 and len(errors) == 1 and says in errors[0], proc.stderr
+        assert kept.read_bytes() == b"a file the failed run must leave as it is"

@@ -1374,9 +1374,14 @@ extern "C" int baler_export_file(const char *inPath, const char *outPath, int se
       if (!inPath || !outPath)
          throw Failure("missing input or output path");
       const int algorithm = settings / 100;
-      if (settings < 0 || algorithm == Baler::kAlgorithm || algorithm > 5 || settings % 100 > 22)
-         throw Failure("--setting " + std::to_string(settings) + " is not a ROOT compression setting "
-                       "(algorithm * 100 + level: 101 ZLIB-1, 207 LZMA-7, 404 LZ4-4, 505 ZSTD-5, 0 none)");
+      const std::string rootSettings = "give a ROOT compression setting (algorithm * 100 + level: 101 ZLIB-1, "
+                                       "207 LZMA-7, 404 LZ4-4, 505 ZSTD-5, 0 none)";
+      if (algorithm == Baler::kAlgorithm)
+         throw BadOptions("--setting " + std::to_string(settings) + " is Baler's, and export writes a file that "
+                          "every reader opens without the plugin: " + rootSettings);
+      if (settings < 0 || algorithm > 5 || settings % 100 > 22)
+         throw BadOptions("--setting " + std::to_string(settings) + " is not a ROOT compression setting: " +
+                          rootSettings);
       if (threads < 0)
          throw Failure("the number of threads must be 0 (one per core) or more");
       Rewriter rewriter;

@@ -210,8 +210,9 @@ fn c_path(path: &Path) -> Result<CString, String> {
 /// The status of a call whose options would fail for any file (BALER_BAD_OPTIONS in CommandApi.h).
 const BAD_OPTIONS: c_int = 2;
 
-/// Why a compress call failed: its one line, and whether the options themselves are wrong (a
-/// --codec or --policy that does not parse), so that no other file would fare better.
+/// Why a compress or export call failed: its one line, and whether the options themselves are
+/// wrong (a --codec or --policy that does not parse, a --setting that is not ROOT's), so that no
+/// other file would fare better.
 pub struct CompressFailure {
     pub message: String,
     pub bad_options: bool,
@@ -370,7 +371,7 @@ impl Plugin {
 
     /// `baler export`: the Baler blocks of `input` decoded and stored with ROOT's compression
     /// `settings` in `output`; one row per branch, as `compress`, and its warnings.
-    pub fn export(&self, input: &Path, output: &Path, settings: i32, threads: &Threads, progress: Option<Progress>) -> Result<Rewritten, String> {
+    pub fn export(&self, input: &Path, output: &Path, settings: i32, threads: &Threads, progress: Option<Progress>) -> Result<Rewritten, CompressFailure> {
         let (input, output) = (c_path(input)?, c_path(output)?);
         let mut context = Context::new(progress);
         let mut error = vec![0u8; ERROR_SIZE];
@@ -389,7 +390,7 @@ impl Plugin {
                 error.len(),
             )
         };
-        result(status, &error)?;
+        result(status, &error).map_err(|message| CompressFailure { message, bad_options: status == BAD_OPTIONS })?;
         Ok(Rewritten { rows: context.rows, warnings: context.warnings })
     }
 
