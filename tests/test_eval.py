@@ -210,6 +210,30 @@ out.Close()
     assert muons.returncode == 0 and re.search(rf"\b{kept} -> \d+ bytes on disk", muons.stdout), muons.stdout
 
 
+def test_a_tree_the_compressed_file_lost_fails_the_evaluation(baler, shared_data, tmp_path):
+    """The trees both files hold were evaluated, and one of the original's that the compressed file
+    lacks was not mentioned."""
+    two_trees = tmp_path / "two_trees.root"
+    run_python(f"""
+import ROOT
+source = ROOT.TFile.Open("{shared_data / 'uproot-HZZ.root'}")
+tree = source.Get("events")
+out = ROOT.TFile("{two_trees}", "RECREATE")
+tree.CloneTree(-1, "fast").Write()
+other = tree.CloneTree(-1, "fast")
+other.SetName("other")
+other.Write()
+out.Close()
+""")
+    proc = evaluate(baler, two_trees, shared_data / "uproot-HZZ.root", tmp_path / "report", check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: ")]
+    assert proc.returncode == 1 and len(errors) == 1 and "51 branches of the original are not in the compressed " \
+        "file (other/NJet, " in errors[0], proc.stderr
+    assert re.search(r"^tree other: 2421 entries, .*51 branches of the original \(\d+ bytes\) are not in the "
+                     r"compressed file", proc.stdout, re.M), proc.stdout
+    assert re.search(r"^tree events: 2421 entries", proc.stdout, re.M), proc.stdout
+
+
 @pytest.mark.parametrize("args, message", [
     (["{missing}", "{missing}"], "no such file"),
     (["{hzz}", "{compressed}", "--analysis", "nonsense"], "invalid choice"),

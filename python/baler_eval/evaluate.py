@@ -61,8 +61,22 @@ def evaluate(original_path, compressed_path, trees=(), branch_globs=(), analysis
     chosen_trees = choose_trees(original_rows, compressed_rows, trees)
     _check_selections(original_rows, compressed_rows, chosen_trees, branch_globs if compare_branches else (),
                       analysis_names)
-    return [_evaluate_tree(original_path, compressed_path, tree, original_rows, compressed_rows, branch_globs,
-                           analysis_names, progress, compare_branches) for tree in chosen_trees]
+    results = [_evaluate_tree(original_path, compressed_path, tree, original_rows, compressed_rows, branch_globs,
+                              analysis_names, progress, compare_branches) for tree in chosen_trees]
+    if compare_branches and not trees:
+        results += [_lost_tree(tree, original_rows, branch_globs)
+                    for tree in sorted({t for t, _ in original_rows} - {t for t, _ in compressed_rows})]
+    return results
+
+
+def _lost_tree(tree, original_rows, branch_globs):
+    """A tree of the original that the compressed file lacks: each of its (selected) branches lost."""
+    in_original = {name: info for (t, name), info in original_rows.items() if t == tree}
+    selected = [name for name in in_original
+                if not branch_globs or any(fnmatch.fnmatchcase(name, g) for g in branch_globs)]
+    entries = max((info.entries for info in in_original.values()), default=0)
+    return TreeResult(tree, entries, 0, 0, not_compared=[(name, NOT_IN_COMPRESSED) for name in selected],
+                      missing=list(in_original), missing_bytes=sum(i.bytes for i in in_original.values()))
 
 
 def _check_selections(original_rows, compressed_rows, trees, branch_globs, analysis_names):
