@@ -251,7 +251,7 @@ def test_a_file_holds_no_model_when_no_block_used_it(trained, tmp_path):
     assert len(warnings) == 1, output
     assert warnings[0].startswith(f"Warning in <Baler>: {out}: model {model_id} (ae:bits:10:") and \
         warnings[0].endswith("coded no basket of y: they hold rows of another width, or rows it does not make "
-                             "smaller, and are stored per value at bits:10"), warnings
+                             "smaller, and they are stored per value at bits:10"), warnings
 
 
 def test_policy_writes_ae_and_a_missing_model_stops_the_program(trained, tmp_path):

@@ -179,6 +179,19 @@ def test_written_under_imt(shared_data, muon_model, per_value, tmp_path):
     check_reads_the_per_value_values(objects, per_value, reader_imt=False)
 
 
+def test_an_object_member_without_its_context_is_warned_about_as_such(baler, shared_data, muon_model, tmp_path):
+    """Only Muon_E under the object model, its context (Px, Py, Pz) at bits:10 per value: no basket
+    can go through the model, and the warning gave an autoencoder's reasons (rows of another width)."""
+    model, model_id, _ = muon_model
+    proc = run_baler(baler, "compress", shared_data / "uproot-HZZ.root", tmp_path / "e.root", "--json",
+                     "--policy", f"events/Muon_E=ae:bits:10:{model}")
+    warnings = json.loads(proc.stdout)["warnings"]
+    assert len(warnings) == 1 and warnings[0].startswith(f"model {model_id} ") and warnings[0].endswith(
+        "coded no basket of Muon_E: the members they are predicted from are not all coded with it in this tree, "
+        "their baskets do not hold the same entries, or it does not make them smaller, and they are stored per "
+        "value at bits:10"), warnings
+
+
 def test_policy_writes_object_members(baler, shared_data, muon_model, per_value, tmp_path):
     model, model_id, _ = muon_model
     objects = tmp_path / "policy.root"

@@ -36,6 +36,7 @@ constexpr std::size_t kMaxModelFileBytes = 64u << 20;
 /// How an `ae:` spec's model served the baskets of one file given to it.
 struct Service {
    std::string modelId;
+   bool objectModel = false; ///< a collection's model (members coded with their context), else an autoencoder
    std::vector<std::string> branches;
    bool coded = false;    ///< the model coded at least one of them
    bool reported = false; ///< TakeIdleModelWarnings has named it
@@ -305,13 +306,17 @@ void AddPending(std::vector<ModelPtr> &pending, const ModelPtr &model)
       pending.push_back(model);
 }
 
-/// The warning for an `ae:` spec whose model coded none of the baskets of `branches`.
-std::string IdleModelWarning(const std::string &modelId, const std::string &aeSpec,
-                             const std::vector<std::string> &branches)
+/// The warning for an `ae:` spec whose model coded none of the baskets of the branches it served.
+std::string IdleModelWarning(const std::string &aeSpec, const Service &service)
 {
-   return "model " + modelId + " (" + aeSpec + ") coded no basket of " + BranchList(branches) +
-          ": they hold rows of another width, or rows it does not make smaller, and are stored per value at " +
-          AeBound(aeSpec);
+   // an object model codes a member's basket with the decoded values of its context members over
+   // the same entries, which the tree may not give it
+   const char *why = service.objectModel
+                        ? "the members they are predicted from are not all coded with it in this tree, their "
+                          "baskets do not hold the same entries, or it does not make them smaller"
+                        : "they hold rows of another width, or rows it does not make smaller";
+   return "model " + service.modelId + " (" + aeSpec + ") coded no basket of " + BranchList(service.branches) +
+          ": " + why + ", and they are stored per value at " + AeBound(aeSpec);
 }
 
 } // namespace
@@ -326,6 +331,7 @@ void NoteModelService(TFile &file, const ModelPtr &model, const std::string &aeS
       AddPending(store.pendingByFile[uuid], model);
    Service &service = store.servicesByFile[uuid][aeSpec];
    service.modelId = model->Id();
+   service.objectModel = model->IsObjectModel();
    service.coded = service.coded || coded;
    if (std::find(service.branches.begin(), service.branches.end(), branch) == service.branches.end())
       service.branches.push_back(branch);
@@ -350,7 +356,7 @@ std::vector<std::string> TakeIdleModelWarnings(TFile &file)
    for (auto &[aeSpec, service] : found->second)
       if (!service.coded && !service.reported) {
          service.reported = true;
-         warnings.push_back(IdleModelWarning(service.modelId, aeSpec, service.branches));
+         warnings.push_back(IdleModelWarning(aeSpec, service));
       }
    return warnings;
 }
