@@ -151,7 +151,7 @@ f.Close()
 @pytest.mark.parametrize("case", ["no branch", "bad bound", "mixed inputs", "npz without names", "missing file",
                                   "not a ROOT file", "latent wider than a row", "no epoch", "a number per entry",
                                   "empty inner vectors", "several branches of rows", "a folder", "no entries",
-                                  "a zero in every row"])
+                                  "a zero in every row", "no --branches", "bad validation"])
 def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, case):
     root = shared_data / "atlas" / "uproot-issue-123b.root"
     npz, text_file, empty_rows = tmp_path / "rows.npz", tmp_path / "notes.root", tmp_path / "empty_rows.root"
@@ -199,10 +199,15 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
         "no entries": ([no_entries, "--branches", "Pulse_adc"], "the tree has no entries to train on"),
         # and "too few rows to train and validate", with no word of what to do
         "a zero in every row": ([zeros, "--branches", "*"], "train under --bound abs:E"),
+        # clap's five lines ("the following required arguments were not provided: ... Usage: ...")
+        "no --branches": ([npz], "missing --branches GLOB (see `baler train --help`)"),
+        "bad validation": ([npz, "--branches", "*", "--validation", "2"], "--validation 2: must be between 0 and 1"),
     }[case]
     out = tmp_path / "never.balm"
     proc = run_baler(baler, "train", *args, "--out", out, check=False)
-    assert proc.returncode != 0
+    # an option wrong whatever the inputs is a usage error, as on every command
+    usage = case in ("bad bound", "no epoch", "no --branches", "bad validation")
+    assert proc.returncode == (2 if usage else 1), (proc.returncode, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
     assert lines[0].startswith("baler: error: "), proc.stderr  # as the other commands' ("baler train: " before)

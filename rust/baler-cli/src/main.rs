@@ -467,36 +467,15 @@ fn generate(args: GenerateArgs) -> Result<(), Stop> {
     ))
 }
 
-/// clap's errors span several lines: keep the one that says what is wrong, plus where to look.
-/// A missing argument is named: "missing FILE.root".
+/// clap's error as one line, pointing to the help of the command that was given (`baler generate
+/// --help`), else to the overview.
 fn usage_error(error: &clap::Error) -> String {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    // the help of the command that was given (`baler generate --help`), else the overview
     let command = std::env::args().nth(1).filter(|c| Cli::command().find_subcommand(c).is_some());
     let help = match command {
         Some(command) => format!("(see `baler {command} --help`)"),
         None => "(see `baler --help`)".to_string(),
     };
-    if error.kind() == ErrorKind::MissingRequiredArgument {
-        if let Some(ContextValue::Strings(names)) = error.get(ContextKind::InvalidArg) {
-            // "<FILE.root>", or "--out-dir <DIR>" for an option that another one requires
-            let names: Vec<String> = names.iter().map(|n| n.replace(['<', '>'], "")).collect();
-            return format!("missing {} {help}", names.join(", "));
-        }
-    }
-    let rendered = error.render().to_string();
-    let line = rendered
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ")
-        .to_string();
-    // clap lists the values an option takes on a line of its own, which the one line would drop
-    if let Some(ContextValue::Strings(values)) = error.get(ContextKind::ValidValue).filter(|_| error.kind() == ErrorKind::InvalidValue) {
-        return format!("{line}: one of {} {help}", values.join(", "));
-    }
-    format!("{line} {help}")
+    baler_args::one_line(error, &help)
 }
 
 /// BALER_POLICY would make the plugin override the codecs that `baler` chooses (and write the
@@ -516,10 +495,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
-            use clap::error::ErrorKind;
-            if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
-            {
+            if baler_args::is_display(&error) {
                 let _ = error.print();
                 return ExitCode::SUCCESS;
             }

@@ -82,12 +82,27 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(error) if baler_args::is_display(&error) => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("baler: error: {}", baler_args::one_line(&error, "(see `baler train --help`)"));
+            return ExitCode::from(2);
+        }
+    };
+    // as every other command says it: one line, status 2 for the options, 1 for the rest
+    let (result, status) = match checked_options(&args) {
+        Ok(bound) => (run(&args, bound), ExitCode::FAILURE),
+        Err(message) => (Err(message), ExitCode::from(2)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("baler: error: {message}"); // as every other command says it
-            ExitCode::FAILURE
+            eprintln!("baler: error: {message}");
+            status
         }
     }
 }
@@ -109,7 +124,9 @@ fn device(choice: DeviceChoice) -> Result<Device, String> {
     }
 }
 
-fn run(args: &Args) -> Result<(), String> {
+/// The options' own checks, which fail whatever the inputs (a usage error: exit status 2, as
+/// clap's); the bound they give.
+fn checked_options(args: &Args) -> Result<Bound, String> {
     let bound = parse_bound(&args.bound)?;
     if !(args.validation > 0.0 && args.validation < 1.0) {
         return Err(format!("--validation {}: must be between 0 and 1", args.validation));
@@ -117,6 +134,10 @@ fn run(args: &Args) -> Result<(), String> {
     if args.epochs == Some(0) {
         return Err("--epochs 0: training needs at least one pass over the rows".into());
     }
+    Ok(bound)
+}
+
+fn run(args: &Args, bound: Bound) -> Result<(), String> {
     check_out(&args.out, &args.inputs)?;
     let device = device(args.device)?;
     tch::set_num_threads(args.threads.max(1) as i32);
