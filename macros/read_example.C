@@ -16,6 +16,14 @@ int read_example(const char *path = "baler_example.root")
    std::unique_ptr<TFile> file(TFile::Open(path));
    if (!file || file->IsZombie())
       return 1;
+   // An entry whose baskets cannot be read (libBalerROOT not found, a damaged file) reads as -1.
+   // Stop there: ROOT 6.40's TTreeReaderArray builds an array over such a basket anyway, and the
+   // loop below would crash on it.
+   auto *tree = file->Get<TTree>("Events");
+   if (!tree || tree->GetEntry(0) < 0) {
+      printf("read_example: cannot read %s (is the folder of libBalerROOT on LD_LIBRARY_PATH?)\n", path);
+      return 1;
+   }
 
    // An event loop, as an analysis would write it (in its own scope: the reader lets go of the
    // tree before TTree::Draw uses it).
@@ -39,7 +47,6 @@ int read_example(const char *path = "baler_example.root")
    }
 
    // And the quick look a physicist takes at a branch.
-   auto *tree = file->Get<TTree>("Events");
    Long64_t drawn = tree->Draw("Muon_pt>>hpt(100,0,200)", "", "goff");
    auto *histogram = static_cast<TH1F *>(gDirectory->Get("hpt"));
 

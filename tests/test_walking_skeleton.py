@@ -4,7 +4,7 @@ import re
 import pytest
 
 from conftest import (BALER_LOSSLESS, BUILD_LIB, REPO, ZSTD_505, compare_trees, env_without_plugin, macro_value,
-                      run_macro, run_python)
+                      run_command, run_macro, run_python)
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +140,12 @@ def test_example_macros_write_and_read(tmp_path):
     assert "wrote 5000 events" in write
     read = run_macro("read_example", path, folder=REPO / "macros")
     assert re.search(r"read_example: 5000 events, \d+ muons", read), read
+    # without the plugin it stops with a line that says where to look; its event loop crashed
+    # inside ROOT's TTreeReaderArray on the baskets it could not read
+    proc = run_command(["root.exe", "-l", "-b", "-q", f'{REPO / "macros" / "read_example.C"}("{path}")'],
+                       env=env_without_plugin(), check=False, timeout=300)
+    assert "read_example: cannot read" in proc.stdout and "LD_LIBRARY_PATH" in proc.stdout, proc.stdout + proc.stderr
+    assert "There was a crash" not in proc.stdout + proc.stderr and proc.returncode != 0, proc.stdout + proc.stderr
 
 
 def test_hooks_are_installed_in_every_root_library_that_compresses():
