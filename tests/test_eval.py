@@ -329,6 +329,56 @@ def test_the_bound_each_codec_promises(codec, bound):
     assert guarantee(codec) == bound
 
 
+def test_the_ladder_names_the_shift_that_decides():
+    """A rung marked NO showed only the peak's shift (0.08 sigma here), within the limit: the width's
+    -0.25 sigma, which decided, was in no column."""
+    from types import SimpleNamespace
+
+    from baler_eval.budget import Budget, BudgetRow
+    from baler_eval.report import BUDGET_COLUMNS, budget_row
+
+    physics = SimpleNamespace(mean_shift=0.01, peak_shift=0.08, width_shift=-0.25, ks_p=0.99999, negligible=False,
+                              original=SimpleNamespace(peak=91.1), compressed=SimpleNamespace(peak=91.2))
+    reference, rung = BudgetRow("lossless", 1000), BudgetRow("abs:1e-1", 500, physics)
+    budget = Budget("t", None, SimpleNamespace(events=100, peak_error=1.0), [reference, rung], reference)
+    cells = dict(zip(BUDGET_COLUMNS, budget_row(budget, rung)))
+    assert cells["largest shift / sigma"] == "-0.25 (width)" and cells["negligible"] == "NO", cells
+
+
+@pytest.mark.parametrize("ladder, message", [
+    ("bits:8,bits:6,foo", "setting 'foo': invalid codec spec \"foo\""),
+    ("bits:99", "setting 'bits:99': invalid codec spec \"bits:99\": bits 99 out of range"),
+    ("ae:bits:99", "setting 'ae:bits:99': invalid codec spec \"bits:99\""),
+    ("ae:foo", "ladder setting 'ae:foo': an ae rung is ae:BOUND or ae:BOUND:MODEL"),
+    ("bits:8,,rel:1e-3", "'bits:8,,rel:1e-3' has an empty setting"),
+    ("bits:8,bits:8", "'bits:8,bits:8' names bits:8 twice"),
+])
+def test_a_bad_ladder_is_a_usage_error_before_any_work(baler, hzz_eval, shared_data, tmp_path, ladder, message):
+    """A bad setting was found by `baler compress` once the settings before it had been written and
+    evaluated, exit 1, as a bad --codec; empty and repeated settings passed."""
+    out = tmp_path / "report"
+    proc = evaluate(baler, shared_data / "uproot-HZZ.root", hzz_eval[2], out, "--ladder", ladder, check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2 and len(errors) == 1 and errors[0].startswith("baler: error: argument --ladder: ") \
+        and message in errors[0], proc.stderr
+    assert proc.stdout == "" and not out.exists()
+
+
+def test_a_ladder_without_an_analysis_says_so_and_writes_no_rung(baler, tmp_path):
+    """Detector rows feed neither hzz4l nor dimuon: the ladder's settings were written and evaluated,
+    then left out of the report without a word."""
+    sample, compressed = tmp_path / "det.root", tmp_path / "det_b10.root"
+    run_baler(baler, "generate", sample, "--sample", "detector", "--events", 200)
+    run_baler(baler, "compress", sample, compressed)
+    proc = evaluate(baler, sample, compressed, tmp_path / "report", "--ladder", "bits:8,foo:1", check=False)
+    assert proc.returncode == 2, proc.stderr  # checked before the work, whatever the trees
+    proc = evaluate(baler, sample, compressed, tmp_path / "report", "--ladder", "bits:8,bits:6", "--max-plots", 0)
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("baler: ")]
+    assert warnings == ["baler: warning: --ladder: no analysis (hzz4l, dimuon) applies to the evaluated trees, so "
+                        "no setting of the ladder was written"], proc.stderr
+    assert "what a bound buys" not in proc.stdout
+
+
 def test_an_integer_branch_that_differs_shows_its_errors():
     """An integer branch of other events said VALUES DIFFER beside error columns of zeros."""
     import numpy as np
@@ -390,7 +440,7 @@ def test_ladder_ae_rung_codes_collections_with_object_models(baler, shared_data,
                     "--ladder", f"bits:10,ae:bits:10,ae:bits:10:{model}")
     rows = table(proc.stdout, "setting")
     bits10, trained, given = rows["bits:10"], rows["ae:bits:10"], rows["ae:bits:10:muons.balm"]
-    for column in ("peak bias", "bias / sigma", "KS p", "negligible"):
+    for column in ("peak bias", "largest shift / sigma", "KS p", "negligible"):
         assert trained[column] == given[column] == bits10[column], (trained, given, bits10)
     assert int(trained["tree bytes"]) == int(given["tree bytes"])  # the same fit, stored in the file
     # measured: 154793 -> 149839 bytes (Muon_E 1.58 -> 0.25 B/value), the 264-byte model key included

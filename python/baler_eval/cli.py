@@ -43,13 +43,34 @@ def parser():
     p.add_argument("--max-plots", type=int, default=DEFAULT_MAX_PLOTS, metavar="N",
                    help=f"plot at most N branches, in table order (default {DEFAULT_MAX_PLOTS}; each takes a "
                         "fraction of a second)")
-    p.add_argument("--ladder", nargs="?", const=",".join(DEFAULT_LADDER), metavar="SPEC,...",
+    p.add_argument("--ladder", nargs="?", const=list(DEFAULT_LADDER), type=_ladder, metavar="SPEC,...",
                    help="also compress ORIGINAL at each spec (default ladder: " + ",".join(DEFAULT_LADDER)
                         + ") with `baler compress` and evaluate the analyses at each: where a bound starts to matter. "
                         "ae:BOUND trains an object model for each collection of float branches (Jet_Px, Jet_Py, "
                         "...: `baler train`) and uses it where it pays, BOUND elsewhere; ae:BOUND:MODEL uses MODEL; "
                         "both are written by ROOT with the plugin, which codes a member with its collection's values")
     return p
+
+
+def _ladder(text):
+    """--ladder's settings, each checked by the codec's own parser before any rung is written: a
+    bad one is a usage error, not a `baler compress` failure after the rungs before it."""
+    from baler_root._codec import spec_text  # the codec's parser; imported only for --ladder
+
+    from .model_rung import is_model_spec, parse_model_spec
+    settings = [s.strip() for s in text.split(",")]
+    for setting in settings:
+        if not setting:
+            raise argparse.ArgumentTypeError(f"'{text}' has an empty setting")
+        if settings.count(setting) > 1:
+            raise argparse.ArgumentTypeError(f"'{text}' names {setting} twice")
+        try:
+            spec_text(parse_model_spec(setting)[0] if is_model_spec(setting) else setting)
+        except EvalError as error:  # names the setting
+            raise argparse.ArgumentTypeError(str(error)) from None
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"setting '{setting}': {error}") from None
+    return settings
 
 
 def run(args):
@@ -98,8 +119,12 @@ def _report(args, staging):
 
     ladders = {result.tree: [(args.compressed.name, result)] for result in results}
     ladder_notes = []
-    if args.ladder:
-        specs = [s.strip() for s in args.ladder.split(",") if s.strip()]
+    if args.ladder and not any(result.physics for result in results):
+        # a rung is there to show what a bound does to an analysis
+        print(f"baler: warning: --ladder: no analysis ({', '.join(analyses.ANALYSES)}) applies to the evaluated "
+              "trees, so no setting of the ladder was written", file=sys.stderr)
+    elif args.ladder:
+        specs = args.ladder
         trees = [r.tree for r in results]
         with tempfile.TemporaryDirectory(prefix="baler-eval-ladder-") as folder:
             for spec in specs:

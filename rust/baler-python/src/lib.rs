@@ -227,9 +227,18 @@ fn decode_block(
     .map_err(block_error)
 }
 
+/// The canonical text of a codec spec (`rel:0.001` -> `rel:1e-3`), parsed by the codec itself, so
+/// that a Python tool checks a spec the user gave before any work (`baler eval --ladder`).
+/// ValueError, with the codec's message (the bad part and the grammar), where it does not parse.
+#[pyfunction]
+fn spec_text(spec: &str) -> PyResult<String> {
+    spec.parse::<baler_codec::Spec>().map(|s| s.to_string()).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 #[pymodule]
 fn _codec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_block, m)?)?;
+    m.add_function(wrap_pyfunction!(spec_text, m)?)?;
     m.add_function(wrap_pyfunction!(block_model_id, m)?)?;
     m.add_function(wrap_pyfunction!(block_context, m)?)?;
     m.add_function(wrap_pyfunction!(context_basket, m)?)?;
