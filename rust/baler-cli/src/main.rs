@@ -85,7 +85,8 @@ struct CompressArgs {
     /// Shell glob on branch names selecting the branches that get --codec (repeatable; default all)
     #[arg(long = "branches", value_name = "GLOB", value_parser = NonEmptyStringValueParser::new())]
     branches: Vec<String>,
-    /// Rewrite only this tree (name or dir/name; repeatable); other trees are copied unchanged
+    /// Rewrite only this tree (name or dir/name; repeatable); other trees keep their baskets as
+    /// stored (every tree's highest cycle only, written as cycle 1, as hadd does)
     #[arg(long = "tree", value_name = "NAME", value_parser = NonEmptyStringValueParser::new())]
     trees: Vec<String>,
     /// Per-branch codecs, BALER_POLICY grammar: TREE/BRANCHGLOB=SPEC,... (first match wins, before --codec)
