@@ -1,4 +1,4 @@
-//! `baler_root._codec`: the codec crate's block decoder, callable from Python.
+//! `baler_root._codec`: the codec crate's block decoder (and its spec parser), callable from Python.
 //!
 //! Only the Baler block itself is decoded here; ROOT's 9-byte block header around it is parsed by
 //! the Python side (`baler_root/_uproot.py`), exactly as the ROOT plugin's `DecompressBalerBlock`
