@@ -284,6 +284,19 @@ def test_policy_rule_that_matches_nothing_is_reported(tmp_path):
     assert "Baler" in output and "Nope/*=bits:4" in output, output
 
 
+def test_a_policy_rule_over_an_empty_tree_says_its_branches_wrote_nothing(tmp_path):
+    """A rule is used when a basket is written under it, and an empty tree's branches write none:
+    the warning said the rule "matched no branch written by this process", whose branch was there."""
+    path = tmp_path / "empty.root"
+    proc = run_command(["root.exe", "-l", "-b", "-q", "-e",
+                        f'TFile f("{path}", "RECREATE"); TTree t("empty", ""); float x = 1; t.Branch("x", &x, "x/F"); '
+                        'TTree u("full", ""); u.Branch("x", &x, "x/F"); for (int i = 0; i < 10; ++i) u.Fill(); '
+                        "t.Write(); u.Write(); f.Close();", "-e", "0"],  # 0: the exit status
+                       env=preload_env("empty/x=bits:8,full/x=bits:8"))
+    assert 'rule "empty/x=bits:8" matched no branch that this process wrote a basket of (none of its names, or ' \
+           "only branches without entries, as an empty tree's)" in proc.stderr, proc.stdout + proc.stderr
+
+
 def test_hadd_of_baler_files_written_with_different_specs(shared_data, baler, hzz_bits10, tmp_path):
     """Two Baler files of the same tree, bits:10 and bits:5, merged by `hadd -fk`: each half keeps
     its own baskets byte for byte, and every entry reads back within its file's bound."""

@@ -113,7 +113,10 @@ void ReportUnusedRules()
       const char *rule = selection.policy[i].text.c_str();
       switch (selection.ruleUse[i].load(std::memory_order_relaxed)) {
       case RuleUse::kUnmatched:
-         std::fprintf(stderr, "Warning in <Baler>: BALER_POLICY rule \"%s\" matched no branch written by this process\n",
+         // a rule counts as used when a basket is written under it: an empty tree's branches write none
+         std::fprintf(stderr,
+                      "Warning in <Baler>: BALER_POLICY rule \"%s\" matched no branch that this process wrote a "
+                      "basket of (none of its names, or only branches without entries, as an empty tree's)\n",
                       rule);
          break;
       case RuleUse::kOverridden:
