@@ -6,6 +6,7 @@
 #include "BasketLayout.h"
 #include "FileMarker.h"
 #include "RootBlockHeader.h"
+#include "layout/LayoutRuns.h"
 
 #include "TBranch.h"
 #include "TBranchElement.h"
@@ -601,18 +602,15 @@ long long RecordedEnd(const std::string &path)
       return -1;
    const std::size_t got = std::fread(header, 1, sizeof header, stream);
    std::fclose(stream);
-   const auto bigEndian = [&](int at, int bytes) {
-      long long value = 0;
-      for (int i = 0; i < bytes; ++i)
-         value = (value << 8) | header[at + i];
-      return value;
-   };
    if (got < 16 || std::memcmp(header, "root", 4) != 0)
       return -1;
-   const bool wide = bigEndian(4, 4) >= 1000000;
+   using Internal::ReadBigEndian32;
+   const bool wide = ReadBigEndian32(header + 4) >= 1000000;
    if (wide && got < 20)
       return -1;
-   return bigEndian(12, wide ? 8 : 4);
+   const std::uint64_t end = wide ? std::uint64_t(ReadBigEndian32(header + 12)) << 32 | ReadBigEndian32(header + 16)
+                                  : ReadBigEndian32(header + 12);
+   return static_cast<long long>(end);
 }
 
 std::unique_ptr<TFile> OpenInput(const std::string &path)
