@@ -332,15 +332,17 @@ def test_the_bound_each_codec_promises(codec, bound):
 def test_the_ladder_names_the_shift_that_decides():
     """A rung marked NO showed only the peak's shift (0.08 sigma here), within the limit: the width's
     -0.25 sigma, which decided, was in no column."""
-    from types import SimpleNamespace
-
     from baler_eval.budget import Budget, BudgetRow
+    from baler_eval.physics_stats import PhysicsComparison, Summary
     from baler_eval.report import BUDGET_COLUMNS, budget_row
 
-    physics = SimpleNamespace(mean_shift=0.01, peak_shift=0.08, width_shift=-0.25, ks_p=0.99999, negligible=False,
-                              original=SimpleNamespace(peak=91.1), compressed=SimpleNamespace(peak=91.2))
+    # errors of 1: the differences are the shifts in sigma (mean 0.01, peak 0.08, width -0.25)
+    original = Summary(events=100, mean=90.0, mean_error=1.0, width=3.0, width_error=1.0, peak=91.1, peak_error=1.0)
+    compressed = Summary(events=100, mean=90.01, mean_error=1.0, width=2.75, width_error=1.0, peak=91.18,
+                         peak_error=1.0)
+    physics = PhysicsComparison(None, original, compressed, None, None, None, 0.0, 1, 1.0, ks_p=0.99999)
     reference, rung = BudgetRow("lossless", 1000), BudgetRow("abs:1e-1", 500, physics)
-    budget = Budget("t", None, SimpleNamespace(events=100, peak_error=1.0), [reference, rung], reference)
+    budget = Budget("t", None, original, [reference, rung], reference)
     cells = dict(zip(BUDGET_COLUMNS, budget_row(budget, rung)))
     assert cells["largest shift / sigma"] == "-0.25 (width)" and cells["negligible"] == "NO", cells
 

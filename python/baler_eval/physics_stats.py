@@ -128,8 +128,16 @@ class PhysicsComparison:
         return _in_sigma(self.compressed.width - self.original.width, self.original.width)
 
     @property
+    def deciding_shift(self):
+        """The largest of the mean, peak and width shifts, in sigma with its sign, and its name:
+        the one `negligible` holds against SHIFT_LIMIT."""
+        shifts = {"mean": self.mean_shift, "peak": self.peak_shift, "width": self.width_shift}
+        name = max(shifts, key=lambda n: abs(shifts[n]))
+        return name, shifts[name]
+
+    @property
     def largest_shift(self):
-        return max(abs(self.mean_shift), abs(self.peak_shift), abs(self.width_shift))
+        return abs(self.deciding_shift[1])
 
     @property
     def negligible(self):

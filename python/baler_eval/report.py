@@ -53,9 +53,8 @@ def budget_row(budget, row):
         shift, ks, negligible = "-", "-", "(original)"
     else:
         # the shift that decides "negligible", named: the peak's alone hid a width that moved
-        shifts = {"mean": row.physics.mean_shift, "peak": row.physics.peak_shift, "width": row.physics.width_shift}
-        largest = max(shifts, key=lambda name: abs(shifts[name]))
-        shift = f"{_number(shifts[largest], 2)} ({largest})" if shifts[largest] else "0"
+        name, value = row.physics.deciding_shift
+        shift = f"{_number(value, 2)} ({name})" if value else "0"
         ks = _number(row.physics.ks_p, 6)
         negligible = "yes" if row.physics.negligible else "NO"
     return (row.label + (" (reference)" if row is budget.reference else ""), str(row.bytes),
