@@ -210,6 +210,36 @@ out.Close()
     assert muons.returncode == 0 and re.search(rf"\b{kept} -> \d+ bytes on disk", muons.stdout), muons.stdout
 
 
+def test_one_branch_lost_or_broken_is_named_in_the_singular(baler, tmp_path):
+    """A count of one reads "1 branch ... is", in the error and in the tree's line: first a copy
+    that lost its branch y, then a copy whose y differs."""
+    original, lost, broken = tmp_path / "xy.root", tmp_path / "x.root", tmp_path / "y_off.root"
+    run_python(f"""
+import ROOT, numpy as np
+for path, branches, shift in (("{original}", "xy", 0), ("{lost}", "x", 0), ("{broken}", "xy", 1)):
+    out = ROOT.TFile(path, "RECREATE")
+    tree = ROOT.TTree("T", "T")
+    values = {{name: np.zeros(1, dtype=np.float32) for name in branches}}
+    for name, value in values.items():
+        tree.Branch(name, value, name + "/F")
+    for i in range(500):
+        for name, value in values.items():
+            value[0] = 1.5 * i + (shift if name == "y" else 0)
+        tree.Fill()
+    tree.Write()
+    out.Close()
+""")
+    proc = evaluate(baler, original, lost, tmp_path / "lost", check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: ")]
+    assert proc.returncode == 1 and errors == [f"baler: error: 1 branch of the original is not in the compressed file "
+                                               f"(T/y); see {tmp_path / 'lost' / 'report.html'}"], proc.stderr
+    assert re.search(r"; 1 branch of the original \(\d+ bytes\) is not in the compressed file", proc.stdout), proc.stdout
+    proc = evaluate(baler, original, broken, tmp_path / "broken", check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: ")]
+    assert proc.returncode == 1 and len(errors) == 1 and errors[0].startswith(
+        "baler: error: 1 branch differs from the original beyond what its codec allows (T/y)"), proc.stderr
+
+
 def test_a_tree_the_compressed_file_lost_fails_the_evaluation(baler, shared_data, tmp_path):
     """The trees both files hold were evaluated, and one of the original's that the compressed file
     lacks was not mentioned."""

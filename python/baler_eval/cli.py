@@ -11,6 +11,7 @@ from pathlib import Path
 from . import analyses
 from .budget import DEFAULT_LADDER, budgets, compress
 from .errors import EvalError
+from .words import are, branches
 
 DEFAULT_OUT = "baler-eval-report"
 DEFAULT_MAX_PLOTS = 100
@@ -180,11 +181,13 @@ def _report(args, staging):
               "(--max-plots)")
     broken = [c.label for r in results for c in r.branches if not c.ok]
     if broken:
-        raise EvalError(f"{len(broken)} branches differ from the original beyond what their codec allows "
+        differ = "differs from the original beyond what its" if len(broken) == 1 else \
+            "differ from the original beyond what their"
+        raise EvalError(f"{branches(len(broken))} {differ} codec allows "
                         f"({', '.join(broken[:5])}{', ...' if len(broken) > 5 else ''}); see {report}")
     lost = [f"{r.tree}/{name}" for r in results for name in r.lost()]
     if lost:
-        raise EvalError(f"{len(lost)} branches of the original are not in the compressed file "
+        raise EvalError(f"{branches(len(lost))} of the original {are(len(lost))} not in the compressed file "
                         f"({', '.join(lost[:5])}{', ...' if len(lost) > 5 else ''}); see {report}")
 
 

@@ -10,6 +10,7 @@ from .branches import BranchComparison
 from .errors import EvalError
 from .physics_stats import compare
 from .rootio import TreeReader, chunk_entries, inspect_branches
+from .words import branches
 
 
 @dataclass
@@ -139,7 +140,7 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
     result.entries = original.entries
     quantities = {a.name: ([], []) for a in chosen_analyses}
     step = chunk_entries(original.tree)
-    label = f"{tree} ({len(to_read)} branches)"
+    label = f"{tree} ({branches(len(to_read))})"
     for first in range(0, result.entries, step):
         last = min(first + step, result.entries)
         chunk_original = original.read(first, last)

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 
 from .physics_stats import KS_LIMIT, SHIFT_LIMIT
+from .words import are, branches
 
 
 def _number(value, digits=3):
@@ -115,11 +116,13 @@ def _tree_bytes(result, original, compressed, arrow):
     text = f"{result.bytes_original} {arrow} {result.bytes_compressed} bytes on disk " \
            f"({_bytes_ratio(result.bytes_original, result.bytes_compressed)})"
     if result.missing:
-        text += (f"; {len(result.missing)} branches of the original ({result.missing_bytes} bytes) are not in the "
+        text += (f"; {branches(len(result.missing))} of the original ({result.missing_bytes} bytes) "
+                 f"{are(len(result.missing))} not in the "
                  "compressed file, and not counted")
     if result.branches_in_tree_key:
         before, after = os.path.getsize(original), os.path.getsize(compressed)
-        text += (f"; {result.branches_in_tree_key} branches keep their baskets inside the tree's key, counted in "
+        keep = "keeps its" if result.branches_in_tree_key == 1 else "keep their"
+        text += (f"; {branches(result.branches_in_tree_key)} {keep} baskets inside the tree's key, counted in "
                  f"no branch: the files are {before} {arrow} {after} bytes ({_bytes_ratio(before, after)})")
     return text
 
