@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import uproot
 
-from conftest import run_baler, run_python
+from conftest import macro_value, run_baler, run_python
 
 BITS10_BOUND = 2.0 ** -11  # bits:10: |x'-x| <= 2^-(10+1)|x|
 SHIFT_LIMIT = 0.1
@@ -449,7 +449,8 @@ def test_values_over_decades_are_binned_logarithmically(values, log):
 
 def test_an_ae_branch_is_held_to_its_bound(baler, shared_data, tmp_path):
     """An object model codes Muon_E from the muons' momenta; `baler inspect` names it `ae:bits:10:ID`,
-    and the table checks it against bits:10 like every other lossy branch (it said `changed`)."""
+    and the table checks it against bits:10 like every other lossy branch (it said `changed`). The
+    file's model key is counted in the tree's bytes, as for a ladder's model rung (it was left out)."""
     original, compressed, model = shared_data / "uproot-HZZ.root", tmp_path / "ae.root", tmp_path / "muons.balm"
     run_baler(baler, "train", original, "--tree", "events", "--branches", "Muon_*", "--bound", "bits:10", "--out", model)
     run_baler(baler, "compress", original, compressed, "--codec", f"ae:bits:10:{model}")
@@ -457,6 +458,17 @@ def test_an_ae_branch_is_held_to_its_bound(baler, shared_data, tmp_path):
     rows = table(proc.stdout, "branch")
     assert rows["Muon_E"]["codec"].startswith("baler ae:bits:10:"), rows["Muon_E"]
     assert rows["Muon_E"]["verdict"] == "within bound", rows["Muon_E"]
+    inspected = json.loads(run_baler(baler, "inspect", compressed, "--json").stdout)["branches"]
+    model_key = int(macro_value(run_python(f"""
+import ROOT
+stored = ROOT.TFile.Open("{compressed}")
+print("model keys:", sum(key.GetNbytes() for key in stored.GetListOfKeys() if key.GetName().startswith("baler_model_")))
+"""), "model keys")[0])
+    assert model_key > 100
+    tree_bytes = sum(row["compressed"] for row in inspected if row["tree"] == "events")
+    assert re.search(rf"^tree events: 2421 entries, \d+ -> {tree_bytes + model_key} bytes on disk \(ratio [\d.]+x\), "
+                     rf"with the models' keys \(0 -> {model_key} bytes", proc.stdout, re.M), (tree_bytes, model_key,
+                                                                                        proc.stdout)
 
 
 def test_ladder_ae_rung_codes_collections_with_object_models(baler, shared_data, hzz_bits10, tmp_path):

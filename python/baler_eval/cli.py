@@ -139,7 +139,6 @@ def _report(args, staging):
                 ladder_notes += rung.notes
                 for result in evaluate(args.original, output, trees, args.branches,
                                        args.analysis, progress, compare_branches=False, original_rows=original_rows):
-                    result.bytes_compressed += rung.model_bytes
                     ladders[result.tree].append((rung.label, result))
     original_label = f"original ({_dominant_codec(original_rows)})"
     all_budgets = [b for result in results for b in budgets(result.tree, original_label, ladders[result.tree])]

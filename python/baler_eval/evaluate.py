@@ -9,7 +9,7 @@ from . import analyses as analyses_module
 from .branches import BranchComparison
 from .errors import EvalError
 from .physics_stats import compare
-from .rootio import TreeReader, chunk_entries, inspect_branches
+from .rootio import TreeReader, chunk_entries, inspect_branches, model_key_bytes
 from .words import branches
 
 
@@ -28,6 +28,16 @@ class TreeResult:
     # selects them), and left out of the bytes either way, which would count them as saved
     missing: list = field(default_factory=list)
     missing_bytes: int = 0
+    # the bytes of the files' model keys (`baler_model_*`), counted in each tree's bytes: without
+    # them a file coded through models would look smaller than it is
+    models_original: int = 0
+    models_compressed: int = 0
+
+    def count_models(self, original, compressed):
+        """Adds the bytes of the files' model keys to the tree's bytes."""
+        self.models_original, self.models_compressed = original, compressed
+        self.bytes_original += original
+        self.bytes_compressed += compressed
 
     def lost(self):
         """The evaluated branches that the compressed file lacks."""
@@ -64,6 +74,9 @@ def evaluate(original_path, compressed_path, trees=(), branch_globs=(), analysis
                       analysis_names)
     results = [_evaluate_tree(original_path, compressed_path, tree, original_rows, compressed_rows, branch_globs,
                               analysis_names, progress, compare_branches) for tree in chosen_trees]
+    models = model_key_bytes(original_path), model_key_bytes(compressed_path)
+    for result in results:
+        result.count_models(*models)
     if compare_branches and not trees:
         results += [_lost_tree(tree, original_rows, branch_globs)
                     for tree in sorted({t for t, _ in original_rows} - {t for t, _ in compressed_rows})]

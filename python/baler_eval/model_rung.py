@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .command import run_baler
 from .errors import EvalError
-from .rootio import cpp_message, inspect_branches, root
+from .rootio import cpp_message, inspect_branches, model_key_bytes, root
 
 _HERE = Path(__file__).resolve().parent
 
@@ -153,15 +153,6 @@ def write_through_plugin(original, output, codecs):
         raise EvalError(f"writing '{output}' through the plugin: {cpp_message(error)}") from error
     finally:
         out.Close()
-
-
-def model_key_bytes(path):
-    """Bytes of the model keys (`baler_model_*`) a file stores, headers included."""
-    ROOT = root()
-    stored = ROOT.TFile.Open(str(path), "READ")
-    total = sum(key.GetNbytes() for key in stored.GetListOfKeys() if key.GetName().startswith("baler_model_"))
-    stored.Close()
-    return total
 
 
 def _tree_bytes(path, trees):

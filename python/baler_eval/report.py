@@ -115,6 +115,9 @@ def _tree_bytes(result, original, compressed, arrow):
     tree's key (counted in no branch), the files' sizes too, which are then the figures to trust."""
     text = f"{result.bytes_original} {arrow} {result.bytes_compressed} bytes on disk " \
            f"({_bytes_ratio(result.bytes_original, result.bytes_compressed)})"
+    if result.models_original or result.models_compressed:
+        text += (f", with the models' keys ({result.models_original} {arrow} {result.models_compressed} bytes: "
+                 "the files' `baler_model_*` objects, counted in each tree's bytes)")
     if result.missing:
         text += (f"; {branches(len(result.missing))} of the original ({result.missing_bytes} bytes) "
                  f"{are(len(result.missing))} not in the "

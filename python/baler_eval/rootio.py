@@ -87,6 +87,14 @@ _CONTAINER = re.compile(r"^(?:std::)?(?:vector|ROOT::VecOps::RVec|ROOT::RVec)<(.
 _ARRAY = re.compile(r"(\[\w*\])+$")
 
 
+def model_key_bytes(path):
+    """Bytes of the model keys (`baler_model_*`) a file stores, headers included."""
+    stored = root().TFile.Open(str(path), "READ")
+    total = sum(key.GetNbytes() for key in stored.GetListOfKeys() if key.GetName().startswith("baler_model_"))
+    stored.Close()
+    return total
+
+
 def _number_type(type_name):
     """The number type inside at most two levels of arrays/vectors/RVecs, or None."""
     inner, depth = type_name.strip(), 0
