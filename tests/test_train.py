@@ -151,7 +151,7 @@ f.Close()
 @pytest.mark.parametrize("case", ["no branch", "bad bound", "mixed inputs", "npz without names", "missing file",
                                   "not a ROOT file", "latent wider than a row", "no epoch", "a number per entry",
                                   "empty inner vectors", "several branches of rows", "a folder", "no entries",
-                                  "a zero in every row", "no --branches", "bad validation"])
+                                  "a zero in every row", "no --branches", "bad validation", "no latent"])
 def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, case):
     root = shared_data / "atlas" / "uproot-issue-123b.root"
     npz, text_file, empty_rows = tmp_path / "rows.npz", tmp_path / "notes.root", tmp_path / "empty_rows.root"
@@ -201,12 +201,14 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
         "a zero in every row": ([zeros, "--branches", "*"], "train under --bound abs:E"),
         # clap's five lines ("the following required arguments were not provided: ... Usage: ...")
         "no --branches": ([npz], "missing --branches GLOB (see `baler train --help`)"),
-        "bad validation": ([npz, "--branches", "*", "--validation", "2"], "--validation 2: must be between 0 and 1"),
+        "bad validation": ([npz, "--branches", "*", "--validation", "2"], "--validation 2: must be above 0 and below 1"),
+        # exit status 1, after loading the data, where --latent -1 was clap's usage error
+        "no latent": ([npz, "--branches", "*", "--latent", "0"], "--latent 0: a latent holds at least one number"),
     }[case]
     out = tmp_path / "never.balm"
     proc = run_baler(baler, "train", *args, "--out", out, check=False)
     # an option wrong whatever the inputs is a usage error, as on every command
-    usage = case in ("bad bound", "no epoch", "no --branches", "bad validation")
+    usage = case in ("bad bound", "no epoch", "no --branches", "bad validation", "no latent")
     assert proc.returncode == (2 if usage else 1), (proc.returncode, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr

@@ -129,7 +129,10 @@ fn device(choice: DeviceChoice) -> Result<Device, String> {
 fn checked_options(args: &Args) -> Result<Bound, String> {
     let bound = parse_bound(&args.bound)?;
     if !(args.validation > 0.0 && args.validation < 1.0) {
-        return Err(format!("--validation {}: must be between 0 and 1", args.validation));
+        return Err(format!("--validation {}: must be above 0 and below 1", args.validation));
+    }
+    if args.latent == Some(0) {
+        return Err("--latent 0: a latent holds at least one number".into());
     }
     if args.epochs == Some(0) {
         return Err("--epochs 0: training needs at least one pass over the rows".into());
@@ -148,7 +151,7 @@ fn run(args: &Args, bound: Bound) -> Result<(), String> {
         return train_object_model(args, &bound, &data);
     }
     let k = data.k;
-    if let Some(latent) = args.latent.filter(|&l| l == 0 || l > k) {
+    if let Some(latent) = args.latent.filter(|&l| l > k) {
         return Err(format!("--latent {latent}: the latent of rows of {k} values has 1 to {k} numbers"));
     }
     if data.is_f32 {
