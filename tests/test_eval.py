@@ -384,6 +384,10 @@ def test_the_ladder_names_the_shift_that_decides():
     ("ae:foo", "ladder setting 'ae:foo': an ae rung is ae:BOUND or ae:BOUND:MODEL"),
     ("bits:8,,rel:1e-3", "'bits:8,,rel:1e-3' has an empty setting"),
     ("bits:8,bits:8", "'bits:8,bits:8' names bits:8 twice"),
+    # found when ROOT wrote the rung, exit 1, naming a temporary file and a C++ exception
+    ("bits:8,ae:bits:10:nowhere.balm",
+     "setting 'ae:bits:10:nowhere.balm': cannot read the model file 'nowhere.balm': no such file or directory"),
+    ("ae:bits:10:/dev/null", "setting 'ae:bits:10:/dev/null': '/dev/null' is not a model: "),
 ])
 def test_a_bad_ladder_is_a_usage_error_before_any_work(baler, hzz_eval, shared_data, tmp_path, ladder, message):
     """A bad setting was found by `baler compress` once the settings before it had been written and

@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import fnmatch
+import re
 import shutil
 import sys
 import tempfile
@@ -66,12 +67,31 @@ def _ladder(text):
         if settings.count(setting) > 1:
             raise argparse.ArgumentTypeError(f"'{text}' names {setting} twice")
         try:
-            spec_text(parse_model_spec(setting)[0] if is_model_spec(setting) else setting)
+            bound, model = parse_model_spec(setting) if is_model_spec(setting) else (setting, None)
+            spec_text(bound)
+            if model is not None:
+                _check_model_file(model)
         except EvalError as error:  # names the setting
             raise argparse.ArgumentTypeError(str(error)) from None
         except ValueError as error:
             raise argparse.ArgumentTypeError(f"setting '{setting}': {error}") from None
     return settings
+
+
+def _check_model_file(model):
+    """A ladder rung's MODEL given as a path is a model file, before any rung is written (it was
+    found only when ROOT wrote that rung, in a message naming a temporary file). An id (32 hex
+    digits) is looked up where the plugin looks: in the original, then in BALER_MODEL_PATH."""
+    from baler_root._codec import Model, ModelError
+
+    if re.fullmatch(r"[0-9a-f]{32}", model):
+        return
+    try:
+        Model(Path(model).read_bytes())
+    except OSError as error:
+        raise ValueError(f"cannot read the model file '{model}': {error.strerror.lower()}") from None
+    except ModelError as error:
+        raise ValueError(f"'{model}' is not a model: {error}") from None
 
 
 def run(args):
