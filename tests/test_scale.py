@@ -174,6 +174,48 @@ def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path):
     assert not out.exists(), list(out.iterdir())
 
 
+def descendants(pid: int) -> list:
+    """The pids of every process below process `pid`."""
+    children = [int(child) for child in child_processes(pid)]
+    return children + [d for child in children for d in descendants(child)]
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` is there and not a zombie (one its new parent has not reaped yet)."""
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("route", ["--jobs", "--dask"])
+def test_killing_baler_alone_stops_every_process_it_started(baler, tmp_path, route):
+    """A signal to `baler` alone (not its process group, as Ctrl-C sends it) left a local Dask
+    cluster's driver and its `baler compress` running: they went on writing --out-dir's files after
+    `baler` had gone. Now every process below it ends, each removing its temporary file."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    run_baler(baler, "generate", folder / "a.root", "--events", 400_000, "--seed", 1)
+    for name in ("b.root", "c.root"):
+        os.link(folder / "a.root", folder / name)
+    run = subprocess.Popen([baler, "compress", folder, "--out-dir", out, "--jobs", "2",
+                            *(["--dask"] if route == "--dask" else [])], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    for _ in range(3000):  # until a child has opened its input and made its temporary output
+        if run.poll() is not None or (out.exists() and any(out.glob(".*.baler-*"))):
+            break
+        time.sleep(0.01)
+    below = descendants(run.pid)
+    assert run.poll() is None and below, run.communicate()
+    run.send_signal(signal.SIGTERM)
+    run.communicate(timeout=60)
+    deadline = time.monotonic() + 30  # a file takes about 10 s to compress here: they stop at once
+    while any(running(pid) for pid in below) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(running(pid) for pid in below), below
+    assert not out.exists() or not any(out.iterdir()), sorted(p.name for p in out.iterdir())
+
+
 @pytest.mark.parametrize("given", ["a folder", "a glob"])
 def test_a_broken_link_among_the_inputs_is_reported(baler, dataset, tmp_path, given):
     """A folder or glob left a broken link out without a word (the shell's own glob passes it on);

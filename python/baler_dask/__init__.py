@@ -10,11 +10,29 @@ this prints one line, `INDEX<TAB>STATUS<TAB>STDERR` (STATUS: the child's exit st
 when the task itself failed; STDERR with backslash, tab and newline escaped), which `baler`
 turns into its progress bar and summary table.
 """
+import ctypes
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+
+# A process started with BALER_STOP_WITH=PID stops when PID ends (rust/baler-cli/src/stop_with_parent.rs):
+# `baler` starts this driver so, and the driver its `baler compress` children.
+STOP_WITH = "BALER_STOP_WITH"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _stop_with_parent() -> bool:
+    """Asks for SIGTERM when the `baler` that started this driver ends, which then ends the
+    driver, its local cluster's threads, and so (through their own BALER_STOP_WITH) the `baler
+    compress` they run; false when that `baler` has ended already."""
+    parent = os.environ.pop(STOP_WITH, None)
+    if parent is None or not parent.isdigit():
+        return True
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    return os.getppid() == int(parent)
 
 
 def compress_one(executable: str, directory: str, source: str, target: str, options: list) -> tuple:
@@ -23,7 +41,9 @@ def compress_one(executable: str, directory: str, source: str, target: str, opti
     if not os.path.isdir(directory):
         return 1, (f"baler: error: this Dask worker has no folder {directory} (where baler compress ran): "
                    "the workers must see the same paths")
+    # the child stops when this process (a local cluster's driver, or a remote worker) ends
     proc = subprocess.run([executable, "compress", source, target, *options], cwd=directory,
+                          env={**os.environ, STOP_WITH: str(os.getpid())},
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           errors="replace")
     return proc.returncode, proc.stderr
@@ -50,6 +70,8 @@ def _client(address, workers: int):
 
 
 def main() -> int:
+    if not _stop_with_parent():
+        return 128 + signal.SIGTERM  # as if the parent's SIGTERM had come
     work = json.load(sys.stdin)
     # distributed logs every worker's start and stop at INFO: the bar and the table are the report.
     logging.getLogger("distributed").setLevel(logging.ERROR)

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +19,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::json::Json;
+use crate::stop_with_parent::stops_with_this_process;
 use crate::{emit, eval, file_size, table, warn, CompressArgs, Stop};
 
 /// The exit status of a `baler compress` whose options would fail for any file (a --codec or
@@ -292,17 +293,9 @@ fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &Progress
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(task) = tasks.get(i) else { break };
                 let mut command = Command::new(&executable);
-                // A signal that ends this process alone (not its group, as a terminal's Ctrl-C
-                // does) left the child running on, unreported: the child is told to stop too, and
-                // removes its temporary file as on any SIGTERM. The thread that starts a child
-                // waits for it, so the signal comes only when this process ends.
-                // SAFETY: prctl is async-signal-safe, as code between fork and exec must be.
-                unsafe {
-                    command.pre_exec(|| {
-                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                        Ok(())
-                    });
-                }
+                // The thread that starts a child waits for it, so the kernel's signal to the
+                // child (sent when the thread that forked it ends) comes only when this process ends.
+                stops_with_this_process(&mut command);
                 let started = std::time::SystemTime::now();
                 let outcome = command
                     .arg("compress")
@@ -364,7 +357,7 @@ fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, b
             Json::text(t.output.display().to_string()),
         ])).collect())),
     ]);
-    let mut child = eval::python_module("baler_dask")
+    let mut child = stops_with_this_process(&mut eval::python_module("baler_dask"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -9,6 +9,7 @@ mod eval;
 mod json;
 mod plugin;
 mod table;
+mod stop_with_parent;
 mod train;
 
 use std::io::{IsTerminal, Write};
@@ -489,6 +490,9 @@ fn take_environment_policy() -> bool {
 }
 
 fn main() -> ExitCode {
+    if !stop_with_parent::stop_with_parent() {
+        return ExitCode::from(128 + libc::SIGTERM as u8); // as if the parent's SIGTERM had come
+    }
     let mut words = std::env::args_os().skip(1);
     if words.next().is_some_and(|w| w == "help") && words.next().is_some_and(|w| w == "train") {
         return report(train::help().map_err(Stop::Error));
