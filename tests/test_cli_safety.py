@@ -340,6 +340,10 @@ def test_sigint_is_never_ignored_while_compress_writes(baler, big_sample, tmp_pa
     (["compress", "{sample}", "{out}", "--branches", ""], "--branches"),
     (["compress", "{sample}", "{out}", "--tree", ""], "--tree"),
     (["compress", "{sample}"], "missing OUT.root"),
+    # an empty path: the sentence ended "...but none was supplied: one of  (see"
+    (["compress", "{sample}", ""], "a value is required for '[IN.root OUT.root | IN...]...' but none was supplied "
+                                   "(see `baler compress --help`)"),
+    (["export", "{sample}", ""], "a value is required for '<OUT.root>' but none was supplied (see `baler export"),
     (["inspect"], "missing FILE.root (see `baler inspect --help`)"),  # the command's own help
     (["generate"], "missing OUT.root (see `baler generate --help`)"),
     # the option's own name, not BALER_POLICY's, which the user did not set

@@ -22,7 +22,10 @@ pub fn one_line(error: &clap::Error, help: &str) -> String {
         .trim_start_matches("error: ")
         .to_string();
     // clap lists the values an option takes on a line of its own, which the one line would drop
-    if let Some(ContextValue::Strings(values)) = error.get(ContextKind::ValidValue).filter(|_| error.kind() == ErrorKind::InvalidValue) {
+    // (an empty value of a non-empty parser has none to list: "a value is required for ...")
+    if let Some(ContextValue::Strings(values)) =
+        error.get(ContextKind::ValidValue).filter(|v| error.kind() == ErrorKind::InvalidValue && !matches!(v, ContextValue::Strings(v) if v.is_empty()))
+    {
         return format!("{line}: one of {} {help}", values.join(", "));
     }
     format!("{line} {help}")
