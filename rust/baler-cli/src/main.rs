@@ -493,6 +493,11 @@ fn main() -> ExitCode {
     if !stop_with_parent::stop_with_parent() {
         return ExitCode::from(128 + libc::SIGTERM as u8); // as if the parent's SIGTERM had come
     }
+    // Past a file size limit (`ulimit -f`) the kernel's SIGXFSZ ended the process at once, leaving
+    // its temporary output and no word of why: ignored, the write fails (EFBIG) as on a full disk,
+    // and the command says so and removes what it wrote.
+    // SAFETY: setting a signal's disposition to SIG_IGN touches no memory of ours.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let mut words = std::env::args_os().skip(1);
     if words.next().is_some_and(|w| w == "help") && words.next().is_some_and(|w| w == "train") {
         return report(train::help().map_err(Stop::Error));
