@@ -481,6 +481,18 @@ def test_selection_that_matches_nothing_is_a_warning(baler, sample, tmp_path):
     assert table_rows(proc.stdout)["Events/Jet_pt"][-1] == "bits:10"
 
 
+def test_globs_that_select_no_branch_at_all_fail_and_leave_the_output(baler, sample, tmp_path):
+    """Every --branches glob selecting nothing (and no --policy) left a copy of the input at OUT,
+    with a warning and exit status 0, where a --tree naming no tree fails."""
+    out = tmp_path / "out.root"
+    shutil.copyfile(sample, out)
+    before = snapshot(tmp_path)
+    proc = run_baler(baler, "compress", sample, out, "--branches", "Nope*", "--branches", "nJet", check=False)
+    assert proc.returncode == 1 and proc.stderr == (f"baler: error: --branches 'Nope*', 'nJet' selects no float or "
+                                                    f"double branch of '{sample}': nothing to compress\n"), proc.stderr
+    assert snapshot(tmp_path) == before
+
+
 def test_a_codec_that_the_policy_leaves_no_branch_is_a_warning(baler, sample, tmp_path):
     """--codec applies to the float branches no --policy rule takes: with a catch-all rule it coded
     nothing, without a word. Where a rule leaves some, it is used and nothing is said."""

@@ -752,6 +752,15 @@ struct Rewriter {
       for (const auto &t : trees)
          if (!rewritten.count(t))
             throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
+      // Globs that code nothing, and no rule that codes anything else, leave a copy of the input:
+      // that ended in a warning and exit status 0, where a --tree naming no tree fails.
+      if (!globs.empty() && policy.empty() && std::none_of(globs.begin(), globs.end(), [](const BranchGlob &g) { return g.used; })) {
+         std::string named;
+         for (const auto &g : globs)
+            named += (named.empty() ? "'" : ", '") + g.glob + "'";
+         throw Failure("--branches " + named + " selects no float or double branch of '" + inPath +
+                       "': nothing to compress");
+      }
       std::vector<std::string> warnings = CarryModels(*out);
       warnings.insert(warnings.end(), keptExact.begin(), keptExact.end());
       // ROOT opens a file that was never closed (a job cut short, or one still writing) by scanning
