@@ -4,14 +4,22 @@ import json
 import os
 import pathlib
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 
+import numpy as np
 import pytest
 
 from conftest import (baler, baler_settings, compare_trees, preload_env, preloading, run_baler, run_command,  # noqa: F401 (baler: a fixture)
                       run_macro)
 from test_cli import sample, table_rows  # noqa: F401 (sample: a fixture)
+
+
+# An earlier output at OUT, which a run may replace (it opens with ROOT's magic): the bytes an
+# interrupted or failed run must leave there.
+OLDER_OUTPUT = b"root" + b"\0" * 60 + b"an older output\n"
 
 
 def snapshot(folder: pathlib.Path) -> dict:
@@ -60,11 +68,73 @@ def test_failed_compress_leaves_existing_output_byte_identical(baler, sample, tm
 
 
 def test_successful_compress_replaces_existing_output_and_leaves_no_temporary(baler, sample, tmp_path):
-    out = tmp_path / "out.root"
-    out.write_bytes(b"an older file at the output path\n")
-    run_baler(baler, "compress", sample, out, "--codec", "lossless")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.root"]
-    assert out.read_bytes()[:4] == b"root"
+    """An earlier ROOT file at OUT (an earlier run's output) is replaced, as is an empty file."""
+    for older in (sample.read_bytes()[:1000], b""):
+        out = tmp_path / "out.root"
+        out.write_bytes(older)
+        run_baler(baler, "compress", sample, out, "--codec", "lossless")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out.root"]
+        assert out.read_bytes()[:4] == b"root" and out.stat().st_size > 100_000
+
+
+@pytest.mark.parametrize("kind", ["a text file", "the model the spec names"])
+def test_an_output_that_is_no_root_file_is_not_replaced(baler, sample, tmp_path, kind):
+    """The rename replaced whatever held OUT's name: the model the run's own spec named (`baler
+    compress det.root pulse.balm --codec ae:abs:1:pulse.balm` left a ROOT file where the model
+    was), or a text file. No earlier run writes such a file."""
+    out = tmp_path / ("pulse.balm" if kind == "the model the spec names" else "notes.txt")
+    spec = []
+    if kind == "the model the spec names":
+        rows = tmp_path / "rows.npz"
+        np.savez(rows, data=np.random.default_rng(1).normal(size=(400, 6)) + 5.0, names=np.array(["x"] * 6))
+        run_baler(baler, "train", rows, "--branches", "*", "--epochs", "1", "--out", out)
+        spec = ["--codec", f"ae:bits:10:{out}"]
+    else:
+        out.write_text("my notes\n")
+    before = snapshot(tmp_path)
+    proc = run_baler(baler, "compress", sample, out, *spec, check=False)
+    assert proc.returncode == 1 and proc.stderr == (f"baler: error: output '{out}' exists and is not a ROOT file, so "
+                                                    "it is not replaced: choose another output path, or remove it\n")
+    assert snapshot(tmp_path) == before
+
+
+def reachable_by_others(path: pathlib.Path) -> bool:
+    """Whether a user other than the owner may read `path` and pass through every folder above it."""
+    path = path.resolve()
+    return bool(path.stat().st_mode & stat.S_IROTH) and all(
+        folder.stat().st_mode & stat.S_IXOTH for folder in path.parents)
+
+
+def test_an_output_the_user_may_not_write_is_not_replaced(baler, sample):
+    """The rename needs only the folder's permission: a file its owner had made read-only was
+    replaced, where cp refuses. Run as user nobody where the tests run as root, to whom every
+    file is writable, in a folder of its own (pytest's folders are their owner's alone)."""
+    command = [str(baler), "compress"]
+    if os.geteuid() == 0:
+        needed = [baler, *(pathlib.Path(p) for p in os.environ.get("LD_LIBRARY_PATH", "").split(":") if p)]
+        if not all(reachable_by_others(pathlib.Path(p)) for p in needed):
+            pytest.skip("run as root, and user nobody cannot reach baler or its libraries here")
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    with tempfile.TemporaryDirectory(prefix="baler-output-") as shared:
+        folder = pathlib.Path(shared)
+        folder.chmod(0o777)  # the other user may write into the folder: only the file's mode protects it
+        source, out = folder / "in.root", folder / "old.root"
+        for path, mode in ((source, 0o644), (out, 0o444)):
+            shutil.copyfile(sample, path)
+            path.chmod(mode)
+        before = snapshot(folder)
+        proc = run_command([*command, str(source), str(out)], check=False)
+        assert proc.returncode == 1 and proc.stderr == (
+            f"baler: error: output '{out}' exists and is not writable (Permission denied): choose another output "
+            "path, or make it writable to have it replaced\n"), proc.stderr
+        assert snapshot(folder) == before
+
+
+def test_an_output_in_a_folder_that_is_not_there_says_so(baler, sample, tmp_path):
+    """It said "cannot create a temporary file in 'nowhere'": the user named no temporary file."""
+    proc = run_baler(baler, "compress", sample, tmp_path / "nowhere" / "out.root", check=False)
+    assert proc.returncode == 1 and proc.stderr == (f"baler: error: output '{tmp_path / 'nowhere' / 'out.root'}': "
+                                                    f"there is no folder '{tmp_path / 'nowhere'}'\n"), proc.stderr
 
 
 def output_aliases(input_path: pathlib.Path) -> dict:
@@ -192,12 +262,12 @@ def test_a_write_that_fails_names_its_cause(baler, sample, tmp_path):
     reason. The existing output stays, no temporary file is left. baler ignores the limit's
     SIGXFSZ itself: it ended the run at once (exit status 153, no word, the temporary file left)."""
     out = tmp_path / "out.root"
-    out.write_bytes(b"kept\n")
+    out.write_bytes(OLDER_OUTPUT)
     command = f'ulimit -f 20; exec "{baler}" compress "{sample}" "{out}" --codec bits:10'
     proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stderr.count("\n") == 1 and "File too large" in proc.stderr, proc.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.root"] and out.read_bytes() == b"kept\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.root"] and out.read_bytes() == OLDER_OUTPUT
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +303,7 @@ def start_compress(baler, big_sample, tmp_path, env=None):
     job would inherit it ignored), writing over an existing OUT."""
     import signal
     out = tmp_path / "out.root"
-    out.write_bytes(b"an older file\n")
+    out.write_bytes(OLDER_OUTPUT)
     proc = subprocess.Popen([str(baler), "compress", str(big_sample), str(out)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -244,7 +314,7 @@ def assert_interrupted(proc, tmp_path, out, signal_number):
     proc.communicate(timeout=120)
     assert proc.returncode == -signal_number
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.root"]
-    assert out.read_bytes() == b"an older file\n"
+    assert out.read_bytes() == OLDER_OUTPUT
 
 
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])

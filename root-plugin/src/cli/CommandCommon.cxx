@@ -369,6 +369,29 @@ void RootMessages::Clear()
    gFirstError.clear();
 }
 
+namespace {
+
+/// Reads the first bytes of the file at `path` into `into` (at most `size`); how many it read, 0
+/// where the file cannot be opened.
+std::size_t ReadStart(const std::string &path, unsigned char *into, std::size_t size)
+{
+   FILE *stream = std::fopen(path.c_str(), "rb");
+   if (!stream)
+      return 0;
+   const std::size_t got = std::fread(into, 1, size, stream);
+   std::fclose(stream);
+   return got;
+}
+
+/// Whether the file at `path` opens with ROOT's magic, "root".
+bool StartsAsRootFile(const std::string &path)
+{
+   unsigned char magic[4] = {};
+   return ReadStart(path, magic, sizeof magic) == sizeof magic && std::memcmp(magic, "root", sizeof magic) == 0;
+}
+
+} // namespace
+
 OutputFile::OutputFile(const std::string &path, const std::vector<std::string> &inputs) : fPath(path)
 {
    struct stat out {};
@@ -389,6 +412,15 @@ OutputFile::OutputFile(const std::string &path, const std::vector<std::string> &
                        "' is a symbolic link, which the output would replace: give the path of the file itself");
       if (!S_ISREG(out.st_mode))
          throw Failure("output '" + path + "' is not a regular file (a device, FIFO or socket): give the path of a file");
+      // The rename needs only the folder's permission: a file its owner protected, or one that
+      // is no ROOT file (a model the specs name, notes, a mistyped path), was replaced without a
+      // word. cp refuses the first; neither is an output of an earlier run.
+      if (access(path.c_str(), W_OK) != 0)
+         throw Failure("output '" + path + "' exists and is not writable (" + std::strerror(errno) +
+                       "): choose another output path, or make it writable to have it replaced");
+      if (out.st_size > 0 && !StartsAsRootFile(path))
+         throw Failure("output '" + path +
+                       "' exists and is not a ROOT file, so it is not replaced: choose another output path, or remove it");
       fReplacedMode = out.st_mode & 07777;
    }
    // In the same folder, so that the final rename stays within one file system (atomic).
@@ -407,6 +439,8 @@ OutputFile::OutputFile(const std::string &path, const std::vector<std::string> &
    // back until both are done, it comes to the handler.
    const InterruptsHeld held;
    const int fd = mkstemp(pattern.data());
+   if (fd < 0 && errno == ENOENT)
+      throw Failure("output '" + path + "': there is no folder '" + folder + "'");
    if (fd < 0)
       throw Failure("cannot create a temporary file in '" + folder + "': " + std::strerror(errno));
    close(fd);
@@ -597,11 +631,7 @@ std::unique_ptr<TFile> OpenForReading(const std::string &path)
 long long RecordedEnd(const std::string &path)
 {
    unsigned char header[20] = {};
-   FILE *stream = std::fopen(path.c_str(), "rb");
-   if (!stream)
-      return -1;
-   const std::size_t got = std::fread(header, 1, sizeof header, stream);
-   std::fclose(stream);
+   const std::size_t got = ReadStart(path, header, sizeof header);
    if (got < 16 || std::memcmp(header, "root", 4) != 0)
       return -1;
    using Internal::ReadBigEndian32;
