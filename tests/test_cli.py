@@ -410,6 +410,18 @@ def test_help_on_every_command(baler, command):
     assert "usage: baler" in proc.stdout.lower() and "--help" in proc.stdout  # (eval's is argparse's, lower case)
 
 
+@pytest.mark.parametrize("command, describes", [
+    ("compress", "With --out-dir DIR: a dataset."),
+    ("export", "OUT.root holds no Baler model or marker"),
+    ("generate", "--sample detector: tree `Events` with an electromagnetic shower"),
+])
+def test_long_help_describes_the_command(baler, command, describes):
+    """--help shows the command's description, -h its one line: the subcommands' one-line doc
+    comments had replaced the description, which no help showed."""
+    assert describes in run_baler(baler, command, "--help").stdout.replace("\n", " ")
+    assert describes not in run_baler(baler, command, "-h").stdout.replace("\n", " ")
+
+
 @pytest.mark.parametrize("command", [[], ["compress"], ["export"], ["inspect"], ["generate"], ["eval"]])
 def test_version_on_every_command(baler, command):
     proc = run_baler(baler, *command, "--version")

@@ -44,15 +44,17 @@ struct Cli {
     command: Option<Command>,
 }
 
+// The commands whose arguments carry a long description (`--help`) name their one line with
+// `about`: a doc comment here would also set the long one, and `--help` would show only its line.
 #[derive(Subcommand)]
 enum Command {
-    /// Rewrite every TTree of a ROOT file with Baler; all other objects are copied
+    #[command(about = "Rewrite every TTree of a ROOT file with Baler; all other objects are copied")]
     Compress(CompressArgs),
-    /// Rewrite a Baler file as a standard ROOT file that any ROOT or uproot reads without the plugin
+    #[command(about = "Rewrite a Baler file as a standard ROOT file that any ROOT or uproot reads without the plugin")]
     Export(ExportArgs),
     /// Per-branch codec, compressed and uncompressed bytes and ratio of a ROOT file
     Inspect(InspectArgs),
-    /// Write a synthetic sample, physics-like or detector-like (deterministic for a seed)
+    #[command(about = "Write a synthetic sample, physics-like or detector-like (deterministic for a seed)")]
     Generate(GenerateArgs),
     /// Compare an original and a compressed file: errors, bytes, physics, plots in report.html (see `baler eval --help`)
     Eval(eval::EvalArgs),
@@ -63,14 +65,15 @@ enum Command {
 #[derive(Args)]
 #[command(long_about = "Rewrite every TTree of IN.root into OUT.root with Baler. The codec applies to the float \
                         and double branches that match the --branches globs (all by default), --policy rules \
-                        (first match wins) before it; every other branch is stored by Baler losslessly. A glob \
-                        or rule that selects no float branch is reported as a warning. Histograms, directories and other objects are \
-                        copied. Prints a table per branch: bytes before, after, ratio and codec, and totals.\n\n\
+                        (first match wins) before it; every other branch keeps its baskets as stored. A glob \
+                        or rule that selects no float branch is reported as a warning; globs that select none \
+                        at all fail the run, as a --tree naming no tree does. Histograms, directories and other \
+                        objects are copied. Prints a table per branch: bytes before, after, ratio and codec, and totals.\n\n\
                         With no arguments, generates the default sample into a temporary folder, compresses \
                         it and says where the files are.\n\n\
                         With --out-dir DIR: a dataset. Every IN (files, folders, globs) is compressed into \
                         DIR/<its file name> by its own `baler compress IN OUT` process, --jobs at a time or as \
-                        Dask tasks (--dask); one progress bar, then a table per file. A file that fails is \
+                        Dask tasks (--dask); one progress bar, then a summary table, a row per file. A file that fails is \
                         reported and the others go on; the exit status says whether any failed.")]
 struct CompressArgs {
     /// IN.root OUT.root: the output is replaced only when the run succeeds (written under a
