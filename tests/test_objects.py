@@ -192,6 +192,17 @@ def test_an_object_member_without_its_context_is_warned_about_as_such(baler, sha
         "value at bits:10"), warnings
 
 
+def test_an_object_model_of_another_collection_is_warned_about_as_such(baler, shared_data, muon_model, tmp_path):
+    """The muons' model on the jets: it gave the reasons of a model whose members lack their context."""
+    model, model_id, _ = muon_model
+    proc = run_baler(baler, "compress", shared_data / "uproot-HZZ.root", tmp_path / "j.root", "--json",
+                     "--branches", "Jet_P*", "--codec", f"ae:bits:10:{model}")
+    warnings = json.loads(proc.stdout)["warnings"]
+    assert len(warnings) == 1 and warnings[0].startswith(f"model {model_id} ") and warnings[0].endswith(
+        "coded no basket of Jet_Px, Jet_Py, Jet_Pz: none of them is a member of it (it was trained on another "
+        "collection's branches), and they are stored per value at bits:10"), warnings
+
+
 def test_policy_writes_object_members(baler, shared_data, muon_model, per_value, tmp_path):
     model, model_id, _ = muon_model
     objects = tmp_path / "policy.root"

@@ -37,6 +37,7 @@ constexpr std::size_t kMaxModelFileBytes = 64u << 20;
 struct Service {
    std::string modelId;
    bool objectModel = false; ///< a collection's model (members coded with their context), else an autoencoder
+   bool servedAMember = false; ///< an object model: one of the branches is one of its members
    std::vector<std::string> branches;
    bool coded = false;    ///< the model coded at least one of them
    bool reported = false; ///< TakeIdleModelWarnings has named it
@@ -311,10 +312,11 @@ std::string IdleModelWarning(const std::string &aeSpec, const Service &service)
 {
    // an object model codes a member's basket with the decoded values of its context members over
    // the same entries, which the tree may not give it
-   const char *why = service.objectModel
-                        ? "the members they are predicted from are not all coded with it in this tree, their "
-                          "baskets do not hold the same entries, or it does not make them smaller"
-                        : "they hold rows of another width, or rows it does not make smaller";
+   const char *why = !service.objectModel ? "they hold rows of another width, or rows it does not make smaller"
+                     : !service.servedAMember
+                        ? "none of them is a member of it (it was trained on another collection's branches)"
+                        : "the members they are predicted from are not all coded with it in this tree, their "
+                          "baskets do not hold the same entries, or it does not make them smaller";
    return "model " + service.modelId + " (" + aeSpec + ") coded no basket of " + BranchList(service.branches) +
           ": " + why + ", and they are stored per value at " + AeBound(aeSpec);
 }
@@ -332,6 +334,8 @@ void NoteModelService(TFile &file, const ModelPtr &model, const std::string &aeS
    Service &service = store.servicesByFile[uuid][aeSpec];
    service.modelId = model->Id();
    service.objectModel = model->IsObjectModel();
+   std::vector<std::string> context;
+   service.servedAMember = service.servedAMember || (service.objectModel && model->ObjectMemberContext(branch, context));
    service.coded = service.coded || coded;
    if (std::find(service.branches.begin(), service.branches.end(), branch) == service.branches.end())
       service.branches.push_back(branch);
