@@ -141,7 +141,7 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
             result.not_compared.append((name, f"holds {in_original[name].type}, not numbers"))
         elif not original.readable(name):
             compared.remove(name)
-            result.not_compared.append((name, "has sub-branches (compared one by one) or ROOT cannot evaluate it"))
+            result.not_compared.append((name, "has sub-branches (compared one by one) or a type ROOT cannot evaluate"))
     result.branches = [BranchComparison(tree, in_original[n], in_compressed[n]) for n in compared]
     to_read = list(dict.fromkeys(compared + [b for a in chosen_analyses for b in a.branches]))
     original.select(to_read)

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from .physics_stats import KS_LIMIT, SHIFT_LIMIT
-from .words import are, branches
+from .words import are, branches, for_many
 
 
 def _number(value, digits=3):
@@ -91,7 +91,7 @@ def text_summary(original, compressed, results, budgets, ladder_notes=()):
         else:
             reasons = Counter(why for _, why in result.not_compared)
             out.append(f"not compared: {len(result.not_compared)} branches ("
-                       + "; ".join(f"{count} {why}" for why, count in reasons.most_common())
+                       + "; ".join(f"{count} {for_many(why, count)}" for why, count in reasons.most_common())
                        + "), listed in report.html\n")
         if result.physics:
             out.append("\n" + text_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics]))

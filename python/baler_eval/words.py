@@ -13,3 +13,13 @@ def branches(n):
 def are(n):
     """The verb after a count of `n`."""
     return "is" if n == 1 else "are"
+
+
+_PLURAL_VERBS = {"holds": "hold", "has": "have", "is": "are"}
+
+
+def for_many(phrase, n):
+    """A phrase about one branch ("holds X", "has sub-branches") said of `n`: its first word, a
+    verb, agrees with the count."""
+    verb, _, rest = phrase.partition(" ")
+    return f"{_PLURAL_VERBS.get(verb, verb) if n != 1 else verb} {rest}".rstrip()
