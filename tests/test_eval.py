@@ -136,6 +136,9 @@ def test_an_analysis_that_selects_no_event_is_reported_as_such(baler, shared_dat
     proc = evaluate(baler, original, compressed, tmp_path / "report", "--branches", "Muon_*", "--analysis", "dimuon")
     row = physics_row(proc.stdout, "dimuon")
     assert row["events"] == "0 / 0" and row[f"all shifts < {SHIFT_LIMIT} sigma, KS p > {KS_LIMIT}"] == "no event selected"
+    # no figure for an empty distribution (it printed "- sigma", "0/0" and a chi2 p of 1)
+    assert all(row[column] == "-" for column in ("mean shift", "peak shift", "width shift", "width change", "chi2/ndf",
+                                                 "chi2 p", "KS p")), row
     assert "what a bound buys" not in proc.stdout
     assert (tmp_path / "report" / "physics_Events_dimuon.png").stat().st_size > 0
 
@@ -572,8 +575,13 @@ def test_branches_whose_baskets_are_in_the_tree_key_send_the_reader_to_the_file_
     branches are not counted, and gives the files' sizes."""
     original, compressed = shared_data / "nanoAOD_2015_CMS_Open_Data_ttbar.root", tmp_path / "bits6.root"
     run_baler(baler, "compress", original, compressed, "--codec", "bits:6")
-    proc = evaluate(baler, original, compressed, tmp_path / "report", "--branches", "LHEPdfWeight")
+    proc = evaluate(baler, original, compressed, tmp_path / "report", "--branches", "LHEPdfWeight",
+                    "--branches", "Jet_eta")
     header = next(line for line in proc.stdout.splitlines() if line.startswith("tree Events:"))
+    # a branch in the key says so in the table, as in `baler compress` and `baler inspect` (it read 0 and 0)
+    jet_eta = table(proc.stdout, "branch")["Jet_eta"]
+    assert jet_eta["bytes before"] == jet_eta["bytes after"] == "in tree key", jet_eta
+    assert table(proc.stdout, "branch")["LHEPdfWeight"]["bytes before"].isdigit()
     sizes = f"the files are {original.stat().st_size} -> {compressed.stat().st_size} bytes"
     assert "946 branches keep their baskets inside the tree's key" in header and sizes in header, header
     assert sizes.replace("->", "&rarr;") in (tmp_path / "report" / "report.html").read_text()

@@ -26,9 +26,15 @@ BRANCH_COLUMNS = ("branch", "type", "values", "max abs err", "max rel err", "res
                   "bytes before", "bytes after", "ratio", "codec", "verdict")
 
 
+def _bytes(info):
+    """A branch's bytes on disk, or "in tree key" where it has none of its own, as `baler compress`
+    and `baler inspect` say it (it read 0)."""
+    return "in tree key" if info.in_tree_key else str(info.bytes)
+
+
 def branch_row(c):
     return (c.name, c.before.type, str(c.values), _number(c.max_abs), _number(c.max_rel), _number(c.residual_mean),
-            _number(c.residual_rms), str(c.before.bytes), str(c.after.bytes), _ratio(c), c.after.codec, c.verdict)
+            _number(c.residual_rms), _bytes(c.before), _bytes(c.after), _ratio(c), c.after.codec, c.verdict)
 
 
 PHYSICS_COLUMNS = ("analysis", "events", "mean shift", "peak shift", "width shift", "width change",
@@ -36,10 +42,12 @@ PHYSICS_COLUMNS = ("analysis", "events", "mean shift", "peak shift", "width shif
 
 
 def physics_row(p):
+    if p.original.events == 0:  # no distribution to compare: no figure (it printed "- sigma" and a chi2 p of 1)
+        return (p.analysis.name, f"{p.original.events} / {p.compressed.events}", *["-"] * 7, "no event selected")
     return (p.analysis.name, f"{p.original.events} / {p.compressed.events}", f"{_number(p.mean_shift, 2)} sigma",
             f"{_number(p.peak_shift, 2)} sigma", f"{_number(p.width_shift, 2)} sigma",
             f"{_number(100 * p.width_change, 2)}%", f"{p.chi2:.3g}/{p.ndf}", _number(p.chi2_p, 4),
-            _number(p.ks_p, 6), "no event selected" if p.original.events == 0 else "yes" if p.negligible else "NO")
+            _number(p.ks_p, 6), "yes" if p.negligible else "NO")
 
 
 BUDGET_COLUMNS = ("setting", "tree bytes", "vs reference", "events at the same bytes", "peak stat. error",
