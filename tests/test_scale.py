@@ -246,13 +246,13 @@ def test_globs_are_expanded_and_one_that_matches_nothing_is_reported(baler, data
 
 def test_a_run_that_writes_nothing_leaves_no_folder_it_made(baler, dataset, tmp_path):
     """--out-dir was made before any file was tried: a glob that matched nothing left an empty
-    folder behind. A folder that was there stays, as it was."""
+    folder behind (and then, of n1/n2/n3, n1/n2). A folder that was there stays, as it was."""
     made, there = tmp_path / "made" / "out", tmp_path / "there"
     there.mkdir()
     for out in (made, there):
         proc = run_baler(baler, "compress", str(dataset / "nothing*.root"), "--out-dir", out, check=False)
         assert proc.returncode == 1 and "no file matches" in proc.stdout, proc.stdout + proc.stderr
-    assert not made.exists() and there.is_dir() and not any(there.iterdir())
+    assert not (tmp_path / "made").exists() and there.is_dir() and not any(there.iterdir())
 
 
 @pytest.mark.parametrize("option", [["--codec", "bitz:8"], ["--policy", "Events/Jet_*=bits"],
@@ -291,13 +291,15 @@ def test_an_input_inside_the_output_folder_is_refused(baler, dataset):
 
 
 
-def test_an_output_folder_that_is_a_file_is_named_as_such(baler, dataset, tmp_path):
-    """It said "File exists (os error 17)"."""
-    taken = tmp_path / "out"
+def test_an_output_folder_that_is_a_file_or_a_broken_link_is_named_as_such(baler, dataset, tmp_path):
+    """Both said "File exists (os error 17)"."""
+    taken, broken = tmp_path / "out", tmp_path / "link"
     taken.write_bytes(b"kept\n")
-    proc = run_baler(baler, "compress", dataset / "part1.root", "--out-dir", taken, check=False)
-    assert proc.returncode == 1 and "is a file: give a folder" in proc.stderr, proc.stderr
-    assert taken.read_bytes() == b"kept\n"
+    broken.symlink_to(tmp_path / "nowhere")
+    for out, says in ((taken, "is a file: give a folder"), (broken, "is a symbolic link to nothing: give a folder")):
+        proc = run_baler(baler, "compress", dataset / "part1.root", "--out-dir", out, check=False)
+        assert proc.returncode == 1 and proc.stderr.startswith(f"baler: error: --out-dir '{out}' {says}"), proc.stderr
+    assert taken.read_bytes() == b"kept\n" and broken.is_symlink() and not (tmp_path / "nowhere").exists()
 
 # ROOT's distributed RDataFrame on a local Dask cluster of two worker processes. The workers
 # inherit this environment: LD_PRELOAD loads libBalerROOT into each, and BALER_POLICY picks the codecs.

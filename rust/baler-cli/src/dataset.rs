@@ -108,14 +108,21 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
     if out_dir.exists() && !out_dir.is_dir() {
         return Err(Stop::Error(format!("--out-dir '{}' is a file: give a folder (made if missing)", out_dir.display())));
     }
-    let made_here = !out_dir.exists();
+    if !out_dir.exists() && out_dir.symlink_metadata().is_ok() {
+        // create_dir_all said "File exists (os error 17)"
+        return Err(Stop::Error(format!("--out-dir '{}' is a symbolic link to nothing: give a folder", out_dir.display())));
+    }
+    // the folders this run makes, deepest first: --out-dir and those above it that are not there
+    let made: Vec<&Path> = out_dir.ancestors().take_while(|folder| !folder.as_os_str().is_empty() && !folder.exists()).collect();
     std::fs::create_dir_all(out_dir)
         .map_err(|e| format!("cannot create the output folder '{}': {e}", out_dir.display()))?;
     let result = compress_into(args, &tasks, &unmatched, out_dir);
-    if made_here {
-        // a run that wrote nothing (no input matched, every file failed, no Dask) leaves no
-        // empty folder behind; remove_dir removes none that holds a file
-        let _ = std::fs::remove_dir(out_dir);
+    // a run that wrote nothing (no input matched, every file failed, no Dask) leaves none of the
+    // folders it made behind; remove_dir removes none that holds a file
+    for folder in made {
+        if std::fs::remove_dir(folder).is_err() {
+            break;
+        }
     }
     result
 }
