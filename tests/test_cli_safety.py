@@ -451,6 +451,18 @@ def test_closed_stdout_ends_quietly(baler, sample, tmp_path, command):
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
+def test_compress_names_each_branchs_codec_as_inspect_does(baler, shared_data, tmp_path):
+    """HZZ's MChadronicBottom_px holds only 0 under bits:10, which its blocks store exactly:
+    `baler compress` named it `baler bits:10` (the spec), `baler inspect` `baler lossless` (the blocks)."""
+    out = tmp_path / "hzz.root"
+    written = json.loads(run_baler(baler, "compress", shared_data / "uproot-HZZ.root", out, "--json").stdout)
+    inspected = json.loads(run_baler(baler, "inspect", out, "--json").stdout)
+    after = {(row["tree"], row["branch"]): row["codec_after"] for row in written["branches"]}
+    assert after == {(row["tree"], row["branch"]): row["codec"] for row in inspected["branches"]}
+    assert after[("events", "MChadronicBottom_px")] == "baler lossless"
+    assert after[("events", "Muon_Px")] == "baler bits:10"
+
+
 def test_compress_and_inspect_json_hold_the_table(baler, sample, tmp_path):
     text = run_baler(baler, "compress", sample, tmp_path / "text.root", "--branches", "Jet_*").stdout
     report = json.loads(run_baler(baler, "compress", sample, tmp_path / "json.root", "--branches", "Jet_*",

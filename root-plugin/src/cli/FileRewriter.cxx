@@ -910,6 +910,9 @@ struct Rewriter {
          storedSettings[i] = inBranches[i]->GetCompressionSettings();
       std::vector<bool> recoded(outBranches.size(), false); ///< a basket took the branch's spec
       std::vector<bool> modelCoded(outBranches.size(), false); ///< a basket took Baler blocks through the model
+      /// What the Baler blocks written for each branch hold, as `baler inspect` describes them: a
+      /// spec's values may be stored exactly (a branch of 0 and 1 under bits:10 is lossless).
+      std::vector<std::set<std::string>> heldByBlocks(outBranches.size());
       std::vector<std::set<std::string>> exportedHeld(outBranches.size()); ///< what the Baler blocks `baler export` decodes held
       bool anyBalerBlock = false;                             ///< the file needs the plugin to be read
 
@@ -1105,6 +1108,9 @@ struct Rewriter {
                anyBalerBlock = true;
                if (slot.usedModel)
                   modelCoded[stored.branch] = true;
+               const std::string held = slot.size > 0 ? DescribeHeldValues(reinterpret_cast<const unsigned char *>(slot.blocks.data()), slot.size) : "";
+               if (!held.empty())
+                  heldByBlocks[stored.branch].insert(held);
             }
             if (!exportSettings && !slot.key.AddModelIds(outputModelIds))
                outputModelIdsKnown = false;
@@ -1244,15 +1250,17 @@ struct Rewriter {
          if (after.IsA() == TBranchRef::Class() || (!HoldsData(before) && !HoldsData(after)))
             continue;
          const std::string type = TypeName(after);
-         // A branch none of whose baskets took the spec's values holds the input's, as stored; a
-         // branch of an `ae:` spec holds what SpecAsStored names; floats under bits:23, all of whose
-         // mantissa bits it keeps, are coded losslessly (as inspect then says).
+         // A branch none of whose baskets took the spec's values holds the input's, as stored; one
+         // with Baler blocks holds what they say (as inspect then says); one whose baskets stayed in
+         // the tree's key holds what SpecAsStored names, or, floats under bits:23, all of whose
+         // mantissa bits it keeps, the lossless values.
          const std::string &codecBefore = codecsBefore[i];
          const bool keepsEveryFloatBit = recoded[i] && chosen[i] && chosen[i]->bits >= kMaxSettingsBits && IsSinglePrecision(after);
-         const std::string codec = exportSettings       ? DescribeSettings(after.GetCompressionSettings())
-                                   : !recoded[i]        ? codecBefore
-                                   : keepsEveryFloatBit ? std::string("baler lossless")
-                                                        : "baler " + SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
+         const std::string codec = exportSettings              ? DescribeSettings(after.GetCompressionSettings())
+                                   : !recoded[i]               ? codecBefore
+                                   : !heldByBlocks[i].empty()  ? "baler " + Joined(heldByBlocks[i])
+                                   : keepsEveryFloatBit        ? std::string("baler lossless")
+                                                               : "baler " + SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
          BalerBranchRow row{path.c_str(),
                             after.GetName(),
                             type.c_str(),
