@@ -754,7 +754,8 @@ struct Rewriter {
             throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
       // Globs that code nothing, and no rule that codes anything else, leave a copy of the input:
       // that ended in a warning and exit status 0, where a --tree naming no tree fails.
-      if (!globs.empty() && policy.empty() && std::none_of(globs.begin(), globs.end(), [](const BranchGlob &g) { return g.used; })) {
+      const auto used = [](const BranchGlob &g) { return g.used; };
+      if (!globs.empty() && policy.empty() && std::none_of(globs.begin(), globs.end(), used)) {
          std::string named;
          for (const auto &g : globs)
             named += (named.empty() ? "'" : ", '") + g.glob + "'";
@@ -1108,7 +1109,8 @@ struct Rewriter {
                anyBalerBlock = true;
                if (slot.usedModel)
                   modelCoded[stored.branch] = true;
-               const std::string held = slot.size > 0 ? DescribeHeldValues(reinterpret_cast<const unsigned char *>(slot.blocks.data()), slot.size) : "";
+               const auto *block = reinterpret_cast<const unsigned char *>(slot.blocks.data());
+               const std::string held = slot.size > 0 ? DescribeHeldValues(block, slot.size) : "";
                if (!held.empty())
                   heldByBlocks[stored.branch].insert(held);
             }

@@ -8,8 +8,8 @@ mod dataset;
 mod eval;
 mod json;
 mod plugin;
-mod table;
 mod stop_with_parent;
+mod table;
 mod train;
 
 use std::io::{IsTerminal, Write};
