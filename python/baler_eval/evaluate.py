@@ -152,6 +152,9 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
                         "in the compressed file: they are not the same events")
     result.entries = original.entries
     quantities = {a.name: ([], []) for a in chosen_analyses}
+    # the events each analysis selected are the same in both files, chunk by chunk (its selection
+    # uses counts and charges, which are exact): then each event's change is known
+    paired = {a.name: True for a in chosen_analyses}
     step = chunk_entries(original.tree)
     label = f"{tree} ({branches(len(to_read))})"
     for first in range(0, result.entries, step):
@@ -161,8 +164,10 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
         for comparison in result.branches:
             comparison.add(chunk_original[comparison.name], chunk_compressed[comparison.name])
         for analysis in chosen_analyses:
-            quantities[analysis.name][0].append(analysis.compute(chunk_original))
-            quantities[analysis.name][1].append(analysis.compute(chunk_compressed))
+            values = analysis.compute(chunk_original), analysis.compute(chunk_compressed)
+            for collected, chunk_values in zip(quantities[analysis.name], values):
+                collected.append(chunk_values)
+            paired[analysis.name] = paired[analysis.name] and values[0].size == values[1].size
         if progress:
             progress.update(label, last, result.entries)
     if progress:
@@ -172,5 +177,5 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
     for analysis in chosen_analyses:
         values_original, values_compressed = (np.concatenate(v) if v else np.zeros(0)
                                               for v in quantities[analysis.name])
-        result.physics.append(compare(analysis, values_original, values_compressed))
+        result.physics.append(compare(analysis, values_original, values_compressed, paired[analysis.name]))
     return result

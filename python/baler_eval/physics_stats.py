@@ -1,7 +1,11 @@
-"""How far a physics distribution moved: tests and shifts in units of statistical errors.
+"""How far a physics distribution moved: tests and shifts in units of statistical errors, and how
+far each event's quantity moved.
 
 The statistical error is always the original sample's, so a shift of 0.1 means the compression
-moved the quantity by a tenth of what the events themselves can resolve.
+moved the quantity by a tenth of what the events themselves can resolve. Shifts of the whole
+distribution do not see a resolution lost event by event (a J/psi peak widened by half at
+bits:6 left the dimuon spectrum's mean, peak and width within 0.1 sigma, and its KS test at
+0.995): the events are the same in both files, so each event's change is measured too.
 """
 
 import math
@@ -11,6 +15,9 @@ import numpy as np
 
 SHIFT_LIMIT = 0.1   # a shift below 0.1 sigma is negligible next to the statistical error
 KS_LIMIT = 0.99
+# The RMS of the events' relative change, (compressed - original) / original, below 0.1%: a
+# tenth of a 1% mass resolution, which it then widens by less than 0.5% (in quadrature).
+SMEARING_LIMIT = 1e-3
 
 
 @dataclass
@@ -110,6 +117,10 @@ class PhysicsComparison:
     ndf: int
     chi2_p: float
     ks_p: float
+    # the events' relative change, RMS and largest; NaN where the two files did not select the
+    # same events in the same order (a selection on changed values), so that no pairs exist
+    smearing_rms: float = float("nan")
+    smearing_max: float = float("nan")
 
     @property
     def mean_shift(self):
@@ -141,11 +152,22 @@ class PhysicsComparison:
 
     @property
     def negligible(self):
-        """Every shift below SHIFT_LIMIT sigma and the KS test unable to tell the two apart."""
-        return self.largest_shift < SHIFT_LIMIT and self.ks_p > KS_LIMIT
+        """Every shift below SHIFT_LIMIT sigma, the KS test unable to tell the two apart, and the
+        events' own change below SMEARING_LIMIT (where the files selected different events, no
+        event's change is known, and it is not negligible)."""
+        return self.largest_shift < SHIFT_LIMIT and self.ks_p > KS_LIMIT and self.smearing_rms < SMEARING_LIMIT
 
 
-def compare(analysis, original, compressed):
+def relative_changes(original, compressed):
+    """|compressed - original| / |original| event by event: 0 where both are 0, infinite where
+    only the original is."""
+    change = np.abs(compressed - original)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(change == 0, 0.0, change / np.abs(original))
+
+
+def compare(analysis, original, compressed, paired=True):
+    """`paired`: the two arrays hold the same events in the same order."""
     edges = binning(original, compressed, analysis.log_x)
     counts_original = np.histogram(original, bins=edges)[0]
     counts_compressed = np.histogram(compressed, bins=edges)[0]
@@ -157,5 +179,9 @@ def compare(analysis, original, compressed):
     else:
         ks_p = float("nan")
     window = peak_window(original)
+    smearing_rms = smearing_max = float("nan")
+    if paired and original.size == compressed.size and original.size:
+        changes = relative_changes(original, compressed)
+        smearing_rms, smearing_max = float(np.sqrt(np.mean(changes ** 2))), float(changes.max())
     return PhysicsComparison(analysis, summarize(original, window), summarize(compressed, window), edges,
-                             counts_original, counts_compressed, chi2, ndf, chi2_p, ks_p)
+                             counts_original, counts_compressed, chi2, ndf, chi2_p, ks_p, smearing_rms, smearing_max)
