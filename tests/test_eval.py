@@ -404,6 +404,11 @@ def test_the_ladder_names_the_shift_that_decides():
     budget = Budget("t", None, original, [reference, rung], reference)
     cells = dict(zip(BUDGET_COLUMNS, budget_row(budget, rung)))
     assert cells["largest shift / sigma"] == "-0.25 (width)" and cells["negligible"] == "NO", cells
+    # the budget plot draws it faint and says so in its legend (it was drawn like the settings that pass)
+    from baler_eval.plots import _budget_styles, budget_label
+    assert budget_label(rung, reference) == "abs:1e-1 (0.50x bytes, NOT negligible)"
+    assert budget_label(reference, reference) == "lossless (1.00x bytes)"
+    assert _budget_styles(budget)[id(rung)]["alpha"] < 0.5 and "alpha" not in _budget_styles(budget)[id(reference)]
 
 
 def test_events_that_moved_are_not_negligible_and_events_that_differ_have_no_change():

@@ -122,7 +122,16 @@ def _budget_styles(budget):
             styles[id(row)] = dict(color="grey", linewidth=1.5, linestyle=":")
         elif id(row) not in styles:
             styles[id(row)] = dict(color="tab:red", linewidth=1.8)
+        if row.physics is not None and not row.physics.negligible:
+            # drawn like the others, a setting the table marks NO looked like a win at every budget
+            styles[id(row)].update(alpha=0.3, linewidth=0.8)
     return styles
+
+
+def budget_label(row, reference):
+    """A setting's legend entry: its bytes against the reference's, and NO where it is not negligible."""
+    verdict = "" if row.physics is None or row.physics.negligible else ", NOT negligible"
+    return f"{row.label} ({row.bytes / reference.bytes:.2f}x bytes{verdict})"
 
 
 def budget_figure(budget, path):
@@ -135,8 +144,7 @@ def budget_figure(budget, path):
     styles = _budget_styles(budget)
     for row in budget.rows:
         total = np.sqrt(row.peak_error_at(budgets, budget.original) ** 2 + row.bias ** 2)
-        axes.plot(budgets / 1e6, total, label=f"{row.label} ({row.bytes / reference.bytes:.2f}x bytes)",
-                  **styles[id(row)])
+        axes.plot(budgets / 1e6, total, label=budget_label(row, reference), **styles[id(row)])
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.axvline(reference.bytes / 1e6, color="grey", linewidth=0.8)
