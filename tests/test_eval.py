@@ -428,6 +428,13 @@ def test_events_that_moved_are_not_negligible_and_events_that_differ_have_no_cha
     assert smeared.largest_shift == 0 and smeared.ks_p == 1 and smeared.smearing_max > 0.2 and not smeared.negligible
     unpaired = compare(ANALYSES["hzz4l"], original, original, paired=False)
     assert np.isnan(unpaired.smearing_rms) and not unpaired.negligible
+    # the bins are the original's: a compressed mass of 0 kept the dimuon axis logarithmic (binned
+    # over both samples, it turned linear from 0) and is counted apart
+    masses = np.geomspace(0.3, 100.0, 400)
+    collapsed = masses.copy()
+    collapsed[:3] = 0.0
+    zeros = compare(ANALYSES["dimuon"], masses, collapsed)
+    assert zeros.edges[0] == masses[0] and zeros.compressed_outside == 3, (zeros.edges[:2], zeros.compressed_outside)
 
 
 @pytest.mark.parametrize("ladder, message", [

@@ -92,8 +92,10 @@ def physics_figure(physics, path):
     grid = fig.add_gridspec(1, 1, left=0.14, right=0.96, bottom=0.12, top=0.92)
     top = _overlay_with_ratio(fig, grid[0], physics.edges, physics.counts_original, physics.counts_compressed,
                               physics.analysis.quantity, log_x=physics.analysis.log_x)
-    top.set_title(f"{physics.analysis.title}: KS p {physics.ks_p:.4f}, chi2/ndf {physics.chi2:.2f}/{physics.ndf}",
-                  fontsize="small")
+    outside = (f"\n{physics.compressed_outside} compressed events outside the original's range"
+               if physics.compressed_outside else "")
+    top.set_title(f"{physics.analysis.title}: KS p {physics.ks_p:.4f}, chi2/ndf {physics.chi2:.2f}/{physics.ndf}"
+                  + outside, fontsize="small")
     fig.savefig(path)
     plt.close(fig)
 

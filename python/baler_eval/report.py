@@ -51,7 +51,8 @@ def _smearing(p):
 
 
 def _percent(fraction):
-    return f"{100 * fraction:.2g}%"
+    """Two significant digits, and whole percents from 10% on ("1.8e+02%" read as 180%)."""
+    return f"{100 * fraction:.2g}%" if 100 * fraction < 10 else f"{100 * fraction:.0f}%"
 
 
 def physics_row(p):
