@@ -64,6 +64,14 @@ def branch_figure(comparison, path):
     residual = fig.add_subplot(grid[1])
     h_r = comparison.hist_residual
     residual.stairs(h_r.counts, h_r.edges, color="tab:blue", fill=True, alpha=0.6)
+    if h_r.counts.any():
+        # the tails, where the largest errors are, sat in a linear axis's first pixel; from 0.5 so
+        # that a bin of one value shows and the bars keep a common base
+        residual.set_yscale("log")
+        residual.set_ylim(bottom=0.5)
+    if comparison.bound is not None and comparison.bound[0] > 0:  # an absolute bound: +-E on the residual
+        for sign in (1, -1):
+            residual.axvline(sign * comparison.bound[0], color="tab:red", linewidth=0.8)
     residual.set_xlabel("compressed - original")
     residual.set_ylabel("values")
     _title(residual, f"mean {comparison.residual_mean:.3g}, RMS {comparison.residual_rms:.3g}")

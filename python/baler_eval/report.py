@@ -207,8 +207,9 @@ def html_report(original, compressed, results, budgets, figures, unplotted=0, la
                 parts.append(f"<img src='{figures[id(physics)]}' alt='{html.escape(physics.analysis.name)}'>")
         if result.branches:
             parts.append("<h3>branches</h3><p>Per float branch whose values changed: distributions with their "
-                         "ratio, residuals, and relative residual against value (red lines: the codec's relative "
-                         "bound). Branches whose values are all exact have no plot." +
+                         "ratio, residuals (values on a log scale), and relative residual against value; red lines: "
+                         "the codec's bound, an absolute one (abs) on the residuals, a relative one (bits, rel) on "
+                         "the relative residual. Branches whose values are all exact have no plot." +
                          (f" {unplotted} more branches are not plotted (--max-plots)." if unplotted else "") + "</p>")
             for comparison in result.branches:
                 if id(comparison) in figures:
