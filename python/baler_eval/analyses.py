@@ -74,7 +74,7 @@ class Analysis:
 
 ANALYSES = {
     "hzz4l": Analysis(
-        "hzz4l", "H to ZZ to 4 leptons", "m(4l) [GeV]",
+        "hzz4l", "4 leptons (2 same-flavour opposite-charge pairs, no Z cuts)", "m(4l) [GeV]",
         tuple(f"{p}_{c}" for p in ("Muon", "Electron") for c in ("Px", "Py", "Pz", "E", "Charge")),
         four_lepton_mass),
     "dimuon": Analysis(

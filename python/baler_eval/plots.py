@@ -58,8 +58,10 @@ def branch_figure(comparison, path):
     grid = fig.add_gridspec(1, 3, wspace=0.35, left=0.05, right=0.97, bottom=0.13, top=0.86)
     h_o, h_c = comparison.hist_original, comparison.hist_compressed
     top = _overlay_with_ratio(fig, grid[0], h_o.edges, h_o.counts, h_c.counts, comparison.name, log_x=h_o.log)
-    if h_o.underflow or h_o.overflow:
-        _title(top, f"outside the axis: {h_o.underflow} below, {h_o.overflow} above")
+    if h_o.underflow or h_o.overflow or h_c.underflow or h_c.overflow:
+        # the compressed values' too: those off the axis were where the largest errors were
+        _title(top, f"outside the axis (below, above): original {h_o.underflow}, {h_o.overflow}; "
+                    f"compressed {h_c.underflow}, {h_c.overflow}")
 
     residual = fig.add_subplot(grid[1])
     h_r = comparison.hist_residual

@@ -43,6 +43,11 @@ PHYSICS_COLUMNS = ("analysis", "events", "mean shift", "peak shift", "width shif
                    "chi2/ndf", "chi2 p", "KS p", "event change RMS / max", NEGLIGIBLE)
 
 
+# A tree that no analysis applies to: the report has no verdict on its physics, and says so.
+_NO_ANALYSIS = ("no analysis applies to this tree (its branches are not those of any of baler eval's), so its "
+                "physics is not assessed: only each value against its codec's bound")
+
+
 def _smearing(p):
     """The events' relative change, RMS and largest, or why it is not known."""
     if math.isnan(p.smearing_rms):
@@ -117,6 +122,8 @@ def text_summary(original, compressed, results, budgets, ladder_notes=()):
                        + "), listed in report.html\n")
         if result.physics:
             out.append("\n" + text_table(PHYSICS_COLUMNS, [physics_row(p) for p in result.physics]))
+        elif result.branches:
+            out.append(f"physics: {_NO_ANALYSIS}\n")
     for budget in budgets:
         out.append(f"\nwhat a bound buys, tree {budget.tree}, {budget.analysis.name} "
                    f"(peak of {budget.analysis.quantity}; "
@@ -194,6 +201,8 @@ def html_report(original, compressed, results, budgets, figures, unplotted=0, la
                                      bad=lambda row: row[-1] in ("BOUND BROKEN", "VALUES DIFFER", "ENTRIES DIFFER")))
         for name, why in result.not_compared:
             parts.append(f"<p>not compared: <code>{html.escape(name)}</code>: {html.escape(why)}</p>")
+        if not result.physics and result.branches:
+            parts.append(f"<h3>physics</h3><p>{html.escape(_NO_ANALYSIS)}</p>")
         if result.physics:
             parts.append("<h3>physics</h3><p>Shifts are in units of the original sample's statistical error; "
                          "the peak is the mean of the events inside the original's shortest interval that holds "
