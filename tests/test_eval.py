@@ -125,6 +125,8 @@ def test_hzz4l_at_bits10_is_negligible(hzz_eval):
     assert row["events"] == "40 / 40"  # four leptons in two same-flavour opposite-charge pairs
     assert_negligible(row)
     assert f"hzz4l: loosest negligible setting ({NEGLIGIBLE}): hzz_bits10.root" in hzz_eval[0].stdout
+    # 40 events: the conclusion says how little it rests on (it read as firm as on thousands)
+    assert "(+" in hzz_eval[0].stdout and "; measured on 40 events only, a rough guide" in hzz_eval[0].stdout
 
 
 def test_dimuon_at_bits10_moves_events_the_distribution_hides(baler, shared_data, tmp_path):
