@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-DPI = 72
+DPI = 100
 ORIGINAL_STYLE = dict(color="black", label="original")
 COMPRESSED_STYLE = dict(color="tab:red", linestyle="--", label="compressed")
 
@@ -99,12 +99,12 @@ def branch_figure(comparison, path):
 
 def physics_figure(physics, path):
     fig = plt.figure(figsize=(6, 4.5), dpi=DPI)
-    grid = fig.add_gridspec(1, 1, left=0.14, right=0.96, bottom=0.12, top=0.92)
+    grid = fig.add_gridspec(1, 1, left=0.14, right=0.96, bottom=0.12, top=0.88)  # room for the two-line title
     top = _overlay_with_ratio(fig, grid[0], physics.edges, physics.counts_original, physics.counts_compressed,
                               physics.analysis.quantity, log_x=physics.analysis.log_x)
     outside = (f"\n{physics.compressed_outside} compressed events outside the original's range"
                if physics.compressed_outside else "")
-    top.set_title(f"{physics.analysis.title}: KS p {physics.ks_p:.4f}, chi2/ndf {physics.chi2:.2f}/{physics.ndf}"
+    top.set_title(f"{physics.analysis.title}\nKS p {physics.ks_p:.4f}, chi2/ndf {physics.chi2:.2f}/{physics.ndf}"
                   + outside, fontsize="small")
     fig.savefig(path)
     plt.close(fig)
@@ -150,7 +150,7 @@ def budget_figure(budget, path):
     """Error of the peak position against the storage budget, for each setting:
     sqrt(stat^2 + bias^2), where stat shrinks as 1/sqrt(events) and events = budget / bytes per event."""
     fig, axes = plt.subplots(figsize=(9, 4.8), dpi=DPI)
-    fig.subplots_adjust(left=0.15, right=0.72, bottom=0.12, top=0.92)  # room for the two-line y label
+    fig.subplots_adjust(left=0.15, right=0.66, bottom=0.12, top=0.92)  # room for the y label and the legend
     reference = budget.reference
     budgets = np.geomspace(0.1, 10, 100) * reference.bytes
     styles = _budget_styles(budget)
