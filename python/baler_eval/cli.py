@@ -12,7 +12,7 @@ from pathlib import Path
 from . import analyses
 from .budget import DEFAULT_LADDER, budgets, compress
 from .errors import EvalError
-from .words import are, branches
+from .words import branches, for_many
 
 DEFAULT_OUT = "baler-eval-report"
 DEFAULT_MAX_PLOTS = 100
@@ -206,7 +206,8 @@ def _report(args, staging):
                         f"({', '.join(broken[:5])}{', ...' if len(broken) > 5 else ''}); see {report}")
     lost = [f"{r.tree}/{name}" for r in results for name in r.lost()]
     if lost:
-        raise EvalError(f"{branches(len(lost))} of the original {are(len(lost))} not in the compressed file "
+        missing = for_many("is not in the compressed file", len(lost))
+        raise EvalError(f"{branches(len(lost))} of the original {missing} "
                         f"({', '.join(lost[:5])}{', ...' if len(lost) > 5 else ''}); see {report}")
 
 

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from .physics_stats import KS_LIMIT, SHIFT_LIMIT, SMEARING_LIMIT
-from .words import are, branches, for_many
+from .words import branches, for_many
 
 
 def _number(value, digits=3):
@@ -155,8 +155,7 @@ def _tree_bytes(result, original, compressed, arrow):
                  "the files' `baler_model_*` objects, counted in each tree's bytes)")
     if result.missing:
         text += (f"; {branches(len(result.missing))} of the original ({result.missing_bytes} bytes) "
-                 f"{are(len(result.missing))} not in the "
-                 "compressed file, and not counted")
+                 f"{for_many('is not in the compressed file', len(result.missing))}, and not counted")
     if result.branches_in_tree_key:
         before, after = os.path.getsize(original), os.path.getsize(compressed)
         keep = "keeps its" if result.branches_in_tree_key == 1 else "keep their"

@@ -10,11 +10,6 @@ def branches(n):
     return count(n, "branch", "branches")
 
 
-def are(n):
-    """The verb after a count of `n`."""
-    return "is" if n == 1 else "are"
-
-
 _PLURAL_VERBS = {"holds": "hold", "has": "have", "is": "are"}
 
 
