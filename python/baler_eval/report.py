@@ -62,7 +62,8 @@ def _percent(fraction):
 
 def physics_row(p):
     if p.original.events == 0:  # no distribution to compare: no figure (it printed "- sigma" and a chi2 p of 1)
-        return (p.analysis.name, f"{p.original.events} / {p.compressed.events}", *["-"] * 8, "no event selected")
+        figures = len(PHYSICS_COLUMNS) - 3  # every column between the events and the verdict
+        return (p.analysis.name, f"{p.original.events} / {p.compressed.events}", *["-"] * figures, "no event selected")
     return (p.analysis.name, f"{p.original.events} / {p.compressed.events}", f"{_number(p.mean_shift, 2)} sigma",
             f"{_number(p.peak_shift, 2)} sigma", f"{_number(p.width_shift, 2)} sigma",
             f"{_number(100 * p.width_change, 2)}%", f"{p.chi2:.3g}/{p.ndf}", _number(p.chi2_p, 4),
