@@ -96,6 +96,17 @@ def run_macro(name: str, *args, env=None, check=True, cwd=None, folder=MACROS) -
     return proc.stdout + proc.stderr
 
 
+def child_processes(pid: int) -> list:
+    """The pids of the processes that any thread of process `pid` started (Linux's /proc)."""
+    children = []
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children += (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    return children
+
+
 def run_python(code: str, env=None) -> str:
     """Runs a Python snippet in a fresh interpreter (PyROOT and uproot tests); returns stdout+stderr."""
     proc = run_command([sys.executable, "-c", code], env=env)

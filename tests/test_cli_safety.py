@@ -12,8 +12,8 @@ import tempfile
 import numpy as np
 import pytest
 
-from conftest import (baler, baler_settings, compare_trees, preload_env, preloading, run_baler, run_command,  # noqa: F401 (baler: a fixture)
-                      run_macro)
+from conftest import (baler, baler_settings, child_processes, compare_trees, preload_env, preloading, run_baler,  # noqa: F401 (baler: a fixture)
+                      run_command, run_macro)
 from test_cli import sample, table_rows  # noqa: F401 (sample: a fixture)
 
 
@@ -730,8 +730,7 @@ def test_a_dataset_run_signalled_alone_stops_its_child(baler, big_sample, tmp_pa
     while not (out.is_dir() and any(p.name.startswith(".big.root.baler-") for p in out.iterdir())):
         assert proc.poll() is None and time.monotonic() < deadline, "no temporary file appeared"
         time.sleep(0.002)
-    child = int(next(c for c in pathlib.Path(f"/proc/{proc.pid}/task").glob("*/children") if c.read_text().split())
-                .read_text().split()[0])
+    child = int(child_processes(proc.pid)[0])
     os.kill(child, signal.SIGSTOP)
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=60)

@@ -16,7 +16,7 @@ import uproot
 
 import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
 from bounds import Spec, Tally
-from conftest import MACROS, baler, compare_trees, preload_env, run_baler, run_command  # noqa: F401 (baler: a fixture)
+from conftest import MACROS, baler, child_processes, compare_trees, preload_env, run_baler, run_command  # noqa: F401 (baler: a fixture)
 from test_cli_safety import corrupted_copy
 
 SEEDS = (1, 2, 3)
@@ -140,17 +140,6 @@ def test_a_dask_that_cannot_run_is_one_line_and_runs_nothing(baler, dataset, tmp
     assert proc.stdout == "" and (not out.exists() or not any(out.iterdir())), proc.stdout
 
 
-def child_processes(pid: int) -> list:
-    """The pids of the processes that any thread of process `pid` started (Linux's /proc)."""
-    children = []
-    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
-        try:
-            children += (task / "children").read_text().split()
-        except FileNotFoundError:  # a thread that ended meanwhile
-            pass
-    return children
-
-
 def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path):
     """A child that SIGKILL (or the out-of-memory killer) stops cannot remove its temporary output,
     `.NAME.baler-XXXXXX`: the run reported the file as killed and left that file in --out-dir."""
@@ -188,19 +177,18 @@ def running(pid: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize("route", ["--jobs", "--dask"])
-def test_killing_baler_alone_stops_every_process_it_started(baler, tmp_path, route):
+def test_killing_baler_alone_stops_its_dask_driver_and_every_process_below(baler, tmp_path):
     """A signal to `baler` alone (not its process group, as Ctrl-C sends it) left a local Dask
     cluster's driver and its `baler compress` running: they went on writing --out-dir's files after
-    `baler` had gone. Now every process below it ends, each removing its temporary file."""
+    `baler` had gone. Now every process below it ends, each removing its temporary file. (The
+    --jobs route: test_cli_safety.py's test_a_dataset_run_signalled_alone_stops_its_child.)"""
     folder, out = tmp_path / "in", tmp_path / "out"
     folder.mkdir()
     run_baler(baler, "generate", folder / "a.root", "--events", 400_000, "--seed", 1)
     for name in ("b.root", "c.root"):
         os.link(folder / "a.root", folder / name)
-    run = subprocess.Popen([baler, "compress", folder, "--out-dir", out, "--jobs", "2",
-                            *(["--dask"] if route == "--dask" else [])], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen([baler, "compress", folder, "--out-dir", out, "--jobs", "2", "--dask"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(3000):  # until a child has opened its input and made its temporary output
         if run.poll() is not None or (out.exists() and any(out.glob(".*.baler-*"))):
             break
