@@ -129,18 +129,39 @@ def test_eval_and_inspect_of_a_damaged_file(baler, hzz_bits10, damaged, tmp_path
     assert "damaged block (unsupported: block format version 2" in rows[f"events/{DAMAGED_BRANCH}"]
 
 
-def test_inspect_names_a_basket_whose_block_names_no_compression_method(baler, hzz_bits10, tmp_path):
-    """Its method bytes damaged ("BA" -> "B@"): neither ROOT nor uproot can read the basket, and
-    inspect described the branch by its setting, "baler bits:10", as if it were intact (a new-user
-    sweep)."""
+def no_method_file(hzz_bits10, tmp_path):
+    """The HZZ bits:10 file with the method bytes of Muon_Px's first block damaged ("BA" -> "B@"):
+    neither ROOT nor uproot can read that basket."""
     data = bytearray(hzz_bits10[0].read_bytes())
     block = basket_block(data, basket_key(data, hzz_bits10[0], DAMAGED_BRANCH))
     assert data[block:block + 2] == b"BA"
     data[block + 1] = ord("@")
     path = tmp_path / "no_method.root"
     path.write_bytes(bytes(data))
+    return path
+
+
+def test_inspect_names_a_basket_whose_block_names_no_compression_method(baler, hzz_bits10, tmp_path):
+    """inspect described the branch by its setting, "baler bits:10", as if it were intact (a
+    new-user sweep)."""
+    path = no_method_file(hzz_bits10, tmp_path)
     rows = {line.split()[0]: line for line in run_baler(baler, "inspect", path).stdout.splitlines() if line.strip()}
     assert "damaged basket (its block names no compression method)" in rows[f"events/{DAMAGED_BRANCH}"], rows
+
+
+@pytest.mark.parametrize("command", [["export"], ["compress", "--branches", "Jet_*"]])
+def test_a_basket_that_names_no_compression_method_is_not_copied_as_if_intact(baler, hzz_bits10, tmp_path, command):
+    """export, and compress where no spec selects the branch, copied such a basket as it was and
+    exited 0 (export's banner said the file needs no plugin; uproot then failed on it with
+    "unrecognized compression algorithm"): now one clear error naming the basket, and no output."""
+    path = no_method_file(hzz_bits10, tmp_path)
+    out = tmp_path / "out.root"
+    proc = run_baler(baler, command[0], path, out, *command[1:], check=False)
+    assert proc.returncode == 1, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
+    assert errors == [f"baler: error: tree 'events', branch {DAMAGED_BRANCH}, basket 0 is damaged: its block names no "
+                      "compression method, so no reader can decode it"], proc.stderr
+    assert not out.exists()
 
 
 def damaged_zlib_basket(source, target, branch=DAMAGED_BRANCH):
@@ -435,12 +456,15 @@ except baler_root.BalerDecodeError as error:
     assert re.search(ZIPPED_AS_LONG, raised), raised
     assert f"other {uproot.open(intact)['Events/MET_pt'].array().tolist()}" in proc.stdout, proc.stdout
 
+    # compress stops whether it codes the branch again or would copy its basket as it is (as export
+    # would: such a copy passed the wrong values on, exit 0)
     out = tmp_path / "out.root"
-    proc = run_baler(baler, "compress", damaged, out, check=False)
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
-    assert proc.returncode == 1 and len(errors) == 1 and "There was a crash" not in proc.stderr, proc.stderr
-    assert f"branch {branch}" in errors[0] and re.search(ZIPPED_AS_LONG, errors[0]), errors[0]
-    assert not out.exists()
+    for command in (["compress"], ["compress", "--branches", "MET_*"], ["export"]):
+        proc = run_baler(baler, command[0], damaged, out, *command[1:], check=False)
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
+        assert proc.returncode == 1 and len(errors) == 1 and "There was a crash" not in proc.stderr, (command, proc.stderr)
+        assert f"branch {branch}" in errors[0] and re.search(ZIPPED_AS_LONG, errors[0]), errors[0]
+        assert not out.exists()
 
     listed = {line.split()[0]: line for line in run_baler(baler, "inspect", damaged).stdout.splitlines() if line.strip()}
     assert "damaged basket (its payload is as long as its object" in listed[f"Events/{branch}"], listed

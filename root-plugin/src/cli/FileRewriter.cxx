@@ -109,6 +109,17 @@ public:
       if (fNbytes != length || fSeekKey != seek || fNevBuf != entries || fKeylen <= 0 || fKeylen > fNbytes ||
           fObjlen < 0 || fLast < fKeylen || fLast > fKeylen + fObjlen)
          throw Failure(where + " is damaged: its key header does not match the branch's record of it");
+      // a basket copied as it is must still be one that ROOT (or the plugin) can read: `baler export`
+      // promises a file any reader opens, and neither command may pass damage on as success
+      const auto *record = reinterpret_cast<const unsigned char *>(fBufferRef->Buffer());
+      if (StoredRaw()) {
+         const std::string damage = Internal::ZippedBlockStoredAsObject(record, fNbytes, fNbytes);
+         if (!damage.empty())
+            throw Failure(where + " is damaged: " + damage);
+      } else if (fNbytes - fKeylen < static_cast<Int_t>(Internal::kRootHeaderSize) ||
+                 (!Internal::IsBalerBlock(record + fKeylen) && !Internal::RootAlgorithmOfTag(record + fKeylen))) {
+         throw Failure(where + " is damaged: its block names no compression method, so no reader can decode it");
+      }
    }
 
    /// Replaces the stored payload by `size` bytes of blocks; `size` must be no larger than the stored
