@@ -739,3 +739,15 @@ def test_a_dataset_run_signalled_alone_stops_its_child(baler, big_sample, tmp_pa
     while pathlib.Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert list(out.iterdir()) == [], list(out.iterdir())
+
+
+def test_inspect_names_baler_blocks_of_a_branch_with_no_float_copied_fast(baler, tmp_path):
+    """An Int_t branch written under a Baler setting holds Baler blocks (its values exact): copied
+    fast into a ZSTD-505 file it read `zstd 5`, the setting of the copy, although a reader needs
+    the plugin for it as for the float branches (a macro-writer's sweep)."""
+    plain, coded, copied = tmp_path / "plain.root", tmp_path / "coded.root", tmp_path / "fast.root"
+    run_macro("small_tree", plain, "Events", 2000)
+    run_macro("rewrite_tree", plain, coded, "Events", baler_settings(10))
+    run_macro("fast_copy", coded, copied, "Events", 505)
+    codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", copied, "--json").stdout)["branches"]}
+    assert codecs == {"x": "baler bits:10", "d": "baler bits:10", "n": "baler lossless"}, codecs

@@ -48,6 +48,7 @@ struct StoredBaskets {
    std::set<std::string> baler;
    std::set<std::string> root;
    std::set<std::string> modelIds; ///< of the models the Baler blocks were coded with
+   bool balerBlocks = false;       ///< whether any basket read opens with a Baler block
 };
 
 /// ROOT's name of an algorithm of a compression setting (settings / 100), as DescribeSettings says it.
@@ -81,6 +82,7 @@ StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
             stored.baler.insert("damaged basket (its block names no compression method)");
          continue;
       }
+      stored.balerBlocks = true;
       const std::string held = DescribeHeldValues(block, record.size() - keyLength);
       if (!held.empty())
          stored.baler.insert(held);
@@ -567,6 +569,11 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::
       modelIds->insert(stored.modelIds.begin(), stored.modelIds.end());
    if (!stored.baler.empty())
       return "baler " + Joined(stored.baler);
+   // Baler blocks that hold no float value, in a branch with none to round (Int_t, Bool_t, an
+   // unsplit object): whatever the setting now says (a fast copy into a ZSTD file keeps them),
+   // reading them needs the plugin
+   if (stored.balerBlocks && !Internal::HasCodableFloatLeaf(branch))
+      return "baler lossless";
    const int settings = branch.GetCompressionSettings();
    const auto note = [&tree, &branch](const char *prefix) -> const char * {
       TObject *found = tree.GetUserInfo() ? tree.GetUserInfo()->FindObject((prefix + std::string(branch.GetName())).c_str())
