@@ -284,6 +284,18 @@ def test_policy_rule_that_matches_nothing_is_reported(tmp_path):
     assert "Baler" in output and "Nope/*=bits:4" in output, output
 
 
+def test_a_policy_rule_that_matches_only_branches_with_no_float_says_so(small_reference, tmp_path):
+    """A rule for the Int_t branch alone (every spec stores it exactly) was silent, where SetCodec
+    warns of the same choice and `baler compress --policy` reports it (a macro-writer's sweep). A
+    rule that matches a float branch too is used and not named."""
+    out = tmp_path / "small.root"
+    output = run_macro("small_tree", out, "Events", SMALL_ENTRIES, env=preload_env("Events/n=rel:1e-3,Events/[nx]=bits:8"))
+    assert 'BALER_POLICY rule "Events/n=rel:1e-3" matched only branches with no float or double value, which ' \
+           "Baler stores exactly whatever the spec" in output, output
+    assert "[nx]" not in output, output
+    compare_trees(small_reference, out, "Events", "x=bits:8").assert_exact_set_changed("x")
+
+
 def test_a_policy_rule_over_an_empty_tree_says_its_branches_wrote_nothing(tmp_path):
     """A rule is used when a basket is written under it, and an empty tree's branches write none:
     the warning said the rule "matched no branch written by this process", whose branch was there."""

@@ -1,6 +1,7 @@
 #include "CodecSelection.h"
 
 #include "Baler/Baler.h"
+#include "BasketLayout.h"
 #include "ModelStore.h"
 
 #include "TBranch.h"
@@ -26,9 +27,10 @@ using baler::codec::Spec;
 
 namespace {
 
-/// What became of a policy rule: it chose the codec of a branch, or it matched only branches whose
-/// codec Baler::SetCodec had set (which takes precedence), or it matched none.
-enum class RuleUse : unsigned char { kUnmatched, kOverridden, kApplied };
+/// What became of a policy rule: it chose the codec of a branch with float or double values, or
+/// it matched only branches whose codec Baler::SetCodec had set (which takes precedence), or only
+/// branches with no float or double value (which every spec stores exactly), or none.
+enum class RuleUse : unsigned char { kUnmatched, kNoFloat, kOverridden, kApplied };
 
 /// What the process has chosen: SetCodec's per-branch codecs and the BALER_POLICY rules.
 /// Never destroyed: ROOT deletes trees (and writes baskets) from its own exit handlers, after this
@@ -119,6 +121,12 @@ void ReportUnusedRules()
                       "basket of (none of its names, or only branches without entries, as an empty tree's)\n",
                       rule);
          break;
+      case RuleUse::kNoFloat:
+         std::fprintf(stderr,
+                      "Warning in <Baler>: BALER_POLICY rule \"%s\" matched only branches with no float or double "
+                      "value, which Baler stores exactly whatever the spec\n",
+                      rule);
+         break;
       case RuleUse::kOverridden:
          std::fprintf(stderr,
                       "Warning in <Baler>: BALER_POLICY rule \"%s\" chose no codec: every branch it matched had one "
@@ -141,8 +149,9 @@ std::string PathInFile(const TTree &tree)
 }
 
 /// The first policy rule that matches the branch, or none; records what became of it (`use`, never
-/// undoing kApplied). Called under a shared lock, for every basket written.
-const PolicyRule *MatchPolicy(Selection &selection, const TBranch &branch, RuleUse use)
+/// undoing kApplied; a rule applied to a branch with no float value is kNoFloat until it applies to
+/// one with). Called under a shared lock, for every basket written.
+const PolicyRule *MatchPolicy(Selection &selection, TBranch &branch, RuleUse use)
 {
    const TTree *tree = branch.GetTree();
    if (selection.policy.empty() || !tree)
@@ -155,11 +164,15 @@ const PolicyRule *MatchPolicy(Selection &selection, const TBranch &branch, RuleU
       if (rule.TreeGlobIsPath() && treePath.empty())
          treePath = PathInFile(*tree);
       if (rule.Selects(tree->GetName(), treePath, branch.GetName())) {
+         std::atomic<RuleUse> &recorded = selection.ruleUse[i];
+         if (use == RuleUse::kApplied && recorded.load(std::memory_order_relaxed) != RuleUse::kApplied &&
+             !HasCodableFloatLeaf(branch))
+            use = RuleUse::kNoFloat;
          RuleUse before = RuleUse::kUnmatched;
          if (use == RuleUse::kApplied)
-            selection.ruleUse[i].store(use, std::memory_order_relaxed);
+            recorded.store(use, std::memory_order_relaxed);
          else
-            selection.ruleUse[i].compare_exchange_strong(before, use, std::memory_order_relaxed);
+            recorded.compare_exchange_strong(before, use, std::memory_order_relaxed);
          return &rule;
       }
    }
