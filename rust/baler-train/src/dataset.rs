@@ -118,27 +118,14 @@ fn select_columns(t: NpzTable, glob: &str) -> Result<NpzTable, String> {
     })
 }
 
-/// Shell-style glob: `*` any run of characters, `?` one character, everything else literal.
+/// Shell glob (fnmatch(3), as the plugin and uproot match branch names): `*`, `?`, `[...]` and
+/// `[!...]`. A name or glob holding a NUL character matches nothing.
 pub fn glob_match(glob: &str, name: &str) -> bool {
-    let (g, n): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
-    let (mut gi, mut ni, mut star, mut mark) = (0, 0, None, 0);
-    while ni < n.len() {
-        if gi < g.len() && (g[gi] == '?' || g[gi] == n[ni]) {
-            gi += 1;
-            ni += 1;
-        } else if gi < g.len() && g[gi] == '*' {
-            star = Some(gi);
-            mark = ni;
-            gi += 1;
-        } else if let Some(s) = star {
-            gi = s + 1;
-            mark += 1;
-            ni = mark;
-        } else {
-            return false;
-        }
-    }
-    g[gi..].iter().all(|&c| c == '*')
+    let (Ok(glob), Ok(name)) = (std::ffi::CString::new(glob), std::ffi::CString::new(name)) else {
+        return false;
+    };
+    // SAFETY: both are NUL-terminated strings that outlive the call
+    unsafe { libc::fnmatch(glob.as_ptr(), name.as_ptr(), 0) == 0 }
 }
 
 /// The Python interpreter that reads ROOT files: `BALER_PYTHON`, else the project environment's
@@ -191,6 +178,9 @@ mod tests {
         assert!(glob_match("*", ""));
         assert!(!glob_match("a*b", "ac"));
         assert!(glob_match("a*b*c", "aXbYbZc"));
+        // classes, as for branches (`c[0-5]` failed on .npz columns only)
+        assert!(glob_match("c[0-5]", "c3") && !glob_match("c[0-5]", "c7"));
+        assert!(glob_match("c[!1]*", "c23") && !glob_match("c[!1]*", "c12"));
     }
 
     #[test]

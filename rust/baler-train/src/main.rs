@@ -165,7 +165,7 @@ fn run(args: &Args, bound: Bound) -> Result<(), String> {
     let codable: Vec<usize> = (0..data.rows()).filter(|&i| data.row(i).iter().all(|&x| takes(transform, x, data.is_f32))).collect();
     let (train_rows, val_rows) = data.select(&codable).split_by_entry(args.validation);
     println!(
-        "rows: {} vectors of {k} {} values ({} training, {} validation; {} rows with zeros, subnormals or non-finite values left out of training, which the codec codes through the model all the same, those values exactly; {} vectors of another width left to the per-value codec)",
+        "rows: {} vectors of {k} {} values ({} training, {} validation; {} rows with zeros, subnormals, non-finite values or magnitudes of 2^60 and more left out of training, which the codec codes through the model all the same, those values exactly; {} vectors of another width left to the per-value codec)",
         data.rows(),
         if data.is_f32 { "float32" } else { "float64" },
         train_rows.rows(),

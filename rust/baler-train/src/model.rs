@@ -42,14 +42,19 @@ pub fn feature(transform: Transform, x: f64) -> f64 {
     }
 }
 
-/// Whether the model path takes `x`: finite, and for the log transform normal and non-zero
-/// (the codec stores zeros, subnormals and non-finite values through the per-value quantiser or
-/// exactly; they teach the model nothing).
+/// Magnitudes the linear transform trains on stay below this: a column's normalisation scale must
+/// stay within the model format's 2^64, and a sentinel such as FLT_MAX or 1e30 in a few rows took
+/// it beyond (or overflowed the variance: training diverged).
+const LARGEST_LINEAR: f64 = 1_152_921_504_606_846_976.0; // 2^60
+
+/// Whether the model path takes `x`: finite, for the log transform normal and non-zero, for the
+/// linear one below 2^60 in magnitude (the codec stores zeros, subnormals, non-finite values and
+/// such sentinels through the per-value quantiser or exactly; they teach the model nothing).
 pub fn takes(transform: Transform, x: f64, is_f32: bool) -> bool {
     match transform {
         Transform::Log2Magnitude if is_f32 => (x as f32).is_normal(),
         Transform::Log2Magnitude => x.is_normal(),
-        Transform::Linear => x.is_finite(),
+        Transform::Linear => x.abs() < LARGEST_LINEAR,
     }
 }
 

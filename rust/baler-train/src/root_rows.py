@@ -76,6 +76,12 @@ def rows_of_most_common_width(vectors, entry, name, what):
              f"{sorted(set(widths.tolist()))[:5]}), too few for a row of K floats")
     k = int(np.argmax(counts))
     keep = widths == k
+    # a vector whose length counts objects (electrons per event) is not a row of K features: its
+    # most common width is a fraction of the entries, and a model of "the first two" means nothing
+    if 2 * np.count_nonzero(keep) < len(widths):
+        fail(f"branch '{name}': its {what} are of many widths (widths {sorted(set(widths.tolist()))[:5]}; the "
+             f"most common, {k}, holds {np.count_nonzero(keep)} of {len(widths)}): not rows of K floats; several "
+             "branches of one collection train an object model")
     rows = float_values(ak.flatten(vectors[keep]), name).reshape(-1, k)
     return rows, entry[keep], int(np.count_nonzero(~keep))
 
