@@ -751,3 +751,37 @@ def test_inspect_names_baler_blocks_of_a_branch_with_no_float_copied_fast(baler,
     run_macro("fast_copy", coded, copied, "Events", 505)
     codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", copied, "--json").stdout)["branches"]}
     assert codecs == {"x": "baler bits:10", "d": "baler bits:10", "n": "baler lossless"}, codecs
+
+
+LATE_CODEC = """
+#include "Baler/Baler.h"
+#include "TFile.h"
+#include "TTree.h"
+
+int late_codec(const char *path)
+{
+   TFile file(path, "RECREATE", "", 505);
+   TTree tree("Events", "");
+   float x = 0;
+   TBranch *branch = tree.Branch("x", &x, "x/F");
+   tree.SetAutoFlush(500);
+   for (int i = 0; i < 2000; ++i) {
+      if (i == 1000)
+         Baler::SetCodec(branch, Baler::Codec::Abs(0.5));
+      x = 0.37f * i;
+      tree.Fill();
+   }
+   tree.Write();
+   return 0;
+}
+"""
+
+
+def test_inspect_names_both_kinds_of_basket_of_a_branch(baler, tmp_path):
+    """SetCodec after the first baskets were written: those stay ZSTD, exact, and the branch read
+    "baler abs:0.5" alone, as if every value had been rounded (a macro-writer's sweep)."""
+    (tmp_path / "late_codec.C").write_text(LATE_CODEC)
+    path = tmp_path / "late.root"
+    run_macro("late_codec", path, folder=tmp_path)
+    codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
+    assert codecs == {"x": "baler abs:0.5 | zstd"}, codecs

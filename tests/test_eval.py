@@ -387,7 +387,7 @@ def test_only_numbers_are_compared(type_name, numbers, floats):
     ("baler ae:abs:0.5:ad8181ef56cf545da764789a59d7921d", (0.5, 0.0)), ("zstd 5", (0.0, 0.0)),
     ("baler bits:10:ad8181ef56cf545da764789a59d7921d", None), ("baler ae:bits:10", None), ("baler level 3", None),
     ("baler abs:1 | ae:abs:1:fbf889e376d24b7d18574cca10206d3e", (1.0, 0.0)), ("baler bits:7 | rel:1e-3", (0.0, 2.0 ** -8)),
-    ("baler bits:10 | damaged block (bad checksum)", None),
+    ("baler bits:10 | damaged block (bad checksum)", None), ("baler abs:0.5 | zstd", (0.5, 0.0)),
 ])
 def test_the_bound_each_codec_promises(codec, bound):
     """What the table's verdict checks a branch against, from the codec `baler inspect` names."""

@@ -20,13 +20,15 @@ _ROOT_LOSSLESS = re.compile(r"^(zlib|lzma|lz4|zstd|old|uncompressed|none)\b", re
 def guarantee(codec):
     """(abs_bound, rel_bound) promised by a codec description, (0, 0) for exact, None if unknown.
 
-    A branch whose baskets differ (`baler abs:1 | ae:abs:1:ID`) is held to the loosest of them, and
-    one exported from Baler blocks (`zstd 5, from baler bits:10`) to the spec they held."""
+    A branch whose baskets differ (`baler abs:1 | ae:abs:1:ID`, or `baler abs:1 | zstd` where some
+    are ROOT's, exact) is held to the loosest of them, and one exported from Baler blocks (`zstd 5,
+    from baler bits:10`) to the spec they held."""
     exported = _EXPORTED.match(codec.strip())
     if exported:
         return guarantee(exported.group(1))
     if " | " in codec and codec.startswith("baler "):
-        parts = [guarantee("baler " + part) for part in codec[len("baler "):].split(" | ")]
+        parts = [guarantee(part if _ROOT_LOSSLESS.match(part) else "baler " + part)
+                 for part in codec[len("baler "):].split(" | ")]
         if None in parts:
             return None
         return max(p[0] for p in parts), max(p[1] for p in parts)

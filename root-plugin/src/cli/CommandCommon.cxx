@@ -334,6 +334,14 @@ std::string Joined(const std::set<std::string> &parts)
    return joined;
 }
 
+bool NamesRootAlgorithm(const std::string &part)
+{
+   for (int algorithm = 0; algorithm <= 5; ++algorithm)
+      if (part == AlgorithmName(algorithm))
+         return true;
+   return false;
+}
+
 std::set<std::string> JoinedParts(const std::string &joined)
 {
    std::set<std::string> parts;
@@ -567,8 +575,10 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::
    const StoredBaskets stored = ReadStoredBaskets(branch, file);
    if (modelIds)
       modelIds->insert(stored.modelIds.begin(), stored.modelIds.end());
+   // baskets of both kinds (a SetCodec after the first baskets were written, a fast copy that
+   // appended to a tree) name both: a reader needs the plugin, and some values are exact
    if (!stored.baler.empty())
-      return "baler " + Joined(stored.baler);
+      return "baler " + Joined(stored.baler) + (stored.root.empty() ? "" : std::string(kPartSeparator) + Joined(stored.root));
    // Baler blocks that hold no float value, in a branch with none to round (Int_t, Bool_t, an
    // unsplit object): whatever the setting now says (a fast copy into a ZSTD file keeps them),
    // reading them needs the plugin

@@ -147,6 +147,10 @@ std::string Joined(const std::set<std::string> &parts);
 /// The parts of a Joined text.
 std::set<std::string> JoinedParts(const std::string &joined);
 
+/// Whether a part of a stored codec's description names one of ROOT's own algorithms ("zstd"):
+/// baskets that hold exact values beside a branch's Baler blocks.
+bool NamesRootAlgorithm(const std::string &part);
+
 /// How `branch` of `tree` is stored in `file`, as `baler inspect` says it, right whoever wrote
 /// the file: what its stored Baler blocks say they hold; else, for a Baler branch, the spec noted
 /// in the tree's UserInfo; else its compression setting, or the ROOT algorithms its baskets were

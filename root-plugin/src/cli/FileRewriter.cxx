@@ -1195,7 +1195,7 @@ struct Rewriter {
          if (!exportSettings || codecsBefore[i].rfind("baler ", 0) != 0)
             continue;
          for (const std::string &spec : JoinedParts(codecsBefore[i].substr(std::string("baler ").size())))
-            if (spec != "lossless" && spec.rfind("damaged", 0) != 0)
+            if (spec != "lossless" && spec.rfind("damaged", 0) != 0 && !NamesRootAlgorithm(spec))
                exportedHeld[i].insert(spec);
       }
       if (exportSettings)
