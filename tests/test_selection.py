@@ -35,6 +35,14 @@ def test_set_codec_applies_to_matching_branches_only(shared_data, tmp_path):
         "Muon_Px", "Muon_Py", "Muon_Pz")
 
 
+def test_set_codec_with_a_glob_that_matches_nothing_says_so(shared_data, tmp_path):
+    """It returned 0 without a word (a typo'd branch name left the file lossless), where a glob
+    matching only integer branches is a warning (a macro-writer's sweep)."""
+    output = run_macro("rewrite_tree", hzz(shared_data), tmp_path / "none.root", "events", ZSTD_505, "Muon_Pxx", "bits:7")
+    assert "SetCodec matched 0 branches" in output, output
+    assert 'Warning in <Baler::SetCodec>: no branch of events matches "Muon_Pxx": no codec was set' in output, output
+
+
 def test_policy_applies_to_an_unmodified_program_first_match_wins(shared_data, tmp_path):
     """BALER_POLICY with LD_PRELOAD: a plain ROOT program writes Baler baskets. Jet_Px matches two
     rules and gets the first (bits:8, not bits:4); Jet_E only the second; Muon_* its rel rule;

@@ -131,7 +131,9 @@ int SetCodec(TTree *tree, const char *branchGlob, const Codec &codec)
       anyFloats = anyFloats || HoldsFloats(*branch);
       Apply(*branch, spec);
    }
-   if (matched > 0 && spec->IsLossy() && !anyFloats)
+   if (matched == 0)
+      Warning("Baler::SetCodec", "no branch of %s matches \"%s\": no codec was set", tree->GetName(), branchGlob);
+   else if (spec->IsLossy() && !anyFloats)
       Warning("Baler::SetCodec", "no branch of %s matching \"%s\" holds float or double values: %s applies to float "
                                  "values only, they are stored losslessly",
               tree->GetName(), branchGlob, codec.ToString().c_str());

@@ -71,8 +71,8 @@ private:
 };
 
 /// Stores the branches of `tree` whose names match `branchGlob` (shell-style: `*`, `?`, `[..]`)
-/// with `codec`; returns how many branches matched. The codec's bound applies to float and
-/// double values; everything else in those branches is stored losslessly.
+/// with `codec`; returns how many branches matched (none is a warning). The codec's bound applies
+/// to float and double values; everything else in those branches is stored losslessly.
 int SetCodec(TTree *tree, const char *branchGlob, const Codec &codec);
 
 /// Stores `branch` (and its sub-branches) with `codec`.
