@@ -54,14 +54,19 @@ void Apply(TBranch &branch, const Internal::SpecPtr &spec)
 /// Parses a spec; an `ae:` spec's model must be at hand now, not first missed when baskets are written.
 Internal::SpecPtr ParseSpec(const std::string &text)
 {
-   try {
-      auto spec = std::make_shared<const baler::codec::Spec>(baler::codec::Spec::Parse(text));
-      if (!spec->ModelReference().empty())
-         Internal::ModelForSpec(*spec);
-      return spec;
+   Internal::SpecPtr spec;
+   try { // its message names the bad part and shows the grammar
+      spec = std::make_shared<const baler::codec::Spec>(baler::codec::Spec::Parse(text));
    } catch (const baler::codec::Error &e) {
       throw std::invalid_argument(e.what());
    }
+   try {
+      if (!spec->ModelReference().empty())
+         Internal::ModelForSpec(*spec);
+   } catch (const baler::codec::Error &e) { // which spec's model, where the program builds the text
+      throw std::invalid_argument("codec spec \"" + text + "\": " + e.what());
+   }
+   return spec;
 }
 
 } // namespace
