@@ -9,6 +9,7 @@ import json
 import pathlib
 import re
 import sys
+import zipfile
 
 import numpy
 import pytest
@@ -111,6 +112,16 @@ def check_reads_the_per_value_values(objects, per_value, reader_imt):
     # a carrier whose entry offsets derive from Muon_Px's basket: the plugin fetches that one
     assert read_member_alone(objects, "Muon_Py", reader_imt) == reference_py
     assert read_member_alone(objects, "Muon_Py", not reader_imt) == reference_py
+
+
+def test_a_member_of_an_object_file_in_a_zip_archive_reads_alone(per_value, object_file, tmp_path):
+    """ROOT opens `arch.zip#objects.root` at the member's offset in the archive; the context
+    baskets were read at their seek in the archive's own bytes, and every Muon_E entry failed with
+    "its record is damaged" (a sweep of ROOT's readers)."""
+    archive = tmp_path / "arch.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:  # ROOT reads stored members only
+        z.write(object_file, "objects.root")
+    assert read_member_alone(f"{archive}#objects.root", "Muon_E") == per_value[1]
 
 
 def test_object_file_reads_the_per_value_values(baler, muon_model, per_value, object_file):

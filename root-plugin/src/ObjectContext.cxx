@@ -147,7 +147,8 @@ std::uint32_t ReadBE(const unsigned char *at, int bytes)
 
 /// The bytes of the key at `seek` (`nbytes` long) of the local file `file`, read with `pread` on
 /// the file's own descriptor: `pread` moves no file offset, so ROOT's TFile (its offset, caches,
-/// counters) is left alone, and no file is opened per basket.
+/// counters) is left alone, and no file is opened per basket. A file that is a member of an
+/// archive (`arch.zip#f.root`) starts at the member's offset in the archive's descriptor.
 std::vector<unsigned char> ReadKeyBytes(TFile &file, Long64_t seek, Int_t nbytes)
 {
    if (file.IsA() != TFile::Class())
@@ -159,7 +160,8 @@ std::vector<unsigned char> ReadKeyBytes(TFile &file, Long64_t seek, Int_t nbytes
    std::vector<unsigned char> bytes(static_cast<std::size_t>(nbytes));
    std::size_t done = 0;
    while (done < bytes.size()) {
-      const ssize_t got = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(seek + done));
+      const ssize_t got = ::pread(fd, bytes.data() + done, bytes.size() - done,
+                                  static_cast<off_t>(file.GetArchiveOffset() + seek + done));
       if (got <= 0)
          break;
       done += static_cast<std::size_t>(got);
