@@ -1,10 +1,12 @@
 """Issue 2: a TTree written through libBalerROOT and read back by plain ROOT."""
+import json
 import re
+import shutil
 
 import pytest
 
-from conftest import (BALER_LOSSLESS, BUILD_LIB, REPO, ZSTD_505, compare_trees, env_without_plugin, macro_value,
-                      run_command, run_macro, run_python)
+from conftest import (BALER_LOSSLESS, BUILD_LIB, REPO, ZSTD_505, baler, compare_trees, env_without_plugin,  # noqa: F401 (baler: a fixture)
+                      macro_value, run_baler, run_command, run_macro, run_python)
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +148,18 @@ def test_example_macros_write_and_read(tmp_path):
                        env=env_without_plugin(), check=False, timeout=300)
     assert "read_example: cannot read" in proc.stdout and "LD_LIBRARY_PATH" in proc.stdout, proc.stdout + proc.stderr
     assert "There was a crash" not in proc.stdout + proc.stderr and proc.returncode != 0, proc.stdout + proc.stderr
+
+
+def test_the_example_macro_compiled_by_aclic_writes_baler_baskets(baler, tmp_path):
+    """`write_example.C+` (ACLiC: the system compiler) uses only Baler::kLossless, which names no
+    symbol of libBalerROOT: the linker dropped the library, its hooks never ran, and ROOT stored
+    every basket with ZLIB without a word (a sweep of ROOT's routes; a program linked with
+    -lBalerROOT the same)."""
+    shutil.copy(REPO / "macros" / "write_example.C", tmp_path)
+    path = tmp_path / "compiled.root"
+    run_command(["root.exe", "-l", "-b", "-q", f'{tmp_path / "write_example.C"}+("{path}", 2000)'], cwd=tmp_path)
+    codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
+    assert codecs["Muon_pt"] == codecs["MET"] == "baler lossless", codecs
 
 
 def test_hooks_are_installed_in_every_root_library_that_compresses():

@@ -145,4 +145,13 @@ int SetCodec(TTree *tree, const char *branchGlob, const Codec &codec)
    return matched;
 }
 
+namespace Internal {
+
+int LinkPlugin()
+{
+   return 1;
+}
+
+} // namespace Internal
+
 } // namespace Baler

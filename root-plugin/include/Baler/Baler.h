@@ -78,6 +78,19 @@ int SetCodec(TTree *tree, const char *branchGlob, const Codec &codec);
 /// Stores `branch` (and its sub-branches) with `codec`.
 void SetCodec(TBranch *branch, const Codec &codec);
 
+#if !defined(__CLING__) || defined(__ROOTCLING__)
+namespace Internal {
+/// Defined in libBalerROOT. Compiled code that includes this header (a program, an ACLiC macro
+/// `write.C+`) holds its address, so that the linker keeps the library (and ACLiC loads it) and
+/// its hooks are installed: code that uses only Settings() or kLossless named no symbol of the
+/// library, the linker dropped it, and ROOT stored every basket with ZLIB without a word. An
+/// address, not a call at start-up: ACLiC loads a macro's own libraries only after the macro's
+/// static initialisers have run. (The interpreter loads the library by the pragma above.)
+int LinkPlugin();
+[[maybe_unused]] __attribute__((used)) static int (*const kLinkPlugin)() = &LinkPlugin;
+} // namespace Internal
+#endif
+
 } // namespace Baler
 
 #endif
