@@ -52,13 +52,13 @@ enum Command {
     Compress(CompressArgs),
     #[command(about = "Rewrite a Baler file as a standard ROOT file that any ROOT or uproot reads without the plugin")]
     Export(ExportArgs),
-    /// Per-branch codec, compressed and uncompressed bytes and ratio of a ROOT file
+    #[command(about = "Per-branch codec, compressed and uncompressed bytes and ratio of a ROOT file")]
     Inspect(InspectArgs),
     #[command(about = "Write a synthetic sample, physics-like or detector-like (deterministic for a seed)")]
     Generate(GenerateArgs),
     /// Compare an original and a compressed file: errors, bytes, physics, plots in report.html (see `baler eval --help`)
     Eval(eval::EvalArgs),
-    /// Train an autoencoder model for the ae: codec (runs baler-train; see `baler train --help`)
+    /// Train a model for the ae: codec, an autoencoder or a collection's object model (runs baler-train; see `baler train --help`)
     Train(train::TrainArgs),
 }
 
@@ -66,8 +66,9 @@ enum Command {
 #[command(long_about = "Rewrite every TTree of IN.root into OUT.root with Baler. The codec applies to the float \
                         and double branches that match the --branches globs (all by default), --policy rules \
                         (first match wins) before it; every other branch keeps its baskets as stored. A glob \
-                        or rule that selects no float branch is reported as a warning; globs that select none \
-                        at all fail the run, as a --tree naming no tree does. Histograms, directories and other \
+                        or rule that selects no float branch is reported as a warning; where the --branches \
+                        globs together select no float or double branch (and there is no --policy), the run \
+                        fails, as a --tree naming no tree does. Histograms, directories and other \
                         objects are copied. Prints a table per branch: bytes before, after, ratio and codec, and totals.\n\n\
                         With no arguments, generates the default sample into a temporary folder, compresses \
                         it and says where the files are.\n\n\
@@ -144,6 +145,13 @@ struct ExportArgs {
 }
 
 #[derive(Args)]
+#[command(long_about = "Per-branch codec, compressed and uncompressed bytes and ratio of a ROOT file, read from \
+                        the stored baskets themselves, whoever wrote them. The codec column: `baler SPEC` for \
+                        Baler blocks (`bits:10`, `ae:BOUND:<model id>`, several joined by ` | ` where baskets \
+                        differ, `lossless` for exact values such as integers), `baler SPEC | zstd` where ROOT's \
+                        own baskets sit beside Baler blocks (the plugin is needed to read it), `zstd 5, from \
+                        baler SPEC` for a `baler export` of a Baler branch, ROOT's algorithm and level for \
+                        other branches, and `damaged ...` for a basket or block no reader can decode.")]
 struct InspectArgs {
     /// ROOT file to inspect
     #[arg(value_name = "FILE.root")]

@@ -31,12 +31,15 @@ enum DeviceChoice {
     Cuda,
 }
 
-/// Train an autoencoder for the `ae:BOUND:MODEL` codec on vector-valued branches.
+/// Train a model for the `ae:BOUND:MODEL` codec: an autoencoder, or a collection's object model.
 ///
 /// One branch whose entries are vectors of K floats (x[K]/F, fixed-width vectors, the inner
-/// vectors of vector<vector<float>>) gives one row per vector; several branches of one
-/// collection give one row per object. The last --validation fraction of the entries is held out:
-/// the model is chosen on it and the bytes are reported on it, next to the per-value codec's.
+/// vectors of vector<vector<float>>) gives an autoencoder over one row per vector (a vector
+/// branch whose most common width holds under half its entries is refused: a count of objects is
+/// not a row). Several branches of one collection give an object model over one row per object
+/// (--latent, --hidden and --epochs do not apply to it). The last --validation fraction of the
+/// entries is held out: the model is chosen on it and the bytes are reported on it, next to the
+/// per-value codec's.
 #[derive(Debug, Parser)]
 // negative numbers are values (refused as such), not what clap would take for an unknown option
 #[command(name = "baler train", bin_name = "baler train", version, allow_negative_numbers = true)]
