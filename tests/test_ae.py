@@ -189,6 +189,19 @@ def test_compress_carries_the_models_its_blocks_name_once(baler, trained, tmp_pa
     assert model_keys(still_bare) == []
 
 
+def test_a_model_id_in_upper_case_names_the_same_model(baler, trained, tmp_path):
+    """`baler train` prints ids in lower case; the same digits typed in upper case were "neither in
+    the file nor in BALER_MODEL_PATH" although the folder held the model (a new-user sweep)."""
+    reference, model, model_id = trained
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(model, folder / "rows.balm")
+    out = tmp_path / "upper.root"
+    run_baler(baler, "compress", reference, out, "--branches", "cov", "--codec", f"ae:bits:10:{model_id.upper()}",
+              env=dict(os.environ, BALER_MODEL_PATH=str(folder)))
+    assert model_keys(out) == [f"baler_model_{model_id}"]
+
+
 def unused_bytes(path, scratch):
     """Bytes inside the file that no record uses (the free segments below its end, which ROOT reads
     when a file is opened for update: here a copy of it)."""

@@ -201,8 +201,11 @@ bool NamesModelById(const std::string &specText)
    }
 }
 
-ModelPtr FindModel(const std::string &id)
+ModelPtr FindModel(const std::string &idAsGiven)
 {
+   // ids are printed in lower case; the same digits in upper case name the same model
+   std::string id = idAsGiven;
+   std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
    if (ModelPtr model = Cached(id))
       return model;
    if (!IsWellFormedId(id))
