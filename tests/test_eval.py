@@ -472,6 +472,15 @@ def test_a_bad_ladder_is_a_usage_error_before_any_work(baler, hzz_eval, shared_d
     assert proc.stdout == "" and not out.exists()
 
 
+@pytest.mark.parametrize("model_id", ["0123456789abcdef0123456789abcdef", "0123456789ABCDEF0123456789ABCDEF"])
+def test_a_ladder_model_id_in_either_case_is_an_id(model_id):
+    """An id is looked up where the plugin looks (which takes either case), not read as a file:
+    in upper case it was "cannot read the model file"."""
+    from baler_eval.cli import _check_model_file
+
+    assert _check_model_file(model_id) is None
+
+
 def test_a_ladder_without_an_analysis_says_so_and_writes_no_rung(baler, tmp_path):
     """Detector rows feed neither hzz4l nor dimuon: the ladder's settings were written and evaluated,
     then left out of the report without a word."""

@@ -84,7 +84,7 @@ def _check_model_file(model):
     digits) is looked up where the plugin looks: in the original, then in BALER_MODEL_PATH."""
     from baler_root._codec import Model, ModelError
 
-    if re.fullmatch(r"[0-9a-f]{32}", model):
+    if re.fullmatch(r"[0-9a-fA-F]{32}", model):  # the plugin takes either case
         return
     try:
         Model(Path(model).read_bytes())
