@@ -785,3 +785,39 @@ def test_inspect_names_both_kinds_of_basket_of_a_branch(baler, tmp_path):
     run_macro("late_codec", path, folder=tmp_path)
     codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
     assert codecs == {"x": "baler abs:0.5 | zstd"}, codecs
+
+
+UNCLOSED_WITHOUT_A_TREE = """
+import os, sys, ROOT
+f = ROOT.TFile(sys.argv[1], "RECREATE")
+ROOT.TNamed("baler_model_like", "a key written first, as an ae: model is").Write()
+t = ROOT.TTree("Events", "")
+x = ROOT.std.vector("float")(1)
+t.Branch("x", x)
+for i in range(1000):
+    t.Fill()
+os._exit(0)  # killed before the tree was saved: the file holds the first key only
+"""
+
+
+@pytest.mark.parametrize("command", ["compress", "export"])
+@pytest.mark.parametrize("unclosed", [False, True])
+def test_an_input_that_holds_no_tree_is_an_error(baler, tmp_path, command, unclosed):
+    """A job cut short before its tree was saved leaves the keys written first (an `ae:` model):
+    compress and export wrote an output of no tree, "0 branches", exit 0, under a warning that
+    "a tree may lack its last entries" (a crash-recovery sweep); so did a file that never held a
+    tree. Now one error, and OUT is left as it was."""
+    path, out = tmp_path / "in.root", tmp_path / "out.root"
+    if unclosed:
+        run_command([sys.executable, "-c", UNCLOSED_WITHOUT_A_TREE, path])
+    else:
+        run_command([sys.executable, "-c", f"import ROOT; f = ROOT.TFile('{path}', 'RECREATE'); "
+                                           "ROOT.TNamed('n', 't').Write(); f.Close()"])
+    out.write_bytes(OLDER_OUTPUT)
+    proc = run_baler(baler, command, path, out, check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
+    assert proc.returncode == 1 and len(errors) == 1, proc.stderr
+    assert errors[0].startswith(f"baler: error: '{path}' holds no TTree") and errors[0].endswith(
+        f"nothing to {command}"), errors[0]
+    assert ("it was not closed" in errors[0]) == unclosed, errors[0]
+    assert out.read_bytes() == OLDER_OUTPUT

@@ -576,6 +576,7 @@ struct Rewriter {
    std::vector<BranchGlob> globs;     ///< none: every float branch
    std::vector<std::string> trees;
    std::set<std::string> rewritten; ///< the --tree names that matched a tree
+   std::size_t treesFound = 0;      ///< TTrees in the input, rewritten or copied
    /// `baler export`: every Baler block decoded and zipped with these ROOT compression settings
    /// instead of coding anything with Baler.
    std::optional<int> exportSettings;
@@ -721,6 +722,7 @@ struct Rewriter {
             auto *tree = dynamic_cast<TTree *>(key->ReadObj());
             if (!tree)
                throw Failure("cannot read tree '" + path + "'");
+            ++treesFound;
             if (Selected(name, path))
                RewriteTree(*tree, out, path);
             else
@@ -760,6 +762,16 @@ struct Rewriter {
       out->SetCompressionSettings(exportSettings ? *exportSettings : in->GetCompressionSettings());
       RootMessages::Clear(); // ROOT's errors from here on fail the command
       CopyDirectory(*in, *out, "");
+      // An output with no tree looked like a success (a table of 0 branches, exit 0); where the
+      // job that wrote the input was cut short before its tree was saved, only its first keys
+      // (an `ae:` model, written with the first basket) are there
+      if (treesFound == 0)
+         throw Failure("'" + std::string(inPath) + "' holds no TTree" +
+                       (in->TestBit(TFile::kRecovered)
+                           ? " (it was not closed: ROOT recovered its objects from the records it holds, and none is a "
+                             "tree; the job that wrote it was cut short before the tree was saved)"
+                           : "") +
+                       ": nothing to " + (exportSettings ? "export" : "compress"));
       for (const auto &t : trees)
          if (!rewritten.count(t))
             throw Failure("no tree '" + t + "' in '" + std::string(inPath) + "'");
