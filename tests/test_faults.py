@@ -364,6 +364,33 @@ def test_compress_of_a_truncated_file_is_one_clear_error(baler, hzz_bits10, tmp_
         assert not out.exists()
 
 
+UNCLOSED_WITH_BASKETS_ONLY = """
+import os, sys, ROOT
+f = ROOT.TFile(sys.argv[1], "RECREATE")
+t = ROOT.TTree("Events", "")
+x = ROOT.std.vector("float")(1)
+t.Branch("x", x)
+t.SetAutoFlush(100)
+for i in range(3000):
+    t.Fill()
+os._exit(0)  # killed with baskets written and nothing saved that ROOT can recover
+"""
+
+
+def test_an_unclosed_file_root_recovers_nothing_from_is_named_as_such(baler, tmp_path):
+    """It said "cannot open ... as a ROOT file" of a ROOT file that a job left unclosed (a
+    crash-recovery sweep)."""
+    path, out = tmp_path / "unclosed.root", tmp_path / "out.root"
+    run_command([sys.executable, "-c", UNCLOSED_WITH_BASKETS_ONLY, path])
+    proc = run_baler(baler, "compress", path, out, check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
+    assert proc.returncode == 1 and len(errors) == 1, proc.stderr
+    assert re.fullmatch(rf"baler: error: cannot open '{re.escape(str(path))}': it is a ROOT file that was not closed "
+                        r"\(a job cut short, or one still writing\) or is damaged, and ROOT recovered nothing from it "
+                        rf"\(its header records \d+ bytes, the file holds {path.stat().st_size}\)", errors[0]), errors[0]
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("command", ["compress", "export"])
 def test_an_input_root_recovers_is_named_in_a_warning(baler, tmp_path, command):
     """A file cut within its last records (its keys list: a job that never closed it) is opened by

@@ -667,10 +667,15 @@ std::unique_ptr<TFile> OpenInput(const std::string &path)
       return file;
    struct stat local {};
    const long long end = path.find("://") == std::string::npos ? RecordedEnd(path) : -1;
-   if (end > 0 && stat(path.c_str(), &local) == 0 && local.st_size < end) {
+   if (end > 0 && stat(path.c_str(), &local) == 0) {
       RootMessages::Clear(); // ROOT's "trying to recover", which came to nothing
-      throw Failure("cannot open '" + path + "': the file is truncated (" + std::to_string(local.st_size) + " of its " +
-                    std::to_string(end) + " bytes), and ROOT cannot open what is left");
+      if (local.st_size < end)
+         throw Failure("cannot open '" + path + "': the file is truncated (" + std::to_string(local.st_size) + " of its " +
+                       std::to_string(end) + " bytes), and ROOT cannot open what is left");
+      // longer than its header says: a file never closed, whose header was last saved earlier
+      throw Failure("cannot open '" + path + "': it is a ROOT file that was not closed (a job cut short, or one still "
+                    "writing) or is damaged, and ROOT recovered nothing from it (its header records " +
+                    std::to_string(end) + " bytes, the file holds " + std::to_string(local.st_size) + ")");
    }
    throw Failure("cannot open '" + path + "' as a ROOT file");
 }
