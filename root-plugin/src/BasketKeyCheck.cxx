@@ -155,7 +155,7 @@ std::string ZippedBlockStoredAsObject(const unsigned char *bytes, std::size_t av
    if (static_cast<long long>(keyLength + objectLength) != recordBytes || available < keyLength + kRootHeaderSize)
       return {};
    const unsigned char *block = bytes + keyLength;
-   const char *algorithm = IsBalerBlock(block) ? "Baler" : RootAlgorithmOfTag(block);
+   const char *algorithm = CompressionMethodOfBlock(block);
    if (!algorithm || PayloadSize(block) + kRootHeaderSize != objectLength || DecodedSize(block) != objectLength)
       return {};
    return std::string("its payload is as long as its object, so it would be read as the uncompressed object, but it is "

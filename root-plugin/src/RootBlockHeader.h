@@ -65,6 +65,16 @@ inline const char *RootAlgorithmOfTag(const unsigned char *tag)
    return nullptr;
 }
 
+/// The compression method a block's header names: "Baler", ROOT's algorithm ("zstd", ...), or
+/// nullptr for a block no reader can decode (kNoCompressionMethod says why).
+inline const char *CompressionMethodOfBlock(const unsigned char *header)
+{
+   return IsBalerBlock(header) ? "Baler" : RootAlgorithmOfTag(header);
+}
+
+/// Why a compressed basket whose block names no method (CompressionMethodOfBlock) cannot be read.
+constexpr const char *kNoCompressionMethod = "its block names no compression method";
+
 inline std::size_t PayloadSize(const unsigned char *header)
 {
    return ReadLE24(header + 3);

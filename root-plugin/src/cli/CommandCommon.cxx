@@ -79,7 +79,7 @@ StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
          if (const char *algorithm = Internal::RootAlgorithmOfTag(block))
             stored.root.insert(algorithm);
          else // no reader can decode it; the branch's setting would describe it as intact
-            stored.baler.insert("damaged basket (its block names no compression method)");
+            stored.baler.insert(std::string("damaged basket (") + Internal::kNoCompressionMethod + ")");
          continue;
       }
       stored.balerBlocks = true;

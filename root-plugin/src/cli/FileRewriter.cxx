@@ -117,8 +117,8 @@ public:
          if (!damage.empty())
             throw Failure(where + " is damaged: " + damage);
       } else if (fNbytes - fKeylen < static_cast<Int_t>(Internal::kRootHeaderSize) ||
-                 (!Internal::IsBalerBlock(record + fKeylen) && !Internal::RootAlgorithmOfTag(record + fKeylen))) {
-         throw Failure(where + " is damaged: its block names no compression method, so no reader can decode it");
+                 !Internal::CompressionMethodOfBlock(record + fKeylen)) {
+         throw Failure(where + " is damaged: " + Internal::kNoCompressionMethod + ", so no reader can decode it");
       }
    }
 
