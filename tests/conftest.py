@@ -113,6 +113,27 @@ def run_python(code: str, env=None) -> str:
     return proc.stdout + proc.stderr
 
 
+_UNCLOSED = """
+import os, sys, ROOT
+f = ROOT.TFile(sys.argv[1], "RECREATE")
+if sys.argv[2] == "a key first":
+    ROOT.TNamed("baler_model_like", "a key written first, as an ae: model is").Write()
+t = ROOT.TTree("Events", "")
+x = ROOT.std.vector("float")(1)
+t.Branch("x", x)
+t.SetAutoFlush(100)
+for i in range(3000):
+    t.Fill()
+os._exit(0)  # killed before the tree was saved
+"""
+
+
+def write_unclosed(path, key_first: bool) -> None:
+    """A file whose writer was killed after flushing baskets of a tree it never saved; with
+    `key_first`, after writing a key before them too (what ROOT's recovery then finds)."""
+    run_command([sys.executable, "-c", _UNCLOSED, path, "a key first" if key_first else "baskets only"])
+
+
 _NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import (baler, baler_settings, child_processes, compare_trees, preload_env, preloading, run_baler,  # noqa: F401 (baler: a fixture)
-                      run_command, run_macro)
+                      run_command, run_macro, write_unclosed)
 from test_cli import sample, table_rows  # noqa: F401 (sample: a fixture)
 
 
@@ -787,19 +787,6 @@ def test_inspect_names_both_kinds_of_basket_of_a_branch(baler, tmp_path):
     assert codecs == {"x": "baler abs:0.5 | zstd"}, codecs
 
 
-UNCLOSED_WITHOUT_A_TREE = """
-import os, sys, ROOT
-f = ROOT.TFile(sys.argv[1], "RECREATE")
-ROOT.TNamed("baler_model_like", "a key written first, as an ae: model is").Write()
-t = ROOT.TTree("Events", "")
-x = ROOT.std.vector("float")(1)
-t.Branch("x", x)
-for i in range(1000):
-    t.Fill()
-os._exit(0)  # killed before the tree was saved: the file holds the first key only
-"""
-
-
 @pytest.mark.parametrize("command", ["compress", "export"])
 @pytest.mark.parametrize("unclosed", [False, True])
 def test_an_input_that_holds_no_tree_is_an_error(baler, tmp_path, command, unclosed):
@@ -809,7 +796,7 @@ def test_an_input_that_holds_no_tree_is_an_error(baler, tmp_path, command, unclo
     tree. Now one error, and OUT is left as it was."""
     path, out = tmp_path / "in.root", tmp_path / "out.root"
     if unclosed:
-        run_command([sys.executable, "-c", UNCLOSED_WITHOUT_A_TREE, path])
+        write_unclosed(path, key_first=True)
     else:
         run_command([sys.executable, "-c", f"import ROOT; f = ROOT.TFile('{path}', 'RECREATE'); "
                                            "ROOT.TNamed('n', 't').Write(); f.Close()"])

@@ -22,7 +22,8 @@ import cramjam
 import pytest
 import uproot
 
-from conftest import REPO, basket_block, env_without_plugin, run_baler, run_command, run_macro, run_python, baler  # noqa: F401 (baler: a fixture)
+from conftest import (REPO, basket_block, env_without_plugin, run_baler, run_command, run_macro, run_python,  # noqa: F401 (baler: a fixture)
+                      write_unclosed, baler)
 from test_uproot import (DAMAGED_BRANCH, first_block, flip_payload_bits, newer_format_version,
                          wrong_checksum)
 
@@ -364,24 +365,11 @@ def test_compress_of_a_truncated_file_is_one_clear_error(baler, hzz_bits10, tmp_
         assert not out.exists()
 
 
-UNCLOSED_WITH_BASKETS_ONLY = """
-import os, sys, ROOT
-f = ROOT.TFile(sys.argv[1], "RECREATE")
-t = ROOT.TTree("Events", "")
-x = ROOT.std.vector("float")(1)
-t.Branch("x", x)
-t.SetAutoFlush(100)
-for i in range(3000):
-    t.Fill()
-os._exit(0)  # killed with baskets written and nothing saved that ROOT can recover
-"""
-
-
 def test_an_unclosed_file_root_recovers_nothing_from_is_named_as_such(baler, tmp_path):
     """It said "cannot open ... as a ROOT file" of a ROOT file that a job left unclosed (a
     crash-recovery sweep)."""
     path, out = tmp_path / "unclosed.root", tmp_path / "out.root"
-    run_command([sys.executable, "-c", UNCLOSED_WITH_BASKETS_ONLY, path])
+    write_unclosed(path, key_first=False)
     proc = run_baler(baler, "compress", path, out, check=False)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
     assert proc.returncode == 1 and len(errors) == 1, proc.stderr
