@@ -23,6 +23,19 @@ use crate::varint::{put_uvarint, uvarint_len, Reader};
 /// mode 5 and in every histogram as counted ([`Histogram::add`]).
 pub(crate) const MIN_EXACT_BITS: u32 = 2;
 pub(crate) const MAX_EXACT_BITS: u32 = 6;
+
+/// Bits pcodec's chunk metadata spends on a bin at least: its lower bound (32 bits for the i32
+/// streams codes are narrowed to) and its offset width (6 bits), before its weight.
+const BIN_METADATA_BITS: u64 = 38;
+
+/// The greatest common divisor (0 with 0 gives 0).
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
 /// Symbols of the largest alphabet (e = 6): the exact ones, then four per bit length from 7 to 64
 /// bits.
 const ALPHABET: usize = (1 << MAX_EXACT_BITS) + 4 * 58;
@@ -228,6 +241,49 @@ impl Histogram {
     /// (crate::differences), other codes are coded both ways (crate::stream::put_codes).
     pub(crate) fn mostly_raw(&self) -> bool {
         self.raw_bits >= 4 * self.n as u64
+    }
+
+    /// Whether pcodec's bins may code `codes` (this histogram's) in fewer bytes than the table,
+    /// for codes that are [`Histogram::mostly_raw`]: where they lie on a lattice (every code the
+    /// first plus a multiple of some base above 1, which pcodec's integer-multiple mode codes as
+    /// the multiple), or where the codes of a symbol span so much less than its raw bits that
+    /// bins of their own would save more than their metadata ([`BIN_METADATA_BITS`] each), and
+    /// more than a hundredth of the raw bits in all (a cluster away from 0, such as a model's
+    /// bias on one column; a few codes of a sparse symbol span less by chance). Elsewhere each
+    /// symbol's codes fill its raw bits, and pcodec's bins save no more than they cost: on every
+    /// mostly-raw stream of the benchmark's six cases pcodec wrote more than the table
+    /// (docs/benchmarks.md), and trying it took a quarter of a small block's encode. A lattice
+    /// that only some codes lie on is not seen; those then cost the table's bytes, never a
+    /// wrong value.
+    pub(crate) fn bins_may_fit<T: Copy + Into<i64>>(&self, codes: &[T]) -> bool {
+        debug_assert_eq!(self.exact_bits, MAX_EXACT_BITS);
+        let first = codes.first().map_or(0, |&c| c.into());
+        let mut common = 0u64;
+        for &c in codes {
+            common = gcd(common, c.into().abs_diff(first));
+            if common == 1 {
+                break;
+            }
+        }
+        if common > 1 {
+            return true;
+        }
+        let (mut least, mut most) = (Box::new([u64::MAX; ALPHABET]), Box::new([0u64; ALPHABET]));
+        for &c in codes {
+            let u = zigzag(c.into());
+            let s = symbol_of(u, MAX_EXACT_BITS).0 as usize;
+            least[s] = least[s].min(u);
+            most[s] = most[s].max(u);
+        }
+        let saved: u64 = (1 << MAX_EXACT_BITS..ALPHABET)
+            .filter(|&s| self.counts[s] > 0)
+            .map(|s| {
+                let raw = SYMBOL_PARTS[(MAX_EXACT_BITS - MIN_EXACT_BITS) as usize][s].1;
+                let spanned = u64::BITS - (most[s] - least[s]).leading_zeros();
+                (u64::from(self.counts[s]) * u64::from(raw.saturating_sub(spanned))).saturating_sub(BIN_METADATA_BITS)
+            })
+            .sum();
+        saved > self.raw_bits / 100
     }
 
     /// The table's scale for this many codes: 2^S no smaller than the codes (so that rare

@@ -204,10 +204,11 @@ pub(crate) fn put_nums<T: Num>(vals: &[T], cfg: &ChunkConfig, out: &mut Vec<u8>)
 /// a [`MODE_CODES`] stream, or a [`MODE_CODES_EXACT_BITS`] one (its exact bits, a byte, then the
 /// same payload) where fewer exact symbols cost less ([`crate::rans::Histogram::best_exact_bits`]);
 /// codes that are mostly raw bits ([`crate::rans::Histogram::mostly_raw`]) are also coded with
-/// pcodec, and the smaller kept. There the table's symbols are coarse (a quarter of a binary
-/// order each), and pcodec's bins can fit what they lump together: codes in a narrow cluster
-/// away from 0 (a model's bias on one column), or on a lattice (its modes); on such streams it
-/// wrote a third to 85% of the table's bytes. Elsewhere the table with its exact bits chosen
+/// pcodec where its bins may fit them better ([`crate::rans::Histogram::bins_may_fit`]), and the
+/// smaller kept. There the table's symbols are coarse (a quarter of a binary order each), and
+/// pcodec's bins can fit what they lump together: codes in a narrow cluster away from 0 (a
+/// model's bias on one column), or on a lattice (its modes); on such streams it wrote a third to
+/// 85% of the table's bytes. Elsewhere the table with its exact bits chosen
 /// per stream wrote 0.5 to 0.9% fewer bytes in all than the smaller of the table with 6 exact
 /// bits and pcodec, which was tried beside it below 2,048 codes until 12-06 and then took up
 /// to 46% of a small block's encode (docs/benchmarks.md).
@@ -228,7 +229,7 @@ pub(crate) fn put_codes<T: Num + Into<i64>>(vals: &[T], hist: &crate::rans::Hist
     out.extend_from_slice(&payload);
     // mostly raw under 6 exact bits (the histogram as counted): fewer exact bits add raw bits to
     // codes that the table of 6 holds exactly, and pcodec's bins no better
-    if hist.mostly_raw() {
+    if hist.mostly_raw() && hist.bins_may_fit(vals) {
         let mut bins = crate::scratch::with_capacity::<u8>(out.len() - start);
         put_nums(vals, &crate::float::pco_config(false), &mut bins)?;
         if bins.len() < out.len() - start {
@@ -545,6 +546,28 @@ mod tests {
                 }
                 assert!(get_nums(&mut Reader::new(&[MODE_CODES_EXACT_BITS, 0]), &mut back[..0]).is_err(), "no exact bits");
             }
+        }
+    }
+
+    /// pcodec is tried beside the table only where its bins may fit the codes better
+    /// (`Histogram::bins_may_fit`): codes of many raw bits in a cluster away from 0, and codes on
+    /// a lattice (multiples of 12, shifted), are tried, and pcodec writes fewer bytes there; codes
+    /// spread widely about 0 (a bits:10 model's 4,095 residuals) are not, and pcodec writes more.
+    #[test]
+    fn pcodec_is_tried_where_its_bins_may_fit_the_codes() {
+        let mut uniform = crate::test_draws::uniform(0x9e37_79b9_7f4a_7c15);
+        let mut draw = |n: usize, f: &dyn Fn(f64, f64) -> f64| -> Vec<i64> { (0..n).map(|_| f(uniform(), uniform()).round() as i64).collect() };
+        let wide = draw(4095, &|u, v| 300.0 * gaussian(u, v));
+        let cluster = draw(2000, &|u, v| -785.0 + 1.5 * gaussian(u, v));
+        let lattice: Vec<i64> = draw(4095, &|u, v| 300.0 * gaussian(u, v)).iter().map(|&c| 12 * c + 5).collect();
+        for (name, codes, tried) in [("wide", &wide, false), ("cluster", &cluster, true), ("lattice", &lattice, true)] {
+            let hist = crate::rans::Histogram::of(codes.iter().copied());
+            assert!(hist.mostly_raw(), "{name}");
+            assert_eq!(hist.bins_may_fit(codes), tried, "{name}");
+            let mut table = Vec::new();
+            crate::rans::put(codes, &hist.regrouped(hist.best_exact_bits()), &mut table);
+            let bins = coded(codes);
+            assert_eq!(bins.len() < table.len(), tried, "{name}: pcodec {} bytes, the table {}", bins.len(), table.len());
         }
     }
 
