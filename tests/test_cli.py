@@ -345,6 +345,62 @@ print("h", f.Get("h;1").GetEntries(), f.Get("h;2").GetEntries(), f.Get("h").GetE
         "snapshots, from TTree::AutoSave)"], exported.stdout
 
 
+NAME_CYCLES = {
+    # T;1 with 1000 entries of x and n, T;2 another tree of 10 entries of y: kept T;2 alone, as if
+    # T;1 were its AutoSave snapshot
+    "two trees": """
+t1 = ROOT.TTree("T", ""); x = array.array("f", [0.0]); t1.Branch("x", x, "x/F")
+for i in range(1000):
+    x[0] = i * 0.37; t1.Fill()
+t1.Write()
+t2 = ROOT.TTree("T", ""); y = array.array("f", [0.0]); t2.Branch("y", y, "y/F")
+for i in range(10):
+    y[0] = i; t2.Fill()
+t2.Write()
+""",
+    # X;1 a tree, X;2 a histogram: copied the tree's header as stored, without its baskets
+    "a histogram over a tree": """
+t1 = ROOT.TTree("X", ""); x = array.array("f", [0.0]); t1.Branch("x", x, "x/F")
+for i in range(1000):
+    x[0] = i * 0.37; t1.Fill()
+t1.Write()
+h = ROOT.TH1F("X", "", 10, 0, 1); h.Write()
+t2 = ROOT.TTree("T", ""); t2.Branch("x", x, "x/F"); t2.Fill(); t2.Write()
+""",
+    # X;1 a histogram, X;2 a tree: kept the tree and dropped the histogram
+    "a tree over a histogram": """
+h = ROOT.TH1F("X", "", 10, 0, 1); h.Fill(0.5); h.Write()
+t1 = ROOT.TTree("X", ""); x = array.array("f", [0.0]); t1.Branch("x", x, "x/F")
+for i in range(1000):
+    x[0] = i * 0.37; t1.Fill()
+t1.Write()
+""",
+}
+
+
+@pytest.mark.parametrize("command", ["compress", "export"])
+@pytest.mark.parametrize("case", sorted(NAME_CYCLES))
+def test_a_name_whose_cycles_are_not_one_trees_snapshots_is_an_error(baler, tmp_path, case, command):
+    """Two trees written under one name, or a tree and another object: `baler compress` and `export`
+    wrote the highest tree alone (warning that the lower was its AutoSave snapshot: 1000 entries
+    lost), or copied a lower tree's header without its baskets (an output ROOT cannot read), or
+    dropped the histogram under a tree, with exit 0. Each is now an error naming the name and its
+    cycles, and nothing is written; a tree's real AutoSave snapshots still go (test above)."""
+    path, out = tmp_path / "cycles.root", tmp_path / "out.root"
+    run_python(f"""
+import array, ROOT
+f = ROOT.TFile.Open("{path}", "RECREATE")
+{NAME_CYCLES[case]}
+f.Close()
+""")
+    args = ["--codec", "bits:10"] if command == "compress" else []
+    proc = run_baler(baler, command, path, out, *args, check=False)
+    expected = ("tree 'T': cycle 1 is not an earlier snapshot of cycle 2 (it holds more entries (1000 against 10))"
+                if case == "two trees" else "'X' names a ")
+    assert proc.returncode == 1 and expected in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
 def test_commands_run_none_of_roots_start_up_probes(baler, sample, tmp_path):
     """At the interpreter's start ROOT and cling run `ls` (under LD_DEBUG, twice) and `c++ -E -v`
     to learn the linker's and the compiler's search paths: `baler` hands them the answers found at

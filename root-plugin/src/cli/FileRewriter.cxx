@@ -236,6 +236,48 @@ std::string SpecAsStored(const std::string &spec, const Internal::ModelPtr &mode
    return modelCoded ? "ae:" + Internal::AeBound(spec) + ":" + model->Id() : Internal::AeBound(spec);
 }
 
+/// What the key of an object is to the rewrite: a folder it walks, a tree it rewrites (its highest
+/// cycle), or another object it copies as stored (every cycle).
+enum class KeyKind { kDirectory, kTree, kObject };
+
+KeyKind KindOf(TKey &key)
+{
+   // Without loading a library: the classes this command opens (directories, trees) are loaded
+   // already, and any other object is copied as its stored bytes.
+   TClass *cls = TClass::GetClass(key.GetClassName(), /*load=*/false, /*silent=*/true);
+   if (cls && cls->InheritsFrom(TDirectory::Class()))
+      return KeyKind::kDirectory;
+   if (cls && cls->InheritsFrom(TTree::Class()))
+      return KeyKind::kTree;
+   return KeyKind::kObject;
+}
+
+/// Why the tree `earlier`, a lower cycle of `last`, is not an earlier snapshot of it, or empty
+/// where it is one. TTree::AutoSave writes a tree's header again over the same baskets: a
+/// snapshot has the same branches, no more entries, and every basket it names stored where `last`
+/// names it too. Only then does writing the highest cycle alone lose nothing; two trees written
+/// under one name are two trees.
+std::string WhyNotASnapshot(TTree &earlier, TTree &last)
+{
+   if (earlier.GetEntries() > last.GetEntries())
+      return "it holds more entries (" + std::to_string(earlier.GetEntries()) + " against " +
+             std::to_string(last.GetEntries()) + ")";
+   const std::vector<TBranch *> before = AllBranches(earlier), after = AllBranches(last);
+   if (before.size() != after.size())
+      return "its branches are not the same";
+   for (std::size_t i = 0; i < before.size(); ++i) {
+      if (std::string(before[i]->GetName()) != after[i]->GetName())
+         return "its branches are not the same";
+      const Int_t written = before[i]->GetWriteBasket();
+      if (written > after[i]->GetWriteBasket())
+         return std::string("branch ") + before[i]->GetName() + " has baskets the later cycle does not";
+      for (Int_t k = 0; k < written; ++k)
+         if (before[i]->GetBasketSeek(k) != after[i]->GetBasketSeek(k))
+            return std::string("branch ") + before[i]->GetName() + "'s baskets are not the later cycle's";
+   }
+   return {};
+}
+
 /// A basket on file of one branch of the tree being copied.
 struct StoredBasket {
    std::size_t branch; ///< index in the rewriter's list of branches
@@ -698,30 +740,50 @@ struct Rewriter {
          TKey *key = keys.back(); // the highest cycle
          const std::string name = key->GetName();
          const std::string path = prefix.empty() ? name : prefix + "/" + name;
-         // Without loading a library: the classes this command opens (directories, trees) are
-         // loaded already, and any other object is copied as its stored bytes.
-         TClass *cls = TClass::GetClass(key->GetClassName(), /*load=*/false, /*silent=*/true);
+         const std::string command = exportSettings ? "export" : "compress";
          // An RNTuple's anchor refers to its pages by file offset: copying the anchor alone would
          // write a file that has the name and none of the data. Refuse rather than lose it.
          if (IsRNTupleClass(key->GetClassName()))
-            throw Failure("object '" + path + "' is an RNTuple (" + key->GetClassName() + "): baler " +
-                          (exportSettings ? "export" : "compress") + " rewrites TTrees and cannot copy an RNTuple's pages");
-         if (cls && cls->InheritsFrom(TDirectory::Class())) {
+            throw Failure("object '" + path + "' is an RNTuple (" + key->GetClassName() + "): baler " + command +
+                          " rewrites TTrees and cannot copy an RNTuple's pages");
+         const KeyKind kind = KindOf(*key);
+         // A name whose cycles are a tree and another object: a tree's lower cycles are left out
+         // and an object's cycles are copied as stored, which would lose the one or copy a tree's
+         // header without its baskets.
+         for (TKey *cycle : keys)
+            if (KindOf(*cycle) != kind)
+               throw Failure("'" + path + "' names a " + cycle->GetClassName() + " in cycle " +
+                             std::to_string(cycle->GetCycle()) + " and a " + key->GetClassName() + " in cycle " +
+                             std::to_string(key->GetCycle()) + ": baler " + command +
+                             " cannot keep both under one name; write them under different names");
+         if (kind == KeyKind::kDirectory) {
             auto *sub = in.GetDirectory(name.c_str());
             TDirectory *target = out.mkdir(name.c_str(), key->GetTitle());
             if (!sub || !target)
                throw Failure("cannot copy directory '" + path + "'");
             CopyDirectory(*sub, *target, path);
-         } else if (cls && cls->InheritsFrom(TTree::Class())) {
+         } else if (kind == KeyKind::kTree) {
+            auto *tree = dynamic_cast<TTree *>(key->ReadObj());
+            if (!tree)
+               throw Failure("cannot read tree '" + path + "'");
             // A tree's lower cycles are its earlier headers (TTree::AutoSave), which name the same
-            // baskets up to an earlier entry: as hadd, the rewrite keeps the last, and says so.
+            // baskets up to an earlier entry: as hadd, the rewrite keeps the last, and says so,
+            // once each is seen to be one.
+            for (std::size_t c = 0; c + 1 < keys.size(); ++c) {
+               std::unique_ptr<TTree> earlier(dynamic_cast<TTree *>(keys[c]->ReadObj()));
+               const std::string why = earlier ? WhyNotASnapshot(*earlier, *tree) : "it cannot be read";
+               if (!why.empty()) {
+                  delete tree;
+                  throw Failure("tree '" + path + "': cycle " + std::to_string(keys[c]->GetCycle()) +
+                                " is not an earlier snapshot of cycle " + std::to_string(key->GetCycle()) + " (" + why +
+                                "), and baler " + command +
+                                " writes a tree's highest cycle only; write the trees under different names");
+               }
+            }
             if (keys.size() > 1)
                treeCyclesLeftOut.push_back(path + ";" + std::to_string(key->GetCycle()) + " (" +
                                            std::to_string(keys.size() - 1) + " lower cycle" +
                                            (keys.size() == 2 ? "" : "s") + ")");
-            auto *tree = dynamic_cast<TTree *>(key->ReadObj());
-            if (!tree)
-               throw Failure("cannot read tree '" + path + "'");
             ++treesFound;
             if (Selected(name, path))
                RewriteTree(*tree, out, path);
