@@ -236,6 +236,22 @@ def test_an_output_name_root_would_misread_or_too_long_for_a_temporary_name_is_w
     assert comparison.total.values > 0 and comparison.total.bad == 0
 
 
+def test_an_input_whose_name_root_reads_as_a_protocol_is_the_file_read(baler, tmp_path):
+    """ROOT reads `file:e.root` as the URL of e.root: compress, inspect, export and eval of an input
+    named so read e.root beside it, another file's tree, with exit 0. They read the file named."""
+    run_baler(baler, "generate", tmp_path / "file:e.root", "--events", 200)
+    run_baler(baler, "generate", tmp_path / "e.root", "--events", 100, "--sample", "detector")
+    branches = lambda path: {r["branch"] for r in json.loads(  # noqa: E731
+        run_baler(baler, "inspect", "--json", path, cwd=tmp_path).stdout)["branches"]}
+    assert "Jet_pt" in branches("file:e.root") and "Pulse_adc" not in branches("file:e.root")
+    run_baler(baler, "compress", "file:e.root", "out.root", "--codec", "bits:10", cwd=tmp_path)
+    run_baler(baler, "export", "file:e.root", "exported.root", cwd=tmp_path)
+    assert branches("out.root") == branches("exported.root") == branches("file:e.root")
+    evaluated = run_baler(baler, "eval", "file:e.root", "out.root", "--branches", "Jet_pt", "--out", "report",
+                          cwd=tmp_path)
+    assert "Jet_pt" in evaluated.stdout, evaluated.stdout + evaluated.stderr
+
+
 def test_paths_root_would_misread_are_refused_where_the_name_cannot_be_chosen(baler, sample, tmp_path):
     """An input named 'zz#1.root' was read as 'zz' (another file, exit 0); an output in a folder
     'run#1' overwrote the file 'run'. Both are refused and nothing is written."""

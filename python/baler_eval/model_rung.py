@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .command import run_baler
 from .errors import EvalError
-from .rootio import cpp_message, inspect_branches, model_key_bytes, root
+from .rootio import cpp_message, inspect_branches, model_key_bytes, root, root_path
 
 _HERE = Path(__file__).resolve().parent
 
@@ -135,10 +135,10 @@ def write_through_plugin(original, output, codecs):
     if not ROOT.gInterpreter.Declare(f'#include "{_HERE / "plugin_writer.h"}"'):
         raise EvalError("cannot compile baler_eval's plugin_writer.h with ROOT's interpreter "
                         "(is the plugin's include folder on ROOT_INCLUDE_PATH? run `source build/env.sh`)")
-    source = ROOT.TFile.Open(str(original), "READ")
+    source = ROOT.TFile.Open(root_path(original), "READ")
     settings = source.GetCompressionSettings()
     source.Close()
-    out = ROOT.TFile(str(output), "RECREATE")
+    out = ROOT.TFile(root_path(output), "RECREATE")
     if out.IsZombie():
         raise EvalError(f"cannot write '{output}'")
     out.SetCompressionSettings(settings)
@@ -148,7 +148,7 @@ def write_through_plugin(original, output, codecs):
             for name, spec in chosen.items():
                 names.push_back(name)
                 specs.push_back(spec)
-            ROOT.BalerEval.CopyTreeWithCodecs(str(original), out, tree, names, specs)
+            ROOT.BalerEval.CopyTreeWithCodecs(root_path(original), out, tree, names, specs)
     except Exception as error:  # cppyy turns the C++ exceptions into Python ones
         raise EvalError(f"writing '{output}' through the plugin: {cpp_message(error)}") from error
     finally:

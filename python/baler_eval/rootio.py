@@ -87,9 +87,17 @@ _CONTAINER = re.compile(r"^(?:std::)?(?:vector|ROOT::VecOps::RVec|ROOT::RVec)<(.
 _ARRAY = re.compile(r"(\[\w*\])+$")
 
 
+def root_path(path):
+    """`path` as ROOT opens that local file: ROOT reads a first name with a colon as a protocol
+    ("file:e.root" opened e.root), so such a relative path goes as ./path, which names the same file."""
+    text = str(path)
+    first = text.split("/", 1)[0]
+    return "./" + text if ":" in first else text
+
+
 def model_key_bytes(path):
     """Bytes of the model keys (`baler_model_*`) a file stores, headers included."""
-    stored = root().TFile.Open(str(path), "READ")
+    stored = root().TFile.Open(root_path(path), "READ")
     total = sum(key.GetNbytes() for key in stored.GetListOfKeys() if key.GetName().startswith("baler_model_"))
     stored.Close()
     return total
@@ -127,7 +135,7 @@ class TreeReader:
 
     def __init__(self, path, tree_path):
         self._root = root()
-        self._file = self._root.TFile.Open(str(path), "READ")
+        self._file = self._root.TFile.Open(root_path(path), "READ")
         if not self._file or self._file.IsZombie():
             raise EvalError(f"cannot open '{path}' with ROOT")
         tree = self._file.Get(tree_path)

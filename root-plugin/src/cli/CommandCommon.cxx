@@ -639,7 +639,10 @@ std::unique_ptr<TFile> OpenForReading(const std::string &path)
       return std::unique_ptr<TFile>(TFile::Open(path.c_str(), "READ"));
    if (path.find_first_of(kUrlMarks) != std::string::npos)
       throw Failure("cannot open '" + path + "': " + kUrlCharacters + ": rename the file, or give a link to it without them");
-   return std::make_unique<TFile>(path.c_str(), "READ");
+   // ROOT reads a first name with a colon as a protocol ("file:e.root" opened e.root): such a
+   // relative path is opened as ./path, which names the same file
+   const bool colonInFirstName = path.find(':') < path.find('/');
+   return std::make_unique<TFile>((colonInFirstName ? "./" + path : path).c_str(), "READ");
 }
 
 /// The end of the file that the header of the local ROOT file `path` records (its size when
