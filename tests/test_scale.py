@@ -140,16 +140,18 @@ def test_a_dask_that_cannot_run_is_one_line_and_runs_nothing(baler, dataset, tmp
     assert proc.stdout == "" and (not out.exists() or not any(out.iterdir())), proc.stdout
 
 
-def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path):
+@pytest.mark.parametrize("name", ["big.root", "x" * 70 + ".root"])
+def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path, name):
     """A child that SIGKILL (or the out-of-memory killer) stops cannot remove its temporary output,
-    `.NAME.baler-XXXXXX`: the run reported the file as killed and left that file in --out-dir."""
-    big, out = tmp_path / "big.root", tmp_path / "out"
+    `.NAME.baler-XXXXXX`: the run reported the file as killed and left that file in --out-dir; and
+    for a name over 64 bytes, which the temporary's name holds only the start of, it still did."""
+    big, out = tmp_path / name, tmp_path / "out"
     run_baler(baler, "generate", big, "--events", 400_000, "--seed", 1)
     run = subprocess.Popen([baler, "compress", big, "--out-dir", out, "--jobs", "1"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     temporary = []
     for _ in range(600):  # the child's temporary file appears once it has opened its input
-        temporary = list(out.glob(".big.root.baler-*")) if out.exists() else []
+        temporary = list(out.glob(".*.baler-*")) if out.exists() else []
         if temporary or run.poll() is not None:
             break
         time.sleep(0.01)
@@ -158,7 +160,7 @@ def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path):
     assert len(children) == 1, children
     os.kill(int(children[0]), signal.SIGKILL)
     stdout, stderr = run.communicate(timeout=120)
-    assert run.returncode == 1 and " ".join(summary(stdout)["big.root"][3:]) == "FAILED: killed by signal 9", stdout
+    assert run.returncode == 1 and " ".join(summary(stdout)[name][3:]) == "FAILED: killed by signal 9", stdout
     # nothing left: not the temporary file, nor the folder the run made for it
     assert not out.exists(), list(out.iterdir())
 
@@ -260,6 +262,54 @@ def test_options_that_fail_for_any_file_stop_the_dataset_at_once(baler, dataset,
     assert proc.stdout == "" and not out.exists(), proc.stdout
     single = run_baler(baler, "compress", dataset / "part1.root", tmp_path / "one.root", *option, check=False)
     assert single.returncode == 2 and single.stderr.strip() == errors[0], single.stderr
+
+
+def test_a_folder_gives_its_grid_copies_and_names_what_it_leaves_out(baler, dataset, tmp_path):
+    """A folder's inputs were its `*.root` files only, without a word: ATLAS's grid copies
+    (`*.pool.root.1`) and any other file or subfolder were left out of an all-ok run, which a
+    physicist then deletes. The copies are inputs now, and a warning names what is not."""
+    folder, out = tmp_path / "ds", tmp_path / "out"
+    (folder / "0000").mkdir(parents=True)
+    grid_copy = "DAOD_PHYSLITE.37621409._000002.pool.root.1"
+    shutil.copy(dataset / "part1.root", folder / "a.root")
+    shutil.copy(dataset / "part2.root", folder / grid_copy)
+    (folder / "notes.txt").write_text("")
+    proc = run_baler(baler, "compress", folder, "--out-dir", out, "--codec", "bits:8", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted([grid_copy, "a.root"]), proc.stdout
+    assert (f"baler: warning: folder {folder}: 2 of its entries are not inputs (only *.root and *.root.N files "
+            "are): 0000/, notes.txt") in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("route", ["--jobs", "--dask"])
+def test_an_input_named_like_an_option_is_a_file(baler, dataset, tmp_path, route):
+    """A file named `-c.root`, from a glob in the current folder, went to the child as `compress
+    -c.root OUT`, an unknown option: the run stopped at it with clap's error and no table (with
+    --dask, the files done unreported)."""
+    folder, out = tmp_path / "ds", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(dataset / "part1.root", folder / "-c.root")
+    shutil.copy(dataset / "part2.root", folder / "part2.root")
+    extra = ["--dask"] if route == "--dask" else ["--jobs", "1"]
+    proc = run_baler(baler, "compress", "*.root", "--out-dir", out, "--codec", "bits:8", *extra, check=False,
+                     cwd=folder)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = summary(proc.stdout)
+    assert rows["-c.root"][-1] == rows["part2.root"][-1] == "ok", proc.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["-c.root", "part2.root"]
+
+
+def test_a_run_with_failures_fails_when_no_one_reads_its_table(baler, dataset, tmp_path):
+    """`baler compress ... --out-dir out | head -1`: the reader gone, the run exited 0 with nothing
+    on stderr although a file failed, which a script with pipefail took for success."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([str(baler), "compress", str(dataset / "corrupt.root"), "--out-dir", str(tmp_path / "out")],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=900)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1 and "1 of 1 inputs failed" in proc.stderr, proc.stderr
 
 
 def test_two_inputs_with_one_name_are_refused_before_anything_is_written(baler, dataset, tmp_path):

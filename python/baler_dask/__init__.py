@@ -37,12 +37,12 @@ def _stop_with_parent() -> bool:
 
 def compress_one(executable: str, directory: str, source: str, target: str, options: list) -> tuple:
     """Runs on a worker: one `baler compress` in `directory`; returns (exit status, stderr). A
-    signal gives -N."""
+    signal gives -N. The input and output follow `--`, so that a file named `-c.root` is a file."""
     if not os.path.isdir(directory):
         return 1, (f"baler: error: this Dask worker has no folder {directory} (where baler compress ran): "
                    "the workers must see the same paths")
     # the child stops when this process (a local cluster's driver, or a remote worker) ends
-    proc = subprocess.run([executable, "compress", source, target, *options], cwd=directory,
+    proc = subprocess.run([executable, "compress", *options, "--", source, target], cwd=directory,
                           env={**os.environ, STOP_WITH: str(os.getpid())},
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           errors="replace")

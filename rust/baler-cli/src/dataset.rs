@@ -148,26 +148,30 @@ fn compress_into(args: &CompressArgs, tasks: &[Task], unmatched: &[String], out_
 
 /// The single-file options, passed on to every child as given, and the child's coding threads:
 /// one unless --threads says otherwise, so that --jobs N keeps N cores busy, not N times 4
-/// threads on them (files side by side scale better than the threads of one file).
+/// threads on them (files side by side scale better than the threads of one file). Each as
+/// `--name=value`, so that a value starting with `-` stays a value; the child's command line ends
+/// with `--` before its input and output ([`child_arguments`]).
 fn child_options(args: &CompressArgs) -> Vec<String> {
-    let mut options = vec!["--threads".to_string(), args.threads.unwrap_or(1).to_string()];
-    if let Some(codec) = &args.codec {
-        options.extend(["--codec".to_string(), codec.clone()]);
-    }
-    for glob in &args.branches {
-        options.extend(["--branches".to_string(), glob.clone()]);
-    }
-    for tree in &args.trees {
-        options.extend(["--tree".to_string(), tree.clone()]);
-    }
-    if let Some(policy) = &args.policy {
-        options.extend(["--policy".to_string(), policy.clone()]);
-    }
+    let mut options = vec![format!("--threads={}", args.threads.unwrap_or(1))];
+    options.extend(args.codec.iter().map(|codec| format!("--codec={codec}")));
+    options.extend(args.branches.iter().map(|glob| format!("--branches={glob}")));
+    options.extend(args.trees.iter().map(|tree| format!("--tree={tree}")));
+    options.extend(args.policy.iter().map(|policy| format!("--policy={policy}")));
     options
 }
 
-/// Files as given; folders: the `*.root` files in them (not recursive), sorted; anything else that
-/// holds `*`, `?` or `[` is expanded as the shell would (glob(3)), for globs quoted against a long
+/// The command line of the child that compresses `task`: its input and output after `--`, so
+/// that a file named `-c.root` is a file, not an option.
+fn child_arguments(task: &Task, options: &[String]) -> Vec<std::ffi::OsString> {
+    let mut arguments: Vec<std::ffi::OsString> = vec!["compress".into()];
+    arguments.extend(options.iter().map(Into::into));
+    arguments.extend(["--".into(), task.input.clone().into_os_string(), task.output.clone().into_os_string()]);
+    arguments
+}
+
+/// Files as given; folders: the ROOT files in them by name ([`named_as_root_file`]; not
+/// recursive), sorted, with a warning naming what else a folder holds; anything else that holds
+/// `*`, `?` or `[` is expanded as the shell would (glob(3)), for globs quoted against a long
 /// command line. A path that exists nowhere stays as given: its child reports it. Returns the
 /// inputs and the globs that matched no file.
 fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), String> {
@@ -176,12 +180,20 @@ fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), Strin
     for path in paths {
         if path.is_dir() {
             let entries = std::fs::read_dir(path).map_err(|e| format!("cannot list the folder '{}': {e}", path.display()))?;
-            let mut files: Vec<PathBuf> = entries
-                .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| names_a_file(p) && p.extension().is_some_and(|x| x == "root"))
-                .collect();
+            let (mut files, mut left_out): (Vec<PathBuf>, Vec<PathBuf>) =
+                entries.filter_map(|entry| entry.ok().map(|e| e.path())).partition(|p| names_a_file(p) && named_as_root_file(p));
             if files.is_empty() {
                 unmatched.push(format!("{} (a folder without .root files)", path.display()));
+            } else if !left_out.is_empty() {
+                // a physicist who deletes the folder after an all-ok run must know what was not in it
+                left_out.sort();
+                let names: Vec<String> = left_out.iter().take(3).map(|p| {
+                    let name = p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
+                    if p.is_dir() { name + "/" } else { name }
+                }).collect();
+                let more = if left_out.len() > 3 { format!(" and {} more", left_out.len() - 3) } else { String::new() };
+                warn(&format!("folder {}: {} of its entries are not inputs (only *.root and *.root.N files are): {}{more}",
+                              path.display(), left_out.len(), names.join(", ")));
             }
             files.sort();
             inputs.extend(files);
@@ -196,6 +208,17 @@ fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), Strin
         }
     }
     Ok((inputs, unmatched))
+}
+
+/// Whether a folder's entry is named as a ROOT file: `*.root` in any case, or `*.root.N` as the
+/// grid names the copies it makes (ATLAS's `DAOD_PHYSLITE....pool.root.1`).
+fn named_as_root_file(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let without_copy_number = match name.rsplit_once('.') {
+        Some((stem, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => stem,
+        _ => name.as_str(),
+    };
+    without_copy_number.ends_with(".root")
 }
 
 /// A regular file, or a link that names no folder: a broken link is an input whose child reports
@@ -305,10 +328,7 @@ fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &Progress
                 stops_with_this_process(&mut command);
                 let started = std::time::SystemTime::now();
                 let outcome = command
-                    .arg("compress")
-                    .arg(&task.input)
-                    .arg(&task.output)
-                    .args(options)
+                    .args(child_arguments(task, options))
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
                     .output()
@@ -337,16 +357,25 @@ fn run_processes(tasks: &[Task], options: &[String], jobs: usize, bar: &Progress
 fn remove_temporaries(output: &Path, since: std::time::SystemTime) {
     let (Some(folder), Some(name)) = (output.parent(), output.file_name()) else { return };
     let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
-    let mut prefix = std::ffi::OsString::from(".");
-    prefix.push(name);
-    prefix.push(".baler-");
+    let prefix = [b".", temporary_stem(name.as_bytes()).as_slice(), b".baler-"].concat();
     let Ok(entries) = std::fs::read_dir(folder) else { return };
     for entry in entries.flatten() {
-        let temporary = entry.file_name().as_bytes().starts_with(prefix.as_bytes());
+        let temporary = entry.file_name().as_bytes().starts_with(&prefix);
         if temporary && entry.metadata().and_then(|m| m.modified()).is_ok_and(|made| made >= since) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// The part of an output's file name that the name of its temporary file holds, as the plugin
+/// writes it (`TemporaryStem` in root-plugin/src/cli/CommandCommon.cxx, the one that names the
+/// file): up to 64 bytes, cut between UTF-8 characters, with '#' and '?' as '_'.
+fn temporary_stem(name: &[u8]) -> Vec<u8> {
+    let mut length = name.len().min(64);
+    while length > 0 && length < name.len() && name[length] & 0xC0 == 0x80 {
+        length -= 1; // not inside a UTF-8 character
+    }
+    name[..length].iter().map(|&b| if b == b'#' || b == b'?' { b'_' } else { b }).collect()
 }
 
 /// The tasks as Dask tasks, by python/baler_dask: the work goes to its stdin as JSON; it answers
@@ -471,17 +500,30 @@ fn report(tasks: &[Task], outcomes: &[Outcome], unmatched: &[String], out_dir: &
                    table::ratio(before, after), String::new()]);
     let header = ["file", "bytes before", "bytes after", "ratio", "status"];
     let noun = if inputs == 1 { "input" } else { "inputs" };
-    emit(&format!("baler compress: {inputs} {noun} into {}\n{}", out_dir.display(),
-                  table::render(&header, &rows, &[false, true, true, true, false])))?;
+    let shown = emit(&format!("baler compress: {inputs} {noun} into {}\n{}", out_dir.display(),
+                              table::render(&header, &rows, &[false, true, true, true, false])));
+    // failures are an error even where no one reads the table (stdout closed: `| head`)
     if failed > 0 {
         return Err(Stop::Error(format!("{failed} of {inputs} inputs failed (see the table)")));
     }
-    Ok(())
+    shown
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder's ROOT files are `*.root` in any case and the grid's copies `*.root.N`; a name that
+    /// only holds `.root` elsewhere, or ends in another number, is not one.
+    #[test]
+    fn folder_entries_named_as_root_files() {
+        for name in ["a.root", "run3.ROOT", "DAOD_PHYSLITE.37621409._000002.pool.root.1", "x.root.12"] {
+            assert!(named_as_root_file(Path::new(name)), "{name}");
+        }
+        for name in ["a.root.bak", "a.rootx", "notes.txt", "a.root.", "a.tar.1", "root"] {
+            assert!(!named_as_root_file(Path::new(name)), "{name}");
+        }
+    }
 
     #[test]
     fn unescape_reverses_the_drivers_escaping() {
