@@ -311,10 +311,11 @@ def test_a_multithreaded_snapshot_carries_the_model_once_and_quietly(trained, tm
 
 
 def test_set_codec_with_a_missing_model_is_refused(tmp_path):
-    """The message names the spec, as a malformed spec's does (it began with the model path alone)."""
-    spec = f"ae:bits:10:{tmp_path / 'absent.balm'}"
+    """The message names the spec, as a malformed spec's does (it began with the model path alone),
+    and the path as given (it named it in lower case, a path that is not the user's)."""
+    spec = f"ae:bits:10:{tmp_path / 'Absent.balm'}"
     output = write_tree(tmp_path / "refused.root", spec, check=False)
-    assert f'ae_tree error: codec spec "{spec}": "{tmp_path / "absent.balm"}" is not a model id' in output, output
+    assert f'ae_tree error: codec spec "{spec}": "{tmp_path / "Absent.balm"}" is not a model id' in output, output
 
 
 def test_model_found_in_baler_model_path_when_the_file_lacks_it(trained, tmp_path):

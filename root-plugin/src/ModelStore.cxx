@@ -209,7 +209,7 @@ ModelPtr FindModel(const std::string &idAsGiven)
    if (ModelPtr model = Cached(id))
       return model;
    if (!IsWellFormedId(id))
-      throw Error("\"" + id + "\" is not a model id (a hex digest) nor a readable .balm file");
+      throw Error("\"" + idAsGiven + "\" is not a model id (a hex digest) nor a readable .balm file");
    std::vector<std::string> skipped;
    for (const auto &folder : ModelPathFolders())
       if (ModelPtr model = FindInFolder(folder, id, skipped))
