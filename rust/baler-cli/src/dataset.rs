@@ -28,7 +28,7 @@ pub const BAD_OPTIONS_STATUS: u8 = 2;
 
 #[derive(Args)]
 pub struct DatasetArgs {
-    /// Compress every IN (files; folders: their *.root files; quoted globs) into DIR, each under
+    /// Compress every IN (files; folders: their *.root and *.root.N files; quoted globs) into DIR, each under
     /// its own file name and by its own `baler compress` process
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
