@@ -421,9 +421,12 @@ def test_the_ladder_names_the_shift_that_decides():
 
 
 def test_events_that_moved_are_not_negligible_and_events_that_differ_have_no_change():
-    """The same distribution, each event moved: every shift 0 and KS p 1, and the verdict was
-    negligible. Files that selected other events (a different count) have no event's change: not
-    negligible either."""
+    """The same distribution, each event moved: the mean and width shifts 0 and KS p 1, and the
+    verdict was negligible. Files that selected other events (a different count) have no event's
+    change: not negligible either. (The peak's shift is the mean change of the events in its window:
+    about 0 where neighbours swap, that of the events in the window where each takes the value
+    before it: the window of evenly spread values is their first half, which holds the one that
+    takes the last value.)"""
     from baler_eval.analyses import ANALYSES
     from baler_eval.physics_stats import compare
 
@@ -431,10 +434,12 @@ def test_events_that_moved_are_not_negligible_and_events_that_differ_have_no_cha
     neighbours = np.arange(original.size)
     neighbours[:400] ^= 1  # the same values, neighbours swapped: each event moves by 0.05 GeV, about 0.06%
     moved = compare(ANALYSES["hzz4l"], original, original[neighbours])
-    assert moved.largest_shift == 0 and moved.ks_p == 1 and 5e-4 < moved.smearing_rms < 1e-3 and moved.negligible
+    assert moved.mean_shift == moved.width_shift == 0 and moved.largest_shift < 0.01 and moved.ks_p == 1
+    assert 5e-4 < moved.smearing_rms < 1e-3 and moved.negligible
     # each event takes the value before it, the first the last's: 0.06% for all but one, 25% for that one
     smeared = compare(ANALYSES["hzz4l"], original, np.roll(original, 1))
-    assert smeared.largest_shift == 0 and smeared.ks_p == 1 and smeared.smearing_max > 0.2 and not smeared.negligible
+    assert smeared.mean_shift == smeared.width_shift == 0 and abs(smeared.peak_shift) > SHIFT_LIMIT and smeared.ks_p == 1
+    assert smeared.smearing_max > 0.2 and not smeared.negligible
     unpaired = compare(ANALYSES["hzz4l"], original, original, paired=False)
     assert np.isnan(unpaired.smearing_rms) and not unpaired.negligible
     # the bins are the original's: a compressed mass of 0 kept the dimuon axis logarithmic (binned
@@ -659,3 +664,99 @@ def test_branches_whose_baskets_are_in_the_tree_key_send_the_reader_to_the_file_
     sizes = f"the files are {original.stat().st_size} -> {compressed.stat().st_size} bytes"
     assert "946 branches keep their baskets inside the tree's key" in header and sizes in header, header
     assert sizes.replace("->", "&rarr;") in (tmp_path / "report" / "report.html").read_text()
+
+
+def test_a_zero_or_a_nan_that_changed_its_bits_breaks_the_bound():
+    """-0.0 read back as 0.0, and a NaN as a NaN of another payload, were `exact` (compared with ==),
+    where every spec stores both exactly: they are changed values out of the bound now, and the
+    table counts them (its error columns have nothing to show for them)."""
+    from baler_eval.branches import BranchComparison
+    from baler_eval.report import BRANCH_COLUMNS, branch_row
+    from baler_eval.rootio import BranchInfo
+
+    nan = lambda payload: np.array([0x7FF8000000000000 | payload], dtype=np.uint64).view(np.float64)[0]  # noqa: E731
+    before, after = BranchInfo("t", "x", "Float_t", 4, 1, 1, "zstd 5"), BranchInfo("t", "x", "Float_t", 4, 1, 1, "baler bits:10")
+    comparison = BranchComparison("t", before, after)
+    original = np.array([-0.0, nan(0x1234), 1.0, 0.0])
+    compressed = np.array([0.0, nan(0x5678), 1.0 + 2.0 ** -12, 0.0])
+    comparison.add((original, np.ones(4, int)), (compressed, np.ones(4, int)))
+    assert (comparison.changed, comparison.bound_violations, comparison.verdict) == (3, 2, "BOUND BROKEN")
+    row = dict(zip(BRANCH_COLUMNS, branch_row(comparison)))
+    assert (row["changed"], row["out of bound"]) == ("3", "2"), row
+
+
+def test_model_keys_are_counted_once_in_the_tree_coded_with_them():
+    """A file of two trees, one coded through a model: the model's bytes were added to both."""
+    from baler_eval.evaluate import TreeResult, _count_models
+    from baler_eval.rootio import BranchInfo
+
+    def rows(codec):
+        return {("events", "x"): BranchInfo("events", "x", "Float_t", 1, 1, 1, codec),
+                ("other", "x"): BranchInfo("other", "x", "Float_t", 1, 1, 1, "baler bits:10")}
+    results = [TreeResult("events", 1, 1000, 500), TreeResult("other", 1, 1000, 600)]
+    _count_models(results, {}, rows("zstd 5"), {"ab12": 264, "cd34": 10}, rows("baler ae:bits:10:ab12"))
+    assert [(r.bytes_compressed, r.models_compressed) for r in results] == [(774, 274), (600, 0)]
+
+
+def test_the_peak_shift_of_paired_events_is_their_mean_change_in_the_window():
+    """Values rounded to a grid cross the peak window's hard edges one way: the window's mean over the
+    compressed values moved by several sigma on 10^6 values whose each change is at most 1/32,
+    and the verdict flipped with the sample's size. Paired, the shift is the events' own mean change."""
+    from baler_eval.analyses import ANALYSES
+    from baler_eval.physics_stats import compare, peak_window, summarize
+
+    original = np.random.default_rng(5).normal(100.0, 10.0, 1_000_000)
+    compressed = np.round(original * 16.0) / 16.0
+    window = peak_window(original)
+    reference = summarize(original, window)
+    windowed = (summarize(compressed, window).peak - reference.peak) / reference.peak_error
+    assert abs(windowed) > SHIFT_LIMIT  # what the verdict used to see
+    comparison = compare(ANALYSES["dimuon"], original, compressed, paired=True)
+    assert abs(comparison.peak_shift) < 0.02, comparison.peak_shift
+    unpaired = compare(ANALYSES["dimuon"], original, compressed, paired=False)
+    assert unpaired.peak_shift == pytest.approx(windowed)
+
+
+def write_lepton_tree(path, events):
+    """A tree of HZZ's lepton branches (vectors of Px, Py, Pz, E and charges) from
+    [[(flavour "Muon"/"Electron", px, charge), ...] per event]: pT = px."""
+    run_python(f"""
+import ROOT
+f = ROOT.TFile("{path}", "RECREATE")
+t = ROOT.TTree("events", "")
+columns = {{}}
+for prefix in ("Muon", "Electron"):
+    for c in ("Px", "Py", "Pz", "E"):
+        columns[prefix + "_" + c] = ROOT.std.vector("float")()
+    columns[prefix + "_Charge"] = ROOT.std.vector("int")()
+for name, column in columns.items():
+    t.Branch(name, column)
+for leptons in {events!r}:
+    for column in columns.values():
+        column.clear()
+    for flavour, px, charge in leptons:
+        for c, v in (("Px", px), ("Py", 0.0), ("Pz", 10.0), ("E", (px * px + 100.0) ** 0.5)):
+            columns[flavour + "_" + c].push_back(v)
+        columns[flavour + "_Charge"].push_back(charge)
+    t.Fill()
+t.Write()
+f.Close()
+""")
+
+
+def test_events_selected_in_one_file_only_are_not_paired(baler, tmp_path):
+    """hzz4l takes the four leptons of highest pT: rounding to bits:4 ties 40.3 (or 40.6) and 40.0,
+    and the stable order then swaps the fourth lepton. Event 0 is selected only in the original, event 1 only
+    in the compressed file; eval checked that each file selected as many events, paired event 0's mass
+    with event 1's, and reported their difference as each event's change. Now: not the same events.
+    And one selected event (no peak to have an error) crashed the storage-budget plot."""
+    original, compressed = tmp_path / "leptons.root", tmp_path / "leptons_bits4.root"
+    write_lepton_tree(original, [
+        [("Muon", 100.0, 1), ("Muon", 90.0, -1), ("Muon", 40.0, 1), ("Electron", 80.0, 1), ("Electron", 40.3, -1)],
+        [("Muon", 100.0, 1), ("Muon", 40.0, -1), ("Electron", 90.0, 1), ("Electron", 80.0, -1), ("Electron", 40.6, 1)],
+    ])
+    run_baler(baler, "compress", original, compressed, "--codec", "bits:4")
+    proc = evaluate(baler, original, compressed, tmp_path / "report", "--analysis", "hzz4l", check=False)
+    row = table(proc.stdout, "analysis")["hzz4l"]
+    assert row["events"] == "1 / 1" and row["event change RMS / max"] == "not the same events", proc.stdout
+    assert "Traceback" not in proc.stderr and (tmp_path / "report" / "report.html").exists(), proc.stderr

@@ -1,9 +1,10 @@
 """Physics analyses run on the original and on the compressed file, event by event.
 
-Each analysis turns one chunk of branches ({name: (flat values, values per entry)}) into one
-physics quantity per selected event. The selections use only counts and charges, which Baler
-stores exactly, so both files select the same events and the comparison sees only what the
-compression did to the kinematics.
+Each analysis turns one chunk of branches ({name: (flat values, values per entry)}) into the
+entries it selected (their index in the chunk) and one physics quantity per selected event. The
+selections use counts and charges, which Baler stores exactly, but also an order by pT (hzz4l's
+four leading leptons), which rounding can change where two pTs nearly tie: the events are
+paired by entry, not by position.
 """
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ def four_lepton_mass(chunk):
         columns = [px] + [chunk[f"{prefix}_{c}"][0] for c in ("Py", "Pz", "E", "Charge")]
         leptons.append((np.column_stack(columns + [np.full(px.size, flavour)]), counts, _offsets(counts)))
     (muons, muon_counts, muon_offsets), (electrons, electron_counts, electron_offsets) = leptons
-    masses = []
+    events, masses = [], []
     for event in np.nonzero(muon_counts + electron_counts >= 4)[0]:
         rows = np.concatenate((muons[muon_offsets[event]:muon_offsets[event + 1]],
                                electrons[electron_offsets[event]:electron_offsets[event + 1]]))
@@ -38,8 +39,9 @@ def four_lepton_mass(chunk):
         flavour, charge = four[:, 5], four[:, 4]
         if all(np.count_nonzero(flavour == f) % 2 == 0 and charge[flavour == f].sum() == 0 for f in (0, 1)):
             px, py, pz, energy = four[:, :4].sum(axis=0)
+            events.append(event)
             masses.append(_invariant_mass(energy, px, py, pz))
-    return np.asarray(masses, dtype=np.float64)
+    return np.asarray(events, dtype=np.int64), np.asarray(masses, dtype=np.float64)
 
 
 def dimuon_mass(chunk):
@@ -47,9 +49,11 @@ def dimuon_mass(chunk):
     (as in ROOT's NanoAOD dimuon tutorial), from pt, eta, phi and mass."""
     pt, counts = chunk["Muon_pt"]
     eta, phi, mass, charge = (chunk[f"Muon_{c}"][0] for c in ("eta", "phi", "mass", "charge"))
-    first = _offsets(counts)[:-1][counts == 2]
+    two = counts == 2
+    first = _offsets(counts)[:-1][two]
     second = first + 1
     opposite = charge[first] * charge[second] < 0
+    events = np.nonzero(two)[0][opposite]
     first, second = first[opposite], second[opposite]
     px, py, pz, energy = (np.zeros(first.size) for _ in range(4))
     for muon in (first, second):
@@ -59,7 +63,7 @@ def dimuon_mass(chunk):
         py += mu_py
         pz += mu_pz
         energy += np.sqrt(mu_px ** 2 + mu_py ** 2 + mu_pz ** 2 + mass[muon] ** 2)
-    return _invariant_mass(energy, px, py, pz)
+    return events.astype(np.int64), _invariant_mass(energy, px, py, pz)
 
 
 @dataclass(frozen=True)

@@ -100,16 +100,21 @@ class BranchComparison:
             self._add_errors(y.astype(np.float64) - x.astype(np.float64), np.abs(x.astype(np.float64)))
             return
         both_finite = np.isfinite(x) & np.isfinite(y)
-        exact = (x == y) | (np.isnan(x) & np.isnan(y))
+        # bit for bit (the reader's doubles keep a float's sign and NaN payload): -0.0 against 0.0,
+        # or one NaN against another, compared equal, where the codecs promise both exactly
+        x, y = np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
+        exact = x.view(np.uint64) == y.view(np.uint64)
         self.changed += int(np.count_nonzero(~exact))
         residual = y[both_finite] - x[both_finite]
         magnitude = np.abs(x[both_finite])
         abs_error, relative = self._add_errors(residual, magnitude)
         if self.bound is not None:
             abs_bound, rel_bound = self.bound
-            inside = abs_error <= np.maximum(abs_bound, rel_bound * magnitude)
-            # A non-finite value must come back exactly, under every spec.
-            self.bound_violations += int(np.count_nonzero(~inside)) + int(np.count_nonzero(~exact[~both_finite]))
+            # Non-finite values and zeros (with their sign) must come back exactly, under every spec.
+            within = exact.copy()
+            within[both_finite] = (abs_error <= np.maximum(abs_bound, rel_bound * magnitude)) & (
+                (x[both_finite] != 0) | exact[both_finite])
+            self.bound_violations += int(np.count_nonzero(~within))
         self._fill_histograms(x[both_finite], y[both_finite], residual, relative)
 
     def _add_errors(self, residual, magnitude):

@@ -60,8 +60,10 @@ def budgets(tree, original_label, settings):
     first = settings[0][1]
     result = []
     for index, physics in enumerate(first.physics):
-        if physics.original.events == 0:
-            continue  # an analysis that selected no event has no peak for a budget to buy
+        if not physics.original.peak_error > 0:
+            # no event, or too few (or all alike) for the peak to have an error: no error for a
+            # budget to buy down (NaN curves also failed the plot's log axis, and eval with it)
+            continue
         rows = [BudgetRow(original_label, first.bytes_original)]
         rows += [BudgetRow(label, tree_result.bytes_compressed, tree_result.physics[index])
                  for label, tree_result in settings]

@@ -28,8 +28,8 @@ class TreeResult:
     # selects them), and left out of the bytes either way, which would count them as saved
     missing: list = field(default_factory=list)
     missing_bytes: int = 0
-    # the bytes of the files' model keys (`baler_model_*`), counted in each tree's bytes: without
-    # them a file coded through models would look smaller than it is
+    # the bytes of the files' model keys (`baler_model_*`) this tree's branches were coded with,
+    # counted in its bytes: without them a file coded through models would look smaller than it is
     models_original: int = 0
     models_compressed: int = 0
 
@@ -74,13 +74,29 @@ def evaluate(original_path, compressed_path, trees=(), branch_globs=(), analysis
                       analysis_names)
     results = [_evaluate_tree(original_path, compressed_path, tree, original_rows, compressed_rows, branch_globs,
                               analysis_names, progress, compare_branches) for tree in chosen_trees]
-    models = model_key_bytes(original_path), model_key_bytes(compressed_path)
-    for result in results:
-        result.count_models(*models)
+    _count_models(results, model_key_bytes(original_path), original_rows, model_key_bytes(compressed_path),
+                  compressed_rows)
     if compare_branches and not trees:
         results += [_lost_tree(tree, original_rows, branch_globs)
                     for tree in sorted({t for t, _ in original_rows} - {t for t, _ in compressed_rows})]
     return results
+
+
+def _count_models(results, original_models, original_rows, compressed_models, compressed_rows):
+    """Adds each model key's bytes to one tree, once per file: the first evaluated tree whose
+    branches name the model (their codec, as inspect reports it), or the first tree where none
+    does. Added to every tree, a file's models were counted once per tree."""
+    if not results:
+        return
+    per_file = []
+    for models, rows in ((original_models, original_rows), (compressed_models, compressed_rows)):
+        owed = {result.tree: 0 for result in results}
+        for model_id, size in models.items():
+            users = [r.tree for r in results if any(t == r.tree and model_id in info.codec for (t, _), info in rows.items())]
+            owed[(users or [results[0].tree])[0]] += size
+        per_file.append(owed)
+    for result in results:
+        result.count_models(per_file[0][result.tree], per_file[1][result.tree])
 
 
 def _lost_tree(tree, original_rows, branch_globs):
@@ -152,8 +168,8 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
                         "in the compressed file: they are not the same events")
     result.entries = original.entries
     quantities = {a.name: ([], []) for a in chosen_analyses}
-    # the events each analysis selected are the same in both files, chunk by chunk (its selection
-    # uses counts and charges, which are exact): then each event's change is known
+    # whether each analysis selected the same entries in both files (then each event's change is
+    # known): the same number of them is not enough, a near tie in pT can swap an event for another
     paired = {a.name: True for a in chosen_analyses}
     step = chunk_entries(original.tree)
     label = f"{tree} ({branches(len(to_read))})"
@@ -164,10 +180,11 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
         for comparison in result.branches:
             comparison.add(chunk_original[comparison.name], chunk_compressed[comparison.name])
         for analysis in chosen_analyses:
-            values = analysis.compute(chunk_original), analysis.compute(chunk_compressed)
-            for collected, chunk_values in zip(quantities[analysis.name], values):
+            (events_original, values_original), (events_compressed, values_compressed) = (
+                analysis.compute(chunk_original), analysis.compute(chunk_compressed))
+            for collected, chunk_values in zip(quantities[analysis.name], (values_original, values_compressed)):
                 collected.append(chunk_values)
-            paired[analysis.name] = paired[analysis.name] and values[0].size == values[1].size
+            paired[analysis.name] = paired[analysis.name] and np.array_equal(events_original, events_compressed)
         if progress:
             progress.update(label, last, result.entries)
     if progress:

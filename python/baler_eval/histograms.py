@@ -1,7 +1,7 @@
 """Fixed-binning histograms filled chunk by chunk, so a tree of any size fits in memory.
 
 The binning is chosen from the first values seen (the first chunk of a large tree, all of a small
-one); later values outside it are counted as under- or overflow, and the plots say how many.
+one); later values outside it are counted as under- or overflow, and every panel says how many.
 """
 
 import numpy as np

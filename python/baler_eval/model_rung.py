@@ -97,7 +97,7 @@ def write_model_rung(original, output, spec, trees, float_branches, folder):
                     chosen.update((name, f"ae:{bound}:{path}") for name in members)
         codecs[tree] = chosen
     write_through_plugin(original, output, codecs)
-    rung.model_bytes = model_key_bytes(output)
+    rung.model_bytes = sum(model_key_bytes(output).values())
     if not rung.model_bytes:
         rung.notes.append(f"{rung.label}: no model used; the trees written by ROOT with the plugin, {bound} on every "
                           f"float branch ({_tree_bytes(output, trees)} bytes)")
@@ -105,8 +105,8 @@ def write_model_rung(original, output, spec, trees, float_branches, folder):
     reference = folder / "model_rung_reference.root"
     write_through_plugin(original, reference, {tree: {name: bound for name in float_branches[tree]} for tree in trees})
     rung.notes.append(f"{rung.label}: written by ROOT with the plugin, {_tree_bytes(output, trees) + rung.model_bytes} "
-                      f"bytes with the models' {rung.model_bytes} bytes of keys (added to each tree's bytes in the "
-                      f"tables); the same trees written that way with {bound} alone take {_tree_bytes(reference, trees)}")
+                      f"bytes with the models' {rung.model_bytes} bytes of keys (each added to the bytes of the tree "
+                      f"coded with it in the tables); the same trees written that way with {bound} alone take {_tree_bytes(reference, trees)}")
     return rung
 
 

@@ -2,7 +2,9 @@
 far each event's quantity moved.
 
 The statistical error is always the original sample's, so a shift of 0.1 means the compression
-moved the quantity by a tenth of what the events themselves can resolve. Shifts of the whole
+moved the quantity by a tenth of what the events themselves can resolve. Where both files select
+the same events, the peak's shift is the mean change of the events in the original's peak window
+(`paired_peak`), not the difference of the window's means, which events crossing its edges move. Shifts of the whole
 distribution do not see a resolution lost event by event (a J/psi peak widened by half at
 bits:6 left the dimuon spectrum's mean, peak and width within 0.1 sigma, and its KS test at
 0.995): the events are the same in both files, so each event's change is measured too.
@@ -191,10 +193,28 @@ def compare(analysis, original, compressed, paired=True):
     else:
         ks_p = float("nan")
     window = peak_window(original)
+    summary_original, summary_compressed = summarize(original, window), summarize(compressed, window)
     smearing_rms = smearing_max = float("nan")
     if paired and original.size == compressed.size and original.size:
         changes = relative_changes(original, compressed)
         smearing_rms, smearing_max = float(np.sqrt(np.mean(changes ** 2))), float(changes.max())
-    return PhysicsComparison(analysis, summarize(original, window), summarize(compressed, window), edges,
+        summary_compressed.peak = paired_peak(original, compressed, window, summary_original.peak,
+                                              summary_compressed.peak)
+    return PhysicsComparison(analysis, summary_original, summary_compressed, edges,
                              counts_original, counts_compressed, chi2, ndf, chi2_p, ks_p, smearing_rms, smearing_max,
                              compressed_outside)
+
+
+def paired_peak(original, compressed, window, original_peak, windowed_peak):
+    """The compressed sample's peak where the events are paired: the original's peak moved by the
+    mean change of the events inside the original's window. The window's own mean over the
+    compressed values counts the events that a change of a hair moves across its hard edges, all
+    one way where the rounding grid falls near an edge: on issue79's tau pT at bits:10 that shift
+    grew with the sample (-0.08, +0.22, -0.43 sigma at 10^4, 10^5, 10^6 values) while each value
+    moved 0.02% and the same events' mean moved 0.002 sigma or less. Where a compressed value in
+    the window is not finite, no mean change exists, and the window's mean stands."""
+    inside = (original >= window[0]) & (original <= window[1])
+    moved = compressed[inside] - original[inside]
+    if np.count_nonzero(inside) < 2 or not np.all(np.isfinite(moved)):
+        return windowed_peak
+    return original_peak + float(moved.mean())

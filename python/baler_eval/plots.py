@@ -76,7 +76,11 @@ def branch_figure(comparison, path):
             residual.axvline(sign * comparison.bound[0], color="tab:red", linewidth=0.8)
     residual.set_xlabel("compressed - original")
     residual.set_ylabel("values")
-    _title(residual, f"mean {comparison.residual_mean:.3g}, RMS {comparison.residual_rms:.3g}")
+    # the binning comes from the first chunk: a later chunk's larger residuals fall off the axis,
+    # which the panel must say, or its width reads as the errors' (and the table's RMS as wrong)
+    off_axis = h_r.underflow + h_r.overflow
+    _title(residual, f"mean {comparison.residual_mean:.3g}, RMS {comparison.residual_rms:.3g}"
+                     + (f"; {off_axis} values outside the axis" if off_axis else ""))
 
     relative = fig.add_subplot(grid[2])
     h_2 = comparison.hist_relative
@@ -91,7 +95,7 @@ def branch_figure(comparison, path):
         relative.set_xscale("log")
     relative.set_xlabel(comparison.name)
     relative.set_ylabel("(compressed - original) / |original|")
-    _title(relative, comparison.after.codec)
+    _title(relative, comparison.after.codec + (f"; {h_2.outside} values outside the axes" if h_2.outside else ""))
     fig.suptitle(comparison.label, fontsize="medium")
     fig.savefig(path)
     plt.close(fig)

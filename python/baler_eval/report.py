@@ -22,8 +22,10 @@ def _ratio(comparison):
     return "-" if math.isnan(comparison.ratio) else f"{comparison.ratio:.2f}x"
 
 
-BRANCH_COLUMNS = ("branch", "type", "values", "max abs err", "max rel err", "resid. mean", "resid. RMS",
-                  "bytes before", "bytes after", "ratio", "codec", "verdict")
+# how many values changed and how many broke the bound: a value turned NaN or infinite has no error
+# to show in the error columns, which read 0 beside BOUND BROKEN
+BRANCH_COLUMNS = ("branch", "type", "values", "changed", "out of bound", "max abs err", "max rel err", "resid. mean",
+                  "resid. RMS", "bytes before", "bytes after", "ratio", "codec", "verdict")
 
 
 def _bytes(info):
@@ -33,8 +35,10 @@ def _bytes(info):
 
 
 def branch_row(c):
-    return (c.name, c.before.type, str(c.values), _number(c.max_abs), _number(c.max_rel), _number(c.residual_mean),
-            _number(c.residual_rms), _bytes(c.before), _bytes(c.after), _ratio(c), c.after.codec, c.verdict)
+    out_of_bound = "-" if c.bound is None and c.is_float else str(c.bound_violations if c.is_float else c.changed)
+    return (c.name, c.before.type, str(c.values), str(c.changed), out_of_bound, _number(c.max_abs), _number(c.max_rel),
+            _number(c.residual_mean), _number(c.residual_rms), _bytes(c.before), _bytes(c.after), _ratio(c),
+            c.after.codec, c.verdict)
 
 
 NEGLIGIBLE = (f"all shifts < {SHIFT_LIMIT} sigma, KS p > {KS_LIMIT}, event change RMS < "
@@ -153,7 +157,7 @@ def _tree_bytes(result, original, compressed, arrow):
            f"({_bytes_ratio(result.bytes_original, result.bytes_compressed)})"
     if result.models_original or result.models_compressed:
         text += (f", with the models' keys ({result.models_original} {arrow} {result.models_compressed} bytes: "
-                 "the files' `baler_model_*` objects, counted in each tree's bytes)")
+                 "the files' `baler_model_*` objects, each counted in the bytes of the tree coded with it)")
     if result.missing:
         text += (f"; {branches(len(result.missing))} of the original ({result.missing_bytes} bytes) "
                  f"{for_many('is not in the compressed file', len(result.missing))}, and not counted")

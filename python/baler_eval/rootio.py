@@ -95,12 +95,19 @@ def root_path(path):
     return "./" + text if ":" in first else text
 
 
+MODEL_KEY_PREFIX = "baler_model_"
+
+
 def model_key_bytes(path):
-    """Bytes of the model keys (`baler_model_*`) a file stores, headers included."""
+    """{model id: bytes of its keys (`baler_model_<id>`, every cycle, headers included)} of a file."""
     stored = root().TFile.Open(root_path(path), "READ")
-    total = sum(key.GetNbytes() for key in stored.GetListOfKeys() if key.GetName().startswith("baler_model_"))
+    sizes = {}
+    for key in stored.GetListOfKeys():
+        if key.GetName().startswith(MODEL_KEY_PREFIX):
+            model_id = key.GetName()[len(MODEL_KEY_PREFIX):]
+            sizes[model_id] = sizes.get(model_id, 0) + key.GetNbytes()
     stored.Close()
-    return total
+    return sizes
 
 
 def _number_type(type_name):
