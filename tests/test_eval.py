@@ -1,6 +1,7 @@
 """`baler eval` (python/baler_eval behind rust/baler-cli): the report, its numbers, the analyses."""
 import json
 import re
+import shutil
 import subprocess
 
 import numpy as np
@@ -760,3 +761,32 @@ def test_events_selected_in_one_file_only_are_not_paired(baler, tmp_path):
     row = table(proc.stdout, "analysis")["hzz4l"]
     assert row["events"] == "1 / 1" and row["event change RMS / max"] == "not the same events", proc.stdout
     assert "Traceback" not in proc.stderr and (tmp_path / "report" / "report.html").exists(), proc.stderr
+
+
+def test_64_bit_integers_that_differ_beyond_a_doubles_precision_differ(baler, tmp_path):
+    """2^60 against 2^60 + 1 compared through doubles: `exact`, for uint64 event ids and ATLAS's
+    pileUpMixtureID, whose every value is above 2^53. 64-bit integers are read as their bits now."""
+    files = {}
+    for name, low_bit in (("a.root", 0), ("b.root", 1)):
+        files[name] = tmp_path / name
+        run_python(f"""
+import array, ROOT
+f = ROOT.TFile("{files[name]}", "RECREATE")
+t = ROOT.TTree("t", "")
+u, s = array.array("Q", [0]), array.array("q", [0])
+t.Branch("id", u, "id/l")
+t.Branch("signed_id", s, "signed_id/L")
+for i in range(10):
+    u[0] = 2 ** 63 + 2 ** 60 + (i == 3) * {low_bit}
+    s[0] = -(2 ** 60) - (i == 5) * {low_bit}
+    t.Fill()
+t.Write()
+f.Close()
+""")
+    proc = evaluate(baler, files["a.root"], files["b.root"], tmp_path / "report", check=False)
+    rows = table(proc.stdout, "branch")
+    assert (rows["id"]["verdict"], rows["id"]["changed"]) == ("VALUES DIFFER", "1"), proc.stdout
+    assert (rows["signed_id"]["verdict"], rows["signed_id"]["changed"]) == ("VALUES DIFFER", "1"), proc.stdout
+    shutil.copy(files["a.root"], tmp_path / "copy.root")
+    same = evaluate(baler, files["a.root"], tmp_path / "copy.root", tmp_path / "same")
+    assert table(same.stdout, "branch")["id"]["verdict"] == "exact", same.stdout

@@ -160,9 +160,10 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
             result.not_compared.append((name, "has sub-branches (compared one by one) or a type ROOT cannot evaluate"))
     result.branches = [BranchComparison(tree, in_original[n], in_compressed[n]) for n in compared]
     to_read = list(dict.fromkeys(compared + [b for a in chosen_analyses for b in a.branches]))
-    original.select(to_read)
+    wide = {name: in_original[name].integer_bits for name in to_read if in_original[name].integer_bits}
+    original.select(to_read, wide)
     compressed = TreeReader(compressed_path, tree)
-    compressed.select(to_read)
+    compressed.select(to_read, wide)
     if original.entries != compressed.entries:
         raise EvalError(f"tree {tree} has {original.entries} entries in the original and {compressed.entries} "
                         "in the compressed file: they are not the same events")

@@ -3,7 +3,8 @@
 // TTreeFormula evaluates any branch the way TTree::Draw does: scalars, leaf arrays `x[n]/F`,
 // std::vector and ROOT::VecOps::RVec of numbers, members of split classes. Every value comes back
 // as a double (exact for float and for integers up to 2^53), with the number of values of each
-// entry, so jagged branches can be flattened and still be split back into events.
+// entry, so jagged branches can be flattened and still be split back into events; the values of
+// 64-bit integer branches, which a double would round, come back as their 64 bits.
 #ifndef BALER_EVAL_FLAT_READER_H
 #define BALER_EVAL_FLAT_READER_H
 
@@ -15,6 +16,7 @@
 #include <TTree.h>
 #include <TTreeFormula.h>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -129,9 +131,12 @@ inline void KeepEmulatedObjects(TTree *tree)
 
 class FlatReader {
 public:
-   FlatReader(TTree *tree, const std::vector<std::string> &branchNames) : fTree(tree)
+   /// `wideIntegers`: the branches among `branchNames` that hold 64-bit integers.
+   FlatReader(TTree *tree, const std::vector<std::string> &branchNames, const std::vector<std::string> &wideIntegers)
+      : fTree(tree)
    {
       for (const auto &name : branchNames) {
+         fWide.push_back(std::find(wideIntegers.begin(), wideIntegers.end(), name) != wideIntegers.end());
          TBranch *branch = tree->GetBranch(name.c_str());
          auto formula = std::make_unique<TTreeFormula>(name.c_str(), name.c_str(), tree);
          if (!branch || formula->GetNdim() == 0)
@@ -141,6 +146,7 @@ public:
          fFormulas.push_back(std::move(formula));
       }
       fValues.resize(branchNames.size());
+      fIntegers.resize(branchNames.size());
       fCounts.resize(branchNames.size());
    }
 
@@ -149,6 +155,8 @@ public:
    {
       for (auto &values : fValues)
          values.clear();
+      for (auto &integers : fIntegers)
+         integers.clear();
       for (auto &counts : fCounts)
          counts.clear();
       for (Long64_t entry = first; entry < last; ++entry) {
@@ -174,20 +182,28 @@ public:
             TTreeFormula &formula = *fFormulas[i];
             const int n = formula.GetNdata();
             fCounts[i].push_back(n);
-            for (int j = 0; j < n; ++j)
-               fValues[i].push_back(formula.EvalInstance(j));
+            for (int j = 0; j < n; ++j) {
+               if (fWide[i])
+                  fIntegers[i].push_back(formula.EvalInstance64(j)); // an unsigned value's bits, as signed
+               else
+                  fValues[i].push_back(formula.EvalInstance(j));
+            }
          }
       }
    }
 
    const std::vector<double> &Values(size_t i) const { return fValues.at(i); }
+   /// The values of a 64-bit integer branch (empty for the others).
+   const std::vector<Long64_t> &Integers(size_t i) const { return fIntegers.at(i); }
    const std::vector<int> &Counts(size_t i) const { return fCounts.at(i); }
 
 private:
    TTree *fTree;
    std::vector<TBranch *> fBranches;
    std::vector<std::unique_ptr<TTreeFormula>> fFormulas;
+   std::vector<bool> fWide;
    std::vector<std::vector<double>> fValues;
+   std::vector<std::vector<Long64_t>> fIntegers;
    std::vector<std::vector<int>> fCounts;
 };
 

@@ -71,6 +71,15 @@ class BranchInfo:
         return _number_type(self.type) in _FLOAT_TYPES
 
     @property
+    def integer_bits(self):
+        """("signed" or "unsigned") for a branch of 64-bit integers, which a double would round above
+        2^53 (uint64 event ids, ATLAS's pileUpMixtureID); None for any other."""
+        number = _number_type(self.type)
+        if number in _WIDE_SIGNED:
+            return "signed"
+        return "unsigned" if number in _WIDE_UNSIGNED else None
+
+    @property
     def holds_numbers(self):
         """Numbers, alone or in arrays, vectors or RVecs nested at most twice: what TTreeFormula
         evaluates faithfully (it returns garbage for classes without a dictionary, links, strings)."""
@@ -83,6 +92,8 @@ _NUMBER_TYPES = _FLOAT_TYPES | {
     "ULong64_t", "bool", "char", "unsigned char", "signed char", "short", "unsigned short", "int", "unsigned int",
     "long", "unsigned long", "long long", "unsigned long long", "int8_t", "uint8_t", "int16_t", "uint16_t",
     "int32_t", "uint32_t", "int64_t", "uint64_t"}
+_WIDE_SIGNED = {"Long64_t", "Long_t", "long", "long long", "int64_t"}
+_WIDE_UNSIGNED = {"ULong64_t", "ULong_t", "unsigned long", "unsigned long long", "uint64_t"}
 _CONTAINER = re.compile(r"^(?:std::)?(?:vector|ROOT::VecOps::RVec|ROOT::RVec)<(.*)>$")
 _ARRAY = re.compile(r"(\[\w*\])+$")
 
@@ -157,14 +168,18 @@ class TreeReader:
         """Whether the branch holds its values itself and ROOT's TTreeFormula can evaluate it."""
         return bool(self._root.BalerEval.Readable(self.tree, name))
 
-    def select(self, branch_names):
-        """The branches that read() returns from now on."""
+    def select(self, branch_names, integer_bits=None):
+        """The branches that read() returns from now on; `integer_bits` {branch: "signed" or
+        "unsigned"} names those of 64-bit integers, which come back exact (int64 or uint64 arrays)."""
         self.branch_names = list(branch_names)
-        names = self._root.std.vector["std::string"]()
+        self._integer_bits = dict(integer_bits or {})
+        names, wide = self._root.std.vector["std::string"](), self._root.std.vector["std::string"]()
         for name in self.branch_names:
             names.push_back(name)
+            if name in self._integer_bits:
+                wide.push_back(name)
         try:
-            self._reader = self._root.BalerEval.FlatReader(self.tree, names)
+            self._reader = self._root.BalerEval.FlatReader(self.tree, names, wide)
         except Exception as error:  # cppyy turns std::runtime_error into a Python exception
             raise EvalError(f"{self._file.GetName()}: {cpp_message(error)}") from error
 
@@ -176,7 +191,10 @@ class TreeReader:
             raise EvalError(f"{self._file.GetName()}: {cpp_message(error)}") from error
         chunk = {}
         for i, name in enumerate(self.branch_names):
-            chunk[name] = (_to_numpy(self._reader.Values(i), np.float64), _to_numpy(self._reader.Counts(i), np.int32))
+            bits = self._integer_bits.get(name)
+            values = (_to_numpy(self._reader.Values(i), np.float64) if bits is None else
+                      _to_numpy(self._reader.Integers(i), np.int64).view(np.uint64 if bits == "unsigned" else np.int64))
+            chunk[name] = (values, _to_numpy(self._reader.Counts(i), np.int32))
         return chunk
 
     def close(self):
