@@ -99,8 +99,10 @@ fn parse_bound(whole: &str, kind: &str, value: &str) -> Result<Bound, SpecError>
             let Some(e) = parse_number(value) else {
                 return err(whole, format!("absolute bound \"{value}\" is not a number"));
             };
-            if !(e > 0.0 && e.is_finite()) {
-                return err(whole, format!("absolute bound {value} must satisfy E > 0 (finite)"));
+            // the quantiser's step, 2E, is stored as a double: above f64::MAX / 2 it was infinite,
+            // and every block written with it failed to read ("abs codec with a bad step")
+            if !(e > 0.0 && (2.0 * e).is_finite()) {
+                return err(whole, format!("absolute bound {value} must satisfy 0 < E <= {:e} (2E a finite double)", f64::MAX / 2.0));
             }
             Ok(Bound::Abs(e))
         }
@@ -205,6 +207,7 @@ mod tests {
             ("rel:0.5", Spec::Rel(0.5)),
             ("abs:0.01", Spec::Abs(0.01)),
             ("abs:1e300", Spec::Abs(1e300)),
+            ("abs:8.9e307", Spec::Abs(8.9e307)),
             ("abs:2^-20", Spec::Abs(2f64.powi(-20))),
             (" bits:12 ", Spec::Bits(12)),
             ("ae:rel:1e-3:model.balm", Spec::Ae { bound: Bound::Rel(1e-3), model: "model.balm".into() }),
@@ -236,6 +239,8 @@ mod tests {
         bad("rel:nan", "not a number");
         bad("abs:0", "E > 0");
         bad("abs:inf", "not a number");
+        bad("abs:1e308", "absolute bound 1e308 must satisfy 0 < E <= 8.988465674311579e307 (2E a finite double)");
+        bad("ae:abs:9e307:m.balm", "2E a finite double");
         bad("abs:", "not a number");
         bad("bits:0", "bits 0 out of range");
         bad("bits:53", "bits 53 out of range");
