@@ -211,7 +211,7 @@ class Study:
         RD = self.ROOT.RateDistortion
         RD.RewriteTree(str(self.d.path), str(path), self.d.tree, self.only, settings, getattr(RD.FloatStorage, storage),
                        bits, quantisation or self.no_quantisation, codecs or self.no_codecs)
-        models = model_key_bytes(path)  # the ae: models the file stores, counted with its floats
+        models = sum(model_key_bytes(path).values())  # the ae: models the file stores, counted with its floats
         return tree_float_bytes(path, self.d.tree, self.d.branches) + models, read_columns(path, self.d.tree, self.d.branches, "TTree")
 
     def rntuple_file(self, label, truncated=0, quantisation=None):
