@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import (baler, baler_settings, child_processes, compare_trees, preload_env, preloading, run_baler,  # noqa: F401 (baler: a fixture)
-                      run_command, run_macro, write_unclosed)
+                      run_command, run_macro, run_python, write_unclosed)
 from test_cli import sample, table_rows  # noqa: F401 (sample: a fixture)
 
 
@@ -716,6 +716,51 @@ def test_inspect_names_what_a_baler_setting_does_to_each_kind_of_branch(baler, t
     assert codec == {"x": "baler bits:10", "n": "baler lossless", "h": "baler lossless", "d32": "baler lossless"}, codec
 
 
+FLOAT_BESIDE_A_STRING = """
+#include "TFile.h"
+#include "TTree.h"
+#include <cstdio>
+#include <cstring>
+
+int float_beside_a_string(const char *path, int settings)
+{
+   TFile file(path, "RECREATE", "", settings);
+   TTree tree("t", "");
+   char entry[32] = {};
+   tree.Branch("ms", entry, "m/F:s/C");
+   for (int i = 0; i < 5000; ++i) {
+      const float m = 1.2345f * i;
+      std::memcpy(entry, &m, sizeof m);
+      std::snprintf(entry + sizeof m, sizeof entry - sizeof m, "s%d", i % 10);
+      tree.Fill();
+   }
+   tree.Write();
+   return 0;
+}
+"""
+
+
+def test_floats_the_plugin_cannot_locate_are_named_as_stored_exactly(baler, tmp_path):
+    """A leaf list of a float and a C string: the plugin cannot tell where an entry's float is, so
+    it codes the basket as bytes, exactly; under `Baler::Settings(10)` inspect read the setting and
+    said `baler bits:10` (a layout sweep). The blocks hold no float: `baler lossless`."""
+    (tmp_path / "float_beside_a_string.C").write_text(FLOAT_BESIDE_A_STRING)
+    path, reference = tmp_path / "ms.root", tmp_path / "ms_zstd.root"
+    run_macro("float_beside_a_string", path, baler_settings(10), folder=tmp_path, env=preload_env())
+    run_macro("float_beside_a_string", reference, 505, folder=tmp_path)
+    codec = {row["branch"]: row["codec"] for row in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
+    assert codec == {"ms": "baler lossless"}, codec
+    exact = run_python(f"""
+import ROOT
+def values(path):
+    f = ROOT.TFile.Open(path)
+    t = f.Get("t")
+    return [t.GetEntry(i) > 0 and t.GetLeaf("m").GetValue() for i in range(t.GetEntries())]
+print("exact", values("{path}") == values("{reference}"))
+""", env=preload_env())
+    assert "exact True" in exact, exact
+
+
 def test_a_policy_rule_can_name_a_trees_folder(baler, tmp_path):
     """Two trees named Events, one in folder sub: `sub/Events/x=...` reaches that one alone (it
     matched nothing, read as tree `sub`), `Events/x=...` still reaches both."""
@@ -801,6 +846,51 @@ def test_inspect_names_both_kinds_of_basket_of_a_branch(baler, tmp_path):
     run_macro("late_codec", path, folder=tmp_path)
     codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
     assert codecs == {"x": "baler abs:0.5 | zstd"}, codecs
+
+
+FEW_VALUES = """
+#include "Baler/Baler.h"
+#include "TFile.h"
+#include "TTree.h"
+
+int few_values(const char *path, bool throughBaler)
+{
+   TFile file(path, "RECREATE", "", 505);
+   TTree tree("t", "");
+   float x = 0;
+   double y = 0;
+   tree.Branch("x", &x, "x/F");
+   tree.Branch("y", &y, "y/D");
+   if (throughBaler)
+      Baler::SetCodec(&tree, "*", Baler::Codec::Abs(0.5));
+   for (int i = 0; i < 5; ++i) {
+      x = 1.2345f * (i + 1);
+      y = 1.2345 * (i + 1);
+      tree.Fill();
+   }
+   tree.Write();
+   return 0;
+}
+"""
+
+
+def test_values_rounded_without_a_baler_block_are_named_by_their_spec(baler, tmp_path):
+    """Five entries under SetCodec abs:0.5: no Baler block pays for so few values, so the hook rounds
+    them and ROOT stores the basket as it is. inspect said `baler lossless` (the branch's setting,
+    4299), and eval held the rounded values to exactness: BOUND BROKEN, exit 1 (a layout sweep).
+    The tree notes the spec now, as `baler compress` does; and compressing that file again names
+    the new spec, not the note the input carried."""
+    (tmp_path / "few_values.C").write_text(FEW_VALUES)
+    original, written, again = tmp_path / "original.root", tmp_path / "rounded.root", tmp_path / "again.root"
+    run_macro("few_values", original, "false", folder=tmp_path)
+    run_macro("few_values", written, "true", folder=tmp_path)
+    codecs = lambda path: {r["branch"]: r["codec"] for r in json.loads(  # noqa: E731
+        run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
+    assert codecs(written) == {"x": "baler abs:0.5", "y": "baler abs:0.5"}
+    evaluated = run_baler(baler, "eval", original, written, "--out", tmp_path / "report")
+    assert "BOUND BROKEN" not in evaluated.stdout, evaluated.stdout
+    run_baler(baler, "compress", written, again, "--codec", "abs:2")
+    assert codecs(again) == {"x": "baler abs:2", "y": "baler abs:2"}
 
 
 @pytest.mark.parametrize("command", ["compress", "export"])

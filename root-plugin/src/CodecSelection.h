@@ -42,6 +42,13 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy, const std::string
 /// writes baskets reports, when it exits, every rule that matched no branch it wrote.
 void SetPolicy(std::vector<PolicyRule> rules);
 
+/// Prefix of the notes in a tree's UserInfo, one TNamed per branch titled with the spec its values
+/// took where no Baler block says so: a branch that `baler compress` stored with a codec its
+/// compression setting does not name, or whose baskets the write hook rounded and ROOT stored as
+/// they are (too few values for a block to pay) under SetCodec or a policy, whose setting (4299)
+/// reads as lossless. `baler inspect` and `baler eval` read the spec from it.
+constexpr const char *kCodecNotePrefix = "baler.codec:";
+
 /// The codec for the next basket of `branch`, or nullptr when the branch is not Baler's.
 /// Called for every basket written: cheap when nothing is registered and no policy is set.
 SpecPtr ResolveCodec(TBranch &branch);

@@ -28,6 +28,8 @@
 #include "TClass.h"
 #include "TError.h"
 #include "TFile.h"
+#include "TList.h"
+#include "TNamed.h"
 #include "TROOT.h"
 #include "TSelector.h"
 #include "TTree.h"
@@ -227,6 +229,27 @@ void NoteModelOutcome(const unsigned char *block, std::size_t size)
    NoteModelService(*file, tWriting.model, tWriting.spec->ToString(), branch->GetName(), coded);
 }
 
+/// A basket that ROOT stores as it is after the hook gave its values the spec's rounding holds no
+/// Baler block to say so, and its branch's setting (4299 under SetCodec or a policy) reads as
+/// lossless: `baler inspect` said so, and `baler eval` held the rounded values to exactness. The
+/// tree's UserInfo notes the spec, as `baler compress` does (kCodecNotePrefix); an `ae:` spec by
+/// its bound, the per-value rounding such a basket took.
+void NoteRoundedInPlace(TBranch &branch, const baler::codec::Spec &spec, bool throughModel)
+{
+   TTree *tree = branch.GetTree();
+   if (!tree)
+      return;
+   const std::string name = std::string(kCodecNotePrefix) + branch.GetName();
+   const std::string held = throughModel ? AeBound(spec.ToString()) : spec.ToString();
+   static std::mutex notesMutex; // baskets of one tree are zipped on several threads under IMT
+   std::lock_guard<std::mutex> lock(notesMutex);
+   TList *notes = tree->GetUserInfo();
+   if (auto *note = dynamic_cast<TNamed *>(notes->FindObject(name.c_str())))
+      note->SetTitle(held.c_str());
+   else
+      notes->Add(new TNamed(name.c_str(), held.c_str()));
+}
+
 extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize, char *tgt, int *irep,
                         Algorithm algorithm)
 {
@@ -254,7 +277,8 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
          // ROOT stores this basket as it is (a few values, whose Baler block is not smaller than
          // they are): `src` is the basket's own buffer, so give its values the spec's rounding
          // first, as the file's other baskets have it, instead of more precision than asked.
-         ApplySpecInPlace(*tWriting.basket, *tWriting.spec, tWriting.model.get());
+         if (ApplySpecInPlace(*tWriting.basket, *tWriting.spec, tWriting.model.get()))
+            NoteRoundedInPlace(*tWriting.basket->GetBranch(), *tWriting.spec, tWriting.model != nullptr);
       NoteModelOutcome(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep));
       KeepCarrierValues(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep),
                         static_cast<std::size_t>(*srcsize));

@@ -579,10 +579,12 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::
    // appended to a tree) name both: a reader needs the plugin, and some values are exact
    if (!stored.baler.empty())
       return "baler " + Joined(stored.baler) + (stored.root.empty() ? "" : std::string(kPartSeparator) + Joined(stored.root));
-   // Baler blocks that hold no float value, in a branch with none to round (Int_t, Bool_t, an
-   // unsplit object): whatever the setting now says (a fast copy into a ZSTD file keeps them),
-   // reading them needs the plugin
-   if (stored.balerBlocks && !Internal::HasCodableFloatLeaf(branch))
+   // Baler blocks that hold no float value: a branch with none to round (Int_t, Bool_t, an
+   // unsplit object), or one whose layout the plugin cannot tell the floats of (a leaf list with a
+   // Float16_t or a string, a std::list<float>), whose floats it stores exactly. Whatever the
+   // setting says (bits:10 under Baler::Settings(10); a fast copy into a ZSTD file keeps the
+   // blocks), the values are exact, and reading them needs the plugin.
+   if (stored.balerBlocks)
       return "baler lossless";
    const int settings = branch.GetCompressionSettings();
    const auto note = [&tree, &branch](const char *prefix) -> const char * {

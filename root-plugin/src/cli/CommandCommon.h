@@ -3,6 +3,7 @@
 #define BALER_CLI_COMMANDCOMMON_H
 
 #include "Baler/CommandApi.h"
+#include "CodecSelection.h"
 
 #include <cstddef>
 #include <memory>
@@ -127,9 +128,7 @@ bool IsSinglePrecision(TBranch &branch);
 /// "baler bits:10", "baler lossless", "zstd 5", "zlib 1", "none", ...
 std::string DescribeSettings(int settings);
 
-/// Prefix of the notes in a tree's UserInfo, one TNamed per branch that `baler compress` stored
-/// with a codec its compression setting does not name (SetCodec), titled with the spec.
-constexpr const char *kCodecNotePrefix = "baler.codec:";
+using Internal::kCodecNotePrefix;
 
 /// Prefix of the notes in a tree's UserInfo that `baler export` leaves, one TNamed per branch whose
 /// values a Baler spec gave (its decoded blocks, or the input's description of the branch), titled

@@ -1291,9 +1291,15 @@ struct Rewriter {
             // A note where the setting cannot name the spec, and where no Baler block marks the file
             // (MarkForAutoload): ZLIB blocks of rounded values then say what they hold, which
             // `baler inspect` cannot tell from ZLIB blocks of a Baler setting that was never applied.
+            const std::string noteName = std::string(kCodecNotePrefix) + branch.GetName();
+            // the input's note of a branch coded again (its writer's hook or an earlier compress)
+            // names values this run replaced, and a reader takes the first note of a name
+            TObject *carried = recoded[i] ? copy->GetUserInfo()->FindObject(noteName.c_str()) : nullptr;
+            if (carried && std::find(notes.begin(), notes.end(), carried) == notes.end())
+               delete copy->GetUserInfo()->Remove(carried);
             if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock)) {
                const std::string held = SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
-               notes.push_back(new TNamed((std::string(kCodecNotePrefix) + branch.GetName()).c_str(), held.c_str()));
+               notes.push_back(new TNamed(noteName.c_str(), held.c_str()));
                copy->GetUserInfo()->Add(notes.back());
             }
          }
