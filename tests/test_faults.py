@@ -49,6 +49,16 @@ def damaged_key(data: bytearray, path) -> None:
     data[at:at + 5] = b"\xff\x7f\xff\xff\xff"
 
 
+def damaged_byte_count(data: bytearray, path) -> None:
+    """The first Muon_Px basket's key says it is 2^26 bytes longer than its branch records (one flipped
+    bit of its first byte): ROOT read values from past the record, silently, or crashed."""
+    key = basket_key(data, path, DAMAGED_BRANCH)
+    data[key] ^= 0x04
+
+
+KEY_FAULTS = {"damaged key": damaged_key, "damaged byte count": damaged_byte_count}
+
+
 @pytest.fixture
 def damaged(hzz_bits10, tmp_path):
     """damaged(name, branch): a copy of the HZZ bits:10 file with the fault `name` in the first basket
@@ -57,8 +67,8 @@ def damaged(hzz_bits10, tmp_path):
 
     def make(name, branch=DAMAGED_BRANCH):
         data = bytearray(good.read_bytes())
-        if name == "damaged key":
-            damaged_key(data, good)
+        if name in KEY_FAULTS:
+            KEY_FAULTS[name](data, good)
         else:
             BLOCK_FAULTS[name][0](data, first_block(data, good, branch))
         path = tmp_path / f"{name.replace(' ', '_')}-{branch}.root"
@@ -69,7 +79,9 @@ def damaged(hzz_bits10, tmp_path):
 
 
 CAUSES = {**{name: cause for name, (_, cause) in BLOCK_FAULTS.items()},
-          "damaged key": r"its record at byte \d+ is damaged: its class name runs past the key's \d+ bytes"}
+          "damaged key": r"its record at byte \d+ is damaged: its class name runs past the key's \d+ bytes",
+          "damaged byte count": r"its record at byte \d+ is damaged: its byte count \d+ is not the \d+ bytes its "
+                                r"branch records"}
 
 # Every entry a reader could read, as (entry, Muon_Px values) lines; entries that fail print "failed".
 GET_ENTRY = """
@@ -525,6 +537,9 @@ MODEL_CAUSES = {
                           "and BALER_MODEL_PATH is not set"},
     "damaged": {"root": "model {id} is corrupt (invalid model: content hash mismatch",
                 "uproot": "the file's ae: model {id} is damaged: invalid model: content hash mismatch"},
+    # one character of the key's text not base64 (a damaged byte): ROOT's decoder crashed every reader
+    "not base64": {"root": "model {id} is corrupt (its text is not base64)",
+                   "uproot": "the file's ae: model {id} is damaged: string argument should contain only ASCII characters"},
 }
 
 
@@ -538,6 +553,10 @@ def model_fault(request, tmp_path_factory):
     name = model_key(path)
     if fault == "missing":
         rewrite_model(path, None)
+    elif fault == "not base64":
+        with uproot.open(path) as f:
+            text = str(f[name])
+        rewrite_model(path, text[:len(text) // 2] + "\u00ff" + text[len(text) // 2 + 1:])
     else:
         with uproot.open(path) as f:
             damaged = bytearray(base64.b64decode(str(f[name])))
@@ -652,7 +671,8 @@ def test_inspect_names_a_model_no_reader_finds_and_the_branches_that_need_it(bal
     fault, path, _, env = model_fault
     proc = run_baler(baler, "inspect", path, env=env)
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("Warning in <baler>: ")]
-    says = {"missing": "is neither in the file nor in BALER_MODEL_PATH", "damaged": f"is corrupt in {path}"}[fault]
+    says = {"missing": "is neither in the file nor in BALER_MODEL_PATH", "damaged": f"is corrupt in {path}",
+            "not base64": f"is corrupt in {path}"}[fault]
     assert len(warnings) == 1 and says in warnings[0], proc.stderr
     assert warnings[0].endswith("the baskets of t/cov coded with it cannot be read"), warnings
     assert proc.returncode == 0 and "cov" in proc.stdout, proc.stdout

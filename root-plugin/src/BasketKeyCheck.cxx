@@ -102,7 +102,12 @@ std::string CheckBasketKey(const unsigned char *bytes, std::size_t available, lo
    if (recordBytes < static_cast<long long>(kFixedKeyHeader) || available < kFixedKeyHeader)
       return "the basket's record (" + std::to_string(recordBytes) + " bytes) is shorter than a key header";
    KeyReader header(bytes, kFixedKeyHeader);
-   header.Skip(4);
+   // ROOT reads the record the branch records and then trusts the key's own byte count: one
+   // differing (a damaged high byte) gave values from past the record, silently, or a crash
+   const long long keyBytes = header.Unsigned(4);
+   if (keyBytes != recordBytes)
+      return "its byte count " + std::to_string(keyBytes) + " is not the " + std::to_string(recordBytes) +
+             " bytes its branch records";
    const std::uint32_t keyVersion = header.Unsigned(2);
    const std::int32_t objectLength = Signed32(header.Unsigned(4));
    header.Skip(4);

@@ -25,7 +25,7 @@ std::size_t BasketKeyLength(const unsigned char *bytes, std::size_t available);
 
 /// Empty when the first `available` bytes of a basket record of `recordBytes` bytes (what the
 /// branch says the basket occupies on disk) hold a basket key header that ROOT can parse within
-/// its own length: class name, name and title inside the key, the basket's fields after them, and
+/// its own length: its byte count that of the record, class name, name and title inside the key, the basket's fields after them, and
 /// its end of data (fLast) inside the decompressed basket; and, where `available` covers the first
 /// block header, no compressed block in a payload as long as the object (which every reader takes
 /// for the object itself). Otherwise what is wrong, for an error message. `available` must cover

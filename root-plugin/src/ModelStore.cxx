@@ -159,6 +159,24 @@ ModelPtr FindInFolder(const std::string &folder, const std::string &id, std::vec
    return found;
 }
 
+/// Whether `text` is base64 as TBase64::Encode writes a model (its alphabet, padded with '=' to a
+/// multiple of four): ROOT's decoder looks each character up in its table unchecked, and one
+/// damaged character of a model key crashed every reader of the file (inspect, export, ROOT).
+bool IsBase64(const TString &text)
+{
+   const Ssiz_t n = text.Length();
+   if (n % 4 != 0)
+      return false;
+   for (Ssiz_t i = 0; i < n; ++i) {
+      const char c = text[i];
+      const bool letterOrDigit = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+      const bool padding = c == '=' && i >= n - 2 && text[n - 1] == '=';
+      if (!letterOrDigit && c != '+' && c != '/' && !padding)
+         return false;
+   }
+   return true;
+}
+
 } // namespace
 
 std::string UuidOf(TFile &file)
@@ -278,6 +296,8 @@ void LoadModelsOf(TFile &file)
       try {
          if (!text)
             throw Error("not a TObjString");
+         if (!IsBase64(text->GetString()))
+            throw Error("its text is not base64");
          const TString bytes = TBase64::Decode(text->GetString().Data());
          ModelPtr model = Model::Parse(reinterpret_cast<const std::uint8_t *>(bytes.Data()),
                                        static_cast<std::size_t>(bytes.Length()));
