@@ -187,6 +187,19 @@ def damaged_zlib_basket(source, target, branch=DAMAGED_BRANCH):
     return target
 
 
+def test_export_of_a_damaged_basket_of_roots_compression_is_an_error(baler, shared_data, tmp_path):
+    """export copies a basket of ROOT's compression as it is: one that no longer decodes went into a
+    file that export calls standard, with exit 0 (a byte-damage sweep). Now one error naming it."""
+    path = damaged_zlib_basket(shared_data / "uproot-HZZ.root", tmp_path / "zlib.root")
+    out = tmp_path / "out.root"
+    proc = run_baler(baler, "export", path, out, check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("baler: error: ")]
+    assert proc.returncode == 1 and len(errors) == 1, proc.stderr
+    assert re.search(rf"tree 'events', branch {DAMAGED_BRANCH}, basket 0 is damaged: its blocks do not decode to the "
+                     r"\d+ bytes its key records", errors[0]), errors
+    assert not out.exists()
+
+
 # --- TTree::Draw over a failed basket: ROOT's Draw never checks a read, and counts the failed
 # entries with the branch's stale buffer; for a Baler basket the plugin aborts Draw's selector,
 # so Draw returns -1, for a tree and for a chain, and the next Draw of the tree is unaffected.

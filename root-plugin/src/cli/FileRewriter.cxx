@@ -102,7 +102,10 @@ public:
    /// the plugin's LoadBasketBuffers hook refuses a header ROOT could not parse safely
    /// (BasketKeyCheck.h), and the header read must match the branch's record of the basket
    /// (`length` bytes at `seek`, `entries` entries).
-   void Load(TFile &file, TTree &tree, Long64_t seek, Int_t length, Long64_t entries, const std::string &where)
+   /// With `mustDecode` (`baler export`, whose output claims to be a standard file), a payload of
+   /// ROOT's compression, which is copied as it is, must also decode to the object its key records.
+   void Load(TFile &file, TTree &tree, Long64_t seek, Int_t length, Long64_t entries, const std::string &where,
+             bool mustDecode)
    {
       if (length <= 0 || LoadBasketBuffers(seek, length, &file, &tree) != 0)
          throw Failure(where + " could not be read");
@@ -119,7 +122,33 @@ public:
       } else if (fNbytes - fKeylen < static_cast<Int_t>(Internal::kRootHeaderSize) ||
                  !Internal::CompressionMethodOfBlock(record + fKeylen)) {
          throw Failure(where + " is damaged: " + Internal::kNoCompressionMethod + ", so no reader can decode it");
+      } else if (mustDecode && !HoldsBalerBlock() && !PayloadDecodes()) {
+         throw Failure(where + " is damaged: its blocks do not decode to the " + std::to_string(fObjlen) +
+                       " bytes its key records");
       }
+   }
+
+   /// Whether the zipped payload decodes, block after block, to exactly the object's length.
+   bool PayloadDecodes() const
+   {
+      std::vector<unsigned char> object(static_cast<std::size_t>(fObjlen));
+      auto *in = reinterpret_cast<unsigned char *>(fBufferRef->Buffer() + fKeylen);
+      std::size_t left = static_cast<std::size_t>(fNbytes - fKeylen), done = 0;
+      while (done < object.size()) {
+         int blockSize = 0, decodedSize = 0;
+         if (left < Internal::kRootHeaderSize || R__unzip_header(&blockSize, in, &decodedSize) != 0 || blockSize <= 0 ||
+             static_cast<std::size_t>(blockSize) > left || decodedSize <= 0 ||
+             static_cast<std::size_t>(decodedSize) > object.size() - done)
+            return false;
+         int decoded = 0;
+         R__unzip(&blockSize, in, &decodedSize, object.data() + done, &decoded);
+         if (decoded != decodedSize)
+            return false;
+         in += blockSize;
+         left -= static_cast<std::size_t>(blockSize);
+         done += static_cast<std::size_t>(decodedSize);
+      }
+      return left == 0;
    }
 
    /// Replaces the stored payload by `size` bytes of blocks; `size` must be no larger than the stored
@@ -1111,7 +1140,8 @@ struct Rewriter {
                slot.decoded.reset();
                slot.stage = 0;
                slot.key.Load(*inFile, tree, stored.seek, from.GetBasketBytes()[stored.index],
-                             from.GetBasketEntry()[stored.index + 1] - stored.firstEntry, Where(path, from, stored.index));
+                             from.GetBasketEntry()[stored.index + 1] - stored.firstEntry, Where(path, from, stored.index),
+                             exportSettings.has_value());
                windowBytes += slot.key.GetNbytes();
                // An object member's stored block is decoded with its context members' baskets of the
                // same entries in the output file: it stays only while they do (those of a branch that
