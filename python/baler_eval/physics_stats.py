@@ -4,10 +4,11 @@ far each event's quantity moved.
 The statistical error is always the original sample's, so a shift of 0.1 means the compression
 moved the quantity by a tenth of what the events themselves can resolve. Where both files select
 the same events, the peak's shift is the mean change of the events in the original's peak window
-(`paired_peak`), not the difference of the window's means, which events crossing its edges move. Shifts of the whole
-distribution do not see a resolution lost event by event (a J/psi peak widened by half at
-bits:6 left the dimuon spectrum's mean, peak and width within 0.1 sigma, and its KS test at
-0.995): the events are the same in both files, so each event's change is measured too.
+(`paired_peak`), not the difference of the window's means, which events crossing its edges move.
+Shifts of the whole distribution do not see a resolution lost event by event (a J/psi peak
+widened by half at bits:6 left the dimuon spectrum's mean, peak and width within 0.1 sigma, and
+its KS test at 0.995): the events are the same in both files, so each event's change is measured
+too.
 """
 
 import math
