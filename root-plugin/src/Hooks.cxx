@@ -233,14 +233,14 @@ void NoteModelOutcome(const unsigned char *block, std::size_t size)
 /// Baler block to say so, and its branch's setting (4299 under SetCodec or a policy) reads as
 /// lossless: `baler inspect` said so, and `baler eval` held the rounded values to exactness. The
 /// tree's UserInfo notes the spec, as `baler compress` does (kCodecNotePrefix); an `ae:` spec by
-/// its bound, the per-value rounding such a basket took.
-void NoteRoundedInPlace(TBranch &branch, const baler::codec::Spec &spec, bool throughModel)
+/// its bound, the per-value rounding such a basket took (SpecAsStored of a model that coded none).
+void NoteRoundedInPlace(TBranch &branch, const baler::codec::Spec &spec, const ModelPtr &model)
 {
    TTree *tree = branch.GetTree();
    if (!tree)
       return;
    const std::string name = std::string(kCodecNotePrefix) + branch.GetName();
-   const std::string held = throughModel ? AeBound(spec.ToString()) : spec.ToString();
+   const std::string held = SpecAsStored(spec.ToString(), model, /*modelCoded=*/false);
    static std::mutex notesMutex; // baskets of one tree are zipped on several threads under IMT
    std::lock_guard<std::mutex> lock(notesMutex);
    TList *notes = tree->GetUserInfo();
@@ -278,7 +278,7 @@ extern "C" void ZipHook(int cxlevel, int *srcsize, const char *src, int *tgtsize
          // they are): `src` is the basket's own buffer, so give its values the spec's rounding
          // first, as the file's other baskets have it, instead of more precision than asked.
          if (ApplySpecInPlace(*tWriting.basket, *tWriting.spec, tWriting.model.get()))
-            NoteRoundedInPlace(*tWriting.basket->GetBranch(), *tWriting.spec, tWriting.model != nullptr);
+            NoteRoundedInPlace(*tWriting.basket->GetBranch(), *tWriting.spec, tWriting.model);
       NoteModelOutcome(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep));
       KeepCarrierValues(reinterpret_cast<const unsigned char *>(tgt), static_cast<std::size_t>(*irep),
                         static_cast<std::size_t>(*srcsize));

@@ -396,6 +396,13 @@ std::string AeBound(const std::string &aeSpec)
    return aeSpec.substr(start, aeSpec.find(':', kindEnd + 1) - start);
 }
 
+std::string SpecAsStored(const std::string &spec, const ModelPtr &model, bool modelCoded)
+{
+   if (!model)
+      return spec;
+   return modelCoded ? "ae:" + AeBound(spec) + ":" + model->Id() : AeBound(spec);
+}
+
 std::string BranchList(const std::vector<std::string> &branches)
 {
    std::string names;

@@ -69,6 +69,12 @@ std::vector<std::string> TakeIdleModelWarnings(TFile &file);
 /// The BOUND of a canonical `ae:BOUND:MODEL` spec: what its branches hold where the model coded nothing.
 std::string AeBound(const std::string &aeSpec);
 
+/// `spec` as a branch's blocks name it, so that the table of `baler compress` and a tree's codec
+/// note (the rewriter's and the write hook's) say what `baler inspect` reads from the file: an
+/// `ae:` spec by its model's id (not the path the user gave) where the model coded a basket, its
+/// bound per value where it coded none.
+std::string SpecAsStored(const std::string &spec, const ModelPtr &model, bool modelCoded);
+
 /// The branches a message about a model names, as it names them: "a, b, c".
 std::string BranchList(const std::vector<std::string> &branches);
 

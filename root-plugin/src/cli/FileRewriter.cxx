@@ -255,16 +255,6 @@ void NoteExportedValues(TTree &tree, const std::vector<TBranch *> &branches, con
       delete notes->Remove(note);
 }
 
-/// `spec` as a branch's blocks name it, so that the table of `baler compress` and the tree's codec
-/// note say what `baler inspect` reads from the file: an `ae:` spec by its model's id (not the
-/// path the user gave) where the model coded a basket, its bound per value where it coded none.
-std::string SpecAsStored(const std::string &spec, const Internal::ModelPtr &model, bool modelCoded)
-{
-   if (!model)
-      return spec;
-   return modelCoded ? "ae:" + Internal::AeBound(spec) + ":" + model->Id() : Internal::AeBound(spec);
-}
-
 /// What the key of an object is to the rewrite: a folder it walks, a tree it rewrites (its highest
 /// cycle), or another object it copies as stored (every cycle).
 enum class KeyKind { kDirectory, kTree, kObject };
@@ -1328,7 +1318,7 @@ struct Rewriter {
             if (carried && std::find(notes.begin(), notes.end(), carried) == notes.end())
                delete copy->GetUserInfo()->Remove(carried);
             if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock)) {
-               const std::string held = SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
+               const std::string held = Internal::SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
                notes.push_back(new TNamed(noteName.c_str(), held.c_str()));
                copy->GetUserInfo()->Add(notes.back());
             }
@@ -1383,7 +1373,7 @@ struct Rewriter {
                                    : !recoded[i]               ? codecBefore
                                    : !heldByBlocks[i].empty()  ? "baler " + Joined(heldByBlocks[i])
                                    : keepsEveryFloatBit        ? std::string("baler lossless")
-                                                               : "baler " + SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
+                                                               : "baler " + Internal::SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
          BalerBranchRow row{path.c_str(),
                             after.GetName(),
                             type.c_str(),
