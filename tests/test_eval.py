@@ -790,3 +790,13 @@ f.Close()
     shutil.copy(files["a.root"], tmp_path / "copy.root")
     same = evaluate(baler, files["a.root"], tmp_path / "copy.root", tmp_path / "same")
     assert table(same.stdout, "branch")["id"]["verdict"] == "exact", same.stdout
+
+
+def test_eval_opens_a_colon_name_as_the_local_file_and_a_url_as_given():
+    """`file:e.root` is opened as ./file:e.root (ROOT read it as e.root); a URL must stay a URL, as the
+    command's own reader keeps it (the first version prefixed `root://...` with ./ too)."""
+    from baler_eval.rootio import root_path
+
+    assert root_path("file:e.root") == "./file:e.root" and root_path("/data/file:e.root") == "/data/file:e.root"
+    assert root_path("root://eos.cern.ch//x.root") == "root://eos.cern.ch//x.root"
+    assert root_path("https://host/x.root") == "https://host/x.root"

@@ -99,11 +99,12 @@ _ARRAY = re.compile(r"(\[\w*\])+$")
 
 
 def root_path(path):
-    """`path` as ROOT opens that local file: ROOT reads a first name with a colon as a protocol
-    ("file:e.root" opened e.root), so such a relative path goes as ./path, which names the same file."""
+    """`path` as ROOT opens that file: ROOT reads a first name with a colon as a protocol
+    ("file:e.root" opened e.root), so such a relative local path goes as ./path, which names the
+    same file; a URL (`root://...`) as given, as the command's own reader takes it."""
     text = str(path)
     first = text.split("/", 1)[0]
-    return "./" + text if ":" in first else text
+    return "./" + text if ":" in first and "://" not in text else text
 
 
 MODEL_KEY_PREFIX = "baler_model_"
