@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import sys
 
 import pytest
 
@@ -278,6 +279,26 @@ def test_policy_writes_ae_and_a_missing_model_stops_the_program(trained, tmp_pat
                        env=preload_env(f"t/cov=ae:bits:10:{missing}"), check=False)
     assert "invalid BALER_POLICY rule" in output and str(missing) in output, output
     assert not (tmp_path / "never.root").exists()
+
+
+def test_a_policy_models_relative_path_reaches_the_processes_started_in_another_folder(trained, tmp_path):
+    """`BALER_POLICY=t/cov=ae:bits:10:rows.balm`, valid where the job starts: every preloaded child
+    read the path again in its own folder, so a job that changed folder (a framework's work area)
+    had each child stop with "not ... a readable .balm file", `ls` too (policy sweep). The first
+    process to read the policy hands it on with the path made absolute."""
+    reference, model, _ = trained
+    shutil.copy(model, tmp_path / "rows.balm")
+    (tmp_path / "work").mkdir()
+    out = tmp_path / "work" / "child.root"
+    job = f"""
+import os, subprocess
+os.chdir("work")
+subprocess.run(["ls"], check=True, stdout=subprocess.DEVNULL)
+subprocess.run(["root.exe", "-l", "-b", "-q", '{MACROS / "ae_tree.C"}("{out}", "zstd", {ENTRIES}, "cov")'], check=True)
+"""
+    run_command([sys.executable, "-c", job], env=preload_env("t/cov=ae:bits:10:rows.balm"), cwd=tmp_path)
+    compare_trees(reference, out, "t", "cov=bits:10").assert_exact_set_changed("cov")
+    assert len(model_keys(out)) == 1
 
 
 # RDataFrame's multi-threaded Snapshot under BALER_POLICY, then every value of the copy and of the

@@ -226,6 +226,59 @@ def test_blanks_around_a_policy_rules_slash_and_equals_are_layout(tmp_path):
     compare_trees(reference, out, "Events", "x=bits:8").assert_exact_set_changed("x")
 
 
+def test_a_policy_written_one_rule_a_line_applies_every_rule(small_reference, tmp_path):
+    """Blanks around a rule are layout, line breaks too: with a rule on its own line its tree glob
+    kept the line break (`\n  Events`), matched nothing, and x was stored exactly (policy sweep)."""
+    out = tmp_path / "lines.root"
+    output = run_macro("small_tree", out, "Events", SMALL_ENTRIES,
+                       env=preload_env("Events/d=bits:30,\n  Events/x=bits:8\n"))
+    assert "matched no branch" not in output, output
+    compare_trees(small_reference, out, "Events", "d=bits:30,x=bits:8").assert_exact_set_changed("d", "x")
+
+
+def test_a_policy_of_only_blanks_and_commas_stops_the_program():
+    """`BALER_POLICY=' , '` held no rule and chose nothing, without a word (policy sweep)."""
+    proc = run_command(["root.exe", "-l", "-b", "-q", "-e", "1"], env=preload_env(" ,\n, "), check=False, timeout=120)
+    assert proc.returncode != 0
+    assert 'invalid BALER_POLICY " ,\n, ": it holds no rule' in proc.stderr, proc.stdout + proc.stderr
+
+
+def test_a_rule_an_earlier_rule_shadows_is_named_as_such(small_reference, tmp_path):
+    """The first rule that matches a branch chooses its codec; a later rule for the same branch was
+    said to have matched no branch ("none of its names"), which it had (policy sweep)."""
+    out = tmp_path / "shadowed.root"
+    output = run_macro("small_tree", out, "Events", SMALL_ENTRIES, env=preload_env("Events/*=bits:8,Events/x=rel:1e-3"))
+    assert 'rule "Events/x=rel:1e-3" chose no codec: an earlier rule took every branch it matched' in output, output
+    assert "matched no branch" not in output, output
+    compare_trees(small_reference, out, "Events", "x=bits:8,d=bits:8").assert_exact_set_changed("x", "d")
+
+
+def test_a_policy_rule_over_a_fast_copy_says_its_baskets_were_copied(small_reference, tmp_path):
+    """hadd of a file at its own setting (ZSTD-505) copies the baskets as stored: no rule can apply, and
+    the process said nothing at all, not even of a rule that matched no name (policy sweep)."""
+    out = tmp_path / "copy.root"
+    proc = run_command(["hadd", "-f505", out, small_reference], env=preload_env("Events/x=bits:8,Nope/*=bits:4"))
+    assert 'rule "Events/x=bits:8" chose no codec: the branches it matched were copied with their baskets as ' \
+           "stored" in proc.stderr, proc.stdout + proc.stderr
+    assert 'rule "Nope/*=bits:4" matched no branch' in proc.stderr, proc.stderr
+    assert compare_trees(small_reference, out, "Events").branches["x"].changed == 0
+
+
+def test_a_policy_rule_over_a_tree_made_in_memory_says_so(baler, tmp_path):
+    """A tree with no file keeps its baskets and ROOT writes them inside the tree's key, uncoded:
+    the rule counted as applied to values stored exactly, and nothing was said (policy sweep)."""
+    path = tmp_path / "memory.root"
+    proc = run_command(["root.exe", "-l", "-b", "-q", "-e",
+                        'TTree t("Events", ""); float x = 0; t.Branch("x", &x, "x/F"); '
+                        "for (int i = 0; i < 50000; ++i) { x = i * 0.123f; t.Fill(); } "
+                        f'TFile f("{path}", "RECREATE"); f.WriteObject(&t, "Events"); f.Close();', "-e", "0"],
+                       env=preload_env("Events/x=bits:8"))
+    assert 'rule "Events/x=bits:8" chose no codec: it matched only branches of a tree with no file' in proc.stderr, \
+        proc.stdout + proc.stderr
+    codec = {row["branch"]: row["codec"] for row in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
+    assert not codec["x"].startswith("baler"), codec
+
+
 def test_a_policy_rule_can_name_a_trees_folder(tmp_path):
     """`sub/Events/x=...` names the tree by its path in the file (it matched nothing: the rule was
     read as tree `sub`, branch `Events/x`), and one of another folder leaves it alone, reported."""

@@ -14,12 +14,14 @@
 
 #include <array>
 #include <atomic>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <fnmatch.h>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <unistd.h>
 
 namespace Baler::Internal {
 
@@ -27,10 +29,12 @@ using baler::codec::Spec;
 
 namespace {
 
-/// What became of a policy rule: it chose the codec of a branch with float or double values, or
-/// it matched only branches whose codec Baler::SetCodec had set (which takes precedence), or only
-/// branches with no float or double value (which every spec stores exactly), or none.
-enum class RuleUse : unsigned char { kUnmatched, kNoFloat, kOverridden, kApplied };
+/// What became of a policy rule: it chose the codec of a branch with float or double values, or it
+/// matched only branches whose codec Baler::SetCodec had set (which takes precedence), only ones an
+/// earlier rule took (the first rule that matches chooses), only branches with no float or double
+/// value (which every spec stores exactly), only baskets copied as they were stored, only branches
+/// of a tree with no file (whose baskets ROOT writes into the tree's key, uncoded), or none.
+enum class RuleUse : unsigned char { kUnmatched, kNoFloat, kOverridden, kShadowed, kCopied, kInMemory, kApplied };
 
 /// What the process has chosen: SetCodec's per-branch codecs and the BALER_POLICY rules.
 /// Never destroyed: ROOT deletes trees (and writes baskets) from its own exit handlers, after this
@@ -133,6 +137,27 @@ void ReportUnusedRules()
                       "from Baler::SetCodec, which takes precedence\n",
                       rule);
          break;
+      case RuleUse::kShadowed:
+         std::fprintf(stderr,
+                      "Warning in <Baler>: BALER_POLICY rule \"%s\" chose no codec: an earlier rule took every "
+                      "branch it matched (the first rule that matches a branch chooses its codec)\n",
+                      rule);
+         break;
+      case RuleUse::kCopied:
+         std::fprintf(stderr,
+                      "Warning in <Baler>: BALER_POLICY rule \"%s\" chose no codec: the branches it matched were "
+                      "copied with their baskets as stored (a fast copy: hadd without -O, rootcp, "
+                      "CloneTree(-1, \"fast\")), which no rule changes; hadd -O, or a copy without \"fast\", "
+                      "codes them\n",
+                      rule);
+         break;
+      case RuleUse::kInMemory:
+         std::fprintf(stderr,
+                      "Warning in <Baler>: BALER_POLICY rule \"%s\" chose no codec: it matched only branches of "
+                      "a tree with no file (made in memory), whose baskets ROOT writes inside the tree's key "
+                      "with the file's own compression; create the tree in its file to have them coded\n",
+                      rule);
+         break;
       case RuleUse::kApplied: break;
       }
    }
@@ -148,9 +173,20 @@ std::string PathInFile(const TTree &tree)
    return path;
 }
 
+/// Records `use` for a rule that has none yet; kApplied replaces any other.
+void RecordUse(std::atomic<RuleUse> &recorded, RuleUse use)
+{
+   RuleUse before = RuleUse::kUnmatched;
+   if (use == RuleUse::kApplied)
+      recorded.store(use, std::memory_order_relaxed);
+   else
+      recorded.compare_exchange_strong(before, use, std::memory_order_relaxed);
+}
+
 /// The first policy rule that matches the branch, or none; records what became of it (`use`, never
 /// undoing kApplied; a rule applied to a branch with no float value is kNoFloat until it applies to
-/// one with). Called under a shared lock, for every basket written.
+/// one with), and of the later rules that match it too (shadowed by the first, or, where SetCodec
+/// chose, overridden). Called under a shared lock, for every basket written.
 const PolicyRule *MatchPolicy(Selection &selection, TBranch &branch, RuleUse use)
 {
    const TTree *tree = branch.GetTree();
@@ -159,30 +195,34 @@ const PolicyRule *MatchPolicy(Selection &selection, TBranch &branch, RuleUse use
    static std::once_flag reportAtExit;
    std::call_once(reportAtExit, [] { std::atexit(ReportUnusedRules); });
    std::string treePath; // made only for a rule that needs it
+   const PolicyRule *first = nullptr;
    for (std::size_t i = 0; i < selection.policy.size(); ++i) {
       const PolicyRule &rule = selection.policy[i];
       if (rule.TreeGlobIsPath() && treePath.empty())
          treePath = PathInFile(*tree);
-      if (rule.Selects(tree->GetName(), treePath, branch.GetName())) {
-         std::atomic<RuleUse> &recorded = selection.ruleUse[i];
-         if (use == RuleUse::kApplied && recorded.load(std::memory_order_relaxed) != RuleUse::kApplied &&
-             !HasCodableFloatLeaf(branch))
-            use = RuleUse::kNoFloat;
-         RuleUse before = RuleUse::kUnmatched;
-         if (use == RuleUse::kApplied)
-            recorded.store(use, std::memory_order_relaxed);
-         else
-            recorded.compare_exchange_strong(before, use, std::memory_order_relaxed);
-         return &rule;
+      if (!rule.Selects(tree->GetName(), treePath, branch.GetName()))
+         continue;
+      std::atomic<RuleUse> &recorded = selection.ruleUse[i];
+      if (first) {
+         RecordUse(recorded, use == RuleUse::kOverridden ? use : RuleUse::kShadowed);
+         continue;
       }
+      if (use == RuleUse::kApplied && recorded.load(std::memory_order_relaxed) != RuleUse::kApplied &&
+          !HasCodableFloatLeaf(branch))
+         use = RuleUse::kNoFloat;
+      RecordUse(recorded, use);
+      first = &rule;
    }
-   return nullptr;
+   return first;
 }
 
+/// `text` without the blanks around it: spaces and tabs, and the line breaks of a policy written
+/// one rule a line (a glob that kept them would match nothing)
 std::string Trim(const std::string &text)
 {
-   const auto first = text.find_first_not_of(" \t");
-   const auto last = text.find_last_not_of(" \t");
+   static const char *const kBlanks = " \t\n\r\v\f";
+   const auto first = text.find_first_not_of(kBlanks);
+   const auto last = text.find_last_not_of(kBlanks);
    return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
 }
 
@@ -223,15 +263,45 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy, const std::string
       try {
          auto spec = std::make_shared<const Spec>(Spec::Parse(rule.substr(equals + 1)));
          // an `ae:` rule's model must exist when the policy is read, like the rest of the rule
-         if (!spec->ModelReference().empty())
-            ModelForSpec(*spec);
+         if (const std::string model = spec->ModelReference(); !model.empty())
+            try {
+               ModelForSpec(*spec);
+            } catch (const baler::codec::Error &e) {
+               char folder[PATH_MAX];
+               if (model.front() == '/' || !getcwd(folder, sizeof folder))
+                  throw;
+               throw baler::codec::Error(std::string(e.what()) + " (a relative path is read from the folder of the " +
+                                         "process, here " + folder + ": name the model by its absolute path)");
+            }
          std::string specText = spec->ToString();
          rules.push_back({rule, treeGlob, branchGlob, std::move(spec), std::move(specText)});
       } catch (const baler::codec::Error &e) {
          throw baler::codec::Error("invalid " + origin + " rule \"" + rule + "\": " + e.what());
       }
    }
+   // only blanks and commas: a policy that would choose nothing, with nothing to say so
+   if (rules.empty())
+      throw baler::codec::Error("invalid " + origin + " \"" + policy + "\": it holds no rule; " + kGrammar);
    return rules;
+}
+
+std::string PolicyWithAbsoluteModelPaths(const std::vector<PolicyRule> &rules, const std::string &folder)
+{
+   std::string policy;
+   bool changed = false;
+   for (const PolicyRule &rule : rules) {
+      const std::string model = rule.spec->ModelReference();
+      std::string text = rule.text;
+      // a model named by a path (not an id) that is relative, at the end of its rule's text
+      const bool relative = !model.empty() && model.front() != '/' && IsRegularFile(model) &&
+                            text.size() >= model.size() && text.compare(text.size() - model.size(), model.size(), model) == 0;
+      if (relative) {
+         text.replace(text.size() - model.size(), model.size(), folder + "/" + model);
+         changed = true;
+      }
+      policy += (policy.empty() ? "" : ",") + text;
+   }
+   return changed ? policy : std::string();
 }
 
 bool PolicyRule::Selects(const std::string &treeName, const std::string &treePath, const char *branchName) const
@@ -247,11 +317,24 @@ void SetPolicy(std::vector<PolicyRule> rules)
    selection.policy = std::move(rules);
 }
 
+void NoteCopiedAsStored(TBranch &branch)
+{
+   Selection &selection = TheSelection();
+   std::shared_lock<std::shared_mutex> lock(selection.mutex);
+   MatchPolicy(selection, branch, RuleUse::kCopied);
+}
+
 SpecPtr ResolveCodec(TBranch &branch)
 {
    Selection &selection = TheSelection();
    {
       std::shared_lock<std::shared_mutex> lock(selection.mutex);
+      // a tree with no file: ROOT keeps its baskets and writes them inside the tree's key, not
+      // through the write hook, and a rule would be counted as applied to values stored exactly
+      if (!branch.GetFile()) {
+         MatchPolicy(selection, branch, RuleUse::kInMemory);
+         return nullptr;
+      }
       auto registered = selection.branchCodecs.find(&branch);
       if (registered != selection.branchCodecs.end()) {
          MatchPolicy(selection, branch, RuleUse::kOverridden);

@@ -38,6 +38,10 @@ struct PolicyRule {
 /// --policy).
 std::vector<PolicyRule> ParsePolicy(const std::string &policy, const std::string &origin);
 
+/// The policy of `rules` with each `ae:` model named by a relative path made absolute, as a file
+/// of `folder`; empty when no model is so named.
+std::string PolicyWithAbsoluteModelPaths(const std::vector<PolicyRule> &rules, const std::string &folder);
+
 /// Installs the process's policy (from BALER_POLICY, read once when the plugin loads). A process that
 /// writes baskets reports, when it exits, every rule that matched no branch it wrote.
 void SetPolicy(std::vector<PolicyRule> rules);
@@ -49,7 +53,12 @@ void SetPolicy(std::vector<PolicyRule> rules);
 /// reads as lossless. `baler inspect` and `baler eval` read the spec from it.
 constexpr const char *kCodecNotePrefix = "baler.codec:";
 
-/// The codec for the next basket of `branch`, or nullptr when the branch is not Baler's.
+/// Records, for the report at exit, that baskets of `branch` reached its file copied as they were
+/// stored (a fast copy), where no policy rule could choose their codec.
+void NoteCopiedAsStored(TBranch &branch);
+
+/// The codec for the next basket of `branch`, or nullptr when the branch is not Baler's (a tree
+/// with no file included, whose baskets ROOT keeps to write into the tree's key).
 /// Called for every basket written: cheap when nothing is registered and no policy is set.
 SpecPtr ResolveCodec(TBranch &branch);
 

@@ -2,6 +2,7 @@
 
 #include "BasketKeyCheck.h"
 #include "BasketLayout.h"
+#include "CodecSelection.h"
 #include "ModelStore.h"
 #include "RootBlockHeader.h"
 
@@ -105,12 +106,17 @@ void ReadCopiedBaskets(TBranch &branch, TFile &file, FileBaskets &known, Int_t &
    const Int_t *sizes = branch.GetBasketBytes();
    const Int_t baskets = branch.GetWriteBasket();
    std::vector<char> record;
+   bool notedCopy = false;
    for (; sizes && passed < baskets; ++passed) {
       const Long64_t seek = branch.GetBasketSeek(passed);
       if (seek <= 0)
          break;
       if (known.written.erase(seek))
          continue;
+      if (!notedCopy) {
+         NoteCopiedAsStored(branch); // for the policy's report: a copy is not coded under a rule
+         notedCopy = true;
+      }
       const std::size_t keyLength = ReadBasketRecordHead(file, seek, sizes[passed], record);
       if (keyLength == 0)
          continue;

@@ -42,11 +42,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <climits>
 #include <dlfcn.h>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace Baler::Internal {
@@ -549,7 +551,18 @@ void LoadPolicyFromEnvironment()
    if (!policy || !*policy)
       return;
    try {
-      SetPolicy(ParsePolicy(policy, "BALER_POLICY"));
+      std::vector<PolicyRule> rules = ParsePolicy(policy, "BALER_POLICY");
+      // A relative model path names a file of the folder where the policy is first read: the
+      // processes this one starts elsewhere (a framework's work area, a script that changes folder)
+      // inherit the policy with the path made absolute, rather than stop on a model they cannot
+      // find. (Preloaded, this runs before main, with no other thread to read the environment.)
+      char folder[PATH_MAX];
+      if (getcwd(folder, sizeof folder)) {
+         const std::string inherited = PolicyWithAbsoluteModelPaths(rules, folder);
+         if (!inherited.empty())
+            setenv("BALER_POLICY", inherited.c_str(), /*overwrite=*/1);
+      }
+      SetPolicy(std::move(rules));
    } catch (const std::exception &e) {
       // Not ROOT's Error()/Fatal(): when preloaded, this runs before ROOT is initialised, and
       // initialising it here spawns shells that preload the plugin again, recursively.

@@ -67,12 +67,6 @@ ModelPtr Remember(ModelPtr model)
    return store.byId.emplace(model->Id(), model).first->second;
 }
 
-bool IsRegularFile(const std::string &path)
-{
-   struct stat info {};
-   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
-}
-
 /// Reads and parses a .balm file; throws Error naming the path.
 ModelPtr ReadModelFile(const std::string &path)
 {
@@ -258,6 +252,12 @@ ModelPtr FindModelInProcess(const std::string &id)
    for (TFile *file : OpenFiles())
       LoadModelsOf(*file);
    return FindModel(id);
+}
+
+bool IsRegularFile(const std::string &path)
+{
+   struct stat info {};
+   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
 ModelPtr ModelForSpec(const baler::codec::Spec &spec)

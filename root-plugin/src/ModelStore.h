@@ -25,6 +25,9 @@ public:
    using baler::codec::Error::Error;
 };
 
+/// Whether `path` names a regular file: an `ae:` spec's reference that does is a .balm path, not an id.
+bool IsRegularFile(const std::string &path);
+
 /// The model an `ae:` spec names: a .balm path, or an id found in the loaded files or BALER_MODEL_PATH.
 /// Throws baler::codec::Error naming the reference when it cannot be found or parsed.
 ModelPtr ModelForSpec(const baler::codec::Spec &spec);

@@ -148,7 +148,8 @@ impl FromStr for Spec {
                 if model.trim().is_empty() {
                     return err(whole, "ae MODEL is empty");
                 }
-                Ok(Spec::Ae { bound, model: model.to_string() })
+                // blanks around the model, as around the spec and the bound's value
+                Ok(Spec::Ae { bound, model: model.trim().to_string() })
             }
             "bits" | "rel" | "abs" => Ok(match parse_bound(whole, kind, rest)? {
                 Bound::Bits(n) => Spec::Bits(n),
@@ -213,6 +214,8 @@ mod tests {
             ("ae:rel:1e-3:model.balm", Spec::Ae { bound: Bound::Rel(1e-3), model: "model.balm".into() }),
             ("ae:bits:10:cms-jets-v1", Spec::Ae { bound: Bound::Bits(10), model: "cms-jets-v1".into() }),
             ("ae:abs:0.5:C:/m/x.balm", Spec::Ae { bound: Bound::Abs(0.5), model: "C:/m/x.balm".into() }),
+            // a blank after the bound's colon, as `bits: 5` allows (a model path read " m.balm")
+            ("ae:bits:10: m.balm ", Spec::Ae { bound: Bound::Bits(10), model: "m.balm".into() }),
         ];
         for (text, want) in cases {
             let got: Spec = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
