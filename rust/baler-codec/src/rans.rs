@@ -414,6 +414,10 @@ fn get_table(r: &mut Reader<'_>, alphabet: usize) -> Result<Box<[u8; ALPHABET]>,
     if span == 0 || levels[span - 1] == 0 {
         return corrupt("code table without a symbol, or ending on an absent one");
     }
+    // an odd count of half-bytes leaves the last byte's high half, written 0 (docs/format.md)
+    if high && byte >> 4 != 0 {
+        return corrupt("code table whose padding half-byte is not 0");
+    }
     Ok(levels)
 }
 
@@ -801,7 +805,7 @@ mod tests {
         for exact_bits in [0, 1, 7, 64] {
             assert!(matches!(get(&stream(&[9, 1, 2, 0]), exact_bits, &mut [0i64], Some), Err(CodecError::Corrupt(_))), "{exact_bits} exact bits accepted");
         }
-        for (head, why) in [(&[9u8, 0, 0][..], "no symbol"), (&[9, 2, 2 | 1 << 4, 0], "a last symbol absent"), (&[9, 1, 15 | 15 << 4, 15, 0], "level 255"), (&[13, 1, 2, 0], "scale 13")] {
+        for (head, why) in [(&[9u8, 0, 0][..], "no symbol"), (&[9, 2, 2 | 1 << 4, 0], "a last symbol absent"), (&[9, 1, 15 | 15 << 4, 15, 0], "level 255"), (&[13, 1, 2, 0], "scale 13"), (&[9, 1, 2 | 1 << 4, 0], "a padding half-byte of 1")] {
             assert!(matches!(read(&stream(head), 1), Err(CodecError::Corrupt(_))), "{why} accepted");
         }
     }

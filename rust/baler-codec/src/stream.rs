@@ -310,13 +310,19 @@ fn pco_wrapped_decompress<T: Num>(payload: &[u8], dst: &mut [T]) -> Result<(), C
     let bad = |e: pco::errors::PcoError| CodecError::Corrupt(format!("pcodec: {e}"));
     let (file, rest) = pco::wrapped::FileDecompressor::new(payload).map_err(bad)?;
     let (chunk, rest) = file.chunk_decompressor::<T, _>(rest).map_err(bad)?;
-    let p = PCO_SCRATCH.with(|scratch| {
+    let read = PCO_SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
-        chunk.page_decompressor_with_scratch(rest, dst.len(), &mut scratch)?.read(dst)
+        let mut page = chunk.page_decompressor_with_scratch(rest, dst.len(), &mut scratch)?;
+        let progress = page.read(dst)?;
+        Ok((progress, page.into_src().is_empty()))
     });
-    let p = p.map_err(bad)?;
+    let (p, consumed) = read.map_err(bad)?;
     if p.n_processed != dst.len() || !p.finished {
         return corrupt("pcodec stream has the wrong number of values");
+    }
+    // a page of more values than the layout's, its first ones read, is not this stream
+    if !consumed {
+        return corrupt("pcodec stream has bytes after its page");
     }
     Ok(())
 }
@@ -504,6 +510,8 @@ mod tests {
         assert!(matches!(get_nums(&mut Reader::new(&narrow), &mut dst), Err(CodecError::Corrupt(_))));
         assert!(matches!(read(&narrow, 0), Err(CodecError::Corrupt(_))));
         assert!(read(&narrow, fits.len() - 1).is_err(), "a count that is not the stream's");
+        // a page of all the values read as its first quarter: those decode, the rest is left over
+        assert!(read(&narrow, fits.len() / 4).is_err(), "a page of more values than the stream's");
     }
 
     /// Integer codes go under one frequency table: a basket's worth of peaked codes with all 64
