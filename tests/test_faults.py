@@ -237,6 +237,30 @@ def test_draw_over_a_failed_baler_basket_returns_minus_one(hzz_bits10, damaged, 
     assert output.count(f"Error in <Baler>: corrupt Baler block in branch {branch}") == 2, output
 
 
+def lying_method(data, block):
+    data[block + 2] = 2
+
+
+def lying_decoded_length(data, block):
+    data[block + 6:block + 9] = b"\xff\xff\xff"
+
+
+@pytest.mark.parametrize("lie", [lying_method, lying_decoded_length])
+def test_draw_over_a_baler_basket_roots_header_check_refuses_returns_minus_one(hzz_bits10, tmp_path, lie):
+    """ROOT's 9-byte header of a Baler block with method 2, or a decoded length of 2^24 - 1: ROOT
+    refuses the basket before the plugin's unzip hook sees it, and Draw filled every entry of the
+    failed basket with the stale buffer, an error each (a format sweep: 400,000 zeros, 2 GB). The
+    read hook stops Draw over any basket ROOT fails to read."""
+    good = hzz_bits10[0]
+    data = bytearray(good.read_bytes())
+    lie(data, first_block(data, good, DAMAGED_BRANCH))
+    path = tmp_path / "lie.root"
+    path.write_bytes(bytes(data))
+    counts, output = draws(good, path, DAMAGED_BRANCH)
+    assert counts == {"tree": -1, "next": 2421, "chain": -1}, output
+    assert f"Baler: a basket of branch {DAMAGED_BRANCH} cannot be read" in output, output
+
+
 @pytest.mark.xfail(strict=True, reason="ROOT's TTree::Draw counts the entries of a failed ZLIB basket with the "
                    "branch's stale buffer; only the plugin's own baskets can stop it")
 def test_draw_over_a_failed_zlib_basket(shared_data, tmp_path):

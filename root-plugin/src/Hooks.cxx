@@ -347,7 +347,8 @@ void StopDrawOverFailedBasket(const TBasket *basket)
 {
    const TBranch *branch = basket ? basket->GetBranch() : nullptr;
    const TTree *tree = branch ? branch->GetTree() : nullptr;
-   if (TSelector *selector = tree ? DrawingSelector(*tree) : nullptr)
+   TSelector *selector = tree ? DrawingSelector(*tree) : nullptr;
+   if (selector && selector->GetAbort() == TSelector::kContinue) // once, for the first failure's reason
       selector->Abort(
          ("Baler: a basket of branch " + DescribeBranch(branch) + " cannot be read (see the error above)").c_str());
 }
@@ -485,6 +486,11 @@ Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
       LoadModelsOf(*file);
    tReading.keepCarrier = file && branch && branch->GetCompressionAlgorithm() == kAlgorithm && IsReadContext(*branch);
    Int_t result = gRootReadBasketBuffers(basket, pos, len, file);
+   // ROOT refuses some baskets before any block reaches the unzip hook (a block header whose
+   // sizes disagree with the basket's, an algorithm or method it does not know, ZLIB or ZSTD that
+   // fails to decode), and its Draw would count their entries too
+   if (result != 0)
+      StopDrawOverFailedBasket(basket);
    if (result == 0 && tReading.carrierValues && tReading.balerBlocks == 1) {
       try {
          KeepReadCarrier(*basket, pos, tReading.decodedBytes, std::move(tReading.carrierValues));
