@@ -113,12 +113,13 @@ const std::thread::id gLoadingThread = std::this_thread::get_id();
 std::atomic<long long> gBlocksOffLoadingThread{0};
 
 /// Puts the marker class, and the class of its member that spells out the fix, into the
-/// StreamerInfo of the file being written (see FileMarker.h).
+/// StreamerInfo of the file being written (see FileMarker.h). Looked up for every basket: opening
+/// a Baler file makes ROOT take the classes' records from that file in place of the plugin's (and
+/// delete those), so a record kept from an earlier write is gone.
 void TagFileForAutoload(TBasket &basket)
 {
-   static TVirtualStreamerInfo *const infos[] = {MarkerStreamerInfo(), FixStreamerInfo()};
    if (TBuffer *buffer = basket.GetBufferRef())
-      for (TVirtualStreamerInfo *info : infos)
+      for (TVirtualStreamerInfo *info : {MarkerStreamerInfo(), FixStreamerInfo()})
          buffer->TagStreamerInfo(info);
 }
 
