@@ -590,7 +590,7 @@ thread_local! {
 /// the raw bits and words must be used up to the last, and every state must end where the
 /// encoder began.
 pub(crate) fn get<T>(payload: &[u8], exact_bits: u32, dst: &mut [T], narrow: impl Fn(i64) -> Option<T>) -> Result<(), CodecError> {
-    SLOTS.with(|slots| {
+    crate::scratch::with_local(&SLOTS, |slots| {
         let slots = &mut slots.borrow_mut();
         // one decoder for each exact bits, so that the test for an exact symbol compares with a
         // constant (measured: a variable there cost the showers' decode 2 to 3%)

@@ -22,6 +22,18 @@ const MAX_KEPT_BUFFERS: usize = 4;
 
 type Pool<T> = RefCell<Vec<Vec<T>>>;
 
+/// `work` with this thread's `key`, or with a fresh value of its type where the thread's value is
+/// gone: code that runs from an exit handler after the thread's locals were destroyed (ROOT closes
+/// the files a program left open there, and writes their keys through the plugin), where
+/// `LocalKey::with` panics and aborts the process, its files unclosed.
+pub(crate) fn with_local<T: Default + 'static, R>(key: &'static LocalKey<T>, work: impl FnOnce(&T) -> R) -> R {
+    if key.try_with(|_| ()).is_ok() {
+        key.with(work)
+    } else {
+        work(&T::default())
+    }
+}
+
 /// Element types that have a per-thread pool.
 pub(crate) trait Pooled: Copy + Default + 'static {
     fn pool() -> &'static LocalKey<Pool<Self>>;
@@ -48,7 +60,7 @@ pub(crate) struct Scratch<T: Pooled> {
 
 /// An empty vector with room for at least `capacity` elements.
 pub(crate) fn with_capacity<T: Pooled>(capacity: usize) -> Scratch<T> {
-    let mut vec = T::pool().with(|p| p.borrow_mut().pop()).unwrap_or_default();
+    let mut vec = with_local(T::pool(), |p| p.borrow_mut().pop()).unwrap_or_default();
     vec.clear();
     vec.reserve(capacity);
     Scratch { vec }

@@ -310,7 +310,7 @@ fn pco_wrapped_decompress<T: Num>(payload: &[u8], dst: &mut [T]) -> Result<(), C
     let bad = |e: pco::errors::PcoError| CodecError::Corrupt(format!("pcodec: {e}"));
     let (file, rest) = pco::wrapped::FileDecompressor::new(payload).map_err(bad)?;
     let (chunk, rest) = file.chunk_decompressor::<T, _>(rest).map_err(bad)?;
-    let read = PCO_SCRATCH.with(|scratch| {
+    let read = crate::scratch::with_local(&PCO_SCRATCH, |scratch| {
         let mut scratch = scratch.borrow_mut();
         let mut page = chunk.page_decompressor_with_scratch(rest, dst.len(), &mut scratch)?;
         let progress = page.read(dst)?;

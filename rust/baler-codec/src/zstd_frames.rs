@@ -31,7 +31,7 @@ fn with_compressor<T>(
     level: i32,
     code: impl FnOnce(&mut zstd::bulk::Compressor<'static>) -> Result<T, CodecError>,
 ) -> Result<T, CodecError> {
-    slot.with(|cell| {
+    crate::scratch::with_local(slot, |cell| {
         let mut compressor = cell.borrow_mut();
         if compressor.is_none() {
             *compressor = Some(zstd::bulk::Compressor::new(level).map_err(internal)?);
@@ -56,7 +56,7 @@ pub fn compress_frame(level: i32, src: &[u8], dst: &mut [u8]) -> Option<usize> {
 /// or decodes to more than `dst` holds.
 pub fn decompress_frame(src: &[u8], dst: &mut [u8]) -> Result<usize, CodecError> {
     let corrupt = |e: std::io::Error| CodecError::Corrupt(format!("zstd: {e}"));
-    DECOMPRESSOR.with(|cell| {
+    crate::scratch::with_local(&DECOMPRESSOR, |cell| {
         let mut decompressor = cell.borrow_mut();
         if decompressor.is_none() {
             *decompressor = Some(zstd::bulk::Decompressor::new().map_err(corrupt)?);

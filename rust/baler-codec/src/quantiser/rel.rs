@@ -36,7 +36,7 @@ thread_local! {
 /// c_j = 2^((j + 1/2)/k), rounded to the float type, as bit patterns with the
 /// exponent field of 1.0 (so adding `e << MBITS` scales by 2^e).
 fn log_table<T: Flt>(k: u32) -> Rc<Vec<u64>> {
-    LOG_TABLES.with(|t| {
+    crate::scratch::with_local(&LOG_TABLES, |t| {
         let mut t = t.borrow_mut();
         if let Some((_, _, tab)) = t.iter().find(|(kk, mb, _)| *kk == k && *mb == T::MBITS) {
             return tab.clone();

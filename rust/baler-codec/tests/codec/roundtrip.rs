@@ -277,3 +277,41 @@ fn rel_values_meet_the_worst_case_of_their_levels() {
     let past = vals.iter().zip(from_be32(&dst)).filter(|&(&x, y)| !f32_within_spec(&worst_case, x, y)).count();
     assert_eq!(past, 0, "{past} of {} values past the levels' worst case {worst_case}", vals.len());
 }
+
+/// Codes a block and a zstd frame from a thread-local destructor that runs after the codec's own
+/// thread-locals are gone, as when ROOT closes a program's open files from an exit handler and
+/// writes their keys through the plugin: each use of a thread's work space panicked there
+/// ("cannot access a Thread Local Storage value during or after destruction"), and the process
+/// aborted with its files unclosed.
+#[test]
+fn coding_after_the_threads_locals_are_destroyed() {
+    struct CodesWhenDropped;
+    impl Drop for CodesWhenDropped {
+        fn drop(&mut self) {
+            let vals: Vec<f32> = (0..5000).map(|i| (i as f32 * 0.37).sin() * 100.0).collect();
+            for spec in [Spec::Bits(10), Spec::Rel(1e-3), Spec::Abs(1e-2)] {
+                check_f32(&vals, &spec);
+            }
+            let bytes = be32(&vals);
+            let mut frame = vec![0u8; bytes.len() + 1024];
+            let size = compress_frame(5, &bytes, &mut frame).expect("a zstd frame");
+            let mut back = vec![0u8; bytes.len()];
+            assert_eq!(decompress_frame(&frame[..size], &mut back).unwrap(), bytes.len());
+            assert_eq!(back, bytes);
+        }
+    }
+    thread_local! {
+        static AT_EXIT: CodesWhenDropped = const { CodesWhenDropped };
+    }
+    std::thread::spawn(|| {
+        // registered first, so destroyed last (destructors run in reverse order of registration)
+        AT_EXIT.with(|_| ());
+        check_f32(&[1.5, -2.25, 3.0], &Spec::Bits(10));
+        check_f32(&[1.5, -2.25, 3.0], &Spec::Rel(1e-3));
+        let mut frame = vec![0u8; 64];
+        let size = compress_frame(5, b"a frame", &mut frame).unwrap();
+        decompress_frame(&frame[..size], &mut [0u8; 7]).unwrap();
+    })
+    .join()
+    .expect("the thread codes to the end");
+}
