@@ -1,12 +1,14 @@
 #include "ModelStore.h"
 
 #include "TBase64.h"
+#include "TBufferFile.h"
 #include "TError.h"
 #include "TFile.h"
 #include "TKey.h"
 #include "TObjString.h"
 #include "TROOT.h"
 #include "TSeqCollection.h"
+#include "TStreamerInfo.h"
 #include "TVirtualMutex.h"
 
 #include <algorithm>
@@ -411,6 +413,20 @@ std::string BranchList(const std::vector<std::string> &branches)
    return names;
 }
 
+/// ROOT writes a file's StreamerInfo records at Close, which a program's exit() leaves to ROOT's
+/// exit handler, where it can no longer build the record of a class met for the first time
+/// (TStreamerInfo::Build crashed there, the file left unclosed). A model key brings TObjString's
+/// record, whose elements (a TStreamerString) a file of trees need not have: streamed once here,
+/// every record it needs is built while ROOT still can.
+void BuildModelKeyRecords()
+{
+   static std::once_flag built;
+   std::call_once(built, [] {
+      TBufferFile scratch(TBuffer::kWrite);
+      TObjString::Class()->GetStreamerInfo()->Streamer(scratch);
+   });
+}
+
 int WritePendingModels(TFile &file)
 {
    std::vector<ModelPtr> pending;
@@ -436,6 +452,7 @@ int WritePendingModels(TFile &file)
          continue;
       const auto &bytes = model->Bytes();
       TObjString text(TBase64::Encode(reinterpret_cast<const char *>(bytes.data()), static_cast<Int_t>(bytes.size())));
+      BuildModelKeyRecords();
       if (file.WriteTObject(&text, name.c_str()) <= 0)
          ::Error("Baler", "%s: cannot write model %s; its baskets will need BALER_MODEL_PATH to be read", file.GetName(),
                model->Id().c_str());
