@@ -267,8 +267,11 @@ std::vector<PolicyRule> ParsePolicy(const std::string &policy, const std::string
             try {
                ModelForSpec(*spec);
             } catch (const baler::codec::Error &e) {
+               // a relative path, not an id (hex digits) nor an absolute path
+               const bool relativePath = model.front() != '/' && (model.find('/') != std::string::npos ||
+                                                                  model.find(".balm") != std::string::npos);
                char folder[PATH_MAX];
-               if (model.front() == '/' || !getcwd(folder, sizeof folder))
+               if (!relativePath || !getcwd(folder, sizeof folder))
                   throw;
                throw baler::codec::Error(std::string(e.what()) + " (a relative path is read from the folder of the " +
                                          "process, here " + folder + ": name the model by its absolute path)");
