@@ -39,10 +39,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <climits>
 #include <dlfcn.h>
 #include <memory>
 #include <mutex>
