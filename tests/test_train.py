@@ -109,6 +109,21 @@ def correlated_rows(n, seed):
     return np.exp2(logs).astype(np.float32)
 
 
+def test_a_bound_too_fine_for_a_models_weights_says_what_to_change(baler, tmp_path):
+    """bits:52 on doubles: the latent's step, folded into the first layer's weights, needs far more
+    than 16 bits, and the trainer ended, after training, on the format's refusal alone ("weight
+    magnitude 66836512 is not storable in 16 bits"), with no word of what to do (a training sweep)."""
+    rows = correlated_rows(2000, 3).astype(np.float64)
+    npz, out = tmp_path / "rows.npz", tmp_path / "never.balm"
+    np.savez(npz, data=rows, names=np.array([f"x{i}" for i in range(rows.shape[1])]))
+    proc = run_baler(baler, "train", npz, "--branches", "*", "--bound", "bits:52", "--epochs", "20", "--seed", "1",
+                     "--out", out, check=False)
+    assert proc.returncode == 1 and "the trained model cannot be stored" in proc.stderr, proc.stderr
+    assert "the bound is too fine for this model" in proc.stderr and "train for a coarser --bound" in proc.stderr, \
+        proc.stderr
+    assert not out.exists()
+
+
 def test_npz_training_is_reproducible_for_a_seed(baler, tmp_path):
     data = tmp_path / "rows.npz"
     np.savez(data, data=correlated_rows(1000, 1), names=np.array([f"x{i}" for i in range(6)]))
@@ -206,7 +221,7 @@ f.Close()
                                   "not a ROOT file", "latent wider than a row", "no epoch", "a number per entry",
                                   "empty inner vectors", "several branches of rows", "a folder", "no entries",
                                   "a zero in every row", "no --branches", "bad validation", "no latent",
-                                  "vectors of many widths"])
+                                  "vectors of many widths", "a hidden layer too wide"])
 def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, case):
     root = shared_data / "atlas" / "uproot-issue-123b.root"
     npz, text_file, empty_rows = tmp_path / "rows.npz", tmp_path / "notes.root", tmp_path / "empty_rows.root"
@@ -267,11 +282,14 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
         "vectors of many widths": ([generated, "--branches", "Electron_pt"],
                                    "branch 'Electron_pt': its entries are of many widths (widths [0, 1, 2, 3, 4]; the most "
                                    "common, 2, holds "),
+        # it trained first, then "invalid model: layer outputs 100000 exceeds limit 4096" (a training sweep)
+        "a hidden layer too wide": ([npz, "--branches", "*", "--hidden", "100000"],
+                                    "--hidden 100000: a model's layers are at most 4096 wide"),
     }[case]
     out = tmp_path / "never.balm"
     proc = run_baler(baler, "train", *args, "--out", out, check=False)
     # an option wrong whatever the inputs is a usage error, as on every command
-    usage = case in ("bad bound", "no epoch", "no --branches", "bad validation", "no latent")
+    usage = case in ("bad bound", "no epoch", "no --branches", "bad validation", "no latent", "a hidden layer too wide")
     assert proc.returncode == (2 if usage else 1), (proc.returncode, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr

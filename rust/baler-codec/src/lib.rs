@@ -43,7 +43,7 @@ pub use any_model::AnyModel;
 pub use error::CodecError;
 pub use inspect::block_spec;
 pub use layout::{Segment, SegmentKind};
-pub use model::{fit_linear, stored_normalisation, DenseLayer, Model, ModelId, ModelParts, Transform, MODEL_MAGIC, MODEL_VERSION};
+pub use model::{fit_linear, stored_normalisation, DenseLayer, Model, ModelId, ModelParts, Transform, MAX_WIDTH, MODEL_MAGIC, MODEL_VERSION};
 pub use object::{BlockContext, ObjectCoding};
 pub use offsets::OffsetsSource;
 pub use object_fit::{fit_object_model, object_model_costs, MemberCost};

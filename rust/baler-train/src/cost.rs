@@ -109,7 +109,15 @@ pub fn smallest_storage(parts: &ModelParts, bound: &Bound, rows: &Dataset) -> Re
         }
     }
     let Some((mut fewest, mut model)) = best else {
-        return Err(format!("the trained model cannot be stored: {refused}"));
+        // the latent's quantisation step is folded into the weights, so a fine bound asks for
+        // weights beyond 16 bits: say what to change, not only what the format refused
+        let advice = if refused.contains("not storable") {
+            "; the bound is too fine for this model (its latent's step, folded into the weights, needs \
+             more than 16 bits): train for a coarser --bound, or use the per-value codec at this one"
+        } else {
+            ""
+        };
+        return Err(format!("the trained model cannot be stored: {refused}{advice}"));
     };
     for layer in 0..layers {
         let mut widths = model.weight_bits();

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use baler_codec::{fit_object_model, object_model_costs, Bound, MemberCost, ObjectModel, Predictor, Spec, MODEL_MAGIC, OBJECT_MODEL_MAGIC};
+use baler_codec::{fit_object_model, object_model_costs, Bound, MemberCost, ObjectModel, Predictor, Spec, MAX_WIDTH, MODEL_MAGIC, OBJECT_MODEL_MAGIC};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use tch::Device;
@@ -139,6 +139,10 @@ fn checked_options(args: &Args) -> Result<Bound, String> {
     }
     if args.epochs == Some(0) {
         return Err("--epochs 0: training needs at least one pass over the rows".into());
+    }
+    // refused by the model format once trained, after the whole training
+    if args.hidden > MAX_WIDTH {
+        return Err(format!("--hidden {}: a model's layers are at most {MAX_WIDTH} wide", args.hidden));
     }
     Ok(bound)
 }
