@@ -27,10 +27,12 @@ type Pool<T> = RefCell<Vec<Vec<T>>>;
 /// the files a program left open there, and writes their keys through the plugin), where
 /// `LocalKey::with` panics and aborts the process, its files unclosed.
 pub(crate) fn with_local<T: Default + 'static, R>(key: &'static LocalKey<T>, work: impl FnOnce(&T) -> R) -> R {
-    if key.try_with(|_| ()).is_ok() {
-        key.with(work)
-    } else {
-        work(&T::default())
+    // one look at the thread's value (this runs for every buffer lent and every stream decoded):
+    // `work` is taken by the closure that try_with runs, and is still there when it ran none
+    let mut work = Some(work);
+    match key.try_with(|value| work.take().map(|w| w(value))) {
+        Ok(Some(done)) => done,
+        _ => (work.take().expect("try_with ran no closure"))(&T::default()),
     }
 }
 
