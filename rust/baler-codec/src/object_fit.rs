@@ -64,6 +64,8 @@ struct Fitter<'a, T: Flt> {
     decoded: Vec<Vec<f64>>,
     bound: Bound,
     per_value: Vec<usize>,
+    /// Per member, the objects whose value may be one of its sentinels ([`sentinel_rows`]).
+    sentinel_rows: Vec<Vec<bool>>,
 }
 
 impl<'a, T: Flt> Fitter<'a, T> {
@@ -78,7 +80,8 @@ impl<'a, T: Flt> Fitter<'a, T> {
             per_value.push(out.len());
             decoded.push(recon.iter().map(|x| x.to_f64()).collect());
         }
-        Ok(Fitter { names, columns, decoded, bound: bound.clone(), per_value })
+        let sentinel_rows = columns.iter().map(|c| sentinel_rows(c)).collect();
+        Ok(Fitter { names, columns, decoded, bound: bound.clone(), per_value, sentinel_rows })
     }
 
     /// Relative bounds weigh each object's error by its size (the codes are logarithmic).
@@ -108,26 +111,45 @@ impl<'a, T: Flt> Fitter<'a, T> {
         Ok(if coded { out.len().min(self.per_value[j]) } else { self.per_value[j] })
     }
 
-    /// The cheaper of a linear and a norm predictor of member `j` from `context`, and its cost.
+    /// The cheapest of a linear and a norm predictor of member `j` from `context`, each fitted to
+    /// every object and again without those where one of these members may hold a sentinel, and
+    /// its cost. A -999 standing for "not measured" lies far from the other objects and pulls a
+    /// least-squares fit to itself: in 1% of the objects, it made a fitted energy 9 times dearer.
     fn best_predictor(&self, j: usize, context: &[usize]) -> Result<(Predictor, usize), CodecError> {
         let mut best = (Predictor::Carrier, self.per_value[j]);
         if context.is_empty() {
             return Ok(best);
         }
+        let without_sentinels = self.rows_without_sentinels(j, context);
         for norm in [false, true] {
-            if let Some(p) = self.least_squares(j, context, norm) {
-                let cost = self.cost(j, &p)?;
+            let all = self.least_squares(j, context, norm, None);
+            let trimmed = without_sentinels.as_ref().and_then(|keep| self.least_squares(j, context, norm, Some(keep)));
+            for predictor in all.into_iter().chain(trimmed) {
+                let cost = self.cost(j, &predictor)?;
                 if cost < best.1 {
-                    best = (p, cost);
+                    best = (predictor, cost);
                 }
             }
         }
         Ok(best)
     }
 
+    /// The objects where neither member `j` nor a member of `context` holds a sentinel; None where
+    /// none holds one.
+    fn rows_without_sentinels(&self, j: usize, context: &[usize]) -> Option<Vec<bool>> {
+        let mut keep = vec![true; self.decoded[j].len()];
+        for &c in std::iter::once(&j).chain(context) {
+            for (k, &sentinel) in keep.iter_mut().zip(&self.sentinel_rows[c]) {
+                *k &= !sentinel;
+            }
+        }
+        keep.contains(&false).then_some(keep)
+    }
+
     /// Weighted least squares of x (linear) or x² (norm) on the context's values (or squares),
-    /// with an intercept; None when the system is singular or has no usable rows.
-    fn least_squares(&self, j: usize, context: &[usize], norm: bool) -> Option<Predictor> {
+    /// with an intercept, over the objects `keep` marks (all where None); None when the system is
+    /// singular or has too few usable rows.
+    fn least_squares(&self, j: usize, context: &[usize], norm: bool, keep: Option<&[bool]>) -> Option<Predictor> {
         let d = context.len() + 1;
         let (mut a, mut b) = (vec![0.0; d * d], vec![0.0; d]);
         let mut f = vec![0.0; d];
@@ -142,7 +164,7 @@ impl<'a, T: Flt> Fitter<'a, T> {
         for i in 0..target.len() {
             let x = target[i];
             let y = if norm { x * x } else { x };
-            if !y.is_finite() || (self.relative() && x == 0.0) {
+            if !y.is_finite() || (self.relative() && x == 0.0) || keep.is_some_and(|keep| !keep[i]) {
                 continue;
             }
             let w = match (self.relative(), norm) {
@@ -244,6 +266,19 @@ impl<'a, T: Flt> Fitter<'a, T> {
     }
 }
 
+/// The objects whose value in `column` may be a sentinel: a non-zero value repeated exactly in
+/// at least 1 in 400 objects (and 4 of them), as -999 for "not measured" is. Values rounded
+/// upstream repeat too: the fit without them is only a candidate, kept where it costs less.
+fn sentinel_rows<T: Flt>(column: &[T]) -> Vec<bool> {
+    let is_zero = |x: &T| x.to_f64() == 0.0;
+    let mut counts: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    for x in column.iter().filter(|x| !is_zero(x)) {
+        *counts.entry(x.bits()).or_default() += 1;
+    }
+    let least = (column.len() / 400).max(4);
+    column.iter().map(|x| !is_zero(x) && counts[&x.bits()] >= least).collect()
+}
+
 /// Solves the d x d system a·x = b by Gaussian elimination with partial pivoting.
 fn solve(mut a: Vec<f64>, mut b: Vec<f64>, d: usize) -> Option<Vec<f64>> {
     for col in 0..d {
@@ -275,10 +310,9 @@ fn solve(mut a: Vec<f64>, mut b: Vec<f64>, d: usize) -> Option<Vec<f64>> {
 mod tests {
     use super::*;
 
-    /// Muon-like 4-vectors (E = sqrt(p² + m²)) and an unrelated column: E is predicted from the
-    /// momenta with a norm, the momenta and the unrelated column carry, and E's bytes fall.
-    #[test]
-    fn energy_from_momentum() {
+    /// Muon-like 4-vectors (E = sqrt(p² + m²)) and an unrelated column, 4000 objects; a share
+    /// `sentinels` of the Px and, independently, of the E values replaced by -999.
+    fn muons(sentinels: f64) -> (Vec<String>, Vec<Vec<f64>>) {
         let mut state = 12345u64;
         let mut uniform = move || {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -290,13 +324,26 @@ mod tests {
             let pt = 20.0 / (0.05 + uniform());
             let phi = 6.283 * uniform();
             let eta = 5.0 * uniform() - 2.5;
-            let (px, py, pz) = (pt * phi.cos(), pt * phi.sin(), pt * eta.sinh());
-            let e = (px * px + py * py + pz * pz + 0.105 * 0.105).sqrt();
+            let (mut px, py, pz) = (pt * phi.cos(), pt * phi.sin(), pt * eta.sinh());
+            let mut e = (px * px + py * py + pz * pz + 0.105 * 0.105).sqrt();
+            if uniform() < sentinels {
+                px = -999.0;
+            }
+            if uniform() < sentinels {
+                e = -999.0;
+            }
             for (c, v) in cols.iter_mut().zip([px, py, pz, e, 3.0 * uniform()]) {
                 c.push(v as f32 as f64);
             }
         }
-        let names: Vec<String> = ["Px", "Py", "Pz", "E", "Iso"].iter().map(|s| s.to_string()).collect();
+        (["Px", "Py", "Pz", "E", "Iso"].iter().map(|s| s.to_string()).collect(), cols)
+    }
+
+    /// E is predicted from the momenta with a norm, the momenta and the unrelated column carry,
+    /// and E's bytes fall.
+    #[test]
+    fn energy_from_momentum() {
+        let (names, cols) = muons(0.0);
         let (model, report) = fit_object_model(&names, &cols, &Bound::Bits(10), true).unwrap();
         let e = &model.members()[3];
         assert!(matches!(e.predictor, Predictor::Norm { .. }), "{:?}", e.predictor);
@@ -305,5 +352,20 @@ mod tests {
             assert_eq!(model.members()[j].predictor, Predictor::Carrier, "{}", names[j]);
         }
         assert!(report[3].fitted_bytes * 4 < report[3].per_value_bytes, "{report:?}");
+    }
+
+    /// With -999 ("not measured") in 1% of the Px and E values, E is still predicted from all
+    /// three momenta and its bytes fall as far, for a relative and an absolute bound: the
+    /// sentinels' objects, far from the others, would otherwise drag the fit (before the fit
+    /// without them, E was fitted from Py and Pz alone and kept 77% of its bytes).
+    #[test]
+    fn energy_from_momentum_among_sentinels() {
+        let (names, cols) = muons(0.01);
+        for bound in [Bound::Bits(10), Bound::Abs(0.01)] {
+            let (model, report) = fit_object_model(&names, &cols, &bound, true).unwrap();
+            assert!(matches!(model.members()[3].predictor, Predictor::Norm { .. }), "{bound:?}: {:?}", model.members()[3]);
+            assert_eq!(model.context_names(3), ["Px", "Py", "Pz"], "{bound:?}");
+            assert!(report[3].fitted_bytes * 4 < report[3].per_value_bytes, "{bound:?}: {report:?}");
+        }
     }
 }
