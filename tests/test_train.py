@@ -2,8 +2,12 @@
 with uproot and on Baler .npz files, writes a .balm the codec parses, reports bytes against the
 per-value codec, and refuses bad input with one line, writing nothing."""
 import json
+import os
 import re
+import signal
+import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -331,3 +335,35 @@ def test_an_out_that_cannot_be_written_stops_before_training(baler, tmp_path, ca
     assert proc.returncode != 0 and len(lines) == 1 and f"--out {out}: " in lines[0] and message in lines[0], proc.stderr
     assert ".tmp" not in lines[0], lines  # it named the temporary file it had tried to make
     assert proc.stdout == "", proc.stdout  # nothing loaded, nothing trained
+
+
+@pytest.mark.parametrize("how", ["Ctrl-C to the terminal's process group", "kill of the trainer alone"])
+def test_a_signal_while_the_root_files_are_read_leaves_no_temporary_rows(baler, tmp_path, how):
+    """The trainer's Python child writes the rows of the ROOT files, as large as the training data,
+    into a temporary folder: a signal that ended the trainer while the child ran left that folder
+    behind. The signal now reaches the child, the folder is removed, and the trainer ends by the
+    same signal. The child here is a stand-in for Python that waits to be stopped."""
+    temporary, started = tmp_path / "tmp", tmp_path / "started"
+    temporary.mkdir()
+    stand_in = tmp_path / "python"
+    stand_in.write_text(f'#!/bin/sh\ntouch "{started}"\nexec sleep 120\n')
+    stand_in.chmod(0o755)
+    root_file = tmp_path / "events.root"
+    root_file.write_bytes(b"root")  # never opened: the stand-in reads nothing
+    env = {**os.environ, "BALER_PYTHON": str(stand_in), "TMPDIR": str(temporary)}
+    trainer = subprocess.Popen([str(baler), "train", str(root_file), "--branches", "x", "--out", str(tmp_path / "m.balm")],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists() and any(temporary.iterdir()), "the stand-in never started"
+    if how.startswith("Ctrl-C"):
+        os.killpg(trainer.pid, signal.SIGINT)
+        expected = signal.SIGINT
+    else:
+        trainer.send_signal(signal.SIGTERM)
+        expected = signal.SIGTERM
+    trainer.communicate(timeout=60)  # before: the child, not signalled, kept running for its 120 s
+    assert trainer.returncode == -expected, trainer.returncode
+    assert list(temporary.iterdir()) == [], list(temporary.rglob("*"))
+    assert not (tmp_path / "m.balm").exists()

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::interrupt;
 use crate::npz::{read_npz, NpzTable};
 
 /// The Python script that turns ROOT branches into rows.
@@ -148,14 +149,12 @@ fn rows_from_root(inputs: &[PathBuf], glob: &str, tree: Option<&str>) -> Result<
     std::fs::write(&script, ROOT_ROWS_PY).map_err(|e| format!("cannot write {}: {e}", script.display()))?;
     let out = dir.path().join("rows.npz");
     let python = python();
-    let run = Command::new(&python)
-        .arg(&script)
-        .arg(&out)
-        .arg(tree.unwrap_or(""))
-        .arg(glob)
-        .args(inputs)
-        .output()
+    let (run, signal) = interrupt::output_passing_signals(Command::new(&python).arg(&script).arg(&out).arg(tree.unwrap_or("")).arg(glob).args(inputs))
         .map_err(|e| format!("cannot run {} to read the ROOT files: {e} (set BALER_PYTHON to a Python with uproot)", python.display()))?;
+    if let Some(signal) = signal {
+        drop(dir); // the rows, as large as the training data
+        interrupt::end_by(signal);
+    }
     if !run.status.success() {
         let stderr = String::from_utf8_lossy(&run.stderr);
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");

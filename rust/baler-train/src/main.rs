@@ -4,6 +4,7 @@
 
 mod cost;
 mod dataset;
+mod interrupt;
 mod model;
 mod npz;
 
