@@ -50,10 +50,14 @@ fn parse_number(s: &str) -> Option<f64> {
     let s = s.trim();
     if let Some(exp) = s.strip_prefix("2^") {
         let k: i32 = exp.parse().ok()?;
-        if !(-1074..=1023).contains(&k) {
-            return None;
-        }
-        return Some(2f64.powi(k));
+        // exactly, subnormal powers (2^-1074 to 2^-1023) too, which powi gives as 0; beyond the
+        // doubles' range 0 or infinity, which the bounds then refuse as they refuse 1e-400 and 1e309
+        return Some(match k {
+            ..=-1075 => 0.0,
+            -1074..=-1023 => f64::from_bits(1 << (k + 1074)),
+            -1022..=1023 => f64::from_bits(((k + 1023) as u64) << 52),
+            _ => f64::INFINITY,
+        });
     }
     // Reject things f64::from_str accepts but are not numbers for us.
     let lower = s.to_ascii_lowercase();
@@ -210,6 +214,10 @@ mod tests {
             ("abs:1e300", Spec::Abs(1e300)),
             ("abs:8.9e307", Spec::Abs(8.9e307)),
             ("abs:2^-20", Spec::Abs(2f64.powi(-20))),
+            // subnormal powers of two (they parsed as 0 and were refused as not above it)
+            ("abs:2^-1030", Spec::Abs(f64::from_bits(1 << 44))),
+            ("rel:2^-1074", Spec::Rel(5e-324)),
+            ("abs:2^1022", Spec::Abs(2f64.powi(1022))),
             (" bits:12 ", Spec::Bits(12)),
             ("ae:rel:1e-3:model.balm", Spec::Ae { bound: Bound::Rel(1e-3), model: "model.balm".into() }),
             ("ae:bits:10:cms-jets-v1", Spec::Ae { bound: Bound::Bits(10), model: "cms-jets-v1".into() }),
@@ -242,6 +250,10 @@ mod tests {
         bad("rel:nan", "not a number");
         bad("abs:0", "E > 0");
         bad("abs:inf", "not a number");
+        bad("abs:2^-1075", "absolute bound 2^-1075 must satisfy 0 < E");
+        bad("rel:2^0", "relative bound 2^0 must satisfy 0 < E < 1");
+        bad("abs:2^1023", "absolute bound 2^1023 must satisfy 0 < E <= 8.988465674311579e307");
+        bad("abs:2^5000", "absolute bound 2^5000 must satisfy 0 < E");
         bad("abs:1e308", "absolute bound 1e308 must satisfy 0 < E <= 8.988465674311579e307 (2E a finite double)");
         bad("ae:abs:9e307:m.balm", "2E a finite double");
         bad("abs:", "not a number");
