@@ -610,6 +610,20 @@ def test_bits_above_a_floats_mantissa_says_the_floats_stay(baler, shared_data, t
                         "branches kept as stored"], proc.stderr
 
 
+def test_bits_above_a_floats_mantissa_rounds_the_doubles_of_a_leaf_list(baler, tmp_path):
+    """A leaf list `b/D:a/F` holds a double: bits:30 rounds it (and keeps the float). The rewriter
+    took the branch's type, "struct", for a float's and kept the branch as stored, with the
+    warning that its floats stay."""
+    path = tmp_path / "leaflist.root"
+    run_command(["root.exe", "-l", "-b", "-q", "-e",
+                 f'TFile f("{path}", "RECREATE"); TTree t("T", ""); struct {{ double b; float a; }} s; '
+                 't.Branch("s", &s, "b/D:a/F"); for (int i = 0; i < 20000; ++i) { s.b = i * 0.123456789; '
+                 "s.a = i * 0.37f; t.Fill(); } t.Write(); f.Close();", "-e", "0"])
+    proc = run_baler(baler, "compress", path, tmp_path / "out.root", "--codec", "bits:30")
+    assert proc.stderr.strip() == "", proc.stderr
+    assert " ".join(table_rows(proc.stdout)["T/s"]).endswith("baler f32 lossless, f64 bits:30"), proc.stdout
+
+
 def test_bits_23_on_floats_is_reported_as_the_lossless_coding_it_is(baler, sample, tmp_path):
     """bits:23 keeps all 23 mantissa bits of a float, so the codec stores floats losslessly; the
     table said `baler bits:23` where inspect says `baler lossless`. Doubles keep bits:23."""

@@ -253,6 +253,18 @@ def test_a_rule_an_earlier_rule_shadows_is_named_as_such(small_reference, tmp_pa
     compare_trees(small_reference, out, "Events", "x=bits:8,d=bits:8").assert_exact_set_changed("x", "d")
 
 
+def test_a_bits_rule_above_a_floats_mantissa_says_its_floats_were_kept_exact(small_reference, tmp_path):
+    """bits:24 to bits:52 round doubles and keep every bit of a float: a rule that applied only to
+    floats stored them exactly, and only `baler compress --policy` said so (policy sweep). A rule
+    that also reached a double applied, and says nothing."""
+    out = tmp_path / "exact.root"
+    output = run_macro("small_tree", out, "Events", SMALL_ENTRIES, env=preload_env("Events/x=bits:24,Events/[dn]=bits:30"))
+    assert 'rule "Events/x=bits:24" stored its branches exactly: they hold floats, and bits:24 keeps every bit of ' \
+           "a float" in output, output
+    assert "Events/[dn]=bits:30" not in output, output
+    compare_trees(small_reference, out, "Events", "x=lossless,d=bits:30").assert_exact_set_changed("d")
+
+
 def test_a_policy_rule_over_a_fast_copy_says_its_baskets_were_copied(small_reference, tmp_path):
     """hadd of a file at its own setting (ZSTD-505) copies the baskets as stored: no rule can apply, and
     the process said nothing at all, not even of a rule that matched no name (policy sweep)."""

@@ -19,14 +19,37 @@ using baler::codec::Layout;
 using baler::codec::Segment;
 using baler::codec::SegmentKind;
 
+namespace {
+bool IsCodableDouble(const TString &type)
+{
+   return type == "Double_t" || type.Contains("double");
+}
+bool IsCodableFloat(const TString &type)
+{
+   return type == "Float_t" || type.Contains("float");
+}
+} // namespace
+
 bool HasCodableFloatLeaf(TBranch &branch)
 {
    for (auto *leaf : TRangeDynCast<TLeaf>(branch.GetListOfLeaves())) {
       const TString type = leaf->GetTypeName();
-      if (type == "Float_t" || type == "Double_t" || type.Contains("float") || type.Contains("double"))
+      if (IsCodableFloat(type) || IsCodableDouble(type))
          return true;
    }
    return false;
+}
+
+bool HasOnlySinglePrecisionFloats(TBranch &branch)
+{
+   bool single = false;
+   for (auto *leaf : TRangeDynCast<TLeaf>(branch.GetListOfLeaves())) {
+      const TString type = leaf->GetTypeName();
+      if (IsCodableDouble(type))
+         return false;
+      single = single || IsCodableFloat(type);
+   }
+   return single;
 }
 
 Layout DescribeBasket(const TBasket &basket)

@@ -32,6 +32,11 @@ baler::codec::Layout DescribeBasket(const TBasket &basket);
 /// Float16_t/Double32_t are ROOT's own reduced types and are kept as written: they do not count.
 bool HasCodableFloatLeaf(TBranch &branch);
 
+/// True when the branch's codable floats (HasCodableFloatLeaf) are all single precision: Float_t
+/// scalars and arrays, std::vector<float> and the like, in a leaf list with no double beside them.
+/// A `bits:N` above a float's 23 mantissa bits keeps every bit of such a branch.
+bool HasOnlySinglePrecisionFloats(TBranch &branch);
+
 /// The part of `layout` covering bytes `[begin, end)`. Numbers cut by the boundaries become raw
 /// bytes, which is what ROOT's 16 MiB block splitting (not a multiple of 4) needs.
 baler::codec::Layout SliceLayout(const baler::codec::Layout &layout, std::size_t begin, std::size_t end);

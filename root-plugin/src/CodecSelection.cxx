@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <string_view>
 #include <unistd.h>
 
 namespace Baler::Internal {
@@ -33,8 +34,18 @@ namespace {
 /// matched only branches whose codec Baler::SetCodec had set (which takes precedence), only ones an
 /// earlier rule took (the first rule that matches chooses), only branches with no float or double
 /// value (which every spec stores exactly), only baskets copied as they were stored, only branches
-/// of a tree with no file (whose baskets ROOT writes into the tree's key, uncoded), or none.
-enum class RuleUse : unsigned char { kUnmatched, kNoFloat, kOverridden, kShadowed, kCopied, kInMemory, kApplied };
+/// of a tree with no file (whose baskets ROOT writes into the tree's key, uncoded), only float
+/// branches under a `bits:N` that keeps every bit of a float, or none.
+enum class RuleUse : unsigned char {
+   kUnmatched,
+   kNoFloat,
+   kOverridden,
+   kShadowed,
+   kCopied,
+   kInMemory,
+   kFloatsExact,
+   kApplied
+};
 
 /// What the process has chosen: SetCodec's per-branch codecs and the BALER_POLICY rules.
 /// Never destroyed: ROOT deletes trees (and writes baskets) from its own exit handlers, after this
@@ -158,6 +169,13 @@ void ReportUnusedRules()
                       "with the file's own compression; create the tree in its file to have them coded\n",
                       rule);
          break;
+      case RuleUse::kFloatsExact:
+         std::fprintf(stderr,
+                      "Warning in <Baler>: BALER_POLICY rule \"%s\" stored its branches exactly: they hold floats, "
+                      "and %s keeps every bit of a float (it has 23 mantissa bits; bits:N above 23 is for "
+                      "doubles)\n",
+                      rule, selection.policy[i].specText.c_str());
+         break;
       case RuleUse::kApplied: break;
       }
    }
@@ -173,14 +191,28 @@ std::string PathInFile(const TTree &tree)
    return path;
 }
 
-/// Records `use` for a rule that has none yet; kApplied replaces any other.
+/// Records `use` for a rule that has none yet; kApplied replaces any other, kFloatsExact any but
+/// kApplied (the rule chose the codec of a branch with float values, and what it did matters more
+/// than what became of its other branches).
 void RecordUse(std::atomic<RuleUse> &recorded, RuleUse use)
 {
    RuleUse before = RuleUse::kUnmatched;
    if (use == RuleUse::kApplied)
       recorded.store(use, std::memory_order_relaxed);
+   else if (use == RuleUse::kFloatsExact)
+      while ((before = recorded.load(std::memory_order_relaxed)) != RuleUse::kApplied &&
+             !recorded.compare_exchange_weak(before, use, std::memory_order_relaxed)) {
+      }
    else
       recorded.compare_exchange_strong(before, use, std::memory_order_relaxed);
+}
+
+/// Whether `rule` is a `bits:N` that keeps every bit of a float (N above its 23 mantissa bits).
+bool KeepsEveryFloatBit(const PolicyRule &rule)
+{
+   constexpr std::string_view kBits = "bits:";
+   const std::string &spec = rule.specText;
+   return spec.compare(0, kBits.size(), kBits) == 0 && std::atoi(spec.c_str() + kBits.size()) > kMaxSettingsBits;
 }
 
 /// The first policy rule that matches the branch, or none; records what became of it (`use`, never
@@ -207,9 +239,12 @@ const PolicyRule *MatchPolicy(Selection &selection, TBranch &branch, RuleUse use
          RecordUse(recorded, use == RuleUse::kOverridden ? use : RuleUse::kShadowed);
          continue;
       }
-      if (use == RuleUse::kApplied && recorded.load(std::memory_order_relaxed) != RuleUse::kApplied &&
-          !HasCodableFloatLeaf(branch))
-         use = RuleUse::kNoFloat;
+      if (use == RuleUse::kApplied && recorded.load(std::memory_order_relaxed) != RuleUse::kApplied) {
+         if (!HasCodableFloatLeaf(branch))
+            use = RuleUse::kNoFloat;
+         else if (KeepsEveryFloatBit(rule) && HasOnlySinglePrecisionFloats(branch))
+            use = RuleUse::kFloatsExact;
+      }
       RecordUse(recorded, use);
       first = &rule;
    }

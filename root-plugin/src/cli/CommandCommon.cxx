@@ -534,14 +534,6 @@ std::string TypeName(TBranch &branch)
    return type;
 }
 
-bool IsSinglePrecision(TBranch &branch)
-{
-   if (!Internal::HasCodableFloatLeaf(branch))
-      return false;
-   const std::string type = TypeName(branch);
-   return type.find("double") == std::string::npos && type.find("Double") == std::string::npos;
-}
-
 std::string DescribeSettings(int settings)
 {
    const int algorithm = settings / 100;

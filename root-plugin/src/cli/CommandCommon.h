@@ -121,10 +121,6 @@ bool HoldsData(TBranch &branch);
 /// "Float_t", "Float_t[]", "Float_t[64]", "vector<float>", ...
 std::string TypeName(TBranch &branch);
 
-/// True for branches whose codable floats are single precision only (Float_t scalars and
-/// arrays, std::vector<float>).
-bool IsSinglePrecision(TBranch &branch);
-
 /// "baler bits:10", "baler lossless", "zstd 5", "zlib 1", "none", ...
 std::string DescribeSettings(int settings);
 

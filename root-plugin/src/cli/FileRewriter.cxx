@@ -693,7 +693,7 @@ struct Rewriter {
          }
       }
       // bits:N with N > 23 is for doubles: a float has 23 mantissa bits, so it stays exact.
-      if (chosen && chosen->bits > kMaxSettingsBits && IsSinglePrecision(branch)) {
+      if (chosen && chosen->bits > kMaxSettingsBits && Internal::HasOnlySinglePrecisionFloats(branch)) {
          ++floatsKeptExact[chosen->spec];
          return nullptr;
       }
@@ -1368,7 +1368,7 @@ struct Rewriter {
          // the tree's key holds what SpecAsStored names, or, floats under bits:23, all of whose
          // mantissa bits it keeps, the lossless values.
          const std::string &codecBefore = codecsBefore[i];
-         const bool keepsEveryFloatBit = recoded[i] && chosen[i] && chosen[i]->bits >= kMaxSettingsBits && IsSinglePrecision(after);
+         const bool keepsEveryFloatBit = recoded[i] && chosen[i] && chosen[i]->bits >= kMaxSettingsBits && Internal::HasOnlySinglePrecisionFloats(after);
          const std::string codec = exportSettings              ? DescribeSettings(after.GetCompressionSettings())
                                    : !recoded[i]               ? codecBefore
                                    : !heldByBlocks[i].empty()  ? "baler " + Joined(heldByBlocks[i])
