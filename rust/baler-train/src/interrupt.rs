@@ -38,6 +38,10 @@ pub fn output_passing_signals(command: &mut Command) -> std::io::Result<(Output,
             libc::sigemptyset(&mut action.sa_mask);
             let mut old: libc::sigaction = std::mem::zeroed();
             libc::sigaction(signal, &action, &mut old);
+            // a signal the process was started to ignore (nohup, a background job) stays ignored
+            if old.sa_sigaction == libc::SIG_IGN {
+                libc::sigaction(signal, &old, std::ptr::null_mut());
+            }
             old
         })
         .collect();
