@@ -253,18 +253,6 @@ def test_a_rule_an_earlier_rule_shadows_is_named_as_such(small_reference, tmp_pa
     compare_trees(small_reference, out, "Events", "x=bits:8,d=bits:8").assert_exact_set_changed("x", "d")
 
 
-def test_a_bits_rule_above_a_floats_mantissa_says_its_floats_were_kept_exact(small_reference, tmp_path):
-    """bits:24 to bits:52 round doubles and keep every bit of a float: a rule that applied only to
-    floats stored them exactly, and only `baler compress --policy` said so (policy sweep). A rule
-    that also reached a double applied, and says nothing."""
-    out = tmp_path / "exact.root"
-    output = run_macro("small_tree", out, "Events", SMALL_ENTRIES, env=preload_env("Events/x=bits:24,Events/[dn]=bits:30"))
-    assert 'rule "Events/x=bits:24" stored its branches exactly: they hold floats, and bits:24 keeps every bit of ' \
-           "a float" in output, output
-    assert "Events/[dn]=bits:30" not in output, output
-    compare_trees(small_reference, out, "Events", "x=lossless,d=bits:30").assert_exact_set_changed("d")
-
-
 def test_a_policy_rule_over_a_fast_copy_says_its_baskets_were_copied(small_reference, tmp_path):
     """hadd of a file at its own setting (ZSTD-505) copies the baskets as stored: no rule can apply, and
     the process said nothing at all, not even of a rule that matched no name (policy sweep)."""
@@ -357,16 +345,24 @@ def test_policy_rule_that_matches_nothing_is_reported(tmp_path):
     assert "Baler" in output and "Nope/*=bits:4" in output, output
 
 
-def test_a_policy_rule_that_matches_only_branches_with_no_float_says_so(small_reference, tmp_path):
-    """A rule for the Int_t branch alone (every spec stores it exactly) was silent, where SetCodec
-    warns of the same choice and `baler compress --policy` reports it (a macro-writer's sweep). A
-    rule that matches a float branch too is used and not named."""
+@pytest.mark.parametrize("policy, message, specs, changed", [
+    # A rule for the Int_t branch alone (every spec stores it exactly) was silent, where SetCodec
+    # warns of the same choice and `baler compress --policy` reports it (a macro-writer's sweep).
+    ("Events/n=rel:1e-3,Events/[nx]=bits:8", 'BALER_POLICY rule "Events/n=rel:1e-3" matched only branches with no '
+     "float or double value, which Baler stores exactly whatever the spec", "x=bits:8", ("x",)),
+    # bits:24 to bits:52 round doubles and keep every bit of a float: a rule that applied only to
+    # floats stored them exactly, and only `baler compress --policy` said so (policy sweep).
+    ("Events/x=bits:24,Events/[dn]=bits:30", 'BALER_POLICY rule "Events/x=bits:24" stored its branches exactly: '
+     "they hold floats, and bits:24 keeps every bit of a float", "x=lossless,d=bits:30", ("d",)),
+])
+def test_a_policy_rule_that_rounds_no_value_says_so(small_reference, tmp_path, policy, message, specs, changed):
+    """A rule that coded no value lossy is named, with the reason; the rule that matches a branch
+    it rounds too is used and not named."""
     out = tmp_path / "small.root"
-    output = run_macro("small_tree", out, "Events", SMALL_ENTRIES, env=preload_env("Events/n=rel:1e-3,Events/[nx]=bits:8"))
-    assert 'BALER_POLICY rule "Events/n=rel:1e-3" matched only branches with no float or double value, which ' \
-           "Baler stores exactly whatever the spec" in output, output
-    assert "[nx]" not in output, output
-    compare_trees(small_reference, out, "Events", "x=bits:8").assert_exact_set_changed("x")
+    output = run_macro("small_tree", out, "Events", SMALL_ENTRIES, env=preload_env(policy))
+    assert message in output, output
+    assert policy.split(",")[1] not in output, output
+    compare_trees(small_reference, out, "Events", specs).assert_exact_set_changed(*changed)
 
 
 def test_a_policy_rule_over_an_empty_tree_says_its_branches_wrote_nothing(tmp_path):
