@@ -383,7 +383,10 @@ def _stored_block(source, k, what, chain, file_path):
     if magic != _BALER_MAGIC or method != _BALER_METHOD or start + payload_size != size or decoded_size != objlen:
         return None
     payload = raw[start:size].tobytes()
-    needs = _codec.block_context(payload)
+    try:
+        needs = _codec.block_context(payload)
+    except _codec.BlockError:
+        return None  # a damaged (or newer) block header: uproot's reading says which, as this basket's
     offsets = None
     if needs is not None:
         _, first, entries = chain[-1]

@@ -213,7 +213,17 @@ ContextValues FetchCarrier(TFile &file, TTree &tree, const std::string &name, Lo
       throw Error(what + ": no basket of entries " + std::to_string(first) + "+" + std::to_string(entries));
    const auto key_bytes = ReadKeyBytes(file, carrier->GetBasketSeek(k), carrier->GetBasketBytes()[k]);
    const auto [block, size] = CarrierBlock(key_bytes, what);
-   const baler::codec::BlockContext needs = baler::codec::ReadBlockContext(block, size);
+   // a damaged block is the carrier's, not the member's being read
+   auto undecodable = [&](const std::exception &e) {
+      return Error(what + ", basket of entries " + std::to_string(first) + "+" + std::to_string(entries) +
+                   ": cannot be decoded: " + e.what());
+   };
+   baler::codec::BlockContext needs;
+   try {
+      needs = baler::codec::ReadBlockContext(block, size);
+   } catch (const std::exception &e) {
+      throw undecodable(e);
+   }
    ContextValues source;
    if (needs.needed) {
       // a carrier's block needs at most the entry offsets of its model's first carrier
@@ -231,9 +241,8 @@ ContextValues FetchCarrier(TFile &file, TTree &tree, const std::string &name, Lo
    try {
       values = std::make_shared<const baler::codec::ContextBasket>(
          baler::codec::DecodeContextBasket(block, size, source ? &source->ints : nullptr));
-   } catch (const std::exception &e) { // the damaged block is the carrier's, not the member's being read
-      throw Error(what + ", basket of entries " + std::to_string(first) + "+" + std::to_string(entries) +
-                  ": cannot be decoded: " + e.what());
+   } catch (const std::exception &e) {
+      throw undecodable(e);
    }
    gContextBasketsFetched.fetch_add(1, std::memory_order_relaxed);
    TheCache().Put(key, values);
