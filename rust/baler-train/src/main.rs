@@ -187,7 +187,8 @@ fn run(args: &Args, bound: Bound) -> Result<(), String> {
         // always 0, which the codec keeps exact anyway) leaves nothing to train on
         return Err(format!(
             "every row holds a zero, a subnormal or a non-finite value, which a model under --bound {} (on log2|x|) \
-             cannot train on: train under --bound abs:E, or leave such columns out of --branches",
+             cannot train on: train under --bound abs:E (or, for the columns of an .npz file, leave such columns out \
+             of --branches: a ROOT branch's vectors are trained whole)",
             args.bound
         ));
     }
