@@ -217,7 +217,8 @@ bool KeepsEveryFloatBit(const PolicyRule &rule)
 
 /// The first policy rule that matches the branch, or none; records what became of it (`use`, never
 /// undoing kApplied; a rule applied to a branch with no float value is kNoFloat until it applies to
-/// one with), and of the later rules that match it too (shadowed by the first, or, where SetCodec
+/// one with, and one whose `bits:N` keeps every bit of the floats it applied to is kFloatsExact until
+/// it applies to a branch it rounds), and of the later rules that match it too (shadowed by the first, or, where SetCodec
 /// chose, overridden). Called under a shared lock, for every basket written.
 const PolicyRule *MatchPolicy(Selection &selection, TBranch &branch, RuleUse use)
 {
