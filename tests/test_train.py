@@ -105,6 +105,18 @@ f.Close()
     assert note not in proc.stderr, proc.stderr
 
 
+def test_a_collection_of_one_entry_says_it_has_no_validation_values(baler, shared_data, tmp_path):
+    """One entry goes to training whole: the validation line gave "15.0000 B/value (0 values)", a
+    size measured on nothing, and a per-member table of zero counts (a training sweep)."""
+    path = tmp_path / "one.root"
+    run_command(["root.exe", "-l", "-b", "-q", "-e",
+                 f'TFile in("{shared_data / "uproot-HZZ.root"}"); auto t = (TTree*)in.Get("events"); '
+                 f'TFile out("{path}", "RECREATE"); t->CopyTree("", "", 1)->Write(); out.Close();', "-e", "0"])
+    proc = run_baler(baler, "train", path, "--branches", "Muon_*", "--bound", "bits:10", "--out", tmp_path / "m.balm")
+    assert "validation at bits:10: no values (the inputs hold too few entries to keep some apart)" in proc.stdout, proc.stdout
+    assert " 0 values" not in proc.stdout and "(0 values)" not in proc.stdout, proc.stdout
+
+
 def correlated_rows(n, seed):
     """Rows of 6 positive values driven by 2 log-normal factors: a latent of 2 predicts them."""
     rng = np.random.default_rng(seed)

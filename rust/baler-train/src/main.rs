@@ -284,6 +284,11 @@ fn print_members(model: &ObjectModel) {
 }
 
 fn print_member_costs(what: &str, bound: &str, costs: &[MemberCost]) {
+    if costs.iter().all(|c| c.values == 0) {
+        // an input of one entry, or a few: each member's bytes of no values would read as a size
+        println!("{what:>10} at {bound}: no values (the inputs hold too few entries to keep some apart)");
+        return;
+    }
     let (mut values, mut per_value, mut fitted) = (0, 0, 0);
     let width = name_width(costs.iter().map(|c| c.name.as_str()));
     for c in costs {
