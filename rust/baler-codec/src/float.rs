@@ -477,8 +477,9 @@ pub(crate) const MAX_SENTINELS: usize = 8;
 /// writer samples (docs/design.md gives the measurement behind 1/64).
 const SENTINEL_SHARE: usize = 64;
 
-/// Values the writer looks at to find sentinels: all of a section up to this many, else this many
-/// spread over it by a fixed pseudo-random sequence (no stride that could alias with a row width).
+/// Values the writer looks at to find sentinels: all of a section up to this many, else one from
+/// each of this many equal strides, at a place a fixed pseudo-random sequence picks (no stride that
+/// could alias with a row width).
 const SENTINEL_SAMPLE: usize = 256;
 
 /// Values that repeat in a section (sentinels such as -999 or -3000, constants) and that the
@@ -524,7 +525,7 @@ impl<T: Flt> Sentinels<T> {
         let sampled = candidates.len();
         candidates.extend(known.iter().map(|s| s.bits()).filter(|&b| vals.iter().any(|x| x.bits() == b)));
         // a sampled candidate must make up 1/SENTINEL_SHARE of the section and occur twice, counted
-        // exactly (the sample, drawn with replacement, may draw one value several times)
+        // exactly (two draws in the sample are far from that share)
         let mut least = [1usize; MAX_SENTINELS];
         let share = n.div_ceil(SENTINEL_SHARE).max(2);
         for (i, b) in candidates.into_iter().enumerate() {
