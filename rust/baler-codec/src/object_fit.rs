@@ -270,16 +270,27 @@ impl<'a, T: Flt> Fitter<'a, T> {
 /// objects halved what a model saved.
 const SENTINEL_REPEATS: usize = 4;
 
+/// The largest share of a column's objects that its possible sentinels may fill ([`sentinel_rows`]).
+const SENTINEL_ROWS_MAX: f64 = 0.25;
+
 /// The objects whose value in `column` may be a sentinel: a non-zero value repeated exactly in
 /// at least [`SENTINEL_REPEATS`] objects, as -999 for "not measured" is. Values rounded
-/// upstream repeat too: the fit without them is only a candidate, kept where it costs less.
+/// upstream repeat too: the fit without them is only a candidate, kept where it costs less. A
+/// column where such values fill more than [`SENTINEL_ROWS_MAX`] of the objects is discrete (a
+/// charge of ±1 stored as a float, a quality word), not one with sentinels: none of its objects
+/// is left out, or every fit it takes part in would lose them all.
 fn sentinel_rows<T: Flt>(column: &[T]) -> Vec<bool> {
     let is_zero = |x: &T| x.to_f64() == 0.0;
     let mut counts: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
     for x in column.iter().filter(|x| !is_zero(x)) {
         *counts.entry(x.bits()).or_default() += 1;
     }
-    column.iter().map(|x| !is_zero(x) && counts[&x.bits()] >= SENTINEL_REPEATS).collect()
+    let rows: Vec<bool> = column.iter().map(|x| !is_zero(x) && counts[&x.bits()] >= SENTINEL_REPEATS).collect();
+    let flagged = rows.iter().filter(|&&r| r).count();
+    if flagged as f64 > SENTINEL_ROWS_MAX * column.len() as f64 {
+        return vec![false; column.len()];
+    }
+    rows
 }
 
 /// Solves the d x d system a·x = b by Gaussian elimination with partial pivoting.
@@ -313,8 +324,9 @@ fn solve(mut a: Vec<f64>, mut b: Vec<f64>, d: usize) -> Option<Vec<f64>> {
 mod tests {
     use super::*;
 
-    /// Muon-like 4-vectors (E = sqrt(p² + m²)) and an unrelated column, 4000 objects; a share
-    /// `sentinels` of the Px and, independently, of the E values replaced by -999.
+    /// Muon-like 4-vectors (E = sqrt(p² + m²)), an unrelated column and a charge of ±1 stored as
+    /// a float (discrete: all its values repeat), 4000 objects; a share `sentinels` of the Px and,
+    /// independently, of the E values replaced by -999.
     fn muons(sentinels: f64) -> (Vec<String>, Vec<Vec<f64>>) {
         let mut state = 12345u64;
         let mut uniform = move || {
@@ -322,8 +334,8 @@ mod tests {
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
         let n = 4000;
-        let mut cols = vec![Vec::with_capacity(n); 5];
-        for _ in 0..n {
+        let mut cols = vec![Vec::with_capacity(n); 6];
+        for i in 0..n {
             let pt = 20.0 / (0.05 + uniform());
             let phi = 6.283 * uniform();
             let eta = 5.0 * uniform() - 2.5;
@@ -335,11 +347,12 @@ mod tests {
             if uniform() < sentinels {
                 e = -999.0;
             }
-            for (c, v) in cols.iter_mut().zip([px, py, pz, e, 3.0 * uniform()]) {
+            let charge = if i % 3 == 0 { 1.0 } else { -1.0 };
+            for (c, v) in cols.iter_mut().zip([px, py, pz, e, 3.0 * uniform(), charge]) {
                 c.push(v as f32 as f64);
             }
         }
-        (["Px", "Py", "Pz", "E", "Iso"].iter().map(|s| s.to_string()).collect(), cols)
+        (["Px", "Py", "Pz", "E", "Iso", "Q"].iter().map(|s| s.to_string()).collect(), cols)
     }
 
     /// E is predicted from the momenta with a norm, the momenta and the unrelated column carry,
@@ -351,7 +364,7 @@ mod tests {
         let e = &model.members()[3];
         assert!(matches!(e.predictor, Predictor::Norm { .. }), "{:?}", e.predictor);
         assert_eq!(model.context_names(3), ["Px", "Py", "Pz"]);
-        for j in [0, 1, 2, 4] {
+        for j in [0, 1, 2, 4, 5] {
             assert_eq!(model.members()[j].predictor, Predictor::Carrier, "{}", names[j]);
         }
         assert!(report[3].fitted_bytes * 4 < report[3].per_value_bytes, "{report:?}");
@@ -360,7 +373,9 @@ mod tests {
     /// With -999 ("not measured") in 0.1% or 1% of the Px and E values, E is still predicted from
     /// all three momenta and its bytes fall as far, for a relative and an absolute bound: the
     /// sentinels' objects, far from the others, would otherwise drag the fit (before the fit
-    /// without them, at 1%, E was fitted from Py and Pz alone and kept 77% of its bytes).
+    /// without them, at 1%, E was fitted from Py and Pz alone and kept 77% of its bytes). The
+    /// charge, all of whose values repeat, is no column of sentinels: taken for one, it left
+    /// every object out of the second fit of any member it was context of.
     #[test]
     fn energy_from_momentum_among_sentinels() {
         for (share, bound) in [(0.001, Bound::Bits(10)), (0.01, Bound::Bits(10)), (0.01, Bound::Abs(0.01))] {
