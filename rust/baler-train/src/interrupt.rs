@@ -33,14 +33,14 @@ pub fn output_passing_signals(command: &mut Command) -> std::io::Result<(Output,
     let previous: Vec<libc::sigaction> = PASSED_ON
         .iter()
         .map(|&signal| unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = pass_on as extern "C" fn(libc::c_int) as usize;
-            libc::sigemptyset(&mut action.sa_mask);
             let mut old: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(signal, &action, &mut old);
+            libc::sigaction(signal, std::ptr::null(), &mut old);
             // a signal the process was started to ignore (nohup, a background job) stays ignored
-            if old.sa_sigaction == libc::SIG_IGN {
-                libc::sigaction(signal, &old, std::ptr::null_mut());
+            if old.sa_sigaction != libc::SIG_IGN {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = pass_on as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut action.sa_mask);
+                libc::sigaction(signal, &action, std::ptr::null_mut());
             }
             old
         })
