@@ -207,14 +207,6 @@ void RecordUse(std::atomic<RuleUse> &recorded, RuleUse use)
       recorded.compare_exchange_strong(before, use, std::memory_order_relaxed);
 }
 
-/// Whether `rule` is a `bits:N` that keeps every bit of a float (N above its 23 mantissa bits).
-bool KeepsEveryFloatBit(const PolicyRule &rule)
-{
-   constexpr std::string_view kBits = "bits:";
-   const std::string &spec = rule.specText;
-   return spec.compare(0, kBits.size(), kBits) == 0 && std::atoi(spec.c_str() + kBits.size()) > kMaxSettingsBits;
-}
-
 /// The first policy rule that matches the branch, or none; records what became of it (`use`, never
 /// undoing kApplied; a rule applied to a branch with no float value is kNoFloat until it applies to
 /// one with, and one whose `bits:N` keeps every bit of the floats it applied to is kFloatsExact until
@@ -243,7 +235,8 @@ const PolicyRule *MatchPolicy(Selection &selection, TBranch &branch, RuleUse use
       if (use == RuleUse::kApplied && recorded.load(std::memory_order_relaxed) != RuleUse::kApplied) {
          if (!HasCodableFloatLeaf(branch))
             use = RuleUse::kNoFloat;
-         else if (KeepsEveryFloatBit(rule) && HasOnlySinglePrecisionFloats(branch))
+         // a bits:N above a float's 23 mantissa bits, over floats alone: every bit kept
+         else if (BitsOfSpec(rule.specText) > kMaxSettingsBits && HasOnlySinglePrecisionFloats(branch))
             use = RuleUse::kFloatsExact;
       }
       RecordUse(recorded, use);
@@ -263,6 +256,12 @@ std::string Trim(const std::string &text)
 }
 
 } // namespace
+
+int BitsOfSpec(const std::string &canonical)
+{
+   constexpr std::string_view kBits = "bits:";
+   return canonical.compare(0, kBits.size(), kBits) == 0 ? std::atoi(canonical.c_str() + kBits.size()) : 0;
+}
 
 void RegisterBranchCodec(TBranch &branch, SpecPtr spec)
 {

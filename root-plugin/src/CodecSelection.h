@@ -14,6 +14,9 @@ namespace Baler::Internal {
 
 using SpecPtr = std::shared_ptr<const baler::codec::Spec>;
 
+/// N of a `bits:N` spec in its canonical text (Spec::ToString), else 0.
+int BitsOfSpec(const std::string &canonical);
+
 /// Remembers the codec chosen for a branch by Baler::SetCodec.
 void RegisterBranchCodec(TBranch &branch, SpecPtr spec);
 

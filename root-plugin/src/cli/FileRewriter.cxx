@@ -67,12 +67,10 @@ CodecChoice ChooseCodec(const Baler::Codec &codec)
    choice.spec = codec.ToString();
    if (choice.spec == "lossless")
       return choice;
-   if (choice.spec.rfind("bits:", 0) == 0) {
-      const int bits = choice.bits = std::atoi(choice.spec.c_str() + 5);
-      if (bits >= 1 && bits <= kMaxSettingsBits) {
-         choice.settings = Settings(bits);
-         return choice;
-      }
+   choice.bits = Internal::BitsOfSpec(choice.spec);
+   if (choice.bits >= 1 && choice.bits <= kMaxSettingsBits) {
+      choice.settings = Settings(choice.bits);
+      return choice;
    }
    choice.viaSetCodec = true;
    return choice;
