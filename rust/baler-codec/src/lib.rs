@@ -98,12 +98,12 @@ fn checksum_of_decoded(src: &[u8], segs: &[(SegmentKind, usize)], f32s: Option<&
         return checksum(src);
     }
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    let (mut f32s, mut f64s) = (f32s.map(<[f32]>::iter), f64s.map(<[f64]>::iter));
+    let (mut f32s, mut f64s) = (f32s.unwrap_or_default(), f64s.unwrap_or_default());
     let mut off = 0;
     for &(kind, len) in segs {
-        match (kind, &mut f32s, &mut f64s) {
-            (SegmentKind::F32, Some(values), _) => hash_big_endian(&mut hasher, values, len / 4),
-            (SegmentKind::F64, _, Some(values)) => hash_big_endian(&mut hasher, values, len / 8),
+        match kind {
+            SegmentKind::F32 if !f32s.is_empty() => f32s = hash_big_endian(&mut hasher, f32s, len / 4),
+            SegmentKind::F64 if !f64s.is_empty() => f64s = hash_big_endian(&mut hasher, f64s, len / 8),
             _ => hasher.update(&src[off..off + len]),
         }
         off += len;
@@ -111,19 +111,19 @@ fn checksum_of_decoded(src: &[u8], segs: &[(SegmentKind, usize)], f32s: Option<&
     hasher.digest()
 }
 
-/// Feeds the next `n` of `values` to `hasher` as their big-endian bytes, a few kB at a time.
-fn hash_big_endian<'a, T: stream::Num + 'a>(hasher: &mut xxhash_rust::xxh3::Xxh3, values: &mut impl Iterator<Item = &'a T>, n: usize) {
+/// Feeds the first `n` of `values` to `hasher` as their big-endian bytes, a few kB at a time;
+/// the values after them. Over slices, not an iterator: the byte swaps then vectorise (through
+/// an iterator they were 6% of a `bits:10` basket's encode).
+fn hash_big_endian<'a, T: stream::Num>(hasher: &mut xxhash_rust::xxh3::Xxh3, values: &'a [T], n: usize) -> &'a [T] {
     let mut bytes = [0u8; 4096];
-    let per_chunk = bytes.len() / T::SIZE;
-    let mut left = n;
-    while left > 0 {
-        let take = left.min(per_chunk);
-        for (out, v) in bytes.chunks_exact_mut(T::SIZE).zip(values.by_ref().take(take)) {
+    let (now, after) = values.split_at(n);
+    for chunk in now.chunks(bytes.len() / T::SIZE) {
+        for (out, &v) in bytes.chunks_exact_mut(T::SIZE).zip(chunk) {
             v.write_be(out);
         }
-        hasher.update(&bytes[..take * T::SIZE]);
-        left -= take;
+        hasher.update(&bytes[..chunk.len() * T::SIZE]);
     }
+    after
 }
 
 fn put_section(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
