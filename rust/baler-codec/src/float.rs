@@ -410,13 +410,41 @@ fn quantise_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, known: &[T], r
     let mut qs = scratch::with_capacity::<T::Q>(vals.len());
     let mut exceptions = Exceptions::default();
     recon.reserve(vals.len());
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above)
+        unsafe { code_values_avx2(vals, quant, &sentinels, &mut qs, recon, &mut exceptions) };
+        return (qs, sentinels, exceptions);
+    }
+    code_values(vals, quant, &sentinels, &mut qs, recon, &mut exceptions);
+    (qs, sentinels, exceptions)
+}
+
+/// [`code_values`] compiled for AVX2: the checks of a run of values then go four or eight at a
+/// time (measured: 3% of a ROOT write of 10^7 `bits:10` values in scalar code).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn code_values_avx2<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, sentinels: &Sentinels<T>, qs: &mut Vec<T::Q>, recon: &mut Vec<T>, exceptions: &mut Exceptions) {
+    code_values(vals, quant, sentinels, qs, recon, exceptions)
+}
+
+/// The loop of [`quantise_codes`]: every value's code into `qs`, its reconstruction (or itself)
+/// into `recon`, the values stored exactly into `exceptions`.
+#[inline(always)]
+fn code_values<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, sentinels: &Sentinels<T>, qs: &mut Vec<T::Q>, recon: &mut Vec<T>, exceptions: &mut Exceptions) {
     let mut prev: i64 = 0;
     // Runs of values none of which is refused or a sentinel's take the quantiser's run path;
-    // any other run goes value by value.
+    // any other run goes value by value. A full run is handed over as an array, so that the
+    // compiler knows its length and unrolls it.
     let by_runs = sentinels.is_empty();
     let (mut run_codes, mut run_recon) = ([0i64; RUN], [T::from_bits(0); RUN]);
     for (r, run) in vals.chunks(RUN).enumerate() {
-        if by_runs && quant.quantise_run(run, &mut run_codes, &mut run_recon) {
+        let accepted = by_runs
+            && match <&[T; RUN]>::try_from(run) {
+                Ok(full) => quant.quantise_run(full, &mut run_codes, &mut run_recon),
+                Err(_) => quant.quantise_run(run, &mut run_codes, &mut run_recon),
+            };
+        if accepted {
             qs.extend(run_codes[..run.len()].iter().map(|&q| T::q(q)));
             recon.extend_from_slice(&run_recon[..run.len()]);
             prev = run_codes[run.len() - 1];
@@ -444,25 +472,61 @@ fn quantise_codes<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, known: &[T], r
             }
         }
     }
-    (qs, sentinels, exceptions)
 }
 
 /// Writes the sign stream of `codes` and replaces each code by its magnitude.
-/// Eight codes per sign byte, assembled in a register, without a branch per value.
 pub(crate) fn put_signs_of_codes<T: Flt>(codes: &mut [T::Q], out: &mut Vec<u8>) -> Result<(), CodecError> {
     let mut neg = scratch::with_capacity::<u8>(codes.len().div_ceil(8));
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above)
+        let any = unsafe { split_signs_avx2::<T>(codes, &mut neg) };
+        return put_signs(&neg, any, out);
+    }
+    let any = split_signs::<T>(codes, &mut neg);
+    put_signs(&neg, any, out)
+}
+
+/// [`split_signs`] compiled for AVX2, where eight codes' signs become one byte in a few
+/// instructions.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn split_signs_avx2<T: Flt>(codes: &mut [T::Q], neg: &mut Vec<u8>) -> bool {
+    split_signs::<T>(codes, neg)
+}
+
+/// Appends the sign bits of `codes` to `neg` and replaces each code by its magnitude; whether any
+/// code is negative. Eight codes per sign byte, assembled in a register, without a branch per
+/// value; a whole group of eight as an array, so that the compiler knows its length.
+#[inline(always)]
+fn split_signs<T: Flt>(codes: &mut [T::Q], neg: &mut Vec<u8>) -> bool {
     let mut any = 0u8;
-    for eight in codes.chunks_mut(8) {
-        let mut byte = 0u8;
-        for (bit, q) in eight.iter_mut().enumerate() {
-            let v: i64 = (*q).into();
-            byte |= ((v >> 63) as u8 & 1) << bit;
-            *q = T::q(magnitude(v));
-        }
+    let mut eights = codes.chunks_exact_mut(8);
+    for eight in &mut eights {
+        let eight: &mut [T::Q; 8] = eight.try_into().expect("chunks of 8");
+        let byte = sign_byte::<T>(eight);
         any |= byte;
         neg.push(byte);
     }
-    put_signs(&neg, any != 0, out)
+    let rest = eights.into_remainder();
+    if !rest.is_empty() {
+        let byte = sign_byte::<T>(rest);
+        any |= byte;
+        neg.push(byte);
+    }
+    any != 0
+}
+
+/// The sign bits of up to eight codes (bit i for code i), each code replaced by its magnitude.
+#[inline(always)]
+fn sign_byte<T: Flt>(codes: &mut [T::Q]) -> u8 {
+    let mut byte = 0u8;
+    for (bit, q) in codes.iter_mut().enumerate() {
+        let v: i64 = (*q).into();
+        byte |= ((v >> 63) as u8 & 1) << bit;
+        *q = T::q(magnitude(v));
+    }
+    byte
 }
 
 /// Bit 6 of the codec byte of a lossy float, autoencoder or object section: the section carries a
@@ -1083,6 +1147,59 @@ mod tests {
         for (bytes, why) in [(vec![0u8], "empty"), (vec![MAX_SENTINELS as u8 + 1], "too long"), (vec![1, 0, 0, 0x80, 0x7f], "infinite"), (vec![1, 0, 0, 0, 0], "zero"), (vec![2, 0, 0, 0x3b, 0xc5], "short")] {
             assert!(Sentinels::<f32>::get(&mut Reader::new(&bytes), &quant).is_err(), "{why} table accepted");
         }
+    }
+
+    /// The loops built for AVX2 give exactly what their portable builds give: codes,
+    /// reconstructions and exceptions of every quantiser over every binade, the specials and a
+    /// sentinel, in blocks that end with a short run; and the sign split of those codes.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_builds_of_the_per_value_loops_give_what_the_portable_ones_give() {
+        if !std::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        fn check<T: Flt>(vals: &[T]) {
+            for spec in ["bits:10", "bits:3", "rel:1e-3", "abs:1e-3", "abs:1e9"] {
+                let spec: Spec = spec.parse().unwrap();
+                let portable = |q: &dyn Fn(&mut Vec<T::Q>, &mut Vec<T>, &mut Exceptions)| {
+                    let (mut qs, mut recon, mut exceptions) = (Vec::new(), Vec::new(), Exceptions::default());
+                    q(&mut qs, &mut recon, &mut exceptions);
+                    let mut bytes = Vec::new();
+                    exceptions.put::<T>(&mut bytes);
+                    (qs, recon.iter().map(|x| x.bits()).collect::<Vec<_>>(), bytes)
+                };
+                macro_rules! both {
+                    ($quant:expr) => {{
+                        let quant = $quant;
+                        for sentinels in [Sentinels::none(), Sentinels::find(vals, quant, &[])] {
+                            let plain = portable(&|qs, recon, exc| code_values(vals, quant, &sentinels, qs, recon, exc));
+                            // SAFETY: the processor has AVX2 (checked above)
+                            let avx2 = portable(&|qs, recon, exc| unsafe { code_values_avx2(vals, quant, &sentinels, qs, recon, exc) });
+                            assert!(plain == avx2, "{spec}, {} sentinels", sentinels.values().len());
+                            let (mut a, mut b) = (plain.0.clone(), plain.0);
+                            let (mut neg_a, mut neg_b) = (Vec::new(), Vec::new());
+                            // SAFETY: as above
+                            let any_avx2 = unsafe { split_signs_avx2::<T>(&mut a, &mut neg_a) };
+                            assert_eq!((split_signs::<T>(&mut b, &mut neg_b), neg_b, b), (any_avx2, neg_a, a), "{spec}: sign split");
+                        }
+                    }};
+                }
+                match quantiser::choose::<T>(&spec).unwrap() {
+                    Choice::Bits(q) => both!(&q),
+                    Choice::Rel(q) => both!(&q),
+                    Choice::Abs(q) => both!(&q),
+                    Choice::Lossless => unreachable!("lossy specs"),
+                }
+            }
+        }
+        let mut f32s: Vec<f32> = (0..4000u32).map(|i| f32::from_bits(i.wrapping_mul(2654435761))).collect();
+        f32s.extend([0.0, -0.0, f32::NAN, f32::INFINITY, f32::from_bits(1), f32::MAX, -f32::MAX]);
+        f32s.extend(std::iter::repeat_n(-999.0, 100));
+        let mut f64s: Vec<f64> = (0..4000u64).map(|i| f64::from_bits(i.wrapping_mul(0x9E37_79B9_7F4A_7C15))).collect();
+        f64s.extend([0.0, -0.0, f64::NAN, f64::INFINITY, f64::from_bits(1), f64::MAX, -f64::MAX, 1e-300]);
+        f64s.extend(std::iter::repeat_n(-999.0, 100));
+        check(&f32s);
+        check(&f64s);
     }
 
     /// The branch-free sign split of the writer, on whole groups of 8 codes and on a remainder:

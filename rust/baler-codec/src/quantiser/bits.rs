@@ -53,16 +53,28 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
 
     /// `quantise` of each value, the refusals or-ed together rather than a branch per value:
     /// the branches cost more than the arithmetic, and almost every run of a block has no value
-    /// to refuse.
+    /// to refuse. Written lane by lane without a call or a branch (the reconstruction from the
+    /// value's own sign, the same as `reconstruct` of its code wherever the value is accepted:
+    /// a refused value's code and reconstruction are not used), so that a full run vectorises.
     #[inline(always)]
     fn quantise_run(&self, xs: &[T], codes: &mut [i64; RUN], recon: &mut [T; RUN]) -> bool {
-        let mut accepted = true;
-        for (k, &x) in xs.iter().enumerate() {
-            codes[k] = self.code(x.bits());
-            recon[k] = self.reconstruct(codes[k]);
-            accepted &= self.within_bound(x, recon[k]);
+        // A short run is padded with 1.0, which is always accepted, so that every loop below has
+        // RUN lanes.
+        let mut bits = [T::from_f64(1.0).bits(); RUN];
+        for (b, x) in bits.iter_mut().zip(xs) {
+            *b = x.bits();
         }
-        accepted
+        let mut refused = [false; RUN];
+        for k in 0..RUN {
+            let sign = bits[k] & T::SIGN;
+            let magnitude = ((bits[k] & !T::SIGN) + self.half) >> self.shift;
+            codes[k] = if sign != 0 { (magnitude as i64).wrapping_neg() } else { magnitude as i64 };
+            recon[k] = T::from_bits(sign | ((magnitude << self.shift) & (T::SIGN - 1)));
+        }
+        for k in 0..RUN {
+            refused[k] = !self.within_bound(T::from_bits(bits[k]), recon[k]);
+        }
+        !refused.iter().fold(false, |any, &r| any | r)
     }
 
     /// Special values and magnitudes below `T::MIN_REL` are never within (as

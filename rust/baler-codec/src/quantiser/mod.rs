@@ -179,7 +179,8 @@ pub(crate) fn relative_candidate<T: Flt>(x: T) -> Option<f64> {
 #[inline(always)]
 pub(crate) fn is_special<T: Flt>(b: u64) -> bool {
     let e = b & T::EXP_MASK;
-    e == T::EXP_MASK || (e == 0 && b != 0)
+    // `|` and `&`, not `||` and `&&`: no branch, so that the checks of a run vectorise
+    (e == T::EXP_MASK) | ((e == 0) & (b != 0))
 }
 
 #[cfg(test)]
@@ -216,8 +217,9 @@ mod tests {
                 }
             }
         }
-        // a run is accepted exactly when each of its values is, with the codes and values of quantise
-        for run in vals.chunks(RUN) {
+        // a run is accepted exactly when each of its values is, with the codes and values of
+        // quantise: full runs and the shorter ones a block ends with
+        for run in [RUN, 5, 1].into_iter().flat_map(|len| vals.chunks(len)) {
             let (mut codes, mut recon) = ([0i64; RUN], [T::from_bits(0); RUN]);
             let each: Option<Vec<(i64, T)>> = run.iter().map(|&x| q.quantise(x)).collect();
             let accepted = q.quantise_run(run, &mut codes, &mut recon);
