@@ -434,17 +434,11 @@ unsafe fn code_values_avx2<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, senti
 fn code_values<T: Flt, Q: Quantiser<T>>(vals: &[T], quant: &Q, sentinels: &Sentinels<T>, qs: &mut Vec<T::Q>, recon: &mut Vec<T>, exceptions: &mut Exceptions) {
     let mut prev: i64 = 0;
     // Runs of values none of which is refused or a sentinel's take the quantiser's run path;
-    // any other run goes value by value. A full run is handed over as an array, so that the
-    // compiler knows its length and unrolls it.
+    // any other run goes value by value.
     let by_runs = sentinels.is_empty();
     let (mut run_codes, mut run_recon) = ([0i64; RUN], [T::from_bits(0); RUN]);
     for (r, run) in vals.chunks(RUN).enumerate() {
-        let accepted = by_runs
-            && match <&[T; RUN]>::try_from(run) {
-                Ok(full) => quant.quantise_run(full, &mut run_codes, &mut run_recon),
-                Err(_) => quant.quantise_run(run, &mut run_codes, &mut run_recon),
-            };
-        if accepted {
+        if by_runs && quant.quantise_run(run, &mut run_codes, &mut run_recon) {
             qs.extend(run_codes[..run.len()].iter().map(|&q| T::q(q)));
             recon.extend_from_slice(&run_recon[..run.len()]);
             prev = run_codes[run.len() - 1];
@@ -1161,9 +1155,8 @@ mod tests {
         fn check<T: Flt>(vals: &[T]) {
             for spec in ["bits:10", "bits:3", "rel:1e-3", "abs:1e-3", "abs:1e9"] {
                 let spec: Spec = spec.parse().unwrap();
-                let portable = |q: &dyn Fn(&mut Vec<T::Q>, &mut Vec<T>, &mut Exceptions)| {
-                    let (mut qs, mut recon, mut exceptions) = (Vec::new(), Vec::new(), Exceptions::default());
-                    q(&mut qs, &mut recon, &mut exceptions);
+                // codes, reconstructions' bit patterns and the exceptions as written
+                let outcome = |qs: Vec<T::Q>, recon: Vec<T>, exceptions: Exceptions| {
                     let mut bytes = Vec::new();
                     exceptions.put::<T>(&mut bytes);
                     (qs, recon.iter().map(|x| x.bits()).collect::<Vec<_>>(), bytes)
@@ -1172,9 +1165,13 @@ mod tests {
                     ($quant:expr) => {{
                         let quant = $quant;
                         for sentinels in [Sentinels::none(), Sentinels::find(vals, quant, &[])] {
-                            let plain = portable(&|qs, recon, exc| code_values(vals, quant, &sentinels, qs, recon, exc));
+                            let (mut qs, mut recon, mut exceptions) = (Vec::new(), Vec::new(), Exceptions::default());
+                            code_values(vals, quant, &sentinels, &mut qs, &mut recon, &mut exceptions);
+                            let plain = outcome(qs, recon, exceptions);
+                            let (mut qs, mut recon, mut exceptions) = (Vec::new(), Vec::new(), Exceptions::default());
                             // SAFETY: the processor has AVX2 (checked above)
-                            let avx2 = portable(&|qs, recon, exc| unsafe { code_values_avx2(vals, quant, &sentinels, qs, recon, exc) });
+                            unsafe { code_values_avx2(vals, quant, &sentinels, &mut qs, &mut recon, &mut exceptions) };
+                            let avx2 = outcome(qs, recon, exceptions);
                             assert!(plain == avx2, "{spec}, {} sentinels", sentinels.values().len());
                             let (mut a, mut b) = (plain.0.clone(), plain.0);
                             let (mut neg_a, mut neg_b) = (Vec::new(), Vec::new());

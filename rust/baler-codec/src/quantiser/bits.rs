@@ -60,6 +60,7 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
     fn quantise_run(&self, xs: &[T], codes: &mut [i64; RUN], recon: &mut [T; RUN]) -> bool {
         // A short run is padded with 1.0, which is always accepted, so that every loop below has
         // RUN lanes.
+        debug_assert!(xs.len() <= RUN, "a run of {} values", xs.len());
         let mut bits = [T::from_f64(1.0).bits(); RUN];
         for (b, x) in bits.iter_mut().zip(xs) {
             *b = x.bits();
