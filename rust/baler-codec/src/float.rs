@@ -571,8 +571,11 @@ impl<T: Flt> Sentinels<T> {
     /// The sentinels of `vals` under `quant`: bit patterns that make up at least 1/64 of a sample
     /// of the values (and occur twice), most frequent first, then those of `known` (the sentinels
     /// of the section this one is part of) that occur in `vals`; of these, those the quantiser
-    /// codes (finite, normal) but does not return exactly, and not as zero, at most
-    /// [`MAX_SENTINELS`], one per reconstruction.
+    /// codes (finite, normal) but does not return exactly, and not as zero, one per
+    /// reconstruction, that stand apart from the data ([`Sentinels::drop_crowded`]): the first
+    /// [`MAX_SENTINELS`]. Every candidate is judged before any is taken, so that repeated values
+    /// crowded by their neighbours (integers that a coarse `bits:N` rounds together) do not
+    /// take the places of a rarer sentinel.
     pub(crate) fn find<Q: Quantiser<T>>(vals: &[T], quant: &Q, known: &[T]) -> Self {
         let mut found = Self::none();
         let n = vals.len();
@@ -584,7 +587,7 @@ impl<T: Flt> Sentinels<T> {
         candidates.extend(known.iter().map(|s| s.bits()).filter(|&b| vals.iter().any(|x| x.bits() == b)));
         // a sampled candidate must make up 1/SENTINEL_SHARE of the section and occur twice, counted
         // exactly (two draws in the sample are far from that share)
-        let mut least = [1usize; MAX_SENTINELS];
+        let mut least = Vec::new();
         let share = n.div_ceil(SENTINEL_SHARE).max(2);
         for (i, b) in candidates.into_iter().enumerate() {
             let s = T::from_bits(b);
@@ -594,16 +597,13 @@ impl<T: Flt> Sentinels<T> {
             if xr.bits() == b || xr.bits() != r || r & !T::SIGN == 0 || found.recon.contains(&r) {
                 continue;
             }
-            if i < sampled {
-                least[found.recon.len()] = share;
-            }
+            least.push(if i < sampled { share } else { 1 });
             found.recon.push(r);
             found.exact.push(s);
-            if found.recon.len() == MAX_SENTINELS {
-                break;
-            }
         }
         found.drop_crowded(vals, quant, &least);
+        found.recon.truncate(MAX_SENTINELS);
+        found.exact.truncate(MAX_SENTINELS);
         found
     }
 
@@ -615,15 +615,20 @@ impl<T: Flt> Sentinels<T> {
     /// near ones, 1654 -> 3043 bytes) is left to the quantiser; a sentinel such as -999 has no
     /// such neighbours.
     /// Also drops sentinel k when it occurs fewer than `least[k]` times.
-    fn drop_crowded<Q: Quantiser<T>>(&mut self, vals: &[T], quant: &Q, least: &[usize; MAX_SENTINELS]) {
+    fn drop_crowded<Q: Quantiser<T>>(&mut self, vals: &[T], quant: &Q, least: &[usize]) {
         if self.is_empty() {
             return;
         }
-        let mut own = [0usize; MAX_SENTINELS];
-        let mut crowd = [0usize; MAX_SENTINELS];
+        // the candidates' reconstructions, sorted, with their places: up to 128 candidates from
+        // the sample, each value of the section looked up among them
+        let mut by_recon: Vec<(u64, usize)> = self.recon.iter().copied().zip(0..).collect();
+        by_recon.sort_unstable();
+        let mut own = vec![0usize; self.recon.len()];
+        let mut crowd = vec![0usize; self.recon.len()];
         for &x in vals {
             let Some((_, xr)) = quant.quantise(x) else { continue };
-            if let Some(k) = self.recon.iter().position(|&r| r == xr.bits()) {
+            if let Ok(at) = by_recon.binary_search_by_key(&xr.bits(), |&(r, _)| r) {
+                let k = by_recon[at].1;
                 if x.bits() == self.exact[k].bits() {
                     own[k] += 1;
                 } else {
@@ -631,18 +636,10 @@ impl<T: Flt> Sentinels<T> {
                 }
             }
         }
-        let mut k = 0;
-        let mut kept = 0;
-        self.recon.retain(|_| {
-            let keep = crowd[k] == 0 && own[k] >= least[k];
-            k += 1;
-            keep
-        });
-        self.exact.retain(|_| {
-            let keep = crowd[kept] == 0 && own[kept] >= least[kept];
-            kept += 1;
-            keep
-        });
+        let keep: Vec<bool> = (0..self.recon.len()).map(|k| crowd[k] == 0 && own[k] >= least[k]).collect();
+        let (mut recon_kept, mut exact_kept) = (keep.iter(), keep.iter());
+        self.recon.retain(|_| *recon_kept.next().expect("one flag per candidate"));
+        self.exact.retain(|_| *exact_kept.next().expect("one flag per candidate"));
     }
 
     /// The exact values, for a section inside this one ([`Sentinels::find`]'s `known`).
@@ -1117,6 +1114,35 @@ mod tests {
             }
         }
         assert!(missed <= blocks / 20, "the sentinel was missed in {missed} of {blocks} blocks");
+    }
+
+    /// A sentinel rarer than many repeated values that a coarse spec rounds together comes back
+    /// exactly nearly as often as one among other data (test above): integers 16 to 47 (3% each) at
+    /// bits:3, where the odd ones from 17 share their reconstruction with an even neighbour, and
+    /// -999 at 2%. The writer took the first eight candidates by frequency before judging them,
+    /// all of them such integers in most blocks, and lost -999 in 77 of 100.
+    #[test]
+    fn a_sentinel_among_crowded_repeated_values_is_kept() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (n, blocks) = (4000, 100);
+        let mut missed = 0;
+        for _ in 0..blocks {
+            let mut vals: Vec<f32> = (0..n).map(|_| (16.0 + (uniform() * 32.0).floor()) as f32).collect();
+            for _ in 0..80 {
+                let i = (uniform() * n as f64) as usize;
+                vals[i] = -999.0;
+            }
+            let (dst, _) = round_trip(&vals, "bits:3", crate::f32_within_spec);
+            if vals.iter().zip(&dst).any(|(x, y)| *x == -999.0 && *y != -999.0) {
+                missed += 1;
+            }
+        }
+        // the sample misses a 2% value in a few blocks of a hundred (6 here), whatever the data
+        assert!(missed <= blocks / 10, "the sentinel was missed in {missed} of {blocks} blocks");
     }
 
     /// A constant column and a block of one sentinel come back exactly; without repeats there is
