@@ -1095,25 +1095,32 @@ mod tests {
     /// occurrences there, it missed the sentinel in 57 of the 200 blocks.
     #[test]
     fn a_sentinel_at_two_percent_is_found_in_nearly_every_block() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let blocks = 200;
+        let missed = blocks_missing_a_sentinel(0x9e37_79b9_7f4a_7c15, blocks, |u| (u * 200.0 + 0.5) as f32, -1.0, "rel:1e-3");
+        assert!(missed <= blocks / 20, "the sentinel was missed in {missed} of {blocks} blocks");
+    }
+
+    /// Blocks of 4000 values (`value` of a uniform draw in [0, 1), drawn from `seed`), each with
+    /// `sentinel` at 80 random places (2%), coded under `spec`: how many gave some sentinel back
+    /// as another value.
+    fn blocks_missing_a_sentinel(seed: u64, blocks: usize, value: impl Fn(f64) -> f32, sentinel: f32, spec: &str) -> usize {
+        let mut state = seed;
         let mut uniform = move || {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
-        let (n, blocks) = (4000, 200);
-        let mut missed = 0;
-        for _ in 0..blocks {
-            let mut vals: Vec<f32> = (0..n).map(|_| (uniform() * 200.0 + 0.5) as f32).collect();
-            for _ in 0..80 {
-                let i = (uniform() * n as f64) as usize;
-                vals[i] = -1.0;
-            }
-            let (dst, _) = round_trip(&vals, "rel:1e-3", crate::f32_within_spec);
-            if vals.iter().zip(&dst).any(|(x, y)| *x == -1.0 && *y != -1.0) {
-                missed += 1;
-            }
-        }
-        assert!(missed <= blocks / 20, "the sentinel was missed in {missed} of {blocks} blocks");
+        let n = 4000;
+        (0..blocks)
+            .filter(|_| {
+                let mut vals: Vec<f32> = (0..n).map(|_| value(uniform())).collect();
+                for _ in 0..80 {
+                    let i = (uniform() * n as f64) as usize;
+                    vals[i] = sentinel;
+                }
+                let (dst, _) = round_trip(&vals, spec, crate::f32_within_spec);
+                vals.iter().zip(&dst).any(|(x, y)| *x == sentinel && *y != sentinel)
+            })
+            .count()
     }
 
     /// A sentinel rarer than many repeated values that a coarse spec rounds together comes back
@@ -1123,24 +1130,8 @@ mod tests {
     /// all of them such integers in most blocks, and lost -999 in 77 of 100.
     #[test]
     fn a_sentinel_among_crowded_repeated_values_is_kept() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut uniform = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let (n, blocks) = (4000, 100);
-        let mut missed = 0;
-        for _ in 0..blocks {
-            let mut vals: Vec<f32> = (0..n).map(|_| (16.0 + (uniform() * 32.0).floor()) as f32).collect();
-            for _ in 0..80 {
-                let i = (uniform() * n as f64) as usize;
-                vals[i] = -999.0;
-            }
-            let (dst, _) = round_trip(&vals, "bits:3", crate::f32_within_spec);
-            if vals.iter().zip(&dst).any(|(x, y)| *x == -999.0 && *y != -999.0) {
-                missed += 1;
-            }
-        }
+        let blocks = 100;
+        let missed = blocks_missing_a_sentinel(0x2545_f491_4f6c_dd1d, blocks, |u| (16.0 + (u * 32.0).floor()) as f32, -999.0, "bits:3");
         // the sample misses a 2% value in a few blocks of a hundred (6 here), whatever the data
         assert!(missed <= blocks / 10, "the sentinel was missed in {missed} of {blocks} blocks");
     }
