@@ -27,12 +27,19 @@ impl<T: Flt> Bits<T> {
     /// ties away from zero), with its sign.
     #[inline(always)]
     fn code(&self, b: u64) -> i64 {
-        let magnitude = (((b & !T::SIGN) + self.half) >> self.shift) as i64;
+        let magnitude = self.rounded_magnitude(b) as i64;
         if b & T::SIGN != 0 {
             -magnitude
         } else {
             magnitude
         }
+    }
+
+    /// The magnitude of the value with bit pattern `b` rounded to N bits (to nearest, ties away
+    /// from zero), shifted right: the code without its sign.
+    #[inline(always)]
+    fn rounded_magnitude(&self, b: u64) -> u64 {
+        ((b & !T::SIGN) + self.half) >> self.shift
     }
 
     /// N, as stored in the section header.
@@ -53,8 +60,8 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
 
     /// `quantise` of each value, the refusals or-ed together rather than a branch per value:
     /// the branches cost more than the arithmetic, and almost every run of a block has no value
-    /// to refuse. Written lane by lane without a call or a branch (the reconstruction from the
-    /// value's own sign, the same as `reconstruct` of its code wherever the value is accepted:
+    /// to refuse. Written lane by lane without a branch (the reconstruction from the value's own
+    /// sign, the same as `reconstruct` of its code wherever the value is accepted:
     /// a refused value's code and reconstruction are not used), so that a full run vectorises.
     #[inline(always)]
     fn quantise_run(&self, xs: &[T], codes: &mut [i64; RUN], recon: &mut [T; RUN]) -> bool {
@@ -65,17 +72,15 @@ impl<T: Flt> Quantiser<T> for Bits<T> {
         for (b, x) in bits.iter_mut().zip(xs) {
             *b = x.bits();
         }
-        let mut refused = [false; RUN];
         for k in 0..RUN {
-            let sign = bits[k] & T::SIGN;
-            let magnitude = ((bits[k] & !T::SIGN) + self.half) >> self.shift;
-            codes[k] = if sign != 0 { (magnitude as i64).wrapping_neg() } else { magnitude as i64 };
-            recon[k] = T::from_bits(sign | ((magnitude << self.shift) & (T::SIGN - 1)));
+            codes[k] = self.code(bits[k]);
+            recon[k] = T::from_bits((bits[k] & T::SIGN) | ((self.rounded_magnitude(bits[k]) << self.shift) & (T::SIGN - 1)));
         }
+        let mut refused = false;
         for k in 0..RUN {
-            refused[k] = !self.within_bound(T::from_bits(bits[k]), recon[k]);
+            refused |= !self.within_bound(T::from_bits(bits[k]), recon[k]);
         }
-        !refused.iter().fold(false, |any, &r| any | r)
+        !refused
     }
 
     /// Special values and magnitudes below `T::MIN_REL` are never within (as
