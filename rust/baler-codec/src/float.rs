@@ -636,10 +636,9 @@ impl<T: Flt> Sentinels<T> {
                 }
             }
         }
-        let keep: Vec<bool> = (0..self.recon.len()).map(|k| crowd[k] == 0 && own[k] >= least[k]).collect();
-        let (mut recon_kept, mut exact_kept) = (keep.iter(), keep.iter());
-        self.recon.retain(|_| *recon_kept.next().expect("one flag per candidate"));
-        self.exact.retain(|_| *exact_kept.next().expect("one flag per candidate"));
+        let kept: Vec<usize> = (0..self.recon.len()).filter(|&k| crowd[k] == 0 && own[k] >= least[k]).collect();
+        self.recon = kept.iter().map(|&k| self.recon[k]).collect();
+        self.exact = kept.iter().map(|&k| self.exact[k]).collect();
     }
 
     /// The exact values, for a section inside this one ([`Sentinels::find`]'s `known`).
