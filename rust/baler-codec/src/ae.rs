@@ -82,10 +82,11 @@ pub(crate) struct Coded {
     /// The layout of the section's streams (its tag says it: [`Streams::Grouped`] or
     /// [`Streams::ByPrediction`]).
     pub(crate) streams: Streams,
-    /// The floor of the per-value section of the same values ([`float::PerValue::size_floor`]),
-    /// where every value lies in a row: this section then quantised every value as the per-value
-    /// section does (the sentinels are those of all the values), so that the writer need not
-    /// quantise them a second time to know whether the model's section wins.
+    /// The floor of the per-value section of the same values ([`float::PerValue::size_floor`],
+    /// searched until it is above this section), where every value lies in a row: this section
+    /// then quantised every value as the per-value section does (the sentinels are those of all
+    /// the values), so that the writer need not quantise them a second time to know whether the
+    /// model's section wins.
     pub(crate) per_value_floor: Option<usize>,
 }
 
@@ -277,7 +278,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
         for i in refused {
             codes[at(i)] = if i == 0 { 0 } else { codes[at(i - 1)] };
         }
-        float::PerValue::floor_of_codes(vals, choice, &codes)
+        float::PerValue::floor_of_codes(vals, choice, &codes, out.len() + 1)
     });
     Ok(Coded { streams, per_value_floor })
 }
@@ -876,15 +877,18 @@ mod tests {
             for spec_text in ["ae:bits:7:m", "ae:rel:1e-2:m", "ae:abs:0.7:m"] {
                 let spec: Spec = spec_text.parse().unwrap();
                 let Spec::Ae { bound, .. } = &spec else { panic!() };
+                // (the floor, the section's bytes)
                 let floor_of = |vals: &[T], segs: &[(SegmentKind, usize)]| {
                     let (mut out, mut recon) = (Vec::new(), Vec::new());
-                    encode(vals, segs, kind, bound, &model, &mut out, &mut recon).unwrap().expect("a section through the model").per_value_floor
+                    let floor = encode(vals, segs, kind, bound, &model, &mut out, &mut recon).unwrap().expect("a section through the model").per_value_floor;
+                    (floor, out.len())
                 };
                 for (what, vals) in [("ordinary", values::<T>(1000, &[])), ("sentinels", sentinels.clone()), ("integers", integers.clone()), ("refused", refused.clone())] {
                     let per_value = float::PerValue::quantise(&vals, &spec, &[], &mut Vec::new()).unwrap();
-                    assert_eq!(floor_of(&vals, &[(kind, 1000 * T::SIZE)]), Some(per_value.size_floor()), "{} {spec_text}: {what}", T::NAME);
+                    let (floor, section) = floor_of(&vals, &[(kind, 1000 * T::SIZE)]);
+                    assert_eq!(floor, Some(per_value.size_floor(section + 1)), "{} {spec_text}: {what}", T::NAME);
                 }
-                assert_eq!(floor_of(&sentinels[..998], &[(kind, 998 * T::SIZE)]), None, "{} {spec_text}: values outside rows", T::NAME);
+                assert_eq!(floor_of(&sentinels[..998], &[(kind, 998 * T::SIZE)]).0, None, "{} {spec_text}: values outside rows", T::NAME);
             }
         }
         check::<f32>();

@@ -193,7 +193,7 @@ fn encode_float_section<T: float::Flt>(
             // was held against it above), and only where there is a model's section to hold
             // against it: counting the codes is a tenth of a bits:10 block's encode
             match through_model {
-                Some(m) if per_value_floor.is_none() && m.1.len() < per_value.size_floor() => m,
+                Some(m) if per_value_floor.is_none() && m.1.len() < per_value.size_floor(m.1.len() + 1) => m,
                 through_model => {
                     let mut sec = scratch::with_capacity(n * T::SIZE / 2);
                     per_value.write(&mut sec)?;

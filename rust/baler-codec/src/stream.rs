@@ -259,13 +259,19 @@ const FLOOR_BYTES: usize = 8;
 /// stream's configuration ([`crate::float::pco_config`]`(false)`: no delta encoding). pcodec then
 /// codes every value on its own, under one distribution for the stream, whatever its mode (a
 /// bin and offsets, or a multiple and an adjustment, each such a code), so no stream is much
-/// shorter than the codes' empirical entropy. 0 (no floor) for a stream longer than one chunk
-/// (each chunk has a distribution of its own) or codes too widely spread to count.
-pub(crate) fn nums_floor(codes: impl Iterator<Item = i64> + Clone, n: usize) -> usize {
+/// shorter than the codes' empirical entropy. Where `classic` says pcodec keeps to its classic
+/// mode (a bin and offsets: no multiple of a base to find in the codes), the floor is that of a
+/// bin coder ([`crate::entropy::binned_bits`], with the most bins pcodec's level makes), which
+/// holds for codes spread far wider than there are codes; its search stops once the floor
+/// reaches `enough` bytes. 0 (no floor) for a stream longer than one chunk (each chunk has a
+/// distribution of its own), or codes too widely spread to count where the mode is not known.
+pub(crate) fn nums_floor(codes: impl Iterator<Item = i64> + Clone, n: usize, classic: bool, enough: usize) -> usize {
     if n > WRAPPED_MAX_N {
         return 0;
     }
-    match crate::entropy::empirical_bits(codes) {
+    let enough_bits = (enough.saturating_add(FLOOR_BYTES) as f64 / FLOOR_SHARE * 8.0).ceil();
+    let bits = if classic { Some(crate::entropy::binned_bits(codes, 1 << crate::float::PCO_LEVEL, enough_bits)) } else { crate::entropy::empirical_bits(codes) };
+    match bits {
         Some(bits) => ((bits / 8.0 * FLOOR_SHARE) as usize).saturating_sub(FLOOR_BYTES),
         None => 0,
     }
@@ -432,8 +438,11 @@ mod tests {
 
     /// The floor holds where pcodec codes closest to the entropy: streams of every length from one
     /// value to a whole chunk, one to thousands of distinct codes, uniform, skewed, bell-shaped and
-    /// heavy-tailed, multiples of a common factor (pcodec's integer-multiple mode) and a few widely
-    /// spaced values (its dictionary mode), as i32 and i64. Prints the closest approach.
+    /// heavy-tailed, spread over far more values than there are codes (as a bits code of values
+    /// over many decades), multiples of a common factor (pcodec's integer-multiple mode) and a few
+    /// widely spaced values (its dictionary mode), as i32 and i64. The bin coder's floor holds
+    /// wherever pcodec kept to its classic mode, and is checked there. Prints the closest approach
+    /// of each floor.
     #[test]
     fn floor_is_below_what_pcodec_writes() {
         let mut uniform = crate::test_draws::uniform(0x9e37_79b9_7f4a_7c15);
@@ -449,26 +458,66 @@ mod tests {
             ("Gaussian, sigma 3", Box::new(|u, v| (3.0 * gaussian(u, v)).round() as i64)),
             ("Gaussian, sigma 300", Box::new(|u, v| (300.0 * gaussian(u, v)).round() as i64 + 7000)),
             ("Cauchy", Box::new(|u, _| (3.0 * (std::f64::consts::PI * (u - 0.5)).tan()).clamp(-30000.0, 30000.0).round() as i64)),
+            ("Gaussian, sigma 10^5", Box::new(|u, v| (1e5 * gaussian(u, v)).round() as i64)),
+            ("uniform over 10^9", Box::new(|u, _| (u * 1e9) as i64)),
+            ("log-normal over decades", Box::new(|u, v| (1024.0 * (8.0 * gaussian(u, v)).exp2().log2() + 90_000.0).round() as i64)),
+            ("bits codes of log-normal values", Box::new(|u, v| i64::from(((3.0 * gaussian(u, v)).exp2() as f32).to_bits() >> 13))),
+            ("two Gaussians far apart", Box::new(|u, v| (300.0 * gaussian(u, v)).round() as i64 + if u < 0.3 { 0 } else { 1 << 22 })),
             ("multiples of 12", Box::new(|u, v| 12 * (20.0 * gaussian(u, v)).round() as i64)),
             ("four far-apart values", Box::new(|u, _| [-1_000_000, 3, 77_777, 1_000_003][(u * 4.0) as usize])),
         ];
-        let mut least_above = (f64::INFINITY, String::new());
+        // (the least share of pcodec's bytes above the floor, case), from 100 codes on, for the
+        // floor under any mode and the bin coder's
+        let (mut least_above, mut least_above_binned) = ((f64::INFINITY, String::new()), (f64::INFINITY, String::new()));
+        let mut classic_cases = 0;
         for n in [1, 7, 8, 9, 30, 100, 1000, 8192, WRAPPED_MAX_N] {
             for (name, draw) in &draws {
                 let codes: Vec<i64> = (0..n).map(|_| draw(uniform(), uniform())).collect();
-                let floor = nums_floor(codes.iter().copied(), n);
-                // the far-apart values are not counted: no floor for them
-                let entropy_bytes = crate::entropy::empirical_bits(codes.iter().copied()).unwrap_or(0.0) / 8.0;
+                let floor = nums_floor(codes.iter().copied(), n, false, usize::MAX);
+                let binned_floor = nums_floor(codes.iter().copied(), n, true, usize::MAX);
                 let narrow: Vec<i32> = codes.iter().map(|&c| c as i32).collect();
-                for written in [coded(&codes).len(), coded(&narrow).len()] {
+                for (written, classic) in [(coded(&codes).len(), in_classic_mode(&codes)), (coded(&narrow).len(), in_classic_mode(&narrow))] {
                     assert!(written >= floor, "{name}, n = {n}: pcodec wrote {written} bytes, under the floor {floor}");
-                    if (written as f64 - entropy_bytes) < least_above.0 {
-                        least_above = (written as f64 - entropy_bytes, format!("{name}, n = {n}"));
+                    let above = 1.0 - floor as f64 / written as f64;
+                    if n >= 100 && above < least_above.0 {
+                        least_above = (above, format!("{name}, n = {n}"));
+                    }
+                    if classic {
+                        assert!(written >= binned_floor, "{name}, n = {n}: pcodec wrote {written} bytes in its classic mode, under the bin coder's floor {binned_floor}");
+                        assert!(binned_floor >= floor, "{name}, n = {n}: the bin coder's floor {binned_floor} is below the entropy's {floor}");
+                        classic_cases += 1;
+                        let above = 1.0 - binned_floor as f64 / written as f64;
+                        if n >= 100 && above < least_above_binned.0 {
+                            least_above_binned = (above, format!("{name}, n = {n}"));
+                        }
                     }
                 }
             }
         }
-        println!("pcodec wrote at least {:.1} bytes more than the entropy ({})", least_above.0, least_above.1);
+        assert!(classic_cases > 200, "only {classic_cases} streams in pcodec's classic mode");
+        println!("from 100 codes on, pcodec wrote at least {:.1}% more than the floor ({})", 100.0 * least_above.0, least_above.1);
+        println!("in its classic mode, at least {:.1}% more than the bin coder's floor ({})", 100.0 * least_above_binned.0, least_above_binned.1);
+    }
+
+    /// Whether pcodec codes `vals` in its classic mode in a lossy stream's configuration.
+    fn in_classic_mode<T: Num>(vals: &[T]) -> bool {
+        if vals.len() < PCO_MIN_N {
+            return true; // stored raw
+        }
+        let cfg = crate::float::pco_config(false).with_paging_spec(pco::PagingSpec::Exact(vec![vals.len()]));
+        let chunk = pco::wrapped::FileCompressor::default().chunk_compressor(vals, &cfg).unwrap();
+        matches!(chunk.meta().mode, pco::metadata::Mode::Classic)
+    }
+
+    /// Why the bin coder's floor needs pcodec's classic mode: on codes that are multiples of a
+    /// base, its integer-multiple mode writes less than the floor of a bin coder.
+    #[test]
+    fn codes_on_a_lattice_are_written_below_the_bin_coders_floor() {
+        let mut uniform = crate::test_draws::uniform(0x5851_f42d_4c95_7f2d);
+        let codes: Vec<i64> = (0..8192).map(|_| 12 * (2000.0 * gaussian(uniform(), uniform())).round() as i64).collect();
+        assert!(!in_classic_mode(&codes));
+        let (written, binned_floor) = (coded(&codes).len(), nums_floor(codes.iter().copied(), codes.len(), true, usize::MAX));
+        assert!(written < binned_floor, "pcodec wrote {written} bytes, the bin coder's floor is {binned_floor}");
     }
 
     /// The number stream put_nums writes for `vals` in a lossy stream's configuration.
