@@ -259,22 +259,61 @@ const FLOOR_BYTES: usize = 8;
 /// stream's configuration ([`crate::float::pco_config`]`(false)`: no delta encoding). pcodec then
 /// codes every value on its own, under one distribution for the stream, whatever its mode (a
 /// bin and offsets, or a multiple and an adjustment, each such a code), so no stream is much
-/// shorter than the codes' empirical entropy. Where `classic` says pcodec keeps to its classic
-/// mode (a bin and offsets: no multiple of a base to find in the codes), the floor is that of a
-/// bin coder ([`crate::entropy::binned_bits`], with the most bins pcodec's level makes), which
-/// holds for codes spread far wider than there are codes; its search stops once the floor
-/// reaches `enough` bytes. 0 (no floor) for a stream longer than one chunk (each chunk has a
-/// distribution of its own), or codes too widely spread to count where the mode is not known.
-pub(crate) fn nums_floor(codes: impl Iterator<Item = i64> + Clone, n: usize, classic: bool, enough: usize) -> usize {
+/// shorter than the codes' empirical entropy. Where that floor is below `enough` bytes (what the
+/// caller needs to know the stream is above) and pcodec keeps to its classic mode (a bin and
+/// offsets, [`written_in_classic_mode`]), the floor is that of a bin coder
+/// ([`crate::entropy::binned_bits`], with the most bins pcodec's level makes), which holds for
+/// codes spread far wider than there are codes; its search stops once it reaches `enough`.
+/// 0 (no floor) for a stream longer than one chunk (each chunk has a distribution of its own),
+/// or codes too widely spread to count in another mode.
+pub(crate) fn nums_floor(codes: impl Iterator<Item = i64> + Clone, n: usize, enough: usize) -> usize {
     if n > WRAPPED_MAX_N {
         return 0;
     }
-    let enough_bits = (enough.saturating_add(FLOOR_BYTES) as f64 / FLOOR_SHARE * 8.0).ceil();
-    let bits = if classic { Some(crate::entropy::binned_bits(codes, 1 << crate::float::PCO_LEVEL, enough_bits)) } else { crate::entropy::empirical_bits(codes) };
-    match bits {
-        Some(bits) => ((bits / 8.0 * FLOOR_SHARE) as usize).saturating_sub(FLOOR_BYTES),
-        None => 0,
+    let floor_of = |bits: f64| ((bits / 8.0 * FLOOR_SHARE) as usize).saturating_sub(FLOOR_BYTES);
+    // the empirical entropy first: where it is enough, pcodec need not be asked
+    let entropy_floor = crate::entropy::empirical_bits(codes.clone()).map_or(0, floor_of);
+    if entropy_floor >= enough || !written_in_classic_mode(codes.clone(), n) {
+        return entropy_floor;
     }
+    let enough_bits = (enough.saturating_add(FLOOR_BYTES) as f64 / FLOOR_SHARE * 8.0).ceil();
+    floor_of(crate::entropy::binned_bits(codes, 1 << crate::float::PCO_LEVEL, enough_bits)).max(entropy_floor)
+}
+
+/// Streams shorter than this are not asked about ([`written_in_classic_mode`]).
+const CLASSIC_PROBE_MIN_N: usize = 1024;
+/// Codes spread over this many values or more are not asked about.
+const CLASSIC_PROBE_MAX_SPAN: i64 = 1 << 29;
+
+/// Whether [`put_nums`] writes the `n` codes in pcodec's classic mode (or raw, a coder of one
+/// bin), asked of pcodec itself. Its other mode for integers, a multiple of a base and an
+/// adjustment, is chosen by a sampled test private to pcodec (`int_mult::choose_base`) on codes
+/// that lie on a lattice: NanoAOD's coarse mantissas at a finer spec, `rel` codes of values with
+/// few mantissas (a binary order is an odd number of levels), data on a decimal grid. That test
+/// sees only the values, not the compression level; the level then only decides whether the
+/// other mode falls back to classic where its worst case is larger than storing the values. So
+/// pcodec is asked at level 0 (one bin a latent: 4 µs for 4,095 codes, against 38 at level 6),
+/// where that fallback cannot happen for the codes asked about: i32 codes spread over fewer than
+/// 2^29 values, whose worst case in the other mode (the bits of the spread, plus one) is at least
+/// 2 bits a code under 32, and at least 1,024 of them, whose 256 bytes saved on the worst case
+/// outweigh the other mode's larger metadata. At level 0 classic then means classic at every
+/// level (`the_mode_pcodec_takes_at_level_0_is_the_one_it_takes_at_level_6`). Anything else
+/// answers false, which keeps the floor that holds in every mode.
+pub(crate) fn written_in_classic_mode(codes: impl Iterator<Item = i64>, n: usize) -> bool {
+    if n < CLASSIC_PROBE_MIN_N {
+        return false;
+    }
+    let mut narrow = crate::scratch::with_capacity::<i32>(n);
+    for c in codes {
+        let Ok(c) = i32::try_from(c) else { return false };
+        narrow.push(c);
+    }
+    let (lo, hi) = narrow.iter().fold((i32::MAX, i32::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
+    if i64::from(hi) - i64::from(lo) >= CLASSIC_PROBE_MAX_SPAN {
+        return false;
+    }
+    let cfg = crate::float::pco_config(false).with_compression_level(0).with_paging_spec(pco::PagingSpec::Exact(vec![n]));
+    pco::wrapped::FileCompressor::default().chunk_compressor(&narrow[..], &cfg).is_ok_and(|chunk| matches!(chunk.meta().mode, pco::metadata::Mode::Classic))
 }
 
 /// The values as i32s, where they are i64s that all fit one. pcodec then writes each bin's lower
@@ -303,6 +342,18 @@ fn pco_wrapped_compress<T: Num>(vals: &[T], cfg: &ChunkConfig) -> Result<Vec<u8>
     let mut chunk = file.chunk_compressor(vals, &cfg).map_err(pco_internal)?;
     c = chunk.write_meta(c).map_err(pco_internal)?;
     chunk.write_page(0, c).map_err(pco_internal)
+}
+
+/// Whether pcodec codes `vals` in its classic mode in a lossy stream's configuration (for tests of
+/// the floor that holds in that mode only).
+#[cfg(test)]
+pub(crate) fn in_classic_mode<T: Num>(vals: &[T]) -> bool {
+    if vals.len() < PCO_MIN_N {
+        return true; // stored raw
+    }
+    let cfg = crate::float::pco_config(false).with_paging_spec(pco::PagingSpec::Exact(vec![vals.len()]));
+    let chunk = pco::wrapped::FileCompressor::default().chunk_compressor(vals, &cfg).unwrap();
+    matches!(chunk.meta().mode, pco::metadata::Mode::Classic)
 }
 
 thread_local! {
@@ -473,8 +524,8 @@ mod tests {
         for n in [1, 7, 8, 9, 30, 100, 1000, 8192, WRAPPED_MAX_N] {
             for (name, draw) in &draws {
                 let codes: Vec<i64> = (0..n).map(|_| draw(uniform(), uniform())).collect();
-                let floor = nums_floor(codes.iter().copied(), n, false, usize::MAX);
-                let binned_floor = nums_floor(codes.iter().copied(), n, true, usize::MAX);
+                let floor = nums_floor(codes.iter().copied(), n, usize::MAX);
+                let binned_floor = bin_coders_floor(&codes);
                 let narrow: Vec<i32> = codes.iter().map(|&c| c as i32).collect();
                 for (written, classic) in [(coded(&codes).len(), in_classic_mode(&codes)), (coded(&narrow).len(), in_classic_mode(&narrow))] {
                     assert!(written >= floor, "{name}, n = {n}: pcodec wrote {written} bytes, under the floor {floor}");
@@ -499,16 +550,6 @@ mod tests {
         println!("in its classic mode, at least {:.1}% more than the bin coder's floor ({})", 100.0 * least_above_binned.0, least_above_binned.1);
     }
 
-    /// Whether pcodec codes `vals` in its classic mode in a lossy stream's configuration.
-    fn in_classic_mode<T: Num>(vals: &[T]) -> bool {
-        if vals.len() < PCO_MIN_N {
-            return true; // stored raw
-        }
-        let cfg = crate::float::pco_config(false).with_paging_spec(pco::PagingSpec::Exact(vec![vals.len()]));
-        let chunk = pco::wrapped::FileCompressor::default().chunk_compressor(vals, &cfg).unwrap();
-        matches!(chunk.meta().mode, pco::metadata::Mode::Classic)
-    }
-
     /// Why the bin coder's floor needs pcodec's classic mode: on codes that are multiples of a
     /// base, its integer-multiple mode writes less than the floor of a bin coder.
     #[test]
@@ -516,8 +557,48 @@ mod tests {
         let mut uniform = crate::test_draws::uniform(0x5851_f42d_4c95_7f2d);
         let codes: Vec<i64> = (0..8192).map(|_| 12 * (2000.0 * gaussian(uniform(), uniform())).round() as i64).collect();
         assert!(!in_classic_mode(&codes));
-        let (written, binned_floor) = (coded(&codes).len(), nums_floor(codes.iter().copied(), codes.len(), true, usize::MAX));
+        let binned_floor = bin_coders_floor(&codes);
+        let written = coded(&codes).len();
         assert!(written < binned_floor, "pcodec wrote {written} bytes, the bin coder's floor is {binned_floor}");
+    }
+
+    /// The floor of a bin coder under `codes`, as [`nums_floor`] takes it in pcodec's classic mode.
+    fn bin_coders_floor(codes: &[i64]) -> usize {
+        let bits = crate::entropy::binned_bits(codes.iter().copied(), 1 << crate::float::PCO_LEVEL, f64::INFINITY);
+        ((bits / 8.0 * FLOOR_SHARE) as usize).saturating_sub(FLOOR_BYTES)
+    }
+
+    /// pcodec asked at level 0 never answers classic where at the codec's level it takes its
+    /// multiple mode: codes on lattices of even and odd bases, 2 to 16,384, with all or part of
+    /// the codes on them (the rest anywhere), spread narrow to wide, 1,024 to 2^16 of them. And
+    /// where the probe answers classic, the floor is the bin coder's.
+    #[test]
+    fn the_mode_pcodec_takes_at_level_0_is_the_one_it_takes_at_level_6() {
+        let mut uniform = crate::test_draws::uniform(0x2545_f491_4f6c_dd1d);
+        let (mut multiples, mut classic) = (0, 0);
+        for n in [1024, 4095, 8192, 1 << 16] {
+            for base in [2i64, 3, 4, 5, 7, 10, 12, 35, 347, 1000, 2048, 16384] {
+                for on_lattice in [1.0, 0.95, 0.8, 0.6] {
+                    for spread in [30.0, 3e3, 3e5] {
+                        let codes: Vec<i64> = (0..n)
+                            .map(|_| {
+                                let x = (spread * gaussian(uniform(), uniform())).round() as i64;
+                                if uniform() < on_lattice { base * x + 7 } else { base * x + (uniform() * base as f64) as i64 }
+                            })
+                            .collect();
+                        let at_level_6 = in_classic_mode(&codes);
+                        let at_level_0 = written_in_classic_mode(codes.iter().copied(), n);
+                        assert!(at_level_6 || !at_level_0, "n = {n}, base {base}, {on_lattice} on the lattice, spread {spread}: classic at level 0 only");
+                        multiples += usize::from(!at_level_6);
+                        classic += usize::from(at_level_0);
+                        if at_level_0 {
+                            assert_eq!(nums_floor(codes.iter().copied(), n, usize::MAX), bin_coders_floor(&codes));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(multiples > 100 && classic > 20, "{multiples} streams in the multiple mode, {classic} judged classic");
     }
 
     /// The number stream put_nums writes for `vals` in a lossy stream's configuration.
