@@ -182,8 +182,10 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
     let mut signs = SignSplitter::new(k * n_rows);
     let mut exceptions = Exceptions::default();
     let mut exception_list: Vec<(usize, T)> = Vec::new();
-    // every value's code as the per-value section has it, for its floor (see [`Coded`]), and the
-    // values the quantiser refused, whose code there is that of the value before them
+    // every value's code as the per-value section has it, for its floor (see [`Coded`]), in the
+    // values' order (as that section writes them: pcodec's choice of mode, which the floor asks
+    // for, draws its sample by position), and the values the quantiser refused, whose code there
+    // is that of the value before them
     let mut value_codes = rows.rest.is_empty().then(|| scratch::zeroed::<i64>(k * n_rows));
     let mut refused = Vec::new();
     // Where the residuals may go by prediction: the key of the first cut (the step's) and the key
@@ -228,7 +230,7 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
                         }
                         let code = if Q::SIGNS_APART { signs.magnitude(at, code) } else { code };
                         if let Some(codes) = value_codes.as_mut() {
-                            codes[at] = code;
+                            codes[start + j] = code;
                         }
                         residuals[at] = code.wrapping_sub(predicted_code);
                     }
@@ -272,11 +274,9 @@ fn encode_rows<T: Flt, Q: Quantiser<T>>(
         }
     }
     let per_value_floor = value_codes.map(|mut codes| {
-        // with no value outside rows, value i is column i % k of row i / k
-        let at = |i: usize| i % k * n_rows + i / k;
         refused.sort_unstable();
         for i in refused {
-            codes[at(i)] = if i == 0 { 0 } else { codes[at(i - 1)] };
+            codes[i] = if i == 0 { 0 } else { codes[i - 1] };
         }
         float::PerValue::floor_of_codes(vals, choice, &codes, out.len() + 1)
     });
@@ -867,12 +867,12 @@ mod tests {
         fn check<T: Flt>() {
             let model = random_model(5, Transform::Linear, 7);
             let kind = if T::SIZE == 4 { SegmentKind::F32 } else { SegmentKind::F64 };
-            let mut sentinels = values::<T>(1000, &[]);
+            let mut sentinels = values::<T>(2000, &[]);
             for x in sentinels.iter_mut().step_by(11) {
                 *x = T::from_f64(-3000.0);
             }
-            let integers: Vec<T> = (0..1000).map(|i| T::from_f64((i % 97) as f64)).collect();
-            let mut refused = values::<T>(1000, &[T::from_f64(f64::NAN), T::from_f64(f64::INFINITY), T::from_f64(-0.0)]);
+            let integers: Vec<T> = (0..2000).map(|i| T::from_f64((i % 97) as f64)).collect();
+            let mut refused = values::<T>(2000, &[T::from_f64(f64::NAN), T::from_f64(f64::INFINITY), T::from_f64(-0.0)]);
             refused[14] = T::from_f64(f64::NAN);
             for spec_text in ["ae:bits:7:m", "ae:rel:1e-2:m", "ae:abs:0.7:m"] {
                 let spec: Spec = spec_text.parse().unwrap();
@@ -883,16 +883,45 @@ mod tests {
                     let floor = encode(vals, segs, kind, bound, &model, &mut out, &mut recon).unwrap().expect("a section through the model").per_value_floor;
                     (floor, out.len())
                 };
-                for (what, vals) in [("ordinary", values::<T>(1000, &[])), ("sentinels", sentinels.clone()), ("integers", integers.clone()), ("refused", refused.clone())] {
+                for (what, vals) in [("ordinary", values::<T>(2000, &[])), ("sentinels", sentinels.clone()), ("integers", integers.clone()), ("refused", refused.clone())] {
                     let per_value = float::PerValue::quantise(&vals, &spec, &[], &mut Vec::new()).unwrap();
-                    let (floor, section) = floor_of(&vals, &[(kind, 1000 * T::SIZE)]);
+                    let (floor, section) = floor_of(&vals, &[(kind, 2000 * T::SIZE)]);
                     assert_eq!(floor, Some(per_value.size_floor(section + 1)), "{} {spec_text}: {what}", T::NAME);
                 }
-                assert_eq!(floor_of(&sentinels[..998], &[(kind, 998 * T::SIZE)]).0, None, "{} {spec_text}: values outside rows", T::NAME);
+                assert_eq!(floor_of(&sentinels[..1998], &[(kind, 1998 * T::SIZE)]).0, None, "{} {spec_text}: values outside rows", T::NAME);
             }
         }
         check::<f32>();
         check::<f64>();
+    }
+
+    /// The floor asks pcodec which mode it takes for the codes in the order the per-value section
+    /// writes them (the values' order, not the section's column by column): pcodec draws the
+    /// sample its choice is made on by position. Codes whose columns 0 and 2 lie mostly on a
+    /// lattice of 12 (a seed found by search) that pcodec codes as multiples in the values' order
+    /// and in its classic mode column by column: the floor is the per-value section's own.
+    #[test]
+    fn the_floor_asks_pcodec_about_the_codes_in_the_values_order() {
+        let mut uniform = crate::test_draws::uniform(0x1234_5697);
+        let (k, n_rows) = (4, 512);
+        let codes: Vec<i64> = (0..k * n_rows)
+            .map(|i| {
+                let x = (300.0 * crate::test_draws::gaussian(uniform(), uniform())).round() as i64;
+                if i % k % 2 == 0 && uniform() < 0.6 { 12 * x + 7 } else { 12 * x + (uniform() * 12.0) as i64 }
+            })
+            .collect();
+        let by_column: Vec<i64> = (0..k * n_rows).map(|i| codes[i % n_rows * k + i / n_rows]).collect();
+        assert!(!crate::stream::written_in_classic_mode(codes.iter().copied(), codes.len()));
+        assert!(crate::stream::written_in_classic_mode(by_column.iter().copied(), codes.len()));
+        // under abs:0.5 (a step of 1) each value's code is the one drawn
+        let vals: Vec<f32> = codes.iter().map(|&c| c as f32 + 0.2 * (uniform() as f32 - 0.5)).collect();
+        let spec: Spec = "ae:abs:0.5:m".parse().unwrap();
+        let Spec::Ae { bound, .. } = &spec else { panic!() };
+        let (mut out, mut recon) = (Vec::new(), Vec::new());
+        let model = random_model(k, Transform::Linear, 11);
+        let coded = encode(&vals, &[(SegmentKind::F32, vals.len() * 4)], SegmentKind::F32, bound, &model, &mut out, &mut recon).unwrap().unwrap();
+        let per_value = float::PerValue::quantise(&vals, &spec, &[], &mut Vec::new()).unwrap();
+        assert_eq!(coded.per_value_floor, Some(per_value.size_floor(out.len() + 1)));
     }
 
     /// Grouped streams come back column for column whatever the grouping, and a group map that

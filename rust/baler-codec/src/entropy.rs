@@ -18,12 +18,8 @@ const EXTRA_RANGE: u64 = 1 << 12;
 /// c, seen k times, has probability k/n). None where the codes spread over more than
 /// 4n + 2^12 distinct values.
 pub(crate) fn empirical_bits(codes: impl Iterator<Item = i64> + Clone) -> Option<f64> {
-    let (mut lo, mut hi, mut n) = (i64::MAX, i64::MIN, 0u64);
-    for c in codes.clone() {
-        lo = lo.min(c);
-        hi = hi.max(c);
-        n += 1;
-    }
+    let (lo, hi, n) = extent(codes.clone());
+    let n = n as u64;
     if n == 0 {
         return Some(0.0);
     }
@@ -54,12 +50,7 @@ pub(crate) fn empirical_bits(codes: impl Iterator<Item = i64> + Clone) -> Option
 /// `2 * max_bins` fullest cells), for every s; the best s found is taken (s = 0, where the range
 /// is narrow enough to count, is the empirical entropy itself).
 pub(crate) fn binned_bits(codes: impl Iterator<Item = i64> + Clone, max_bins: usize, enough: f64) -> f64 {
-    let (mut lo, mut hi, mut n) = (i64::MAX, i64::MIN, 0usize);
-    for c in codes.clone() {
-        lo = lo.min(c);
-        hi = hi.max(c);
-        n += 1;
-    }
+    let (lo, hi, n) = extent(codes.clone());
     if n == 0 {
         return 0.0;
     }
@@ -127,6 +118,11 @@ pub(crate) fn binned_bits(codes: impl Iterator<Item = i64> + Clone, max_bins: us
         }
         best = bits;
     }
+}
+
+/// The least and greatest code, and how many codes there are.
+fn extent(codes: impl Iterator<Item = i64>) -> (i64, i64, usize) {
+    codes.fold((i64::MAX, i64::MIN, 0), |(lo, hi, n), c| (lo.min(c), hi.max(c), n + 1))
 }
 
 /// Counts below this are tallied by value (most cells hold a few codes).

@@ -284,9 +284,10 @@ impl<'a, T: Flt> PerValue<'a, T> {
 
     /// [`PerValue::size_floor`] of the section [`PerValue::quantise`] makes of `vals` under
     /// `choice`, from `codes`: the code another coder gave every value under the same quantiser,
-    /// in any order (magnitudes where the quantiser keeps signs apart), a value the quantiser
-    /// refused given the code of the value before it, as [`PerValue::quantise`] gives it. Spares
-    /// a writer that has the codes the second quantisation.
+    /// in the values' order (pcodec's choice of mode, which the floor asks for, depends on it;
+    /// magnitudes where the quantiser keeps signs apart), a value the quantiser refused given the
+    /// code of the value before it, as [`PerValue::quantise`] gives it. Spares a writer that has
+    /// the codes the second quantisation.
     pub(crate) fn floor_of_codes(vals: &[T], choice: &Choice<T>, codes: &[i64], enough: usize) -> usize {
         if already_coarser(vals, choice) {
             return 0;
