@@ -297,9 +297,9 @@ const CLASSIC_PROBE_MAX_SPAN: i64 = 1 << 29;
 /// 2^29 values, whose worst case in the other mode (the offset bits of the multiple and of the
 /// adjustment, one bin each) is at most 31 bits a code, one under storing them, and at least
 /// 1,024 of them, whose 128 bytes saved on the worst case outweigh the other mode's metadata
-/// (about 13 bytes more: the base and a second latent's bin). At level 0 classic then means classic at every
-/// level (`the_mode_pcodec_takes_at_level_0_is_the_one_it_takes_at_level_6`). Anything else
-/// answers false, which keeps the floor that holds in every mode.
+/// (about 13 bytes more: the base and a second latent's bin). At level 0 classic then means
+/// classic at every level (`the_mode_pcodec_takes_at_level_0_is_the_one_it_takes_at_level_6`).
+/// Anything else answers false, which keeps the floor that holds in every mode.
 pub(crate) fn written_in_classic_mode(codes: impl Iterator<Item = i64>, n: usize) -> bool {
     if n < CLASSIC_PROBE_MIN_N {
         return false;
