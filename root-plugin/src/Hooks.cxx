@@ -139,6 +139,23 @@ std::string DescribeBranch(const TBranch *branch)
    return branch ? std::string(branch->GetName()) : std::string("?");
 }
 
+/// The lock TBasket::WriteBuffer holds while it places a basket in its file: under IMT, baskets are
+/// compressed in parallel, but TFile is not thread-safe, and their records are placed one at a time
+/// under this lock. A key written from a basket's thread must hold it too. Under gROOTMutex, which
+/// basket writers never take, a model key and another thread's basket were placed at the same
+/// offset: the model read back as 0 bytes, the basket's record as damaged.
+class FileWriteLock : public TFile {
+public:
+   static std::unique_lock<std::mutex> Of(TFile &file)
+   {
+#ifdef R__USE_IMT
+      return std::unique_lock<std::mutex>(file.*(&FileWriteLock::fWriteMutex));
+#else // a ROOT without IMT writes baskets on the filling thread only
+      return {};
+#endif
+   }
+};
+
 /// A model goes into the file with the first basket coded through it, not only with the
 /// StreamerInfo (TFile::Write, Close): a job killed after `TTree::Write()` (no StreamerInfo), or
 /// after `TFile::Write()` (which saves the list of keys before the StreamerInfo), keeps the model
@@ -148,7 +165,7 @@ void WriteModelsAsTheyAreUsed(TBranch &branch)
    TFile *file = branch.GetFile();
    if (!file)
       return;
-   R__LOCKGUARD(gROOTMutex); // with IMT, other threads write their baskets into this file
+   const auto lock = FileWriteLock::Of(*file); // with IMT, other threads write their baskets into this file
    try {
       WritePendingModels(*file);
    } catch (const std::exception &e) {

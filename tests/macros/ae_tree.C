@@ -21,6 +21,14 @@
 #include <string>
 #include <unistd.h>
 
+/// One row of `cov`: a scale and a shape drawn from `random`, and a little noise on each value.
+void FillAeRow(TRandom3 &random, Float_t cov[8])
+{
+   const double scale = std::exp(random.Gaus(0, 1)), shape = random.Uniform(-1, 1);
+   for (int i = 0; i < 8; ++i)
+      cov[i] = static_cast<Float_t>(scale * (1 + 0.1 * i + 0.5 * shape * (i % 3 - 1)) * (1 + 1e-3 * random.Gaus(0, 1)));
+}
+
 int ae_tree(const char *path, const char *spec, int entries, const char *branch = "cov", const char *end = "close")
 {
    TFile file(path, "RECREATE", "", 505);
@@ -40,10 +48,7 @@ int ae_tree(const char *path, const char *spec, int entries, const char *branch 
    }
    TRandom3 random(1);
    for (int entry = 0; entry < entries; ++entry) {
-      const double scale = std::exp(random.Gaus(0, 1)), shape = random.Uniform(-1, 1);
-      for (int i = 0; i < 8; ++i)
-         cov[i] = static_cast<Float_t>(scale * (1 + 0.1 * i + 0.5 * shape * (i % 3 - 1)) *
-                                       (1 + 1e-3 * random.Gaus(0, 1)));
+      FillAeRow(random, cov);
       y = static_cast<Float_t>(random.Gaus(0, 1));
       n = entry;
       tree.Fill();
