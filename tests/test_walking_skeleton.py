@@ -106,6 +106,36 @@ print("read", f.Get("events").GetEntry(0) > 0, "loaded", "libBalerROOT" in str(R
     assert "read True loaded True" in output and not re.search(r"RuntimeWarning|Warning in <|Error in <", output), output
 
 
+def test_a_file_still_names_the_plugin_when_a_baler_file_is_opened_before_it_closes(hzz_files, tmp_path):
+    """Opening a Baler file makes ROOT take the marker classes' records from it and delete the
+    plugin's own. Baskets were tagged with the record in use when they were written: a tree written
+    (TTree::Write), then a Baler file opened, then the output closed, left the output without the
+    marker, and ROOT no longer loaded the plugin to read it (a review found it). The file is now
+    tagged when its StreamerInfo is written, with the records in use then."""
+    out = tmp_path / "written_first.root"
+    run_python(f"""
+import array, ROOT
+ROOT.gSystem.Load("libBalerROOT")
+out = ROOT.TFile("{out}", "RECREATE", "", {BALER_LOSSLESS})
+x = array.array("f", [0.0])
+tree = ROOT.TTree("t", "t")
+tree.Branch("x", x, "x/F")
+for i in range(1000):
+    x[0] = i * 0.5
+    tree.Fill()
+tree.Write()
+ROOT.TFile.Open("{hzz_files['baler']}").Close()
+out.Close()
+""")
+    output = run_python(f"""
+import ROOT
+f = ROOT.TFile.Open("{out}")
+print("classes", *[info.GetName() for info in f.GetStreamerInfoList()])
+print("read", f.Get("t").GetEntry(999) > 0, "loaded", "libBalerROOT" in str(ROOT.gSystem.GetLibraries()))
+""")
+    assert "Baler::Requires_libBalerROOT" in output and "read True loaded True" in output, output
+
+
 def test_hooks_cover_libraries_loaded_after_the_plugin(tmp_path):
     """libROOTNTuple, loaded only after libBalerROOT, is patched too: its pages with Baler's
     algorithm code go to ZSTD instead of ROOT's zlib fallback for unknown codes."""

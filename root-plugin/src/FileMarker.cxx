@@ -1,11 +1,16 @@
 #include "FileMarker.h"
 
+#include "ModelStore.h"
+
 #include "TClass.h"
 #include "TClassTable.h"
 #include "TObjArray.h"
 #include "TStreamerElement.h"
 #include "TStreamerInfo.h"
 
+#include <mutex>
+#include <set>
+#include <string>
 #include <typeinfo>
 #include <vector>
 
@@ -64,16 +69,43 @@ const bool gRegistered = [] {
    return true;
 }();
 
-} // namespace
+/// The UUIDs of the files a Baler basket went into since their last StreamerInfo write. Never
+/// destroyed: files close (and write their StreamerInfo) from ROOT's exit handlers.
+struct FilesToMark {
+   std::mutex mutex;
+   std::set<std::string> uuids;
+};
 
-TVirtualStreamerInfo *MarkerStreamerInfo()
+FilesToMark &TheFilesToMark()
 {
-   return MarkerClass()->GetStreamerInfo();
+   static auto *files = new FilesToMark;
+   return *files;
 }
 
-TVirtualStreamerInfo *FixStreamerInfo()
+} // namespace
+
+void MarkForAutoload(TFile &file)
 {
-   return FixClass()->GetStreamerInfo();
+   // the marker's record, and with it the records of its members' classes: the fix class's
+   MarkerClass()->GetStreamerInfo()->ForceWriteInfo(&file, true);
+}
+
+void NoteBalerBasket(TFile &file)
+{
+   FilesToMark &files = TheFilesToMark();
+   std::lock_guard<std::mutex> lock(files.mutex);
+   files.uuids.insert(UuidOf(file));
+}
+
+void MarkIfBalerBasketsWentIn(TFile &file)
+{
+   {
+      FilesToMark &files = TheFilesToMark();
+      std::lock_guard<std::mutex> lock(files.mutex);
+      if (files.uuids.erase(UuidOf(file)) == 0)
+         return;
+   }
+   MarkForAutoload(file);
 }
 
 } // namespace Baler::Internal

@@ -15,7 +15,7 @@
 #ifndef BALER_FILEMARKER_H
 #define BALER_FILEMARKER_H
 
-class TVirtualStreamerInfo;
+class TFile;
 
 namespace Baler::Internal {
 
@@ -24,11 +24,19 @@ inline constexpr const char *kMarkerClass = "Baler::Requires_libBalerROOT";
 /// The class of the marker's member, whose name is the fix: version 1, no members.
 inline constexpr const char *kFixClass = "Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH";
 
-/// The StreamerInfo records of the two classes, as files written with the plugin's former
-/// dictionary carry them (the same versions and checksums), registered with ROOT so that a file
-/// can be tagged with them.
-TVirtualStreamerInfo *MarkerStreamerInfo();
-TVirtualStreamerInfo *FixStreamerInfo();
+/// Puts the two classes' records into the StreamerInfo `file` writes next: their current records.
+/// The plugin's own are those files written with its former dictionary carry (the same versions
+/// and checksums); opening a Baler file makes ROOT take the file's records in their place.
+void MarkForAutoload(TFile &file);
+
+/// Notes that a Baler basket went into `file`; any thread (IMT's workers write baskets).
+void NoteBalerBasket(TFile &file);
+
+/// MarkForAutoload, where a Baler basket went into `file` since its last StreamerInfo write.
+/// Called on the thread that writes the StreamerInfo, just before ROOT writes it, and not per
+/// basket: a record tagged when its basket was written was deleted if a Baler file was opened
+/// before the StreamerInfo was written, and the file was left without the marker.
+void MarkIfBalerBasketsWentIn(TFile &file);
 
 } // namespace Baler::Internal
 

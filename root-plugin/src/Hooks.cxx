@@ -35,7 +35,6 @@
 #include "TTree.h"
 #include "TTreeCacheUnzip.h"
 #include "TVirtualMutex.h"
-#include "TVirtualStreamerInfo.h"
 
 #include <algorithm>
 #include <atomic>
@@ -112,17 +111,6 @@ SymbolPatcher *gPatcher = nullptr;
 const std::thread::id gLoadingThread = std::this_thread::get_id();
 std::atomic<long long> gBlocksOffLoadingThread{0};
 
-/// Puts the marker class, and the class of its member that spells out the fix, into the
-/// StreamerInfo of the file being written (see FileMarker.h). Looked up for every basket: opening
-/// a Baler file makes ROOT take the classes' records from that file in place of the plugin's (and
-/// delete those), so a record kept from an earlier write is gone.
-void TagFileForAutoload(TBasket &basket)
-{
-   if (TBuffer *buffer = basket.GetBufferRef())
-      for (TVirtualStreamerInfo *info : {MarkerStreamerInfo(), FixStreamerInfo()})
-         buffer->TagStreamerInfo(info);
-}
-
 /// Gives a branch chosen by BALER_POLICY Baler's algorithm code, so the file records how its
 /// baskets are stored. Only this branch: its sub-branches are resolved on their own.
 class BranchCompressionAccess : public TBranch {
@@ -187,7 +175,8 @@ Int_t WriteBufferHook(TBasket *basket)
          tWriting.member = PrepareMemberWrite(*basket, *tWriting.model);
       if (tWriting.spec) {
          BranchCompressionAccess::MarkAsBaler(*branch);
-         TagFileForAutoload(*basket);
+         if (TFile *file = branch->GetFile())
+            NoteBalerBasket(*file);
       }
    } catch (const std::exception &e) {
       Error("Baler", "branch %s: %s; stored with ROOT's own compression", DescribeBranch(branch).c_str(), e.what());
@@ -527,6 +516,7 @@ void WriteStreamerInfoHook(TFile *file)
 {
    try {
       if (file) {
+         MarkIfBalerBasketsWentIn(*file);
          CarryModelsOfCopiedBaskets(*file);
          // TFile::Write saved the list of keys before this: it is saved again with the models in it
          if (WritePendingModels(*file) + DeleteRepeatedModelKeys(*file) > 0)

@@ -579,14 +579,6 @@ WrittenBlock ReadWrittenBlock(TFile &file, TBranch &branch, Int_t index)
    return {true, DescribeHeldValues(block, record.size() - keyLength).find("ae:") != std::string::npos};
 }
 
-/// Puts Baler's marker class (and, through its member, the class that names the fix) into the
-/// StreamerInfo of `file`, as the write hook does for files written through ROOT (FileMarker.h):
-/// opening the file then loads libBalerROOT.
-void MarkForAutoload(TFile &file)
-{
-   Internal::MarkerStreamerInfo()->ForceWriteInfo(&file, true);
-}
-
 /// `baler export`: leaves out of `file`'s StreamerInfo the records of Baler's classes (the marker
 /// that makes a reader load libBalerROOT, tagged by KeepStreamerInfos and TTreeCloner as they copy
 /// the input's): the file holds no Baler block, and a reader without the plugin must not be told
@@ -1324,7 +1316,7 @@ struct Rewriter {
       };
       describeBranches();
       if (anyBalerBlock) {
-         MarkForAutoload(*outFile);
+         Internal::MarkForAutoload(*outFile);
          fileHasBalerBlocks = true;
       }
       for (std::size_t i = 0; i < outBranches.size(); ++i)
