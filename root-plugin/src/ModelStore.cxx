@@ -287,14 +287,21 @@ void LoadModelsOf(TFile &file)
       if (store.filesLoaded.count(uuid))
          return;
    }
-   std::vector<std::string> names;
-   if (TList *keys = file.GetListOfKeys())
-      for (TObject *key : *keys)
-         if (IsModelKeyName(key->GetName()))
-            names.push_back(key->GetName());
-   for (const auto &name : names) {
+   // Under IMT the first baskets of a file are read on several threads at once, each of which
+   // may come here; ROOT reads baskets from the file under gROOTMutex, and so must the keys read
+   // here, or a seek of one thread moves the read of another.
+   std::vector<std::pair<std::string, std::unique_ptr<TObjString>>> texts;
+   {
+      R__LOCKGUARD(gROOTMutex);
+      if (TList *keys = file.GetListOfKeys())
+         for (TObject *key : *keys)
+            if (IsModelKeyName(key->GetName()))
+               texts.emplace_back(key->GetName(), nullptr);
+      for (auto &[name, text] : texts)
+         text.reset(file.Get<TObjString>(name.c_str()));
+   }
+   for (const auto &[name, text] : texts) {
       const std::string id = ModelIdOfKeyName(name);
-      std::unique_ptr<TObjString> text(file.Get<TObjString>(name.c_str()));
       try {
          if (!text)
             throw Error("not a TObjString");
