@@ -181,6 +181,25 @@ def test_whole_collection_decodes_each_carrier_basket_once(object_file):
     assert context_fetches(object_file, "Muon_Py") == (baskets, baskets)
 
 
+@pytest.mark.parametrize("how, trees", [("merger", ["events"]), ("directories", ["a/events", "b/events"]),
+                                        ("reset", ["events"])])
+def test_a_tree_written_again_never_codes_members_with_its_former_carriers(shared_data, muon_model, tmp_path, how, trees):
+    """The carriers' values a writer keeps for the members of the same entries were named by file,
+    tree name and entries alone. TBufferMerger (RDataFrame's multi-threaded Snapshot) resets its
+    tree after each Write in a file that keeps its UUID, a tree may be Reset, and two trees of one
+    name may sit in two directories: a member written before its carrier took the values of the
+    former carrier, and the reader, which finds the new one, could not read it (a stress sweep:
+    5 Snapshots in 10). Now a tree's path and write generation name them too: every branch of
+    every tree reads, in a fresh process that finds the model in the file alone."""
+    model, _, _ = muon_model
+    out = tmp_path / f"{how}.root"
+    written = run_macro("objects_written_again", shared_data / "uproot-HZZ.root", out, f"ae:bits:10:{model}", how, 2421)
+    assert "Error in <" not in written, written
+    for tree in trees:
+        read = run_macro("read_all_branches", out, tree, env=env_without_model_path())
+        assert "read_all_branches: 6 0" in read and "Error in <" not in read, read
+
+
 def test_written_under_imt(shared_data, muon_model, per_value, tmp_path):
     """Under IMT a member may be flushed before its context and is then coded per value: the
     values are the same either way."""

@@ -181,11 +181,6 @@ void ForgetClosedFiles(Ledger &ledger, const std::set<std::string> &open, const 
       it = open.count(it->first) || it->first == keep ? std::next(it) : ledger.files.erase(it);
 }
 
-std::string TreePath(TTree &tree)
-{
-   return tree.GetDirectory() ? std::string(tree.GetDirectory()->GetPath()) + "/" + tree.GetName() : tree.GetName();
-}
-
 /// The branches of `tree` whose leaves hold floats: the only ones Baler codes lossily, and the
 /// only ones whose blocks name a model.
 std::set<TBranch *> FloatBranches(TTree &tree)

@@ -517,6 +517,7 @@ void WriteStreamerInfoHook(TFile *file)
    try {
       if (file) {
          MarkIfBalerBasketsWentIn(*file);
+         EndWriteGenerations(*file);
          CarryModelsOfCopiedBaskets(*file);
          // TFile::Write saved the list of keys before this: it is saved again with the models in it
          if (WritePendingModels(*file) + DeleteRepeatedModelKeys(*file) > 0)

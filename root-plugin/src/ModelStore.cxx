@@ -9,6 +9,7 @@
 #include "TROOT.h"
 #include "TSeqCollection.h"
 #include "TStreamerInfo.h"
+#include "TTree.h"
 #include "TVirtualMutex.h"
 
 #include <algorithm>
@@ -178,6 +179,14 @@ bool IsBase64(const TString &text)
 std::string UuidOf(TFile &file)
 {
    return file.GetUUID().AsString();
+}
+
+std::string TreePath(const TTree &tree)
+{
+   std::string path = tree.GetName();
+   for (const TDirectory *directory = tree.GetDirectory(); directory; directory = directory->GetMotherDir())
+      path = std::string(directory->GetName()) + "/" + path;
+   return path;
 }
 
 std::vector<TFile *> OpenFiles()

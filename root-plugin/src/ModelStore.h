@@ -14,6 +14,7 @@
 #include <vector>
 
 class TFile;
+class TTree;
 
 namespace Baler::Internal {
 
@@ -39,6 +40,11 @@ bool NamesModelById(const std::string &specText);
 /// The id by which the store keeps what it knows of a file: its UUID (a file object's address is
 /// reused once it is deleted).
 std::string UuidOf(TFile &file);
+
+/// What tells a tree from another of the same name in its file: the names of its directories and
+/// its own ("file.root/a/events"). Read from the names, not TDirectory::GetPath, which fills a
+/// buffer of the directory's and so cannot be called from two threads at once (IMT's writers).
+std::string TreePath(const TTree &tree);
 
 /// The files open in this process (those on ROOT's list of files).
 std::vector<TFile *> OpenFiles();

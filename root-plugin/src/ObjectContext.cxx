@@ -1,6 +1,7 @@
 #include "ObjectContext.h"
 
 #include "BasketKeyCheck.h"
+#include "ModelStore.h"
 #include "RootBlockHeader.h"
 
 #include "TBasket.h"
@@ -131,10 +132,101 @@ ReadContextBranches &TheReadContext()
    return *branches;
 }
 
-std::string CacheKey(TFile &file, const TTree &tree, const std::string &branch, Long64_t first, Long64_t entries)
+/// The cache's name for a tree of a file: its file's UUID and its path in the file.
+std::string TreeKey(TFile &file, const TTree &tree)
 {
-   return std::string(file.GetUUID().AsString()) + '\n' + tree.GetName() + '\n' + branch + '\n' + std::to_string(first) + '+' +
-          std::to_string(entries);
+   return UuidOf(file) + '\n' + TreePath(tree);
+}
+
+std::string CacheKey(const std::string &treeKey, const std::string &branch, Long64_t first, Long64_t entries)
+{
+   return treeKey + '\n' + branch + '\n' + std::to_string(first) + '+' + std::to_string(entries);
+}
+
+/// The carriers' values cached while a tree is written through ROOT are given only to members
+/// written in the same generation of that tree. The same tree, file and entries come again after a
+/// reset: TBufferMerger (RDataFrame's multi-threaded Snapshot) resets its tree after each Write,
+/// the file keeping its UUID, and a tree may be Reset or made again under its name. A member
+/// written before its carrier then found the carrier's values of the earlier generation, and its
+/// block could never be read (a stress sweep: 5 Snapshots in 10, 18 TBufferMerger runs in 20).
+class WriteGenerations {
+public:
+   /// The generation of the tree `treeKey` in which `branch` writes its basket starting at entry
+   /// `first`: a new one for a tree not met since its file last wrote its StreamerInfo, or when
+   /// the branch writes a basket that does not start after its last one (the tree began again).
+   std::uint64_t For(const std::string &treeKey, const std::string &branch, Long64_t first)
+   {
+      std::lock_guard<std::mutex> lock(fMutex);
+      auto [tree, fresh] = fTrees.try_emplace(treeKey);
+      auto last = tree->second.lastFirst.find(branch);
+      if (fresh || (last != tree->second.lastFirst.end() && first <= last->second)) {
+         tree->second.generation = ++fLastGeneration;
+         tree->second.lastFirst.clear();
+      }
+      tree->second.lastFirst[branch] = first;
+      return tree->second.generation;
+   }
+
+   /// Forgets the trees of the file with UUID `uuid`: their next baskets start new generations.
+   void EndFile(const std::string &uuid)
+   {
+      std::lock_guard<std::mutex> lock(fMutex);
+      const std::string prefix = uuid + '\n';
+      for (auto it = fTrees.lower_bound(prefix); it != fTrees.end() && it->first.compare(0, prefix.size(), prefix) == 0;)
+         it = fTrees.erase(it);
+   }
+
+private:
+   struct Tree {
+      std::uint64_t generation = 0;
+      std::map<std::string, Long64_t> lastFirst; ///< branch -> the first entry of its last basket
+   };
+   std::mutex fMutex;
+   std::map<std::string, Tree> fTrees; ///< TreeKey -> its generation
+   std::uint64_t fLastGeneration = 0;
+};
+
+/// Never destroyed, as the cache.
+WriteGenerations &TheWriteGenerations()
+{
+   static auto *generations = new WriteGenerations;
+   return *generations;
+}
+
+/// PrepareMemberWrite for the tree the cache names `treeKey` (TreeKey, and the write generation
+/// where the tree is written through ROOT).
+std::unique_ptr<MemberWrite> PrepareMemberWriteIn(const std::string &treeKey, const std::string &branch, Long64_t first,
+                                                  Long64_t entries, const baler::codec::Model &model)
+{
+   if (!model.IsObjectModel())
+      return nullptr;
+   auto write = std::make_unique<MemberWrite>();
+   std::vector<std::string> contextNames;
+   write->context.member = branch;
+   if (!model.ObjectMemberContext(write->context.member, contextNames))
+      return nullptr;
+   write->context.firstEntry = static_cast<std::uint64_t>(first);
+   write->context.entries = static_cast<std::uint64_t>(entries);
+   write->carrier = contextNames.empty();
+   write->cacheKey = CacheKey(treeKey, write->context.member, first, entries);
+   for (const auto &name : contextNames) {
+      ContextValues values = TheCache().Find(CacheKey(treeKey, name, first, entries));
+      if (!values) { // not written (yet, under IMT) or not as one Baler block: no context
+         write->held.clear();
+         break;
+      }
+      write->held.push_back(std::move(values));
+   }
+   for (const auto &values : write->held)
+      write->context.values.push_back(&values->floats);
+   // every member but the model's first carrier derives its entry offsets from that carrier's
+   // basket of the same entries, when it was kept as one Baler block (the same rule as above)
+   const std::string source = model.ObjectOffsetsSource(write->context.member);
+   if (!source.empty())
+      write->offsetsSource = TheCache().Find(CacheKey(treeKey, source, first, entries));
+   if (write->offsetsSource)
+      write->context.offsets = &write->offsetsSource->ints;
+   return write;
 }
 
 std::uint32_t ReadBE(const unsigned char *at, int bytes)
@@ -197,7 +289,7 @@ std::pair<const unsigned char *, std::size_t> CarrierBlock(const std::vector<uns
 ContextValues FetchCarrier(TFile &file, TTree &tree, const std::string &name, Long64_t first, Long64_t entries,
                            const std::string &member, bool mayDerive)
 {
-   const std::string key = CacheKey(file, tree, name, first, entries);
+   const std::string key = CacheKey(TreeKey(file, tree), name, first, entries);
    if (ContextValues values = TheCache().Find(key))
       return values;
    const std::string what = "context branch " + name + " of " + member;
@@ -277,42 +369,23 @@ std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::co
    const Int_t where = branch->GetListOfBaskets()->IndexOf(&basket);
    if (where < 0)
       return nullptr;
-   return PrepareMemberWrite(*file, *branch->GetTree(), branch->GetName(), branch->GetBasketEntry()[where],
-                             basket.GetNevBuf(), model);
+   const Long64_t first = branch->GetBasketEntry()[where];
+   const std::string treeKey = TreeKey(*file, *branch->GetTree());
+   const std::uint64_t generation = TheWriteGenerations().For(treeKey, branch->GetName(), first);
+   return PrepareMemberWriteIn(treeKey + "\n#" + std::to_string(generation), branch->GetName(), first,
+                               basket.GetNevBuf(), model);
 }
 
 std::unique_ptr<MemberWrite> PrepareMemberWrite(TFile &file, const TTree &tree, const std::string &branch,
                                                 Long64_t first, Long64_t entries, const baler::codec::Model &model)
 {
-   if (!model.IsObjectModel())
-      return nullptr;
-   auto write = std::make_unique<MemberWrite>();
-   std::vector<std::string> contextNames;
-   write->context.member = branch;
-   if (!model.ObjectMemberContext(write->context.member, contextNames))
-      return nullptr;
-   write->context.firstEntry = static_cast<std::uint64_t>(first);
-   write->context.entries = static_cast<std::uint64_t>(entries);
-   write->carrier = contextNames.empty();
-   write->cacheKey = CacheKey(file, tree, write->context.member, first, entries);
-   for (const auto &name : contextNames) {
-      ContextValues values = TheCache().Find(CacheKey(file, tree, name, first, entries));
-      if (!values) { // not written (yet, under IMT) or not as one Baler block: no context
-         write->held.clear();
-         break;
-      }
-      write->held.push_back(std::move(values));
-   }
-   for (const auto &values : write->held)
-      write->context.values.push_back(&values->floats);
-   // every member but the model's first carrier derives its entry offsets from that carrier's
-   // basket of the same entries, when it was kept as one Baler block (the same rule as above)
-   const std::string source = model.ObjectOffsetsSource(write->context.member);
-   if (!source.empty())
-      write->offsetsSource = TheCache().Find(CacheKey(file, tree, source, first, entries));
-   if (write->offsetsSource)
-      write->context.offsets = &write->offsetsSource->ints;
-   return write;
+   // `baler compress` writes each tree once, into a new file
+   return PrepareMemberWriteIn(TreeKey(file, tree), branch, first, entries, model);
+}
+
+void EndWriteGenerations(TFile &file)
+{
+   TheWriteGenerations().EndFile(UuidOf(file));
 }
 
 std::vector<std::string> WriteContextBranches(const baler::codec::Model &model, const std::string &branch)
@@ -373,7 +446,7 @@ void KeepReadCarrier(const TBasket &basket, Long64_t seek, std::size_t objlen, C
    if (index < 0)
       return;
    const Long64_t first = branch->GetBasketEntry()[index];
-   TheCache().Put(CacheKey(*file, *branch->GetTree(), branch->GetName(), first, BasketEndEntry(*branch, index) - first),
+   TheCache().Put(CacheKey(TreeKey(*file, *branch->GetTree()), branch->GetName(), first, BasketEndEntry(*branch, index) - first),
                   std::move(values));
 }
 

@@ -2,8 +2,9 @@
 // its context members' baskets (Jet_Px, Jet_Py, Jet_Pz) for the same entries (docs/design.md).
 //
 // Writing: a carrier's basket, once ROOT has written it compressed, leaves its decoded values in
-// a process-wide cache keyed by file, tree, branch and entry range; a member's basket takes its
-// context from there, and is coded without context when it is not there (yet): always correct.
+// a process-wide cache keyed by file, tree path and write generation, branch and entry range; a
+// member's basket takes its context from there, and is coded without context when it is not there
+// (yet): always correct.
 // Reading: the plugin fetches the context baskets itself, by the branches' own basket tables and
 // a read of its own from the file (no TFile, TTreeCache or basket state of ROOT's is touched),
 // decodes them through the same codec and caches them; once a member has named a branch as its
@@ -57,7 +58,9 @@ struct MemberWrite {
 
 /// The coding of `basket` (being written, on this thread) as a member of the object model `model`:
 /// nullptr when the branch is not one of its members. The context values are those cached for the
-/// same entries; a member whose context is not (all) cached gets none and is coded per value.
+/// same entries in the same generation of the tree (EndWriteGenerations; a branch's basket that
+/// does not start after its last one starts a new generation too); a member whose context is not
+/// (all) cached gets none and is coded per value.
 std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::codec::Model &model);
 
 /// The same for the basket of entries first+entries of branch `branch` of `tree`, being written
@@ -65,6 +68,12 @@ std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::co
 /// another file): `file` and `tree` are the ones readers will fetch the context from.
 std::unique_ptr<MemberWrite> PrepareMemberWrite(TFile &file, const TTree &tree, const std::string &branch,
                                                 Long64_t first, Long64_t entries, const baler::codec::Model &model);
+
+/// Ends the generation of each tree of `file` written through ROOT: the carriers' values cached
+/// so far go to none of the baskets written after this. Called when the file writes its
+/// StreamerInfo (TFile::Write, Close): TBufferMerger resets its tree after each Write, and the next
+/// baskets start again at entry 0 in a file of the same UUID.
+void EndWriteGenerations(TFile &file);
 
 /// The branches whose baskets' cached values PrepareMemberWrite may give the coding of `branch`'s
 /// basket of the same entries under `model` (its float context, and the offsets source its entry
