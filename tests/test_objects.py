@@ -200,6 +200,46 @@ def test_a_tree_written_again_never_codes_members_with_its_former_carriers(share
         assert "read_all_branches: 6 0" in read and "Error in <" not in read, read
 
 
+# Muon_E alone from each cycle of the tree, one after the other in one process.
+CYCLES_READ_ALONE = """
+import ROOT
+f = ROOT.TFile.Open(PATH)
+for cycle in (1, 2):
+    tree = f.Get(f"events;{cycle}")
+    tree.SetBranchStatus("*", 0)
+    tree.SetBranchStatus("Muon_E", 1)
+    failed = sum(1 for entry in range(tree.GetEntries()) if tree.GetEntry(entry) <= 0)
+    print(f"cycle {cycle}: {tree.GetEntries()} entries, {failed} failed")
+"""
+
+
+def test_a_reader_tells_the_carrier_baskets_of_two_cycles_apart(shared_data, muon_model, tmp_path):
+    """A reader keeps the carriers' decoded values for the members of the same entries. Named by
+    file, tree path and entries alone, the baskets of events;1 and events;2 (or of a tree written
+    again in place) were the same to it: Muon_E of events;2, read after events;1's, took events;1's
+    context and failed (all 2421 entries in the read sweep's file, 190 here). Where a basket is
+    stored names it too."""
+    model, _, _ = muon_model
+    out = tmp_path / "cycles.root"
+    written = run_macro("objects_written_again", shared_data / "uproot-HZZ.root", out, f"ae:bits:10:{model}", "cycles", 2421)
+    assert "Error in <" not in written and "coded no basket" not in written, written
+    read = run_python(f"PATH = {str(out)!r}\n" + CYCLES_READ_ALONE, env=env_without_model_path())
+    assert "cycle 1: 2421 entries, 0 failed" in read and "cycle 2: 2421 entries, 0 failed" in read, read
+    assert "Error in <" not in read, read
+
+
+def test_a_tree_read_while_it_is_written_reads_its_last_written_basket(shared_data, muon_model, tmp_path):
+    """The entries of a tree's last written basket ran to GetEntries(), which counts the entries of
+    the basket still in memory while the tree is filled: a member of that basket could not be read
+    (TTree::Draw returned -1) until the tree was closed, nor in a tree extended in UPDATE mode (a
+    read sweep). They now run to where the basket in memory starts."""
+    model, _, _ = muon_model
+    output = run_macro("objects_read_while_written", shared_data / "uproot-HZZ.root", tmp_path / "filling.root",
+                       f"ae:bits:10:{model}", 1200, 500, 1000)
+    values, drawn = map(int, re.search(r"^objects_read_while_written: (-?\d+) (-?\d+)$", output, re.M).groups())
+    assert values > 0 and drawn == values and "Error in <" not in output, output
+
+
 def test_written_under_imt(shared_data, muon_model, per_value, tmp_path):
     """Under IMT a member may be flushed before its context and is then coded per value: the
     values are the same either way."""

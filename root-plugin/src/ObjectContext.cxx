@@ -282,6 +282,17 @@ std::pair<const unsigned char *, std::size_t> CarrierBlock(const std::vector<uns
    return {block + kRootHeaderSize, PayloadSize(block)};
 }
 
+/// The cache's name for basket `index` of `carrier` read from `file`: its entries, and where it is
+/// stored. By entries alone, the cycles of a tree (events;1, events;2), or a tree written again in
+/// place, met the values of another basket of the same path and entries read earlier in the
+/// process, and every member read with them failed.
+std::string ReadCacheKey(TFile &file, const TTree &tree, const TBranch &carrier, Int_t index)
+{
+   const Long64_t first = carrier.GetBasketEntry()[index];
+   return CacheKey(TreeKey(file, tree), carrier.GetName(), first, BasketEndEntry(carrier, index) - first) + '@' +
+          std::to_string(carrier.GetBasketSeek(index)) + '+' + std::to_string(carrier.GetBasketBytes()[index]);
+}
+
 /// The values of `name`'s basket of entries first+entries in `tree` (cached, or read from `file`
 /// and decoded), as the context of `member`. Its block may derive its entry offsets from another
 /// member's basket only when `mayDerive` (a context basket of a member's block), and that basket
@@ -289,9 +300,6 @@ std::pair<const unsigned char *, std::size_t> CarrierBlock(const std::vector<uns
 ContextValues FetchCarrier(TFile &file, TTree &tree, const std::string &name, Long64_t first, Long64_t entries,
                            const std::string &member, bool mayDerive)
 {
-   const std::string key = CacheKey(TreeKey(file, tree), name, first, entries);
-   if (ContextValues values = TheCache().Find(key))
-      return values;
    const std::string what = "context branch " + name + " of " + member;
    TBranch *carrier = tree.GetBranch(name.c_str());
    if (!carrier)
@@ -303,6 +311,9 @@ ContextValues FetchCarrier(TFile &file, TTree &tree, const std::string &name, Lo
                          : -1;
    if (k < 0 || carrier->GetBasketEntry()[k] != first || BasketEndEntry(*carrier, Int_t(k)) != first + entries)
       throw Error(what + ": no basket of entries " + std::to_string(first) + "+" + std::to_string(entries));
+   const std::string key = ReadCacheKey(file, tree, *carrier, Int_t(k));
+   if (ContextValues values = TheCache().Find(key))
+      return values;
    const auto key_bytes = ReadKeyBytes(file, carrier->GetBasketSeek(k), carrier->GetBasketBytes()[k]);
    const auto [block, size] = CarrierBlock(key_bytes, what);
    // a damaged block is the carrier's, not the member's being read
@@ -357,7 +368,13 @@ Int_t BasketIndexAt(const TBranch &branch, Long64_t seek)
 
 Long64_t BasketEndEntry(const TBranch &branch, Int_t index)
 {
-   return index + 1 < branch.GetWriteBasket() ? branch.GetBasketEntry()[index + 1] : branch.GetEntries();
+   // Where the next basket starts, for the last written one too: the start of the basket in
+   // memory. GetEntries() counts that basket's entries while the tree is filled (a tree read while
+   // it is written, or extended in UPDATE mode), and the members of the last written basket failed
+   // to read. GetEntries() only where the table holds no later start.
+   if (index + 1 < branch.GetMaxBaskets() && branch.GetBasketEntry()[index + 1] > branch.GetBasketEntry()[index])
+      return branch.GetBasketEntry()[index + 1];
+   return branch.GetEntries();
 }
 
 std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::codec::Model &model)
@@ -445,9 +462,7 @@ void KeepReadCarrier(const TBasket &basket, Long64_t seek, std::size_t objlen, C
    const Int_t index = BasketIndexAt(*branch, seek);
    if (index < 0)
       return;
-   const Long64_t first = branch->GetBasketEntry()[index];
-   TheCache().Put(CacheKey(TreeKey(*file, *branch->GetTree()), branch->GetName(), first, BasketEndEntry(*branch, index) - first),
-                  std::move(values));
+   TheCache().Put(ReadCacheKey(*file, *branch->GetTree(), *branch, index), std::move(values));
 }
 
 FetchedContext FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs)

@@ -1,13 +1,15 @@
 // Writes the muons of HZZ's first `entries` events twice over the same entry numbers, Muon_*
 // through the object model `spec` (an `ae:` spec), the second time with the last two neighbouring
 // events of different muon counts traded, so that the first time's values of the carrier have the
-// same count and nearly the same entry offsets. The members are declared before their carrier
-// Muon_Px, so that each member's basket is written before the carrier's of the same entries.
-// `how`:
+// same count and nearly the same entry offsets. Except for "cycles", the branches are declared in
+// the reverse of HZZ's order, members before their carriers, so that each member's basket is
+// written before the carriers' of the same entries. `how`:
 //   "merger"       through ROOT::TBufferMerger, two Writes of one tree, as RDataFrame's
 //                  multi-threaded Snapshot writes (the tree is reset after each Write);
 //   "directories"  as the trees a/events and b/events of one file;
-//   "reset"        as one tree written, Reset, filled again and written again (events;2).
+//   "reset"        as one tree written, Reset, filled again and written again (events;2);
+//   "cycles"       the same in HZZ's order, the carriers first, so that both cycles' members are
+//                  coded with their carriers' values.
 // Prints "objects_written_again: ENTRIES" and returns 0, or 1 for an unknown `how`.
 #include "Baler/Baler.h"
 #include "ROOT/TBufferMerger.hxx"
@@ -48,14 +50,16 @@ std::vector<Muons> ReadMuons(const char *path, int entries)
    return rows;
 }
 
-void MakeBranches(TTree &tree, Muons &row, const char *spec)
+/// The muon branches in HZZ's order (the carriers Muon_Px, Py, Pz first), or in the reverse.
+void MakeBranches(TTree &tree, Muons &row, const char *spec, bool membersFirst)
 {
    tree.Branch("NMuon", &row.n, "NMuon/I");
-   tree.Branch("Muon_E", row.e, "Muon_E[NMuon]/F");
-   tree.Branch("Muon_Iso", row.iso, "Muon_Iso[NMuon]/F");
-   tree.Branch("Muon_Pz", row.pz, "Muon_Pz[NMuon]/F");
-   tree.Branch("Muon_Py", row.py, "Muon_Py[NMuon]/F");
-   tree.Branch("Muon_Px", row.px, "Muon_Px[NMuon]/F");
+   const std::vector<std::pair<const char *, Float_t *>> members = {
+      {"Muon_Px", row.px}, {"Muon_Py", row.py}, {"Muon_Pz", row.pz}, {"Muon_E", row.e}, {"Muon_Iso", row.iso}};
+   for (std::size_t i = 0; i < members.size(); ++i) {
+      const auto &[name, values] = members[membersFirst ? members.size() - 1 - i : i];
+      tree.Branch(name, values, (std::string(name) + "[NMuon]/F").c_str());
+   }
    Baler::SetCodec(&tree, "Muon_*", Baler::Codec::Parse(spec));
 }
 
@@ -82,7 +86,7 @@ int objects_written_again(const char *hzzPath, const char *outPath, const char *
       auto file = merger.GetFile();
       file->cd();
       TTree tree("events", "muons, members before their carrier");
-      MakeBranches(tree, row, spec);
+      MakeBranches(tree, row, spec, true);
       Fill(tree, row, rows, false);
       file->Write();
       Fill(tree, row, rows, true);
@@ -92,14 +96,14 @@ int objects_written_again(const char *hzzPath, const char *outPath, const char *
       for (const char *directory : {"a", "b"}) {
          file.mkdir(directory)->cd();
          TTree tree("events", "muons, members before their carrier");
-         MakeBranches(tree, row, spec);
+         MakeBranches(tree, row, spec, true);
          Fill(tree, row, rows, std::string(directory) == "b");
          tree.Write();
       }
-   } else if (mode == "reset") {
+   } else if (mode == "reset" || mode == "cycles") {
       TFile file(outPath, "RECREATE", "", 505);
-      TTree tree("events", "muons, members before their carrier");
-      MakeBranches(tree, row, spec);
+      TTree tree("events", "muons");
+      MakeBranches(tree, row, spec, mode == "reset");
       Fill(tree, row, rows, false);
       tree.Write();
       tree.Reset();
