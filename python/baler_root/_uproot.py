@@ -255,6 +255,14 @@ def _tree_key(branch):
     return (file.file_path, file.fUUID, branch.tree.object_path)
 
 
+def _basket_key(where, branch, index):
+    """The cache key of basket `index` of `branch` in the tree `where` names: its entries, and
+    where it is stored. A file's path, UUID and tree cycle alone named the baskets of a file
+    written again in place, or copied over, the same as the old one's (a read sweep)."""
+    start, stop = branch.basket_entry_start_stop(index)
+    return (*where, branch.name, int(start), int(stop - start), int(branch.member("fBasketSeek")[index]))
+
+
 def _basket_entries(basket):
     """(first entry, entries) of the basket being read."""
     start, stop = basket.parent.basket_entry_start_stop(basket.basket_num)
@@ -294,14 +302,10 @@ def _carrier(name, first, entries, member, file_path):
     basket = _reading.basket  # set: _member_basket checked it
     tree = basket.parent.tree
     where = _tree_key(basket.parent)
-    key = (*where, name, first, entries)
     if (*where, name) not in _context_branches:
         if len(_context_branches) >= _CONTEXT_BRANCHES_KEPT:
             _context_branches.clear()
         _context_branches.add((*where, name))
-    values = _context_cache.get(key)
-    if values is not None:
-        return values
     what = f"{member}'s context: branch {name}'s basket of entries {first}+{entries}"
     if name == member:
         raise BalerDecodeError(f"{what}: the branch itself (damaged block)", file_path)
@@ -317,6 +321,10 @@ def _carrier(name, first, entries, member, file_path):
     k = bisect.bisect_left(starts, first)
     if k >= source.num_baskets or starts[k] != first or starts[k + 1] != first + entries:
         raise BalerDecodeError(f"{what}: {name} has no basket of these entries", file_path)
+    key = _basket_key(where, source, k)
+    values = _context_cache.get(key)
+    if values is not None:
+        return values
     block = _stored_block(source, k, what, (*chain, (member, first, entries)), file_path)
     if block is None:  # anything else goes through uproot's reading, and so through _decompress
         outer_capture = getattr(_reading, "capture", None)
@@ -431,7 +439,7 @@ def _keep_carrier(payload, out):
         values = _codec.context_basket(payload, out)
     except _codec.BlockError:
         return  # both float kinds: no member's context
-    _context_cache.put((*where, branch.name, *_basket_entries(basket)), values)
+    _context_cache.put(_basket_key(where, branch, basket.basket_num), values)
 
 
 # The context members of the object models each file read so far stores (by path and UUID): their
