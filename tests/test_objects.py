@@ -8,6 +8,7 @@ import io
 import json
 import pathlib
 import re
+import shutil
 import sys
 import zipfile
 
@@ -226,6 +227,38 @@ def test_a_reader_tells_the_carrier_baskets_of_two_cycles_apart(shared_data, muo
     read = run_python(f"PATH = {str(out)!r}\n" + CYCLES_READ_ALONE, env=env_without_model_path())
     assert "cycle 1: 2421 entries, 0 failed" in read and "cycle 2: 2421 entries, 0 failed" in read, read
     assert "Error in <" not in read, read
+
+
+# Muon_E through uproot from each file copied in turn to one path, in one process; then from the
+# last file itself, in another.
+COPIED_OVER_READ = """
+import hashlib, shutil, numpy as np, uproot, baler_root
+for made in MADE:
+    shutil.copy(made, PATH)
+    values = np.concatenate(uproot.open(PATH)["events"]["Muon_E"].array(library="np"))
+print("digest", hashlib.sha1(values.tobytes()).hexdigest())
+"""
+
+
+def test_uproot_tells_apart_the_baskets_of_a_file_copied_over(shared_data, muon_model, tmp_path):
+    """uproot's context cache named a carrier's basket by file path, UUID, tree path and cycle, and
+    entries: a file copied over one read before, whose tree was written again in place in a copy
+    of it (the same UUID, tree path and cycle), met the old file's values, and its members failed
+    their checksum (a read sweep). Where the basket is stored names it too."""
+    model, _, _ = muon_model
+    made = [tmp_path / "first.root", tmp_path / "overwritten.root"]
+    for path in made:  # the second a copy of the first, its tree written again in place
+        if path == made[1]:
+            shutil.copy(made[0], path)
+        written = run_macro("objects_written_again", shared_data / "uproot-HZZ.root", path, f"ae:bits:10:{model}",
+                            "overwrite", 2421)
+        assert "coded no basket" not in written and "Error in <" not in written, written
+    env = env_without_model_path()
+    read = tmp_path / "read.root"
+    in_turn = run_python(f"MADE, PATH = {[str(p) for p in made]!r}, {str(read)!r}\n" + COPIED_OVER_READ, env=env)
+    alone = run_python(f"MADE, PATH = {[str(made[1])]!r}, {str(tmp_path / 'alone.root')!r}\n" + COPIED_OVER_READ, env=env)
+    digest = re.search(r"^digest (.*)$", alone, re.M).group(1)
+    assert f"digest {digest}" in in_turn, in_turn
 
 
 def test_a_tree_read_while_it_is_written_reads_its_last_written_basket(shared_data, muon_model, tmp_path):

@@ -9,7 +9,9 @@
 //   "directories"  as the trees a/events and b/events of one file;
 //   "reset"        as one tree written, Reset, filled again and written again (events;2);
 //   "cycles"       the same in HZZ's order, the carriers first, so that both cycles' members are
-//                  coded with their carriers' values.
+//                  coded with their carriers' values;
+//   "overwrite"    in HZZ's order into `outPath` opened in UPDATE mode, in place of the tree it
+//                  holds (kOverwrite: the same cycle), the traded events where it holds one.
 // Prints "objects_written_again: ENTRIES" and returns 0, or 1 for an unknown `how`.
 #include "Baler/Baler.h"
 #include "ROOT/TBufferMerger.hxx"
@@ -109,6 +111,13 @@ int objects_written_again(const char *hzzPath, const char *outPath, const char *
       tree.Reset();
       Fill(tree, row, rows, true);
       tree.Write();
+   } else if (mode == "overwrite") {
+      TFile file(outPath, "UPDATE");
+      const bool holdsOne = file.Get<TTree>("events") != nullptr;
+      TTree tree("events", "muons");
+      MakeBranches(tree, row, spec, false);
+      Fill(tree, row, rows, holdsOne);
+      tree.Write("", TObject::kOverwrite);
    } else {
       return 1;
    }
