@@ -106,17 +106,11 @@ print("read", f.Get("events").GetEntry(0) > 0, "loaded", "libBalerROOT" in str(R
     assert "read True loaded True" in output and not re.search(r"RuntimeWarning|Warning in <|Error in <", output), output
 
 
-def test_a_file_still_names_the_plugin_when_a_baler_file_is_opened_before_it_closes(hzz_files, tmp_path):
-    """Opening a Baler file makes ROOT take the marker classes' records from it and delete the
-    plugin's own. Baskets were tagged with the record in use when they were written: a tree written
-    (TTree::Write), then a Baler file opened, then the output closed, left the output without the
-    marker, and ROOT no longer loaded the plugin to read it (a review found it). The file is now
-    tagged when its StreamerInfo is written, with the records in use then."""
-    out = tmp_path / "written_first.root"
-    run_python(f"""
+# A Baler tree written into OUT, then AFTER_TREE (Python), then OUT closed.
+WRITTEN_BEFORE_A_BALER_FILE_IS_OPENED = """
 import array, ROOT
 ROOT.gSystem.Load("libBalerROOT")
-out = ROOT.TFile("{out}", "RECREATE", "", {BALER_LOSSLESS})
+out = ROOT.TFile(OUT, "RECREATE", "", SETTING)
 x = array.array("f", [0.0])
 tree = ROOT.TTree("t", "t")
 tree.Branch("x", x, "x/F")
@@ -124,9 +118,25 @@ for i in range(1000):
     x[0] = i * 0.5
     tree.Fill()
 tree.Write()
-ROOT.TFile.Open("{hzz_files['baler']}").Close()
+exec(AFTER_TREE)
 out.Close()
-""")
+"""
+
+
+@pytest.mark.parametrize("after_tree", [
+    "ROOT.TFile.Open(BALER_FILE).Close()",
+    "out.Write(); ROOT.TFile.Open(BALER_FILE).Close(); out.cd(); ROOT.TH1F('h', 'h', 10, 0, 1).Write()"])
+def test_a_file_still_names_the_plugin_when_a_baler_file_is_opened_before_it_closes(hzz_files, tmp_path, after_tree):
+    """Opening a Baler file makes ROOT take the marker classes' records from it and delete the
+    plugin's own, and ROOT writes a file's StreamerInfo anew each time. A file tagged with the
+    record in use when its basket was written (TTree::Write, then a Baler file opened, then Close),
+    or at an earlier StreamerInfo write (TFile::Write, a Baler file opened, then a histogram
+    written: a new class, so Close writes the StreamerInfo again), was left without the marker, and
+    ROOT no longer loaded the plugin to read it (two reviews found them). The file is now tagged
+    at each StreamerInfo write, with the records in use then."""
+    out = tmp_path / "written_first.root"
+    run_python(f"OUT, SETTING, BALER_FILE, AFTER_TREE = {str(out)!r}, {BALER_LOSSLESS}, {str(hzz_files['baler'])!r}, "
+               f"{after_tree!r}\n" + WRITTEN_BEFORE_A_BALER_FILE_IS_OPENED)
     output = run_python(f"""
 import ROOT
 f = ROOT.TFile.Open("{out}")

@@ -2,8 +2,11 @@
 
 #include "ModelStore.h"
 
+#include "TArrayC.h"
+#include "TBufferFile.h"
 #include "TClass.h"
 #include "TClassTable.h"
+#include "TFile.h"
 #include "TObjArray.h"
 #include "TStreamerElement.h"
 #include "TStreamerInfo.h"
@@ -69,11 +72,13 @@ const bool gRegistered = [] {
    return true;
 }();
 
-/// The UUIDs of the files a Baler basket went into since their last StreamerInfo write. Never
+/// The UUIDs of the files a Baler basket went into since their last StreamerInfo write, and the
+/// numbers the marker's record has had in this process (opening a Baler file renumbers it). Never
 /// destroyed: files close (and write their StreamerInfo) from ROOT's exit handlers.
 struct FilesToMark {
    std::mutex mutex;
    std::set<std::string> uuids;
+   std::set<Int_t> markerNumbers;
 };
 
 FilesToMark &TheFilesToMark()
@@ -86,8 +91,18 @@ FilesToMark &TheFilesToMark()
 
 void MarkForAutoload(TFile &file)
 {
-   // the marker's record, and with it the records of its members' classes: the fix class's
-   MarkerClass()->GetStreamerInfo()->ForceWriteInfo(&file, true);
+   TVirtualStreamerInfo *marker = MarkerClass()->GetStreamerInfo();
+   {
+      FilesToMark &files = TheFilesToMark();
+      std::lock_guard<std::mutex> lock(files.mutex);
+      files.markerNumbers.insert(marker->GetNumber());
+   }
+   // TagStreamerInfo, not ForceWriteInfo: it checks the record's number against the file's index
+   // of records, and asks for no StreamerInfo write where both are marked already
+   TBufferFile tagging(TBuffer::kWrite);
+   tagging.SetParent(&file);
+   for (TVirtualStreamerInfo *info : {marker, FixClass()->GetStreamerInfo()})
+      tagging.TagStreamerInfo(info);
 }
 
 void NoteBalerBasket(TFile &file)
@@ -99,13 +114,19 @@ void NoteBalerBasket(TFile &file)
 
 void MarkIfBalerBasketsWentIn(TFile &file)
 {
+   bool mark = false;
    {
       FilesToMark &files = TheFilesToMark();
       std::lock_guard<std::mutex> lock(files.mutex);
-      if (files.uuids.erase(UuidOf(file)) == 0)
-         return;
+      mark = files.uuids.erase(UuidOf(file)) > 0;
+      // a file marked at an earlier StreamerInfo write, whose marker record has since been replaced
+      // by a Baler file's: its index still names the old number, which ROOT no longer writes
+      const TArrayC *index = file.GetClassIndex();
+      for (Int_t number : files.markerNumbers)
+         mark = mark || (index && number >= 0 && number < index->GetSize() && index->At(number) != 0);
    }
-   MarkForAutoload(file);
+   if (mark)
+      MarkForAutoload(file);
 }
 
 } // namespace Baler::Internal

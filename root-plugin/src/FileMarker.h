@@ -32,10 +32,11 @@ void MarkForAutoload(TFile &file);
 /// Notes that a Baler basket went into `file`; any thread (IMT's workers write baskets).
 void NoteBalerBasket(TFile &file);
 
-/// MarkForAutoload, where a Baler basket went into `file` since its last StreamerInfo write.
-/// Called on the thread that writes the StreamerInfo, just before ROOT writes it, and not per
-/// basket: a record tagged when its basket was written was deleted if a Baler file was opened
-/// before the StreamerInfo was written, and the file was left without the marker.
+/// MarkForAutoload, where a Baler basket went into `file` since its last StreamerInfo write, or
+/// the file was marked before. Called on the thread that writes the StreamerInfo, just before ROOT
+/// writes it, and not per basket: opening a Baler file deletes the record a basket was tagged
+/// with, and ROOT writes every StreamerInfo of a file anew, so a file tagged with a deleted record
+/// (when its basket was written, or at an earlier StreamerInfo write) was left without the marker.
 void MarkIfBalerBasketsWentIn(TFile &file);
 
 } // namespace Baler::Internal
