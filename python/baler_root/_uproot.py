@@ -260,7 +260,8 @@ def _basket_key(where, branch, index):
     where it is stored. A file's path, UUID and tree cycle alone named the baskets of a file
     written again in place, or copied over, the same as the old one's (a read sweep)."""
     start, stop = branch.basket_entry_start_stop(index)
-    return (*where, branch.name, int(start), int(stop - start), int(branch.member("fBasketSeek")[index]))
+    return (*where, branch.name, int(start), int(stop - start), int(branch.member("fBasketSeek")[index]),
+            int(branch.member("fBasketBytes")[index]))
 
 
 def _basket_entries(basket):

@@ -28,8 +28,10 @@ using Error = ContextUnavailable;
 
 namespace {
 
-/// Decoded values of carrier baskets, keyed by file UUID, tree, branch and entry range. Bounded:
-/// the oldest entries go first (a member is written, or read, right after its context).
+/// Decoded values of carrier baskets, keyed by file UUID, tree path, branch and entry range, and
+/// by the tree's write generation (writing through ROOT) or the basket's place in the file
+/// (reading). Bounded: the oldest entries go first (a member is written, or read, right after its
+/// context).
 class ContextCache {
 public:
    ContextValues Find(const std::string &key)

@@ -7,7 +7,8 @@
 // (yet): always correct.
 // Reading: the plugin fetches the context baskets itself, by the branches' own basket tables and
 // a read of its own from the file (no TFile, TTreeCache or basket state of ROOT's is touched),
-// decodes them through the same codec and caches them; once a member has named a branch as its
+// decodes them through the same codec and caches them (by where each basket is stored: the same
+// tree path and entries may name another basket later); once a member has named a branch as its
 // context, ROOT's own decoding of that branch's baskets fills the cache too (KeepReadCarrier), so
 // that reading a whole collection decodes each carrier basket once. Context members are carriers,
 // coded without context, so reading a member fetches at most one level of other baskets.
