@@ -121,7 +121,7 @@ pub(crate) fn binned_bits(codes: impl Iterator<Item = i64> + Clone, max_bins: us
 }
 
 /// The least and greatest code, and how many codes there are.
-fn extent(codes: impl Iterator<Item = i64>) -> (i64, i64, usize) {
+pub(crate) fn extent(codes: impl Iterator<Item = i64>) -> (i64, i64, usize) {
     codes.fold((i64::MAX, i64::MIN, 0), |(lo, hi, n), c| (lo.min(c), hi.max(c), n + 1))
 }
 

@@ -270,14 +270,23 @@ pub(crate) fn nums_floor(codes: impl Iterator<Item = i64> + Clone, n: usize, eno
     if n > WRAPPED_MAX_N {
         return 0;
     }
-    let floor_of = |bits: f64| ((bits / 8.0 * FLOOR_SHARE) as usize).saturating_sub(FLOOR_BYTES);
     // the empirical entropy first: where it is enough, pcodec need not be asked
-    let entropy_floor = crate::entropy::empirical_bits(codes.clone()).map_or(0, floor_of);
+    let entropy_floor = crate::entropy::empirical_bits(codes.clone()).map_or(0, floor_bytes);
     if entropy_floor >= enough || !written_in_classic_mode(codes.clone(), n) {
         return entropy_floor;
     }
     let enough_bits = (enough.saturating_add(FLOOR_BYTES) as f64 / FLOOR_SHARE * 8.0).ceil();
-    floor_of(crate::entropy::binned_bits(codes, 1 << crate::float::PCO_LEVEL, enough_bits)).max(entropy_floor)
+    floor_bytes(binned_floor_bits(codes, enough_bits)).max(entropy_floor)
+}
+
+/// The bytes no stream of codes whose entropy (under whatever coder bounds it) is `bits` goes below.
+fn floor_bytes(bits: f64) -> usize {
+    ((bits / 8.0 * FLOOR_SHARE) as usize).saturating_sub(FLOOR_BYTES)
+}
+
+/// [`crate::entropy::binned_bits`] with the most bins pcodec's level makes.
+fn binned_floor_bits(codes: impl Iterator<Item = i64> + Clone, enough_bits: f64) -> f64 {
+    crate::entropy::binned_bits(codes, 1 << crate::float::PCO_LEVEL, enough_bits)
 }
 
 /// Streams shorter than this are not asked about ([`written_in_classic_mode`]).
@@ -309,12 +318,16 @@ pub(crate) fn written_in_classic_mode(codes: impl Iterator<Item = i64>, n: usize
         let Ok(c) = i32::try_from(c) else { return false };
         narrow.push(c);
     }
-    let (lo, hi) = narrow.iter().fold((i32::MAX, i32::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
-    if i64::from(hi) - i64::from(lo) >= CLASSIC_PROBE_MAX_SPAN {
-        return false;
-    }
-    let cfg = crate::float::pco_config(false).with_compression_level(0).with_paging_spec(pco::PagingSpec::Exact(vec![n]));
-    pco::wrapped::FileCompressor::default().chunk_compressor(&narrow[..], &cfg).is_ok_and(|chunk| matches!(chunk.meta().mode, pco::metadata::Mode::Classic))
+    let (lo, hi, _) = crate::entropy::extent(narrow.iter().map(|&c| i64::from(c)));
+    hi - lo < CLASSIC_PROBE_MAX_SPAN && chunk_in_classic_mode(&narrow[..], 0) == Some(true)
+}
+
+/// Whether pcodec at compression `level` writes `vals` as one chunk in its classic mode, in a
+/// lossy stream's configuration; None where it refuses them.
+fn chunk_in_classic_mode<T: Num>(vals: &[T], level: usize) -> Option<bool> {
+    let cfg = crate::float::pco_config(false).with_compression_level(level).with_paging_spec(pco::PagingSpec::Exact(vec![vals.len()]));
+    let chunk = pco::wrapped::FileCompressor::default().chunk_compressor(vals, &cfg).ok()?;
+    Some(matches!(chunk.meta().mode, pco::metadata::Mode::Classic))
 }
 
 /// The values as i32s, where they are i64s that all fit one. pcodec then writes each bin's lower
@@ -350,18 +363,15 @@ fn pco_wrapped_compress<T: Num>(vals: &[T], cfg: &ChunkConfig) -> Result<Vec<u8>
 /// holds in that mode only.
 #[cfg(test)]
 pub(crate) fn in_classic_mode<T: Num>(vals: &[T]) -> bool {
-    fn chunk_is_classic<T: Num>(vals: &[T]) -> bool {
-        let cfg = crate::float::pco_config(false).with_paging_spec(pco::PagingSpec::Exact(vec![vals.len()]));
-        let chunk = pco::wrapped::FileCompressor::default().chunk_compressor(vals, &cfg).unwrap();
-        matches!(chunk.meta().mode, pco::metadata::Mode::Classic)
-    }
     if vals.len() < PCO_MIN_N {
         return true; // stored raw
     }
+    let level = crate::float::PCO_LEVEL;
     match narrowed(vals).filter(|_| vals.len() <= WRAPPED_MAX_N) {
-        Some(narrow) => chunk_is_classic(&narrow[..]),
-        None => chunk_is_classic(vals),
+        Some(narrow) => chunk_in_classic_mode(&narrow[..], level),
+        None => chunk_in_classic_mode(vals, level),
     }
+    .expect("pcodec compresses the codes")
 }
 
 thread_local! {
@@ -572,8 +582,7 @@ mod tests {
 
     /// The floor of a bin coder under `codes`, as [`nums_floor`] takes it in pcodec's classic mode.
     fn bin_coders_floor(codes: &[i64]) -> usize {
-        let bits = crate::entropy::binned_bits(codes.iter().copied(), 1 << crate::float::PCO_LEVEL, f64::INFINITY);
-        ((bits / 8.0 * FLOOR_SHARE) as usize).saturating_sub(FLOOR_BYTES)
+        floor_bytes(binned_floor_bits(codes.iter().copied(), f64::INFINITY))
     }
 
     /// pcodec asked at level 0 never answers classic where at the codec's level it takes its
