@@ -183,15 +183,16 @@ def test_whole_collection_decodes_each_carrier_basket_once(object_file):
 
 
 @pytest.mark.parametrize("how, trees", [("merger", ["events"]), ("directories", ["a/events", "b/events"]),
-                                        ("reset", ["events"])])
+                                        ("reset", ["events"]), ("twins", ["events;1", "events;2"])])
 def test_a_tree_written_again_never_codes_members_with_its_former_carriers(shared_data, muon_model, tmp_path, how, trees):
     """The carriers' values a writer keeps for the members of the same entries were named by file,
     tree name and entries alone. TBufferMerger (RDataFrame's multi-threaded Snapshot) resets its
     tree after each Write in a file that keeps its UUID, a tree may be Reset, and two trees of one
-    name may sit in two directories: a member written before its carrier took the values of the
-    former carrier, and the reader, which finds the new one, could not read it (a stress sweep:
-    5 Snapshots in 10). Now a tree's path and write generation name them too: every branch of
-    every tree reads, in a fresh process that finds the model in the file alone."""
+    name may sit in two directories, or live at once in one: a member written before its carrier
+    took the values of the former carrier, or of the other tree's, and the reader, which finds its
+    own, could not read it (a stress sweep: 5 Snapshots in 10; "twins": events;2's Muon_E). Now a
+    tree's path, the tree object and its write generation name them too: every branch of every
+    tree reads, in a fresh process that finds the model in the file alone."""
     model, _, _ = muon_model
     out = tmp_path / f"{how}.root"
     written = run_macro("objects_written_again", shared_data / "uproot-HZZ.root", out, f"ae:bits:10:{model}", how, 2421)

@@ -389,7 +389,12 @@ std::unique_ptr<MemberWrite> PrepareMemberWrite(TBasket &basket, const baler::co
    if (where < 0)
       return nullptr;
    const Long64_t first = branch->GetBasketEntry()[where];
-   const std::string treeKey = TreeKey(*file, *branch->GetTree());
+   // the tree object too: two live trees of one path (two trees made under one name in one
+   // directory, written as its cycles) filled in turn, a member of the second, written before its
+   // carriers, took the first's carrier values of the same entries, and could never be read
+   const TTree *tree = branch->GetTree();
+   const std::string treeKey =
+      TreeKey(*file, *tree) + "\n@" + std::to_string(reinterpret_cast<std::uintptr_t>(tree));
    const std::uint64_t generation = TheWriteGenerations().For(treeKey, branch->GetName(), first);
    return PrepareMemberWriteIn(treeKey + "\n#" + std::to_string(generation), branch->GetName(), first,
                                basket.GetNevBuf(), model);

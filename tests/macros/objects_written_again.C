@@ -7,6 +7,11 @@
 //   "merger"       through ROOT::TBufferMerger, two Writes of one tree, as RDataFrame's
 //                  multi-threaded Snapshot writes (the tree is reset after each Write);
 //   "directories"  as the trees a/events and b/events of one file;
+//   "twins"        as two trees named events alive at once in one directory, filled in turn and
+//                  written as events;1 and events;2, the second's carriers of other values; the
+//                  first's Muon_Iso and Muon_E keep larger baskets than its carriers, so that the
+//                  second's members write their baskets of entries for which only the first's
+//                  carriers have written one;
 //   "reset"        as one tree written, Reset, filled again and written again (events;2);
 //   "cycles"       the same in HZZ's order, the carriers first, so that both cycles' members are
 //                  coded with their carriers' values;
@@ -118,6 +123,29 @@ int objects_written_again(const char *hzzPath, const char *outPath, const char *
       MakeBranches(tree, row, spec, false);
       Fill(tree, row, rows, holdsOne);
       tree.Write("", TObject::kOverwrite);
+   } else if (mode == "twins") {
+      TFile file(outPath, "RECREATE", "", 505);
+      TTree first("events", "muons"), second("events", "muons of other values");
+      Muons other;
+      MakeBranches(first, row, spec, true);
+      MakeBranches(second, other, spec, true);
+      for (TTree *tree : {&first, &second})
+         tree->SetBasketSize("*", 2000);
+      first.SetBasketSize("Muon_Iso", 8000);
+      first.SetBasketSize("Muon_E", 8000);
+      for (const Muons &muons : rows) {
+         row = muons;
+         first.Fill();
+         other = muons;
+         for (int i = 0; i < other.n; ++i) {
+            other.px[i] *= 1.5f;
+            other.py[i] *= 0.5f;
+            other.pz[i] += 3.f;
+         }
+         second.Fill();
+      }
+      first.Write();
+      second.Write();
    } else {
       return 1;
    }
