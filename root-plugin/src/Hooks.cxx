@@ -638,7 +638,8 @@ const Installer gInstaller;
 /// Diagnostics for the tests, not an API: "zip_call_sites" (calls to ROOT's compressor redirected
 /// to Baler, tests/test_hooks.py), "blocks_off_loading_thread" (Baler blocks compressed on
 /// worker threads, tests/test_concurrency.py), "context_baskets_fetched" (carrier baskets an
-/// object member's read decoded itself, tests/test_objects.py) or "files_in_copy_ledger" (files
+/// object member's read decoded itself, tests/test_objects.py), "context_baskets_cached" (carrier
+/// baskets whose values the process keeps, tests/test_objects.py) or "files_in_copy_ledger" (files
 /// whose written baskets the plugin remembers, tests/test_ae.py); -1 for another name.
 extern "C" long long BalerDiagnosticCount(const char *name)
 {
@@ -651,6 +652,8 @@ extern "C" long long BalerDiagnosticCount(const char *name)
       return gBlocksOffLoadingThread.load();
    if (std::strcmp(name, "context_baskets_fetched") == 0)
       return ContextBasketsFetched();
+   if (std::strcmp(name, "context_baskets_cached") == 0)
+      return ContextBasketsCached();
    if (std::strcmp(name, "files_in_copy_ledger") == 0)
       return static_cast<long long>(FilesInCopyLedger());
    return -1;

@@ -55,6 +55,7 @@ struct MemberWrite {
    ContextValues offsetsSource;         ///< the offsets source's basket, when cached
    bool carrier = false;                ///< a member without context: others may use its values
    std::string cacheKey;                ///< where a carrier's decoded values go
+   std::string lineage;                 ///< written through ROOT: the carrier's branch in its tree's generation
 };
 
 /// The coding of `basket` (being written, on this thread) as a member of the object model `model`:
@@ -115,6 +116,9 @@ void KeepReadCarrier(const TBasket &basket, Long64_t seek, std::size_t objlen, C
 /// How many context baskets FetchContext has read from files and decoded in this process (a
 /// diagnostic for the tests: a whole collection read decodes each carrier's basket once, by ROOT).
 long long ContextBasketsFetched();
+
+/// How many carrier baskets' values the process keeps (a diagnostic for the tests).
+long long ContextBasketsCached();
 
 /// The index of the basket at file offset `seek` among `branch`'s baskets, or -1.
 Int_t BasketIndexAt(const TBranch &branch, Long64_t seek);
