@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 
 import awkward as ak
 import numpy as np
@@ -240,6 +241,46 @@ def test_only_the_selected_branch_is_recoded(baler, tmp_path):
     assert recoded == {"Jet_pt"}
     assert rows["Jet_eta"]["codec_after"] == rows["Jet_eta"]["codec_before"] == "zstd 5"
     compare_trees(source, out, "Events", "Jet_pt=bits:8").assert_exact_set_changed("Jet_pt")
+
+
+# A tree with an index on (run, event), then which entry each file's copy finds for (3, 7).
+INDEXED_TREE = """
+import sys, ROOT
+if sys.argv[1] == "write":
+    f = ROOT.TFile(sys.argv[2], "RECREATE")
+    t = ROOT.TTree("t", "indexed")
+    x, run, event = ROOT.std.vector("float")(1), ROOT.std.vector("int")(1), ROOT.std.vector("int")(1)
+    t.Branch("x", x.data(), "x/F"); t.Branch("run", run.data(), "run/I"); t.Branch("event", event.data(), "event/I")
+    for i in range(500):
+        x[0], run[0], event[0] = 0.1 * i, i // 100, (7 * i) % 100
+        t.Fill()
+    t.BuildIndex("run", "event")
+    t.Write()
+    f.Close()
+else:
+    for path in sys.argv[2:]:
+        f = ROOT.TFile.Open(path)
+        t = f.Get("t")
+        index = t.GetTreeIndex()
+        print(path.rsplit("/", 1)[-1], index.ClassName() if index else "no index", t.GetEntryNumberWithIndex(3, 7))
+"""
+
+
+def test_the_tree_index_is_kept(baler, tmp_path):
+    """A tree's index (TTree::BuildIndex), with which friends and users find an entry by run and
+    event, was left out by CloneTree: after `baler compress` or `baler export` the lookup found
+    nothing (-1), with no word of it (a new-user sweep). The entries are the same, so the copies
+    keep the same index and find the same entry."""
+    source, out, exported = tmp_path / "indexed.root", tmp_path / "out.root", tmp_path / "exported.root"
+    script = tmp_path / "indexed.py"
+    script.write_text(INDEXED_TREE)
+    run_command([sys.executable, script, "write", source])
+    run_baler(baler, "compress", source, out, "--codec", "bits:10")
+    run_baler(baler, "export", out, exported)
+    found = run_command([sys.executable, script, "read", source, out, exported]).stdout
+    # entry 301 is run 3, event 7 (301 * 7 % 100)
+    for name in ("indexed.root", "out.root", "exported.root"):
+        assert f"{name} TTreeIndex 301" in found, found
 
 
 def test_several_baskets_of_a_branch_coded_at_once_give_the_same_file_at_any_thread_count(baler, tmp_path):

@@ -26,6 +26,7 @@
 #include "TSeqCollection.h"
 #include "TTree.h"
 #include "TTreeCloner.h"
+#include "TVirtualIndex.h"
 #include "TVirtualStreamerInfo.h"
 
 #include <algorithm>
@@ -939,6 +940,13 @@ struct Rewriter {
       if (!copy)
          throw Failure("cannot clone tree '" + path + "'");
       copy->SetDirectory(&out);
+      // CloneTree leaves out the tree's index (TTree::BuildIndex), with which friends and users
+      // look entries up by run and event: the entries are the same, so the same index serves
+      if (const TVirtualIndex *index = tree.GetTreeIndex()) {
+         auto *same = static_cast<TVirtualIndex *>(index->Clone());
+         same->SetTree(copy.get());
+         copy->SetTreeIndex(same);
+      }
       TFile *inFile = tree.GetCurrentFile();
       TFile *outFile = out.GetFile();
       TTreeCloner cloner(&tree, copy.get(), "", TTreeCloner::kNoWarnings | TTreeCloner::kNoFileCache);
