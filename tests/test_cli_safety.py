@@ -315,14 +315,20 @@ def stop(proc):
 
 
 def start_compress(baler, big_sample, tmp_path, env=None):
-    """`baler compress` started with SIGINT's default action, as from a terminal (a shell's background
-    job would inherit it ignored), writing over an existing OUT."""
+    """`baler compress` started with SIGINT's and SIGQUIT's default actions, as from a terminal (a
+    shell's background job would inherit them ignored), and no core file, writing over an existing OUT."""
+    import resource
     import signal
+
+    def as_from_a_terminal():
+        for number in (signal.SIGINT, signal.SIGQUIT):
+            signal.signal(number, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
     out = tmp_path / "out.root"
     out.write_bytes(OLDER_OUTPUT)
     proc = subprocess.Popen([str(baler), "compress", str(big_sample), str(out)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=as_from_a_terminal)
     return out, proc
 
 
@@ -333,9 +339,12 @@ def assert_interrupted(proc, tmp_path, out, signal_number):
     assert out.read_bytes() == OLDER_OUTPUT
 
 
-@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM", "SIGQUIT", "SIGXCPU", "SIGUSR1"])
 def test_interrupted_compress_leaves_nothing_behind(baler, big_sample, tmp_path, signal_name):
-    """Ctrl-C (or a kill) during the rewrite ends the run, removes the temporary file and keeps OUT."""
+    """Ctrl-C (or a kill) during the rewrite ends the run, removes the temporary file and keeps OUT.
+    So does every signal whose default action ends the process: Ctrl-\\ (SIGQUIT), a batch
+    system's CPU limit (SIGXCPU), SIGUSR1 ended the run and left the temporary file (a new-user
+    sweep)."""
     import signal
     import time
     out, proc = start_compress(baler, big_sample, tmp_path)

@@ -184,13 +184,21 @@ char gTemporaryPath[PATH_MAX] = {};
 struct CleanupSignal {
    int number;
    bool terminates; ///< an interrupt: the run ends (whatever handler was there before), else a crash
+   bool overDefaultOnly; ///< handled only where its action is the default, which ends the process
    struct sigaction previous;
    bool installed;
 };
-CleanupSignal gCleanupSignals[] = {{SIGINT, true, {}, false},   {SIGTERM, true, {}, false},
-                                   {SIGHUP, true, {}, false},   {SIGSEGV, false, {}, false},
-                                   {SIGBUS, false, {}, false},  {SIGILL, false, {}, false},
-                                   {SIGFPE, false, {}, false},  {SIGABRT, false, {}, false}};
+// The signals whose default action ends a process, beyond interrupts and crashes, too: SIGQUIT
+// (Ctrl-\), SIGXCPU (a batch system's CPU limit, `ulimit -t`), SIGUSR1 ended a run and left its
+// temporary file behind (a new-user sweep). Those ROOT handles itself (SIGALRM, SIGUSR2 for its
+// timers and signal slots) end no run and stay ROOT's.
+CleanupSignal gCleanupSignals[] = {
+   {SIGINT, true, false, {}, false},     {SIGTERM, true, false, {}, false},    {SIGHUP, true, false, {}, false},
+   {SIGSEGV, false, false, {}, false},   {SIGBUS, false, false, {}, false},    {SIGILL, false, false, {}, false},
+   {SIGFPE, false, false, {}, false},    {SIGABRT, false, false, {}, false},   {SIGSYS, false, false, {}, false},
+   {SIGQUIT, false, true, {}, false},    {SIGXCPU, false, true, {}, false},    {SIGTRAP, false, true, {}, false},
+   {SIGUSR1, false, true, {}, false},    {SIGUSR2, false, true, {}, false},    {SIGALRM, false, true, {}, false},
+   {SIGVTALRM, false, true, {}, false},  {SIGPROF, false, true, {}, false}};
 
 void RemoveTemporaryOnSignal(int number)
 {
@@ -219,7 +227,9 @@ void RemoveOnSignal(const std::string &path)
    sigemptyset(&action.sa_mask);
    for (auto &s : gCleanupSignals) {
       s.installed = sigaction(s.number, &action, &s.previous) == 0;
-      if (s.installed && s.terminates && s.previous.sa_handler == SIG_IGN) { // e.g. SIGHUP under nohup
+      const bool ignored = s.terminates && s.previous.sa_handler == SIG_IGN; // e.g. SIGHUP under nohup
+      const bool notEnding = s.overDefaultOnly && ((s.previous.sa_flags & SA_SIGINFO) || s.previous.sa_handler != SIG_DFL);
+      if (s.installed && (ignored || notEnding)) {
          sigaction(s.number, &s.previous, nullptr);
          s.installed = false;
       }
