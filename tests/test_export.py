@@ -99,7 +99,10 @@ def test_a_setting_that_is_not_roots_is_refused_and_changes_nothing(baler, hzz_b
     kept.write_bytes(b"a file the failed run must leave as it is")
     for setting, says in [("4210", "--setting 4210 is Baler's, and export writes a file that every reader opens "
                                      "without the plugin: give a ROOT compression setting"),
-                          ("606", "--setting 606 is not a ROOT compression setting: give a ROOT compression setting")]:
+                          ("606", "--setting 606 is not a ROOT compression setting: give a ROOT compression setting"),
+                          # accepted before, and uproot could not read the file (a new-user sweep)
+                          ("301", "--setting 301 is ROOT's old ZLIB format, which uproot cannot read: give a ROOT "
+                                  "compression setting")]:
         proc = run_baler(baler, "export", hzz_bits10[0], kept, "--setting", setting, check=False)
         errors = [line for line in proc.stderr.splitlines() if line.strip()]
         # a usage error, as --setting abc is

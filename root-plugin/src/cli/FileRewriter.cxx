@@ -1510,6 +1510,10 @@ extern "C" int baler_export_file(const char *inPath, const char *outPath, int se
       if (settings < 0 || algorithm > 5 || settings % 100 > 22)
          throw BadOptions("--setting " + std::to_string(settings) + " is not a ROOT compression setting: " +
                           rootSettings);
+      // ROOT reads its old ZLIB format ("CS" blocks), uproot does not: not a file every reader opens
+      if (algorithm == ROOT::RCompressionSetting::EAlgorithm::kOldCompressionAlgo)
+         throw BadOptions("--setting " + std::to_string(settings) + " is ROOT's old ZLIB format, which uproot "
+                          "cannot read: " + rootSettings);
       if (threads < 0)
          throw Failure("the number of threads must be 0 (one per core) or more");
       Rewriter rewriter;
