@@ -397,6 +397,52 @@ def test_the_bound_each_codec_promises(codec, bound):
     assert guarantee(codec) == bound
 
 
+@pytest.mark.parametrize("codec, kind, bound", [
+    ("baler f32 bits:10, f64 bits:20", "f32", (0.0, 2.0 ** -11)), ("baler f32 bits:10, f64 bits:20", "f64", (0.0, 2.0 ** -21)),
+    ("baler f32 bits:10, f64 bits:20", None, (0.0, 2.0 ** -11)), ("baler f32 lossless, f64 abs:0.5 | zstd", "f32", (0.0, 0.0)),
+    ("baler f32 lossless, f64 abs:0.5 | zstd", "f64", (0.5, 0.0)), ("baler f32 bits:10, x y", "f32", None),
+])
+def test_the_bound_of_each_float_kind_in_one_block(codec, kind, bound):
+    """A leaf list's block holds its floats and its doubles, each kind under its own spec (a
+    bits:N above 23 keeps floats exact): each leaf is held to its own kind's."""
+    from baler_eval.branches import guarantee
+
+    assert guarantee(codec, kind) == bound
+
+
+LEAF_LIST_TREE = """
+import ROOT
+ROOT.gInterpreter.Declare("struct LeafList {{ double b; float a; int c; }};")
+f = ROOT.TFile("{path}", "RECREATE")
+t = ROOT.TTree("t", "")
+row = ROOT.LeafList()
+t.Branch("ll", ROOT.addressof(row), "b/D:a/F:c/I")
+for i in range(2000):
+    row.b, row.a, row.c = 1e3 + 0.37 * i, (1.0 + 0.001 * i) * {scale_a}, i
+    t.Fill()
+t.Write()
+f.Close()
+"""
+
+
+def test_each_leaf_of_a_leaf_list_is_compared(baler, tmp_path):
+    """A leaf list (`b/D:a/F:c/I`, a "struct" to `baler inspect`) was left out as holding no
+    numbers, though `baler compress` codes its floats: a file whose `a` moved by 1% passed (a
+    new-user sweep). Each leaf is now a row of its own, held to its kind's bound."""
+    original, moved, compressed = tmp_path / "original.root", tmp_path / "moved.root", tmp_path / "bits10.root"
+    run_python(LEAF_LIST_TREE.format(path=original, scale_a=1.0))
+    run_python(LEAF_LIST_TREE.format(path=moved, scale_a=1.01))
+    run_baler(baler, "compress", original, compressed, "--codec", "bits:10")
+    within = table(evaluate(baler, original, compressed, tmp_path / "within").stdout, "branch")
+    assert {name: row["verdict"] for name, row in within.items() if name.startswith("ll")} == {
+        "ll.b": "within bound", "ll.a": "within bound", "ll.c": "exact"}, within
+    assert within["ll.a"]["type"] == "Float_t" and within["ll.b"]["type"] == "Double_t"
+    proc = evaluate(baler, original, moved, tmp_path / "moved", check=False)
+    rows = table(proc.stdout, "branch")
+    assert proc.returncode == 1 and rows["ll.a"]["verdict"] == "BOUND BROKEN", proc.stdout
+    assert rows["ll.b"]["verdict"] == rows["ll.c"]["verdict"] == "exact", proc.stdout
+
+
 def test_the_ladder_names_the_shift_that_decides():
     """A rung marked NO showed only the peak's shift (0.08 sigma here), within the limit: the width's
     -0.25 sigma, which decided, was in no column."""

@@ -17,22 +17,31 @@ _EXPORTED = re.compile(r"^.*, from (baler .+)$")
 _ROOT_LOSSLESS = re.compile(r"^(zlib|lzma|lz4|zstd|old|uncompressed|none)\b", re.IGNORECASE)
 
 
-def guarantee(codec):
+def _loosest(bounds):
+    return None if None in bounds else (max(b[0] for b in bounds), max(b[1] for b in bounds))
+
+
+def guarantee(codec, kind=None):
     """(abs_bound, rel_bound) promised by a codec description, (0, 0) for exact, None if unknown.
 
     A branch whose baskets differ (`baler abs:1 | ae:abs:1:ID`, or `baler abs:1 | zstd` where some
     are ROOT's, exact) is held to the loosest of them, and one exported from Baler blocks (`zstd 5,
-    from baler bits:10`) to the spec they held."""
+    from baler bits:10`) to the spec they held. Blocks of floats and doubles together (a leaf list:
+    `baler f32 bits:10, f64 bits:20`) hold the values of `kind` ("f32" or "f64") to its own spec,
+    or all to the loosest."""
     exported = _EXPORTED.match(codec.strip())
     if exported:
-        return guarantee(exported.group(1))
+        return guarantee(exported.group(1), kind)
     if " | " in codec and codec.startswith("baler "):
-        parts = [guarantee(part if _ROOT_LOSSLESS.match(part) else "baler " + part)
-                 for part in codec[len("baler "):].split(" | ")]
-        if None in parts:
-            return None
-        return max(p[0] for p in parts), max(p[1] for p in parts)
+        return _loosest([guarantee(part if _ROOT_LOSSLESS.match(part) else "baler " + part, kind)
+                         for part in codec[len("baler "):].split(" | ")])
     codec = codec.strip()
+    if codec.startswith("baler ") and ", " in codec:
+        kinds = [part.split(" ", 1) for part in codec[len("baler "):].split(", ")]
+        if not all(len(k) == 2 and k[0] in ("f32", "f64") for k in kinds):
+            return None
+        own = [spec for name, spec in kinds if name == kind] or [spec for _, spec in kinds]
+        return _loosest([guarantee("baler " + spec) for spec in own])
     learned = _AE_SPEC.match(codec)
     if learned:
         codec = "baler " + learned.group(1)
@@ -61,7 +70,7 @@ class BranchComparison:
         self.before = before  # BranchInfo of the original file
         self.after = after    # BranchInfo of the compressed file
         self.is_float = before.holds_floats
-        self.bound = guarantee(after.codec)
+        self.bound = guarantee(after.codec, "f32" if before.holds_single_floats else "f64")
         self.values = 0
         self.entries_with_other_length = 0
         self.changed = 0            # values not equal to the original

@@ -20,6 +20,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace BalerEval {
@@ -88,12 +89,41 @@ inline void CollectNoDictionaryWarnings()
    });
 }
 
+/// Whether `branch` is a leaf list (`a/F:b/D:n/I`, a "struct" to `baler inspect`): a formula of
+/// the branch reads its first leaf alone, so each leaf is compared as `branch.leaf`.
+inline bool IsLeafList(TBranch &branch)
+{
+   return branch.IsA() == TBranch::Class() && branch.GetListOfLeaves()->GetEntriesFast() > 1;
+}
+
+/// The leaves of the leaf list `name`, as "name.leaf" and their types; none for another branch.
+inline std::vector<std::pair<std::string, std::string>> LeafListColumns(TTree *tree, const std::string &name)
+{
+   std::vector<std::pair<std::string, std::string>> columns;
+   TBranch *branch = tree->GetBranch(name.c_str());
+   if (branch && IsLeafList(*branch))
+      for (auto *leaf : TRangeDynCast<TLeaf>(branch->GetListOfLeaves()))
+         columns.emplace_back(name + "." + leaf->GetName(), leaf->GetTypeName());
+   return columns;
+}
+
+/// The branch that holds `name`: the branch of that name, or the leaf list of a "branch.leaf".
+inline TBranch *HoldingBranch(TTree *tree, const std::string &name)
+{
+   if (TBranch *branch = tree->GetBranch(name.c_str()))
+      return branch;
+   const auto dot = name.rfind('.');
+   TBranch *list = dot == std::string::npos ? nullptr : tree->GetBranch(name.substr(0, dot).c_str());
+   return list && IsLeafList(*list) && list->GetListOfLeaves()->FindObject(name.substr(dot + 1).c_str()) ? list
+                                                                                                        : nullptr;
+}
+
 /// Whether the branch holds its values itself (no sub-branches: a split object's data is in its
 /// sub-branches, which are compared one by one) and TTreeFormula can evaluate it, checked without
 /// ROOT printing why not.
 inline bool Readable(TTree *tree, const std::string &name)
 {
-   TBranch *branch = tree->GetBranch(name.c_str());
+   TBranch *branch = HoldingBranch(tree, name);
    if (!branch || branch->GetListOfBranches()->GetEntriesFast() > 0)
       return false;
    // The count of a split collection (types 3, 4) without its members, whose class has no
@@ -137,7 +167,7 @@ public:
    {
       for (const auto &name : branchNames) {
          fWide.push_back(std::find(wideIntegers.begin(), wideIntegers.end(), name) != wideIntegers.end());
-         TBranch *branch = tree->GetBranch(name.c_str());
+         TBranch *branch = HoldingBranch(tree, name);
          auto formula = std::make_unique<TTreeFormula>(name.c_str(), name.c_str(), tree);
          if (!branch || formula->GetNdim() == 0)
             throw std::runtime_error("cannot read branch '" + name + "' of tree '" + tree->GetName() + "'");

@@ -71,6 +71,11 @@ class BranchInfo:
         return _number_type(self.type) in _FLOAT_TYPES
 
     @property
+    def holds_single_floats(self):
+        """Floats of 32 bits as Baler codes them ("f32"); doubles are "f64"."""
+        return _number_type(self.type) in _SINGLE_FLOAT_TYPES
+
+    @property
     def integer_bits(self):
         """("signed" or "unsigned") for a branch of 64-bit integers, which a double would round above
         2^53 (uint64 event ids, ATLAS's pileUpMixtureID); None for any other."""
@@ -86,7 +91,8 @@ class BranchInfo:
         return _number_type(self.type) is not None
 
 
-_FLOAT_TYPES = {"Float_t", "Double_t", "Float16_t", "Double32_t", "float", "double"}
+_SINGLE_FLOAT_TYPES = {"Float_t", "Float16_t", "float"}
+_FLOAT_TYPES = _SINGLE_FLOAT_TYPES | {"Double_t", "Double32_t", "double"}
 _NUMBER_TYPES = _FLOAT_TYPES | {
     "Bool_t", "Char_t", "UChar_t", "Short_t", "UShort_t", "Int_t", "UInt_t", "Long_t", "ULong_t", "Long64_t",
     "ULong64_t", "bool", "char", "unsigned char", "signed char", "short", "unsigned short", "int", "unsigned int",
@@ -168,6 +174,11 @@ class TreeReader:
     def readable(self, name):
         """Whether the branch holds its values itself and ROOT's TTreeFormula can evaluate it."""
         return bool(self._root.BalerEval.Readable(self.tree, name))
+
+    def leaf_list_columns(self, name):
+        """[("name.leaf", type)] for a leaf list (`a/F:b/D:n/I`), whose leaves are compared one by
+        one; [] for any other branch."""
+        return [(str(column), str(type_name)) for column, type_name in self._root.BalerEval.LeafListColumns(self.tree, name)]
 
     def select(self, branch_names, integer_bits=None):
         """The branches that read() returns from now on; `integer_bits` {branch: "signed" or
