@@ -553,18 +553,38 @@ def model_key(path):
         return next(k.split(";")[0] for k in f.keys() if k.startswith("baler_model_"))
 
 
-def rewrite_model(path, text):
-    """Replaces the file's model (a base64 TObjString) by `text`, or deletes it when None."""
+def rewrite_model(path, text, compression=None):
+    """Replaces the file's model (a base64 TObjString) by `text`, or deletes it when None; with
+    `compression`, the key is written at that setting (0: the key's bytes are the object's)."""
     name = model_key(path)
     code = f"""
 import ROOT
 f = ROOT.TFile.Open("{path}", "UPDATE")
 f.Delete("{name};*")
+if {compression!r} is not None:
+    f.SetCompressionSettings({compression!r})
 if {text!r} is not None:
     f.WriteObject(ROOT.TObjString({text!r}), "{name}")
 f.Close()
 """
     run_python(code)
+
+
+def patch_model_key(path, offset, patch):
+    """Writes `patch` over the bytes of the file's model key's object from `offset` on (the key
+    stored uncompressed: rewrite_model(..., compression=0))."""
+    name = model_key(path)
+    with uproot.open(path) as f:
+        key = f.key(name)
+        at = key.fSeekKey + key.fKeylen + offset
+    with open(path, "r+b") as file:
+        file.seek(at)
+        file.write(patch)
+
+
+# A streamed TObjString: byte count (4), its version (2), TObject's version (2), fUniqueID (4) and
+# fBits (4), then the TString's length.
+STRING_LENGTH_AT = 16
 
 
 # What each reader says of the model, by fault ({id}: the model's id).
@@ -577,6 +597,10 @@ MODEL_CAUSES = {
     # one character of the key's text not base64 (a damaged byte): ROOT's decoder crashed every reader
     "not base64": {"root": "model {id} is corrupt (its text is not base64)",
                    "uproot": "the file's ae: model {id} is damaged: string argument should contain only ASCII characters"},
+    # the string's length (255, then a 4-byte length) far past the key: ROOT's streamer read past its
+    # buffer, and every process that read any basket of the file died (a damaged-input sweep)
+    "string length": {"root": "model {id} is corrupt (its string's length runs past its object)",
+                      "uproot": "the file's ae: model {id} is damaged: its string's length runs past its object"},
 }
 
 
@@ -594,6 +618,11 @@ def model_fault(request, tmp_path_factory):
         with uproot.open(path) as f:
             text = str(f[name])
         rewrite_model(path, text[:len(text) // 2] + "\u00ff" + text[len(text) // 2 + 1:])
+    elif fault == "string length":
+        with uproot.open(path) as f:
+            text = str(f[name])
+        rewrite_model(path, text, compression=0)
+        patch_model_key(path, STRING_LENGTH_AT, b"\xff\x80\x00\x00\x00")
     else:
         with uproot.open(path) as f:
             damaged = bytearray(base64.b64decode(str(f[name])))
@@ -654,6 +683,50 @@ def test_a_damaged_model_in_the_file_gives_way_to_its_copy_in_baler_model_path(b
     assert "failed 0 others 400" in run_command([sys.executable, "-c", MODEL_ENTRIES, out], env=env).stdout
 
 
+def test_a_model_key_whose_byte_count_is_damaged_reads_in_both_readers(tmp_path):
+    """The TObjString's byte count is the only damage (its string and the model intact): ROOT reads
+    past it, and uproot's streamer raised a DeserializationError that escaped the read of every
+    Baler basket of the file, those that need no model too (a damaged-input sweep). Both read the
+    model's text from where the string lies, and the content hash checks it."""
+    path = tmp_path / "specs.root"
+    shutil.copyfile(SPECS, path)
+    with uproot.open(path) as f:
+        text = str(f[model_key(path)])
+    rewrite_model(path, text, compression=0)
+    patch_model_key(path, 1, b"\x7f")
+    env = {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
+    root = run_command([sys.executable, "-c", MODEL_ENTRIES, path], env=env)
+    assert "failed 0 others 400" in root.stdout, root.stdout + root.stderr
+    read = "import sys, uproot, baler_root; t = uproot.open(sys.argv[1])['t']; print(len(t['cov'].array()), len(t['f_bits10'].array()))"
+    assert run_command([sys.executable, "-c", read, path], env=env).stdout.split() == ["400", "400"]
+
+
+# Branch cov of each file in turn, in one process.
+MODEL_ENTRIES_IN_TURN = """
+import sys, ROOT
+for path in sys.argv[1:]:
+    f = ROOT.TFile.Open(path)
+    t = f.Get("t")
+    print(path, "failed", sum(t.GetBranch("cov").GetEntry(i) < 0 for i in range(t.GetEntries())))
+    f.Close()
+"""
+
+
+def test_a_damaged_copy_read_first_leaves_the_intact_file_readable(tmp_path):
+    """A copy keeps its file's UUID, by which the plugin remembered which files' models it had
+    read: a damaged copy read first stood for the intact file, whose own model was never read, and
+    all its baskets coded with the model failed as "corrupt in" the copy (a damaged-input sweep)."""
+    intact, damaged = tmp_path / "intact.root", tmp_path / "damaged.root"
+    shutil.copyfile(SPECS, intact)
+    shutil.copyfile(SPECS, damaged)
+    with uproot.open(damaged) as f:
+        text = str(f[model_key(damaged)])
+    rewrite_model(damaged, text[:len(text) // 2] + "\u00ff" + text[len(text) // 2 + 1:])  # keeps the UUID
+    env = {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
+    read = run_command([sys.executable, "-c", MODEL_ENTRIES_IN_TURN, damaged, intact], env=env)
+    assert f"{damaged} failed 400" in read.stdout and f"{intact} failed 0" in read.stdout, read.stdout + read.stderr
+
+
 def test_a_model_file_given_as_baler_model_path_is_named_as_a_file_where_a_folder_belongs(tmp_path):
     """BALER_MODEL_PATH=other.balm (a file, where the variable lists folders) said only that the
     model was not in BALER_MODEL_PATH, in ROOT and in uproot."""
@@ -709,7 +782,7 @@ def test_inspect_names_a_model_no_reader_finds_and_the_branches_that_need_it(bal
     proc = run_baler(baler, "inspect", path, env=env)
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("Warning in <baler>: ")]
     says = {"missing": "is neither in the file nor in BALER_MODEL_PATH", "damaged": f"is corrupt in {path}",
-            "not base64": f"is corrupt in {path}"}[fault]
+            "not base64": f"is corrupt in {path}", "string length": f"is corrupt in {path}"}[fault]
     assert len(warnings) == 1 and says in warnings[0], proc.stderr
     assert warnings[0].endswith("the baskets of t/cov coded with it cannot be read"), warnings
     assert proc.returncode == 0 and "cov" in proc.stdout, proc.stdout

@@ -487,6 +487,29 @@ _models = {}
 _reading = threading.local()
 
 
+def _string_key_text(file, key_name):
+    """The text of the TObjString stored as the key `key_name` (a model key), read as libBalerROOT
+    reads it: only where the string lies is taken from the key. uproot's streamer refused a
+    damaged byte count, which ROOT reads past, and its DeserializationError escaped every Baler
+    basket's read of the file; the model's content hash checks the text."""
+    key = file.root_directory.key(key_name)
+    if key.fClassName != "TObjString":
+        raise ValueError(f"it holds a {key.fClassName}, not a TObjString")
+    chunk, cursor = key.get_uncompressed_chunk_cursor()
+    raw = cursor.bytes(chunk, key.fObjlen, {}).tobytes()
+    # a byte count (marked by 0x40000000) and the version; TObject's version, fUniqueID and fBits
+    # (then a process id, where kIsReferenced); the TString: a length byte, or 255 and 4 bytes
+    if len(raw) < 17 or not raw[0] & 0x40:
+        raise ValueError("it does not open with a TObjString's byte count")
+    at = 16 + (2 if int.from_bytes(raw[12:16], "big") & 0x10 else 0)
+    length, at = (raw[at], at + 1) if at < len(raw) else (len(raw), at)
+    if length == 255 and at + 4 <= len(raw):
+        length, at = int.from_bytes(raw[at:at + 4], "big"), at + 4
+    if at + length > len(raw):
+        raise ValueError("its string's length runs past its object")
+    return raw[at:at + length].decode("utf-8", "replace")
+
+
 def _model_in_file(model_id):
     """The model stored in the file being read, as the ROOT plugin writes it: the top-level key
     baler_model_<id>, a TObjString holding the .balm bytes in base64; None when it is not there."""
@@ -495,8 +518,8 @@ def _model_in_file(model_id):
     if file is None or key not in file.root_directory:
         return None
     try:
-        model = _codec.Model(base64.b64decode(str(file.root_directory[key]), validate=True))
-    except (ValueError, _codec.ModelError) as err:
+        model = _codec.Model(base64.b64decode(_string_key_text(file, key), validate=True))
+    except (ValueError, _codec.ModelError, uproot.DeserializationError) as err:
         raise BalerDecodeError(f"the file's ae: model {model_id} is damaged: {err}", file.file_path) from None
     if model.id != model_id:
         raise BalerDecodeError(f"the file's key {key} holds the model {model.id}: damaged", file.file_path)

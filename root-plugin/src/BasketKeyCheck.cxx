@@ -2,6 +2,7 @@
 
 #include "RootBlockHeader.h"
 
+#include "RZip.h"
 #include "TFile.h"
 
 #include <algorithm>
@@ -28,13 +29,13 @@ public:
       return value;
    }
 
-   /// Skips a TString (one length byte; 255 means a 4-byte length follows); false when its
-   /// characters would end past `end`.
-   bool SkipString()
+   /// Reads a TString's place (one length byte; 255 means a 4-byte length follows) and moves past
+   /// its characters: where they start and how many; false when they would end past `end`.
+   bool String(std::size_t &start, std::size_t &length)
    {
       if (!Has(1))
          return false;
-      std::uint32_t length = Unsigned(1);
+      length = Unsigned(1);
       if (length == 255) {
          if (!Has(4))
             return false;
@@ -42,8 +43,15 @@ public:
       }
       if (!Has(length))
          return false;
+      start = fPos;
       Skip(length);
       return true;
+   }
+
+   bool SkipString()
+   {
+      std::size_t start = 0, length = 0;
+      return String(start, length);
    }
 
 private:
@@ -58,6 +66,10 @@ constexpr std::size_t kFixedKeyHeader = 18;
 constexpr std::uint32_t kLargeFileKeyVersion = 1000;
 // TBufferFile::ReadVersion: a leading 4-byte byte count is marked by this bit.
 constexpr std::uint32_t kByteCountMask = 0x40000000;
+// TObject::kIsReferenced: a streamed TObject's fBits followed by a process id (2 bytes).
+constexpr std::uint32_t kIsReferencedBit = 1u << 4;
+// A model key's object is a few kB; a larger length is damage, not an allocation to make.
+constexpr std::uint32_t kMaxStringKeyObject = 256u << 20;
 
 std::int32_t Signed32(std::uint32_t value)
 {
@@ -167,6 +179,74 @@ std::string ZippedBlockStoredAsObject(const unsigned char *bytes, std::size_t av
                       "a ") + algorithm + " block of that object: `baler compress` wrote such baskets from 2026-12-02 to "
                       "2026-12-04 (before commit faf6b22), and ROOT and uproot read their values wrong; compress the "
                       "original file again";
+}
+
+bool UnzipKeyPayload(const unsigned char *payload, std::size_t size, unsigned char *object, std::size_t objlen)
+{
+   std::size_t left = size, done = 0;
+   auto *in = const_cast<unsigned char *>(payload); // R__unzip's arguments are not const; it only reads them
+   while (done < objlen) {
+      int blockSize = 0, decodedSize = 0;
+      if (left < kRootHeaderSize || R__unzip_header(&blockSize, in, &decodedSize) != 0 || blockSize <= 0 ||
+          static_cast<std::size_t>(blockSize) > left || decodedSize <= 0 ||
+          static_cast<std::size_t>(decodedSize) > objlen - done)
+         return false;
+      int decoded = 0;
+      R__unzip(&blockSize, in, &decodedSize, object + done, &decoded);
+      if (decoded != decodedSize)
+         return false;
+      in += blockSize;
+      left -= static_cast<std::size_t>(blockSize);
+      done += static_cast<std::size_t>(decodedSize);
+   }
+   return left == 0;
+}
+
+std::string ReadObjStringKey(TFile &file, long long seek, int recordBytes, std::string &text)
+{
+   if (seek <= 0 || recordBytes < static_cast<int>(kFixedKeyHeader))
+      return "its record is shorter than a key header";
+   std::vector<unsigned char> record(static_cast<std::size_t>(recordBytes));
+   if (file.ReadBuffer(reinterpret_cast<char *>(record.data()), seek, recordBytes))
+      return "its record cannot be read";
+   KeyReader header(record.data(), record.size());
+   const std::uint32_t nbytes = header.Unsigned(4);
+   header.Skip(2);
+   const std::uint32_t objlen = header.Unsigned(4);
+   header.Skip(4);
+   const std::size_t keylen = header.Unsigned(2);
+   if (nbytes != record.size() || keylen < kFixedKeyHeader || keylen > record.size() || objlen > kMaxStringKeyObject)
+      return "its key header does not match its record";
+   const unsigned char *payload = record.data() + keylen;
+   const std::size_t payloadSize = record.size() - keylen;
+   std::vector<unsigned char> object;
+   if (payloadSize == objlen) {
+      object.assign(payload, payload + payloadSize);
+   } else {
+      object.resize(objlen);
+      if (!UnzipKeyPayload(payload, payloadSize, object.data(), objlen))
+         return "its compressed bytes do not decode to the " + std::to_string(objlen) + " bytes its key records";
+   }
+   // A TObjString as a key streams it: a byte count (marked by kByteCountMask) and its version;
+   // TObject's version, fUniqueID and fBits (then a process id, where kIsReferenced); the TString.
+   // Only where the string lies matters here: the reader never leaves the object, and a model's
+   // content hash checks the text.
+   KeyReader streamed(object.data(), object.size());
+   if (!streamed.Has(16))
+      return "it is too short for a TObjString";
+   if (!(streamed.Unsigned(4) & kByteCountMask))
+      return "it does not open with a TObjString's byte count";
+   streamed.Skip(2 + 2 + 4);
+   if (streamed.Unsigned(4) & kIsReferencedBit) {
+      if (!streamed.Has(2))
+         return "it is too short for a TObjString";
+      streamed.Skip(2);
+   }
+   std::size_t start = 0, length = 0;
+   if (!streamed.String(start, length))
+      return "its string's length runs past its object";
+   text.assign(reinterpret_cast<const char *>(object.data() + start), length);
+   return "";
 }
 
 } // namespace Baler::Internal

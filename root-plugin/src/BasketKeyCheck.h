@@ -50,6 +50,18 @@ std::string ZippedBlockStoredAsObject(const unsigned char *bytes, std::size_t av
 /// (its payload is then the object itself).
 std::size_t ReadBasketRecordHead(TFile &file, long long seek, int recordBytes, std::vector<char> &record);
 
+/// Decodes a key's compressed payload (`size` bytes of ROOT's blocks, one after another) into its
+/// object of `objlen` bytes with R__unzip, each block's sizes checked against the room left
+/// first; false when the blocks do not decode to exactly `objlen` bytes.
+bool UnzipKeyPayload(const unsigned char *payload, std::size_t size, unsigned char *object, std::size_t objlen);
+
+/// Reads the text of the TObjString stored as the key of `recordBytes` bytes at `seek` of `file`
+/// (a model key) into `text`, every length checked here: ROOT's streamer trusts the string's
+/// stored length, and a damaged one made TBufferFile::ReadTString read far past its buffer (every
+/// process that read any basket of such a file died). Empty, or what is wrong, for an error
+/// message. The caller holds gROOTMutex, as for any read of the file.
+std::string ReadObjStringKey(TFile &file, long long seek, int recordBytes, std::string &text);
+
 } // namespace Baler::Internal
 
 #endif

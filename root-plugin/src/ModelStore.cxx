@@ -1,5 +1,7 @@
 #include "ModelStore.h"
 
+#include "BasketKeyCheck.h"
+
 #include "TBase64.h"
 #include "TBufferFile.h"
 #include "TError.h"
@@ -52,6 +54,7 @@ struct Store {
    std::map<std::string, ModelPtr> byId;
    std::map<std::string, ModelPtr> byReference; ///< the spec's MODEL text (a path) -> model
    std::set<std::string> filesLoaded;           ///< UUIDs of the files whose models are known
+   std::set<std::string> copiesWithDamage;      ///< UUID and name of files with a damaged model key
    std::map<std::string, std::vector<ModelPtr>> pendingByFile; ///< UUID -> models to write into it
    std::map<std::string, std::map<std::string, Service>> servicesByFile; ///< UUID -> `ae:` spec -> its service
    std::map<std::string, std::string> damagedInFile; ///< id -> the file holding a corrupt copy, and why
@@ -293,36 +296,50 @@ void LoadModelsOf(TFile &file)
    Store &store = TheStore();
    {
       std::shared_lock<std::shared_mutex> lock(store.mutex);
-      if (store.filesLoaded.count(uuid))
+      if (store.filesLoaded.count(uuid) || store.copiesWithDamage.count(uuid + '\n' + file.GetName()))
          return;
    }
    // Under IMT the first baskets of a file are read on several threads at once, each of which
    // may come here; ROOT reads baskets from the file under gROOTMutex, and so must the keys read
    // here, or a seek of one thread moves the read of another.
-   std::vector<std::pair<std::string, std::unique_ptr<TObjString>>> texts;
+   struct KeyText {
+      std::string name, text, damage;
+   };
+   std::vector<KeyText> texts;
    {
       R__LOCKGUARD(gROOTMutex);
+      std::set<std::string> names;
       if (TList *keys = file.GetListOfKeys())
          for (TObject *key : *keys)
             if (IsModelKeyName(key->GetName()))
-               texts.emplace_back(key->GetName(), nullptr);
-      for (auto &[name, text] : texts)
-         text.reset(file.Get<TObjString>(name.c_str()));
+               names.insert(key->GetName());
+      for (const auto &name : names) {
+         KeyText read{name, {}, {}};
+         const TKey *key = file.GetKey(name.c_str()); // its highest cycle
+         if (!key || std::string(key->GetClassName()) != "TObjString")
+            read.damage = "not a TObjString";
+         else
+            read.damage = ReadObjStringKey(file, key->GetSeekKey(), key->GetNbytes(), read.text);
+         texts.push_back(std::move(read));
+      }
    }
-   for (const auto &[name, text] : texts) {
+   const std::string thisCopy = uuid + '\n' + file.GetName();
+   bool damaged = false;
+   for (const auto &[name, text, damage] : texts) {
       const std::string id = ModelIdOfKeyName(name);
       try {
-         if (!text)
-            throw Error("not a TObjString");
-         if (!IsBase64(text->GetString()))
+         if (!damage.empty())
+            throw Error(damage);
+         if (!IsBase64(text.c_str()))
             throw Error("its text is not base64");
-         const TString bytes = TBase64::Decode(text->GetString().Data());
+         const TString bytes = TBase64::Decode(text.c_str());
          ModelPtr model = Model::Parse(reinterpret_cast<const std::uint8_t *>(bytes.Data()),
                                        static_cast<std::size_t>(bytes.Length()));
          if (model->Id() != id)
             throw Error("its content has id " + model->Id());
          Remember(model);
       } catch (const Error &e) {
+         damaged = true;
          // A copy in BALER_MODEL_PATH (found by its content hash) reads the baskets all the same.
          try {
             FindModel(id);
@@ -337,7 +354,12 @@ void LoadModelsOf(TFile &file)
       }
    }
    std::unique_lock<std::shared_mutex> lock(store.mutex);
-   store.filesLoaded.insert(uuid);
+   // A damaged copy (cp keeps the UUID) must not stand for the intact file: read before it, the
+   // file's own model was never read, and its baskets failed as "corrupt in" the copy.
+   if (damaged)
+      store.copiesWithDamage.insert(thisCopy);
+   else
+      store.filesLoaded.insert(uuid);
 }
 
 namespace {

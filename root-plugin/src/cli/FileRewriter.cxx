@@ -131,23 +131,8 @@ public:
    bool PayloadDecodes() const
    {
       std::vector<unsigned char> object(static_cast<std::size_t>(fObjlen));
-      auto *in = reinterpret_cast<unsigned char *>(fBufferRef->Buffer() + fKeylen);
-      std::size_t left = static_cast<std::size_t>(fNbytes - fKeylen), done = 0;
-      while (done < object.size()) {
-         int blockSize = 0, decodedSize = 0;
-         if (left < Internal::kRootHeaderSize || R__unzip_header(&blockSize, in, &decodedSize) != 0 || blockSize <= 0 ||
-             static_cast<std::size_t>(blockSize) > left || decodedSize <= 0 ||
-             static_cast<std::size_t>(decodedSize) > object.size() - done)
-            return false;
-         int decoded = 0;
-         R__unzip(&blockSize, in, &decodedSize, object.data() + done, &decoded);
-         if (decoded != decodedSize)
-            return false;
-         in += blockSize;
-         left -= static_cast<std::size_t>(blockSize);
-         done += static_cast<std::size_t>(decodedSize);
-      }
-      return left == 0;
+      return Internal::UnzipKeyPayload(reinterpret_cast<const unsigned char *>(fBufferRef->Buffer() + fKeylen),
+                                       static_cast<std::size_t>(fNbytes - fKeylen), object.data(), object.size());
    }
 
    /// Replaces the stored payload by `size` bytes of blocks; `size` must be no larger than the stored
