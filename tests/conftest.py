@@ -87,12 +87,12 @@ def _quote(arg) -> str:
     return f'"{arg}"' if isinstance(arg, (str, pathlib.Path)) else str(arg)
 
 
-def run_macro(name: str, *args, env=None, check=True, cwd=None, folder=MACROS) -> str:
+def run_macro(name: str, *args, env=None, check=True, cwd=None, folder=MACROS, timeout=600) -> str:
     """Runs FOLDER/NAME.C(args) (tests/macros by default) in a fresh root.exe; returns stdout+stderr.
 
     With check=True the macro must return 0 (root.exe exits with the macro's return value)."""
     call = f"{folder / name}.C({', '.join(_quote(a) for a in args)})"
-    proc = run_command(["root.exe", "-l", "-b", "-q", call], env=env, check=check, cwd=cwd)
+    proc = run_command(["root.exe", "-l", "-b", "-q", call], env=env, check=check, cwd=cwd, timeout=timeout)
     return proc.stdout + proc.stderr
 
 

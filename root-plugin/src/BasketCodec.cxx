@@ -228,7 +228,7 @@ std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, 
    const ModelPtr model = modelId.empty() ? nullptr : FindModel(modelId);
    if (model && model->IsObjectModel()) {
       if (!fetchContext)
-         throw ContextUnavailable("an object member's block decoded without a basket to fetch its context for");
+         throw NotTheReadingBasket("an object member's block decoded without a basket to fetch its context for");
       const auto needs = baler::codec::ReadBlockContext(src + kRootHeaderSize, payload);
       const FetchedContext fetched = fetchContext(needs);
       baler::codec::MemberContext member{needs.member, needs.firstEntry, needs.entries, {}};
@@ -244,7 +244,7 @@ std::size_t DecompressBalerBlock(const unsigned char *src, std::size_t srcSize, 
       const auto needs = baler::codec::ReadBlockContext(src + kRootHeaderSize, payload);
       if (needs.needed) {
          if (!fetchContext)
-            throw ContextUnavailable("a block with derived entry offsets decoded without a basket to fetch them for");
+            throw NotTheReadingBasket("a block with derived entry offsets decoded without a basket to fetch them for");
          const FetchedContext fetched = fetchContext(needs);
          if (!fetched.offsets || !fetched.values.empty())
             throw ContextUnavailable("the block needs the entry offsets of " + needs.offsetsFrom);

@@ -393,6 +393,7 @@ extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, 
    }
    // A bad block reads as failed (0 bytes), like any ROOT read error; the process goes on.
    *irep = 0;
+   bool unzippedAhead = false;
    try {
       TBasket *basket = tReading.basket;
       const Long64_t seek = tReading.seek;
@@ -400,6 +401,14 @@ extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, 
          src, static_cast<std::size_t>(*srcsize), tgt, static_cast<std::size_t>(*tgtsize),
          [basket, seek](const baler::codec::BlockContext &needs) { return FetchContext(basket, seek, needs); }));
       KeepCarrierDecoded(src, static_cast<std::size_t>(*srcsize), tgt, static_cast<std::size_t>(*irep));
+   } catch (const NotTheReadingBasket &e) {
+      // A member's basket that a parallel TTreeCacheUnzip unzips ahead of the reader: ROOT reads it
+      // again when the reader gets to it, with its context. Said to be a failure, it printed an
+      // error for each member basket, and the Draw reading another basket on this thread stopped
+      // (-1, a damaged-input sweep).
+      unzippedAhead = TTreeCacheUnzip::IsParallelUnzip();
+      if (!unzippedAhead)
+         Error("Baler", "cannot read %s: %s", DescribeReadingBasket().c_str(), e.what());
    } catch (const ContextUnavailable &e) {
       Error("Baler", "cannot read %s: %s", DescribeReadingBasket().c_str(), e.what());
    } catch (const MissingModel &e) {
@@ -407,7 +416,7 @@ extern "C" void UnzipHook(int *srcsize, const unsigned char *src, int *tgtsize, 
    } catch (const std::exception &e) {
       Error("Baler", "corrupt Baler block in %s: %s", DescribeReadingBasket().c_str(), e.what());
    }
-   if (*irep == 0)
+   if (*irep == 0 && !unzippedAhead)
       StopDrawOverFailedBasket(tReading.basket);
 }
 
@@ -477,11 +486,31 @@ bool ReadThroughParallelUnzip(TBasket *basket, TFile *file)
    return dynamic_cast<TTreeCacheUnzip *>(file->GetCacheRead(branch->GetTree())) != nullptr;
 }
 
+/// TTreeCacheUnzip unzips no basket ahead of the reader that is longer than 4 times this size.
+class UnzipAheadLimit : public TTreeCacheUnzip {
+public:
+   static void StopUnzippingAhead(TTreeCacheUnzip &cache) { cache.*(&UnzipAheadLimit::fUnzipBufferSize) = 0; }
+};
+
+/// An object member's basket unzipped ahead of the reader, in the cache's tasks, has no basket to
+/// fetch its carriers' for, and fails (NotTheReadingBasket); the task then says so with
+/// TObject::Error, which takes ROOT's core lock, and a reader closing the file holds that lock
+/// while it waits for the task: the process hung (6 of 8 TTree::Draw runs over HZZ's muons with
+/// parallel unzip). For the trees of a file that holds an object model, the cache unzips nothing
+/// ahead (before it starts its tasks, in the read that fills it): the reader unzips each basket.
+void StopUnzippingAheadOfObjectMembers(TBasket *basket, TFile &file)
+{
+   if (HoldsObjectModel(file))
+      if (auto *cache = dynamic_cast<TTreeCacheUnzip *>(file.GetCacheRead(basket->GetBranch()->GetTree())))
+         UnzipAheadLimit::StopUnzippingAhead(*cache);
+}
+
 Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *file)
 {
    ReadingBasket outer = std::move(tReading);
    tReading = ReadingBasket{basket, pos};
-   if (!ReadThroughParallelUnzip(basket, file) && RefuseDamagedKey(file, pos, len)) {
+   const bool parallelUnzip = ReadThroughParallelUnzip(basket, file);
+   if (!parallelUnzip && RefuseDamagedKey(file, pos, len)) {
       tReading = std::move(outer);
       return 1;
    }
@@ -491,6 +520,8 @@ Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
    TBranch *branch = basket ? basket->GetBranch() : nullptr;
    if (file)
       LoadModelsOf(*file);
+   if (parallelUnzip)
+      StopUnzippingAheadOfObjectMembers(basket, *file);
    tReading.keepCarrier = file && branch && branch->GetCompressionAlgorithm() == kAlgorithm && IsReadContext(*branch);
    Int_t result = gRootReadBasketBuffers(basket, pos, len, file);
    // ROOT refuses some baskets before any block reaches the unzip hook (a block header whose

@@ -55,6 +55,7 @@ struct Store {
    std::map<std::string, ModelPtr> byReference; ///< the spec's MODEL text (a path) -> model
    std::set<std::string> filesLoaded;           ///< UUIDs of the files whose models are known
    std::set<std::string> copiesWithDamage;      ///< UUID and name of files with a damaged model key
+   std::set<std::string> filesWithObjectModels; ///< UUIDs of the files that hold an object model
    std::map<std::string, std::vector<ModelPtr>> pendingByFile; ///< UUID -> models to write into it
    std::map<std::string, std::map<std::string, Service>> servicesByFile; ///< UUID -> `ae:` spec -> its service
    std::map<std::string, std::string> damagedInFile; ///< id -> the file holding a corrupt copy, and why
@@ -338,6 +339,10 @@ void LoadModelsOf(TFile &file)
          if (model->Id() != id)
             throw Error("its content has id " + model->Id());
          Remember(model);
+         if (model->IsObjectModel()) {
+            std::unique_lock<std::shared_mutex> lock(store.mutex);
+            store.filesWithObjectModels.insert(uuid);
+         }
       } catch (const Error &e) {
          damaged = true;
          // A copy in BALER_MODEL_PATH (found by its content hash) reads the baskets all the same.
@@ -360,6 +365,13 @@ void LoadModelsOf(TFile &file)
       store.copiesWithDamage.insert(thisCopy);
    else
       store.filesLoaded.insert(uuid);
+}
+
+bool HoldsObjectModel(TFile &file)
+{
+   Store &store = TheStore();
+   std::shared_lock<std::shared_mutex> lock(store.mutex);
+   return store.filesWithObjectModels.count(UuidOf(file)) != 0;
 }
 
 namespace {

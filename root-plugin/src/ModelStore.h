@@ -61,6 +61,10 @@ ModelPtr FindModelInProcess(const std::string &id);
 /// thread, e.g. under TTreeCacheUnzip) never does I/O.
 void LoadModelsOf(TFile &file);
 
+/// Whether `file` holds an object model (LoadModelsOf has read its models): members of its trees
+/// need their carriers' baskets to be read.
+bool HoldsObjectModel(TFile &file);
+
 /// Notes how `model` served a basket of `branch` written into `file` under the `ae:` spec `aeSpec`.
 /// A basket it coded puts the model on the list the file will carry, written the next time ROOT
 /// writes the file's StreamerInfo (on Write and Close); a model that codes none of the baskets

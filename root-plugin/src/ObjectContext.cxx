@@ -520,9 +520,10 @@ FetchedContext FetchContext(TBasket *reading, Long64_t seek, const baler::codec:
 {
    TBranch *branch = reading ? reading->GetBranch() : nullptr;
    TFile *file = branch ? branch->GetFile() : nullptr;
+   const std::string member = needs.member.empty() ? std::string("with derived entry offsets") : needs.member;
    if (!file)
-      throw Error("member " + needs.member + " needs the baskets of its context members, and the basket being "
-                  "read has no branch or file to fetch them from");
+      throw NotTheReadingBasket("block of member " + member + " decoded without a basket of a file to fetch its " +
+                                "context from");
    const Int_t index = BasketIndexAt(*branch, seek);
    if (index < 0)
       throw Error("the basket at " + std::to_string(seek) + " is not among branch " + branch->GetName() + "'s");
@@ -534,10 +535,9 @@ FetchedContext FetchContext(TBasket *reading, Long64_t seek, const baler::codec:
    // (A context that is not the writer's fails the block's checksum.) A block that only derives its
    // entry offsets names no member.
    if ((!needs.member.empty() && needs.member != branch->GetName()) || needs.entries != static_cast<std::uint64_t>(entries))
-      throw Error("block of member " + (needs.member.empty() ? std::string("with derived entry offsets") : needs.member) +
-                  ", entries " + std::to_string(needs.firstEntry) + "+" + std::to_string(needs.entries) +
-                  ", in the basket of branch " + branch->GetName() + ", entries " + std::to_string(first) + "+" +
-                  std::to_string(entries));
+      throw NotTheReadingBasket("block of member " + member + ", entries " + std::to_string(needs.firstEntry) + "+" +
+                                std::to_string(needs.entries) + ", in the basket of branch " + branch->GetName() +
+                                ", entries " + std::to_string(first) + "+" + std::to_string(entries));
    TTree &tree = *branch->GetTree();
    FetchedContext context;
    // the offsets source first: the context baskets that derive their offsets find it cached

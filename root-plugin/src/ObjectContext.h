@@ -48,6 +48,15 @@ public:
    using baler::codec::Error::Error;
 };
 
+/// The block being decoded is not one of the basket this thread reads (or none is read): its
+/// context cannot be known. TTreeCacheUnzip unzips baskets ahead of the reader, in its tasks and
+/// on the reading thread, where no hook names them; ROOT reads such a basket again when the
+/// reader gets to it, with its context.
+class NotTheReadingBasket : public ContextUnavailable {
+public:
+   using ContextUnavailable::ContextUnavailable;
+};
+
 /// How one basket of an object model's member is coded while it is written.
 struct MemberWrite {
    baler::codec::MemberContext context; ///< member name, entries, pointers into `held`
@@ -100,7 +109,8 @@ void FinishCarrierWrite(const MemberWrite &write, const baler::codec::ContextBas
 /// `reading` read from file offset `seek` on this thread: the decoded values of each context
 /// member's basket for the same entries, and of the basket its entry offsets derive from. A
 /// context basket whose own offsets derive from another's fetches that one too (which must need
-/// nothing: at most two levels). Throws baler::codec::Error naming what is missing.
+/// nothing: at most two levels). Throws baler::codec::Error naming what is missing, and
+/// NotTheReadingBasket when the block is not one of `reading`'s (or there is no such basket).
 FetchedContext FetchContext(TBasket *reading, Long64_t seek, const baler::codec::BlockContext &needs);
 
 /// Whether a member's block has been read, in this process, with the decoded values of `branch`
