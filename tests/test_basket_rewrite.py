@@ -243,6 +243,20 @@ def test_only_the_selected_branch_is_recoded(baler, tmp_path):
     compare_trees(source, out, "Events", "Jet_pt=bits:8").assert_exact_set_changed("Jet_pt")
 
 
+@pytest.mark.parametrize("spec", ["lossless", "bits:10"])
+def test_a_tree_without_entries_does_not_grow_by_the_records_of_classes_it_never_streams(baler, tmp_path, spec):
+    """TTreeCloner::CopyStreamerInfos wrote the records of every member's class of the input's
+    classes (TArray, TArrayD, TArrayF, TArrayI, for TTree and TH1F), which no basket holds: a file
+    with nothing to code came out 164 bytes larger than its input (a new-user sweep). The output
+    keeps the input's records, as they are, and no others."""
+    source, out = tmp_path / "empty.root", tmp_path / "out.root"
+    run_baler(baler, "generate", source, "--events", 0)
+    run_baler(baler, "compress", source, out, "--codec", spec)
+    assert out.stat().st_size <= source.stat().st_size, (out.stat().st_size, source.stat().st_size)
+    with uproot.open(source) as before, uproot.open(out) as after:
+        assert sorted(after.file.streamers) == sorted(before.file.streamers)
+
+
 # A tree with an index on (run, event), then which entry each file's copy finds for (3, 7).
 INDEXED_TREE = """
 import sys, ROOT

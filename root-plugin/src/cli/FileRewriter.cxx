@@ -964,7 +964,10 @@ struct Rewriter {
       TreeAccess::ImportClusterRanges(*copy, tree);
       copy->SetEntries(tree.GetEntries());
       const UShort_t pidOffset = outFile->GetNProcessIDs();
-      cloner.CopyStreamerInfos();
+      // Not TTreeCloner::CopyStreamerInfos: KeepStreamerInfos keeps every record of the input as
+      // it is, and ForceWriteInfo added the records of the classes of members that no basket
+      // holds (TArray, TArrayD, TArrayF, TArrayI from TTree and TH1F: 236 bytes that made a small
+      // file larger than its input, a new-user sweep).
       cloner.CopyProcessIds();
       cloner.CloseOutWriteBaskets();
 
