@@ -122,7 +122,7 @@ def test_dask_workers_run_each_file_in_the_commands_folder(baler, dataset, tmp_p
         shutil.rmtree(dataset.parent / "relative_out", ignore_errors=True)
 
 
-@pytest.mark.parametrize("case", ["an input after --dask", "an address without a port"])
+@pytest.mark.parametrize("case", ["an input after --dask", "the only input after --dask", "an address without a port"])
 def test_a_dask_that_cannot_run_is_one_line_and_runs_nothing(baler, dataset, tmp_path, case):
     """`--dask IN...` took the first input as the scheduler's address (clap gives --dask its optional
     value), so that file dropped out and the driver's failure to reach "ds/x.root" was shown as a
@@ -131,6 +131,10 @@ def test_a_dask_that_cannot_run_is_one_line_and_runs_nothing(baler, dataset, tmp
     args, message = {
         "an input after --dask": ([dataset / "part1.root", dataset / "part2.root"],
                                   f"--dask {dataset / 'part1.root'}: that is a file or folder here, not a scheduler address"),
+        # said "missing IN" (a new-user sweep)
+        "the only input after --dask": ([dataset / "part1.root"],
+                                        f"--dask {dataset / 'part1.root'}: that is a file or folder here, not a "
+                                        "scheduler address"),
         "an address without a port": (["nonsense", dataset / "part1.root"],
                                       "cannot start Dask on nonsense: ValueError"),
     }[case]

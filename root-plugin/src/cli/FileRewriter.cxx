@@ -111,8 +111,11 @@ public:
       if (fNbytes != length || fSeekKey != seek || fNevBuf != entries || fKeylen <= 0 || fKeylen > fNbytes ||
           fObjlen < 0 || fLast < fKeylen || fLast > fKeylen + fObjlen)
          throw Failure(where + " is damaged: its key header does not match the branch's record of it");
-      // a basket copied as it is must still be one that ROOT (or the plugin) can read: `baler export`
-      // promises a file any reader opens, and neither command may pass damage on as success
+      // a basket copied as it is must still be one that ROOT (or the plugin) can start to read: its
+      // record whole and its first block naming a method. `baler export` promises a file any reader
+      // opens, and decodes ROOT's payloads too; `baler compress` copies the payloads of branches
+      // it does not select undecoded, as hadd does, so a block damaged inside its payload reads as
+      // failed in the output as it does in the input
       const auto *record = reinterpret_cast<const unsigned char *>(fBufferRef->Buffer());
       if (StoredRaw()) {
          const std::string damage = Internal::ZippedBlockStoredAsObject(record, fNbytes, fNbytes);

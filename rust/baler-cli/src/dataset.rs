@@ -93,15 +93,16 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
     if args.json {
         return Err(Stop::BadOptions("--json is for one file; with --out-dir the summary is a table".into()));
     }
-    if args.paths.is_empty() {
-        return Err(Stop::BadOptions("missing IN (files, folders or globs to compress into --out-dir)".into()));
-    }
+    // before the inputs' check: `--dask IN` alone took the only input and said "missing IN"
     if let Some(address) = dataset.dask.as_deref().filter(|a| !a.is_empty() && Path::new(a).exists()) {
         // `--dask IN...`: clap gives the first input to --dask, whose address is optional
         return Err(Stop::BadOptions(format!(
             "--dask {address}: that is a file or folder here, not a scheduler address (tcp://HOST:PORT); \
              give the inputs before --dask, or write --dask=ADDRESS"
         )));
+    }
+    if args.paths.is_empty() {
+        return Err(Stop::BadOptions("missing IN (files, folders or globs to compress into --out-dir)".into()));
     }
     let (inputs, unmatched) = expand_inputs(&args.paths)?;
     let tasks = plan(inputs, out_dir)?;
