@@ -489,7 +489,14 @@ bool ReadThroughParallelUnzip(TBasket *basket, TFile *file)
 /// TTreeCacheUnzip unzips no basket ahead of the reader that is longer than 4 times this size.
 class UnzipAheadLimit : public TTreeCacheUnzip {
 public:
-   static void StopUnzippingAhead(TTreeCacheUnzip &cache) { cache.*(&UnzipAheadLimit::fUnzipBufferSize) = 0; }
+   /// Written only while it is not 0 (before the cache's tasks start, or after TTree::SetCacheSize
+   /// set it again): the tasks read it as they run.
+   static void StopUnzippingAhead(TTreeCacheUnzip &cache)
+   {
+      Long64_t &limit = cache.*(&UnzipAheadLimit::fUnzipBufferSize);
+      if (limit != 0)
+         limit = 0;
+   }
 };
 
 /// An object member's basket unzipped ahead of the reader, in the cache's tasks, has no basket to
