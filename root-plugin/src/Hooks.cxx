@@ -474,16 +474,16 @@ Int_t LoadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
    return result;
 }
 
-/// Whether `basket` is read through a TTreeCacheUnzip that unzips in parallel. Such a cache parses
-/// the keys of its baskets in its own tasks, where no hook of ours runs, so checking them here
-/// protects nothing; and a read of ours through it stops it from unzipping anything ahead of the
-/// reader (GetNUnzip() stays 0: tests/test_concurrency.py).
-bool ReadThroughParallelUnzip(TBasket *basket, TFile *file)
+/// The TTreeCacheUnzip that unzips in parallel through which `basket` is read, or nullptr. Such a
+/// cache parses the keys of its baskets in its own tasks, where no hook of ours runs, so checking
+/// them here protects nothing; and a read of ours through it stops it from unzipping anything
+/// ahead of the reader (GetNUnzip() stays 0: tests/test_concurrency.py).
+TTreeCacheUnzip *ParallelUnzipCache(TBasket *basket, TFile *file)
 {
    TBranch *branch = basket ? basket->GetBranch() : nullptr;
    if (!file || !branch || !TTreeCacheUnzip::IsParallelUnzip())
-      return false;
-   return dynamic_cast<TTreeCacheUnzip *>(file->GetCacheRead(branch->GetTree())) != nullptr;
+      return nullptr;
+   return dynamic_cast<TTreeCacheUnzip *>(file->GetCacheRead(branch->GetTree()));
 }
 
 /// TTreeCacheUnzip unzips no basket ahead of the reader that is longer than 4 times this size.
@@ -505,18 +505,17 @@ public:
 /// while it waits for the task: the process hung (6 of 8 TTree::Draw runs over HZZ's muons with
 /// parallel unzip). For the trees of a file that holds an object model, the cache unzips nothing
 /// ahead (before it starts its tasks, in the read that fills it): the reader unzips each basket.
-void StopUnzippingAheadOfObjectMembers(TBasket *basket, TFile &file)
+void StopUnzippingAheadOfObjectMembers(TTreeCacheUnzip &cache, TFile &file)
 {
    if (HoldsObjectModel(file))
-      if (auto *cache = dynamic_cast<TTreeCacheUnzip *>(file.GetCacheRead(basket->GetBranch()->GetTree())))
-         UnzipAheadLimit::StopUnzippingAhead(*cache);
+      UnzipAheadLimit::StopUnzippingAhead(cache);
 }
 
 Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *file)
 {
    ReadingBasket outer = std::move(tReading);
    tReading = ReadingBasket{basket, pos};
-   const bool parallelUnzip = ReadThroughParallelUnzip(basket, file);
+   TTreeCacheUnzip *parallelUnzip = ParallelUnzipCache(basket, file);
    if (!parallelUnzip && RefuseDamagedKey(file, pos, len)) {
       tReading = std::move(outer);
       return 1;
@@ -528,7 +527,7 @@ Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
    if (file)
       LoadModelsOf(*file);
    if (parallelUnzip)
-      StopUnzippingAheadOfObjectMembers(basket, *file);
+      StopUnzippingAheadOfObjectMembers(*parallelUnzip, *file);
    tReading.keepCarrier = file && branch && branch->GetCompressionAlgorithm() == kAlgorithm && IsReadContext(*branch);
    Int_t result = gRootReadBasketBuffers(basket, pos, len, file);
    // ROOT refuses some baskets before any block reaches the unzip hook (a block header whose
