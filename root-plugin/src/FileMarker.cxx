@@ -89,6 +89,20 @@ FilesToMark &TheFilesToMark()
 
 } // namespace
 
+void TagForWriting(TFile &file, const std::vector<TVirtualStreamerInfo *> &infos)
+{
+   TArrayC *index = file.GetClassIndex();
+   if (!index)
+      return;
+   TBufferFile tagging(TBuffer::kWrite);
+   tagging.SetParent(&file);
+   for (TVirtualStreamerInfo *info : infos) {
+      if (info->GetNumber() >= index->GetSize())
+         index->Set(info->GetNumber() + 1);
+      tagging.TagStreamerInfo(info);
+   }
+}
+
 void MarkForAutoload(TFile &file)
 {
    TVirtualStreamerInfo *marker = MarkerClass()->GetStreamerInfo();
@@ -97,12 +111,8 @@ void MarkForAutoload(TFile &file)
       std::lock_guard<std::mutex> lock(files.mutex);
       files.markerNumbers.insert(marker->GetNumber());
    }
-   // TagStreamerInfo, not ForceWriteInfo: it checks the record's number against the file's index
-   // of records, and asks for no StreamerInfo write where both are marked already
-   TBufferFile tagging(TBuffer::kWrite);
-   tagging.SetParent(&file);
-   for (TVirtualStreamerInfo *info : {marker, FixClass()->GetStreamerInfo()})
-      tagging.TagStreamerInfo(info);
+   // tagged, not ForceWriteInfo: a tag asks for no StreamerInfo write where both are marked already
+   TagForWriting(file, {marker, FixClass()->GetStreamerInfo()});
 }
 
 void NoteBalerBasket(TFile &file)

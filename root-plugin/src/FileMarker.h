@@ -15,7 +15,10 @@
 #ifndef BALER_FILEMARKER_H
 #define BALER_FILEMARKER_H
 
+#include <vector>
+
 class TFile;
+class TVirtualStreamerInfo;
 
 namespace Baler::Internal {
 
@@ -23,6 +26,12 @@ namespace Baler::Internal {
 inline constexpr const char *kMarkerClass = "Baler::Requires_libBalerROOT";
 /// The class of the marker's member, whose name is the fix: version 1, no members.
 inline constexpr const char *kFixClass = "Baler::Add_the_folder_of_libBalerROOT_so_to_LD_LIBRARY_PATH";
+
+/// Marks the StreamerInfo records `infos` for the StreamerInfo `file` writes next, as ROOT marks
+/// those of the classes it streams (TBuffer::TagStreamerInfo through a buffer whose parent is
+/// `file`); the file's index of records grows first where a record's number is past it (a record
+/// registered after the file was opened, which TagStreamerInfo refuses).
+void TagForWriting(TFile &file, const std::vector<TVirtualStreamerInfo *> &infos);
 
 /// Puts the two classes' records into the StreamerInfo `file` writes next: their current records.
 /// The plugin's own are those files written with its former dictionary carry (the same versions

@@ -15,7 +15,6 @@
 #include "TBasket.h"
 #include "TBranch.h"
 #include "TBranchRef.h"
-#include "TBufferFile.h"
 #include "TClass.h"
 #include "TDirectory.h"
 #include "TFile.h"
@@ -589,23 +588,21 @@ void ForgetAutoloadMarks(TFile &file)
 /// of what it streamed, and ForceWriteInfo skips collections: PHYSLITE's 14 DataVector<xAOD::...>
 /// records were dropped, and a reader without the experiment's dictionaries (uproot, plain ROOT)
 /// needs them to interpret those objects. ReadStreamerInfo registered each record of the input in
-/// gROOT's list under the number the input's class index marks; tagging it through a buffer whose
-/// parent is `out` is how ROOT notes a record to write. The input's std::vector records are not
+/// gROOT's list under the number the input's class index marks; tagging it for `out`
+/// (TagForWriting) is how ROOT notes a record to write. The input's std::vector records are not
 /// registered, so they are not kept (as hadd does not): every reader rebuilds them from the name.
 void KeepStreamerInfos(TFile &in, TFile &out)
 {
    const TArrayC *inIndex = in.GetClassIndex();
    TSeqCollection *registered = gROOT->GetListOfStreamerInfo();
-   if (!inIndex || !out.GetClassIndex() || !registered)
+   if (!inIndex || !registered)
       return;
-   if (out.GetClassIndex()->GetSize() < registered->GetSize())
-      out.GetClassIndex()->Set(registered->GetSize());
-   TBufferFile tagger(TBuffer::kWrite);
-   tagger.SetParent(&out);
+   std::vector<TVirtualStreamerInfo *> kept;
    for (Int_t number = 1; number < inIndex->GetSize() && number < registered->GetSize(); ++number)
       if (inIndex->At(number))
          if (auto *info = dynamic_cast<TVirtualStreamerInfo *>(registered->At(number)))
-            tagger.TagStreamerInfo(info);
+            kept.push_back(info);
+   Internal::TagForWriting(out, kept);
 }
 
 
