@@ -871,6 +871,52 @@ def test_inspect_names_both_kinds_of_basket_of_a_branch(baler, tmp_path):
     assert codecs == {"x": "baler abs:0.5 | zstd"}, codecs
 
 
+CODEC_BEFORE_A_FAST_COPY = """
+#include "Baler/Baler.h"
+#include "TFile.h"
+#include "TTree.h"
+
+int codec_before_a_fast_copy(const char *inPath, const char *outPath)
+{
+   {
+      TFile in(inPath, "RECREATE", "", 505);
+      TTree tree("T", "");
+      float x = 0;
+      int n = 0;
+      tree.Branch("x", &x, "x/F");
+      tree.Branch("n", &n, "n/I");
+      for (int i = 0; i < 20000; ++i) {
+         x = 0.37f * i;
+         n = i;
+         tree.Fill();
+      }
+      tree.Write();
+   }
+   TFile in(inPath);
+   TFile out(outPath, "RECREATE", "", 505);
+   TTree *copy = in.Get<TTree>("T")->CloneTree(0);
+   Baler::SetCodec(copy, "*", Baler::Codec::Bits(4));
+   copy->CopyEntries(in.Get<TTree>("T"), -1, "fast");
+   copy->Write();
+   return 0;
+}
+"""
+
+
+def test_a_codec_set_before_a_fast_copy_is_reported_as_not_applied(baler, tmp_path):
+    """SetCodec(bits:4), then CopyEntries(..., "fast"): the baskets are copied as stored (ZSTD, every
+    value exact), which no codec changes. The macro said nothing, and inspect named the branches
+    `baler lossless`, the Baler setting's word for blocks it never wrote (a write-path sweep)."""
+    (tmp_path / "codec_before_a_fast_copy.C").write_text(CODEC_BEFORE_A_FAST_COPY)
+    source, copied = tmp_path / "source.root", tmp_path / "copied.root"
+    output = run_macro("codec_before_a_fast_copy", source, copied, folder=tmp_path)
+    assert "Baler::SetCodec chose a codec for branches whose baskets were then copied as they were stored" in output
+    assert "T/x (bits:4) keep their values and compression as stored" in output, output
+    codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", copied, "--json").stdout)["branches"]}
+    assert codecs["x"] == "zstd (exact: the Baler setting was not applied)", codecs
+    assert compare_trees(source, copied, "T").branches["x"].changed == 0
+
+
 FEW_VALUES = """
 #include "Baler/Baler.h"
 #include "TFile.h"

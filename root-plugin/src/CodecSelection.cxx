@@ -355,11 +355,13 @@ void SetPolicy(std::vector<PolicyRule> rules)
    selection.policy = std::move(rules);
 }
 
-void NoteCopiedAsStored(TBranch &branch)
+SpecPtr NoteCopiedAsStored(TBranch &branch)
 {
    Selection &selection = TheSelection();
    std::shared_lock<std::shared_mutex> lock(selection.mutex);
    MatchPolicy(selection, branch, RuleUse::kCopied);
+   const auto registered = selection.branchCodecs.find(&branch);
+   return registered == selection.branchCodecs.end() ? nullptr : registered->second;
 }
 
 SpecPtr ResolveCodec(TBranch &branch)

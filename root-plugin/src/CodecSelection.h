@@ -57,8 +57,9 @@ void SetPolicy(std::vector<PolicyRule> rules);
 constexpr const char *kCodecNotePrefix = "baler.codec:";
 
 /// Records, for the report at exit, that baskets of `branch` reached its file copied as they were
-/// stored (a fast copy), where no policy rule could choose their codec.
-void NoteCopiedAsStored(TBranch &branch);
+/// stored (a fast copy), where no policy rule could choose their codec. Returns the codec
+/// Baler::SetCodec chose for the branch, which the copy did not apply either (nullptr: none).
+SpecPtr NoteCopiedAsStored(TBranch &branch);
 
 /// The codec for the next basket of `branch`, or nullptr when the branch is not Baler's (a tree
 /// with no file included, whose baskets ROOT keeps to write into the tree's key).

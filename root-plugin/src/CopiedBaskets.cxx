@@ -58,6 +58,9 @@ struct CopiedNeeds {
    /// (branch, branch of the same tree whose baskets its blocks are decoded with) where the copy's
    /// tree has no such branch: a fast copy of a tree with some branches turned off.
    std::set<std::pair<std::string, std::string>> missingContext;
+   /// "tree/branch" -> the spec Baler::SetCodec chose for a branch whose baskets were copied as
+   /// stored, which the copy did not apply: a user told nothing would think the values rounded.
+   std::map<std::string, std::string> codecsNotApplied;
 };
 
 /// Whether `branches` or their sub-branches hold one named `name`. (TTree::GetBranch also searches
@@ -114,7 +117,9 @@ void ReadCopiedBaskets(TBranch &branch, TFile &file, FileBaskets &known, Int_t &
       if (known.written.erase(seek))
          continue;
       if (!notedCopy) {
-         NoteCopiedAsStored(branch); // for the policy's report: a copy is not coded under a rule
+         // for the policy's report (a copy is not coded under a rule), and SetCodec's warning
+         if (const SpecPtr chosen = NoteCopiedAsStored(branch))
+            needs.codecsNotApplied[TreePath(*branch.GetTree()) + "/" + branch.GetName()] = chosen->ToString();
          notedCopy = true;
       }
       const std::size_t keyLength = ReadBasketRecordHead(file, seek, sizes[passed], record);
@@ -238,6 +243,15 @@ void CarryModelsOfCopiedBaskets(TFile &file)
                      "branch %s, which the copy left out: %s cannot be read from this file; copy the tree without "
                      "\"fast\", or keep %s",
             file.GetName(), member.c_str(), context.c_str(), member.c_str(), context.c_str());
+   if (!needs.codecsNotApplied.empty()) {
+      std::string branches;
+      for (const auto &[branch, spec] : needs.codecsNotApplied)
+         branches += (branches.empty() ? "" : ", ") + branch + " (" + spec + ")";
+      Warning("Baler", "%s: Baler::SetCodec chose a codec for branches whose baskets were then copied as they were "
+                       "stored (a fast copy: CopyEntries, CloneTree or TChain::Merge with \"fast\"), which no codec "
+                       "changes: %s keep their values and compression as stored; copy without \"fast\" to code them",
+              file.GetName(), branches.c_str());
+   }
    for (const auto &id : needs.modelIds)
       try {
          NoteModelToCarry(file, FindModelInProcess(id));

@@ -597,12 +597,15 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::
    if (branch.GetCompressionAlgorithm() == kAlgorithm) {
       if (const char *spec = note(kCodecNotePrefix))
          return std::string("baler ") + spec;
-      // ROOT zips an algorithm it does not know with ZLIB, every value exact: a Baler setting in a
-      // process without the plugin, or baskets copied as stored. Where Baler rounded values that
-      // ZLIB then stored (baler compress, a basket no Baler block made smaller), the file is
-      // marked, or the tree has a note.
-      if (stored.root.count("zlib") && !MarkedForBaler(file))
-         return "zlib (exact: the Baler setting was not applied)";
+      // ROOT's blocks in a file no Baler writer marked hold exact values: ZLIB where a process
+      // without the plugin wrote a Baler setting (ROOT zips an algorithm it does not know with
+      // ZLIB), the input's algorithm where a fast copy (CopyEntries(..., "fast") after SetCodec)
+      // kept the baskets as stored. Where Baler rounded values that ROOT then zipped (baler
+      // compress, a basket no Baler block made smaller), the file is marked, or the tree has a
+      // note. A branch without floats is also stored in ZSTD where that beats Baler's block.
+      if (!stored.root.empty() && !MarkedForBaler(file) &&
+          (stored.root.count("zlib") || Internal::HasCodableFloatLeaf(branch)))
+         return Joined(stored.root) + " (exact: the Baler setting was not applied)";
       // A Baler setting rounds float and double values only: any other branch is stored exactly
       // (Int_t, Bool_t, Float16_t and Double32_t among them), whatever bits:N the setting names.
       if (!Internal::HasCodableFloatLeaf(branch))
