@@ -917,6 +917,22 @@ def test_a_codec_set_before_a_fast_copy_is_reported_as_not_applied(baler, tmp_pa
     assert compare_trees(source, copied, "T").branches["x"].changed == 0
 
 
+def test_a_branch_whose_baler_blocks_are_lossless_names_the_spec_of_its_other_baskets(baler, shared_data, tmp_path):
+    """HZZ's Muon_Px under abs:1e-8: one basket's Baler block is not smaller, so its rounded values
+    are zipped as the input was (ZLIB); the other's values are already on the grid, a lossless
+    block. compress and inspect named the branch `baler lossless (| zlib)`, and eval held the
+    rounded values to exactness: BOUND BROKEN, exit 1, for a file within its bound (a
+    training-and-evaluation sweep)."""
+    original, rounded = shared_data / "uproot-HZZ.root", tmp_path / "abs.root"
+    proc = run_baler(baler, "compress", original, rounded, "--codec", "abs:1e-8")
+    assert table_rows(proc.stdout)["events/Muon_Px"][-3:] == ["abs:1e-8", "|", "lossless"], proc.stdout
+    codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", rounded, "--json").stdout)["branches"]}
+    assert codecs["Muon_Px"] == "baler abs:1e-8 | lossless | zlib", codecs
+    evaluated = run_baler(baler, "eval", original, rounded, "--branches", "Muon_P*", "--out", tmp_path / "report",
+                          "--max-plots", "0")
+    assert "BOUND BROKEN" not in evaluated.stdout, evaluated.stdout
+
+
 FEW_VALUES = """
 #include "Baler/Baler.h"
 #include "TFile.h"

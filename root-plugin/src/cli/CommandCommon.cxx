@@ -49,6 +49,7 @@ struct StoredBaskets {
    std::set<std::string> root;
    std::set<std::string> modelIds; ///< of the models the Baler blocks were coded with
    bool balerBlocks = false;       ///< whether any basket read opens with a Baler block
+   bool rawBaskets = false;        ///< whether any basket read is stored uncompressed
 };
 
 /// ROOT's name of an algorithm of a compression setting (settings / 100), as DescribeSettings says it.
@@ -72,6 +73,8 @@ StoredBaskets ReadStoredBaskets(TBranch &branch, TFile &file)
             reinterpret_cast<const unsigned char *>(record.data()), record.size(), sizes[i]);
          if (!damage.empty())
             stored.baler.insert("damaged basket (" + damage + ")");
+         else
+            stored.rawBaskets = true;
          continue;
       }
       const auto *block = reinterpret_cast<const unsigned char *>(record.data()) + keyLength;
@@ -577,10 +580,27 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::
    const StoredBaskets stored = ReadStoredBaskets(branch, file);
    if (modelIds)
       modelIds->insert(stored.modelIds.begin(), stored.modelIds.end());
+   const int settings = branch.GetCompressionSettings();
+   const auto note = [&tree, &branch](const char *prefix) -> const char * {
+      TObject *found = tree.GetUserInfo() ? tree.GetUserInfo()->FindObject((prefix + std::string(branch.GetName())).c_str())
+                                          : nullptr;
+      return found ? found->GetTitle() : nullptr;
+   };
    // baskets of both kinds (a SetCodec after the first baskets were written, a fast copy that
    // appended to a tree) name both: a reader needs the plugin, and some values are exact
-   if (!stored.baler.empty())
-      return "baler " + Joined(stored.baler) + (stored.root.empty() ? "" : std::string(kPartSeparator) + Joined(stored.root));
+   if (!stored.baler.empty()) {
+      std::set<std::string> held = stored.baler;
+      // A basket whose Baler block was not smaller is stored by ROOT, zipped or raw, with the
+      // spec's values (baler compress, the write hook), which the branch's note or Baler setting
+      // names: its Baler blocks may all say `lossless` (values already on the spec's grid).
+      if (!stored.root.empty() || stored.rawBaskets) {
+         if (const char *spec = note(kCodecNotePrefix))
+            held.insert(spec);
+         else if (branch.GetCompressionAlgorithm() == kAlgorithm && settings != kLossless)
+            held.insert(DescribeSettings(settings).substr(std::string("baler ").size()));
+      }
+      return "baler " + Joined(held) + (stored.root.empty() ? "" : std::string(kPartSeparator) + Joined(stored.root));
+   }
    // Baler blocks that hold no float value: a branch with none to round (Int_t, Bool_t, an
    // unsplit object), or one whose layout the plugin cannot tell the floats of (a leaf list with a
    // Float16_t or a string, a std::list<float>), whose floats it stores exactly. Whatever the
@@ -588,12 +608,6 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::
    // blocks), the values are exact, and reading them needs the plugin.
    if (stored.balerBlocks)
       return "baler lossless";
-   const int settings = branch.GetCompressionSettings();
-   const auto note = [&tree, &branch](const char *prefix) -> const char * {
-      TObject *found = tree.GetUserInfo() ? tree.GetUserInfo()->FindObject((prefix + std::string(branch.GetName())).c_str())
-                                          : nullptr;
-      return found ? found->GetTitle() : nullptr;
-   };
    if (branch.GetCompressionAlgorithm() == kAlgorithm) {
       if (const char *spec = note(kCodecNotePrefix))
          return std::string("baler ") + spec;

@@ -1004,6 +1004,9 @@ struct Rewriter {
       /// What the Baler blocks written for each branch hold, as `baler inspect` describes them: a
       /// spec's values may be stored exactly (a branch of 0 and 1 under bits:10 is lossless).
       std::vector<std::set<std::string>> heldByBlocks(outBranches.size());
+      /// A basket of the branch took the spec's values outside Baler blocks (zipped by ROOT, raw, or
+      /// kept in the tree's key), which the blocks' description would not name where they are lossless.
+      std::vector<bool> roundedOutsideBlocks(outBranches.size(), false);
       std::vector<std::set<std::string>> exportedHeld(outBranches.size()); ///< what the Baler blocks `baler export` decodes held
       bool anyBalerBlock = false;                             ///< the file needs the plugin to be read
 
@@ -1196,6 +1199,8 @@ struct Rewriter {
             // (RoundWithoutBalerBlocks). Either way the branch is no longer exact and must say so.
             if (slot.balerBlocks || slot.size > 0 || slot.roundedRaw)
                recoded[stored.branch] = true;
+            if (!slot.balerBlocks && (slot.size > 0 || slot.roundedRaw))
+               roundedOutsideBlocks[stored.branch] = true;
             if (slot.balerBlocks) {
                anyBalerBlock = true;
                if (slot.usedModel)
@@ -1255,7 +1260,7 @@ struct Rewriter {
                char *object = kept->GetBufferRef()->Buffer() + kept->GetKeylen();
                std::vector<char> original(object, object + (kept->GetLast() - kept->GetKeylen()));
                if (Internal::ApplySpecInPlace(*kept, *specs[i], models[i].get())) {
-                  recoded[i] = true;
+                  recoded[i] = roundedOutsideBlocks[i] = true;
                   keptOriginals.push_back({i, kept, std::move(original)});
                }
             }
@@ -1355,6 +1360,8 @@ struct Rewriter {
          // mantissa bits it keeps, the lossless values.
          const std::string &codecBefore = codecsBefore[i];
          const bool keepsEveryFloatBit = recoded[i] && chosen[i] && chosen[i]->bits >= kMaxSettingsBits && Internal::HasOnlySinglePrecisionFloats(after);
+         if (!heldByBlocks[i].empty() && roundedOutsideBlocks[i])
+            heldByBlocks[i].insert(Internal::SpecAsStored(chosen[i]->spec, models[i], /*modelCoded=*/false));
          const std::string codec = exportSettings              ? DescribeSettings(after.GetCompressionSettings())
                                    : !recoded[i]               ? codecBefore
                                    : !heldByBlocks[i].empty()  ? "baler " + Joined(heldByBlocks[i])
