@@ -75,6 +75,29 @@ def test_an_xaod_container_glob_trains_an_object_model_of_its_per_object_floats(
     written_model(proc.stdout, out)
 
 
+def test_members_of_a_split_object_train_a_model_that_codes_them_and_reads_back(baler, shared_data, tmp_path):
+    """The members of a split vector<struct> (an xAOD container's `METAssoc_AnalysisMETAux.`) are
+    sub-branches. The model named them by uproot's path (`METAssoc_AnalysisMETAux./...jettrkpx`),
+    so no writer found a member in it and every basket was coded per value; and uproot looked a
+    member's context up among the tree's own branches only, so it could not read what ROOT read
+    (a Python-readers sweep, with a split vector<P4>). The model names them as ROOT does now."""
+    physlite, model = shared_data / "atlas" / "PHYSLITE_example.root", tmp_path / "met.balm"
+    members = "METAssoc_AnalysisMETAux.jettrk*"
+    proc = run_baler(baler, "train", physlite, "--branches", members, "--epochs", "5", "--out", model)
+    assert re.search(r"^  METAssoc_AnalysisMETAux\.jettrke +norm of METAssoc_AnalysisMETAux\.jettrkpx,", proc.stdout,
+                     re.M), proc.stdout
+    model_id = written_model(proc.stdout, model)
+    coded, exported = tmp_path / "met.root", tmp_path / "exported.root"
+    run_baler(baler, "compress", physlite, coded, "--branches", members, "--codec", f"ae:bits:10:{model}")
+    codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", coded, "--json").stdout)["branches"]}
+    assert codecs["METAssoc_AnalysisMETAux.jettrke"] == f"baler ae:bits:10:{model_id}", codecs
+    run_baler(baler, "export", coded, exported)  # the values ROOT decodes, in a standard file
+    name = "METAssoc_AnalysisMETAux.jettrke"
+    by_root = uproot.open(exported)["CollectionTree"][name].array(library="np")
+    by_uproot = uproot.open(coded)["CollectionTree"][name].array(library="np")
+    assert len(by_root) == 100 and all(np.array_equal(a, b) for a, b in zip(by_root, by_uproot))
+
+
 def test_a_collection_whose_members_baskets_hold_other_entries_is_named(baler, shared_data, tmp_path):
     """A Double_t member fills its baskets twice as fast as its Float_t neighbours: the trainer
     promised about 20% and baler compress coded no basket through the model, which codes a member

@@ -295,6 +295,16 @@ def _member_basket(needs, file_path):
     return name, first, entries
 
 
+def _branch_named(tree, name):
+    """The branch the plugin's TTree::GetBranch(name) finds: one of the tree itself, else the first
+    sub-branch of that name (the member `Mu.px` of a split vector<struct> `Mu`), or None. Blocks
+    name their context by ROOT's name, not by uproot's path to it (`Mu/Mu.px`)."""
+    try:
+        return tree["/" + name]  # a leading "/": a branch of the tree itself, looked up by name
+    except uproot.KeyInFileError:
+        return next((branch for branch in tree.itervalues(recursive=True) if branch.name == name), None)
+
+
 def _carrier(name, first, entries, member, file_path):
     """The decoded values (ContextBasket) of branch `name`'s basket of entries first+entries in the
     tree being read, as the context of `member`'s basket: cached, or read through uproot (and so
@@ -314,10 +324,9 @@ def _carrier(name, first, entries, member, file_path):
     if (name, first, entries) in chain or len(chain) >= _MAX_CONTEXT_DEPTH:
         path = " -> ".join(f"{n} {f}+{e}" for n, f, e in (*chain, (name, first, entries)))
         raise BalerDecodeError(f"{what}: the context of the context goes too deep or in a circle ({path})", file_path)
-    try:
-        source = tree["/" + name]  # (a leading "/": a branch of the tree itself, looked up by name)
-    except uproot.KeyInFileError:
-        raise BalerDecodeError(f"{what}: tree {tree.name!r} has no such branch", file_path) from None
+    source = _branch_named(tree, name)
+    if source is None:
+        raise BalerDecodeError(f"{what}: tree {tree.name!r} has no such branch", file_path)
     starts = source.entry_offsets
     k = bisect.bisect_left(starts, first)
     if k >= source.num_baskets or starts[k] != first or starts[k + 1] != first + entries:

@@ -52,7 +52,9 @@ def pick_tree(f, path, tree_name, glob):
 
 
 def leaf_branches(tree, glob):
-    return [k for k in tree.keys(filter_name=glob, recursive=True) if not tree[k].branches]
+    """The branches matching `glob` that hold values. The model names each by ROOT's name, by
+    which the codec's writers know a member (`Mu.px`), not by uproot's path to it (`Mu/Mu.px`)."""
+    return [b for b in tree.itervalues(filter_name=glob, recursive=True) if not b.branches]
 
 
 def float_values(flat, name):
@@ -135,17 +137,18 @@ def rows_of_collection(arrays, names):
     return np.stack(columns, axis=1), np.repeat(np.arange(len(arrays[0])), counts[0]), 0
 
 
-def warn_of_baskets_out_of_line(tree, branches, path):
+def warn_of_baskets_out_of_line(found, path):
     """The codec codes a member through an object model only in a basket that holds the same
     entries as its context members' baskets: members whose baskets begin at other entries (a
     Double_t member fills its baskets twice as fast as its Float_t neighbours) train a model
     that would code none of this file's baskets, whatever gain the rows promise."""
-    starts = {b: list(tree[b].entry_offsets) for b in branches}
-    for b in branches[1:]:
-        if starts[b] != starts[branches[0]]:
-            sys.stderr.write(f"{path}: the baskets of '{b}' hold other entries than those of '{branches[0]}': baler compress "
-                             "codes a member through an object model only where its baskets and its context's hold the "
-                             "same entries, so it would code few or none of this file's; the gain below is the rows'\n")
+    first = found[0]
+    for b in found[1:]:
+        if list(b.entry_offsets) != list(first.entry_offsets):
+            sys.stderr.write(f"{path}: the baskets of '{b.name}' hold other entries than those of '{first.name}': baler "
+                             "compress codes a member through an object model only where its baskets and its context's "
+                             "hold the same entries, so it would code few or none of this file's; the gain below is the "
+                             "rows'\n")
             return
 
 
@@ -160,11 +163,12 @@ def main():
         except Exception as e:
             fail(f"{path}: cannot open as a ROOT file ({e})")
         tree = pick_tree(f, path, tree_name, glob)
-        branches = leaf_branches(tree, glob)
-        if not branches:
+        found = leaf_branches(tree, glob)
+        if not found:
             fail(f"{path}: no branch of tree '{tree.name}' matches '{glob}'")
+        branches = [b.name for b in found]
         try:
-            arrays = [tree[b].array(library="ak") for b in branches]
+            arrays = [b.array(library="ak") for b in found]
         except Exception as e:
             fail(f"{path}: cannot read branch values ({e})")
         if len(branches) > 1:
@@ -173,7 +177,7 @@ def main():
             left = [b for i, b in enumerate(branches) if i not in floats]
             if left and names is None:
                 sys.stderr.write(f"leaving out branches that hold no floats: {', '.join(left)}\n")
-            branches, arrays = [branches[i] for i in floats], [arrays[i] for i in floats]
+            branches, arrays, found = ([x[i] for i in floats] for x in (branches, arrays, found))
             if not branches:
                 fail(f"{path}: no branch matching '{glob}' holds floats")
             # ... and one number per object, when some do: an xAOD container's glob also matches its
@@ -183,14 +187,14 @@ def main():
             if per_object and left:
                 if names is None:
                     sys.stderr.write(f"leaving out branches that do not hold one number per object: {', '.join(left)}\n")
-                branches, arrays = [branches[i] for i in per_object], [arrays[i] for i in per_object]
+                branches, arrays, found = ([x[i] for i in per_object] for x in (branches, arrays, found))
         if names is not None and branches != names:
             fail(f"{path}: the matching branches differ from the first file's ({', '.join(names)})")
         if len(branches) > 1:
-            warn_of_baskets_out_of_line(tree, branches, path)
+            warn_of_baskets_out_of_line(found, path)
         names = branches
         if len(arrays) == 1:
-            rows, entry, left_out = rows_of_vector_branch(arrays[0], branches[0], tree[branches[0]].typename)
+            rows, entry, left_out = rows_of_vector_branch(arrays[0], branches[0], found[0].typename)
         else:
             rows, entry, left_out = rows_of_collection(arrays, branches)
         all_rows.append(rows)
