@@ -187,6 +187,15 @@ def test_without_the_import_uproot_names_only_the_magic(hzz_bits10):
     run_command([sys.executable, "-c", "import baler_root; " + read])
 
 
+def test_a_reload_of_the_module_keeps_every_read_working(hzz_bits10):
+    """Jupyter's %autoreload reloads a changed module: `importlib.reload(baler_root._uproot)` took
+    the installed wrapper for uproot's own decompress, which then called itself, and every read
+    of any file in the process failed with RecursionError (a Python-readers sweep)."""
+    read = (f"import importlib, baler_root, uproot, baler_root._uproot as hooks; importlib.reload(hooks); "
+            f"importlib.reload(hooks); print(len(uproot.open({str(hzz_bits10[0])!r})['events']['Muon_Px'].array()))")
+    assert run_command([sys.executable, "-c", read]).stdout.split() == ["2421"]
+
+
 def test_decoder_binding_refuses_bad_buffers():
     """baler_root._codec.decode_block, the one call into Rust: it writes only into a writable
     buffer that does not overlap the block, and garbage is a BlockError, not a crash."""

@@ -652,8 +652,15 @@ def _check_signature(function, expected):
         )
 
 
-_uproot_decompress = uproot.compression.decompress
-_uproot_read_basket_members = uproot.models.TBasket.Model_TBasket.read_members
+def _uproots_own(function):
+    """uproot's own `function`, where the one installed may be this module's wrapper of it: a reload
+    of this module (Jupyter's %autoreload) runs this again after install(), and a wrapper that
+    took the previous wrapper for uproot's called itself until Python's recursion limit."""
+    return getattr(function, "_baler_wraps", function)
+
+
+_uproot_decompress = _uproots_own(uproot.compression.decompress)
+_uproot_read_basket_members = _uproots_own(uproot.models.TBasket.Model_TBasket.read_members)
 
 
 def install():
@@ -668,6 +675,8 @@ def install():
     # which is this function from now on: they must live here.
     _decompress.hook_before_block = _uproot_decompress.hook_before_block
     _decompress.hook_after_block = _uproot_decompress.hook_after_block
+    _decompress._baler_wraps = _uproot_decompress
+    _read_basket_members._baler_wraps = _uproot_read_basket_members
     uproot.compression.decompress = _decompress
     uproot.models.TBasket.Model_TBasket.read_members = _read_basket_members
     uproot.compression.algorithm_codes.setdefault(_BALER_ALGORITHM, Baler)
