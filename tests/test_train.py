@@ -260,7 +260,7 @@ f.Close()
                                   "not a ROOT file", "latent wider than a row", "no epoch", "a number per entry",
                                   "empty inner vectors", "several branches of rows", "a folder", "no entries",
                                   "a zero in every row", "no --branches", "bad validation", "no latent",
-                                  "vectors of many widths", "a hidden layer too wide"])
+                                  "vectors of many widths", "a hidden layer too wide", "one file twice"])
 def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, case):
     root = shared_data / "atlas" / "uproot-issue-123b.root"
     npz, text_file, empty_rows = tmp_path / "rows.npz", tmp_path / "notes.root", tmp_path / "empty_rows.root"
@@ -324,6 +324,9 @@ def test_bad_input_is_one_line_and_writes_nothing(baler, shared_data, tmp_path, 
         # it trained first, then "invalid model: layer outputs 100000 exceeds limit 4096" (a training sweep)
         "a hidden layer too wide": ([npz, "--branches", "*", "--hidden", "100000"],
                                     "--hidden 100000: a model's layers are at most 4096 wide"),
+        # its rows trained twice, and the validation rows were training rows (a training sweep)
+        "one file twice": ([npz, tmp_path / "." / "rows.npz", "--branches", "*"],
+                           f"{npz} and {tmp_path / '.' / 'rows.npz'} are the same file: give each input once"),
     }[case]
     out = tmp_path / "never.balm"
     proc = run_baler(baler, "train", *args, "--out", out, check=False)
@@ -358,13 +361,17 @@ def test_an_out_that_would_replace_data_is_refused_and_left_as_it_was(baler, tmp
         run_baler(baler, "train", npz, "--branches", "*", "--epochs", 5, "--out", model)
 
 
-@pytest.mark.parametrize("case", ["a folder", "a missing folder"])
+@pytest.mark.parametrize("case", ["a folder", "a missing folder", "a link"])
 def test_an_out_that_cannot_be_written_stops_before_training(baler, tmp_path, case):
-    """It was found only when the trained model was written, after the training's minutes."""
+    """It was found only when the trained model was written, after the training's minutes. A
+    symbolic link was replaced by the model, the file it named left as it was (a training sweep);
+    `baler compress` refuses one too."""
     npz = tmp_path / "rows.npz"
     np.savez(npz, data=correlated_rows(10, 2), names=np.array([f"x{i}" for i in range(6)]))
+    (tmp_path / "link.balm").symlink_to(tmp_path / "kept.balm")
     out, message = {"a folder": (tmp_path, "is a folder; give the model's file name"),
-                    "a missing folder": (tmp_path / "nowhere" / "m.balm", f"there is no folder {tmp_path / 'nowhere'}")}[case]
+                    "a missing folder": (tmp_path / "nowhere" / "m.balm", f"there is no folder {tmp_path / 'nowhere'}"),
+                    "a link": (tmp_path / "link.balm", "is a symbolic link, which the model would replace")}[case]
     proc = run_baler(baler, "train", npz, "--branches", "*", "--out", out, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode != 0 and len(lines) == 1 and f"--out {out}: " in lines[0] and message in lines[0], proc.stderr

@@ -149,6 +149,7 @@ fn checked_options(args: &Args) -> Result<Bound, String> {
 }
 
 fn run(args: &Args, bound: Bound) -> Result<(), String> {
+    check_inputs_distinct(&args.inputs)?;
     check_out(&args.out, &args.inputs)?;
     let device = device(args.device)?;
     tch::set_num_threads(args.threads.max(1) as i32);
@@ -310,12 +311,39 @@ fn folder_of(path: &std::path::Path) -> &std::path::Path {
     path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."))
 }
 
+/// A file given twice (`gen.root gen.root`, or through a link) trained on its rows twice, and the
+/// validation rows, the last inputs' entries, were training rows: its gain was the training's.
+fn check_inputs_distinct(inputs: &[PathBuf]) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen: Vec<((u64, u64), &PathBuf)> = Vec::new();
+    for input in inputs {
+        let Ok(meta) = std::fs::metadata(input) else { continue }; // missing: the loader says so
+        let key = (meta.dev(), meta.ino());
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            return Err(format!(
+                "{} and {} are the same file: give each input once (validation takes entries no training row holds)",
+                first.display(),
+                input.display()
+            ));
+        }
+        seen.push((key, input));
+    }
+    Ok(())
+}
+
 /// Before any training: `--out` names a file this run can write, in a folder that exists (a
 /// temporary file is made there and removed), so that minutes of training are not lost to it; and
 /// it replaces no data. An input given as `--out`, or any file there that is not a model (a typo
 /// such as `--out data.root`), was overwritten by the model without a word.
 fn check_out(path: &std::path::Path, inputs: &[PathBuf]) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
+    // the rename would replace the link, not the model it names, as `baler compress` refuses too
+    if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "--out {}: is a symbolic link, which the model would replace: give the path of the file itself",
+            path.display()
+        ));
+    }
     if path.is_dir() {
         return Err(format!("--out {}: is a folder; give the model's file name", path.display()));
     }
