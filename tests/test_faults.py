@@ -556,8 +556,12 @@ def model_key(path):
 def rewrite_model(path, text, compression=None):
     """Replaces the file's model (a base64 TObjString) by `text`, or deletes it when None; with
     `compression`, the key is written at that setting (0: the key's bytes are the object's)."""
-    name = model_key(path)
-    code = f"""
+    run_python(model_rewrite(path, model_key(path), text, compression))
+
+
+def model_rewrite(path, name, text, compression=None):
+    """The Python program of rewrite_model, for the model key `name`."""
+    return f"""
 import ROOT
 f = ROOT.TFile.Open("{path}", "UPDATE")
 f.Delete("{name};*")
@@ -567,7 +571,6 @@ if {text!r} is not None:
     f.WriteObject(ROOT.TObjString({text!r}), "{name}")
 f.Close()
 """
-    run_python(code)
 
 
 def patch_model_key(path, offset, patch):
@@ -712,19 +715,52 @@ for path in sys.argv[1:]:
 """
 
 
-def test_a_damaged_copy_read_first_leaves_the_intact_file_readable(tmp_path):
+@pytest.mark.parametrize("copy", ["damaged", "without its model"])
+def test_a_damaged_copy_read_first_leaves_the_intact_file_readable(tmp_path, copy):
     """A copy keeps its file's UUID, by which the plugin remembered which files' models it had
     read: a damaged copy read first stood for the intact file, whose own model was never read, and
-    all its baskets coded with the model failed as "corrupt in" the copy (a damaged-input sweep)."""
+    all its baskets coded with the model failed as "corrupt in" the copy (a damaged-input sweep);
+    a copy without the model key, as "neither in the file nor in BALER_MODEL_PATH" (a ROOT-readers
+    sweep)."""
     intact, damaged = tmp_path / "intact.root", tmp_path / "damaged.root"
     shutil.copyfile(SPECS, intact)
     shutil.copyfile(SPECS, damaged)
     with uproot.open(damaged) as f:
         text = str(f[model_key(damaged)])
-    rewrite_model(damaged, text[:len(text) // 2] + "\u00ff" + text[len(text) // 2 + 1:])  # keeps the UUID
+    # keeps the UUID
+    rewrite_model(damaged, text[:len(text) // 2] + "\u00ff" + text[len(text) // 2 + 1:] if copy == "damaged" else None)
     env = {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
     read = run_command([sys.executable, "-c", MODEL_ENTRIES_IN_TURN, damaged, intact], env=env)
     assert f"{damaged} failed 400" in read.stdout and f"{intact} failed 0" in read.stdout, read.stdout + read.stderr
+
+
+READ_THEN_UPDATED = """
+import subprocess, sys, ROOT
+path, update = sys.argv[1], sys.argv[2]
+for turn in ("before", "after"):
+    f = ROOT.TFile.Open(path)
+    t = f.Get("t")
+    print(turn, "failed", sum(t.GetBranch("cov").GetEntry(i) < 0 for i in range(t.GetEntries())))
+    f.Close()
+    if turn == "before":
+        subprocess.run([sys.executable, "-c", update], check=True)
+"""
+
+
+def test_a_model_written_into_a_file_after_this_process_read_it_is_found(tmp_path):
+    """A file read once, then given its model key in UPDATE by another job (as a tree added with a
+    new model is): the plugin had read the file's keys once per UUID, and the model now in the file
+    was "neither in the file nor in BALER_MODEL_PATH" for the rest of the process (a ROOT-readers
+    sweep, with a notebook reading a file another job updated)."""
+    path = tmp_path / "updated.root"
+    shutil.copyfile(SPECS, path)
+    name = model_key(path)
+    with uproot.open(path) as f:
+        text = str(f[name])
+    rewrite_model(path, None)
+    env = {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
+    read = run_command([sys.executable, "-c", READ_THEN_UPDATED, path, model_rewrite(path, name, text)], env=env)
+    assert "before failed 400" in read.stdout and "after failed 0" in read.stdout, read.stdout + read.stderr
 
 
 def test_a_model_file_given_as_baler_model_path_is_named_as_a_file_where_a_folder_belongs(tmp_path):

@@ -53,8 +53,7 @@ struct Store {
    std::shared_mutex mutex;
    std::map<std::string, ModelPtr> byId;
    std::map<std::string, ModelPtr> byReference; ///< the spec's MODEL text (a path) -> model
-   std::set<std::string> filesLoaded;           ///< UUIDs of the files whose models are known
-   std::set<std::string> copiesWithDamage;      ///< UUID and name of files with a damaged model key
+   std::set<std::string> keysRead;              ///< KeysReadAs of the files whose model keys were read
    std::set<std::string> filesWithObjectModels; ///< UUIDs of the files that hold an object model
    std::map<std::string, std::vector<ModelPtr>> pendingByFile; ///< UUID -> models to write into it
    std::map<std::string, std::map<std::string, Service>> servicesByFile; ///< UUID -> `ae:` spec -> its service
@@ -291,13 +290,29 @@ ModelPtr ModelForSpec(const baler::codec::Spec &spec)
    return store.byReference.emplace(reference, model).first->second;
 }
 
+namespace {
+
+/// What tells the model keys of a file from those of another with the same UUID: `cp` keeps the
+/// UUID, and so does UPDATE. By UUID alone, a copy read first stood for the file: its damaged key
+/// made the intact file's models unreadable; without the keys, the file's own were "neither in
+/// the file nor in BALER_MODEL_PATH"; and a tree that UPDATE added with a new model could not be
+/// read in a process that had read the file before. So also its name, and where its list of keys
+/// is, which every key written or deleted in UPDATE moves.
+std::string KeysReadAs(TFile &file)
+{
+   return UuidOf(file) + '\n' + file.GetName() + '\n' + std::to_string(file.GetSeekKeys());
+}
+
+} // namespace
+
 void LoadModelsOf(TFile &file)
 {
    const std::string uuid = UuidOf(file);
+   const std::string readAs = KeysReadAs(file);
    Store &store = TheStore();
    {
       std::shared_lock<std::shared_mutex> lock(store.mutex);
-      if (store.filesLoaded.count(uuid) || store.copiesWithDamage.count(uuid + '\n' + file.GetName()))
+      if (store.keysRead.count(readAs))
          return;
    }
    // Under IMT the first baskets of a file are read on several threads at once, each of which
@@ -324,8 +339,6 @@ void LoadModelsOf(TFile &file)
          texts.push_back(std::move(read));
       }
    }
-   const std::string thisCopy = uuid + '\n' + file.GetName();
-   bool damaged = false;
    for (const auto &[name, text, damage] : texts) {
       const std::string id = ModelIdOfKeyName(name);
       try {
@@ -344,12 +357,13 @@ void LoadModelsOf(TFile &file)
             store.filesWithObjectModels.insert(uuid);
          }
       } catch (const Error &e) {
-         damaged = true;
-         // A copy in BALER_MODEL_PATH (found by its content hash) reads the baskets all the same.
+         // An intact copy reads the baskets all the same (the models are known by content hash):
+         // one this process read already (another copy of the file), or one in BALER_MODEL_PATH.
          try {
+            const bool held = Cached(id) != nullptr;
             FindModel(id);
-            ::Warning("Baler", "%s: model %s is corrupt (%s); its copy in BALER_MODEL_PATH is used", file.GetName(),
-                      id.c_str(), e.what());
+            ::Warning("Baler", "%s: model %s is corrupt (%s); %s is used", file.GetName(), id.c_str(), e.what(),
+                      held ? "the intact copy this process has read" : "its copy in BALER_MODEL_PATH");
          } catch (const Error &) {
             ::Error("Baler", "%s: model %s is corrupt (%s); baskets coded with it cannot be read", file.GetName(),
                     id.c_str(), e.what());
@@ -359,12 +373,7 @@ void LoadModelsOf(TFile &file)
       }
    }
    std::unique_lock<std::shared_mutex> lock(store.mutex);
-   // A damaged copy (cp keeps the UUID) must not stand for the intact file: read before it, the
-   // file's own model was never read, and its baskets failed as "corrupt in" the copy.
-   if (damaged)
-      store.copiesWithDamage.insert(thisCopy);
-   else
-      store.filesLoaded.insert(uuid);
+   store.keysRead.insert(readAs);
 }
 
 bool HoldsObjectModel(TFile &file)
