@@ -6,6 +6,7 @@ import os
 import pathlib
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -120,6 +121,58 @@ def test_dask_workers_run_each_file_in_the_commands_folder(baler, dataset, tmp_p
         assert codecs(baler, output)["Jet_pt"] == "baler bits:10"
     finally:
         shutil.rmtree(dataset.parent / "relative_out", ignore_errors=True)
+
+
+def test_a_local_cluster_of_many_workers_runs_its_tasks(baler, dataset, tmp_path):
+    """--dask --jobs 300: Dask shared the machine's memory out among the 300 workers, each of which
+    compared the whole driver's memory with its share and paused; no task ran, no word, until a
+    timeout (a dataset sweep; --jobs 32 under a 1 GB limit did the same)."""
+    out = tmp_path / "out"
+    proc = subprocess.run([baler, "compress", dataset / "part1.root", "--out-dir", out, "--dask", "--jobs", "300"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and summary(proc.stdout)["part1.root"][-1] == "ok", proc.stdout + proc.stderr
+
+
+def test_a_scheduler_that_never_answers_is_an_error_in_bounded_time():
+    """An address whose port accepts and never answers (a hung scheduler, another service) held
+    Dask's Client for ever, and `baler compress --dask ADDRESS` with it (a dataset sweep)."""
+    with socket.socket() as silent:  # the kernel accepts the connection; nothing reads or answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = "tcp://127.0.0.1:%d" % silent.getsockname()[1]
+        code = f"import baler_dask; baler_dask.CONNECT_SECONDS = 2; baler_dask._client({address!r}, 1)"
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "TimeoutError: the scheduler did not answer in 2 s" in proc.stderr, proc.stderr
+
+
+def test_an_interrupted_run_on_a_remote_cluster_stops_the_files_in_flight(baler, tmp_path):
+    """The workers of a scheduler at an address outlive the `baler` that sent them work: after
+    Ctrl-C, the `baler compress` they ran went on and replaced files in --out-dir after `baler` had
+    gone (a dataset sweep). The driver now tells the tasks, which stop their child (removing its
+    temporary file); tasks not started do not start."""
+    from distributed import LocalCluster
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    run_baler(baler, "generate", folder / "a.root", "--events", 400_000, "--seed", 1)
+    for name in ("b.root", "c.root"):
+        os.link(folder / "a.root", folder / name)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                      dashboard_address=None) as cluster:
+        run = subprocess.Popen([baler, "compress", folder, "--out-dir", out, "--dask", cluster.scheduler_address],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3000):  # until a child has opened its input and made its temporary output
+            if run.poll() is not None or (out.exists() and any(out.glob(".*.baler-*"))):
+                break
+            time.sleep(0.01)
+        assert run.poll() is None, run.communicate()
+        run.send_signal(signal.SIGINT)
+        run.communicate(timeout=60)
+        # this process runs the cluster's workers: their `baler compress` are its children
+        deadline = time.monotonic() + 30  # a file takes about 10 s to compress here: they stop at once
+        while child_processes(os.getpid()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not child_processes(os.getpid())
+    assert not out.exists() or not any(out.iterdir()), sorted(p.name for p in out.iterdir())
 
 
 @pytest.mark.parametrize("case", ["an input after --dask", "the only input after --dask", "an address without a port"])
