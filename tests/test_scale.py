@@ -133,6 +133,16 @@ def test_a_local_cluster_of_many_workers_runs_its_tasks(baler, dataset, tmp_path
     assert proc.returncode == 0 and summary(proc.stdout)["part1.root"][-1] == "ok", proc.stdout + proc.stderr
 
 
+def test_a_second_dataset_into_the_same_folder_names_the_files_it_replaced(baler, dataset, tmp_path):
+    """Outputs are named after their inputs: job2/ntuple.root into the folder that held
+    job1/ntuple.root's output replaced it, exit 0, status ok, without a word (a dataset sweep)."""
+    out = tmp_path / "out"
+    first = run_baler(baler, "compress", dataset / "part1.root", "--out-dir", out)
+    assert "replaced" not in first.stderr, first.stderr
+    again = run_baler(baler, "compress", dataset / "part1.root", dataset / "part2.root", "--out-dir", out)
+    assert f"baler: warning: replaced 1 file that was in {out}: part1.root" in again.stderr, again.stderr
+
+
 def test_a_scheduler_that_never_answers_is_an_error_in_bounded_time():
     """An address whose port accepts and never answers (a hung scheduler, another service) held
     Dask's Client for ever, and `baler compress --dask ADDRESS` with it (a dataset sweep)."""
@@ -175,7 +185,8 @@ def test_an_interrupted_run_on_a_remote_cluster_stops_the_files_in_flight(baler,
     assert not out.exists() or not any(out.iterdir()), sorted(p.name for p in out.iterdir())
 
 
-@pytest.mark.parametrize("case", ["an input after --dask", "the only input after --dask", "an address without a port"])
+@pytest.mark.parametrize("case", ["an input after --dask", "the only input after --dask", "an address without a port",
+                                  "a quoted glob after --dask"])
 def test_a_dask_that_cannot_run_is_one_line_and_runs_nothing(baler, dataset, tmp_path, case):
     """`--dask IN...` took the first input as the scheduler's address (clap gives --dask its optional
     value), so that file dropped out and the driver's failure to reach "ds/x.root" was shown as a
@@ -190,6 +201,9 @@ def test_a_dask_that_cannot_run_is_one_line_and_runs_nothing(baler, dataset, tmp
                                         "scheduler address"),
         "an address without a port": (["nonsense", dataset / "part1.root"],
                                       "cannot start Dask on nonsense: ValueError"),
+        # said "missing IN" (a dataset sweep)
+        "a quoted glob after --dask": ([f"{dataset}/part*.root"],
+                                       f"--dask {dataset}/part*.root: that is a glob of inputs, not a scheduler address"),
     }[case]
     proc = run_baler(baler, "compress", "--out-dir", out, "--dask", *args, check=False)
     lines = proc.stderr.strip().splitlines()

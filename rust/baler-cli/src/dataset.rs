@@ -94,10 +94,11 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
         return Err(Stop::BadOptions("--json is for one file; with --out-dir the summary is a table".into()));
     }
     // before the inputs' check: `--dask IN` alone took the only input and said "missing IN"
-    if let Some(address) = dataset.dask.as_deref().filter(|a| !a.is_empty() && Path::new(a).exists()) {
+    if let Some(address) = dataset.dask.as_deref().filter(|a| !a.is_empty() && names_an_input(a)) {
         // `--dask IN...`: clap gives the first input to --dask, whose address is optional
+        let what = if Path::new(address).exists() { "a file or folder here" } else { "a glob of inputs" };
         return Err(Stop::BadOptions(format!(
-            "--dask {address}: that is a file or folder here, not a scheduler address (tcp://HOST:PORT); \
+            "--dask {address}: that is {what}, not a scheduler address (tcp://HOST:PORT); \
              give the inputs before --dask, or write --dask=ADDRESS"
         )));
     }
@@ -128,6 +129,12 @@ pub fn run(args: &CompressArgs) -> Result<(), Stop> {
     result
 }
 
+/// Whether `--dask`'s value is an input rather than an address: a file or folder here, or a quoted
+/// glob (`--dask 'in/*.root'` said "missing IN"), which no scheduler address holds.
+fn names_an_input(address: &str) -> bool {
+    Path::new(address).exists() || (!address.contains("://") && address.bytes().any(|b| b"*?[".contains(&b)))
+}
+
 /// Compresses every task into `out_dir` (which exists) and prints the summary table.
 fn compress_into(args: &CompressArgs, tasks: &[Task], unmatched: &[String], out_dir: &Path) -> Result<(), Stop> {
     let dataset = &args.dataset;
@@ -135,6 +142,8 @@ fn compress_into(args: &CompressArgs, tasks: &[Task], unmatched: &[String], out_
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     });
     let options = child_options(args);
+    // the outputs' names are the inputs', which the user did not write: say which files it replaced
+    let existed: Vec<bool> = tasks.iter().map(|task| task.output.is_file()).collect();
     let bar = progress_bar(tasks.len());
     let outcomes = match &dataset.dask {
         None => run_processes(tasks, &options, jobs, &bar),
@@ -144,7 +153,33 @@ fn compress_into(args: &CompressArgs, tasks: &[Task], unmatched: &[String], out_
     if let Some(bad) = outcomes.iter().find(|o| o.status == Some(i32::from(BAD_OPTIONS_STATUS))) {
         return Err(Stop::BadOptions(bad.error()));
     }
+    warn_of_replaced(tasks, &existed, &outcomes, out_dir);
     report(tasks, &outcomes, unmatched, out_dir)
+}
+
+/// One warning naming the files of `out_dir` that succeeded tasks replaced (an earlier run's
+/// outputs, or another dataset's files of the same names): a dataset's outputs are named after
+/// its inputs, so a second dataset into the same folder replaced the first's files unsaid.
+fn warn_of_replaced(tasks: &[Task], existed: &[bool], outcomes: &[Outcome], out_dir: &Path) {
+    let replaced: Vec<String> = tasks
+        .iter()
+        .zip(existed)
+        .zip(outcomes)
+        .filter(|((_, &existed), outcome)| existed && outcome.succeeded())
+        .map(|((task, _), _)| task.output.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()))
+        .collect();
+    if replaced.is_empty() {
+        return;
+    }
+    let more = if replaced.len() > 3 { format!(" and {} more", replaced.len() - 3) } else { String::new() };
+    warn(&format!(
+        "replaced {} {} that {} in {}: {}{more}",
+        replaced.len(),
+        if replaced.len() == 1 { "file" } else { "files" },
+        if replaced.len() == 1 { "was" } else { "were" },
+        out_dir.display(),
+        replaced[..replaced.len().min(3)].join(", ")
+    ));
 }
 
 /// The single-file options, passed on to every child as given, and the child's coding threads:
