@@ -143,6 +143,20 @@ def test_a_second_dataset_into_the_same_folder_names_the_files_it_replaced(baler
     assert f"baler: warning: replaced 1 file that was in {out}: part1.root" in again.stderr, again.stderr
 
 
+def test_a_name_that_is_not_utf8_fails_alone_under_dask(baler, dataset, tmp_path):
+    """--dask sends the work as JSON text, and a name that is not UTF-8 went as its lossy text
+    (`lat\ufffdn.root`): its row said "no such file" for a file that is there (a dataset sweep)."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    odd = os.path.join(os.fsencode(folder), b"lat\xe9n.root")
+    shutil.copyfile(dataset / "part1.root", odd)
+    shutil.copyfile(dataset / "part2.root", folder / "part2.root")
+    proc = run_baler(baler, "compress", folder, "--out-dir", out, "--dask", "--jobs", 1, check=False)
+    assert proc.returncode == 1 and summary(proc.stdout)["part2.root"][-1] == "ok", proc.stdout + proc.stderr
+    assert "is not valid UTF-8, which --dask cannot send to its workers" in proc.stdout, proc.stdout
+    assert "no such file" not in proc.stdout, proc.stdout
+
+
 def test_a_scheduler_that_never_answers_is_an_error_in_bounded_time():
     """An address whose port accepts and never answers (a hung scheduler, another service) held
     Dask's Client for ever, and `baler compress --dask ADDRESS` with it (a dataset sweep)."""

@@ -418,15 +418,21 @@ fn temporary_stem(name: &[u8]) -> Vec<u8> {
 /// one line per finished task, `INDEX<TAB>STATUS<TAB>STDERR` (STATUS: the child's exit status, or
 /// `-` when the task itself failed; STDERR with `\`, tab and newline escaped as `\\`, `\t`, `\n`).
 fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, bar: &ProgressBar) -> Result<Vec<Outcome>, Stop> {
+    // The work travels as JSON text: a path that is not UTF-8 would name another file there
+    // (the lossy text named 'lat\u{fffd}n.root', "no such file"), so it fails here, as --jobs's child says.
+    let text_of = |path: &Path| path.to_str().map(str::to_string);
+    let sent: Vec<usize> = (0..tasks.len())
+        .filter(|&i| text_of(&tasks[i].input).is_some() && text_of(&tasks[i].output).is_some())
+        .collect();
     let work = Json::Object(vec![
         ("executable", Json::text(this_executable()?.display().to_string())),
         ("options", Json::texts(options)),
         ("address", if address.is_empty() { Json::Null } else { Json::text(address.to_string()) }),
         ("workers", Json::Int(jobs as i64)),
         ("directory", Json::text(current_directory()?.display().to_string())),
-        ("tasks", Json::List(tasks.iter().map(|t| Json::List(vec![
-            Json::text(t.input.display().to_string()),
-            Json::text(t.output.display().to_string()),
+        ("tasks", Json::List(sent.iter().map(|&i| Json::List(vec![
+            Json::text(text_of(&tasks[i].input).unwrap_or_default()),
+            Json::text(text_of(&tasks[i].output).unwrap_or_default()),
         ])).collect())),
     ]);
     let mut child = stops_with_this_process(&mut eval::python_module("baler_dask"))
@@ -452,7 +458,7 @@ fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, b
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let mut fields = line.splitn(3, '\t');
             let (Some(index), Some(status), Some(stderr)) = (fields.next(), fields.next(), fields.next()) else { continue };
-            let Some(slot) = index.parse::<usize>().ok().and_then(|i| outcomes.get_mut(i)) else { continue };
+            let Some(slot) = index.parse::<usize>().ok().and_then(|i| sent.get(i)).and_then(|&i| outcomes.get_mut(i)) else { continue };
             *slot = Some(Outcome { status: status.parse().ok(), stderr: unescape(stderr) });
             bar.inc(1);
         }
@@ -469,7 +475,12 @@ fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, b
     Ok(tasks
         .iter()
         .zip(outcomes)
-        .map(|(task, outcome)| match outcome {
+        .enumerate()
+        .map(|(i, (task, outcome))| match outcome {
+            None if !sent.contains(&i) => Outcome::failed(format!(
+                "path {} is not valid UTF-8, which --dask cannot send to its workers: rename it, or use --jobs",
+                task.input.display()
+            )),
             Some(outcome) if outcome.succeeded() && !task.output.is_file() => Outcome::failed(format!(
                 "the Dask task succeeded, but its output {} is not here: do the workers see this machine's files?",
                 task.output.display()
