@@ -933,6 +933,23 @@ def test_a_branch_whose_baler_blocks_are_lossless_names_the_spec_of_its_other_ba
     assert "BOUND BROKEN" not in evaluated.stdout, evaluated.stdout
 
 
+def test_a_baler_file_compressed_again_at_its_spec_still_names_it(baler, tmp_path):
+    """A bits:10 output compressed again at bits:10: Calo_E's values are on the grid already, so
+    every new block holds them exactly, and inspect named the branch `baler lossless`; eval of the
+    original against it held the rounded values to exactness: BOUND BROKEN, exit 1, for values
+    within 2^-11 of the original (a docs sweep). The input's spec is noted and named beside them."""
+    original, once, twice = tmp_path / "original.root", tmp_path / "once.root", tmp_path / "twice.root"
+    run_baler(baler, "generate", original, "--events", 3000, "--seed", 7)
+    run_baler(baler, "compress", original, once, "--codec", "bits:10")
+    proc = run_baler(baler, "compress", once, twice, "--codec", "bits:10")
+    assert table_rows(proc.stdout)["Events/Calo_E"][-3:] == ["bits:10", "|", "lossless"], proc.stdout
+    codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", twice, "--json").stdout)["branches"]}
+    assert codecs["Calo_E"] == "baler bits:10 | lossless", codecs
+    evaluated = run_baler(baler, "eval", original, twice, "--branches", "Calo_E", "--out", tmp_path / "report",
+                          "--max-plots", "0")
+    assert "BOUND BROKEN" not in evaluated.stdout, evaluated.stdout
+
+
 FEW_VALUES = """
 #include "Baler/Baler.h"
 #include "TFile.h"

@@ -599,6 +599,9 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::
          else if (branch.GetCompressionAlgorithm() == kAlgorithm && settings != kLossless)
             held.insert(DescribeSettings(settings).substr(std::string("baler ").size()));
       }
+      if (const char *input = note(kInputNotePrefix))
+         for (const std::string &spec : JoinedParts(input))
+            held.insert(spec);
       return "baler " + Joined(held) + (stored.root.empty() ? "" : std::string(kPartSeparator) + Joined(stored.root));
    }
    // Baler blocks that hold no float value: a branch with none to round (Int_t, Bool_t, an

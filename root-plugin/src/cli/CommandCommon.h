@@ -131,6 +131,13 @@ using Internal::kCodecNotePrefix;
 /// with the spec ("bits:10"), which `baler inspect` and `baler eval` still say.
 constexpr const char *kExportNotePrefix = "baler.exported:";
 
+/// Prefix of the notes in a tree's UserInfo that `baler compress` leaves for a branch of a Baler
+/// input that it coded again into blocks of which some hold their values exactly (values already on
+/// the spec's grid, as a second run at the same spec finds them), titled with the lossy specs the
+/// input's values held ("bits:10"): relative to the original, those values still hold them, which
+/// the exact blocks cannot say, and `baler eval` against the original held them to exactness.
+constexpr const char *kInputNotePrefix = "baler.input:";
+
 /// What a Baler block (`size` bytes from its first) says it holds, as `baler inspect` names it:
 /// "bits:10", "ae:bits:7:<model id>", "f32 bits:10, f64 lossless", "damaged block (...)"; "" for
 /// a block that holds no float.

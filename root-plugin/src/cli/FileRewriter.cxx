@@ -219,16 +219,18 @@ std::size_t ZipDecodedForExport(TBasket &decoded, int settings, unsigned char *o
    return objectSize;
 }
 
-/// `baler export`: drops the notes `baler compress` leaves in a tree's UserInfo (kCodecNotePrefix),
-/// and notes for each branch the specs its values came through (`held`: kExportNotePrefix), in
-/// place of an earlier export's note.
+/// `baler export`: drops the notes `baler compress` leaves in a tree's UserInfo (kCodecNotePrefix,
+/// kInputNotePrefix), and notes for each branch the specs its values came through (`held`:
+/// kExportNotePrefix), in place of an earlier export's note.
 void NoteExportedValues(TTree &tree, const std::vector<TBranch *> &branches, const std::vector<std::set<std::string>> &held)
 {
    TList *notes = tree.GetUserInfo();
    std::vector<TObject *> gone;
-   for (TObject *note : *notes)
-      if (std::string(note->GetName()).rfind(kCodecNotePrefix, 0) == 0)
+   for (TObject *note : *notes) {
+      const std::string name = note->GetName();
+      if (name.rfind(kCodecNotePrefix, 0) == 0 || name.rfind(kInputNotePrefix, 0) == 0)
          gone.push_back(note);
+   }
    for (std::size_t i = 0; i < branches.size(); ++i) {
       if (held[i].empty())
          continue;
@@ -1275,13 +1277,19 @@ struct Rewriter {
       // values a spec rounded without Baler blocks (zipped by ROOT, or kept in the tree's key) is
       // named by its setting or its codec note, and its exported values are still that spec's.
       std::vector<std::string> codecsBefore(inBranches.size());
+      std::vector<std::set<std::string>> lossyBefore(inBranches.size()); ///< the lossy specs the input's values held
       for (std::size_t i = 0; i < inBranches.size(); ++i) {
          codecsBefore[i] = DescribeStoredCodec(*inBranches[i], tree, *inFile);
-         if (!exportSettings || codecsBefore[i].rfind("baler ", 0) != 0)
+         if (codecsBefore[i].rfind("baler ", 0) != 0)
             continue;
          for (const std::string &spec : JoinedParts(codecsBefore[i].substr(std::string("baler ").size())))
             if (spec != "lossless" && spec.rfind("damaged", 0) != 0 && !NamesRootAlgorithm(spec))
-               exportedHeld[i].insert(spec);
+               lossyBefore[i].insert(spec);
+         if (exportSettings)
+            exportedHeld[i].insert(lossyBefore[i].begin(), lossyBefore[i].end());
+         // blocks that hold the input's values exactly hold what they held (kInputNotePrefix)
+         else if (recoded[i] && heldByBlocks[i].count("lossless"))
+            heldByBlocks[i].insert(lossyBefore[i].begin(), lossyBefore[i].end());
       }
       if (exportSettings)
          NoteExportedValues(*copy, outBranches, exportedHeld);
@@ -1311,6 +1319,14 @@ struct Rewriter {
             if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock)) {
                const std::string held = Internal::SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
                notes.push_back(new TNamed(noteName.c_str(), held.c_str()));
+               copy->GetUserInfo()->Add(notes.back());
+            }
+            const std::string inputNoteName = std::string(kInputNotePrefix) + branch.GetName();
+            TObject *carriedInput = recoded[i] ? copy->GetUserInfo()->FindObject(inputNoteName.c_str()) : nullptr;
+            if (carriedInput && std::find(notes.begin(), notes.end(), carriedInput) == notes.end())
+               delete copy->GetUserInfo()->Remove(carriedInput);
+            if (recoded[i] && !exportSettings && heldByBlocks[i].count("lossless") && !lossyBefore[i].empty()) {
+               notes.push_back(new TNamed(inputNoteName.c_str(), Joined(lossyBefore[i]).c_str()));
                copy->GetUserInfo()->Add(notes.back());
             }
          }
