@@ -779,6 +779,22 @@ def test_compress_never_keeps_a_member_block_whose_context_changes(baler, compre
     assert same.total.bad == 0 and same.total.changed == 0, same.output
 
 
+def test_an_object_file_compressed_again_through_its_models_grows_no_branch(baler, compressed, collection_models,
+                                                                              tmp_path):
+    """HZZ through its collections' models, compressed again through them: the carriers' values were
+    on the grid, so their new blocks held them exactly, and replaced the stored ones all the same,
+    a few bytes larger (Muon_Py 6,858 -> 6,876 bytes), as did Muon_Iso, which is no member's
+    context (an object-model sweep). They stay as stored now, and so do the members."""
+    objects, again = compressed / "objects1.root", tmp_path / "again.root"
+    proc = run_baler(baler, "compress", objects, again, "--json", "--policy", collections_policy(collection_models))
+    rows = json.loads(proc.stdout)["branches"]
+    grown = {r["branch"]: (r["bytes_before"], r["bytes_after"]) for r in rows if r["bytes_after"] > r["bytes_before"]}
+    assert not grown, grown
+    assert "coded no basket" not in proc.stderr, proc.stderr  # the members' stored blocks serve the models
+    same = compare_trees(objects, again, "events")
+    assert same.total.bad == 0 and same.total.changed == 0, same.output
+
+
 def test_a_fast_merge_of_object_files_reads_as_the_per_value_merge(baler, compressed, tmp_path):
     """hadd -fk (a fast merge) copies every basket as stored, those of the second file moved by the
     first file's entries. The object members' blocks record the entries they were written for, and

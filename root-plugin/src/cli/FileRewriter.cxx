@@ -338,6 +338,21 @@ struct BasketSlot {
    std::string error;
 };
 
+/// Whether a carrier's stored payload gives the members of this run the values its new blocks gave
+/// them (its values were already on the spec's grid, as a second run at one spec finds them): it
+/// may then stay as stored, where it would otherwise have grown by a few bytes to hold the same values.
+bool StoredCarrierGivesTheSameValues(BasketSlot &slot)
+{
+   if (slot.key.StoredRaw())
+      return false;
+   const auto *payload = reinterpret_cast<const unsigned char *>(slot.key.GetBufferRef()->Buffer() + slot.key.GetKeylen());
+   const auto stored = Internal::CarrierValues(*slot.member, payload, slot.key.GetNbytes() - slot.key.GetKeylen(),
+                                               slot.decoded->GetObjlen());
+   const baler::codec::ContextBasket &fresh = *slot.carrierValues;
+   return stored && stored->ints == fresh.ints && stored->floats.size() == fresh.floats.size() &&
+          std::memcmp(stored->floats.data(), fresh.floats.data(), fresh.floats.size() * sizeof(double)) == 0;
+}
+
 /// A basket whose Baler blocks would not be smaller than its stored payload (a few values) still
 /// takes the values those blocks would give, as a basket written through the plugin does: its
 /// rounded object is zipped as the input was (`storedSettings`) where that fits in the room of
@@ -1168,13 +1183,14 @@ struct Rewriter {
 
          // A member's stored block that had to be coded again stays after all where the baskets of its
          // context came out as they were stored (in this window or an earlier one), and no member of
-         // this run took its context from the new blocks.
+         // this run took from the new blocks values the stored payload does not give.
          for (std::size_t k = 0; k < filled; ++k)
             if (slots[k].decoded)
                keptStored[{slots[k].stored->branch, slots[k].stored->firstEntry}] = slots[k].size == 0 && !slots[k].roundedRaw;
          for (std::size_t k = 0; k < filled; ++k) {
             BasketSlot &slot = slots[k];
-            if (slot.storedContext.empty() || !slot.error.empty() || slot.carrierValues)
+            if (slot.storedContext.empty() || !slot.error.empty() ||
+                (slot.carrierValues && !StoredCarrierGivesTheSameValues(slot)))
                continue;
             const bool contextKept = std::all_of(slot.storedContext.begin(), slot.storedContext.end(), [&](std::size_t j) {
                const auto found = keptStored.find({j, slot.stored->firstEntry});
@@ -1336,9 +1352,11 @@ struct Rewriter {
          Internal::MarkForAutoload(*outFile);
          fileHasBalerBlocks = true;
       }
+      // (a member's stored block coded with the model, kept where its context stayed as stored, serves it too)
       for (std::size_t i = 0; i < outBranches.size(); ++i)
          if (models[i])
-            Internal::NoteModelService(*outFile, models[i], chosen[i]->spec, outBranches[i]->GetName(), modelCoded[i]);
+            Internal::NoteModelService(*outFile, models[i], chosen[i]->spec, outBranches[i]->GetName(),
+                                       modelCoded[i] || outputModelIds.count(models[i]->Id()) != 0);
 
       // Not TTree::Write, which would first flush the baskets kept in the tree's key into keys of their own.
       const Int_t written = out.WriteTObject(copy.get(), copy->GetName(), "");
