@@ -353,8 +353,9 @@ def test_an_object_member_without_its_context_is_warned_about_as_such(baler, sha
     warnings = json.loads(proc.stdout)["warnings"]
     assert len(warnings) == 1 and warnings[0].startswith(f"model {model_id} ") and warnings[0].endswith(
         "coded no basket of Muon_E: the members they are predicted from are not all coded with it in this tree, "
-        "their baskets do not hold the same entries, or it does not make them smaller, and they are stored per "
-        "value at bits:10"), warnings
+        "were written after them (ROOT writes a tree's baskets in the order of its branches: make the carriers' "
+        "branches, or list their Snapshot columns, first), their baskets do not hold the same entries, or it does "
+        "not make them smaller, and they are stored per value at bits:10"), warnings
 
 
 def test_an_object_model_of_another_collection_is_warned_about_as_such(baler, shared_data, muon_model, tmp_path):

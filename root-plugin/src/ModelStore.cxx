@@ -399,8 +399,10 @@ std::string IdleModelWarning(const std::string &aeSpec, const Service &service)
    const char *why = !service.objectModel ? "they hold rows of another width, or rows it does not make smaller"
                      : !service.servedAMember
                         ? "none of them is a member of it (it was trained on another collection's branches)"
-                        : "the members they are predicted from are not all coded with it in this tree, their "
-                          "baskets do not hold the same entries, or it does not make them smaller";
+                        : "the members they are predicted from are not all coded with it in this tree, were "
+                          "written after them (ROOT writes a tree's baskets in the order of its branches: make the "
+                          "carriers' branches, or list their Snapshot columns, first), their baskets do not hold the "
+                          "same entries, or it does not make them smaller";
    return "model " + service.modelId + " (" + aeSpec + ") coded no basket of " + BranchList(service.branches) +
           ": " + why + ", and they are stored per value at " + AeBound(aeSpec);
 }
