@@ -151,7 +151,9 @@ struct ExportArgs {
                         differ, `lossless` for exact values such as integers), `baler SPEC | zstd` where ROOT's \
                         own baskets sit beside Baler blocks (the plugin is needed to read it), `zstd 5, from \
                         baler SPEC` for a `baler export` of a Baler branch, ROOT's algorithm and level for \
-                        other branches, and `damaged ...` for a basket or block no reader can decode.")]
+                        other branches, and `damaged ...` for a basket or block whose header no reader can \
+                        decode (inspect reads headers only: a damaged payload shows when the values are \
+                        read, e.g. by `baler export`).")]
 struct InspectArgs {
     /// ROOT file to inspect
     #[arg(value_name = "FILE.root")]

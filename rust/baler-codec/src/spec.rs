@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 /// The grammar shown in every spec error message.
 pub const GRAMMAR: &str = "lossless | bits:N | rel:E | abs:E | ae:BOUND:MODEL \
-(N integer 1..=52; float32 values keep every bit from 23 on), E a number such as 1e-3 or 2^-11, rel: 0 < E < 1, abs: E > 0, \
+(N integer 1..=52; float32 values keep every bit from 23 on), E a number such as 1e-3 or 2^-11, rel: 0 < E < 1, abs: 0 < E <= 8.98e307, \
 BOUND one of bits:N, rel:E, abs:E; MODEL a .balm path or a model id)";
 
 /// How float values are stored. See `docs/format.md` and INTERFACE.md for guarantees.
@@ -248,7 +248,7 @@ mod tests {
         bad("rel:-1e-3", "0 < E < 1");
         bad("rel:abc", "relative bound \"abc\" is not a number");
         bad("rel:nan", "not a number");
-        bad("abs:0", "E > 0");
+        bad("abs:0", "absolute bound 0 must satisfy 0 < E");
         bad("abs:inf", "not a number");
         bad("abs:2^-1075", "absolute bound 2^-1075 must satisfy 0 < E");
         bad("rel:2^0", "relative bound 2^0 must satisfy 0 < E < 1");
