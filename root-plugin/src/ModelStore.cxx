@@ -307,14 +307,14 @@ std::string KeysReadAs(TFile &file)
 
 void LoadModelsOf(TFile &file)
 {
-   const std::string uuid = UuidOf(file);
-   const std::string readAs = KeysReadAs(file);
+   const std::string readAs = KeysReadAs(file); // (on every basket read; the rest once per list of keys)
    Store &store = TheStore();
    {
       std::shared_lock<std::shared_mutex> lock(store.mutex);
       if (store.keysRead.count(readAs))
          return;
    }
+   const std::string uuid = UuidOf(file);
    // Under IMT the first baskets of a file are read on several threads at once, each of which
    // may come here; ROOT reads baskets from the file under gROOTMutex, and so must the keys read
    // here, or a seek of one thread moves the read of another.
