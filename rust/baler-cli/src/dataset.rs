@@ -420,19 +420,18 @@ fn temporary_stem(name: &[u8]) -> Vec<u8> {
 fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, bar: &ProgressBar) -> Result<Vec<Outcome>, Stop> {
     // The work travels as JSON text: a path that is not UTF-8 would name another file there
     // (the lossy text named 'lat\u{fffd}n.root', "no such file"), so it fails here, as --jobs's child says.
-    let text_of = |path: &Path| path.to_str().map(str::to_string);
-    let sent: Vec<usize> = (0..tasks.len())
-        .filter(|&i| text_of(&tasks[i].input).is_some() && text_of(&tasks[i].output).is_some())
-        .collect();
+    let texts: Vec<Option<(&str, &str)>> =
+        tasks.iter().map(|t| Some((t.input.to_str()?, t.output.to_str()?))).collect();
+    let sent: Vec<usize> = (0..tasks.len()).filter(|&i| texts[i].is_some()).collect();
     let work = Json::Object(vec![
         ("executable", Json::text(this_executable()?.display().to_string())),
         ("options", Json::texts(options)),
         ("address", if address.is_empty() { Json::Null } else { Json::text(address.to_string()) }),
         ("workers", Json::Int(jobs as i64)),
         ("directory", Json::text(current_directory()?.display().to_string())),
-        ("tasks", Json::List(sent.iter().map(|&i| Json::List(vec![
-            Json::text(text_of(&tasks[i].input).unwrap_or_default()),
-            Json::text(text_of(&tasks[i].output).unwrap_or_default()),
+        ("tasks", Json::List(texts.iter().flatten().map(|(input, output)| Json::List(vec![
+            Json::text(*input),
+            Json::text(*output),
         ])).collect())),
     ]);
     let mut child = stops_with_this_process(&mut eval::python_module("baler_dask"))
@@ -477,7 +476,7 @@ fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, b
         .zip(outcomes)
         .enumerate()
         .map(|(i, (task, outcome))| match outcome {
-            None if !sent.contains(&i) => Outcome::failed(format!(
+            None if texts[i].is_none() => Outcome::failed(format!(
                 "path {} is not valid UTF-8, which --dask cannot send to its workers: rename it, or use --jobs",
                 task.input.display()
             )),
