@@ -311,14 +311,18 @@ fn folder_of(path: &std::path::Path) -> &std::path::Path {
     path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."))
 }
 
+/// The (device, inode) of the file `path` names, through links; None where there is none.
+fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// A file given twice (`gen.root gen.root`, or through a link) trained on its rows twice, and the
 /// validation rows, the last inputs' entries, were training rows: its gain was the training's.
 fn check_inputs_distinct(inputs: &[PathBuf]) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
     let mut seen: Vec<((u64, u64), &PathBuf)> = Vec::new();
     for input in inputs {
-        let Ok(meta) = std::fs::metadata(input) else { continue }; // missing: the loader says so
-        let key = (meta.dev(), meta.ino());
+        let Some(key) = file_identity(input) else { continue }; // missing: the loader says so
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
             return Err(format!(
                 "{} and {} are the same file: give each input once (validation takes entries no training row holds)",
@@ -336,7 +340,6 @@ fn check_inputs_distinct(inputs: &[PathBuf]) -> Result<(), String> {
 /// it replaces no data. An input given as `--out`, or any file there that is not a model (a typo
 /// such as `--out data.root`), was overwritten by the model without a word.
 fn check_out(path: &std::path::Path, inputs: &[PathBuf]) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
     // the rename would replace the link, not the model it names, as `baler compress` refuses too
     if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(format!(
@@ -347,9 +350,8 @@ fn check_out(path: &std::path::Path, inputs: &[PathBuf]) -> Result<(), String> {
     if path.is_dir() {
         return Err(format!("--out {}: is a folder; give the model's file name", path.display()));
     }
-    if let Ok(existing) = std::fs::metadata(path) {
-        let same = |input: &PathBuf| std::fs::metadata(input).is_ok_and(|m| m.dev() == existing.dev() && m.ino() == existing.ino());
-        if let Some(input) = inputs.iter().find(|input| same(input)) {
+    if let Some(existing) = file_identity(path) {
+        if let Some(input) = inputs.iter().find(|input| file_identity(input) == Some(existing)) {
             return Err(format!("--out {}: is the input file {}: choose another path for the model", path.display(), input.display()));
         }
         let mut head = [0u8; 4];
