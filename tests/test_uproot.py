@@ -178,6 +178,22 @@ def test_damaged_second_block_header(big_basket, tmp_path):
         uproot.open(path)["t"].arrays()
 
 
+def test_a_damaged_first_block_header_names_the_branch(hzz_bits10, tmp_path):
+    """A basket whose first block header is damaged fell to uproot's own error, which names the
+    file alone ('unrecognized compression algorithm: b'CA''); the branch and basket are said too."""
+    path = hzz_bits10[0]
+    data = bytearray(path.read_bytes())
+    first = basket_block(data, int(uproot.open(path)["events"]["MET_px"].member("fBasketSeek")[0]))
+    assert data[first:first + 2] == b"BA"
+    data[first:first + 2] = b"CA"
+    damaged = tmp_path / "damaged.root"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(baler_root.BalerDecodeError, match=r"branch 'MET_px' of tree 'events', basket 0 .* block 1 "
+                                                          r"of the basket starts with b'CA', neither a Baler nor a "
+                                                          r"ROOT block header: this header is damaged"):
+        uproot.open(damaged)["events"]["MET_px"].array()
+
+
 def test_without_the_import_uproot_names_only_the_magic(hzz_bits10):
     """Documents why the import is needed: uproot alone cannot read the file and says only b'BA'."""
     path = hzz_bits10[0]

@@ -119,9 +119,10 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
         header = cursor.bytes(chunk, _HEADER_SIZE, context, move=False)
         magic, method, payload_size, decoded_size = _block_header(header)
         if magic != _BALER_MAGIC and magic not in _ROOT_MAGICS:
+            damaged = "this header" if block_number == 1 else "the previous block's size or this header"
             raise BalerDecodeError(
                 f"block {block_number} of the basket starts with {magic!r}, neither a Baler nor a ROOT block "
-                "header: the previous block's size or this header is damaged",
+                f"header: {damaged} is damaged",
                 file_path,
             )
         if decoded_size > uncompressed_bytes - filled:
@@ -579,9 +580,10 @@ def _model(model_id, file_path):
 
 
 def _decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info=None):
-    """``uproot.compression.decompress`` that also decodes Baler blocks. Objects without any
-    go to uproot's function untouched, errors included."""
-    if _BALER_MAGIC in _block_magics(chunk, cursor, context, compressed_bytes):
+    """``uproot.compression.decompress`` that also decodes Baler blocks. Objects whose blocks are
+    all ROOT's go to uproot's function untouched, errors included; a damaged block header is said
+    here, where a basket read names its branch (uproot's own error names only the file)."""
+    if any(magic not in _ROOT_MAGICS for magic in _block_magics(chunk, cursor, context, compressed_bytes)):
         return _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info)
     return _uproot_decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info)
 
