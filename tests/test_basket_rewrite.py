@@ -433,6 +433,33 @@ def test_a_large_basket_kept_in_the_tree_key_is_written_through_baler(baler, tmp
     compare_trees(source, out, "t", "*=bits:10").assert_exact_set_changed("x", "v")
 
 
+@pytest.mark.parametrize("flushed", [0, 600], ids=["all-in-key", "last-in-key"])
+def test_hadd_fk_of_outputs_at_other_specs_keeps_each_ones_values(baler, tmp_path, flushed):
+    """`hadd -fk` writes the baskets its later inputs keep in their tree's key again, under the
+    first input's branch settings. Where `baler compress` had given those branches a Baler
+    setting, a lossless output merged after a bits:4 one came back rounded to bits:4 (NanoAOD's
+    MET_pt 33.26 -> 34, a merge sweep). A branch the input kept a basket of in its key now keeps
+    the input's setting, a note naming its spec; where it has baskets on file, that one is written
+    through Baler too."""
+    source = tmp_path / "kept.root"
+    # (w's baskets on file take Baler blocks, which make hadd load the plugin: without it, ROOT zips
+    # a Baler setting with ZLIB, values as they are)
+    run_macro("kept_basket_tree", source, 2000, flushed, 1)
+    coarse, exact, merged = tmp_path / "bits4.root", tmp_path / "lossless.root", tmp_path / "merged.root"
+    compress_json(baler, source, coarse, "--codec", "bits:4")
+    rows = compress_json(baler, source, exact, "--codec", "lossless")
+    assert rows["x"]["codec_after"] == "baler lossless" or rows["x"]["codec_after"].startswith("zlib"), rows["x"]
+    assert run_baler(baler, "inspect", "--json", coarse).stdout.count('"baler bits:4"') == 3  # x, v and w
+    with uproot.open(coarse) as stored:
+        assert len(stored["t"]["x"].embedded_baskets) == (1 if flushed == 0 else 0)
+    run_command(["hadd", "-fk", merged, coarse, exact])
+    with uproot.open(source) as a, uproot.open(merged) as b:
+        for name in ("x", "v"):
+            original = ak.to_numpy(ak.flatten(a["t"][name].array(), axis=None))
+            second = ak.to_numpy(ak.flatten(b["t"][name].array(entry_start=2000), axis=None))
+            assert second.tobytes() == original.tobytes(), name
+
+
 def peak_memory_mib(args, tmp_path) -> float:
     """The peak resident memory of one run of ARGS (its maximum RSS, from wait4); the run must succeed."""
     with open(tmp_path / "stderr", "w+") as stderr:

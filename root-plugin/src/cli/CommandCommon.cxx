@@ -611,9 +611,11 @@ std::string DescribeStoredCodec(TBranch &branch, TTree &tree, TFile &file, std::
    // blocks), the values are exact, and reading them needs the plugin.
    if (stored.balerBlocks)
       return "baler lossless";
+   // rounded values that ROOT stores: under a Baler setting, or under the input's where `baler
+   // compress` kept every basket of the branch in the tree's key (FileRewriter.cxx)
+   if (const char *spec = note(kCodecNotePrefix))
+      return std::string("baler ") + spec;
    if (branch.GetCompressionAlgorithm() == kAlgorithm) {
-      if (const char *spec = note(kCodecNotePrefix))
-         return std::string("baler ") + spec;
       // ROOT's blocks in a file no Baler writer marked hold exact values: ZLIB where a process
       // without the plugin wrote a Baler setting (ROOT zips an algorithm it does not know with
       // ZLIB), the input's algorithm where a fast copy (CopyEntries(..., "fast") after SetCodec)

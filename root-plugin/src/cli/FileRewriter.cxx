@@ -1024,6 +1024,9 @@ struct Rewriter {
       /// A basket of the branch took the spec's values outside Baler blocks (zipped by ROOT, raw, or
       /// kept in the tree's key), which the blocks' description would not name where they are lossless.
       std::vector<bool> roundedOutsideBlocks(outBranches.size(), false);
+      /// The input kept a basket of the branch in its tree's key: the branch keeps the input's
+      /// setting, and a note names the spec (see the kept baskets below).
+      std::vector<bool> keptInInputKey(outBranches.size(), false);
       std::vector<std::set<std::string>> exportedHeld(outBranches.size()); ///< what the Baler blocks `baler export` decodes held
       bool anyBalerBlock = false;                             ///< the file needs the plugin to be read
 
@@ -1253,6 +1256,10 @@ struct Rewriter {
       // The small baskets kept in the tree's key stay there (as keys of their own, ~75 bytes each,
       // they would make a small tree larger): their floats take the values Baler's blocks would give,
       // which the key's compression then stores in fewer bytes. A large one is written through Baler.
+      // So is one of a branch with baskets on file. Such branches keep the input's setting:
+      // `hadd -fk` writes the baskets its later inputs keep in their key again under the first
+      // input's branch settings, and a Baler setting there rounded their values, exact ones
+      // included (a lossless output merged after a bits:4 one: a merge sweep).
       const std::vector<bool> recodedOnFile = recoded;
       struct KeptOriginal {
          std::size_t branch;
@@ -1266,8 +1273,13 @@ struct Rewriter {
          auto *kept = specs[i] ? static_cast<TBasket *>(to.GetListOfBaskets()->At(index)) : nullptr;
          if (!kept || kept->GetNevBuf() == 0 || to.GetBasketSeek(index) != 0)
             continue;
+         keptInInputKey[i] = true;
+         bool keyOnly = true;
+         for (Int_t stored = 0; stored < index; ++stored)
+            keyOnly = keyOnly && to.GetBasketSeek(stored) == 0;
          try {
-            if (chosen[i]->spec != "lossless" && kept->GetLast() - kept->GetKeylen() >= kFlushedKeptBasketBytes) {
+            if (chosen[i]->spec != "lossless" &&
+                (!keyOnly || kept->GetLast() - kept->GetKeylen() >= kFlushedKeptBasketBytes)) {
                if (to.FlushOneBasket(index) <= 0 || to.GetBasketSeek(index) == 0)
                   throw Failure("could not be written as a key of its own");
                recoded[i] = true;
@@ -1322,17 +1334,17 @@ struct Rewriter {
             if (exportSettings)
                branch.SetCompressionSettings(recoded[i] || before / 100 == kAlgorithm ? *exportSettings : before);
             else
-               branch.SetCompressionSettings(recoded[i] ? chosen[i]->settings : before);
-            // A note where the setting cannot name the spec, and where no Baler block marks the file
-            // (MarkForAutoload): ZLIB blocks of rounded values then say what they hold, which
-            // `baler inspect` cannot tell from ZLIB blocks of a Baler setting that was never applied.
+               branch.SetCompressionSettings(recoded[i] && !keptInInputKey[i] ? chosen[i]->settings : before);
+            // A note where the setting cannot name the spec, or does not, and where no Baler block
+            // marks the file (MarkForAutoload): ZLIB blocks of rounded values then say what they hold,
+            // which `baler inspect` cannot tell from ZLIB blocks of a Baler setting that was never applied.
             const std::string noteName = std::string(kCodecNotePrefix) + branch.GetName();
             // the input's note of a branch coded again (its writer's hook or an earlier compress)
             // names values this run replaced, and a reader takes the first note of a name
             TObject *carried = recoded[i] ? copy->GetUserInfo()->FindObject(noteName.c_str()) : nullptr;
             if (carried && std::find(notes.begin(), notes.end(), carried) == notes.end())
                delete copy->GetUserInfo()->Remove(carried);
-            if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock)) {
+            if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock || keptInInputKey[i])) {
                const std::string held = Internal::SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
                notes.push_back(new TNamed(noteName.c_str(), held.c_str()));
                copy->GetUserInfo()->Add(notes.back());
