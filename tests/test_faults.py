@@ -56,7 +56,17 @@ def damaged_byte_count(data: bytearray, path) -> None:
     data[key] ^= 0x04
 
 
-KEY_FAULTS = {"damaged key": damaged_key, "damaged byte count": damaged_byte_count}
+def damaged_end_of_data(data: bytearray, path) -> None:
+    """The first Muon_Px basket's key puts its end of data (fLast, the key's last field but its flag
+    byte) 256 bytes early, still inside the basket: ROOT read its entry offsets from among the values,
+    and gave wrong values with no error, or crashed (a damaged-input sweep)."""
+    key = basket_key(data, path, DAMAGED_BRANCH)
+    at = key + int.from_bytes(data[key + 14:key + 16], "big") - 5
+    data[at:at + 4] = (int.from_bytes(data[at:at + 4], "big") - 256).to_bytes(4, "big")
+
+
+KEY_FAULTS = {"damaged key": damaged_key, "damaged byte count": damaged_byte_count,
+              "damaged end of data": damaged_end_of_data}
 
 
 @pytest.fixture
@@ -81,7 +91,9 @@ def damaged(hzz_bits10, tmp_path):
 CAUSES = {**{name: cause for name, (_, cause) in BLOCK_FAULTS.items()},
           "damaged key": r"its record at byte \d+ is damaged: its class name runs past the key's \d+ bytes",
           "damaged byte count": r"its record at byte \d+ is damaged: its byte count \d+ is not the \d+ bytes its "
-                                r"branch records"}
+                                r"branch records",
+          "damaged end of data": r"its record at byte \d+ is damaged: its entry-offset table at byte \d+ counts "
+                                 r"-?\d+ entries, not its \d+ \(its end of data is damaged\)"}
 
 # Every entry a reader could read, as (entry, Muon_Px values) lines; entries that fail print "failed".
 GET_ENTRY = """

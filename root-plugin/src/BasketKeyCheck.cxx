@@ -160,6 +160,33 @@ std::string CheckBasketKey(const unsigned char *bytes, std::size_t available, lo
    return ZippedBlockStoredAsObject(bytes, available, recordBytes);
 }
 
+std::string CheckEntryOffsets(const unsigned char *buffer, std::size_t keyLength, std::size_t objectLength,
+                              std::size_t last, int entries, const int *offsets)
+{
+   const std::size_t end = keyLength + objectLength;
+   // (no table: ROOT generates the offsets of such a basket, TBasket::EIOBits::kGenerateOffsetMap)
+   if (entries <= 0 || !offsets || last == end)
+      return {};
+   if (last < keyLength || last > end || end - last < 4)
+      return "its end of data " + std::to_string(last) + " leaves no room for the entry offsets in its " +
+             std::to_string(end) + " bytes";
+   KeyReader table(buffer + last, end - last);
+   // TBasket::WriteBuffer stores fNevBuf + 1 offsets (the last one is fLast); older writers fNevBuf
+   const std::int32_t stored = Signed32(table.Unsigned(4));
+   if (stored != entries && stored != entries + 1)
+      return "its entry-offset table at byte " + std::to_string(last) + " counts " + std::to_string(stored) +
+             " entries, not its " + std::to_string(entries) + " (its end of data is damaged)";
+   long long previous = static_cast<long long>(keyLength);
+   for (int i = 0; i < entries; ++i) {
+      if (offsets[i] < previous || static_cast<std::size_t>(offsets[i]) > last)
+         return "entry " + std::to_string(i) + " of its " + std::to_string(entries) + " starts at byte " +
+                std::to_string(offsets[i]) + ", outside bytes " + std::to_string(previous) + " to " +
+                std::to_string(last) + " (its entry offsets are damaged)";
+      previous = offsets[i];
+   }
+   return {};
+}
+
 std::string ZippedBlockStoredAsObject(const unsigned char *bytes, std::size_t available, long long recordBytes)
 {
    if (available < kFixedKeyHeader)

@@ -32,6 +32,16 @@ std::size_t BasketKeyLength(const unsigned char *bytes, std::size_t available);
 /// the key (min(recordBytes, BasketKeyLength)).
 std::string CheckBasketKey(const unsigned char *bytes, std::size_t available, long long recordBytes);
 
+/// Empty when the entry offsets ROOT read for a basket (`offsets`, of `entries` entries) can be
+/// trusted: the count stored at the end of data (`last`) of the decoded basket (`buffer`, key
+/// included, `keyLength` + `objectLength` bytes) is that of the basket's entries, and each entry
+/// starts after the key, no earlier than the one before, and before `last`. ReadBasketBuffers reads
+/// the table from wherever fLast points: one flipped bit there gave wrong values with no error,
+/// or a crash (a damaged-input sweep); the key check cannot see it, the table being compressed.
+/// Otherwise what is wrong, for an error message.
+std::string CheckEntryOffsets(const unsigned char *buffer, std::size_t keyLength, std::size_t objectLength,
+                              std::size_t last, int entries, const int *offsets);
+
 /// A payload as long as its object is the object itself to every reader (TBasket::ReadBasketBuffers
 /// and uproot unzip only a shorter one), so ROOT never writes a compressed block that long. `baler
 /// compress` did, from 2d08535 (2026-12-02) to faf6b22 (2026-12-04): a basket stored uncompressed

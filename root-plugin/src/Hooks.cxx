@@ -459,6 +459,26 @@ bool RefuseDamagedKey(TFile *file, Long64_t pos, Int_t len)
    return true;
 }
 
+/// ROOT read a basket's entry offsets from wherever its fLast points (BasketKeyCheck.h): true,
+/// after an error naming the basket, when they cannot be those it was written with, so that it
+/// reads as failed rather than giving other entries' bytes as its values.
+bool RefuseDamagedEntryOffsets(TBasket &basket, Long64_t pos)
+{
+   TBranch *branch = basket.GetBranch();
+   TBuffer *buffer = basket.GetBufferRef();
+   if (!branch || branch->GetEntryOffsetLen() <= 0 || !buffer ||
+       static_cast<Long64_t>(buffer->BufferSize()) < Long64_t(basket.GetKeylen()) + basket.GetObjlen())
+      return false;
+   const std::string damage =
+      CheckEntryOffsets(reinterpret_cast<const unsigned char *>(buffer->Buffer()), basket.GetKeylen(),
+                        basket.GetObjlen(), basket.GetLast(), basket.GetNevBuf(), basket.GetEntryOffset());
+   if (damage.empty())
+      return false;
+   Error("Baler", "cannot read %s: its record at byte %lld is damaged: %s", DescribeReadingBasket().c_str(), pos,
+         damage.c_str());
+   return true;
+}
+
 /// TBasket::LoadBasketBuffers: a basket's record read whole, undecoded (`baler compress` copies
 /// baskets this way, and so does ROOT's fast copy). The file's models become known to the process
 /// here: a fast copy's output is closed, and its models looked for (CopiedBaskets.h), after rootcp
@@ -530,6 +550,8 @@ Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
       StopUnzippingAheadOfObjectMembers(*parallelUnzip, *file);
    tReading.keepCarrier = file && branch && branch->GetCompressionAlgorithm() == kAlgorithm && IsReadContext(*branch);
    Int_t result = gRootReadBasketBuffers(basket, pos, len, file);
+   if (result == 0 && RefuseDamagedEntryOffsets(*basket, pos))
+      result = 1;
    // ROOT refuses some baskets before any block reaches the unzip hook (a block header whose
    // sizes disagree with the basket's, an algorithm or method it does not know, ZLIB or ZSTD that
    // fails to decode), and its Draw would count their entries too
