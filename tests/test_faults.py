@@ -616,6 +616,10 @@ MODEL_CAUSES = {
     # buffer, and every process that read any basket of the file died (a damaged-input sweep)
     "string length": {"root": "model {id} is corrupt (its string's length runs past its object)",
                       "uproot": "the file's ae: model {id} is damaged: its string's length runs past its object"},
+    # a byte of the key's ZSTD frame: uproot's decompressor raised a bare DecompressionError from the
+    # read of every basket that needs the model, naming nothing (a damaged-input sweep)
+    "compressed bytes": {"root": "model {id} is corrupt (its compressed bytes do not decode to the",
+                         "uproot": "the file's ae: model {id} is damaged: DecompressionError: "},
 }
 
 
@@ -638,6 +642,17 @@ def model_fault(request, tmp_path_factory):
             text = str(f[name])
         rewrite_model(path, text, compression=0)
         patch_model_key(path, STRING_LENGTH_AT, b"\xff\x80\x00\x00\x00")
+    elif fault == "compressed bytes":
+        with uproot.open(path) as f:
+            text = str(f[name])
+        rewrite_model(path, text, compression=505)
+        with uproot.open(path) as f:
+            frame = f.key(name).fSeekKey + f.key(name).fKeylen + 9  # past the block's ROOT header
+        with open(path, "r+b") as file:  # a byte of the ZSTD frame header's window and sizes
+            file.seek(frame + 7)
+            byte = file.read(1)[0]
+            file.seek(frame + 7)
+            file.write(bytes([byte ^ 0xFF]))
     else:
         with uproot.open(path) as f:
             damaged = bytearray(base64.b64decode(str(f[name])))
@@ -829,8 +844,7 @@ def test_inspect_names_a_model_no_reader_finds_and_the_branches_that_need_it(bal
     fault, path, _, env = model_fault
     proc = run_baler(baler, "inspect", path, env=env)
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("Warning in <baler>: ")]
-    says = {"missing": "is neither in the file nor in BALER_MODEL_PATH", "damaged": f"is corrupt in {path}",
-            "not base64": f"is corrupt in {path}", "string length": f"is corrupt in {path}"}[fault]
+    says = "is neither in the file nor in BALER_MODEL_PATH" if fault == "missing" else f"is corrupt in {path}"
     assert len(warnings) == 1 and says in warnings[0], proc.stderr
     assert warnings[0].endswith("the baskets of t/cov coded with it cannot be read"), warnings
     assert proc.returncode == 0 and "cov" in proc.stdout, proc.stdout

@@ -531,6 +531,11 @@ def _model_in_file(model_id):
         model = _codec.Model(base64.b64decode(_string_key_text(file, key), validate=True))
     except (ValueError, _codec.ModelError, uproot.DeserializationError) as err:
         raise BalerDecodeError(f"the file's ae: model {model_id} is damaged: {err}", file.file_path) from None
+    except Exception as err:  # noqa: BLE001 (damage shows as any decompressor's error)
+        # a bare cramjam DecompressionError, naming nothing, escaped the read of every basket that
+        # needs the model, and its copy in BALER_MODEL_PATH was never looked for (a damaged-input sweep)
+        raise BalerDecodeError(f"the file's ae: model {model_id} is damaged: {type(err).__name__}: {err}",
+                               file.file_path) from None
     if model.id != model_id:
         raise BalerDecodeError(f"the file's key {key} holds the model {model.id}: damaged", file.file_path)
     return _models.setdefault(model.id, model)
