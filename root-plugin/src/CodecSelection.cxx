@@ -191,20 +191,22 @@ std::string PathInFile(const TTree &tree)
    return path;
 }
 
-/// Records `use` for a rule that has none yet; kApplied replaces any other, kFloatsExact any but
-/// kApplied (the rule chose the codec of a branch with float values, and what it did matters more
-/// than what became of its other branches).
+/// Records `use` for a rule that has none yet, or was only shadowed so far (the first rule for some
+/// branch, it did not leave all it matched to earlier rules); kApplied replaces any other,
+/// kFloatsExact any but kApplied (the rule chose the codec of a branch with float values, and what
+/// it did matters more than what became of its other branches).
 void RecordUse(std::atomic<RuleUse> &recorded, RuleUse use)
 {
-   RuleUse before = RuleUse::kUnmatched;
+   RuleUse before = recorded.load(std::memory_order_relaxed);
    if (use == RuleUse::kApplied)
       recorded.store(use, std::memory_order_relaxed);
    else if (use == RuleUse::kFloatsExact)
-      while ((before = recorded.load(std::memory_order_relaxed)) != RuleUse::kApplied &&
-             !recorded.compare_exchange_weak(before, use, std::memory_order_relaxed)) {
+      while (before != RuleUse::kApplied && !recorded.compare_exchange_weak(before, use, std::memory_order_relaxed)) {
       }
    else
-      recorded.compare_exchange_strong(before, use, std::memory_order_relaxed);
+      while ((before == RuleUse::kUnmatched || (before == RuleUse::kShadowed && use != RuleUse::kShadowed)) &&
+             !recorded.compare_exchange_weak(before, use, std::memory_order_relaxed)) {
+      }
 }
 
 /// The first policy rule that matches the branch, or none; records what became of it (`use`, never
