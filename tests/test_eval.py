@@ -846,3 +846,38 @@ def test_eval_opens_a_colon_name_as_the_local_file_and_a_url_as_given():
     assert root_path("file:e.root") == "./file:e.root" and root_path("/data/file:e.root") == "/data/file:e.root"
     assert root_path("root://eos.cern.ch//x.root") == "root://eos.cern.ch//x.root"
     assert root_path("https://host/x.root") == "https://host/x.root"
+
+
+def test_a_branch_whose_name_is_an_expression_to_root_is_compared(baler, tmp_path):
+    """TTreeFormula parses a name as an expression: `x-y` was a subtraction, and eval skipped the
+    branch as one ROOT cannot evaluate, exit 0, with its values doubled (the fixture specs.root's
+    `f_rel1e-3` was never compared either: a damaged-input sweep). Such a branch is read by its leaf."""
+    files = {}
+    for name, scale in (("a.root", 1.0), ("b.root", 2.0)):
+        files[name] = tmp_path / name
+        run_python(f"""
+import array, ROOT
+f = ROOT.TFile("{files[name]}", "RECREATE")
+t = ROOT.TTree("t", "")
+x, n, v = array.array("f", [0]), array.array("i", [0]), array.array("f", [0] * 4)
+t.Branch("x-y", x, "x-y/F")
+t.Branch("n", n, "n/I")
+t.Branch("v-w", v, "v-w[n]/F")
+for i in range(100):
+    x[0] = (1.5 + i) / 3 * {scale}
+    n[0] = i % 4
+    for j in range(n[0]):
+        v[j] = i / 7 + j
+    t.Fill()
+t.Write()
+f.Close()
+""")
+    proc = evaluate(baler, files["a.root"], files["b.root"], tmp_path / "moved", check=False)
+    rows = table(proc.stdout, "branch")
+    assert proc.returncode == 1 and rows["x-y"]["verdict"] == "BOUND BROKEN", proc.stdout
+    assert rows["v-w"]["verdict"] == "exact" and "not compared" not in proc.stdout, proc.stdout
+    compressed = tmp_path / "bits10.root"
+    run_baler(baler, "compress", files["a.root"], compressed, "--codec", "bits:10")
+    within = table(evaluate(baler, files["a.root"], compressed, tmp_path / "within").stdout, "branch")
+    assert within["x-y"]["verdict"] == within["v-w"]["verdict"] == "within bound", within
+    assert within["v-w"]["values"] == str(sum(i % 4 for i in range(100))), within

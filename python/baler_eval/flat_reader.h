@@ -118,9 +118,28 @@ inline TBranch *HoldingBranch(TTree *tree, const std::string &name)
                                                                                                         : nullptr;
 }
 
+/// The one leaf of a plain branch, read directly where TTreeFormula cannot name it: it parses a
+/// name as an expression, and `x-y` or `f_rel1e-3` (leaves of tests/fixtures/v1/specs.root) was a
+/// subtraction that named no branch (a damaged-input sweep found them never compared); else null.
+inline TLeaf *SingleLeaf(TBranch *branch)
+{
+   if (!branch || branch->IsA() != TBranch::Class() || branch->GetListOfLeaves()->GetEntriesFast() != 1)
+      return nullptr;
+   return static_cast<TLeaf *>(branch->GetListOfLeaves()->At(0));
+}
+
+/// Whether TTreeFormula can evaluate `name` in `tree`, checked without ROOT printing why not.
+inline bool FormulaReads(TTree *tree, const std::string &name)
+{
+   const Int_t previous = gErrorIgnoreLevel;
+   gErrorIgnoreLevel = kFatal;
+   const bool reads = TTreeFormula(name.c_str(), name.c_str(), tree).GetNdim() > 0;
+   gErrorIgnoreLevel = previous;
+   return reads;
+}
+
 /// Whether the branch holds its values itself (no sub-branches: a split object's data is in its
-/// sub-branches, which are compared one by one) and TTreeFormula can evaluate it, checked without
-/// ROOT printing why not.
+/// sub-branches, which are compared one by one) and TTreeFormula, or its single leaf, reads it.
 inline bool Readable(TTree *tree, const std::string &name)
 {
    TBranch *branch = HoldingBranch(tree, name);
@@ -133,11 +152,7 @@ inline bool Readable(TTree *tree, const std::string &name)
       if ((element->GetType() == 3 || element->GetType() == 4) &&
           (!element->GetClass() || !element->GetClass()->IsLoaded()))
          return false;
-   const Int_t previous = gErrorIgnoreLevel;
-   gErrorIgnoreLevel = kFatal;
-   const bool readable = TTreeFormula(name.c_str(), name.c_str(), tree).GetNdim() > 0;
-   gErrorIgnoreLevel = previous;
-   return readable;
+   return FormulaReads(tree, name) || SingleLeaf(branch);
 }
 
 /// Closing a file deletes its trees, and each branch element the objects ROOT made to read it.
@@ -168,12 +183,17 @@ public:
       for (const auto &name : branchNames) {
          fWide.push_back(std::find(wideIntegers.begin(), wideIntegers.end(), name) != wideIntegers.end());
          TBranch *branch = HoldingBranch(tree, name);
-         auto formula = std::make_unique<TTreeFormula>(name.c_str(), name.c_str(), tree);
-         if (!branch || formula->GetNdim() == 0)
+         std::unique_ptr<TTreeFormula> formula;
+         TLeaf *leaf = nullptr;
+         if (branch && FormulaReads(tree, name)) {
+            formula = std::make_unique<TTreeFormula>(name.c_str(), name.c_str(), tree);
+            formula->SetQuickLoad(true);
+         } else if (!(leaf = SingleLeaf(branch))) {
             throw std::runtime_error("cannot read branch '" + name + "' of tree '" + tree->GetName() + "'");
-         formula->SetQuickLoad(true);
+         }
          fBranches.push_back(branch);
          fFormulas.push_back(std::move(formula));
+         fLeaves.push_back(leaf);
       }
       fValues.resize(branchNames.size());
       fIntegers.resize(branchNames.size());
@@ -209,6 +229,22 @@ public:
                                         fBranches[i]->GetName() + "', entry " + std::to_string(entry) +
                                         " cannot be read" + (cause.empty() ? "" : ": " + cause));
             }
+            if (TLeaf *leaf = fLeaves[i]) {
+               // (its length is its count leaf's value times its fixed dimensions: that is read too)
+               if (TLeaf *count = leaf->GetLeafCount(); count && count->GetBranch()->GetEntry(local) < 0)
+                  throw std::runtime_error(std::string("tree '") + fTree->GetName() + "', branch '" +
+                                           count->GetBranch()->GetName() + "', entry " + std::to_string(entry) +
+                                           " cannot be read");
+               const int n = leaf->GetLen();
+               fCounts[i].push_back(n);
+               for (int j = 0; j < n; ++j) {
+                  if (fWide[i])
+                     fIntegers[i].push_back(leaf->GetValueLong64(j));
+                  else
+                     fValues[i].push_back(leaf->GetValue(j));
+               }
+               continue;
+            }
             TTreeFormula &formula = *fFormulas[i];
             const int n = formula.GetNdata();
             fCounts[i].push_back(n);
@@ -230,7 +266,8 @@ public:
 private:
    TTree *fTree;
    std::vector<TBranch *> fBranches;
-   std::vector<std::unique_ptr<TTreeFormula>> fFormulas;
+   std::vector<std::unique_ptr<TTreeFormula>> fFormulas; ///< null where fLeaves reads the branch
+   std::vector<TLeaf *> fLeaves;                        ///< SingleLeaf, where no formula reads it
    std::vector<bool> fWide;
    std::vector<std::vector<double>> fValues;
    std::vector<std::vector<Long64_t>> fIntegers;
