@@ -848,6 +848,37 @@ def test_eval_opens_a_colon_name_as_the_local_file_and_a_url_as_given():
     assert root_path("https://host/x.root") == "https://host/x.root"
 
 
+def test_a_64_bit_integer_that_differs_by_one_shows_an_error_of_one():
+    """Near 2^62 doubles are 1024 apart: the error columns of a Long64_t that changed by 1 said 0
+    beside VALUES DIFFER (an eval sweep). The difference is taken in integers first."""
+    from baler_eval.branches import BranchComparison
+    from baler_eval.rootio import BranchInfo
+
+    info = BranchInfo("t", "l", "Long64_t", 8, 1, 1, "zstd 5")
+    comparison = BranchComparison("t", info, info)
+    original = np.array([2 ** 62, -(2 ** 62), 7], dtype=np.int64)
+    compressed = np.array([2 ** 62 + 1, -(2 ** 62) - 2, 7], dtype=np.int64)
+    comparison.add((original, np.ones(3, int)), (compressed, np.ones(3, int)))
+    assert comparison.verdict == "VALUES DIFFER" and comparison.changed == 2
+    assert comparison.max_abs == 2 and comparison.residual_mean == -1 / 3
+
+
+@pytest.mark.parametrize("type_name, subnormal", [("Float_t", 2e-42), ("Double_t", 1e-310)])
+def test_a_subnormal_that_changed_breaks_the_bound(type_name, subnormal):
+    """Subnormals are stored exactly under every spec (INTERFACE.md); eval held them only to the
+    spec's bound, and a float 2e-42 read back as 3e-42 under abs:0.1 was `within bound` (an eval
+    sweep). A float's subnormals are normal doubles: the branch's own type decides."""
+    from baler_eval.branches import BranchComparison
+    from baler_eval.rootio import BranchInfo
+
+    before = BranchInfo("t", "x", type_name, 4, 1, 1, "zstd 5")
+    after = BranchInfo("t", "x", type_name, 4, 1, 1, "baler abs:0.1")
+    comparison = BranchComparison("t", before, after)
+    comparison.add((np.array([subnormal, 1.0, 0.5]), np.ones(3, int)),
+                   (np.array([subnormal * 1.5, 1.05, 0.5]), np.ones(3, int)))
+    assert (comparison.changed, comparison.bound_violations, comparison.verdict) == (2, 1, "BOUND BROKEN")
+
+
 def test_a_branch_whose_name_is_an_expression_to_root_is_compared(baler, tmp_path):
     """TTreeFormula parses a name as an expression: `x-y` was a subtraction, and eval skipped the
     branch as one ROOT cannot evaluate, exit 0, with its values doubled (the fixture specs.root's

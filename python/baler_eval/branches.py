@@ -61,6 +61,15 @@ def guarantee(codec, kind=None):
     return None
 
 
+def _integer_difference(x, y):
+    """y - x of two integer arrays as doubles, taken in 64-bit two's complement first: converted to
+    doubles before subtracting, values near 2^62 lost differences under 1024, and a changed Long64_t
+    showed errors of 0 beside VALUES DIFFER (an eval sweep)."""
+    up = y >= x
+    x_bits, y_bits = x.astype(np.uint64), y.astype(np.uint64)
+    return np.where(up, (y_bits - x_bits).astype(np.float64), -(x_bits - y_bits).astype(np.float64))
+
+
 class BranchComparison:
     """What compression did to one branch: errors, residual moments, histograms for the plots."""
 
@@ -71,6 +80,7 @@ class BranchComparison:
         self.after = after    # BranchInfo of the compressed file
         self.is_float = before.holds_floats
         self.bound = guarantee(after.codec, "f32" if before.holds_single_floats else "f64")
+        self._smallest_normal = np.finfo(np.float32 if before.holds_single_floats else np.float64).tiny
         self.values = 0
         self.entries_with_other_length = 0
         self.changed = 0            # values not equal to the original
@@ -106,7 +116,7 @@ class BranchComparison:
         if not self.is_float:
             self.changed += int(np.count_nonzero(x != y))
             # The error columns too: a table of zeros beside "VALUES DIFFER" read as a contradiction.
-            self._add_errors(y.astype(np.float64) - x.astype(np.float64), np.abs(x.astype(np.float64)))
+            self._add_errors(_integer_difference(x, y), np.abs(x.astype(np.float64)))
             return
         both_finite = np.isfinite(x) & np.isfinite(y)
         # bit for bit (the reader's doubles keep a float's sign and NaN payload): -0.0 against 0.0,
@@ -119,10 +129,11 @@ class BranchComparison:
         abs_error, relative = self._add_errors(residual, magnitude)
         if self.bound is not None:
             abs_bound, rel_bound = self.bound
-            # Non-finite values and zeros (with their sign) must come back exactly, under every spec.
+            # Non-finite values, zeros (with their sign) and subnormals (of the branch's own type:
+            # a float's are normal doubles here) must come back exactly, under every spec.
             within = exact.copy()
             within[both_finite] = (abs_error <= np.maximum(abs_bound, rel_bound * magnitude)) & (
-                (x[both_finite] != 0) | exact[both_finite])
+                (magnitude >= self._smallest_normal) | exact[both_finite])
             self.bound_violations += int(np.count_nonzero(~within))
         self._fill_histograms(x[both_finite], y[both_finite], residual, relative)
 
