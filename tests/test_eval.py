@@ -879,6 +879,16 @@ def test_a_subnormal_that_changed_breaks_the_bound(type_name, subnormal):
     assert (comparison.changed, comparison.bound_violations, comparison.verdict) == (2, 1, "BOUND BROKEN")
 
 
+def test_a_long_branch_name_makes_a_plot_file_name_a_file_system_takes():
+    """A branch named by 260 characters (ROOT takes it) made its PNG's name too long, and the whole
+    report failed (an eval sweep); long names are cut, a hash keeping them apart."""
+    from baler_eval.plots import file_name
+
+    first, second = file_name("branch_t_" + "L" * 260), file_name("branch_t_" + "L" * 259 + "M")
+    assert len(first.encode()) < 200 and first.endswith(".png") and first != second
+    assert file_name("branch_events_Muon_Px") == "branch_events_Muon_Px.png"
+
+
 def test_a_branch_whose_name_is_an_expression_to_root_is_compared(baler, tmp_path):
     """TTreeFormula parses a name as an expression: `x-y` was a subtraction, and eval skipped the
     branch as one ROOT cannot evaluate, exit 0, with its values doubled (the fixture specs.root's

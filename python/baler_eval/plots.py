@@ -1,5 +1,6 @@
 """The report's PNG plots (matplotlib, Agg backend: no display needed)."""
 
+import hashlib
 import re
 
 import matplotlib
@@ -10,6 +11,9 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
 DPI = 100
+# characters of a label kept in its file name: with a prefix and the hash, well under the 255 bytes
+# file systems allow a name
+_MAX_NAME = 150
 ORIGINAL_STYLE = dict(color="black", label="original")
 COMPRESSED_STYLE = dict(color="tab:red", linestyle="--", label="compressed")
 
@@ -21,8 +25,13 @@ def _title(axes, text):
 
 
 def file_name(label):
-    """A safe PNG file name for a branch or analysis label."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") + ".png"
+    """A safe PNG file name for a branch or analysis label; a long one is cut, a hash of the whole
+    label keeping it apart from others (ROOT takes names no file system does: a branch of 260
+    characters failed the whole report with "File name too long", an eval sweep)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_")
+    if len(name) > _MAX_NAME:
+        name = name[:_MAX_NAME] + "_" + hashlib.sha1(label.encode()).hexdigest()[:12]
+    return name + ".png"
 
 
 def _overlay_with_ratio(fig, slot, edges, original, compressed, xlabel, log_x=False):
