@@ -1,5 +1,6 @@
 """`baler eval` (python/baler_eval behind rust/baler-cli): the report, its numbers, the analyses."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 import uproot
 
-from conftest import macro_value, run_baler, run_python
+from conftest import REPO, macro_value, run_baler, run_python
 
 BITS10_BOUND = 2.0 ** -11  # bits:10: |x'-x| <= 2^-(10+1)|x|
 SHIFT_LIMIT = 0.1
@@ -922,3 +923,25 @@ f.Close()
     within = table(evaluate(baler, files["a.root"], compressed, tmp_path / "within").stdout, "branch")
     assert within["x-y"]["verdict"] == within["v-w"]["verdict"] == "within bound", within
     assert within["v-w"]["values"] == str(sum(i % 4 for i in range(100))), within
+
+
+def test_a_compressed_file_whose_model_only_the_original_holds_is_an_error(baler, tmp_path):
+    """A copy of a Baler file without its model key (a CloneTree made without the plugin, a key
+    deleted) was `exact` against the file it came from: the model came from that file, open in the
+    same process, while nothing could read the copy on its own (a damaged-input sweep)."""
+    source, copy = REPO / "tests" / "fixtures" / "v1" / "specs.root", tmp_path / "without_model.root"
+    shutil.copyfile(source, copy)
+    run_python(f"""
+import ROOT
+f = ROOT.TFile.Open("{copy}", "UPDATE")
+for name in [key.GetName() for key in f.GetListOfKeys() if key.GetName().startswith("baler_model_")]:
+    f.Delete(name + ";*")
+f.Close()
+""")
+    env = {key: value for key, value in os.environ.items() if key != "BALER_MODEL_PATH"}
+    proc = run_baler(baler, "eval", source, copy, "--out", tmp_path / "report", check=False, env=env)
+    assert proc.returncode == 1 and not (tmp_path / "report").exists(), proc.stdout + proc.stderr
+    assert re.fullmatch(rf"baler: error: {copy}: model [0-9a-f]{{32}} is neither in the file nor in BALER_MODEL_PATH "
+                        r"\(unset\): the baskets of t/cov coded with it cannot be read: the file cannot be read on its "
+                        r"own \(put the model in BALER_MODEL_PATH, or compress the original again\)",
+                        proc.stderr.strip()), proc.stderr

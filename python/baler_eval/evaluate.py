@@ -68,7 +68,7 @@ def evaluate(original_path, compressed_path, trees=(), branch_globs=(), analysis
              compare_branches=True, original_rows=None):
     """One TreeResult per tree. compare_branches=False reads only the analyses' branches (the ladder)."""
     original_rows = original_rows or inspect_branches(original_path)
-    compressed_rows = inspect_branches(compressed_path)
+    compressed_rows = inspect_branches(compressed_path, readable_alone=True)
     chosen_trees = choose_trees(original_rows, compressed_rows, trees)
     _check_selections(original_rows, compressed_rows, chosen_trees, branch_globs if compare_branches else (),
                       analysis_names)

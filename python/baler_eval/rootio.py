@@ -138,13 +138,22 @@ def _number_type(type_name):
     return inner if inner in _NUMBER_TYPES and depth <= 2 else None
 
 
-def inspect_branches(path):
-    """Every data-holding branch of every tree in the file, keyed by (tree path, branch name)."""
+def inspect_branches(path, readable_alone=False):
+    """Every data-holding branch of every tree in the file, keyed by (tree path, branch name).
+    `readable_alone`: a model that the file's baskets need and that neither the file nor
+    BALER_MODEL_PATH holds (inspect names it) is an error. Read beside the original, its values
+    came through the original's copy of the model, open in the same process, and the compressed
+    file was judged exact although nothing could read it on its own (a damaged-input sweep)."""
+    warnings = []
     try:
         # inspect's error names the file, and the user ran eval: no "baler inspect failed" before it
-        listing = json.loads(run_baler("inspect", "--json", path, prefix=""))
+        listing = json.loads(run_baler("inspect", "--json", path, prefix="", warnings=warnings))
     except json.JSONDecodeError as error:
         raise EvalError(f"`baler inspect --json {path}` printed no JSON ({error})") from error
+    unreadable = [warning for warning in warnings if warning.endswith("cannot be read")]
+    if readable_alone and unreadable:
+        raise EvalError(f"{unreadable[0]}: the file cannot be read on its own (put the model in BALER_MODEL_PATH, "
+                        "or compress the original again)")
     rows = {}
     for branch in listing.get("branches", []):
         info = BranchInfo(tree=branch["tree"], name=branch["branch"], type=branch["type"], entries=branch["entries"],
