@@ -368,6 +368,27 @@ def test_a_report_that_cannot_be_written_is_one_line_and_leaves_the_earlier_repo
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+def test_a_report_that_cannot_replace_the_earlier_one_leaves_its_plots_too(baler, hzz_eval, shared_data, tmp_path):
+    """The plots were moved into --out one by one and report.html last: where it could not be
+    replaced (another user's, in a shared folder; here a folder of that name), the earlier plots
+    were already this run's, titled with its codec (an eval sweep). All move, or none."""
+    out, coarse = tmp_path / "report", tmp_path / "bits6.root"
+    evaluate(baler, shared_data / "uproot-HZZ.root", hzz_eval[2], out, "--branches", "Muon_P*")
+    (out / "report.html").unlink()
+    (out / "report.html").mkdir()
+    (out / "report.html" / "notes.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert len(before) >= 2, before
+    run_baler(baler, "compress", shared_data / "uproot-HZZ.root", coarse, "--codec", "bits:6")
+    proc = evaluate(baler, shared_data / "uproot-HZZ.root", coarse, out, "--branches", "Muon_P*", check=False)
+    assert proc.returncode == 1 and proc.stderr.startswith(f"baler: error: --out {out}: cannot put the report there ("), \
+        proc.stderr
+    assert proc.stderr.rstrip().endswith("the earlier report is as it was"), proc.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert (out / "report.html" / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in out.iterdir()) == sorted([*before, "report.html"])
+
+
 @pytest.mark.parametrize("type_name, numbers, floats", [
     ("Float_t", True, True), ("Float_t[]", True, True), ("Float_t[64]", True, True), ("Double32_t", True, True),
     ("vector<float>", True, True), ("ROOT::VecOps::RVec<float>", True, True), ("vector<vector<float> >", True, True),

@@ -123,6 +123,34 @@ def run(args):
         raise
 
 
+def _move_together(staging, out, names):
+    """Moves the files `names` of `staging` into `out`, all or none: the files of those names
+    already there are set aside in `staging` first and put back if any move fails. Moved one by
+    one, a report.html that could not be replaced (another user's, in a shared folder) stayed
+    beside the new run's plots, which it described wrongly (an eval sweep)."""
+    earlier, moved = staging / ".earlier", []
+    earlier.mkdir()
+    set_aside = []
+    try:
+        for name in names:
+            if (out / name).is_file() or (out / name).is_symlink():  # (a folder of that name stays, and fails)
+                (out / name).replace(earlier / name)
+                set_aside.append(name)
+        for name in names:
+            (staging / name).replace(out / name)
+            moved.append(name)
+    except OSError as error:
+        for name in moved:
+            with contextlib.suppress(OSError):
+                (out / name).replace(staging / name)
+        for name in set_aside:
+            with contextlib.suppress(OSError):
+                (earlier / name).replace(out / name)
+        raise EvalError(f"--out {out}: cannot put the report there ({error.strerror}: {error.filename}); "
+                        "the earlier report is as it was") from None
+    shutil.rmtree(earlier)
+
+
 def _report(args, staging):
     """The work of `run`: the report and its plots written into `staging`, then moved into --out."""
     # Imported only now: matplotlib alone takes a second, so `--help` and bad arguments answer at once.
@@ -185,8 +213,7 @@ def _report(args, staging):
     earlier = figures_of_report(report.read_text(errors="replace")) if report.is_file() else set()
     (staging / report.name).write_text(html_report(args.original, args.compressed, results, all_budgets, figures,
                                                    unplotted, ladder_notes))
-    for name in [*figures.values(), report.name]:  # the report last: it names the plots
-        (staging / name).replace(args.out / name)
+    _move_together(staging, args.out, [*figures.values(), report.name])  # the report last: it names the plots
     staging.rmdir()
     for stale in earlier - set(figures.values()):
         (args.out / stale).unlink(missing_ok=True)
