@@ -831,16 +831,20 @@ def test_events_selected_in_one_file_only_are_not_paired(baler, tmp_path):
     assert "Traceback" not in proc.stderr and (tmp_path / "report" / "report.html").exists(), proc.stderr
 
 
+def write_tree_t(path, body):
+    """Writes the tree "t" into a new file at `path` with PyROOT; `body` makes its branches and fills
+    it (with `array`, `ROOT` and the tree `t` at hand)."""
+    run_python(f'import array, ROOT\nf = ROOT.TFile("{path}", "RECREATE")\nt = ROOT.TTree("t", "")\n{body}\n'
+               "t.Write()\nf.Close()\n")
+
+
 def test_64_bit_integers_that_differ_beyond_a_doubles_precision_differ(baler, tmp_path):
     """2^60 against 2^60 + 1 compared through doubles: `exact`, for uint64 event ids and ATLAS's
     pileUpMixtureID, whose every value is above 2^53. 64-bit integers are read as their bits now."""
     files = {}
     for name, low_bit in (("a.root", 0), ("b.root", 1)):
         files[name] = tmp_path / name
-        run_python(f"""
-import array, ROOT
-f = ROOT.TFile("{files[name]}", "RECREATE")
-t = ROOT.TTree("t", "")
+        write_tree_t(files[name], f"""
 u, s = array.array("Q", [0]), array.array("q", [0])
 t.Branch("id", u, "id/l")
 t.Branch("signed_id", s, "signed_id/L")
@@ -848,8 +852,6 @@ for i in range(10):
     u[0] = 2 ** 63 + 2 ** 60 + (i == 3) * {low_bit}
     s[0] = -(2 ** 60) - (i == 5) * {low_bit}
     t.Fill()
-t.Write()
-f.Close()
 """)
     proc = evaluate(baler, files["a.root"], files["b.root"], tmp_path / "report", check=False)
     rows = table(proc.stdout, "branch")
@@ -918,10 +920,7 @@ def test_a_branch_whose_name_is_an_expression_to_root_is_compared(baler, tmp_pat
     files = {}
     for name, scale in (("a.root", 1.0), ("b.root", 2.0)):
         files[name] = tmp_path / name
-        run_python(f"""
-import array, ROOT
-f = ROOT.TFile("{files[name]}", "RECREATE")
-t = ROOT.TTree("t", "")
+        write_tree_t(files[name], f"""
 x, n, v = array.array("f", [0]), array.array("i", [0]), array.array("f", [0] * 4)
 t.Branch("x-y", x, "x-y/F")
 t.Branch("n", n, "n/I")
@@ -932,8 +931,6 @@ for i in range(100):
     for j in range(n[0]):
         v[j] = i / 7 + j
     t.Fill()
-t.Write()
-f.Close()
 """)
     proc = evaluate(baler, files["a.root"], files["b.root"], tmp_path / "moved", check=False)
     rows = table(proc.stdout, "branch")
