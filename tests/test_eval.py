@@ -916,17 +916,22 @@ def test_a_long_branch_name_makes_a_plot_file_name_a_file_system_takes():
 def test_a_branch_whose_name_is_an_expression_to_root_is_compared(baler, tmp_path):
     """TTreeFormula parses a name as an expression: `x-y` was a subtraction, and eval skipped the
     branch as one ROOT cannot evaluate, exit 0, with its values doubled (the fixture specs.root's
-    `f_rel1e-3` was never compared either: a damaged-input sweep). Such a branch is read by its leaf."""
+    `f_rel1e-3` was never compared either: a damaged-input sweep); beside branches x and y, it
+    judged x minus y instead (a review). Such a branch is read by its leaf."""
     files = {}
     for name, scale in (("a.root", 1.0), ("b.root", 2.0)):
         files[name] = tmp_path / name
         write_tree_t(files[name], f"""
 x, n, v = array.array("f", [0]), array.array("i", [0]), array.array("f", [0] * 4)
+a, b = array.array("f", [0]), array.array("f", [0])
+t.Branch("x", a, "x/F")
+t.Branch("y", b, "y/F")
 t.Branch("x-y", x, "x-y/F")
 t.Branch("n", n, "n/I")
 t.Branch("v-w", v, "v-w[n]/F")
 for i in range(100):
     x[0] = (1.5 + i) / 3 * {scale}
+    a[0], b[0] = i, 2 * i
     n[0] = i % 4
     for j in range(n[0]):
         v[j] = i / 7 + j

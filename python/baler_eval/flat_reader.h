@@ -128,14 +128,17 @@ inline TLeaf *SingleLeaf(TBranch *branch)
    return static_cast<TLeaf *>(branch->GetListOfLeaves()->At(0));
 }
 
-/// Whether TTreeFormula can evaluate `name` in `tree`, checked without ROOT printing why not.
-inline bool FormulaReads(TTree *tree, const std::string &name)
+/// Whether TTreeFormula evaluates `name` in `tree` as the values of `branch`, checked without ROOT
+/// printing why not: a plain branch's formula must be its own leaf alone (beside branches x and y,
+/// `x-y` is x minus y, and eval judged that difference instead of the branch's values).
+inline bool FormulaReadsBranch(TTree *tree, const std::string &name, TBranch *branch)
 {
    const Int_t previous = gErrorIgnoreLevel;
    gErrorIgnoreLevel = kFatal;
-   const bool reads = TTreeFormula(name.c_str(), name.c_str(), tree).GetNdim() > 0;
+   const TTreeFormula formula(name.c_str(), name.c_str(), tree);
    gErrorIgnoreLevel = previous;
-   return reads;
+   const TLeaf *leaf = SingleLeaf(branch);
+   return formula.GetNdim() > 0 && (!leaf || (formula.GetNcodes() == 1 && formula.GetLeaf(0) == leaf));
 }
 
 /// Whether the branch holds its values itself (no sub-branches: a split object's data is in its
@@ -152,7 +155,7 @@ inline bool Readable(TTree *tree, const std::string &name)
       if ((element->GetType() == 3 || element->GetType() == 4) &&
           (!element->GetClass() || !element->GetClass()->IsLoaded()))
          return false;
-   return FormulaReads(tree, name) || SingleLeaf(branch);
+   return FormulaReadsBranch(tree, name, branch) || SingleLeaf(branch);
 }
 
 /// Closing a file deletes its trees, and each branch element the objects ROOT made to read it.
@@ -185,7 +188,7 @@ public:
          TBranch *branch = HoldingBranch(tree, name);
          std::unique_ptr<TTreeFormula> formula;
          TLeaf *leaf = nullptr;
-         if (branch && FormulaReads(tree, name)) {
+         if (branch && FormulaReadsBranch(tree, name, branch)) {
             formula = std::make_unique<TTreeFormula>(name.c_str(), name.c_str(), tree);
             formula->SetQuickLoad(true);
          } else if (!(leaf = SingleLeaf(branch))) {
