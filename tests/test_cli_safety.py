@@ -8,9 +8,11 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 import pytest
+import uproot
 
 from conftest import (baler, baler_settings, child_processes, compare_trees, preload_env, preloading, run_baler,  # noqa: F401 (baler: a fixture)
                       run_command, run_macro, run_python, write_unclosed)
@@ -915,6 +917,56 @@ def test_a_codec_set_before_a_fast_copy_is_reported_as_not_applied(baler, tmp_pa
     codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", copied, "--json").stdout)["branches"]}
     assert codecs["x"] == "zstd (exact: the Baler setting was not applied)", codecs
     assert compare_trees(source, copied, "T").branches["x"].changed == 0
+
+
+APPEND_WITH_SET_CODEC = """
+#include "Baler/Baler.h"
+#include "TFile.h"
+#include "TTree.h"
+
+#include <cmath>
+
+int append_with_set_codec(const char *path, bool update)
+{
+   TFile file(path, update ? "UPDATE" : "RECREATE");
+   TTree *tree = update ? file.Get<TTree>("T") : new TTree("T", "");
+   float x = 0;
+   if (update) {
+      tree->SetBranchAddress("x", &x);
+   } else {
+      tree->Branch("x", &x, "x/F");
+      tree->SetAutoFlush(100);
+   }
+   Baler::SetCodec(tree, "x", Baler::Codec::Rel(1e-3));
+   const Long64_t first = tree->GetEntries();
+   for (Long64_t i = first; i < first + 1000; ++i) {
+      x = 100 * std::sin(0.01 * i) + 200;
+      tree->Fill();
+   }
+   tree->Write("", TObject::kOverwrite);
+   return 0;
+}
+"""
+
+
+def test_set_codec_again_on_a_tree_reopened_to_append_gives_no_fast_copy_warning(baler, tmp_path):
+    """The README says to call SetCodec again on a tree reopened in UPDATE; doing so warned that the
+    branch's baskets were "copied as they were stored" and kept their values, while the new ones
+    were coded: the baskets an earlier process wrote were taken for a fast copy's (a long-jobs sweep)."""
+    (tmp_path / "append_with_set_codec.C").write_text(APPEND_WITH_SET_CODEC)
+    path = tmp_path / "appended.root"
+    run_macro("append_with_set_codec", path, 0, folder=tmp_path)
+    time.sleep(1.1)  # the earlier process's keys are dated to the second
+    output = run_macro("append_with_set_codec", path, 1, folder=tmp_path)
+    assert "copied as they were stored" not in output and "Warning" not in output, output
+    codecs = {r["branch"]: r["codec"] for r in json.loads(run_baler(baler, "inspect", path, "--json").stdout)["branches"]}
+    assert codecs["x"] == "baler rel:1e-3", codecs
+    import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
+    with uproot.open(path) as f:
+        values = f["T"]["x"].array(library="np")
+    exact = (100 * np.sin(0.01 * np.arange(2000)) + 200).astype(np.float32)
+    assert len(values) == 2000 and np.all(np.abs(values / exact - 1) <= 1e-3)
+    assert np.count_nonzero(values[1000:] != exact[1000:]) > 500  # the appended values were coded
 
 
 def assert_named_and_within_its_bound(baler, original, compressed, branch, named, tmp_path):

@@ -102,6 +102,24 @@ void CollectNeeds(TBranch &branch, const std::vector<char> &record, std::size_t 
    }
 }
 
+/// When this library was loaded: a process copies a Baler tree only after reading its file, which
+/// loads the library (its marker class).
+const TDatime gLoaded;
+
+/// Whether the basket record whose key `record` holds was written before this library was loaded,
+/// by an earlier process (a tree of a file reopened in UPDATE): ROOT's fast copy gives the keys it
+/// writes the time of the copy.
+bool WrittenBeforeThisProcess(const std::vector<char> &record)
+{
+   if (record.size() < 14)
+      return false;
+   const auto *bytes = reinterpret_cast<const unsigned char *>(record.data());
+   // a key's fNbytes (4), fVersion (2), fObjlen (4), then fDatime, big-endian: TDatime's packed
+   // form (year, month, day, hour, minute, second from the highest bits down), which orders as time
+   const UInt_t datime = UInt_t(bytes[10]) << 24 | UInt_t(bytes[11]) << 16 | UInt_t(bytes[12]) << 8 | bytes[13];
+   return datime < gLoaded.Get();
+}
+
 /// Reads back the baskets of `branch` stored in `file` from `passed` on that TBasket::WriteBuffer
 /// did not write (`known.written`); stops at a basket not written yet, to go on at the next call.
 void ReadCopiedBaskets(TBranch &branch, TFile &file, FileBaskets &known, Int_t &passed, CopiedNeeds &needs)
@@ -116,13 +134,16 @@ void ReadCopiedBaskets(TBranch &branch, TFile &file, FileBaskets &known, Int_t &
          break;
       if (known.written.erase(seek))
          continue;
-      if (!notedCopy) {
+      const std::size_t keyLength = ReadBasketRecordHead(file, seek, sizes[passed], record);
+      // Baler::SetCodec called again on a tree reopened in UPDATE (as the README says) was reported
+      // as not applied to its new baskets: its earlier ones, which this process did not write, were
+      // taken for a fast copy's (a long-jobs sweep). Their models are still looked for below.
+      if (!notedCopy && !(keyLength > 0 && WrittenBeforeThisProcess(record))) {
          // for the policy's report (a copy is not coded under a rule), and SetCodec's warning
          if (const SpecPtr chosen = NoteCopiedAsStored(branch))
             needs.codecsNotApplied[TreePath(*branch.GetTree()) + "/" + branch.GetName()] = chosen->ToString();
          notedCopy = true;
       }
-      const std::size_t keyLength = ReadBasketRecordHead(file, seek, sizes[passed], record);
       if (keyLength == 0)
          continue;
       try {
@@ -144,10 +165,6 @@ void TreesIn(TDirectory &directory, std::vector<TTree *> &trees)
             TreesIn(*sub, trees);
       }
 }
-
-/// When this library was loaded: a process copies a Baler tree only after reading its file, which
-/// loads the library (its marker class).
-const TDatime gLoaded;
 
 /// The trees written into `directory` and its subdirectories since this library was loaded that
 /// are no longer in memory (the highest cycle of each), read back from their keys: rootcp, and a
