@@ -381,12 +381,36 @@ def test_a_report_that_cannot_replace_the_earlier_one_leaves_its_plots_too(baler
     assert len(before) >= 2, before
     run_baler(baler, "compress", shared_data / "uproot-HZZ.root", coarse, "--codec", "bits:6")
     proc = evaluate(baler, shared_data / "uproot-HZZ.root", coarse, out, "--branches", "Muon_P*", check=False)
-    assert proc.returncode == 1 and proc.stderr.startswith(f"baler: error: --out {out}: cannot put the report there ("), \
-        proc.stderr
+    assert proc.returncode == 1 and proc.stderr.startswith(
+        f"baler: error: --out {out}: cannot put report.html there (Is a directory)"), proc.stderr
     assert proc.stderr.rstrip().endswith("the earlier report is as it was"), proc.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert (out / "report.html" / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in out.iterdir()) == sorted([*before, "report.html"])
+
+
+def test_two_branches_whose_plots_would_share_a_name_both_get_one(baler, tmp_path):
+    """Tree `a` with branch `b_c` and tree `a_b` with branch `c` made one plot name: the report
+    failed, exit 1, and nothing was written (a review). The second is numbered."""
+    original, compressed = tmp_path / "two.root", tmp_path / "bits6.root"
+    run_python(f"""
+import array, ROOT
+f = ROOT.TFile("{original}", "RECREATE")
+for tree_name, branch in (("a", "b_c"), ("a_b", "c")):
+    t = ROOT.TTree(tree_name, "")
+    x = array.array("f", [0])
+    t.Branch(branch, x, branch + "/F")
+    for i in range(200):
+        x[0] = i / 7
+        t.Fill()
+    t.Write()
+f.Close()
+""")
+    run_baler(baler, "compress", original, compressed, "--codec", "bits:6")
+    proc = evaluate(baler, original, compressed, tmp_path / "report")
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "branch_a_b_c.png" in html and "branch_a_b_c_2.png" in html, proc.stdout
+    assert (tmp_path / "report" / "branch_a_b_c_2.png").is_file()
 
 
 @pytest.mark.parametrize("type_name, numbers, floats", [

@@ -131,6 +131,7 @@ def _move_together(staging, out, names):
     earlier, moved = staging / ".earlier", []
     earlier.mkdir()
     set_aside = []
+    name = None
     try:
         for name in names:
             if (out / name).is_file() or (out / name).is_symlink():  # (a folder of that name stays, and fails)
@@ -140,14 +141,14 @@ def _move_together(staging, out, names):
             (staging / name).replace(out / name)
             moved.append(name)
     except OSError as error:
-        for name in moved:
+        for back in moved:
             with contextlib.suppress(OSError):
-                (out / name).replace(staging / name)
-        for name in set_aside:
+                (out / back).replace(staging / back)
+        for back in set_aside:
             with contextlib.suppress(OSError):
-                (earlier / name).replace(out / name)
-        raise EvalError(f"--out {out}: cannot put the report there ({error.strerror}: {error.filename}); "
-                        "the earlier report is as it was") from None
+                (earlier / back).replace(out / back)
+        raise EvalError(f"--out {out}: cannot put {name} there ({error.strerror}); the earlier report is as it "
+                        "was") from None
     shutil.rmtree(earlier)
 
 
@@ -192,19 +193,29 @@ def _report(args, staging):
     all_budgets = [b for result in results for b in budgets(result.tree, original_label, ladders[result.tree])]
 
     figures = {}
+
+    def figure_name(label):
+        """file_name(label), numbered where another figure has it: tree `a` with branch `b_c` and
+        tree `a_b` with branch `c` gave one name, and the report failed (a review)."""
+        name, number = file_name(label), 1
+        while name in figures.values():
+            number += 1
+            name = file_name(f"{label}_{number}")
+        return name
+
     # Plots are for float values that changed: the table says all about exact or integer ones.
     to_plot = [(result.tree, c) for result in results for c in result.branches
                if c.hist_original is not None and c.changed]
     for tree, comparison in to_plot[:max(args.max_plots, 0)]:
-        figures[id(comparison)] = file_name(f"branch_{tree}_{comparison.name}")
+        figures[id(comparison)] = figure_name(f"branch_{tree}_{comparison.name}")
         branch_figure(comparison, staging / figures[id(comparison)])
     unplotted = max(len(to_plot) - max(args.max_plots, 0), 0)
     for result in results:
         for physics in result.physics:
-            figures[id(physics)] = file_name(f"physics_{result.tree}_{physics.analysis.name}")
+            figures[id(physics)] = figure_name(f"physics_{result.tree}_{physics.analysis.name}")
             physics_figure(physics, staging / figures[id(physics)])
     for budget in all_budgets:
-        figures[id(budget)] = file_name(f"budget_{budget.tree}_{budget.analysis.name}")
+        figures[id(budget)] = figure_name(f"budget_{budget.tree}_{budget.analysis.name}")
         budget_figure(budget, staging / figures[id(budget)])
     report = args.out / "report.html"
     # The plots of an earlier report in this folder that this one does not draw again would sit
