@@ -194,6 +194,22 @@ def test_a_damaged_first_block_header_names_the_branch(hzz_bits10, tmp_path):
         uproot.open(damaged)["events"]["MET_px"].array()
 
 
+def test_a_damaged_header_in_a_file_without_baler_blocks_is_not_called_a_baler_block(shared_data, tmp_path):
+    """A plain file whose tree key's block header is damaged: the error said "cannot decode a Baler
+    block in file ...: block 1 of the basket", of a tree key in a file with no Baler block (a review)."""
+    data = bytearray((shared_data / "uproot-HZZ.root").read_bytes())
+    with uproot.open(shared_data / "uproot-HZZ.root") as f:
+        at = f.key("events").fSeekKey + f.key("events").fKeylen
+    assert data[at:at + 2] == b"ZL"
+    data[at:at + 2] = b"QQ"
+    damaged = tmp_path / "damaged.root"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(baler_root.BalerDecodeError) as raised:
+        uproot.open(damaged)["events"]
+    assert str(raised.value) == (f"cannot decompress file {damaged}: block 1 of the object starts with b'QQ', neither "
+                                 "a Baler nor a ROOT block header: this header is damaged")
+
+
 def test_without_the_import_uproot_names_only_the_magic(hzz_bits10):
     """Documents why the import is needed: uproot alone cannot read the file and says only b'BA'."""
     path = hzz_bits10[0]

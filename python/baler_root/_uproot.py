@@ -50,14 +50,18 @@ _READ_MEMBERS_PARAMETERS = ["self", "chunk", "cursor", "context", "file"]
 class BalerDecodeError(ValueError):
     """A Baler block of a basket cannot be decoded: the file is truncated or damaged, or it was
     written by a newer Baler. ``where`` names the basket (branch, entries) when uproot's context
-    tells it, ``cause`` says what is wrong."""
+    tells it, ``cause`` says what is wrong. ``in_baler_block`` is False for damage found before any
+    Baler block (a block header that is neither Baler's nor ROOT's), which a file without Baler
+    blocks may have too."""
 
-    def __init__(self, cause, file_path, where=None):
+    def __init__(self, cause, file_path, where=None, in_baler_block=True):
         self.cause = cause
         self.file_path = file_path
         self.where = where
+        self.in_baler_block = in_baler_block
         location = f"{where} of file {file_path}" if where else f"file {file_path}"
-        super().__init__(f"cannot decode a Baler block in {location}: {cause}")
+        what = "decode a Baler block in" if in_baler_block else "decompress"
+        super().__init__(f"cannot {what} {location}: {cause}")
 
 
 class Baler(uproot.compression.Compression):
@@ -101,11 +105,12 @@ def _block_magics(chunk, cursor, context, compressed_bytes):
     return magics
 
 
-def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info):
+def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info, has_baler_block):
     """A basket with Baler blocks decoded into one new array: Baler's blocks here, any other
     ROOT block by uproot, block by block, as ROOT itself reads them. (The plugin writes one
     algorithm per basket, but from 5c4232c to e5b5964 it chose per block: 'ZS BA'.) A header that
-    is neither Baler's nor ROOT's means the basket is damaged."""
+    is neither Baler's nor ROOT's means the basket is damaged (`has_baler_block`: its headers name
+    a Baler block)."""
     file_path = chunk.source.file_path
     output = numpy.empty(uncompressed_bytes, dtype=numpy.uint8)
     start = cursor.copy()
@@ -120,10 +125,12 @@ def _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes,
         magic, method, payload_size, decoded_size = _block_header(header)
         if magic != _BALER_MAGIC and magic not in _ROOT_MAGICS:
             damaged = "this header" if block_number == 1 else "the previous block's size or this header"
+            what = "the basket" if getattr(_reading, "basket", None) is not None else "the object"
             raise BalerDecodeError(
-                f"block {block_number} of the basket starts with {magic!r}, neither a Baler nor a ROOT block "
+                f"block {block_number} of {what} starts with {magic!r}, neither a Baler nor a ROOT block "
                 f"header: {damaged} is damaged",
                 file_path,
+                in_baler_block=has_baler_block,
             )
         if decoded_size > uncompressed_bytes - filled:
             raise BalerDecodeError(
@@ -588,8 +595,10 @@ def _decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, bl
     """``uproot.compression.decompress`` that also decodes Baler blocks. Objects whose blocks are
     all ROOT's go to uproot's function untouched, errors included; a damaged block header is said
     here, where a basket read names its branch (uproot's own error names only the file)."""
-    if any(magic not in _ROOT_MAGICS for magic in _block_magics(chunk, cursor, context, compressed_bytes)):
-        return _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info)
+    magics = _block_magics(chunk, cursor, context, compressed_bytes)
+    if any(magic not in _ROOT_MAGICS for magic in magics):
+        return _decode_blocks(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info,
+                              _BALER_MAGIC in magics)
     return _uproot_decompress(chunk, cursor, context, compressed_bytes, uncompressed_bytes, block_info)
 
 
@@ -643,7 +652,7 @@ def _read_basket_members(self, chunk, cursor, context, file):
     except BalerDecodeError as err:
         if err.where is not None:
             raise
-        raise BalerDecodeError(err.cause, err.file_path, _describe_basket(self, context)) from None
+        raise BalerDecodeError(err.cause, err.file_path, _describe_basket(self, context), err.in_baler_block) from None
     finally:
         _reading.file = outer
         _reading.basket = outer_basket
