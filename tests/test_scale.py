@@ -225,23 +225,27 @@ def test_a_dask_that_cannot_run_is_one_line_and_runs_nothing(baler, dataset, tmp
     assert proc.stdout == "" and (not out.exists() or not any(out.iterdir())), proc.stdout
 
 
-@pytest.mark.parametrize("name", ["big.root", "x" * 70 + ".root"])
-def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path, name):
+@pytest.mark.parametrize("name, route", [("big.root", "--jobs"), ("x" * 70 + ".root", "--jobs"), ("big.root", "--dask")])
+def test_a_child_killed_by_sigkill_leaves_no_temporary_file(baler, tmp_path, name, route):
     """A child that SIGKILL (or the out-of-memory killer) stops cannot remove its temporary output,
     `.NAME.baler-XXXXXX`: the run reported the file as killed and left that file in --out-dir; and
-    for a name over 64 bytes, which the temporary's name holds only the start of, it still did."""
+    for a name over 64 bytes, which the temporary's name holds only the start of, it still did; and
+    on a Dask worker it still did (a long-jobs sweep)."""
     big, out = tmp_path / name, tmp_path / "out"
     run_baler(baler, "generate", big, "--events", 400_000, "--seed", 1)
-    run = subprocess.Popen([baler, "compress", big, "--out-dir", out, "--jobs", "1"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen([baler, "compress", big, "--out-dir", out, *(["--jobs", "1"] if route == "--jobs" else
+                                                                        ["--dask"])],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     temporary = []
-    for _ in range(600):  # the child's temporary file appears once it has opened its input
+    for _ in range(3000):  # the child's temporary file appears once it has opened its input
         temporary = list(out.glob(".*.baler-*")) if out.exists() else []
         if temporary or run.poll() is not None:
             break
         time.sleep(0.01)
     assert temporary, "the child never wrote its temporary file"
-    children = child_processes(run.pid)
+    # (--dask: the child of a worker thread of the driver, a child of this run)
+    children = [pid for pid in descendants(run.pid)
+                if b"compress" in pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]
     assert len(children) == 1, children
     os.kill(int(children[0]), signal.SIGKILL)
     stdout, stderr = run.communicate(timeout=120)

@@ -420,6 +420,7 @@ fn temporary_stem(name: &[u8]) -> Vec<u8> {
 fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, bar: &ProgressBar) -> Result<Vec<Outcome>, Stop> {
     // The work travels as JSON text: a path that is not UTF-8 would name another file there
     // (the lossy text named 'lat\u{fffd}n.root', "no such file"), so it fails here, as --jobs's child says.
+    let started = std::time::SystemTime::now();
     let texts: Vec<Option<(&str, &str)>> =
         tasks.iter().map(|t| Some((t.input.to_str()?, t.output.to_str()?))).collect();
     let sent: Vec<usize> = (0..tasks.len()).filter(|&i| texts[i].is_some()).collect();
@@ -457,8 +458,13 @@ fn run_on_dask(tasks: &[Task], options: &[String], address: &str, jobs: usize, b
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let mut fields = line.splitn(3, '\t');
             let (Some(index), Some(status), Some(stderr)) = (fields.next(), fields.next(), fields.next()) else { continue };
-            let Some(slot) = index.parse::<usize>().ok().and_then(|i| sent.get(i)).and_then(|&i| outcomes.get_mut(i)) else { continue };
-            *slot = Some(Outcome { status: status.parse().ok(), stderr: unescape(stderr) });
+            let Some(&task) = index.parse::<usize>().ok().and_then(|i| sent.get(i)) else { continue };
+            let outcome = Outcome { status: status.parse().ok(), stderr: unescape(stderr) };
+            // the workers see these paths too (they must): a child killed there left its temporary
+            if outcome.status.is_some_and(|code| code < 0) {
+                remove_temporaries(&tasks[task].output, started);
+            }
+            outcomes[task] = Some(outcome);
             bar.inc(1);
         }
     }
