@@ -12,6 +12,7 @@ import shutil
 import sys
 
 import pytest
+import uproot
 
 from conftest import (BUILD_LIB, MACROS, compare_trees, delete_model_key, env_without_model_path, preload_env, run_baler, run_command,
                       run_macro, run_python)
@@ -266,6 +267,21 @@ def test_a_file_holds_no_model_when_no_block_used_it(trained, tmp_path):
     assert warnings[0].startswith(f"Warning in <Baler>: {out}: model {model_id} (ae:bits:10:") and \
         warnings[0].endswith("coded no basket of y: they hold rows of another width, or rows it does not make "
                              "smaller, and they are stored per value at bits:10"), warnings
+
+
+def test_a_model_that_codes_baskets_after_the_first_autosave_is_not_called_idle(trained, tmp_path):
+    """The first 400 rows are zeros, which no model makes smaller, and the tree is autosaved at
+    entry 400: the warning that the model "coded no basket ... stored per value" came at that first
+    StreamerInfo write and stayed, though the model coded every later basket (a long-jobs sweep).
+    It is said at exit now, of what the model did in the whole file."""
+    reference, model, model_id = trained
+    out = tmp_path / "zeros_first.root"
+    output = write_tree(out, f"ae:bits:10:{model}", end="zeros first, saved often")
+    assert "coded no basket" not in output, output
+    assert model_keys(out) == [f"baler_model_{model_id}"]
+    import baler_root  # noqa: F401 (teaches uproot Baler's blocks)
+    with uproot.open(out) as f:
+        assert not f["t"]["cov"].array(library="np")[:400].any()
 
 
 def test_policy_writes_ae_and_a_missing_model_stops_the_program(trained, tmp_path):

@@ -569,8 +569,8 @@ Int_t ReadBasketBuffersHook(TBasket *basket, Long64_t pos, Int_t len, TFile *fil
 }
 
 /// Writes the models a file's baskets were coded with into the file, before ROOT writes its
-/// StreamerInfo (on TFile::Write and Close), so that the file carries each model once; and says
-/// which models coded none of the baskets given to them.
+/// StreamerInfo (on TFile::Write and Close), so that the file carries each model once. (Which
+/// models coded none of the baskets given to them is said at exit: ReportIdleModels.)
 void WriteStreamerInfoHook(TFile *file)
 {
    try {
@@ -581,9 +581,6 @@ void WriteStreamerInfoHook(TFile *file)
          // TFile::Write saved the list of keys before this: it is saved again with the models in it
          if (WritePendingModels(*file) + DeleteRepeatedModelKeys(*file) > 0)
             file->SaveSelf(kTRUE);
-         // at the first StreamerInfo write (Write, AutoSave, Close) after the model served nothing
-         for (const auto &warning : TakeIdleModelWarnings(*file))
-            Warning("Baler", "%s: %s", file->GetName(), warning.c_str());
       }
    } catch (const std::exception &e) {
       Error("Baler", "%s: cannot write its models: %s", file->GetName(), e.what());

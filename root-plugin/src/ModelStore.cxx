@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <dirent.h>
 #include <fstream>
@@ -45,7 +46,7 @@ struct Service {
    bool servedAMember = false; ///< an object model: one of the branches is one of its members
    std::vector<std::string> branches;
    bool coded = false;    ///< the model coded at least one of them
-   bool reported = false; ///< TakeIdleModelWarnings has named it
+   bool reported = false; ///< TakeIdleModelWarnings, or the report at exit, has named it
 };
 
 /// Never destroyed: ROOT closes files (and so writes models) from its exit handlers.
@@ -57,6 +58,7 @@ struct Store {
    std::set<std::string> filesWithObjectModels; ///< UUIDs of the files that hold an object model
    std::map<std::string, std::vector<ModelPtr>> pendingByFile; ///< UUID -> models to write into it
    std::map<std::string, std::map<std::string, Service>> servicesByFile; ///< UUID -> `ae:` spec -> its service
+   std::map<std::string, std::string> fileNames;                          ///< UUID -> name, for ReportIdleModels
    std::map<std::string, std::string> damagedInFile; ///< id -> the file holding a corrupt copy, and why
 };
 
@@ -407,14 +409,35 @@ std::string IdleModelWarning(const std::string &aeSpec, const Service &service)
           ": " + why + ", and they are stored per value at " + AeBound(aeSpec);
 }
 
+/// At exit, once every file is written: a warning for each `ae:` spec whose model coded none of the
+/// baskets given to it in a file (unless TakeIdleModelWarnings took it). Said at the file's first
+/// StreamerInfo write, it came at the first AutoSave, before the model had coded the baskets it
+/// codes later, and was never withdrawn (a long-jobs sweep). (fprintf: ROOT's own handlers may be
+/// gone.)
+void ReportIdleModels()
+{
+   Store &store = TheStore();
+   std::unique_lock<std::shared_mutex> lock(store.mutex);
+   for (auto &[uuid, services] : store.servicesByFile)
+      for (auto &[aeSpec, service] : services)
+         if (!service.coded && !service.reported) {
+            service.reported = true;
+            std::fprintf(stderr, "Warning in <Baler>: %s: %s\n", store.fileNames[uuid].c_str(),
+                         IdleModelWarning(aeSpec, service).c_str());
+         }
+}
+
 } // namespace
 
 void NoteModelService(TFile &file, const ModelPtr &model, const std::string &aeSpec, const std::string &branch,
                       bool coded)
 {
+   static std::once_flag reportAtExit;
+   std::call_once(reportAtExit, [] { std::atexit(ReportIdleModels); });
    const std::string uuid = UuidOf(file);
    Store &store = TheStore();
    std::unique_lock<std::shared_mutex> lock(store.mutex);
+   store.fileNames[uuid] = file.GetName();
    if (coded)
       AddPending(store.pendingByFile[uuid], model);
    Service &service = store.servicesByFile[uuid][aeSpec];

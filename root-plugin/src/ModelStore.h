@@ -68,7 +68,7 @@ bool HoldsObjectModel(TFile &file);
 /// Notes how `model` served a basket of `branch` written into `file` under the `ae:` spec `aeSpec`.
 /// A basket it coded puts the model on the list the file will carry, written the next time ROOT
 /// writes the file's StreamerInfo (on Write and Close); a model that codes none of the baskets
-/// given to it is named by TakeIdleModelWarnings.
+/// given to it is named by TakeIdleModelWarnings, or in a warning when the process exits.
 void NoteModelService(TFile &file, const ModelPtr &model, const std::string &aeSpec, const std::string &branch,
                       bool coded);
 
