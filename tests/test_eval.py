@@ -972,6 +972,36 @@ for i in range(100):
     assert within["v-w"]["values"] == str(sum(i % 4 for i in range(100))), within
 
 
+def test_a_nested_vector_whose_values_were_split_otherwise_differs(baler, tmp_path):
+    """`[[1, 2], [3]]` read back as `[[1], [2, 3]]`: TTreeFormula flattens both to 1 2 3, and eval
+    said `exact`, exit 0 (an eval sweep). A covariance row re-split is corrupt data: each entry's
+    inner sizes are compared now."""
+    files = {}
+    for name, split in (("a.root", 2), ("b.root", 1)):
+        files[name] = tmp_path / name
+        write_tree_t(files[name], f"""
+vv = ROOT.std.vector(ROOT.std.vector("float"))()
+t.Branch("vv", vv)
+for i in range(300):
+    vv.clear()
+    row = [i / 7 + j for j in range(3)]
+    cut = {split} if i == 50 else 2
+    for part in (row[:cut], row[cut:]):
+        inner = ROOT.std.vector("float")()
+        for value in part:
+            inner.push_back(value)
+        vv.push_back(inner)
+    t.Fill()
+""")
+    proc = evaluate(baler, files["a.root"], files["b.root"], tmp_path / "split", check=False)
+    rows = table(proc.stdout, "branch")
+    assert proc.returncode == 1 and rows["vv"]["verdict"] == "ENTRIES DIFFER", proc.stdout
+    compressed = tmp_path / "bits10.root"
+    run_baler(baler, "compress", files["a.root"], compressed, "--codec", "bits:10")
+    within = table(evaluate(baler, files["a.root"], compressed, tmp_path / "within").stdout, "branch")
+    assert within["vv"]["verdict"] == "within bound" and within["vv"]["values"] == "900", within
+
+
 def test_a_compressed_file_whose_model_only_the_original_holds_is_an_error(baler, tmp_path):
     """A copy of a Baler file without its model key (a CloneTree made without the plugin, a key
     deleted) was `exact` against the file it came from: the model came from that file, open in the

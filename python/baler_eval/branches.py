@@ -102,11 +102,15 @@ class BranchComparison:
     def label(self):
         return f"{self.tree}/{self.name}"
 
-    def add(self, original, compressed):
-        """One chunk: (values, counts) of each file for the same entries."""
+    def add(self, original, compressed, original_shapes=None, compressed_shapes=None):
+        """One chunk: (values, counts) of each file for the same entries; for a collection of
+        collections, each entry's shape (a hash of its inner sizes) in each file too, as an entry
+        whose values were split otherwise has the same count (an eval sweep)."""
         (x, x_counts), (y, y_counts) = original, compressed
-        if not np.array_equal(x_counts, y_counts):
-            same = x_counts == y_counts
+        same = x_counts == y_counts
+        if original_shapes is not None and compressed_shapes is not None:
+            same &= original_shapes == compressed_shapes
+        if not same.all():
             self.entries_with_other_length += int(np.count_nonzero(~same))
             x = x[np.repeat(same, x_counts)]
             y = y[np.repeat(same, y_counts)]

@@ -188,7 +188,8 @@ def _evaluate_tree(original_path, compressed_path, tree, original_rows, compress
         chunk_original = original.read(first, last)
         chunk_compressed = compressed.read(first, last)
         for comparison in result.branches:
-            comparison.add(chunk_original[comparison.name], chunk_compressed[comparison.name])
+            comparison.add(chunk_original[comparison.name], chunk_compressed[comparison.name],
+                           original.shapes(comparison.name), compressed.shapes(comparison.name))
         for analysis in chosen_analyses:
             (events_original, values_original), (events_compressed, values_compressed) = (
                 analysis.compute(chunk_original), analysis.compute(chunk_compressed))

@@ -15,6 +15,7 @@
 #include <TError.h>
 #include <TTree.h>
 #include <TTreeFormula.h>
+#include <TVirtualCollectionProxy.h>
 
 #include <algorithm>
 #include <memory>
@@ -158,6 +159,21 @@ inline bool Readable(TTree *tree, const std::string &name)
    return FormulaReadsBranch(tree, name, branch) || SingleLeaf(branch);
 }
 
+/// The proxies of a branch that holds a collection of collections (`vector<vector<float>>`, ATLAS's
+/// covariance rows and sampling energies), outer then inner; nulls for any other branch.
+/// TTreeFormula flattens such an entry, and its inner sizes are read from the object (Shapes).
+inline std::pair<TVirtualCollectionProxy *, TVirtualCollectionProxy *> NestedProxies(TBranch *branch)
+{
+   auto *element = dynamic_cast<TBranchElement *>(branch);
+   TClass *outer = element && element->GetListOfBranches()->GetEntriesFast() == 0 ? element->GetClass() : nullptr;
+   TVirtualCollectionProxy *outerProxy = outer ? outer->GetCollectionProxy() : nullptr;
+   TClass *inner = outerProxy ? outerProxy->GetValueClass() : nullptr;
+   TVirtualCollectionProxy *innerProxy = inner ? inner->GetCollectionProxy() : nullptr;
+   if (!innerProxy)
+      return {nullptr, nullptr};
+   return {outerProxy, innerProxy};
+}
+
 /// Closing a file deletes its trees, and each branch element the objects ROOT made to read it.
 /// For a class without a dictionary here (emulated, as ATLAS's xAOD classes) that deletion can
 /// abort the process ("free(): invalid pointer" in TStreamerInfo::DestructorImpl, found closing
@@ -197,10 +213,12 @@ public:
          fBranches.push_back(branch);
          fFormulas.push_back(std::move(formula));
          fLeaves.push_back(leaf);
+         fNested.push_back(NestedProxies(branch));
       }
       fValues.resize(branchNames.size());
       fIntegers.resize(branchNames.size());
       fCounts.resize(branchNames.size());
+      fShapes.resize(branchNames.size());
    }
 
    /// Reads entries [first, last); throws when ROOT fails to read a basket.
@@ -212,6 +230,8 @@ public:
          integers.clear();
       for (auto &counts : fCounts)
          counts.clear();
+      for (auto &shapes : fShapes)
+         shapes.clear();
       for (Long64_t entry = first; entry < last; ++entry) {
          const Long64_t local = fTree->LoadTree(entry);
          if (local < 0)
@@ -248,6 +268,8 @@ public:
                }
                continue;
             }
+            if (fNested[i].first)
+               fShapes[i].push_back(Shape(i));
             TTreeFormula &formula = *fFormulas[i];
             const int n = formula.GetNdata();
             fCounts[i].push_back(n);
@@ -265,12 +287,36 @@ public:
    /// The values of a 64-bit integer branch (empty for the others).
    const std::vector<Long64_t> &Integers(size_t i) const { return fIntegers.at(i); }
    const std::vector<int> &Counts(size_t i) const { return fCounts.at(i); }
+   /// Per entry of a collection of collections, a hash of its inner sizes (empty for the others):
+   /// `[[1, 2], [3]]` and `[[1], [2, 3]]` flatten to the same values and count.
+   const std::vector<ULong64_t> &Shapes(size_t i) const { return fShapes.at(i); }
 
 private:
+   /// FNV-1a of the outer size and each inner size of branch `i`'s object, read by GetEntry.
+   ULong64_t Shape(size_t i) const
+   {
+      ULong64_t hash = 14695981039346656037ull;
+      const auto mix = [&hash](ULong64_t value) { hash = (hash ^ value) * 1099511628211ull; };
+      auto [outer, inner] = fNested[i];
+      void *object = static_cast<TBranchElement *>(fBranches[i])->GetObject();
+      if (!object)
+         return hash;
+      TVirtualCollectionProxy::TPushPop outerScope(outer, object);
+      const UInt_t size = outer->Size();
+      mix(size);
+      for (UInt_t k = 0; k < size; ++k) {
+         TVirtualCollectionProxy::TPushPop innerScope(inner, outer->At(k));
+         mix(inner->Size());
+      }
+      return hash;
+   }
+
    TTree *fTree;
    std::vector<TBranch *> fBranches;
    std::vector<std::unique_ptr<TTreeFormula>> fFormulas; ///< null where fLeaves reads the branch
    std::vector<TLeaf *> fLeaves;                        ///< SingleLeaf, where no formula reads it
+   std::vector<std::pair<TVirtualCollectionProxy *, TVirtualCollectionProxy *>> fNested; ///< NestedProxies
+   std::vector<std::vector<ULong64_t>> fShapes;
    std::vector<bool> fWide;
    std::vector<std::vector<double>> fValues;
    std::vector<std::vector<Long64_t>> fIntegers;

@@ -204,6 +204,12 @@ class TreeReader:
         except Exception as error:  # cppyy turns std::runtime_error into a Python exception
             raise EvalError(f"{self._file.GetName()}: {cpp_message(error)}") from error
 
+    def shapes(self, name):
+        """For a collection of collections read by the last read(), a hash of each entry's inner
+        sizes (uint64 array); None for any other branch."""
+        shapes = self._reader.Shapes(self.branch_names.index(name))
+        return _to_numpy(shapes, np.uint64) if shapes.size() else None
+
     def read(self, first, last):
         """{branch: (values, counts)} for entries [first, last); both arrays are copies."""
         try:
