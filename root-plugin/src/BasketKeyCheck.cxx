@@ -85,6 +85,15 @@ std::size_t BasketKeyLength(const unsigned char *bytes, std::size_t available)
    return static_cast<std::size_t>(static_cast<std::uint16_t>(bytes[14] << 8 | bytes[15]) & 0x7fff);
 }
 
+std::uint32_t BasketKeyDatime(const unsigned char *bytes, std::size_t available)
+{
+   if (available < 14)
+      return 0;
+   KeyReader header(bytes, 14);
+   header.Skip(10); // fNbytes, fVersion, fObjlen
+   return header.Unsigned(4);
+}
+
 std::size_t ReadBasketRecordHead(TFile &file, long long seek, int recordBytes, std::vector<char> &record)
 {
    auto read = [&](std::size_t length) {

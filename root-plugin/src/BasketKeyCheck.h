@@ -9,6 +9,7 @@
 #define BALER_BASKETKEYCHECK_H
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ constexpr std::size_t kBasketKeyProbe = 512;
 
 /// The key length the header claims (bytes 14-15), or 0 when fewer than 16 bytes are given.
 std::size_t BasketKeyLength(const unsigned char *bytes, std::size_t available);
+
+/// The date the key header records (bytes 10-13: TDatime's packed form, which orders as time), or
+/// 0 when fewer than 14 bytes are given.
+std::uint32_t BasketKeyDatime(const unsigned char *bytes, std::size_t available);
 
 /// Empty when the first `available` bytes of a basket record of `recordBytes` bytes (what the
 /// branch says the basket occupies on disk) hold a basket key header that ROOT can parse within

@@ -111,13 +111,8 @@ const TDatime gLoaded;
 /// writes the time of the copy.
 bool WrittenBeforeThisProcess(const std::vector<char> &record)
 {
-   if (record.size() < 14)
-      return false;
-   const auto *bytes = reinterpret_cast<const unsigned char *>(record.data());
-   // a key's fNbytes (4), fVersion (2), fObjlen (4), then fDatime, big-endian: TDatime's packed
-   // form (year, month, day, hour, minute, second from the highest bits down), which orders as time
-   const UInt_t datime = UInt_t(bytes[10]) << 24 | UInt_t(bytes[11]) << 16 | UInt_t(bytes[12]) << 8 | bytes[13];
-   return datime < gLoaded.Get();
+   const std::uint32_t datime = BasketKeyDatime(reinterpret_cast<const unsigned char *>(record.data()), record.size());
+   return datime != 0 && datime < gLoaded.Get();
 }
 
 /// Reads back the baskets of `branch` stored in `file` from `passed` on that TBasket::WriteBuffer
