@@ -1324,6 +1324,17 @@ struct Rewriter {
       // A selected branch none of whose baskets took the spec's values says what it holds: the input's.
       // Parents come before their sub-branches and the setter recurses: each branch ends with its own.
       std::vector<TNamed *> notes; // (the tree's UserInfo owns them)
+      const auto addNote = [&](const std::string &name, const std::string &title) {
+         notes.push_back(new TNamed(name.c_str(), title.c_str()));
+         copy->GetUserInfo()->Add(notes.back());
+      };
+      // the input's note of a branch coded again (its writer's hook or an earlier compress) names
+      // values this run replaced, and a reader takes the first note of a name
+      const auto dropCarriedNote = [&](const std::string &name) {
+         TObject *carried = copy->GetUserInfo()->FindObject(name.c_str());
+         if (carried && std::find(notes.begin(), notes.end(), carried) == notes.end())
+            delete copy->GetUserInfo()->Remove(carried);
+      };
       const auto describeBranches = [&] {
          for (TNamed *note : notes)
             delete copy->GetUserInfo()->Remove(note);
@@ -1335,28 +1346,19 @@ struct Rewriter {
                branch.SetCompressionSettings(recoded[i] || before / 100 == kAlgorithm ? *exportSettings : before);
             else
                branch.SetCompressionSettings(recoded[i] && !keptInInputKey[i] ? chosen[i]->settings : before);
+            if (!recoded[i])
+               continue;
+            const std::string noteName = std::string(kCodecNotePrefix) + branch.GetName();
+            const std::string inputNoteName = std::string(kInputNotePrefix) + branch.GetName();
+            dropCarriedNote(noteName);
+            dropCarriedNote(inputNoteName);
             // A note where the setting cannot name the spec, or does not, and where no Baler block
             // marks the file (MarkForAutoload): ZLIB blocks of rounded values then say what they hold,
             // which `baler inspect` cannot tell from ZLIB blocks of a Baler setting that was never applied.
-            const std::string noteName = std::string(kCodecNotePrefix) + branch.GetName();
-            // the input's note of a branch coded again (its writer's hook or an earlier compress)
-            // names values this run replaced, and a reader takes the first note of a name
-            TObject *carried = recoded[i] ? copy->GetUserInfo()->FindObject(noteName.c_str()) : nullptr;
-            if (carried && std::find(notes.begin(), notes.end(), carried) == notes.end())
-               delete copy->GetUserInfo()->Remove(carried);
-            if (recoded[i] && chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock || keptInInputKey[i])) {
-               const std::string held = Internal::SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]);
-               notes.push_back(new TNamed(noteName.c_str(), held.c_str()));
-               copy->GetUserInfo()->Add(notes.back());
-            }
-            const std::string inputNoteName = std::string(kInputNotePrefix) + branch.GetName();
-            TObject *carriedInput = recoded[i] ? copy->GetUserInfo()->FindObject(inputNoteName.c_str()) : nullptr;
-            if (carriedInput && std::find(notes.begin(), notes.end(), carriedInput) == notes.end())
-               delete copy->GetUserInfo()->Remove(carriedInput);
-            if (recoded[i] && !exportSettings && heldByBlocks[i].count("lossless") && !lossyBefore[i].empty()) {
-               notes.push_back(new TNamed(inputNoteName.c_str(), Joined(lossyBefore[i]).c_str()));
-               copy->GetUserInfo()->Add(notes.back());
-            }
+            if (chosen[i] && (chosen[i]->viaSetCodec || !anyBalerBlock || keptInInputKey[i]))
+               addNote(noteName, Internal::SpecAsStored(chosen[i]->spec, models[i], modelCoded[i]));
+            if (!exportSettings && heldByBlocks[i].count("lossless") && !lossyBefore[i].empty())
+               addNote(inputNoteName, Joined(lossyBefore[i]));
          }
       };
       describeBranches();
