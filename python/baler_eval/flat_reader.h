@@ -129,15 +129,21 @@ inline TLeaf *SingleLeaf(TBranch *branch)
    return static_cast<TLeaf *>(branch->GetListOfLeaves()->At(0));
 }
 
-/// Whether TTreeFormula evaluates `name` in `tree` as the values of `branch`, checked without ROOT
-/// printing why not: a plain branch's formula must be its own leaf alone (beside branches x and y,
-/// `x-y` is x minus y, and eval judged that difference instead of the branch's values).
-inline bool FormulaReadsBranch(TTree *tree, const std::string &name, TBranch *branch)
+/// TTreeFormula's reading of `name` in `tree`, made without ROOT printing why it cannot read it.
+inline std::unique_ptr<TTreeFormula> QuietFormula(TTree *tree, const std::string &name)
 {
    const Int_t previous = gErrorIgnoreLevel;
    gErrorIgnoreLevel = kFatal;
-   const TTreeFormula formula(name.c_str(), name.c_str(), tree);
+   auto formula = std::make_unique<TTreeFormula>(name.c_str(), name.c_str(), tree);
    gErrorIgnoreLevel = previous;
+   return formula;
+}
+
+/// Whether `formula` evaluates the values of `branch`: a plain branch's formula must be its own leaf
+/// alone (beside branches x and y, `x-y` is x minus y, and eval judged that difference instead of
+/// the branch's values).
+inline bool FormulaReadsBranch(const TTreeFormula &formula, TBranch *branch)
+{
    const TLeaf *leaf = SingleLeaf(branch);
    return formula.GetNdim() > 0 && (!leaf || (formula.GetNcodes() == 1 && formula.GetLeaf(0) == leaf));
 }
@@ -156,7 +162,7 @@ inline bool Readable(TTree *tree, const std::string &name)
       if ((element->GetType() == 3 || element->GetType() == 4) &&
           (!element->GetClass() || !element->GetClass()->IsLoaded()))
          return false;
-   return FormulaReadsBranch(tree, name, branch) || SingleLeaf(branch);
+   return FormulaReadsBranch(*QuietFormula(tree, name), branch) || SingleLeaf(branch);
 }
 
 /// The proxies of a branch that holds a collection of collections (`vector<vector<float>>`, ATLAS's
@@ -202,12 +208,13 @@ public:
       for (const auto &name : branchNames) {
          fWide.push_back(std::find(wideIntegers.begin(), wideIntegers.end(), name) != wideIntegers.end());
          TBranch *branch = HoldingBranch(tree, name);
-         std::unique_ptr<TTreeFormula> formula;
+         std::unique_ptr<TTreeFormula> formula = QuietFormula(tree, name);
          TLeaf *leaf = nullptr;
-         if (branch && FormulaReadsBranch(tree, name, branch)) {
-            formula = std::make_unique<TTreeFormula>(name.c_str(), name.c_str(), tree);
+         if (branch && FormulaReadsBranch(*formula, branch)) {
             formula->SetQuickLoad(true);
-         } else if (!(leaf = SingleLeaf(branch))) {
+         } else if ((leaf = SingleLeaf(branch))) {
+            formula.reset();
+         } else {
             throw std::runtime_error("cannot read branch '" + name + "' of tree '" + tree->GetName() + "'");
          }
          fBranches.push_back(branch);

@@ -179,6 +179,7 @@ class TreeReader:
         self.entries = int(tree.GetEntries())
         self.branch_names = []
         self._reader = None
+        self._shapes = {}  # read(): {collection of collections: each entry's shape}
 
     def readable(self, name):
         """Whether the branch holds its values itself and ROOT's TTreeFormula can evaluate it."""
@@ -207,8 +208,7 @@ class TreeReader:
     def shapes(self, name):
         """For a collection of collections read by the last read(), a hash of each entry's inner
         sizes (uint64 array); None for any other branch."""
-        shapes = self._reader.Shapes(self.branch_names.index(name))
-        return _to_numpy(shapes, np.uint64) if shapes.size() else None
+        return self._shapes.get(name)
 
     def read(self, first, last):
         """{branch: (values, counts)} for entries [first, last); both arrays are copies."""
@@ -217,11 +217,14 @@ class TreeReader:
         except Exception as error:
             raise EvalError(f"{self._file.GetName()}: {cpp_message(error)}") from error
         chunk = {}
+        self._shapes = {}
         for i, name in enumerate(self.branch_names):
             bits = self._integer_bits.get(name)
             values = (_to_numpy(self._reader.Values(i), np.float64) if bits is None else
                       _to_numpy(self._reader.Integers(i), np.int64).view(np.uint64 if bits == "unsigned" else np.int64))
             chunk[name] = (values, _to_numpy(self._reader.Counts(i), np.int32))
+            if self._reader.Shapes(i).size():
+                self._shapes[name] = _to_numpy(self._reader.Shapes(i), np.uint64)
         return chunk
 
     def close(self):
